@@ -1,0 +1,401 @@
+"""From parsed documents to the dataset's tables: sessions merged across documents, people matched
+across sessions, speakers linked to people, arguments linked to agreements, conflicts recorded.
+
+Pure: takes records, returns rows. Every id rule used here is written in schemas/tables.py.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from pipeline.dedup import DuplicateRow
+from pipeline.names import person_key, speaker_kind, strip_honorifics
+from pipeline.records import ParsedDocument, Participant, SessionRecord
+from pipeline.text import collapse_ws, fold, stable_id
+
+SESSION_FIELDS = ("title", "series", "event", "date", "start_time", "end_time", "utc_offset",
+                  "session_format", "duration_minutes", "description", "summary")
+PARTICIPANT_FIELDS = ("honorific", "position", "organization", "country", "stakeholder_group", "regional_group",
+                      "area_of_expertise", "profile_url", "speech_speed_wpm", "speech_length_words", "speech_time_seconds")
+AGREEING = ("agreement", "similar_viewpoints", "unexpected_consensus", "partial_agreement")
+DISAGREEING = ("disagreement", "unexpected_difference")
+ROLE_ORDER = ["moderator", "chair", "co-chair", "keynote speaker", "speaker", "panellist", "organizer",
+              "online moderator", "rapporteur", "listed"]
+
+
+@dataclass
+class DocumentInput:
+    document_id: str
+    path: str
+    sha256: str
+    size_bytes: int
+    encoding: str | None
+    format: str
+    parser_version: str
+    raw_problems: list[str]
+    parsed: ParsedDocument | None  # None when the file could not be decoded
+
+
+def _role_sort(roles) -> list[str]:
+    return sorted(set(roles), key=lambda r: (ROLE_ORDER.index(r) if r in ROLE_ORDER else len(ROLE_ORDER), r))
+
+
+def speaker_reference(label: str) -> str:
+    """"Fahmi Fadzil (Malaysia)" -> "Fahmi Fadzil": a trailing bracket says where or what, not who."""
+    label = collapse_ws(re.sub(r"\s*\([^()]*\)\s*$", "", label or ""))
+    return strip_honorifics(label)[0] or label
+
+
+def _text_value(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        return "; ".join(str(v) for v in value)
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, str) and isinstance(b, str):
+        return fold(a) == fold(b)
+    return a == b
+
+
+@dataclass
+class _SessionBuild:
+    session_id: str
+    contributions: list[tuple[str, SessionRecord]] = field(default_factory=list)  # (document_id, record)
+
+
+class DatasetBuilder:
+    def __init__(self, documents: list[DocumentInput], duplicates: list[DuplicateRow], canonical: dict[str, str]):
+        self.documents = sorted(documents, key=lambda d: d.document_id)
+        self.duplicates = duplicates
+        self.canonical = canonical
+        self.rows: dict[str, list[dict]] = defaultdict(list)
+        self.people_names: dict[str, list[str]] = defaultdict(list)   # person_id -> written forms
+        self.person_sessions: dict[str, set[str]] = defaultdict(set)
+
+    # -- documents -------------------------------------------------------------------------------
+    def _status(self, doc: DocumentInput) -> str:
+        parsed = doc.parsed
+        if parsed is None or doc.format == "unknown" or not parsed.sessions:
+            return "rejected"
+        if self.canonical.get(doc.document_id, doc.document_id) != doc.document_id:
+            return "duplicate"
+        return "partial" if (doc.raw_problems or parsed.problems) else "parsed"
+
+    def build_documents(self) -> None:
+        for doc in self.documents:
+            status = self._status(doc)
+            parsed = doc.parsed
+            problems = list(doc.raw_problems) + (list(parsed.problems) if parsed else [])
+            if status == "rejected" and not problems:
+                problems.append("format not recognised from the content")
+            self.rows["documents"].append({
+                "document_id": doc.document_id, "path": doc.path, "sha256": doc.sha256, "size_bytes": doc.size_bytes,
+                "encoding": doc.encoding, "format": doc.format, "parser_version": doc.parser_version, "status": status,
+                "canonical_document_id": self.canonical.get(doc.document_id, doc.document_id),
+                "title": parsed.title if parsed else None, "url": parsed.url if parsed else None, "problems": problems,
+            })
+            if status == "rejected":
+                self.rows["rejects"].append({
+                    "document_id": doc.document_id, "path": doc.path, "table": "documents",
+                    "rule": problems[0] if problems else "rejected",
+                    "offending_values": json.dumps({"format": doc.format, "problems": problems}, ensure_ascii=False),
+                })
+
+    # -- sessions --------------------------------------------------------------------------------
+    def _doc_order(self, document_id: str) -> tuple:
+        return (self.canonical.get(document_id, document_id) != document_id, document_id)
+
+    def group_sessions(self) -> dict[str, _SessionBuild]:
+        sessions: dict[str, _SessionBuild] = {}
+        statuses = {row["document_id"]: row["status"] for row in self.rows["documents"]}
+        for doc in self.documents:
+            if statuses[doc.document_id] == "rejected":
+                continue
+            used: set[str] = set()
+            for index, record in enumerate(doc.parsed.sessions):
+                if record.title and record.date:
+                    session_id = stable_id("ses", fold(record.title), record.date.isoformat())
+                else:
+                    session_id = stable_id("ses", self.canonical.get(doc.document_id, doc.document_id), index)
+                if session_id in used:  # one page, two sessions with one title and date
+                    session_id = stable_id("ses", session_id, index)
+                used.add(session_id)
+                sessions.setdefault(session_id, _SessionBuild(session_id)).contributions.append((doc.document_id, record))
+        for build in sessions.values():
+            build.contributions.sort(key=lambda c: self._doc_order(c[0]))
+        return sessions
+
+    def _conflict(self, session_id: str, name: str, values: list[tuple[str, object]]) -> bool:
+        present = [v for _, v in values if v is not None and v != []]
+        if len(present) < 2 or all(_same(present[0], v) for v in present[1:]):
+            return False
+        for document_id, value in values:
+            self.rows["conflicts"].append({"session_id": session_id, "field": name, "document_id": document_id,
+                                           "value": _text_value(value)})
+        return True
+
+    def build_session(self, build: _SessionBuild) -> None:
+        sid = build.session_id
+        doc_ids = list(dict.fromkeys(d for d, _ in build.contributions))
+        formats = {d.document_id: d.format for d in self.documents}
+        row: dict = {"session_id": sid, "document_ids": doc_ids}
+        conflicted = False
+        for name in SESSION_FIELDS:
+            values = [(d, getattr(r, name)) for d, r in build.contributions]
+            row[name] = next((v for _, v in values if v is not None), None)
+            conflicted |= self._conflict(sid, name, values)
+        # people of the session, each attested by the documents that list them
+        people: dict[str, dict] = {}
+        labels: dict[str, dict] = {}
+        per_doc_names: list[tuple[str, list[str]]] = []
+        for document_id, record in build.contributions:
+            names = []
+            for participant in record.participants:
+                self._add_participant(sid, document_id, participant, people, labels)
+                names.append(participant.name)
+            per_doc_names.append((document_id, sorted(set(names), key=fold)))
+        if len({tuple(fold(n) for n in names) for _, names in per_doc_names}) > 1:
+            for document_id, names in per_doc_names:
+                self.rows["conflicts"].append({"session_id": sid, "field": "participants",
+                                               "document_id": document_id, "value": "; ".join(names)})
+            conflicted = True
+        # everything that names a speaker must resolve to a participant or a label
+        index = {key: pid for pid, p in people.items() for key in p["_keys"]}
+        self._utterances(sid, build, people, labels, index)
+        argument_index = self._arguments(sid, build, people, labels, index)
+        self._agreements(sid, build, people, labels, index, argument_index)
+        self._items(sid, build, people, labels, index)
+        for document_id, record in build.contributions:
+            for kind, text in sorted(record.texts.items()):
+                if text:
+                    self.rows["session_texts"].append({"session_id": sid, "kind": kind, "document_id": document_id, "text": text})
+        for pid, person in people.items():
+            conflicted |= self._participant_conflicts(sid, pid, person)
+            self.rows["participants"].append({k: v for k, v in person.items() if not k.startswith("_")})
+            self.person_sessions[pid].add(sid)
+        for label in labels.values():
+            self.rows["speaker_labels"].append(label)
+        flags = []
+        if not row["title"]:
+            flags.append("missing_title")
+        if not row["date"]:
+            flags.append("missing_date")
+        if not people:
+            flags.append("missing_participants")
+        if conflicted:
+            same_format = len({formats[d] for d in doc_ids}) == 1
+            flags.append("mirror_conflict" if same_format else "source_conflict")
+        row["quality_flags"] = flags
+        self.rows["sessions"].append(row)
+
+    def _add_participant(self, sid, document_id, participant: Participant, people, labels) -> str | None:
+        kind = speaker_kind(participant.name)
+        if kind != "person":
+            label = labels.setdefault(participant.name, {
+                "session_id": sid, "speaker": participant.name, "speaker_kind": kind, "roles": [],
+                "position": participant.position, "speech_speed_wpm": None, "speech_length_words": None,
+                "speech_time_seconds": None, "document_ids": []})
+            label["roles"] = _role_sort(label["roles"] + participant.roles)
+            for stat in ("speech_speed_wpm", "speech_length_words", "speech_time_seconds"):
+                if label[stat] is None:
+                    label[stat] = getattr(participant, stat)
+            if document_id not in label["document_ids"]:
+                label["document_ids"].append(document_id)
+            return None
+        key = person_key(participant.name)
+        pid = stable_id("per", key)
+        self.people_names[pid].append(participant.name)
+        person = people.get(pid)
+        if person is None:
+            person = people[pid] = {"session_id": sid, "person_id": pid, "name": participant.name, "roles": [],
+                                    "document_ids": [], "_keys": {key}, "_values": defaultdict(list)}
+            for attr in PARTICIPANT_FIELDS:
+                person[attr] = None
+        person["roles"] = _role_sort(person["roles"] + (participant.roles or ["listed"]))
+        if document_id not in person["document_ids"]:
+            person["document_ids"].append(document_id)
+        for attr in PARTICIPANT_FIELDS:
+            value = getattr(participant, attr)
+            if value is not None:
+                person["_values"][attr].append((document_id, value))
+                if person[attr] is None:
+                    person[attr] = value
+        return pid
+
+    def _participant_conflicts(self, sid, pid, person) -> bool:
+        conflicted = False
+        for attr, values in person["_values"].items():
+            by_doc = {}
+            for document_id, value in values:
+                by_doc.setdefault(document_id, value)
+            conflicted |= self._conflict(sid, f"participants[{pid}].{attr}", sorted(by_doc.items()))
+        return conflicted
+
+    def _resolve(self, sid, document_id, label, people, labels, index, role="speaker") -> tuple[str | None, str]:
+        """A speaker as written -> (person_id or None, speaker_kind); unknown people join the session."""
+        name = speaker_reference(label)
+        kind = speaker_kind(name)
+        if kind != "person":
+            if name not in labels:
+                self._add_participant(sid, document_id, Participant(name=name, roles=[]), people, labels)
+            elif document_id not in labels[name]["document_ids"]:
+                labels[name]["document_ids"].append(document_id)
+            return None, kind
+        key = person_key(name)
+        pid = index.get(key)
+        if pid is None:
+            pid = self._add_participant(sid, document_id, Participant(name=name, roles=[role]), people, labels)
+            index[key] = pid
+        elif document_id not in people[pid]["document_ids"]:
+            people[pid]["document_ids"].append(document_id)
+        return pid, kind
+
+    def _utterances(self, sid, build, people, labels, index) -> None:
+        transcripts = [(d, r.utterances) for d, r in build.contributions if r.utterances]
+        if not transcripts:
+            return
+        document_id, turns = transcripts[0]
+        for seq, turn in enumerate(turns, start=1):
+            pid, kind = self._resolve(sid, document_id, turn.speaker, people, labels, index)
+            self.rows["utterances"].append({
+                "session_id": sid, "seq": seq, "person_id": pid, "speaker": turn.speaker, "speaker_kind": kind,
+                "text": turn.text, "word_count": len(turn.text.split()), "document_id": document_id})
+        if len(transcripts) > 1:
+            values = [(d, f"{len(t)} turns, {stable_id('txt', *(u.speaker + u.text for u in t))}") for d, t in transcripts]
+            self._conflict(sid, "transcript", values)
+
+    def _speaker_key(self, label: str) -> str:
+        name = speaker_reference(label)
+        return person_key(name) if speaker_kind(name) == "person" else "label:" + fold(name)
+
+    def _arguments(self, sid, build, people, labels, index) -> dict[str, list[dict]]:
+        by_text: dict[str, list[dict]] = defaultdict(list)
+        seen: dict[str, dict] = {}
+        for document_id, record in build.contributions:
+            for argument in record.arguments:
+                aid = stable_id("arg", sid, self._speaker_key(argument.speaker), fold(argument.text))
+                if aid in seen:
+                    if document_id not in seen[aid]["document_ids"]:
+                        seen[aid]["document_ids"].append(document_id)
+                    continue
+                pid, kind = self._resolve(sid, document_id, argument.speaker, people, labels, index)
+                for other in argument.agreed_with + argument.disagreed_with:
+                    self._resolve(sid, document_id, other, people, labels, index)
+                row = {"argument_id": aid, "session_id": sid, "person_id": pid, "speaker": argument.speaker,
+                       "speaker_kind": kind, "text": argument.text, "explanation": argument.explanation,
+                       "evidence": argument.evidence, "discussion_point": argument.discussion_point,
+                       "topics": argument.topics, "agreed_with": argument.agreed_with, "agreed_on": argument.agreed_on,
+                       "disagreed_with": argument.disagreed_with, "disagreed_on": argument.disagreed_on,
+                       "document_ids": [document_id]}
+                seen[aid] = row
+                by_text[fold(argument.text)].append(row)
+                self.rows["arguments"].append(row)
+        return by_text
+
+    def _agreements(self, sid, build, people, labels, index, argument_index) -> None:
+        rows: dict[str, dict] = {}
+        for document_id, record in build.contributions:
+            for block in record.agreements:
+                agid = stable_id("agr", sid, block.kind, fold(block.statement))
+                row = rows.get(agid)
+                if row is None:
+                    row = rows[agid] = {"agreement_id": agid, "session_id": sid, "kind": block.kind,
+                                        "statement": block.statement, "summary": block.summary, "topics": block.topics,
+                                        "speakers": [], "person_ids": [], "argument_ids": [], "document_ids": []}
+                if document_id not in row["document_ids"]:
+                    row["document_ids"].append(document_id)
+                speaker_keys = set()
+                for speaker in block.speakers:
+                    pid, _ = self._resolve(sid, document_id, speaker, people, labels, index)
+                    speaker_keys.add(self._speaker_key(speaker))
+                    if speaker not in row["speakers"]:
+                        row["speakers"].append(speaker)
+                    if pid and pid not in row["person_ids"]:
+                        row["person_ids"].append(pid)
+                for text in block.arguments:
+                    candidates = argument_index.get(fold(text), [])
+                    preferred = [a for a in candidates if self._speaker_key(a["speaker"]) in speaker_keys] or candidates
+                    if not preferred:
+                        self.rows["rejects"].append({
+                            "document_id": document_id, "path": None, "table": "agreements",
+                            "rule": "argument listed under an agreement matches no argument of the session",
+                            "offending_values": json.dumps({"agreement_id": agid, "argument": text}, ensure_ascii=False)})
+                    for argument in preferred:
+                        if argument["argument_id"] not in row["argument_ids"]:
+                            row["argument_ids"].append(argument["argument_id"])
+        # an argument's "Agreed on" / "Disagreed on" line links it and its speaker to the matching row
+        by_statement: dict[tuple[str, str], list[dict]] = defaultdict(list)
+        for row in rows.values():
+            side = "agree" if row["kind"] in AGREEING else "disagree"
+            by_statement[(side, fold(row["statement"]))].append(row)
+        for arguments in argument_index.values():
+            for argument in arguments:
+                for side, statement in (("agree", argument["agreed_on"]), ("disagree", argument["disagreed_on"])):
+                    for row in by_statement.get((side, fold(statement)), []) if statement else []:
+                        if argument["argument_id"] not in row["argument_ids"]:
+                            row["argument_ids"].append(argument["argument_id"])
+                        if argument["person_id"] and argument["person_id"] not in row["person_ids"]:
+                            row["person_ids"].append(argument["person_id"])
+        for row in rows.values():
+            row["person_ids"].sort()
+            row["argument_ids"].sort()
+            self.rows["agreements"].append(row)
+
+    def _items(self, sid, build, people, labels, index) -> None:
+        seen: dict[tuple[str, str], dict] = {}
+        counters: Counter = Counter()
+        for document_id, record in build.contributions:
+            for item in record.items:
+                key = (item.kind, fold(item.text))
+                if key in seen:
+                    if document_id not in seen[key]["document_ids"]:
+                        seen[key]["document_ids"].append(document_id)
+                    continue
+                pid = None
+                if item.speaker:
+                    pid, _ = self._resolve(sid, document_id, item.speaker, people, labels, index)
+                counters[item.kind] += 1
+                row = {"session_id": sid, "kind": item.kind, "seq": counters[item.kind], "text": item.text,
+                       "label": item.label, "speaker": item.speaker, "person_id": pid, "reason": item.reason,
+                       "impact": item.impact, "explanation": item.explanation, "document_ids": [document_id]}
+                seen[key] = row
+                self.rows["session_items"].append(row)
+
+    # -- people ----------------------------------------------------------------------------------
+    def build_people(self) -> None:
+        for pid, names in self.people_names.items():
+            counts = Counter(names)
+            variants = sorted(counts, key=lambda n: (-sum(ord(ch) > 127 for ch in n), -counts[n], n))
+            self.rows["people"].append({"person_id": pid, "name": variants[0], "name_variants": sorted(counts),
+                                        "session_count": len(self.person_sessions[pid])})
+        # same surname and initial, different key: perhaps one person ("J. Soviene" / "Jurate Soviene")
+        by_short: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for row in self.rows["people"]:
+            tokens = fold(row["name"]).split()
+            if len(tokens) >= 2:
+                by_short[(tokens[0][0], tokens[-1])].append(row["person_id"])
+        for (initial, surname), pids in sorted(by_short.items()):
+            pids = sorted(set(pids))
+            for i, a in enumerate(pids):
+                for b in pids[i + 1:]:
+                    self.rows["person_candidates"].append({
+                        "person_id": a, "other_person_id": b,
+                        "reason": f"same surname '{surname}' and initial '{initial}' but different given names; not merged"})
+
+    def build(self) -> dict[str, list[dict]]:
+        self.build_documents()
+        for build in self.group_sessions().values():
+            self.build_session(build)
+        self.build_people()
+        for dup in self.duplicates:
+            self.rows["duplicates"].append(dup.__dict__.copy())
+        return self.rows
+
+
+def assemble(documents: list[DocumentInput], duplicates: list[DuplicateRow], canonical: dict[str, str]) -> dict[str, list[dict]]:
+    return DatasetBuilder(documents, duplicates, canonical).build()

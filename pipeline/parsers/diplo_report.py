@@ -1,0 +1,377 @@
+"""Digital Watch / DiploAI session reports: summary, speakers, full report, transcript, per-speaker
+statistics and arguments, agreements and differences, takeaways and the other lists.
+
+The report is a sequence of sections with fixed headings, each a short line on its own. The parser
+walks the lines once; section names are matched case-insensitively and in their known variants
+("Session at a Glance" / "at a glance"). Sections it does not know are kept as named text and
+reported, never silently dropped.
+"""
+from __future__ import annotations
+
+import re
+
+from pipeline.names import is_place, strip_honorifics
+from pipeline.parsers.common import duration_minutes, find_event, parse_date, parse_time_range
+from pipeline.records import Agreement, Argument, Item, ParsedDocument, Participant, SessionRecord, Utterance
+from pipeline.text import clean_inline, collapse_ws
+
+FORMAT = "diplo_report"
+
+_GLANCE = re.compile(r"^(?:session\s+)?at\s+a\s+glance$", re.I)
+_SERIES = re.compile(r"^([A-Z][^:]{1,40}?)\s*:\s+\S.{8,}$")
+_BULLET = re.compile(r"^\s*[–\-•●*]\s+(.*)$")
+_BOLD_LEAD = re.compile(r"^\*\*(.+?)\*\*\s*:?\s*(.*)$")
+_SPEAKER_ENTRY = re.compile(r"^\*\*(.+?)\*\*\s*:\s*(.*)$")
+_TRANSCRIPT_TURN = re.compile(r"^([^:]{1,80}?):\s+(.*)$")
+_STAT_NUMBER = re.compile(r"(\d+)")
+
+ARGUMENT_LABELS = {"explanation": "explanation", "evidence": "evidence",
+                   "major discussion point": "discussion_point", "topics": "topics",
+                   "agreed with": "agreed_with", "agreed on": "agreed_on",
+                   "disagreed with": "disagreed_with", "disagreed on": "disagreed_on"}
+AGREEMENT_KINDS = {"agreement points": "agreement", "similar viewpoints": "similar_viewpoints",
+                   "unexpected consensus": "unexpected_consensus", "different viewpoints": "disagreement",
+                   "unexpected differences": "unexpected_difference", "unexpected difference": "unexpected_difference",
+                   "partial agreements": "partial_agreement"}
+LIST_SECTIONS = {"key takeaways": "takeaway", "takeaways": "takeaway",
+                 "resolutions and action items": "action_item", "action items": "action_item",
+                 "unresolved issues": "unresolved_issue", "suggested compromises": "suggested_compromise"}
+TOP_SECTIONS = {"agreements", "differences", "partial agreements", "takeaways", "key takeaways",
+                "resolutions and action items", "unresolved issues", "suggested compromises",
+                "thought provoking comments", "thought-provoking comments", "follow-up questions",
+                "follow up questions"}
+
+
+def looks_like(text: str) -> int:
+    score = 0
+    score += 3 * bool(re.search(r"^Speech speed$", text, re.M))
+    score += 2 * bool(re.search(r"^Session transcript$", text, re.M | re.I))
+    score += 2 * bool(re.search(r"^Full session report$", text, re.M | re.I))
+    score += 2 * bool(re.search(r"^(?:Session )?at a glance$", text[:5000], re.M | re.I))
+    score += 2 * bool(re.search(r"DiploAI|Digital Watch", text))
+    score += 1 * bool(re.search(r"^Agreement points$", text, re.M))
+    return score
+
+
+def _key(line: str) -> str:
+    return collapse_ws(line.strip().strip("*:").lower())
+
+
+def _pipe_list(value: str | None) -> list[str]:
+    return [t for t in (collapse_ws(x) for x in (value or "").split("|")) if t]
+
+
+def parse_speaker_entry(line: str) -> Participant | None:
+    """"**Name**: Role/Title: Minister (Malaysia), Area of expertise: ..." -> Participant."""
+    match = _SPEAKER_ENTRY.match(line)
+    if not match:
+        return None
+    name, honorifics = strip_honorifics(clean_inline(match.group(1)) or "")
+    if not name:
+        return None
+    rest = match.group(2)
+    role_match = re.search(r"Role/Title:\s*(.*?)(?:,\s*Area of expertise:|$)", rest, re.I)
+    area_match = re.search(r"Area of expertise:\s*(.*)$", rest, re.I)
+    person = Participant(name=name, roles=["speaker"], honorific=" ".join(honorifics) or None)
+    person.area_of_expertise = collapse_ws(area_match.group(1)) if area_match else None
+    role = collapse_ws(role_match.group(1)) if role_match else ""
+    for bracket in re.findall(r"\(([^()]+)\)", role):
+        candidate = re.sub(r"\s+representative$", "", bracket.strip(), flags=re.I)
+        if is_place(candidate):
+            person.country = candidate
+    role = collapse_ws(re.sub(r"\([^()]*\)", "", role))
+    role = re.sub(r"^not specified\b\.?", "", role, flags=re.I).strip(" ,.")
+    position, more_honorifics = strip_honorifics(role + " x") if role else ("", [])
+    if more_honorifics and position.strip() == "x":
+        person.honorific = person.honorific or " ".join(more_honorifics)  # "Role/Title: H.E. Mr."
+        role = ""
+    org = re.match(r"^representative of (?:the )?(.+)$", role, re.I)
+    if org and org.group(1)[:1].isupper() and not is_place(org.group(1)):
+        person.organization = org.group(1)
+    person.position = role or None
+    if "moderator" in role.lower() or "chair" == role.lower():
+        person.roles.append("moderator")
+    return person
+
+
+class _Cursor:
+    def __init__(self, lines: list[str]):
+        self.lines = lines
+        self.i = 0
+
+    def peek(self, offset: int = 0) -> str | None:
+        j = self.i + offset
+        return self.lines[j] if 0 <= j < len(self.lines) else None
+
+    def next(self) -> str | None:
+        line = self.peek()
+        self.i += 1
+        return line
+
+    @property
+    def done(self) -> bool:
+        return self.i >= len(self.lines)
+
+
+def _is_speaker_block(cur: _Cursor, known: set[str]) -> bool:
+    line = cur.peek()
+    if line is None:
+        return False
+    if (cur.peek(1) or "").lower() == "speech speed":
+        return True
+    return line in known and (cur.peek(2) or "").lower() == "explanation"
+
+
+def _read_speaker_block(cur: _Cursor, session: SessionRecord, known: set[str], stats: dict) -> None:
+    speaker = collapse_ws(cur.next() or "")
+    figures = {}
+    while (cur.peek() or "").lower() in ("speech speed", "speech length", "speech time"):
+        label = cur.next().lower()
+        number = _STAT_NUMBER.search(cur.next() or "")
+        figures[label] = int(number.group(1)) if number else None
+    stats[speaker] = figures
+    argument: Argument | None = None
+    while not cur.done:
+        line = cur.peek()
+        key = _key(line)
+        if key in TOP_SECTIONS or _is_speaker_block(cur, known):
+            break
+        cur.next()
+        if key in ARGUMENT_LABELS and argument is not None:
+            field = ARGUMENT_LABELS[key]
+            if field in ("agreed_with", "disagreed_with"):
+                while cur.peek() is not None and _BULLET.match(cur.peek()):
+                    getattr(argument, field).append(collapse_ws(_BULLET.match(cur.next()).group(1)))
+            else:
+                value = collapse_ws(cur.next() or "")
+                if field == "topics":
+                    argument.topics = _pipe_list(value)
+                else:
+                    setattr(argument, field, value or None)
+            continue
+        argument = Argument(speaker=speaker, text=collapse_ws(line))
+        session.arguments.append(argument)
+
+
+def _read_agreements(cur: _Cursor, session: SessionRecord, top: str) -> None:
+    kind = {"agreements": "agreement", "differences": "disagreement", "partial agreements": "partial_agreement"}[top]
+    context = top
+    block: Agreement | None = None
+    pre: list[str] = []
+    state = "pre"
+    while not cur.done:
+        line = cur.peek()
+        key = _key(line)
+        if key in TOP_SECTIONS and key != top or (key == "partial agreements" and top != "partial agreements"):
+            break
+        cur.next()
+        if key == top and state == "pre" and not pre:
+            continue
+        if key in AGREEMENT_KINDS and state in ("pre", "done"):
+            kind = AGREEMENT_KINDS[key]
+            pre, state = [], "pre"
+            continue
+        if key == "overall assessment":
+            name = "agreements" if context == "agreements" else "differences" if context == "differences" else "partial_agreements"
+            while not cur.done and _key(cur.peek()) in ("summary", "consensus level", "disagreement level"):
+                label = _key(cur.next())
+                value = collapse_ws(cur.next() or "")
+                target = f"{name}_summary" if label == "summary" else label.replace(" ", "_")
+                session.texts[target] = value
+            state = "done"
+            continue
+        if key == "speakers" and state in ("pre", "done"):
+            block = Agreement(kind=kind, statement=collapse_ws(" ".join(pre)))
+            session.agreements.append(block)
+            pre, state = [], "speakers"
+            continue
+        if block is not None and key == "arguments" and state == "speakers":
+            state = "arguments"
+            continue
+        if block is not None and key in ("summary", "explanation") and state in ("speakers", "arguments"):
+            block.summary = collapse_ws(cur.next() or "") or None
+            state = "summary"
+            continue
+        if block is not None and key == "topics" and state in ("speakers", "arguments", "summary"):
+            block.topics = _pipe_list(cur.next())
+            state, block = "done", None
+            continue
+        if state == "speakers" and _BULLET.match(line):
+            block.speakers.append(collapse_ws(_BULLET.match(line).group(1)))
+            continue
+        if state == "arguments":
+            block.arguments.append(collapse_ws(line))
+            continue
+        if state == "done":
+            pre, state = [line], "pre"
+            continue
+        pre.append(line)
+
+
+def _read_comment_blocks(cur: _Cursor, session: SessionRecord, kind: str, stop: set[str]) -> None:
+    item: Item | None = None
+    while not cur.done:
+        key = _key(cur.peek())
+        if key in stop or key in TOP_SECTIONS or key.startswith("disclaimer"):
+            break
+        line = cur.next()
+        if key == "overall assessment":
+            session.texts[f"{kind}s_assessment"] = collapse_ws(cur.next() or "")
+            item = None
+            continue
+        if item is not None and key in ("speaker", "reason", "impact", "explanation"):
+            value = collapse_ws(cur.next() or "") or None
+            setattr(item, key, value)
+            continue
+        item = Item(kind=kind, text=collapse_ws(line))
+        session.items.append(item)
+
+
+def _read_paragraphs(cur: _Cursor, stop) -> list[str]:
+    out = []
+    while not cur.done and not stop(cur.peek()):
+        out.append(cur.next())
+    return out
+
+
+def parse_diplo_report(text: str) -> ParsedDocument:
+    lines = [line.strip() for line in text.split("\n")]
+    lines = [line for line in lines if line]
+    doc = ParsedDocument(format=FORMAT)
+    session = SessionRecord()
+    cur = _Cursor(lines)
+    if cur.done:
+        doc.problems.append("empty report")
+        doc.sessions = [session]
+        return doc
+    session.title = clean_inline(cur.next())
+    doc.title = session.title
+    if session.title:
+        series = _SERIES.match(session.title)
+        if series and len(series.group(1).split()) <= 5:
+            session.series = series.group(1).strip()
+    if cur.peek() and parse_date(cur.peek()):
+        when = cur.next()
+        session.date = parse_date(when)
+        session.start_time, session.end_time = parse_time_range(when)
+    else:
+        doc.problems.append("no date line under the title")
+    if cur.peek() and clean_inline(cur.peek()) == session.title:
+        cur.next()
+    known: set[str] = set()
+    stats: dict[str, dict] = {}
+    seen_sections: set[str] = set()
+    while not cur.done:
+        line = cur.next()
+        key = _key(line)
+        if _GLANCE.match(key):
+            continue
+        if key == "summary" and "summary" not in seen_sections:
+            seen_sections.add("summary")
+            paras = _read_paragraphs(cur, lambda l: _key(l) in ("keypoints", "key points", "speakers", "full session report"))
+            session.summary = "\n\n".join(paras) or None
+            continue
+        if key in ("keypoints", "key points"):
+            seen_sections.add("keypoints")
+            target = "keypoint"
+            for para in _read_paragraphs(cur, lambda l: _key(l) in ("speakers", "full session report")):
+                head = _key(para)
+                if head in ("major discussion points", "main discussion points"):
+                    target = "keypoint"
+                    continue
+                if head in ("overall purpose", "overall tone"):
+                    target = head.replace(" ", "_")
+                    continue
+                bullet = _BULLET.match(para)
+                if target == "keypoint":
+                    body = bullet.group(1) if bullet else para
+                    lead = _BOLD_LEAD.match(body)
+                    session.items.append(Item(kind="keypoint", label=clean_inline(lead.group(1)) if lead else None,
+                                              text=clean_inline(lead.group(2) if lead else body) or ""))
+                else:
+                    session.texts[target] = "\n\n".join(filter(None, [session.texts.get(target), clean_inline(para)]))
+            continue
+        if key == "speakers" and "speakers" not in seen_sections:
+            seen_sections.add("speakers")
+            for entry in _read_paragraphs(cur, lambda l: _key(l) in ("additional speakers", "full session report", "session transcript")):
+                bullet = _BULLET.match(entry)
+                person = parse_speaker_entry(bullet.group(1) if bullet else entry)
+                if person:
+                    session.participants.append(person)
+                    known.add(person.name)
+                else:
+                    doc.problems.append(f"speaker entry not understood: {entry[:80]!r}")
+            continue
+        if key == "additional speakers":
+            for entry in _read_paragraphs(cur, lambda l: _key(l) in ("full session report", "session transcript")):
+                bullet = _BULLET.match(entry)
+                person = parse_speaker_entry(bullet.group(1) if bullet else entry)
+                if person:
+                    session.participants.append(person)
+                    known.add(person.name)
+                elif not re.match(r"^none\b", entry, re.I):
+                    session.texts["additional_speakers"] = entry
+            continue
+        if key == "full session report":
+            paras = _read_paragraphs(cur, lambda l: _key(l) == "session transcript")
+            session.texts["full_report"] = "\n".join(paras)
+            continue
+        if key == "session transcript":
+            while not cur.done and not _is_speaker_block(cur, known) and _key(cur.peek()) not in TOP_SECTIONS:
+                turn_line = cur.next()
+                turn = _TRANSCRIPT_TURN.match(turn_line)
+                speaker = collapse_ws(turn.group(1)) if turn else None
+                if turn and (speaker in known or len(speaker.split()) <= 6 and speaker[:1].isupper()
+                             and not re.search(r"[.?!,;]", speaker)):
+                    session.utterances.append(Utterance(speaker=speaker, text=collapse_ws(turn.group(2))))
+                elif session.utterances:
+                    session.utterances[-1].text += "\n" + turn_line
+                else:
+                    doc.problems.append(f"transcript line without a speaker: {turn_line[:60]!r}")
+            while not cur.done and _is_speaker_block(cur, known):
+                _read_speaker_block(cur, session, known, stats)
+            continue
+        if _is_speaker_block(_Cursor(lines[cur.i - 1:]), known):
+            cur.i -= 1
+            _read_speaker_block(cur, session, known, stats)
+            continue
+        if key in ("agreements", "differences", "partial agreements"):
+            cur.i -= 1
+            _read_agreements(cur, session, key)
+            continue
+        if key in LIST_SECTIONS:
+            kind = LIST_SECTIONS[key]
+            for entry in _read_paragraphs(cur, lambda l: _key(l) in TOP_SECTIONS or _key(l).startswith("disclaimer")):
+                bullet = _BULLET.match(entry)
+                session.items.append(Item(kind=kind, text=clean_inline(bullet.group(1) if bullet else entry) or ""))
+            continue
+        if key in ("thought provoking comments", "thought-provoking comments"):
+            _read_comment_blocks(cur, session, "thought_provoking_comment", {"follow-up questions", "follow up questions"})
+            continue
+        if key in ("follow-up questions", "follow up questions"):
+            _read_comment_blocks(cur, session, "follow_up_question", set())
+            continue
+        if key.startswith("disclaimer"):
+            session.texts["disclaimer"] = collapse_ws(" ".join([line] + _read_paragraphs(cur, lambda l: False)))
+            continue
+        doc.problems.append(f"line outside any known section: {line[:60]!r}")
+    # statistics belong to the speakers they name; a speaker only in the statistics is still a speaker
+    by_name = {p.name: p for p in session.participants}
+    for speaker, figures in stats.items():
+        person = by_name.get(speaker)
+        if person is None:
+            person = Participant(name=strip_honorifics(speaker)[0] or speaker, roles=["speaker"])
+            session.participants.append(person)
+            by_name[speaker] = person
+        person.speech_speed_wpm = figures.get("speech speed")
+        person.speech_length_words = figures.get("speech length")
+        person.speech_time_seconds = figures.get("speech time")
+    for section, label in (("summary", "Summary"), ("speakers", "Speakers")):
+        if section not in seen_sections:
+            doc.problems.append(f"no {label} section")
+    if not session.utterances and "session transcript" not in text.lower():
+        doc.problems.append("no transcript")
+    session.duration_minutes = duration_minutes(session.start_time, session.end_time)
+    session.event = find_event(session.texts.get("full_report", "") + "\n" + (session.summary or ""), session.date)
+    doc.sessions = [session]
+    return doc

@@ -1,0 +1,135 @@
+"""Text helpers shared by every parser: decoding raw bytes, normalising, folding for comparison.
+
+Kept free of I/O so that every function can be tested on a string.
+"""
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+import ftfy
+from anyascii import anyascii
+from charset_normalizer import from_bytes
+
+_WS = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+_PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
+
+
+@dataclass
+class Decoded:
+    text: str | None
+    encoding: str | None
+    problems: list[str] = field(default_factory=list)
+
+
+def looks_binary(data: bytes) -> bool:
+    """A file is binary when its first KiB has control bytes that no text encoding we accept uses."""
+    head = data[:4096]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return False  # UTF-16 with BOM: NULs are expected
+    if not head:
+        return False
+    controls = sum(1 for b in head if b < 9 or 13 < b < 32 and b != 27)
+    return controls / len(head) > 0.10
+
+
+def decode_bytes(data: bytes) -> Decoded:
+    """Decode a raw file: UTF-8 (with or without BOM), UTF-16 (BOM or detected), else a detected charset.
+
+    Returns text None with a reason when the bytes are not text.
+    """
+    if not data:
+        return Decoded(None, None, ["empty file"])
+    if data.startswith(b"\xef\xbb\xbf"):
+        try:
+            return Decoded(data[3:].decode("utf-8"), "utf-8-sig")
+        except UnicodeDecodeError:
+            pass
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return Decoded(data.decode("utf-16"), "utf-16")
+        except UnicodeDecodeError:
+            return Decoded(None, None, ["UTF-16 byte order mark but the content is not valid UTF-16"])
+    # UTF-16 without a BOM: every other byte NUL in ASCII-range text
+    if len(data) >= 4 and data[1::2].count(0) > 0.4 * (len(data) // 2) and data[0::2].count(0) < 0.1 * (len(data) // 2):
+        try:
+            return Decoded(data.decode("utf-16-le"), "utf-16-le", ["UTF-16 without byte order mark"])
+        except UnicodeDecodeError:
+            pass
+    if len(data) >= 4 and data[0::2].count(0) > 0.4 * (len(data) // 2) and data[1::2].count(0) < 0.1 * (len(data) // 2):
+        try:
+            return Decoded(data.decode("utf-16-be"), "utf-16-be", ["UTF-16 without byte order mark"])
+        except UnicodeDecodeError:
+            pass
+    try:
+        return Decoded(data.decode("utf-8"), "utf-8")
+    except UnicodeDecodeError as exc:
+        utf8_error = f"invalid UTF-8 at byte {exc.start}"
+    if looks_binary(data):
+        return Decoded(None, None, ["binary content, not a text document"])
+    best = from_bytes(data[:200_000]).best()
+    if best is None or best.encoding is None:
+        return Decoded(None, None, [f"{utf8_error}; no text encoding fits"])
+    try:
+        text = data.decode(best.encoding)
+    except (UnicodeDecodeError, LookupError):
+        text = data.decode("utf-8", errors="replace")
+        return Decoded(text, "utf-8", [f"{utf8_error}; undecodable bytes replaced with U+FFFD"])
+    return Decoded(text, best.encoding, [f"{utf8_error}; decoded as {best.encoding}"])
+
+
+def normalize_document_text(text: str) -> str:
+    """Canonical form of a document: NFC, LF line endings, no BOM, no NUL, no trailing blanks.
+
+    Everything that identifies a document (its id, its exact-duplicate hash) is computed on this form,
+    so re-saving a file with other line endings or a BOM does not change it.
+    """
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    text = unicodedata.normalize("NFC", text)
+    return "\n".join(line.rstrip() for line in text.split("\n")).strip("\n") + "\n"
+
+
+def sha256_hex(data: bytes | str) -> str:
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    return hashlib.sha256(data).hexdigest()
+
+
+def stable_id(prefix: str, *parts: object) -> str:
+    """An id that depends only on its parts: prefix + first 16 hex digits of sha256 over the parts."""
+    joined = "\x1f".join("" if p is None else str(p) for p in parts)
+    return f"{prefix}_{sha256_hex(joined)[:16]}"
+
+
+def clean_inline(value: str | None) -> str | None:
+    """Plain text of a short markdown/HTML fragment: entities decoded, markup and extra blanks removed."""
+    if value is None:
+        return None
+    value = html.unescape(value)
+    value = re.sub(r"<br\s*/?>", " ", value, flags=re.I)
+    value = re.sub(r"<[^>]+>", "", value)
+    value = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", value)  # markdown link -> its text
+    value = re.sub(r"(\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w))", "", value)
+    value = _WS.sub(" ", value).strip()
+    return value or None
+
+
+def fix_mojibake(value: str) -> str:
+    """Repair text that was decoded with the wrong charset (e.g. 'MatÃ­as' -> 'Matías')."""
+    return ftfy.fix_text(value, normalization="NFC")
+
+
+def fold(value: str | None) -> str:
+    """Comparison key: mojibake fixed, transliterated to ASCII, case-folded, punctuation and blanks collapsed."""
+    if not value:
+        return ""
+    value = anyascii(fix_mojibake(value)).casefold()
+    value = _PUNCT.sub(" ", value)
+    return " ".join(value.split())
+
+
+def collapse_ws(value: str) -> str:
+    return " ".join(value.split())

@@ -1,0 +1,84 @@
+"""Registry of the dataset's tables: each table's Pandera model, meaning, keys and sort order.
+
+Everything else (Parquet column order, DuckDB tables, the data dictionary, the checks) reads this.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+
+import pandera.polars as pa
+import polars as pl
+
+from schemas import tables as t
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    name: str
+    model: type[pa.DataFrameModel]
+    description: str
+    primary_key: tuple[str, ...]
+    foreign_keys: tuple[tuple[str, str, str], ...] = field(default=())  # (column, table, column)
+
+
+TABLES: dict[str, TableInfo] = {
+    info.name: info
+    for info in [
+        TableInfo("documents", t.Documents, "One row per raw file seen, including rejected ones.", ("document_id",)),
+        TableInfo("sessions", t.Sessions, "One row per real-world session, however many documents describe it.", ("session_id",)),
+        TableInfo("participants", t.Participants, "One row per (session, person): who took part, in what roles, with which affiliation.",
+                  ("session_id", "person_id"), (("session_id", "sessions", "session_id"), ("person_id", "people", "person_id"))),
+        TableInfo("people", t.People, "One row per human being across all sessions.", ("person_id",)),
+        TableInfo("speaker_labels", t.SpeakerLabels, "Speakers that are not people (role labels, delegations, teams), per session, with their statistics.",
+                  ("session_id", "speaker"), (("session_id", "sessions", "session_id"),)),
+        TableInfo("arguments", t.Arguments, "One row per argument a speaker made.", ("argument_id",),
+                  (("session_id", "sessions", "session_id"), ("person_id", "people", "person_id"))),
+        TableInfo("agreements", t.Agreements, "One row per agreement or difference among speakers.", ("agreement_id",),
+                  (("session_id", "sessions", "session_id"),)),
+        TableInfo("utterances", t.Utterances, "Transcript turns.", ("session_id", "seq"),
+                  (("session_id", "sessions", "session_id"), ("person_id", "people", "person_id"))),
+        TableInfo("session_items", t.SessionItems, "Every other list a session document states (takeaways, policy questions, SDG goals, ...).",
+                  ("session_id", "kind", "seq"), (("session_id", "sessions", "session_id"), ("person_id", "people", "person_id"))),
+        TableInfo("session_texts", t.SessionTexts, "Named paragraphs of a session document (full report, overall tone, expected outcomes, ...).",
+                  ("session_id", "kind", "document_id"), (("session_id", "sessions", "session_id"),)),
+        TableInfo("conflicts", t.Conflicts, "Fields on which the documents of one session disagree, with each document's value.",
+                  ("session_id", "field", "document_id"), (("session_id", "sessions", "session_id"),)),
+        TableInfo("duplicates", t.Duplicates, "One row per document that is an exact or near copy (or mirror) of another.", ("document_id",),
+                  (("document_id", "documents", "document_id"),)),
+        TableInfo("person_candidates", t.PersonCandidates, "Pairs of people that may be one person but were not merged, for review.",
+                  ("person_id", "other_person_id"), (("person_id", "people", "person_id"),)),
+        TableInfo("rejects", t.Rejects, "What could not be parsed or failed validation, with the reason.", ("table", "rule", "offending_values")),
+    ]
+}
+
+
+@cache
+def columns(name: str) -> dict[str, pl.DataType]:
+    """Column name -> polars dtype, in the model's order."""
+    schema = TABLES[name].model.to_schema()
+    return {col: column.dtype.type for col, column in schema.columns.items()}
+
+
+def column_descriptions(name: str) -> dict[str, str]:
+    schema = TABLES[name].model.to_schema()
+    return {col: column.description or "" for col, column in schema.columns.items()}
+
+
+def column_nullable(name: str) -> dict[str, bool]:
+    schema = TABLES[name].model.to_schema()
+    return {col: column.nullable for col, column in schema.columns.items()}
+
+
+def empty_frame(name: str) -> pl.DataFrame:
+    return pl.DataFrame(schema=columns(name))
+
+
+def frame(name: str, rows: list[dict]) -> pl.DataFrame:
+    """Rows -> a DataFrame with exactly the table's columns and types, sorted by its primary key."""
+    cols = columns(name)
+    if not rows:
+        return empty_frame(name)
+    data = {col: [row.get(col) for row in rows] for col in cols}
+    df = pl.DataFrame(data, schema=cols)
+    return df.sort(list(TABLES[name].primary_key), nulls_last=True, maintain_order=True)
