@@ -155,10 +155,20 @@ def parse_igf_proposal(text: str) -> ParsedDocument:
                     if person:
                         _merge(people, person)
                 continue
+            name = _TEXT_FIELDS.get(label, label.replace(" ", "_"))
             if label == "format":
                 line = f"Format: {line}"
+            elif name == "policy_questions":
+                current_field = name
+                for question in split_numbered(line):
+                    session.items.append(Item(kind="policy_question", text=re.sub(r"^\d+[.)]\s*", "", question)))
+                continue
+            elif name == "title":
+                session.title = clean_inline(line)
+                continue
             else:
-                texts.setdefault(_TEXT_FIELDS.get(label, label.replace(" ", "_")), []).append(line)
+                texts.setdefault(name, []).append(line)
+                current_field = name
                 continue
         if line.lower().rstrip(":") in _BARE_LABELS and len(line) < 40:
             pending_label = line.lower().rstrip(":")

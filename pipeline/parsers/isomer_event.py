@@ -183,6 +183,9 @@ def _parse_pipe_row(line: str, state: _PageState) -> None:
         return
     first = cells[0]
     rest = [c for c in cells[1:] if clean_inline(c)]
+    if _AGENDA_TIME.match(clean_inline(first) or "") and rest:
+        _parse_agenda_row(rest, state)
+        return
     link = _LINK.search(first)
     first_text = clean_inline(first) or ""
     if not link and not rest:
@@ -198,12 +201,29 @@ def _parse_pipe_row(line: str, state: _PageState) -> None:
     state.add(card_from_lines(name_text, lines, state.role or "speaker", link.group(2) if link else None, marked), first)
 
 
+_AGENDA_TIME = re.compile(r"^\d{1,2}[.:]\d{2}\s*(?:am|pm|h)?\s*(?:-|–|—|to)\s*\d{1,2}[.:]\d{2}", re.I)
+_AGENDA_PERSON = re.compile(r"(?:^|\bby\s+|:\s*)((?:H\.E\.|Mr|Ms|Mrs|Dr|Prof)\.?\s+[^;]+)", re.I)
+
+
+def _parse_agenda_row(cells: list[str], state: _PageState) -> None:
+    """A programme row "| 10:00 - 10:30 | Opening remarks by Mr X, Minister, Org |": the people in it speak."""
+    for cell in cells:
+        for line in _BR.split(cell):
+            text = clean_inline(line) or ""
+            for chunk in re.split(r"\s*;\s*", text):
+                match = _AGENDA_PERSON.search(chunk)
+                if match:
+                    state.add(_bullet_person(match.group(1), state.role or "speaker"), chunk)
+
+
 def _parse_html(fragment: str, state: _PageState) -> None:
     soup = BeautifulSoup(fragment, "html.parser")
     for br in soup.find_all("br"):
         br.replace_with("\n")
+    for block in soup.find_all(["p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6"]):
+        block.append("\n")  # a block ends a line; spans inside one block stay one line
     rows = soup.find_all("tr")
-    cards = [] if rows else soup.select("[class*=card]")
+    cards = [] if rows else [c for c in soup.select("[class*=card]") if not c.select("[class*=card]")]
     for row in rows:
         cells = row.find_all(["td", "th"])
         texts = [c.get_text("") for c in cells]

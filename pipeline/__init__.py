@@ -1,0 +1,1 @@
+"""cyberdialogue: raw documents about cyber-policy sessions -> an open dataset (see README.md)."""

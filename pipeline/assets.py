@@ -1,0 +1,180 @@
+"""The Dagster asset graph. Assets only wire the stages of pipeline.stages together and report
+what they made; every rule lives in the stage functions and the schemas.
+
+raw_documents -> parsed_documents -> duplicate_clusters -> {one asset per table} -> parquet_files -> duckdb_database
+"""
+
+import os
+import pickle
+import time
+from collections import Counter
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+from tabulate import tabulate
+
+import schemas
+from pipeline import checks, export
+from pipeline.ingest import read_raw_documents
+from pipeline.stages import build_tables, deduplicate, parse_raw_documents
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class BuildSettings(dg.ConfigurableResource):
+    """Where the raw documents are and where the build writes (defaults: the project's raw/ and output/)."""
+    raw_dir: str = os.environ.get("CYBERDIALOGUE_RAW", str(PROJECT_ROOT / "raw"))
+    out_dir: str = os.environ.get("CYBERDIALOGUE_OUT", str(PROJECT_ROOT / "output"))
+
+
+class StageIOManager(dg.ConfigurableIOManager):
+    """Keeps each asset's value between steps as a pickle under <out_dir>/.stages/ (polars frames pickle natively)."""
+    settings: dg.ResourceDependency[BuildSettings]
+
+    def _path(self, context) -> Path:
+        return Path(self.settings.out_dir) / ".stages" / ("__".join(context.asset_key.path) + ".pickle")
+
+    def handle_output(self, context: dg.OutputContext, obj) -> None:
+        path = self._path(context)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp-{os.getpid()}")
+        with open(tmp, "wb") as handle:
+            pickle.dump(obj, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+
+    def load_input(self, context: dg.InputContext):
+        with open(self._path(context), "rb") as handle:
+            return pickle.load(handle)
+
+
+def _preview(df: pl.DataFrame, rows: int = 5) -> dg.MetadataValue:
+    shown = df.head(rows).to_dicts()
+    cells = [[(str(v)[:60] + "…") if v is not None and len(str(v)) > 60 else v for v in row.values()] for row in shown]
+    return dg.MetadataValue.md(tabulate(cells, headers=df.columns, tablefmt="github"))
+
+
+def _column_schema(name: str) -> dg.TableSchema:
+    descriptions = schemas.column_descriptions(name)
+    return dg.TableSchema(columns=[
+        dg.TableColumn(name=col, type=str(dtype), description=descriptions.get(col) or None)
+        for col, dtype in schemas.columns(name).items()
+    ])
+
+
+@dg.asset(group_name="ingest", description="One row per raw file: sha256, size, decoded text, detected format.")
+def raw_documents(context: dg.AssetExecutionContext, settings: BuildSettings) -> pl.DataFrame:
+    started = time.perf_counter()
+    df = read_raw_documents(settings.raw_dir)
+    formats = dict(Counter(df.get_column("format").to_list()))
+    context.log.info(f"read {df.height} raw files from {settings.raw_dir}: {formats}")
+    context.add_output_metadata({
+        "dagster/row_count": df.height, "formats": formats, "bytes": int(df.get_column("size_bytes").sum() or 0),
+        "seconds": round(time.perf_counter() - started, 3), "preview": _preview(df.drop("text")),
+    })
+    return df
+
+
+@dg.asset(group_name="parse", description="Each readable document parsed by the parser of its detected format.")
+def parsed_documents(context: dg.AssetExecutionContext, raw_documents: pl.DataFrame) -> dict:
+    started = time.perf_counter()
+    parsed = parse_raw_documents(raw_documents)
+    problems = sum(len(p.problems) for p in parsed.values())
+    sessions = sum(len(p.sessions) for p in parsed.values())
+    context.log.info(f"parsed {len(parsed)} documents: {sessions} session records, {problems} problems")
+    context.add_output_metadata({"dagster/row_count": len(parsed), "session_records": sessions, "problems": problems,
+                                 "seconds": round(time.perf_counter() - started, 3)})
+    return parsed
+
+
+@dg.asset(group_name="dedup", description="Exact, near and mirror duplicate clusters, and the canonical document of each.")
+def duplicate_clusters(context: dg.AssetExecutionContext, raw_documents: pl.DataFrame, parsed_documents: dict) -> dict:
+    started = time.perf_counter()
+    rows, canonical = deduplicate(raw_documents, parsed_documents)
+    methods = dict(Counter(r.method for r in rows))
+    context.log.info(f"{len(rows)} duplicate documents: {methods}")
+    context.add_output_metadata({"dagster/row_count": len(rows), "methods": methods,
+                                 "seconds": round(time.perf_counter() - started, 3)})
+    return {"duplicates": rows, "canonical": canonical}
+
+
+@dg.multi_asset(
+    group_name="tables",
+    outs={name: dg.AssetOut(description=info.description, metadata={"dagster/column_schema": _column_schema(name)})
+          for name, info in schemas.TABLES.items()},
+    description="The dataset's tables, with sessions merged across documents and people matched across sessions.",
+)
+def dataset_tables(context: dg.AssetExecutionContext, raw_documents: pl.DataFrame, parsed_documents: dict,
+                   duplicate_clusters: dict):
+    started = time.perf_counter()
+    tables = build_tables(raw_documents, parsed_documents, duplicate_clusters["duplicates"], duplicate_clusters["canonical"])
+    context.log.info("rows: " + ", ".join(f"{n}={df.height}" for n, df in tables.items()))
+    for name, df in tables.items():
+        yield dg.Output(df, output_name=name, metadata={
+            "dagster/row_count": df.height, "dagster/column_schema": _column_schema(name), "preview": _preview(df),
+            "seconds": round(time.perf_counter() - started, 3)})
+
+
+def _check_result(outcomes: list[checks.CheckOutcome]) -> dg.AssetCheckResult:
+    failed = [o for o in outcomes if not o.passed]
+    failures = [f | {"rule": o.rule} for o in failed for f in o.failures][:50]
+    metadata = {"rules": "; ".join(o.message for o in outcomes)}
+    if failures:
+        metadata["offending"] = dg.MetadataValue.md(tabulate(failures, headers="keys", tablefmt="github"))
+    return dg.AssetCheckResult(passed=not failed, severity=dg.AssetCheckSeverity.ERROR, metadata=metadata,
+                               description="; ".join(o.message for o in failed) or None)
+
+
+def _schema_check(name: str) -> dg.AssetChecksDefinition:
+    @dg.asset_check(asset=name, name="schema", blocking=True,
+                    description=f"Pandera model {schemas.TABLES[name].model.__name__}: columns, types, nullability, allowed values, keys; no required column entirely null.")
+    def _check(table: pl.DataFrame) -> dg.AssetCheckResult:
+        return _check_result([checks.validate_schema(name, table), checks.check_required_columns_filled(name, table)])
+    return _check
+
+
+def _referenced_tables(name: str) -> list[str]:
+    others = {other for _, other, _ in schemas.TABLES[name].foreign_keys}
+    others |= {"people"} if "person_ids" in schemas.columns(name) else set()
+    others |= {"arguments"} if "argument_ids" in schemas.columns(name) else set()
+    return sorted(others - {name})
+
+
+_WITH_REFERENCES = [n for n in schemas.TABLES if _referenced_tables(n)]
+
+
+@dg.multi_asset_check(
+    specs=[dg.AssetCheckSpec("references", asset=n, blocking=True, additional_deps=_referenced_tables(n),
+                             description=f"Every id {n} references exists in: {', '.join(_referenced_tables(n))}.")
+           for n in _WITH_REFERENCES],
+    ins={n: dg.AssetIn(n) for n in sorted(set(_WITH_REFERENCES) | {o for n in _WITH_REFERENCES for o in _referenced_tables(n)})},
+)
+def table_references(**tables: pl.DataFrame):
+    for name in _WITH_REFERENCES:
+        result = _check_result([checks.check_foreign_keys(name, tables[name], tables)])
+        yield dg.AssetCheckResult(asset_key=name, check_name="references", passed=result.passed,
+                                  severity=result.severity, metadata=result.metadata, description=result.description)
+
+
+table_checks = [_schema_check(n) for n in schemas.TABLES] + [table_references]
+
+
+@dg.asset(group_name="export", ins={name: dg.AssetIn(name) for name in schemas.TABLES},
+          description="output/parquet/TABLE.parquet for every table (zstd, sorted by key).")
+def parquet_files(context: dg.AssetExecutionContext, settings: BuildSettings, **tables: pl.DataFrame) -> dict:
+    paths = export.write_parquet_tables(tables, settings.out_dir)
+    sizes = {name: path.stat().st_size for name, path in paths.items()}
+    context.add_output_metadata({"dagster/row_count": sum(df.height for df in tables.values()),
+                                 "files": dg.MetadataValue.json({n: str(p) for n, p in paths.items()}),
+                                 "bytes": sum(sizes.values())})
+    return {name: str(path) for name, path in paths.items()}
+
+
+@dg.asset(group_name="export", description="output/cyberdialogue.duckdb: every table by name, self-contained.")
+def duckdb_database(context: dg.AssetExecutionContext, settings: BuildSettings, parquet_files: dict) -> str:
+    path = export.write_duckdb({n: Path(p) for n, p in parquet_files.items()}, Path(settings.out_dir) / export.DATABASE_FILE)
+    context.add_output_metadata({"path": str(path), "bytes": path.stat().st_size, "tables": len(parquet_files)})
+    return str(path)
+
+
+all_assets = [raw_documents, parsed_documents, duplicate_clusters, dataset_tables, parquet_files, duckdb_database]

@@ -1,0 +1,68 @@
+"""Validation of the tables, as pure functions: each returns a CheckOutcome that Dagster turns into a
+blocking asset check and `cyberdialogue build` prints. A failure names the rule and the offending rows.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandera.polars as pa
+import polars as pl
+
+import schemas
+
+
+@dataclass
+class CheckOutcome:
+    passed: bool
+    rule: str
+    message: str
+    failures: list[dict] = field(default_factory=list)  # one dict per offending value: column, check, value, row
+
+
+def validate_schema(name: str, df: pl.DataFrame) -> CheckOutcome:
+    """Every Pandera check of the table's model, on the collected DataFrame (lazy=True: all failures)."""
+    model = schemas.TABLES[name].model
+    try:
+        model.validate(df, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+        failures = [
+            {"column": r.get("column"), "check": r.get("check"), "value": str(r.get("failure_case"))[:200], "row": r.get("index")}
+            for r in cases.head(200).to_dicts()
+        ]
+        rules = sorted({f"{f['column']}: {f['check']}" for f in failures})
+        return CheckOutcome(False, "pandera schema", f"{name}: {cases.height} failure(s): " + "; ".join(rules[:10]), failures)
+    except pa.errors.SchemaError as exc:
+        return CheckOutcome(False, "pandera schema", f"{name}: {exc}"[:1000])
+    return CheckOutcome(True, "pandera schema", f"{name}: {df.height} rows pass {model.__name__}")
+
+
+def check_foreign_keys(name: str, df: pl.DataFrame, referenced: dict[str, pl.DataFrame]) -> CheckOutcome:
+    """Every non-null reference of the table exists in the table it points to."""
+    failures = []
+    for column, other, other_column in schemas.TABLES[name].foreign_keys:
+        known = referenced[other].get_column(other_column).unique()
+        missing = df.filter(pl.col(column).is_not_null() & ~pl.col(column).is_in(known.implode()))
+        for value in missing.get_column(column).unique().sort().head(50).to_list():
+            failures.append({"column": column, "check": f"references {other}.{other_column}", "value": value, "row": None})
+    # list columns of ids are references too
+    list_refs = {"person_ids": ("people", "person_id"), "argument_ids": ("arguments", "argument_id")}
+    for column, (other, other_column) in list_refs.items():
+        if column in df.columns and other in referenced:
+            known = referenced[other].get_column(other_column).unique()
+            ids = df.select(pl.col(column).explode()).drop_nulls().unique().get_column(column)
+            for value in ids.filter(~ids.is_in(known.implode())).sort().head(50).to_list():
+                failures.append({"column": column, "check": f"references {other}.{other_column}", "value": value, "row": None})
+    if failures:
+        return CheckOutcome(False, "foreign keys", f"{name}: {len(failures)} dangling reference(s)", failures)
+    return CheckOutcome(True, "foreign keys", f"{name}: every reference resolves")
+
+
+def check_required_columns_filled(name: str, df: pl.DataFrame) -> CheckOutcome:
+    """No required (non-nullable) column is entirely null in a non-empty table."""
+    nullable = schemas.column_nullable(name)
+    empty = [c for c, may_be_null in nullable.items() if not may_be_null and df.height and df[c].null_count() == df.height]
+    if empty:
+        return CheckOutcome(False, "required columns filled", f"{name}: entirely null: {', '.join(empty)}",
+                            [{"column": c, "check": "not entirely null", "value": None, "row": None} for c in empty])
+    return CheckOutcome(True, "required columns filled", f"{name}: required columns hold values")

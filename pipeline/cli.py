@@ -1,0 +1,183 @@
+"""The `cyberdialogue` command: build the dataset, query it with SQL.
+
+`build` runs the very asset graph of pipeline/definitions.py, in-process (no process per step).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class CommandError(Exception):
+    """A failure with a one-line reason for the user."""
+
+
+def _run_build(raw: Path, out: Path, strict: bool, verbose: bool) -> dict:
+    import dagster as dg
+    import polars as pl
+
+    from pipeline.definitions import build_definitions
+    from pipeline.export import DATABASE_FILE, PARQUET_DIR
+
+    if not raw.is_dir():
+        raise CommandError(f"raw folder not found: {raw}")
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    defs = build_definitions(str(raw.resolve()), str(out.resolve()))
+    job = defs.resolve_implicit_global_asset_job_def()
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    level = "INFO" if verbose else "WARNING"
+    result = job.execute_in_process(
+        instance=instance, raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": level}}}},
+    )
+    seconds = time.perf_counter() - started
+    failed_checks = []
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            if not evaluation.passed:
+                offending = evaluation.metadata.get("offending")
+                failed_checks.append({
+                    "check": f"{evaluation.asset_key.to_user_string()}.{evaluation.check_name}",
+                    "description": evaluation.description,
+                    "offending": offending.value if offending is not None else None,
+                })
+    failed_steps = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    errors = [e.event_specific_data.error.message.strip().splitlines()[-1]
+              for e in result.all_events if e.event_type_value == "STEP_FAILURE" and e.event_specific_data.error]
+    report = {"raw_dir": str(raw), "out_dir": str(out), "seconds": round(seconds, 3), "success": result.success,
+              "failed_checks": failed_checks, "failed_steps": failed_steps, "errors": errors}
+    parquet = out / PARQUET_DIR
+    if result.success and not failed_checks:
+        documents = pl.read_parquet(parquet / "documents.parquet")
+        report["documents"] = {
+            "by_format": dict(sorted(Counter(documents["format"].to_list()).items())),
+            "by_status": dict(sorted(Counter(documents["status"].to_list()).items())),
+        }
+        report["rows"] = {p.stem: pl.scan_parquet(p).select(pl.len()).collect().item() for p in sorted(parquet.glob("*.parquet"))}
+        rejects = pl.read_parquet(parquet / "rejects.parquet")
+        report["rejects"] = dict(sorted(Counter(rejects["rule"].to_list()).items()))
+        report["database"] = str(out / DATABASE_FILE)
+    (out / "build_report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    return report
+
+
+def _print_report(report: dict) -> None:
+    print(f"build finished in {report['seconds']:.1f} s")
+    if "documents" in report:
+        print("documents by format: " + ", ".join(f"{k}={v}" for k, v in report["documents"]["by_format"].items()))
+        print("documents by status: " + ", ".join(f"{k}={v}" for k, v in report["documents"]["by_status"].items()))
+        print("rows: " + ", ".join(f"{k}={v}" for k, v in report["rows"].items()))
+        rejects = report["rejects"]
+        print(f"rejects: {sum(rejects.values())}" + ("" if not rejects else " (" + "; ".join(f"{v}x {k}" for k, v in rejects.items()) + ")"))
+        print(f"database: {report['database']}")
+    for failure in report["failed_checks"]:
+        print(f"CHECK FAILED {failure['check']}: {failure['description']}", file=sys.stderr)
+        if failure["offending"]:
+            print(failure["offending"], file=sys.stderr)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    report = _run_build(Path(args.raw), Path(args.out), args.strict, args.verbose)
+    _print_report(report)
+    if report["failed_checks"]:
+        raise CommandError(f"{len(report['failed_checks'])} blocking check(s) failed: "
+                           + ", ".join(f["check"] for f in report["failed_checks"]))
+    if not report["success"]:
+        reason = report["errors"][0] if report["errors"] else "see the log above"
+        raise CommandError(f"build failed in {', '.join(report['failed_steps']) or 'a step'}: {reason}")
+    if args.strict and report.get("rejects"):
+        raise CommandError(f"--strict: {sum(report['rejects'].values())} rejected record(s)")
+    return 0
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    import duckdb
+    from tabulate import tabulate
+
+    from pipeline.export import DATABASE_FILE
+
+    database = Path(args.db) if args.db else Path(args.out) / DATABASE_FILE
+    if not database.exists():
+        raise CommandError(f"no database at {database}: run 'cyberdialogue build' first")
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        cursor = con.execute(args.query)
+        if cursor.description is None:
+            return 0
+        headers = [d[0] for d in cursor.description]
+        rows = cursor.fetchmany(args.max_rows + 1)
+    except duckdb.Error as exc:
+        raise CommandError(str(exc).splitlines()[0]) from None
+    finally:
+        con.close()
+    shown = rows[: args.max_rows]
+    width = args.max_width
+
+    def cell(value):
+        text = "; ".join(map(str, value)) if isinstance(value, list) else value
+        if isinstance(text, str) and width and len(text) > width:
+            return text[: width - 1] + "…"
+        return text
+
+    if args.format == "csv":
+        import csv
+        writer = csv.writer(sys.stdout)
+        writer.writerow(headers)
+        writer.writerows([[cell(v) for v in row] for row in shown])
+    else:
+        print(tabulate([[cell(v) for v in row] for row in shown], headers=headers, tablefmt="psql", missingval="NULL"))
+    more = " (more not shown; raise --max-rows)" if len(rows) > args.max_rows else ""
+    print(f"({len(shown)} row{'s' if len(shown) != 1 else ''}){more}", file=sys.stderr)
+    return 0
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cyberdialogue",
+        description="Build and query the cyberdialogue dataset of international cyber-policy sessions.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    build = sub.add_parser("build", help="parse raw documents into validated Parquet tables and a DuckDB database",
+                           description="Run the whole Dagster asset graph in-process: read every file under --raw "
+                                       "(recursively), parse, de-duplicate, validate, and write --out/parquet/*.parquet "
+                                       "and --out/cyberdialogue.duckdb. Prints a summary and writes --out/build_report.json.")
+    build.add_argument("--raw", default=str(PROJECT_ROOT / "raw"), metavar="DIR", help="folder of raw documents, searched recursively (default: raw/)")
+    build.add_argument("--out", default=str(PROJECT_ROOT / "output"), metavar="DIR", help="output folder (default: output/)")
+    build.add_argument("--strict", action="store_true", help="fail (exit 1) when any document or record was rejected")
+    build.add_argument("--verbose", action="store_true", help="show the Dagster log of every step")
+    build.set_defaults(func=cmd_build)
+    sql = sub.add_parser("sql", help="run SQL on the built DuckDB database and print a table",
+                         description="Run one SQL statement on --out/cyberdialogue.duckdb (read-only); tables are named as in DATASET.md.")
+    sql.add_argument("query", help='the SQL, e.g. "SELECT * FROM sessions"')
+    sql.add_argument("--out", default=str(PROJECT_ROOT / "output"), metavar="DIR", help="output folder holding cyberdialogue.duckdb (default: output/)")
+    sql.add_argument("--db", metavar="FILE", help="a DuckDB file to query instead (e.g. a release's)")
+    sql.add_argument("--max-rows", type=int, default=200, metavar="N", help="print at most N rows (default: 200)")
+    sql.add_argument("--max-width", type=int, default=80, metavar="N", help="cut cells longer than N characters; 0 = never (default: 80)")
+    sql.add_argument("--format", choices=("table", "csv"), default="table", help="output as an aligned table or CSV (default: table)")
+    sql.set_defaults(func=cmd_sql)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except CommandError as exc:
+        print(f"cyberdialogue {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"cyberdialogue {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

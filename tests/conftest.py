@@ -1,0 +1,62 @@
+"""Shared fixtures: the seed documents and one in-process build of them (the whole Dagster graph)."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+RAW = PROJECT_ROOT / "raw"
+SEEDS = {
+    "sicw": "000_f120bb8921e20eab.txt",
+    "sicw_archive": "001_b7d4588d317b3132.txt",
+    "igf": "002_0a4cf74c8544ded3.txt",
+    "diplo": "003_6775f7a9c617e30c.txt",
+    "concept": "004_504c6bbff94b77a4.txt",
+}
+
+
+@pytest.fixture(scope="session")
+def seed_text():
+    return lambda key: (RAW / SEEDS[key]).read_text(encoding="utf-8")
+
+
+def run_build(raw: Path, out: Path):
+    """Materialize every asset and check of pipeline/definitions.py in-process."""
+    import dagster as dg
+
+    from pipeline.definitions import build_definitions
+
+    defs = build_definitions(str(raw), str(out))
+    job = defs.resolve_implicit_global_asset_job_def()
+    return job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False,
+                                  run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}})
+
+
+@pytest.fixture(scope="session")
+def seed_build(tmp_path_factory):
+    """One build of raw/ into a temporary output folder; returns (result, out_dir)."""
+    raw = tmp_path_factory.mktemp("raw")
+    for name in SEEDS.values():
+        shutil.copy(RAW / name, raw / name)
+    out = tmp_path_factory.mktemp("out")
+    result = run_build(raw, out)
+    assert result.success, "the seed build failed"
+    return result, out
+
+
+@pytest.fixture(scope="session")
+def db(seed_build):
+    _, out = seed_build
+    con = duckdb.connect(str(out / "cyberdialogue.duckdb"), read_only=True)
+    yield con
+    con.close()
+
+
+@pytest.fixture(scope="session")
+def q(db):
+    def query(sql: str, *params):
+        return db.execute(sql, list(params)).fetchall()
+    return query
