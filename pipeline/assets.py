@@ -15,7 +15,7 @@ import polars as pl
 from tabulate import tabulate
 
 import schemas
-from pipeline import checks, export
+from pipeline import checks, export, publish
 from pipeline.ingest import read_raw_documents
 from pipeline.stages import build_tables, deduplicate, parse_raw_documents
 
@@ -26,6 +26,8 @@ class BuildSettings(dg.ConfigurableResource):
     """Where the raw documents are and where the build writes (defaults: the project's raw/ and output/)."""
     raw_dir: str = os.environ.get("CYBERDIALOGUE_RAW", str(PROJECT_ROOT / "raw"))
     out_dir: str = os.environ.get("CYBERDIALOGUE_OUT", str(PROJECT_ROOT / "output"))
+    # reviewed row-count bounds (schemas/row_bounds.yaml for raw/); empty: no bounds
+    bounds_file: str = os.environ.get("CYBERDIALOGUE_BOUNDS", str(PROJECT_ROOT / "schemas" / "row_bounds.yaml"))
 
 
 class StageIOManager(dg.ConfigurableIOManager):
@@ -140,41 +142,79 @@ def _referenced_tables(name: str) -> list[str]:
     return sorted(others - {name})
 
 
-_WITH_REFERENCES = [n for n in schemas.TABLES if _referenced_tables(n)]
+def _reference_check(name: str) -> dg.AssetChecksDefinition:
+    """One check node per table: a blocking check that spans several tables would wait on itself."""
+    others = _referenced_tables(name)
 
-
-@dg.multi_asset_check(
-    specs=[dg.AssetCheckSpec("references", asset=n, blocking=True, additional_deps=_referenced_tables(n),
-                             description=f"Every id {n} references exists in: {', '.join(_referenced_tables(n))}.")
-           for n in _WITH_REFERENCES],
-    ins={n: dg.AssetIn(n) for n in sorted(set(_WITH_REFERENCES) | {o for n in _WITH_REFERENCES for o in _referenced_tables(n)})},
-)
-def table_references(**tables: pl.DataFrame):
-    for name in _WITH_REFERENCES:
+    @dg.multi_asset_check(
+        name=f"{name}_references",
+        specs=[dg.AssetCheckSpec("references", asset=name, blocking=True, additional_deps=others,
+                                 description=f"Every id {name} references exists in: {', '.join(others)}.")],
+        ins={n: dg.AssetIn(n) for n in [name, *others]},
+    )
+    def _check(**tables: pl.DataFrame):
         result = _check_result([checks.check_foreign_keys(name, tables[name], tables)])
         yield dg.AssetCheckResult(asset_key=name, check_name="references", passed=result.passed,
                                   severity=result.severity, metadata=result.metadata, description=result.description)
+    return _check
 
 
-table_checks = [_schema_check(n) for n in schemas.TABLES] + [table_references]
+reference_checks = [_reference_check(n) for n in schemas.TABLES if _referenced_tables(n)]
+
+
+@dg.asset_check(asset="documents", name="coverage", blocking=True,
+                additional_ins={"raw_documents": dg.AssetIn("raw_documents"), "rejects": dg.AssetIn("rejects")},
+                description="Every raw file is a documents row; every document is parsed, partial, a duplicate, or rejected with a reason in rejects.")
+def documents_coverage(documents: pl.DataFrame, raw_documents: pl.DataFrame, rejects: pl.DataFrame) -> dg.AssetCheckResult:
+    return _check_result([checks.check_document_coverage(raw_documents, documents, rejects)])
+
+
+_COUNTED = ["sessions", "people", "participants", "arguments", "agreements", "utterances"]
+
+
+@dg.multi_asset_check(
+    specs=[dg.AssetCheckSpec("row_count_minimum", asset="documents", blocking=True, additional_deps=_COUNTED,
+                             description="Reviewed bounds file: a build below a minimum fails."),
+           dg.AssetCheckSpec("row_count_maximum", asset="documents", additional_deps=_COUNTED,
+                             description="Reviewed bounds file: a build above a maximum warns.")],
+    ins={"documents": dg.AssetIn("documents"), **{n: dg.AssetIn(n) for n in _COUNTED}},
+)
+def row_count_bounds(settings: BuildSettings, documents: pl.DataFrame, **tables: pl.DataFrame):
+    bounds = checks.load_bounds(settings.bounds_file)
+    below, above = checks.check_row_bounds(bounds, documents, {n: df.height for n, df in tables.items()})
+    source = {"bounds_file": settings.bounds_file or "(none)"}
+    for name, outcome, severity in (("row_count_minimum", below, dg.AssetCheckSeverity.ERROR),
+                                    ("row_count_maximum", above, dg.AssetCheckSeverity.WARN)):
+        result = _check_result([outcome])
+        yield dg.AssetCheckResult(asset_key="documents", check_name=name, passed=outcome.passed, severity=severity,
+                                  metadata={**result.metadata, **source}, description=result.description)
+
+
+table_checks = [_schema_check(n) for n in schemas.TABLES] + reference_checks + [documents_coverage, row_count_bounds]
 
 
 @dg.asset(group_name="export", ins={name: dg.AssetIn(name) for name in schemas.TABLES},
-          description="output/parquet/TABLE.parquet for every table (zstd, sorted by key).")
+          description="output/parquet/TABLE.parquet for every table (zstd, sorted by key), published atomically.")
 def parquet_files(context: dg.AssetExecutionContext, settings: BuildSettings, **tables: pl.DataFrame) -> dict:
-    paths = export.write_parquet_tables(tables, settings.out_dir)
+    with publish.output_lock(settings.out_dir):
+        staging = publish.build_dir(settings.out_dir, context.run_id)
+        paths = export.write_parquet_tables(tables, staging)
+        publish.make_current(settings.out_dir, staging / export.PARQUET_DIR, export.PARQUET_DIR)
     sizes = {name: path.stat().st_size for name, path in paths.items()}
     context.add_output_metadata({"dagster/row_count": sum(df.height for df in tables.values()),
-                                 "files": dg.MetadataValue.json({n: str(p) for n, p in paths.items()}),
-                                 "bytes": sum(sizes.values())})
+                                 "folder": str(staging / export.PARQUET_DIR), "bytes": sum(sizes.values())})
     return {name: str(path) for name, path in paths.items()}
 
 
-@dg.asset(group_name="export", description="output/cyberdialogue.duckdb: every table by name, self-contained.")
+@dg.asset(group_name="export", description="output/cyberdialogue.duckdb: every table by name, self-contained, published atomically.")
 def duckdb_database(context: dg.AssetExecutionContext, settings: BuildSettings, parquet_files: dict) -> str:
-    path = export.write_duckdb({n: Path(p) for n, p in parquet_files.items()}, Path(settings.out_dir) / export.DATABASE_FILE)
+    with publish.output_lock(settings.out_dir):
+        staging = publish.build_dir(settings.out_dir, context.run_id)
+        path = export.write_duckdb({n: Path(p) for n, p in parquet_files.items()}, staging / export.DATABASE_FILE)
+        publish.make_current(settings.out_dir, path, export.DATABASE_FILE)
+        publish.prune_builds(settings.out_dir)
     context.add_output_metadata({"path": str(path), "bytes": path.stat().st_size, "tables": len(parquet_files)})
-    return str(path)
+    return str(Path(settings.out_dir) / export.DATABASE_FILE)
 
 
 all_assets = [raw_documents, parsed_documents, duplicate_clusters, dataset_tables, parquet_files, duckdb_database]

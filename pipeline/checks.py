@@ -66,3 +66,45 @@ def check_required_columns_filled(name: str, df: pl.DataFrame) -> CheckOutcome:
         return CheckOutcome(False, "required columns filled", f"{name}: entirely null: {', '.join(empty)}",
                             [{"column": c, "check": "not entirely null", "value": None, "row": None} for c in empty])
     return CheckOutcome(True, "required columns filled", f"{name}: required columns hold values")
+
+
+def load_bounds(path: str | None) -> dict:
+    import yaml
+
+    if not path:
+        return {}
+    with open(path, encoding="utf-8") as handle:
+        return yaml.safe_load(handle) or {}
+
+
+def check_row_bounds(bounds: dict, documents: pl.DataFrame, counts: dict[str, int]) -> tuple[CheckOutcome, CheckOutcome]:
+    """(below a minimum: must fail, above a maximum: warns) against the reviewed bounds file."""
+    read = documents.filter(pl.col("status") != "rejected").group_by("format").len()
+    by_format = dict(zip(read["format"].to_list(), read["len"].to_list()))
+    low, high = [], []
+    for group, actual in (("documents_by_format", by_format), ("tables", counts)):
+        for key, limits in (bounds.get(group) or {}).items():
+            value = actual.get(key, 0)
+            if "min" in limits and value < limits["min"]:
+                low.append({"column": f"{group}.{key}", "check": f">= {limits['min']}", "value": value, "row": None})
+            if "max" in limits and value > limits["max"]:
+                high.append({"column": f"{group}.{key}", "check": f"<= {limits['max']}", "value": value, "row": None})
+    below = CheckOutcome(not low, "row-count minimum", "; ".join(f"{f['column']} = {f['value']}, expected {f['check']}" for f in low) or "every minimum met", low)
+    above = CheckOutcome(not high, "row-count maximum", "; ".join(f"{f['column']} = {f['value']}, expected {f['check']}" for f in high) or "every maximum respected", high)
+    return below, above
+
+
+def check_document_coverage(raw: pl.DataFrame, documents: pl.DataFrame, rejects: pl.DataFrame) -> CheckOutcome:
+    """Every raw file is a documents row; every document is parsed, partial, a duplicate, or rejected with a reason."""
+    failures = []
+    missing = set(raw["document_id"].to_list()) - set(documents["document_id"].to_list())
+    failures += [{"column": "document_id", "check": "raw file missing from documents", "value": d, "row": None} for d in sorted(missing)]
+    rejected = documents.filter(pl.col("status") == "rejected")
+    unexplained = rejected.filter(pl.col("problems").list.len() == 0)["document_id"].to_list()
+    failures += [{"column": "problems", "check": "rejected without a reason", "value": d, "row": None} for d in unexplained]
+    in_rejects = set(rejects.filter(pl.col("table") == "documents")["document_id"].to_list())
+    failures += [{"column": "document_id", "check": "rejected but not in rejects", "value": d, "row": None}
+                 for d in rejected["document_id"].to_list() if d not in in_rejects]
+    if failures:
+        return CheckOutcome(False, "document coverage", f"{len(failures)} document(s) unaccounted for", failures)
+    return CheckOutcome(True, "document coverage", f"all {raw.height} raw files accounted for")

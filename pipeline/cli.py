@@ -19,7 +19,7 @@ class CommandError(Exception):
     """A failure with a one-line reason for the user."""
 
 
-def _run_build(raw: Path, out: Path, strict: bool, verbose: bool) -> dict:
+def _run_build(raw: Path, out: Path, strict: bool, verbose: bool, bounds: str | None = None) -> dict:
     import dagster as dg
     import polars as pl
 
@@ -29,8 +29,27 @@ def _run_build(raw: Path, out: Path, strict: bool, verbose: bool) -> dict:
     if not raw.is_dir():
         raise CommandError(f"raw folder not found: {raw}")
     out.mkdir(parents=True, exist_ok=True)
+    from pipeline.publish import OutputLocked, output_lock
+    try:
+        with output_lock(out):
+            return _run_build_locked(raw, out, strict, verbose, bounds)
+    except OutputLocked as exc:
+        raise CommandError(str(exc)) from None
+
+
+def _run_build_locked(raw: Path, out: Path, strict: bool, verbose: bool, bounds: str | None) -> dict:
+    import dagster as dg
+    import polars as pl
+
+    from pipeline.definitions import build_definitions
+    from pipeline.export import DATABASE_FILE, PARQUET_DIR
+
     started = time.perf_counter()
-    defs = build_definitions(str(raw.resolve()), str(out.resolve()))
+    if bounds is None and raw.resolve() == (PROJECT_ROOT / "raw").resolve():
+        bounds = str(PROJECT_ROOT / "schemas" / "row_bounds.yaml")
+    if bounds and not Path(bounds).is_file():
+        raise CommandError(f"bounds file not found: {bounds}")
+    defs = build_definitions(str(raw.resolve()), str(out.resolve()), bounds or "")
     job = defs.resolve_implicit_global_asset_job_def()
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     level = "INFO" if verbose else "WARNING"
@@ -39,13 +58,14 @@ def _run_build(raw: Path, out: Path, strict: bool, verbose: bool) -> dict:
         run_config={"loggers": {"console": {"config": {"log_level": level}}}},
     )
     seconds = time.perf_counter() - started
-    failed_checks = []
+    failed_checks, warnings = [], []
     for event in result.all_events:
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             if not evaluation.passed:
                 offending = evaluation.metadata.get("offending")
-                failed_checks.append({
+                target = warnings if evaluation.severity.value == "WARN" else failed_checks
+                target.append({
                     "check": f"{evaluation.asset_key.to_user_string()}.{evaluation.check_name}",
                     "description": evaluation.description,
                     "offending": offending.value if offending is not None else None,
@@ -54,7 +74,7 @@ def _run_build(raw: Path, out: Path, strict: bool, verbose: bool) -> dict:
     errors = [e.event_specific_data.error.message.strip().splitlines()[-1]
               for e in result.all_events if e.event_type_value == "STEP_FAILURE" and e.event_specific_data.error]
     report = {"raw_dir": str(raw), "out_dir": str(out), "seconds": round(seconds, 3), "success": result.success,
-              "failed_checks": failed_checks, "failed_steps": failed_steps, "errors": errors}
+              "failed_checks": failed_checks, "warnings": warnings, "failed_steps": failed_steps, "errors": errors}
     parquet = out / PARQUET_DIR
     if result.success and not failed_checks:
         documents = pl.read_parquet(parquet / "documents.parquet")
@@ -64,9 +84,16 @@ def _run_build(raw: Path, out: Path, strict: bool, verbose: bool) -> dict:
         }
         report["rows"] = {p.stem: pl.scan_parquet(p).select(pl.len()).collect().item() for p in sorted(parquet.glob("*.parquet"))}
         rejects = pl.read_parquet(parquet / "rejects.parquet")
-        report["rejects"] = dict(sorted(Counter(rejects["rule"].to_list()).items()))
+        whole = rejects.filter(pl.col("table") == "documents")
+        records = rejects.filter(pl.col("table") != "documents")
+        report["rejects"] = {
+            "documents": dict(sorted(Counter(whole["rule"].to_list()).items())),
+            "records": dict(sorted(Counter(f"{t}: {r}" for t, r in zip(records["table"], records["rule"])).items())),
+        }
         report["database"] = str(out / DATABASE_FILE)
-    (out / "build_report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    tmp = out / f".build_report.json.tmp-{os.getpid()}"
+    tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    os.replace(tmp, out / "build_report.json")
     return report
 
 
@@ -76,9 +103,13 @@ def _print_report(report: dict) -> None:
         print("documents by format: " + ", ".join(f"{k}={v}" for k, v in report["documents"]["by_format"].items()))
         print("documents by status: " + ", ".join(f"{k}={v}" for k, v in report["documents"]["by_status"].items()))
         print("rows: " + ", ".join(f"{k}={v}" for k, v in report["rows"].items()))
-        rejects = report["rejects"]
-        print(f"rejects: {sum(rejects.values())}" + ("" if not rejects else " (" + "; ".join(f"{v}x {k}" for k, v in rejects.items()) + ")"))
+        for kind in ("documents", "records"):
+            rejected = report["rejects"][kind]
+            detail = "" if not rejected else " (" + "; ".join(f"{v}x {k}" for k, v in rejected.items()) + ")"
+            print(f"rejected {kind}: {sum(rejected.values())}{detail}")
         print(f"database: {report['database']}")
+    for warning in report["warnings"]:
+        print(f"WARNING {warning['check']}: {warning['description']}", file=sys.stderr)
     for failure in report["failed_checks"]:
         print(f"CHECK FAILED {failure['check']}: {failure['description']}", file=sys.stderr)
         if failure["offending"]:
@@ -86,7 +117,7 @@ def _print_report(report: dict) -> None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    report = _run_build(Path(args.raw), Path(args.out), args.strict, args.verbose)
+    report = _run_build(Path(args.raw), Path(args.out), args.strict, args.verbose, args.bounds)
     _print_report(report)
     if report["failed_checks"]:
         raise CommandError(f"{len(report['failed_checks'])} blocking check(s) failed: "
@@ -94,8 +125,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     if not report["success"]:
         reason = report["errors"][0] if report["errors"] else "see the log above"
         raise CommandError(f"build failed in {', '.join(report['failed_steps']) or 'a step'}: {reason}")
-    if args.strict and report.get("rejects"):
-        raise CommandError(f"--strict: {sum(report['rejects'].values())} rejected record(s)")
+    rejected = sum(sum(v.values()) for v in report.get("rejects", {}).values())
+    if args.strict and rejected:
+        raise CommandError(f"--strict: {rejected} rejected document(s) or record(s)")
     return 0
 
 
@@ -153,6 +185,8 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument("--raw", default=str(PROJECT_ROOT / "raw"), metavar="DIR", help="folder of raw documents, searched recursively (default: raw/)")
     build.add_argument("--out", default=str(PROJECT_ROOT / "output"), metavar="DIR", help="output folder (default: output/)")
     build.add_argument("--strict", action="store_true", help="fail (exit 1) when any document or record was rejected")
+    build.add_argument("--bounds", metavar="FILE", help="reviewed row-count bounds (YAML); default: schemas/row_bounds.yaml "
+                       "when building the project's raw/, none otherwise; '' for none")
     build.add_argument("--verbose", action="store_true", help="show the Dagster log of every step")
     build.set_defaults(func=cmd_build)
     sql = sub.add_parser("sql", help="run SQL on the built DuckDB database and print a table",

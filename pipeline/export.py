@@ -7,7 +7,6 @@ Every file is written beside its destination and renamed into place, so a reader
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -59,7 +58,3 @@ def write_duckdb(parquet_paths: dict[str, Path], database_path: str | os.PathLik
         con.close()
     os.replace(tmp, database_path)
     return database_path
-
-
-def copy_output(src: str | os.PathLike, dst: str | os.PathLike) -> None:
-    shutil.copytree(src, dst, dirs_exist_ok=True)

@@ -11,6 +11,7 @@ import schemas
 from pipeline.assemble import DocumentInput, assemble
 from pipeline.dedup import DuplicateRow, find_duplicates, view_of
 from pipeline.parsers import parse_document
+from pipeline.quarantine import quarantine
 from pipeline.records import ParsedDocument
 
 
@@ -46,4 +47,5 @@ def build_tables(raw: pl.DataFrame, parsed: dict[str, ParsedDocument],
         for row in raw.drop("text").to_dicts()
     ]
     rows = assemble(inputs, duplicates, canonical)
-    return {name: schemas.frame(name, rows.get(name, [])) for name in schemas.TABLES}
+    tables = {name: schemas.frame(name, rows.get(name, [])) for name in schemas.TABLES}
+    return quarantine(tables)

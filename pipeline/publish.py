@@ -1,0 +1,95 @@
+"""Publishing a build atomically, and one writer per output folder at a time.
+
+Each build writes into its own folder, out/.builds/<run id>/, and is made current by replacing the
+symlinks out/parquet and out/cyberdialogue.duckdb in one rename each. A build killed at any point
+leaves the previous links, and so the previous output, complete and readable. The current and the
+previous build are kept; older ones are removed.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+BUILDS_DIR = ".builds"
+LOCK_FILE = ".lock"
+_held: set[str] = set()  # output folders this process holds the lock of
+
+
+class OutputLocked(RuntimeError):
+    pass
+
+
+@contextmanager
+def output_lock(out_dir: str | os.PathLike):
+    """Exclusive lock on an output folder; re-entrant within one process (the CLI holds it for its whole build)."""
+    out = Path(out_dir).resolve()
+    key = str(out)
+    if key in _held:
+        yield
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    handle = open(out / LOCK_FILE, "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        owner = handle.read().strip() or "another process"
+        handle.close()
+        raise OutputLocked(f"another build is writing to {out} ({owner}); wait for it to finish or use another --out") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(json.dumps({"pid": os.getpid(), "since": time.strftime("%Y-%m-%dT%H:%M:%S%z")}))
+    handle.flush()
+    _held.add(key)
+    try:
+        yield
+    finally:
+        _held.discard(key)
+        handle.seek(0)
+        handle.truncate()
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
+
+
+def build_dir(out_dir: str | os.PathLike, build_id: str) -> Path:
+    path = Path(out_dir) / BUILDS_DIR / build_id
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def make_current(out_dir: str | os.PathLike, target: Path, name: str) -> Path:
+    """Point out/<name> at `target` (inside out/.builds/) with one atomic rename of a symlink."""
+    out = Path(out_dir)
+    link = out / name
+    if link.exists() and not link.is_symlink():  # an output written before builds were published this way
+        legacy = out / BUILDS_DIR / f"legacy-{os.getpid()}"
+        legacy.mkdir(parents=True, exist_ok=True)
+        os.replace(link, legacy / name)
+    tmp = out / f".{name}.link-{os.getpid()}"
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    os.symlink(os.path.relpath(target, out), tmp)
+    os.replace(tmp, link)
+    return link
+
+
+def prune_builds(out_dir: str | os.PathLike, keep: int = 2) -> None:
+    """Remove build folders that no current link points at, keeping the `keep` newest."""
+    out = Path(out_dir)
+    builds = out / BUILDS_DIR
+    if not builds.is_dir():
+        return
+    current = {Path(os.path.realpath(out / n)).parent for n in ("parquet", "cyberdialogue.duckdb") if (out / n).is_symlink()}
+    folders = sorted((p for p in builds.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
+    kept = 0
+    for folder in folders:
+        if folder.resolve() in {c.resolve() for c in current}:
+            continue
+        kept += 1
+        if kept >= keep:
+            shutil.rmtree(folder, ignore_errors=True)
