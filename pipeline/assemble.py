@@ -9,6 +9,7 @@ import json
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from pipeline.dedup import DuplicateRow
 from pipeline.names import person_key, speaker_kind, strip_honorifics
@@ -42,6 +43,7 @@ def _role_sort(roles) -> list[str]:
     return sorted(set(roles), key=lambda r: (ROLE_ORDER.index(r) if r in ROLE_ORDER else len(ROLE_ORDER), r))
 
 
+@lru_cache(maxsize=65536)
 def speaker_reference(label: str) -> str:
     """"Fahmi Fadzil (Malaysia)" -> "Fahmi Fadzil": a trailing bracket says where or what, not who."""
     label = collapse_ws(re.sub(r"\s*\([^()]*\)\s*$", "", label or ""))

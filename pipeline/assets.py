@@ -194,24 +194,25 @@ table_checks = [_schema_check(n) for n in schemas.TABLES] + reference_checks + [
 
 
 @dg.asset(group_name="export", ins={name: dg.AssetIn(name) for name in schemas.TABLES},
-          description="output/parquet/TABLE.parquet for every table (zstd, sorted by key), published atomically.")
+          description="TABLE.parquet for every table (zstd, sorted by key), written into this run's build folder; "
+                      "published as output/parquet/ together with the database by duckdb_database.")
 def parquet_files(context: dg.AssetExecutionContext, settings: BuildSettings, **tables: pl.DataFrame) -> dict:
     with publish.output_lock(settings.out_dir):
         staging = publish.build_dir(settings.out_dir, context.run_id)
         paths = export.write_parquet_tables(tables, staging)
-        publish.make_current(settings.out_dir, staging / export.PARQUET_DIR, export.PARQUET_DIR)
     sizes = {name: path.stat().st_size for name, path in paths.items()}
     context.add_output_metadata({"dagster/row_count": sum(df.height for df in tables.values()),
                                  "folder": str(staging / export.PARQUET_DIR), "bytes": sum(sizes.values())})
     return {name: str(path) for name, path in paths.items()}
 
 
-@dg.asset(group_name="export", description="output/cyberdialogue.duckdb: every table by name, self-contained, published atomically.")
+@dg.asset(group_name="export", description="cyberdialogue.duckdb with every table by name, self-contained; then the build "
+                                           "(Parquet files and database together) is published atomically as output/.")
 def duckdb_database(context: dg.AssetExecutionContext, settings: BuildSettings, parquet_files: dict) -> str:
     with publish.output_lock(settings.out_dir):
-        staging = publish.build_dir(settings.out_dir, context.run_id)
-        path = export.write_duckdb({n: Path(p) for n, p in parquet_files.items()}, staging / export.DATABASE_FILE)
-        publish.make_current(settings.out_dir, path, export.DATABASE_FILE)
+        build = Path(next(iter(parquet_files.values()))).parent.parent
+        path = export.write_duckdb({n: Path(p) for n, p in parquet_files.items()}, build / export.DATABASE_FILE)
+        publish.make_current(settings.out_dir, build)
         publish.prune_builds(settings.out_dir)
     context.add_output_metadata({"path": str(path), "bytes": path.stat().st_size, "tables": len(parquet_files)})
     return str(Path(settings.out_dir) / export.DATABASE_FILE)

@@ -42,6 +42,11 @@ def list_raw_files(root: str | os.PathLike) -> list[RawFile]:
     return sorted(found, key=lambda f: f.path)
 
 
+def read_bytes(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
 def _walk_local(directory: str, prefix: str, out: list[RawFile], seen: set[tuple[int, int]]) -> None:
     try:
         info = os.stat(directory)
@@ -69,14 +74,16 @@ def _walk_local(directory: str, prefix: str, out: list[RawFile], seen: set[tuple
             continue
         if stat.S_ISDIR(mode):
             _walk_local(full, rel + "/", out, seen)
-        elif stat.S_ISREG(mode):
+        elif not stat.S_ISREG(mode):
+            kind = "named pipe" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode) else "device or special file"
+            out.append(RawFile(rel, None, [f"not a regular file ({kind}); not read"]))
+        else:
             size = os.stat(full).st_size
             if size > MAX_BYTES:
                 out.append(RawFile(rel, None, [f"file too large: {size} bytes (limit {MAX_BYTES})"]))
                 continue
             try:
-                with open(full, "rb") as handle:
-                    out.append(RawFile(rel, handle.read()))
+                out.append(RawFile(rel, read_bytes(full)))
             except OSError as exc:
                 out.append(RawFile(rel, None, [f"not readable: {exc.strerror or exc}"]))
 

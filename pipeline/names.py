@@ -56,7 +56,8 @@ COUNTRY_ALIASES = {
 }
 
 
-def strip_honorifics(name: str) -> tuple[str, list[str]]:
+@lru_cache(maxsize=65536)
+def strip_honorifics(name: str) -> tuple[str, tuple[str, ...]]:
     """Remove leading honorifics ("H.E. Mr. X" -> "X"); returns the name and what was removed."""
     removed: list[str] = []
     name = collapse_ws(name)
@@ -73,7 +74,7 @@ def strip_honorifics(name: str) -> tuple[str, list[str]]:
         if rest and parsed.title.lower().strip(".") in HONORIFICS:
             removed.append(parsed.title)
             name = rest
-    return name.strip(" ,;"), removed
+    return name.strip(" ,;"), tuple(removed)
 
 
 _MODERATOR_MARK = re.compile(r"\s*[\[(]\s*(moderator|chair|co-chair|rapporteur|online moderator|keynote)\s*[\])]\s*", re.I)
@@ -101,6 +102,7 @@ def _repair_lost_byte(value: str) -> str:
     return re.sub(r"Ã(?=[a-zà-ÿ])", "í", value)
 
 
+@lru_cache(maxsize=65536)
 def person_key(name: str) -> str:
     """The matching key of a person's name (see module docstring)."""
     name, _ = strip_honorifics(_repair_lost_byte(name))
@@ -137,6 +139,7 @@ def is_place(value: str | None) -> bool:
     return bool(value) and (country_name(value) is not None or fold(value) in SUPRANATIONAL or fold(value) == "european union")
 
 
+@lru_cache(maxsize=65536)
 def speaker_kind(label: str) -> str:
     """person | label | delegation | team | placeholder."""
     text = collapse_ws(clean_inline(label) or "")

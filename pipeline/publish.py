@@ -1,8 +1,8 @@
 """Publishing a build atomically, and one writer per output folder at a time.
 
-Each build writes into its own folder, out/.builds/<run id>/, and is made current by replacing the
-symlinks out/parquet and out/cyberdialogue.duckdb in one rename each. A build killed at any point
-leaves the previous links, and so the previous output, complete and readable. The current and the
+Each build writes into its own folder, out/.builds/<run id>/, and is made current by replacing one
+symlink, out/current, in one rename (out/parquet and out/cyberdialogue.duckdb point into it). A build
+killed at any point leaves the previous link, and so the previous output, complete and readable. The current and the
 previous build are kept; older ones are removed.
 """
 from __future__ import annotations
@@ -62,33 +62,47 @@ def build_dir(out_dir: str | os.PathLike, build_id: str) -> Path:
     return path
 
 
-def make_current(out_dir: str | os.PathLike, target: Path, name: str) -> Path:
-    """Point out/<name> at `target` (inside out/.builds/) with one atomic rename of a symlink."""
-    out = Path(out_dir)
-    link = out / name
-    if link.exists() and not link.is_symlink():  # an output written before builds were published this way
-        legacy = out / BUILDS_DIR / f"legacy-{os.getpid()}"
-        legacy.mkdir(parents=True, exist_ok=True)
-        os.replace(link, legacy / name)
-    tmp = out / f".{name}.link-{os.getpid()}"
+CURRENT = "current"
+PUBLISHED = ("parquet", "cyberdialogue.duckdb")
+
+
+def _replace_link(link: Path, target: str) -> None:
+    tmp = link.with_name(f".{link.name}.link-{os.getpid()}")
     if tmp.is_symlink() or tmp.exists():
         tmp.unlink()
-    os.symlink(os.path.relpath(target, out), tmp)
+    os.symlink(target, tmp)
     os.replace(tmp, link)
-    return link
+
+
+def make_current(out_dir: str | os.PathLike, build: Path) -> None:
+    """Make `build` (a folder in out/.builds/) the published output with one atomic rename.
+
+    out/parquet and out/cyberdialogue.duckdb are fixed links into out/current, and out/current is
+    the one link that changes, so the tables and the database always come from the same build.
+    """
+    out = Path(out_dir)
+    for name in PUBLISHED:
+        link = out / name
+        if link.exists() and not link.is_symlink():  # an output written before builds were published this way
+            legacy = out / BUILDS_DIR / f"legacy-{os.getpid()}"
+            legacy.mkdir(parents=True, exist_ok=True)
+            os.replace(link, legacy / name)
+        if not link.is_symlink() or os.readlink(link) != f"{CURRENT}/{name}":
+            _replace_link(link, f"{CURRENT}/{name}")
+    _replace_link(out / CURRENT, os.path.relpath(build, out))
 
 
 def prune_builds(out_dir: str | os.PathLike, keep: int = 2) -> None:
-    """Remove build folders that no current link points at, keeping the `keep` newest."""
+    """Remove build folders other than the current one, keeping the `keep` - 1 newest others."""
     out = Path(out_dir)
     builds = out / BUILDS_DIR
     if not builds.is_dir():
         return
-    current = {Path(os.path.realpath(out / n)).parent for n in ("parquet", "cyberdialogue.duckdb") if (out / n).is_symlink()}
+    current = Path(os.path.realpath(out / CURRENT)) if (out / CURRENT).is_symlink() else None
     folders = sorted((p for p in builds.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
     kept = 0
     for folder in folders:
-        if folder.resolve() in {c.resolve() for c in current}:
+        if current is not None and folder.resolve() == current:
             continue
         kept += 1
         if kept >= keep:

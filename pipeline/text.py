@@ -70,7 +70,13 @@ def decode_bytes(data: bytes) -> Decoded:
         utf8_error = f"invalid UTF-8 at byte {exc.start}"
     if looks_binary(data):
         return Decoded(None, None, ["binary content, not a text document"])
-    best = from_bytes(data[:200_000]).best()
+    matches = from_bytes(data[:200_000])
+    best = matches.best()
+    # Windows-1252 is the usual legacy encoding of web pages: prefer it over a close tie (e.g. cp1250).
+    for match in matches:
+        if (best is not None and match.encoding == "cp1252" and match.chaos <= best.chaos + 0.02
+                and match.coherence >= best.coherence - 0.05):
+            best = match
     if best is None or best.encoding is None:
         return Decoded(None, None, [f"{utf8_error}; no text encoding fits"])
     try:

@@ -42,6 +42,10 @@ TOP_SECTIONS = {"agreements", "differences", "partial agreements", "takeaways", 
                 "follow up questions"}
 
 
+KNOWN_HEADINGS = TOP_SECTIONS | {"summary", "keypoints", "key points", "speakers", "additional speakers",
+                                  "full session report", "session transcript"}
+
+
 def looks_like(text: str) -> int:
     score = 0
     score += 3 * bool(re.search(r"^Speech speed$", text, re.M))
@@ -266,9 +270,13 @@ def parse_diplo_report(text: str) -> ParsedDocument:
         key = _key(line)
         if _GLANCE.match(key):
             continue
+        if key in ("summary", "speakers", "keypoints", "full session report", "session transcript") and key in seen_sections:
+            doc.problems.append(f"section {line!r} appears again; the repeat is ignored")
+            _read_paragraphs(cur, lambda l: _key(l) in KNOWN_HEADINGS)
+            continue
         if key == "summary" and "summary" not in seen_sections:
             seen_sections.add("summary")
-            paras = _read_paragraphs(cur, lambda l: _key(l) in ("keypoints", "key points", "speakers", "full session report"))
+            paras = _read_paragraphs(cur, lambda l: _key(l) in KNOWN_HEADINGS)
             session.summary = "\n\n".join(paras) or None
             continue
         if key in ("keypoints", "key points"):
@@ -313,10 +321,12 @@ def parse_diplo_report(text: str) -> ParsedDocument:
                     session.texts["additional_speakers"] = entry
             continue
         if key == "full session report":
+            seen_sections.add(key)
             paras = _read_paragraphs(cur, lambda l: _key(l) == "session transcript")
             session.texts["full_report"] = "\n".join(paras)
             continue
         if key == "session transcript":
+            seen_sections.add(key)
             while not cur.done and not _is_speaker_block(cur, known) and _key(cur.peek()) not in TOP_SECTIONS:
                 turn_line = cur.next()
                 turn = _TRANSCRIPT_TURN.match(turn_line)
@@ -369,8 +379,10 @@ def parse_diplo_report(text: str) -> ParsedDocument:
     for section, label in (("summary", "Summary"), ("speakers", "Speakers")):
         if section not in seen_sections:
             doc.problems.append(f"no {label} section")
-    if not session.utterances and "session transcript" not in text.lower():
+    if "session transcript" not in seen_sections:
         doc.problems.append("no transcript")
+    elif not stats and not session.arguments:
+        doc.problems.append("no speaker statistics or arguments after the transcript (the document may be cut off)")
     session.duration_minutes = duration_minutes(session.start_time, session.end_time)
     session.event = find_event(session.texts.get("full_report", "") + "\n" + (session.summary or ""), session.date)
     doc.sessions = [session]
