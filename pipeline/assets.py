@@ -218,4 +218,23 @@ def duckdb_database(context: dg.AssetExecutionContext, settings: BuildSettings, 
     return str(Path(settings.out_dir) / export.DATABASE_FILE)
 
 
+class ReleaseConfig(dg.Config):
+    version: str
+    releases_dir: str = ""  # default: <out_dir>/releases
+
+
+@dg.op(description="Publish the current build as an immutable release (same as `cyberdialogue release VERSION`).")
+def publish_release_op(context: dg.OpExecutionContext, config: ReleaseConfig, settings: BuildSettings) -> None:
+    from pipeline.release import publish_release
+
+    result = publish_release(config.version, settings.out_dir, config.releases_dir or None)
+    context.log.info(f"released {result.version} ({result.level.upper()} change) at {result.path}: "
+                     + ", ".join(f"{name} {size} B" for name, size in result.files.items()))
+
+
+@dg.job(description="Publish the current build of the output folder as a release; give the version in the run config.")
+def release_dataset():
+    publish_release_op()
+
+
 all_assets = [raw_documents, parsed_documents, duplicate_clusters, dataset_tables, parquet_files, duckdb_database]

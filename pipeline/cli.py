@@ -172,6 +172,48 @@ def cmd_sql(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_release(args: argparse.Namespace) -> int:
+    from pipeline.release import ReleaseError, list_releases, publish_release
+
+    releases = Path(args.releases) if args.releases else Path(args.out) / "releases"
+    if args.list:
+        versions = list_releases(releases)
+        if not versions:
+            print(f"no releases in {releases}")
+        for version in versions:
+            manifest = json.loads((releases / version / "manifest.json").read_text())
+            rows = manifest.get("row_counts", {})
+            print(f"{version}  released {manifest.get('released_at')}  code {manifest.get('code_version')}  "
+                  f"sessions={rows.get('sessions')} people={rows.get('people')} arguments={rows.get('arguments')}")
+        return 0
+    if not args.version:
+        raise CommandError("give a VERSION (e.g. 1.0.0) or --list")
+    try:
+        result = publish_release(args.version, args.out, releases)
+    except ReleaseError as exc:
+        raise CommandError(str(exc)) from None
+    print(f"released {result.version} ({result.level.upper()} change) at {result.path}")
+    for name, size in result.files.items():
+        print(f"  {size:>10}  {name}")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from pipeline.release import verify_release
+
+    releases = Path(args.releases) if args.releases else Path(args.out) / "releases"
+    path = releases / args.version
+    if not path.is_dir():
+        raise CommandError(f"no release {args.version} in {releases}")
+    problems = verify_release(path)
+    for problem in problems:
+        print(f"MISMATCH {problem}", file=sys.stderr)
+    if problems:
+        raise CommandError(f"release {args.version}: {len(problems)} file(s) do not match SHA256SUMS")
+    print(f"release {args.version}: every checksum matches")
+    return 0
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cyberdialogue",
@@ -198,6 +240,24 @@ def make_parser() -> argparse.ArgumentParser:
     sql.add_argument("--max-width", type=int, default=80, metavar="N", help="cut cells longer than N characters; 0 = never (default: 80)")
     sql.add_argument("--format", choices=("table", "csv"), default="table", help="output as an aligned table or CSV (default: table)")
     sql.set_defaults(func=cmd_sql)
+    release = sub.add_parser("release", help="publish the current build as an immutable, versioned release",
+                             description="Publish --out's current build as RELEASES/VERSION: Parquet tables, a DuckDB database, "
+                                         "datapackage.json, DATA_DICTIONARY.md, a dataset card, manifest.json, SHA256SUMS, and a "
+                                         "diff against the previous release (diff.json, CHANGELOG.md). Refuses an existing version, "
+                                         "a version not above the latest, and a version lower than the changes require "
+                                         "(MAJOR: column or table removed or retyped; MINOR: rows, columns or tables added; PATCH: corrections).")
+    release.add_argument("version", nargs="?", help="MAJOR.MINOR.PATCH, e.g. 1.0.0")
+    release.add_argument("--list", action="store_true", help="list the published releases instead")
+    release.add_argument("--out", default=str(PROJECT_ROOT / "output"), metavar="DIR", help="the build to publish (default: output/)")
+    release.add_argument("--releases", metavar="DIR", help="releases folder (default: OUT/releases)")
+    release.set_defaults(func=cmd_release)
+    verify = sub.add_parser("verify", help="re-check every checksum of a release",
+                            description="Recompute the sha256 of every file of a release and compare with its SHA256SUMS; "
+                                        "exit 1 and list every mismatch, missing or unlisted file.")
+    verify.add_argument("version", help="the release to check, e.g. 1.0.0")
+    verify.add_argument("--out", default=str(PROJECT_ROOT / "output"), metavar="DIR", help="output folder (default: output/)")
+    verify.add_argument("--releases", metavar="DIR", help="releases folder (default: OUT/releases)")
+    verify.set_defaults(func=cmd_verify)
     return parser
 
 

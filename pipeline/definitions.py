@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipeline.assets import BuildSettings, StageIOManager, all_assets, table_checks
+from pipeline.assets import BuildSettings, StageIOManager, all_assets, release_dataset, table_checks
 
 
 def build_definitions(raw_dir: str | None = None, out_dir: str | None = None, bounds_file: str | None = None) -> dg.Definitions:
@@ -18,6 +18,7 @@ def build_definitions(raw_dir: str | None = None, out_dir: str | None = None, bo
     return dg.Definitions(
         assets=all_assets,
         asset_checks=table_checks,
+        jobs=[release_dataset],
         resources={"settings": settings, "io_manager": StageIOManager(settings=settings)},
     )
 

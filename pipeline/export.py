@@ -18,13 +18,14 @@ PARQUET_DIR = "parquet"
 DATABASE_FILE = "cyberdialogue.duckdb"
 
 
-def write_parquet_tables(tables: dict[str, pl.DataFrame], out_dir: str | os.PathLike) -> dict[str, Path]:
+def write_parquet_tables(tables: dict[str, pl.DataFrame], out_dir: str | os.PathLike,
+                         columns_of=schemas.columns) -> dict[str, Path]:
     """Write every table to out_dir/parquet/TABLE.parquet; returns the paths."""
     target = Path(out_dir) / PARQUET_DIR
     target.mkdir(parents=True, exist_ok=True)
     written = {}
     for name in schemas.TABLES:
-        df = tables[name].select(list(schemas.columns(name)))
+        df = tables[name].select(list(columns_of(name)))
         path = target / f"{name}.parquet"
         tmp = path.with_suffix(f".parquet.tmp-{os.getpid()}")
         df.write_parquet(tmp, compression="zstd", compression_level=9, statistics=True, row_group_size=100_000)
@@ -37,7 +38,7 @@ def _sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def write_duckdb(parquet_paths: dict[str, Path], database_path: str | os.PathLike) -> Path:
+def write_duckdb(parquet_paths: dict[str, Path], database_path: str | os.PathLike, released: bool = False) -> Path:
     """A DuckDB file with one table per Parquet file, with table and column comments from the schemas."""
     database_path = Path(database_path)
     database_path.parent.mkdir(parents=True, exist_ok=True)
@@ -51,7 +52,7 @@ def write_duckdb(parquet_paths: dict[str, Path], database_path: str | os.PathLik
             source = Path(parquet_paths[name]).resolve()
             con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM read_parquet({_sql_string(str(source))})')
             con.execute(f'COMMENT ON TABLE "{name}" IS {_sql_string(info.description)}')
-            for column, text in schemas.column_descriptions(name).items():
+            for column, text in schemas.column_descriptions(name, released).items():
                 con.execute(f'COMMENT ON COLUMN "{name}"."{column}" IS {_sql_string(text)}')
         con.execute("CHECKPOINT")
     finally:

@@ -53,6 +53,21 @@ TABLES: dict[str, TableInfo] = {
 }
 
 
+RELEASED_MODELS = {"sessions": t.ReleasedSessions, "people": t.ReleasedPeople,
+                   "arguments": t.ReleasedArguments, "agreements": t.ReleasedAgreements}
+
+
+def release_model(name: str) -> type[pa.DataFrameModel]:
+    """The model of a table as published in a release (with first_seen / last_seen where tracked)."""
+    return RELEASED_MODELS.get(name, TABLES[name].model)
+
+
+@cache
+def release_columns(name: str) -> dict[str, pl.DataType]:
+    schema = release_model(name).to_schema()
+    return {col: column.dtype.type for col, column in schema.columns.items()}
+
+
 @cache
 def columns(name: str) -> dict[str, pl.DataType]:
     """Column name -> polars dtype, in the model's order."""
@@ -60,13 +75,13 @@ def columns(name: str) -> dict[str, pl.DataType]:
     return {col: column.dtype.type for col, column in schema.columns.items()}
 
 
-def column_descriptions(name: str) -> dict[str, str]:
-    schema = TABLES[name].model.to_schema()
+def column_descriptions(name: str, released: bool = False) -> dict[str, str]:
+    schema = (release_model(name) if released else TABLES[name].model).to_schema()
     return {col: column.description or "" for col, column in schema.columns.items()}
 
 
-def column_nullable(name: str) -> dict[str, bool]:
-    schema = TABLES[name].model.to_schema()
+def column_nullable(name: str, released: bool = False) -> dict[str, bool]:
+    schema = (release_model(name) if released else TABLES[name].model).to_schema()
     return {col: column.nullable for col, column in schema.columns.items()}
 
 

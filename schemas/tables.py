@@ -228,3 +228,32 @@ class Rejects(pa.DataFrameModel):
 
     class Config(_Strict):
         pass
+
+
+# --- released tables ---------------------------------------------------------------------------
+# A release adds the versions in which each row of these tables was first and last published,
+# carried forward by id from the previous release.
+
+class _ReleaseTracking(pa.DataFrameModel):
+    first_seen: str = Field(str_matches=r"^\d+\.\d+\.\d+$", description="First release version that published this row (carried forward by id).")
+    last_seen: str = Field(str_matches=r"^\d+\.\d+\.\d+$", description="Latest release version that published this row.")
+
+
+class ReleasedSessions(_ReleaseTracking, Sessions):
+    class Config(_Strict):
+        pass
+
+
+class ReleasedPeople(_ReleaseTracking, People):
+    class Config(_Strict):
+        pass
+
+
+class ReleasedArguments(_ReleaseTracking, Arguments):
+    class Config(_Strict):
+        pass
+
+
+class ReleasedAgreements(_ReleaseTracking, Agreements):
+    class Config(_Strict):
+        pass
