@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from pipeline.dedup import DuplicateRow
-from pipeline.names import person_key, speaker_kind, strip_honorifics
+from pipeline.names import country_name, person_key, speaker_kind, strip_honorifics
 from pipeline.records import ParsedDocument, Participant, SessionRecord
 from pipeline.text import collapse_ws, fold, stable_id
 
@@ -50,6 +50,16 @@ def speaker_reference(label: str) -> str:
     return strip_honorifics(label)[0] or label
 
 
+_SESSION_CODE = re.compile(
+    r"^(?:ws|workshop|of|open forum|lightning talk|lt|dc|dynamic coalition|town hall|networking session|ns|"
+    r"day 0 event|main session|launch|award)\s*#?\s*\d+\s*[:.\-–]?\s*", re.I)
+
+
+def session_title_key(title: str) -> str:
+    """Folded title without a leading session code ("WS #123: ...") so that a proposal and its report meet."""
+    return fold(_SESSION_CODE.sub("", title.strip()))
+
+
 def _text_value(value) -> str | None:
     if value is None:
         return None
@@ -70,12 +80,71 @@ class _SessionBuild:
     contributions: list[tuple[str, SessionRecord]] = field(default_factory=list)  # (document_id, record)
 
 
+_ORG_STOPWORDS = {"of", "the", "and", "for", "de", "la", "des", "du", "del", "a", "an", "in", "on"}
+
+
+@dataclass
+class _Participation:
+    session_id: str
+    name: str
+    country: str | None = None
+    org_tokens: frozenset = frozenset()
+    organization: str | None = None
+
+
+def _country_key(value: str | None) -> str | None:
+    if not value:
+        return None
+    return fold(country_name(value) or value)
+
+
+def _conflict(a: _Participation, b: _Participation) -> bool:
+    if a.country and b.country and a.country != b.country:
+        return True
+    return bool(a.org_tokens and b.org_tokens and not (a.org_tokens & b.org_tokens))
+
+
+def split_by_affiliation(parts: list[_Participation]) -> list[list[_Participation]]:
+    """One name, several humans? Participations whose affiliations conflict (another country, or an
+    organization with no word in common) are kept apart; those without any affiliation join the
+    single group when there is one, else form their own."""
+    informed = [p for p in parts if p.country or p.org_tokens]
+    bare = [p for p in parts if not (p.country or p.org_tokens)]
+    parent = list(range(len(informed)))
+
+    def find(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+    for i, a in enumerate(informed):
+        for j in range(i + 1, len(informed)):
+            b = informed[j]
+            if not _conflict(a, b) and ((a.country and a.country == b.country) or (a.org_tokens & b.org_tokens)
+                                        or not (a.country and b.country) and not (a.org_tokens and b.org_tokens)):
+                parent[find(i)] = find(j)
+    groups: dict[int, list[_Participation]] = {}
+    for i, p in enumerate(informed):
+        groups.setdefault(find(i), []).append(p)
+    result = sorted(groups.values(), key=lambda g: min(p.session_id for p in g))
+    if bare:
+        if len(result) <= 1:
+            result = [(result[0] if result else []) + bare]
+        else:
+            result.append(bare)
+    return result
+
+
 class DatasetBuilder:
-    def __init__(self, documents: list[DocumentInput], duplicates: list[DuplicateRow], canonical: dict[str, str]):
+    def __init__(self, documents: list[DocumentInput], duplicates: list[DuplicateRow], canonical: dict[str, str],
+                 overrides: dict | None = None):
         self.documents = sorted(documents, key=lambda d: d.document_id)
         self.duplicates = duplicates
         self.canonical = canonical
         self.rows: dict[str, list[dict]] = defaultdict(list)
+        self.overrides = overrides or {}
+        self.person_of: dict[tuple[str, str], str] = {}   # (name key, session_id) -> person_id
+        self.person_notes: list[dict] = []
         self.people_names: dict[str, list[str]] = defaultdict(list)   # person_id -> written forms
         self.person_sessions: dict[str, set[str]] = defaultdict(set)
 
@@ -93,8 +162,10 @@ class DatasetBuilder:
             status = self._status(doc)
             parsed = doc.parsed
             problems = list(doc.raw_problems) + (list(parsed.problems) if parsed else [])
-            if status == "rejected" and not problems:
-                problems.append("format not recognised from the content")
+            if status == "rejected" and parsed is None and doc.format == "unknown" and doc.encoding and "no text" not in problems:
+                problems.insert(0, "format not recognised from the content")
+            elif status == "rejected" and not problems:
+                problems.append("no session could be read from the document")
             self.rows["documents"].append({
                 "document_id": doc.document_id, "path": doc.path, "sha256": doc.sha256, "size_bytes": doc.size_bytes,
                 "encoding": doc.encoding, "format": doc.format, "parser_version": doc.parser_version, "status": status,
@@ -120,8 +191,8 @@ class DatasetBuilder:
                 continue
             used: set[str] = set()
             for index, record in enumerate(doc.parsed.sessions):
-                if record.title and record.date:
-                    session_id = stable_id("ses", fold(record.title), record.date.isoformat())
+                if record.title and record.date and session_title_key(record.title):
+                    session_id = stable_id("ses", session_title_key(record.title), record.date.isoformat())
                 else:
                     session_id = stable_id("ses", self.canonical.get(doc.document_id, doc.document_id), index)
                 if session_id in used:  # one page, two sessions with one title and date
@@ -210,7 +281,7 @@ class DatasetBuilder:
                 label["document_ids"].append(document_id)
             return None
         key = person_key(participant.name)
-        pid = stable_id("per", key)
+        pid = self.person_of.get((key, sid)) or self._merged(stable_id("per", key))
         self.people_names[pid].append(participant.name)
         person = people.get(pid)
         if person is None:
@@ -369,12 +440,67 @@ class DatasetBuilder:
                 self.rows["session_items"].append(row)
 
     # -- people ----------------------------------------------------------------------------------
+    def _merged(self, pid: str) -> str:
+        for ids in self.overrides.get("merge", []) or []:
+            ids = ids.get("ids", ids) if isinstance(ids, dict) else ids
+            if pid in ids:
+                return ids[0]
+        return pid
+
+    def plan_people(self, sessions: dict[str, _SessionBuild]) -> None:
+        """Give every (name, session) its person: one per name, unless affiliations conflict; then the
+        reviewed overrides (merge or split by id) on top."""
+        by_key: dict[str, dict[str, _Participation]] = defaultdict(dict)
+        for sid, build in sorted(sessions.items()):
+            for _, record in build.contributions:
+                for p in record.participants:
+                    if speaker_kind(p.name) != "person":
+                        continue
+                    key = person_key(p.name)
+                    part = by_key[key].setdefault(sid, _Participation(sid, p.name))
+                    part.country = part.country or _country_key(p.country)
+                    if not part.org_tokens and p.organization:
+                        part.org_tokens = frozenset(fold(p.organization).split()) - _ORG_STOPWORDS
+                        part.organization = p.organization
+        splits = {}
+        for entry in self.overrides.get("split", []) or []:
+            for sid in entry.get("sessions", []):
+                splits[(entry["person_id"], sid)] = stable_id("per", entry["person_id"], "split", *sorted(entry["sessions"]))
+        for key, parts in sorted(by_key.items()):
+            groups = split_by_affiliation(list(parts.values()))
+            if len(groups) == 1:
+                ids = [stable_id("per", key)]
+            else:
+                ids = [stable_id("per", key, *sorted({p.country or "" for p in g}), *sorted(set().union(*(p.org_tokens for p in g))))
+                       for g in groups]
+                for i in range(len(groups)):
+                    for j in range(i + 1, len(groups)):
+                        describe = lambda g: "; ".join(sorted({f"{p.organization or '?'} ({p.country or '?'})" for p in g}))
+                        a, b = sorted((ids[i], ids[j]))
+                        self.person_notes.append({"person_id": a, "other_person_id": b, "reason":
+                            f"same name '{groups[i][0].name}' but conflicting affiliations: {describe(groups[i])} vs {describe(groups[j])}; not merged"})
+            for pid, group in zip(ids, groups):
+                for part in group:
+                    final = self._merged(pid)
+                    self.person_of[(key, part.session_id)] = splits.get((final, part.session_id), final)
+        merged_away = {i for ids in (self.overrides.get("merge") or []) for i in (ids.get("ids", ids) if isinstance(ids, dict) else ids)[1:]}
+        self.person_notes = [n for n in self.person_notes if self._merged(n["person_id"]) != self._merged(n["other_person_id"])]
+        for note in self.person_notes:
+            note["person_id"], note["other_person_id"] = self._merged(note["person_id"]), self._merged(note["other_person_id"])
+        self.merged_away = merged_away
+
     def build_people(self) -> None:
         for pid, names in self.people_names.items():
             counts = Counter(names)
             variants = sorted(counts, key=lambda n: (-sum(ord(ch) > 127 for ch in n), -counts[n], n))
             self.rows["people"].append({"person_id": pid, "name": variants[0], "name_variants": sorted(counts),
                                         "session_count": len(self.person_sessions[pid])})
+        seen_pairs = set()
+        for note in self.person_notes:
+            pair = (note["person_id"], note["other_person_id"])
+            if pair not in seen_pairs and note["person_id"] in self.people_names and note["other_person_id"] in self.people_names:
+                seen_pairs.add(pair)
+                self.rows["person_candidates"].append(note)
         # same surname and initial, different key: perhaps one person ("J. Soviene" / "Jurate Soviene")
         by_short: dict[tuple[str, str], list[str]] = defaultdict(list)
         for row in self.rows["people"]:
@@ -385,13 +511,18 @@ class DatasetBuilder:
             pids = sorted(set(pids))
             for i, a in enumerate(pids):
                 for b in pids[i + 1:]:
+                    if (a, b) in seen_pairs:
+                        continue
+                    seen_pairs.add((a, b))
                     self.rows["person_candidates"].append({
                         "person_id": a, "other_person_id": b,
                         "reason": f"same surname '{surname}' and initial '{initial}' but different given names; not merged"})
 
     def build(self) -> dict[str, list[dict]]:
         self.build_documents()
-        for build in self.group_sessions().values():
+        sessions = self.group_sessions()
+        self.plan_people(sessions)
+        for build in sessions.values():
             self.build_session(build)
         self.build_people()
         for dup in self.duplicates:
@@ -399,5 +530,6 @@ class DatasetBuilder:
         return self.rows
 
 
-def assemble(documents: list[DocumentInput], duplicates: list[DuplicateRow], canonical: dict[str, str]) -> dict[str, list[dict]]:
-    return DatasetBuilder(documents, duplicates, canonical).build()
+def assemble(documents: list[DocumentInput], duplicates: list[DuplicateRow], canonical: dict[str, str],
+             overrides: dict | None = None) -> dict[str, list[dict]]:
+    return DatasetBuilder(documents, duplicates, canonical, overrides).build()

@@ -17,7 +17,7 @@ from tabulate import tabulate
 import schemas
 from pipeline import checks, export, publish
 from pipeline.ingest import read_raw_documents
-from pipeline.stages import build_tables, deduplicate, parse_raw_documents
+from pipeline.stages import build_tables, deduplicate, load_overrides, parse_raw_documents
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,6 +28,8 @@ class BuildSettings(dg.ConfigurableResource):
     out_dir: str = os.environ.get("CYBERDIALOGUE_OUT", str(PROJECT_ROOT / "output"))
     # reviewed row-count bounds (schemas/row_bounds.yaml for raw/); empty: no bounds
     bounds_file: str = os.environ.get("CYBERDIALOGUE_BOUNDS", str(PROJECT_ROOT / "schemas" / "row_bounds.yaml"))
+    # reviewed merge / split decisions about people, applied on every run
+    overrides_file: str = os.environ.get("CYBERDIALOGUE_OVERRIDES", str(PROJECT_ROOT / "schemas" / "person_overrides.yaml"))
 
 
 class StageIOManager(dg.ConfigurableIOManager):
@@ -106,10 +108,12 @@ def duplicate_clusters(context: dg.AssetExecutionContext, raw_documents: pl.Data
           for name, info in schemas.TABLES.items()},
     description="The dataset's tables, with sessions merged across documents and people matched across sessions.",
 )
-def dataset_tables(context: dg.AssetExecutionContext, raw_documents: pl.DataFrame, parsed_documents: dict,
-                   duplicate_clusters: dict):
+def dataset_tables(context: dg.AssetExecutionContext, settings: BuildSettings, raw_documents: pl.DataFrame,
+                   parsed_documents: dict, duplicate_clusters: dict):
     started = time.perf_counter()
-    tables = build_tables(raw_documents, parsed_documents, duplicate_clusters["duplicates"], duplicate_clusters["canonical"])
+    overrides = load_overrides(settings.overrides_file)
+    tables = build_tables(raw_documents, parsed_documents, duplicate_clusters["duplicates"],
+                          duplicate_clusters["canonical"], overrides)
     context.log.info("rows: " + ", ".join(f"{n}={df.height}" for n, df in tables.items()))
     for name, df in tables.items():
         yield dg.Output(df, output_name=name, metadata={

@@ -1,27 +1,39 @@
 """Finding documents that copy each other, and which one of each cluster stands for the rest.
 
-- exact: the same normalised text (encoding, BOM, line endings, Unicode form already normalised);
-- near: candidates from MinHash LSH over word 5-shingles, confirmed field by field (same format,
-  title and date), so two different sessions on one site template are never merged;
-- mirror: two pages of one format describing the same session (title, date, start time and
-  description agree) whose other content differs, e.g. a live page and its /archive/ copy.
-Clusters are closed transitively (union-find). The canonical member: fewest problems, then an address
-that is not an archive, then the lowest document_id.
+- exact: the same text once white space is collapsed (encoding, BOM, line endings and Unicode form
+  are already normalised when the document is read);
+- near: candidate pairs from MinHash LSH over word 5-shingles (signatures computed with polars and
+  numpy, vectorised, in chunks), confirmed field by field: same format, same date, same title (or,
+  for a changed title, an estimated Jaccard of at least 0.9), so two different sessions on one site
+  template are never merged;
+- mirror: two pages of one format stating the same session (title, date, start time, description)
+  with other content around it, e.g. a live page and its /archive/ copy with another speaker list.
+Clusters are closed transitively (union-find). The canonical member: fewest problems, then an
+address that is not an archive, then the lowest document_id.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from datasketch import MinHash, MinHashLSH
+import numpy as np
+import polars as pl
 
 from pipeline.records import ParsedDocument
-from pipeline.text import fold, stable_id
+from pipeline.text import fold, sha256_hex, stable_id
 
 SHINGLE_WORDS = 5
 NUM_PERM = 128
-LSH_THRESHOLD = 0.5
-NEAR_MIN_JACCARD = 0.8
+BANDS, ROWS = 32, 4               # LSH: candidate threshold about (1/32)^(1/4) = 0.42
+NEAR_MIN_JACCARD = 0.8            # same title and date: a near copy from here
+RETITLED_MIN_JACCARD = 0.9        # another title: a copy only when nearly all else is the same
+MAX_BUCKET_PAIRS = 20             # a huge LSH bucket (shared boilerplate) is compared in sorted windows
+_MASK61 = np.uint64((1 << 61) - 1)
+_RNG = np.random.default_rng(20241015)
+_A = _RNG.integers(1, (1 << 61) - 1, NUM_PERM, dtype=np.uint64) | np.uint64(1)
+_B = _RNG.integers(0, (1 << 61) - 1, NUM_PERM, dtype=np.uint64)
+_MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93,
+                 0xFF51AFD7ED558CCD], dtype=np.uint64)
 
 
 @dataclass(frozen=True)
@@ -32,7 +44,7 @@ class DocumentView:
     format: str
     problems: int
     url: str | None
-    session_keys: tuple[tuple[str, str, str, str], ...]  # (title, date, start, description) folded
+    session_keys: tuple[tuple[str, str, str, str], ...]  # (title, date, start, description), folded
 
 
 def view_of(document_id: str, text: str, parsed: ParsedDocument) -> DocumentView:
@@ -44,17 +56,109 @@ def view_of(document_id: str, text: str, parsed: ParsedDocument) -> DocumentView
     return DocumentView(document_id, text, parsed.format, len(parsed.problems), parsed.url, keys)
 
 
-def shingles(text: str, size: int = SHINGLE_WORDS) -> set[str]:
-    words = fold(text).split()
-    if len(words) <= size:
-        return {" ".join(words)} if words else set()
-    return {" ".join(words[i:i + size]) for i in range(len(words) - size + 1)}
+def minhash_signatures(texts: list[str], chunk_docs: int = 2000) -> np.ndarray:
+    """One MinHash signature (NUM_PERM uint64) per text, over lower-cased word 5-shingles.
+
+    Words are hashed by polars (deterministic seed), shingles combined and permuted with numpy;
+    the work is done in chunks of documents so memory stays bounded.
+    """
+    signatures = np.empty((len(texts), NUM_PERM), dtype=np.uint64)
+    for start in range(0, len(texts), chunk_docs):
+        chunk = texts[start:start + chunk_docs]
+        words = pl.Series(chunk, dtype=pl.String).str.to_lowercase().str.extract_all(r"\w+")
+        lengths = words.list.len().fill_null(0).to_numpy().astype(np.int64)
+        hashes = words.explode().drop_nulls().hash(seed=17).to_numpy()
+        offsets = np.concatenate([[0], np.cumsum(lengths)])
+        count = len(hashes) - SHINGLE_WORDS + 1
+        sig = np.full((len(chunk), NUM_PERM), np.iinfo(np.uint64).max, dtype=np.uint64)
+        if count > 0:
+            with np.errstate(over="ignore"):
+                shingle = np.zeros(count, dtype=np.uint64)
+                for k in range(SHINGLE_WORDS):
+                    shingle += hashes[k:k + count] * _MIX[k]
+            doc_of = np.repeat(np.arange(len(chunk)), lengths)[:count]
+            valid = np.arange(count) + SHINGLE_WORDS - 1 < offsets[doc_of + 1]  # the shingle stays in its document
+            shingle, doc_of = shingle[valid], doc_of[valid]
+            if len(shingle):
+                present, starts = np.unique(doc_of, return_index=True)
+                shingle &= _MASK61
+                for p in range(NUM_PERM):
+                    with np.errstate(over="ignore"):
+                        values = (shingle * _A[p] + _B[p]) & _MASK61
+                    sig[present, p] = np.minimum.reduceat(values, starts)
+        # documents with fewer than five words: a signature of their own, never a candidate of others
+        short = np.where((sig == np.iinfo(np.uint64).max).all(axis=1))[0]
+        for i in short:
+            seed = int(sha256_hex(chunk[i])[:15], 16)
+            sig[i] = np.random.default_rng(seed).integers(0, (1 << 61) - 1, NUM_PERM, dtype=np.uint64)
+        signatures[start:start + len(chunk)] = sig
+    return signatures
 
 
-def jaccard(a: set[str], b: set[str]) -> float:
-    if not a and not b:
-        return 1.0
-    return len(a & b) / len(a | b)
+def estimated_jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.mean(a == b))
+
+
+def lsh_candidate_pairs(signatures: np.ndarray) -> set[tuple[int, int]]:
+    """Pairs of row indices that share at least one LSH band (sub-quadratic: bucket by band hash)."""
+    pairs: set[tuple[int, int]] = set()
+    n = len(signatures)
+    if n < 2:
+        return pairs
+    index = np.arange(n)
+    for band in range(BANDS):
+        block = np.ascontiguousarray(signatures[:, band * ROWS:(band + 1) * ROWS])
+        keys = block.view(np.dtype((np.void, block.dtype.itemsize * ROWS))).ravel()
+        order = np.argsort(keys, kind="stable")
+        sorted_keys = keys[order]
+        boundaries = np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]) + 1
+        for group in np.split(index[order], boundaries):
+            if len(group) < 2:
+                continue
+            group = np.sort(group)
+            if len(group) <= MAX_BUCKET_PAIRS:
+                for i in range(len(group)):
+                    for j in range(i + 1, len(group)):
+                        pairs.add((int(group[i]), int(group[j])))
+            else:
+                for i in range(len(group)):
+                    for j in range(i + 1, min(i + 1 + MAX_BUCKET_PAIRS, len(group))):
+                        pairs.add((int(group[i]), int(group[j])))
+    return pairs
+
+
+def _dates_conflict(a: DocumentView, b: DocumentView) -> bool:
+    dates_a = {k[1] for k in a.session_keys if k[1]}
+    dates_b = {k[1] for k in b.session_keys if k[1]}
+    return bool(dates_a and dates_b and dates_a != dates_b)
+
+
+def confirm_pair(a: DocumentView, b: DocumentView, similarity: float) -> str | None:
+    """Field-aware confirmation of a candidate pair: 'near', 'mirror' or None (not a copy)."""
+    if a.format != b.format or _dates_conflict(a, b):
+        return None
+    titles_a = {k[0] for k in a.session_keys if k[0]}
+    titles_b = {k[0] for k in b.session_keys if k[0]}
+    same_titles = titles_a == titles_b
+    if same_titles and similarity >= NEAR_MIN_JACCARD:
+        return "near"
+    if _is_mirror(a, b):
+        return "mirror"
+    if similarity >= RETITLED_MIN_JACCARD and len(a.session_keys) == len(b.session_keys):
+        return "near"  # a copy with a changed title (or none stated), everything else nearly the same
+    return None
+
+
+def _is_mirror(a: DocumentView, b: DocumentView) -> bool:
+    if a.format != b.format or not a.session_keys or not b.session_keys:
+        return False
+    shared = set(a.session_keys) & set(b.session_keys)
+    return any(title and date and description for title, date, _, description in shared)
+
+
+def _canonical_rank(view: DocumentView) -> tuple:
+    archived = bool(view.url and re.search(r"/archive[sd]?/", view.url, re.I))
+    return (view.problems, archived, view.document_id)
 
 
 class _UnionFind:
@@ -74,28 +178,6 @@ class _UnionFind:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
-def _same_fields(a: DocumentView, b: DocumentView) -> bool:
-    """Field-aware confirmation of a near-duplicate candidate pair."""
-    if a.format != b.format or not a.session_keys or len(a.session_keys) != len(b.session_keys):
-        return False
-    for ka, kb in zip(a.session_keys, b.session_keys):
-        if ka[0] != kb[0] or ka[1] != kb[1]:
-            return False
-    return True
-
-
-def _is_mirror(a: DocumentView, b: DocumentView) -> bool:
-    if a.format != b.format or not a.session_keys or not b.session_keys:
-        return False
-    shared = set(a.session_keys) & set(b.session_keys)
-    return any(title and date and description for title, date, _, description in shared)
-
-
-def _canonical_rank(view: DocumentView) -> tuple:
-    archived = bool(view.url and re.search(r"/archive[sd]?/", view.url, re.I))
-    return (view.problems, archived, view.document_id)
-
-
 @dataclass
 class DuplicateRow:
     document_id: str
@@ -105,51 +187,43 @@ class DuplicateRow:
     method: str
 
 
-def find_duplicates(views: list[DocumentView]) -> tuple[list[DuplicateRow], dict[str, str]]:
+def find_duplicates(views: list[DocumentView], signatures: np.ndarray | None = None) -> tuple[list[DuplicateRow], dict[str, str]]:
     """Duplicate rows for every non-canonical member, and document_id -> canonical id for all."""
     views = sorted(views, key=lambda v: v.document_id)
     by_id = {v.document_id: v for v in views}
+    position = {v.document_id: i for i, v in enumerate(views)}
+    if signatures is None:
+        signatures = minhash_signatures([v.text for v in views])
     uf = _UnionFind()
-    methods: dict[frozenset, str] = {}
-    # exact copies: same normalised text
+    links: dict[frozenset, tuple[str, float]] = {}
+
+    def link(a: str, b: str, method: str) -> None:
+        pair = frozenset((a, b))
+        if pair not in links:
+            links[pair] = (method, estimated_jaccard(signatures[position[a]], signatures[position[b]]))
+            uf.union(a, b)
+
     by_text: dict[str, str] = {}
     for v in views:
-        first = by_text.setdefault(v.text, v.document_id)
+        first = by_text.setdefault(sha256_hex(" ".join(v.text.split())), v.document_id)
         if first != v.document_id:
-            uf.union(first, v.document_id)
-            methods[frozenset((first, v.document_id))] = "exact"
-    # near copies: LSH candidates, confirmed field by field
-    sets = {v.document_id: shingles(v.text) for v in views}
-    lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
-    for v in views:
-        mh = MinHash(num_perm=NUM_PERM, seed=1)
-        mh.update_batch([s.encode("utf-8") for s in sets[v.document_id]])
-        for other in sorted(lsh.query(mh)):
-            pair = frozenset((other, v.document_id))
-            if pair in methods:
-                continue
-            if not _same_fields(by_id[other], v):
-                continue
-            # a low-overlap pair of one session is a mirror (other speakers), not a near copy
-            if jaccard(sets[other], sets[v.document_id]) >= NEAR_MIN_JACCARD:
-                uf.union(other, v.document_id)
-                methods[pair] = "near"
-            elif _is_mirror(by_id[other], v):
-                uf.union(other, v.document_id)
-                methods[pair] = "mirror"
-        lsh.insert(v.document_id, mh)
-    # mirrors: same session stated by two pages of one format
+            link(first, v.document_id, "exact")
+    for i, j in sorted(lsh_candidate_pairs(signatures)):
+        a, b = views[i], views[j]
+        if frozenset((a.document_id, b.document_id)) in links:
+            continue
+        method = confirm_pair(a, b, estimated_jaccard(signatures[i], signatures[j]))
+        if method:
+            link(a.document_id, b.document_id, method)
     by_session: dict[tuple, list[str]] = {}
-    for v in views:
+    for v in views:  # mirrors too far apart for LSH: same session stated by two pages of one format
         for key in v.session_keys:
             if key[0] and key[1] and key[3]:
                 by_session.setdefault((v.format,) + key, []).append(v.document_id)
     for members in by_session.values():
         for other in members[1:]:
-            pair = frozenset((members[0], other))
-            if pair not in methods and _is_mirror(by_id[members[0]], by_id[other]):
-                uf.union(members[0], other)
-                methods[pair] = "mirror"
+            if frozenset((members[0], other)) not in links and not _dates_conflict(by_id[members[0]], by_id[other]):
+                link(members[0], other, "mirror")
     clusters: dict[str, list[str]] = {}
     for v in views:
         clusters.setdefault(uf.find(v.document_id), []).append(v.document_id)
@@ -162,10 +236,10 @@ def find_duplicates(views: list[DocumentView]) -> tuple[list[DuplicateRow], dict
             canonical[member] = head
             if member == head:
                 continue
-            pair_method = methods.get(frozenset((head, member)))
-            if pair_method is None:  # joined through a third member: name the strongest link it has
-                linked = [m for p, m in methods.items() if member in p]
-                pair_method = "exact" if "exact" in linked else "near" if "near" in linked else "mirror"
-            rows.append(DuplicateRow(member, head, cluster_id,
-                                     round(jaccard(sets[head], sets[member]), 4), pair_method))
+            method = links.get(frozenset((head, member)), (None, 0.0))[0]
+            if method is None:  # joined through a third member: name the strongest link it has
+                linked = [m for p, (m, _) in links.items() if member in p]
+                method = "exact" if "exact" in linked else "near" if "near" in linked else "mirror"
+            similarity = estimated_jaccard(signatures[position[head]], signatures[position[member]])
+            rows.append(DuplicateRow(member, head, cluster_id, round(similarity, 4), method))
     return sorted(rows, key=lambda r: r.document_id), canonical

@@ -39,13 +39,27 @@ def deduplicate(raw: pl.DataFrame, parsed: dict[str, ParsedDocument]) -> tuple[l
     return find_duplicates(views)
 
 
+def load_overrides(path: str | None) -> dict:
+    """The reviewed person overrides (merge / split by id); an empty file or no path means none."""
+    import yaml
+
+    if not path:
+        return {}
+    with open(path, encoding="utf-8") as handle:
+        data = yaml.safe_load(handle) or {}
+    for entry in data.get("split") or []:
+        if "person_id" not in entry or not isinstance(entry.get("sessions"), list):
+            raise ValueError(f"{path}: a split entry needs person_id and a list of sessions: {entry}")
+    return data
+
+
 def build_tables(raw: pl.DataFrame, parsed: dict[str, ParsedDocument],
-                 duplicates: list[DuplicateRow], canonical: dict[str, str]) -> dict[str, pl.DataFrame]:
+                 duplicates: list[DuplicateRow], canonical: dict[str, str], overrides: dict | None = None) -> dict[str, pl.DataFrame]:
     inputs = [
         DocumentInput(row["document_id"], row["path"], row["sha256"], row["size_bytes"], row["encoding"],
                       row["format"], row["parser_version"], row["problems"], parsed.get(row["document_id"]))
         for row in raw.drop("text").to_dicts()
     ]
-    rows = assemble(inputs, duplicates, canonical)
+    rows = assemble(inputs, duplicates, canonical, overrides)
     tables = {name: schemas.frame(name, rows.get(name, [])) for name in schemas.TABLES}
     return quarantine(tables)
