@@ -186,18 +186,28 @@ class DatasetBuilder:
     def group_sessions(self) -> dict[str, _SessionBuild]:
         sessions: dict[str, _SessionBuild] = {}
         statuses = {row["document_id"]: row["status"] for row in self.rows["documents"]}
-        for doc in self.documents:
+        keys_of: dict[str, list[str]] = {}
+        ordered = sorted(self.documents, key=lambda d: self._doc_order(d.document_id))  # canonical documents first
+        for doc in ordered:
             if statuses[doc.document_id] == "rejected":
                 continue
             used: set[str] = set()
+            head = self.canonical.get(doc.document_id, doc.document_id)
+            # a copy states the sessions of its canonical document, even with a changed title
+            inherited = keys_of.get(head) if head != doc.document_id else None
+            if inherited and len(inherited) != len(doc.parsed.sessions):
+                inherited = None
             for index, record in enumerate(doc.parsed.sessions):
-                if record.title and record.date and session_title_key(record.title):
+                if inherited:
+                    session_id = inherited[index]
+                elif record.title and record.date and session_title_key(record.title):
                     session_id = stable_id("ses", session_title_key(record.title), record.date.isoformat())
                 else:
                     session_id = stable_id("ses", self.canonical.get(doc.document_id, doc.document_id), index)
                 if session_id in used:  # one page, two sessions with one title and date
                     session_id = stable_id("ses", session_id, index)
                 used.add(session_id)
+                keys_of.setdefault(doc.document_id, []).append(session_id)
                 sessions.setdefault(session_id, _SessionBuild(session_id)).contributions.append((doc.document_id, record))
         for build in sessions.values():
             build.contributions.sort(key=lambda c: self._doc_order(c[0]))
@@ -492,7 +502,8 @@ class DatasetBuilder:
     def build_people(self) -> None:
         for pid, names in self.people_names.items():
             counts = Counter(names)
-            variants = sorted(counts, key=lambda n: (-sum(ord(ch) > 127 for ch in n), -counts[n], n))
+            variants = sorted(counts, key=lambda n: (-sum(ord(ch) > 127 for ch in n), n.isupper(),
+                                                     sum(t.isupper() and len(t) > 1 for t in n.split()), -counts[n], n))
             self.rows["people"].append({"person_id": pid, "name": variants[0], "name_variants": sorted(counts),
                                         "session_count": len(self.person_sessions[pid])})
         seen_pairs = set()

@@ -9,8 +9,6 @@ import re
 from functools import lru_cache
 
 import pycountry
-from nameparser import HumanName
-from nameparser.config import CONSTANTS
 
 from pipeline.text import clean_inline, collapse_ws, fold
 
@@ -26,8 +24,7 @@ _HONORIFIC_RE = re.compile(
     r"hon|honou?rable|the\s+honou?rable|amb|ambassador|rev|dato'?|datuk|tan\s+sri|mme)\b\.?\s*,?\s+",
     re.IGNORECASE,
 )
-# "H.E." must carry its dots: a bare "He" is also a surname.
-CONSTANTS.titles.add("excellency", "h.e.")
+# "H.E." must carry its dots: a bare "He" is also a surname (see _HONORIFIC_RE).
 
 NON_PERSON_LABELS = {
     "introduction", "moderator", "audience", "participant", "participants", "chair", "chairperson",
@@ -67,13 +64,6 @@ def strip_honorifics(name: str) -> tuple[str, tuple[str, ...]]:
             break
         removed.append(match.group(0).strip().rstrip(","))
         name = name[match.end():].strip() if match.end() <= len(name) else ""
-    # nameparser catches titles we did not list (e.g. "Mme.", "Amb."), but only at the front.
-    parsed = HumanName(name)
-    if parsed.title and name.lower().startswith(parsed.title.lower()) and parsed.first:
-        rest = name[len(parsed.title):].strip(" .,")
-        if rest and parsed.title.lower().strip(".") in HONORIFICS:
-            removed.append(parsed.title)
-            name = rest
     return name.strip(" ,;"), tuple(removed)
 
 

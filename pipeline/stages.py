@@ -5,6 +5,11 @@ Parsing runs in shards (lists of rows) so that a shard can become a partition on
 """
 from __future__ import annotations
 
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
 import polars as pl
 
 import schemas
@@ -25,12 +30,38 @@ def parse_shard(rows: list[dict]) -> dict[str, ParsedDocument]:
     return out
 
 
-def parse_raw_documents(raw: pl.DataFrame, shard_size: int = 500) -> dict[str, ParsedDocument]:
+def parse_raw_documents(raw: pl.DataFrame, shard_size: int = 500, workers: int | None = None,
+                        progress=None) -> dict[str, ParsedDocument]:
+    """Parse every readable document, in shards; shards run on `workers` processes (default: one per
+    core) once the corpus is large enough for that to pay. `progress(done, total)` is called per shard."""
     rows = raw.select("document_id", "format", "text").to_dicts()
+    shards = [rows[i:i + shard_size] for i in range(0, len(rows), shard_size)]
+    workers = workers if workers is not None else (os.cpu_count() or 1)
     parsed: dict[str, ParsedDocument] = {}
-    for start in range(0, len(rows), shard_size):
-        parsed.update(parse_shard(rows[start:start + shard_size]))
+    done = 0
+    for shard, result in run_sharded(parse_shard, shards, workers if len(rows) >= 2000 else 1):
+        parsed.update(result)
+        done += len(shard)
+        if progress:
+            progress(done, len(rows))
     return parsed
+
+
+def run_sharded(function, shards: list, workers: int):
+    """Yield (shard, function(shard)) in order, on a process pool when workers > 1.
+
+    Shards are the unit a bigger executor would partition on; here they share two cores. If worker
+    processes cannot start (e.g. an interactive __main__), the shards run in this process."""
+    if workers > 1 and len(shards) > 1:
+        try:
+            ctx = multiprocessing.get_context("forkserver")
+            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+                yield from zip(shards, pool.map(function, shards))
+            return
+        except BrokenProcessPool:
+            pass
+    for shard in shards:
+        yield shard, function(shard)
 
 
 def deduplicate(raw: pl.DataFrame, parsed: dict[str, ParsedDocument]) -> tuple[list[DuplicateRow], dict[str, str]]:

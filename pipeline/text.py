@@ -16,6 +16,8 @@ from charset_normalizer import from_bytes
 
 _WS = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
+_MARKUP_CHARS = re.compile(r"[<>&\[\]*_\n]")
+_MOJIBAKE_HINTS = ("Ã", "Â", "â€", "Ð", "Ø")
 
 
 @dataclass
@@ -114,6 +116,8 @@ def clean_inline(value: str | None) -> str | None:
     """Plain text of a short markdown/HTML fragment: entities decoded, markup and extra blanks removed."""
     if value is None:
         return None
+    if not _MARKUP_CHARS.search(value):  # the common case: plain text, only blanks to fold
+        return _WS.sub(" ", value).strip() or None
     value = html.unescape(value)
     value = re.sub(r"<br\s*/?>", " ", value, flags=re.I)
     value = re.sub(r"<[^>]+>", "", value)
@@ -125,6 +129,8 @@ def clean_inline(value: str | None) -> str | None:
 
 def fix_mojibake(value: str) -> str:
     """Repair text that was decoded with the wrong charset (e.g. 'MatÃ­as' -> 'Matías')."""
+    if not any(hint in value for hint in _MOJIBAKE_HINTS):
+        return value
     return ftfy.fix_text(value, normalization="NFC")
 
 

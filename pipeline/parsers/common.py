@@ -115,6 +115,7 @@ def duration_minutes(start: dt.time | None, end: dt.time | None) -> int | None:
 
 def find_event(text: str, date: dt.date | None) -> str | None:
     """The forum a document says it belongs to, with the edition year when the session's date is known."""
+    text = text[:50000]  # a document names its forum early; scanning a whole transcript costs
     for pattern, name in FORUMS:
         if pattern.search(text):
             return f"{name} {date.year}" if date else name

@@ -29,10 +29,11 @@ _ROLE_HEADING = re.compile(r"^(moderators?|chairs?|panell?ists?|speakers?|presen
 
 def looks_like(text: str) -> int:
     head = "\n".join(line.strip() for line in text[:3000].split("\n") if line.strip())
+    lowered = text[:20000].lower()
     score = 0
-    score += 3 * bool(re.search(r"^(?:Key Topics of Discussion|Guiding questions:?)$", text, re.M | re.I))
+    score += 3 * ("\nkey topics of discussion" in lowered or "\nguiding questions" in lowered)
     score += 3 * any(SERIES_LINE.match(line) for line in head.split("\n")[:6])
-    score += 1 * bool(re.search(r"\bthis session\b", text, re.I))
+    score += 1 * ("this session" in lowered)
     return score
 
 

@@ -66,16 +66,16 @@ _TURN = re.compile(r"^>>\s*([^:]{1,80}):\s*(.*)$")
 
 
 def looks_like(text: str) -> int:
-    score = 0
     head = text[:6000]
+    score = 0
     score += 3 * bool(re.search(r"^Organi[sz]er \d+:", head, re.M))
     score += 2 * bool(re.search(r"^Speaker \d+:", head, re.M))
-    score += 3 * bool(re.search(r"^Proposer's Name:", head, re.M))
-    score += 2 * bool(re.search(r"^GOAL \d+:", text, re.M))
-    score += 2 * bool(re.search(r"Relevance to (?:Theme|Internet Governance):", text))
-    score += 1 * bool(re.search(r"\b(?:Round Table|Panel|Break-out Group|Birds of a Feather)\b.*\d+\s*Min\b", head, re.I))
-    score += 2 * bool(re.search(r"\b(?:Civil Society|Private Sector|Technical Community),\s*(?:Asia-Pacific|African|Eastern European|Western European|Latin American)", head))
-    score += 1 * bool(re.search(r"\bIGF\b", text))
+    score += 3 * ("Proposer's Name:" in head)
+    score += 2 * ("\nGOAL " in text)
+    score += 2 * ("Relevance to Theme:" in text or "Relevance to Internet Governance:" in text)
+    score += 1 * bool(re.search(r"^(?:Round Table|Panel|Break-out Group|Birds of a Feather)[^\n]{0,40}\d+\s*Min\b", head, re.M | re.I))
+    score += 2 * bool(re.search(r"(?:Civil Society|Private Sector|Technical Community),\s*(?:Asia-Pacific|African|Eastern European|Western European|Latin American)", head))
+    score += 1 * ("IGF" in text)
     return score
 
 

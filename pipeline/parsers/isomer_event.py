@@ -54,15 +54,15 @@ _ROLE_WORDS = {
 def looks_like(text: str) -> int:
     """How strongly `text` looks like an Isomer event page (0 = not at all)."""
     score = 0
-    if re.match(r"^\ufeff?---\s*\n", text):
+    if text.startswith(("---\n", "\ufeff---\n")):
         score += 2
         head = text[:2000]
         score += sum(2 for key in ("permalink:", "variant:", "third_nav_title:", "layout:") if key in head)
-    if re.search(r"\|\s*\[[^\]]+\]\(/speakers?/", text):
+    if "](/speaker" in text and re.search(r"\|\s*\[[^\]\n]+\]\(/speakers?/", text):
         score += 3
-    if re.search(r"\*\*(Speakers|Panellists|Panelists|Moderator)\*\*", text):
+    if "**Speakers**" in text or "**Panellists**" in text or "**Panelists**" in text or "**Moderator**" in text:
         score += 2
-    if re.search(r"Information is accurate at time of publication", text):
+    if "Information is accurate at time of publication" in text:
         score += 2
     return score
 
