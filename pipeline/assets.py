@@ -13,6 +13,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 from tabulate import tabulate
+from tqdm import tqdm
 
 import schemas
 from pipeline import checks, export, publish
@@ -30,6 +31,9 @@ class BuildSettings(dg.ConfigurableResource):
     bounds_file: str = os.environ.get("CYBERDIALOGUE_BOUNDS", str(PROJECT_ROOT / "schemas" / "row_bounds.yaml"))
     # reviewed merge / split decisions about people, applied on every run
     overrides_file: str = os.environ.get("CYBERDIALOGUE_OVERRIDES", str(PROJECT_ROOT / "schemas" / "person_overrides.yaml"))
+    # parses are cached by (sha256, format, parser version) under <out_dir>/.cache/parse; False re-parses all
+    use_cache: bool = True
+    show_progress: bool = False   # a progress bar on the terminal (the CLI turns it on)
 
 
 class StageIOManager(dg.ConfigurableIOManager):
@@ -52,6 +56,35 @@ class StageIOManager(dg.ConfigurableIOManager):
             return pickle.load(handle)
 
 
+class _StageMeter:
+    """Wall time and peak resident memory of one stage (this process; worker processes not included)."""
+
+    def __enter__(self):
+        try:
+            with open("/proc/self/clear_refs", "w") as handle:
+                handle.write("5")  # reset the peak, so it is this stage's
+        except OSError:
+            pass
+        self.started = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = round(time.perf_counter() - self.started, 3)
+        self.peak_mb = None
+        try:
+            with open("/proc/self/status") as handle:
+                for line in handle:
+                    if line.startswith("VmHWM:"):
+                        self.peak_mb = round(int(line.split()[1]) / 1024, 1)
+        except OSError:
+            pass
+        return False
+
+    def stop(self) -> dict:
+        self.__exit__(None, None, None)
+        return {"seconds": self.seconds, "peak_rss_mb": self.peak_mb}
+
+
 def _preview(df: pl.DataFrame, rows: int = 5) -> dg.MetadataValue:
     shown = df.head(rows).to_dicts()
     cells = [[(str(v)[:60] + "…") if v is not None and len(str(v)) > 60 else v for v in row.values()] for row in shown]
@@ -68,37 +101,52 @@ def _column_schema(name: str) -> dg.TableSchema:
 
 @dg.asset(group_name="ingest", description="One row per raw file: sha256, size, decoded text, detected format.")
 def raw_documents(context: dg.AssetExecutionContext, settings: BuildSettings) -> pl.DataFrame:
-    started = time.perf_counter()
+    meter = _StageMeter().__enter__()
     df = read_raw_documents(settings.raw_dir)
     formats = dict(Counter(df.get_column("format").to_list()))
     context.log.info(f"read {df.height} raw files from {settings.raw_dir}: {formats}")
     context.add_output_metadata({
         "dagster/row_count": df.height, "formats": formats, "bytes": int(df.get_column("size_bytes").sum() or 0),
-        "seconds": round(time.perf_counter() - started, 3), "preview": _preview(df.drop("text")),
+        **meter.stop(), "preview": _preview(df.drop("location")),
     })
     return df
 
 
 @dg.asset(group_name="parse", description="Each readable document parsed by the parser of its detected format.")
-def parsed_documents(context: dg.AssetExecutionContext, raw_documents: pl.DataFrame) -> dict:
-    started = time.perf_counter()
-    parsed = parse_raw_documents(raw_documents)
-    problems = sum(len(p.problems) for p in parsed.values())
-    sessions = sum(len(p.sessions) for p in parsed.values())
-    context.log.info(f"parsed {len(parsed)} documents: {sessions} session records, {problems} problems")
+def parsed_documents(context: dg.AssetExecutionContext, settings: BuildSettings, raw_documents: pl.DataFrame) -> dict:
+    meter = _StageMeter().__enter__()
+    readable = raw_documents.filter(pl.col("format") != "unknown").height
+    bar = tqdm(total=readable, unit="doc", desc="parse", disable=not settings.show_progress, leave=False,
+               smoothing=0.1, dynamic_ncols=True)
+    last = [0]
+
+    def progress(done: int, total: int) -> None:
+        bar.update(done - last[0])
+        last[0] = done
+        if done == total or done // 5000 != (done - 500) // 5000:
+            context.log.info(f"parsed {done}/{total} documents")
+    cache_dir = str(Path(settings.out_dir) / ".cache" / "parse")
+    parsed = parse_raw_documents(raw_documents.filter(pl.col("format") != "unknown"), progress=progress,
+                                 cache_dir=cache_dir, read_cache=settings.use_cache)
+    bar.close()
+    problems = sum(len(p.document.problems) for p in parsed.values())
+    sessions = sum(len(p.document.sessions) for p in parsed.values())
+    cached = sum(p.from_cache for p in parsed.values())
+    context.log.info(f"parsed {len(parsed)} documents ({cached} from the cache): {sessions} session records, {problems} problems")
     context.add_output_metadata({"dagster/row_count": len(parsed), "session_records": sessions, "problems": problems,
-                                 "seconds": round(time.perf_counter() - started, 3)})
+                                 "from_cache": cached, "parsed_now": len(parsed) - cached,
+                                 **meter.stop()})
     return parsed
 
 
 @dg.asset(group_name="dedup", description="Exact, near and mirror duplicate clusters, and the canonical document of each.")
-def duplicate_clusters(context: dg.AssetExecutionContext, raw_documents: pl.DataFrame, parsed_documents: dict) -> dict:
-    started = time.perf_counter()
-    rows, canonical = deduplicate(raw_documents, parsed_documents)
+def duplicate_clusters(context: dg.AssetExecutionContext, parsed_documents: dict) -> dict:
+    meter = _StageMeter().__enter__()
+    rows, canonical = deduplicate(parsed_documents)
     methods = dict(Counter(r.method for r in rows))
     context.log.info(f"{len(rows)} duplicate documents: {methods}")
     context.add_output_metadata({"dagster/row_count": len(rows), "methods": methods,
-                                 "seconds": round(time.perf_counter() - started, 3)})
+                                 **meter.stop()})
     return {"duplicates": rows, "canonical": canonical}
 
 
@@ -110,7 +158,7 @@ def duplicate_clusters(context: dg.AssetExecutionContext, raw_documents: pl.Data
 )
 def dataset_tables(context: dg.AssetExecutionContext, settings: BuildSettings, raw_documents: pl.DataFrame,
                    parsed_documents: dict, duplicate_clusters: dict):
-    started = time.perf_counter()
+    meter = _StageMeter().__enter__()
     overrides = load_overrides(settings.overrides_file)
     tables = build_tables(raw_documents, parsed_documents, duplicate_clusters["duplicates"],
                           duplicate_clusters["canonical"], overrides)
@@ -118,7 +166,7 @@ def dataset_tables(context: dg.AssetExecutionContext, settings: BuildSettings, r
     for name, df in tables.items():
         yield dg.Output(df, output_name=name, metadata={
             "dagster/row_count": df.height, "dagster/column_schema": _column_schema(name), "preview": _preview(df),
-            "seconds": round(time.perf_counter() - started, 3)})
+            **meter.stop()})
 
 
 def _check_result(outcomes: list[checks.CheckOutcome]) -> dg.AssetCheckResult:

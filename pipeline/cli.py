@@ -19,7 +19,7 @@ class CommandError(Exception):
     """A failure with a one-line reason for the user."""
 
 
-def _run_build(raw: Path, out: Path, strict: bool, verbose: bool, bounds: str | None = None) -> dict:
+def _run_build(raw: Path, out: Path, strict: bool, verbose: bool, bounds: str | None = None, full: bool = False) -> dict:
     import dagster as dg
     import polars as pl
 
@@ -32,12 +32,12 @@ def _run_build(raw: Path, out: Path, strict: bool, verbose: bool, bounds: str | 
     from pipeline.publish import OutputLocked, output_lock
     try:
         with output_lock(out):
-            return _run_build_locked(raw, out, strict, verbose, bounds)
+            return _run_build_locked(raw, out, strict, verbose, bounds, full)
     except OutputLocked as exc:
         raise CommandError(str(exc)) from None
 
 
-def _run_build_locked(raw: Path, out: Path, strict: bool, verbose: bool, bounds: str | None) -> dict:
+def _run_build_locked(raw: Path, out: Path, strict: bool, verbose: bool, bounds: str | None, full: bool = False) -> dict:
     import dagster as dg
     import polars as pl
 
@@ -49,8 +49,9 @@ def _run_build_locked(raw: Path, out: Path, strict: bool, verbose: bool, bounds:
         bounds = str(PROJECT_ROOT / "schemas" / "row_bounds.yaml")
     if bounds and not Path(bounds).is_file():
         raise CommandError(f"bounds file not found: {bounds}")
-    defs = build_definitions(str(raw.resolve()), str(out.resolve()), bounds or "")
-    job = defs.resolve_implicit_global_asset_job_def()
+    defs = build_definitions(str(raw.resolve()), str(out.resolve()), bounds or "", in_process=True,
+                             use_cache=not full, show_progress=sys.stderr.isatty())
+    job = defs.resolve_job_def("build")
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     level = "INFO" if verbose else "WARNING"
     result = job.execute_in_process(
@@ -73,7 +74,16 @@ def _run_build_locked(raw: Path, out: Path, strict: bool, verbose: bool, bounds:
     failed_steps = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     errors = [e.event_specific_data.error.message.strip().splitlines()[-1]
               for e in result.all_events if e.event_type_value == "STEP_FAILURE" and e.event_specific_data.error]
+    stages = {e.step_key: round(e.event_specific_data.duration_ms / 1000, 3)
+              for e in result.all_events if e.event_type_value == "STEP_SUCCESS"}
+    peaks = {}
+    for e in result.all_events:
+        if e.event_type_value == "ASSET_MATERIALIZATION":
+            value = e.event_specific_data.materialization.metadata.get("peak_rss_mb")
+            if value is not None and value.value is not None:
+                peaks[e.step_key] = max(peaks.get(e.step_key, 0), value.value)
     report = {"raw_dir": str(raw), "out_dir": str(out), "seconds": round(seconds, 3), "success": result.success,
+              "full": full, "stage_seconds": stages, "stage_peak_rss_mb": peaks,
               "failed_checks": failed_checks, "warnings": warnings, "failed_steps": failed_steps, "errors": errors}
     parquet = out / PARQUET_DIR
     if result.success and not failed_checks:
@@ -103,6 +113,9 @@ def _print_report(report: dict) -> None:
         print("documents by format: " + ", ".join(f"{k}={v}" for k, v in report["documents"]["by_format"].items()))
         print("documents by status: " + ", ".join(f"{k}={v}" for k, v in report["documents"]["by_status"].items()))
         print("rows: " + ", ".join(f"{k}={v}" for k, v in report["rows"].items()))
+        print(f"duplicates: {report['rows'].get('duplicates', 0)} documents copy another")
+        slow = sorted(report["stage_seconds"].items(), key=lambda kv: -kv[1])[:6]
+        print("slowest stages: " + ", ".join(f"{k} {v:.1f}s" for k, v in slow))
         for kind in ("documents", "records"):
             rejected = report["rejects"][kind]
             detail = "" if not rejected else " (" + "; ".join(f"{v}x {k}" for k, v in rejected.items()) + ")"
@@ -117,7 +130,7 @@ def _print_report(report: dict) -> None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    report = _run_build(Path(args.raw), Path(args.out), args.strict, args.verbose, args.bounds)
+    report = _run_build(Path(args.raw), Path(args.out), args.strict, args.verbose, args.bounds, args.full)
     _print_report(report)
     if report["failed_checks"]:
         raise CommandError(f"{len(report['failed_checks'])} blocking check(s) failed: "
@@ -214,6 +227,39 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_generate(args: argparse.Namespace) -> int:
+    from pipeline.generate import generate_corpus
+
+    out = Path(args.out)
+    if out.exists() and any(out.iterdir()):
+        raise CommandError(f"{out} is not empty; generate into a new folder")
+    started = time.perf_counter()
+    truth = generate_corpus(args.docs, out, args.seed)
+    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    print(f"wrote {len(truth['documents'])} documents ({size / 1e6:.1f} MB, {truth['sessions']} sessions, "
+          f"{len(truth['people'])} people) to {out} in {time.perf_counter() - started:.1f} s; "
+          f"truth in {out.parent / (out.name + '.truth.json')}")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from pipeline import bench
+
+    workdir = Path(args.workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    sizes = [int(x) for x in args.sizes.split(",") if x]
+    if args.what == "dedup":
+        results = bench.bench_dedup(sizes, workdir, args.seed)
+        bench.print_dedup(results)
+    else:
+        results = bench.bench_build(sizes, workdir, args.seed)
+        bench.print_build(results)
+    path = workdir / f"bench_{args.what}.json"
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"results: {path}")
+    return 0
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cyberdialogue",
@@ -230,6 +276,7 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument("--bounds", metavar="FILE", help="reviewed row-count bounds (YAML); default: schemas/row_bounds.yaml "
                        "when building the project's raw/, none otherwise; '' for none")
     build.add_argument("--verbose", action="store_true", help="show the Dagster log of every step")
+    build.add_argument("--full", action="store_true", help="ignore the parse cache: parse every document again (and refresh the cache)")
     build.set_defaults(func=cmd_build)
     sql = sub.add_parser("sql", help="run SQL on the built DuckDB database and print a table",
                          description="Run one SQL statement on --out/cyberdialogue.duckdb (read-only); tables are named as in DATASET.md.")
@@ -240,6 +287,27 @@ def make_parser() -> argparse.ArgumentParser:
     sql.add_argument("--max-width", type=int, default=80, metavar="N", help="cut cells longer than N characters; 0 = never (default: 80)")
     sql.add_argument("--format", choices=("table", "csv"), default="table", help="output as an aligned table or CSV (default: table)")
     sql.set_defaults(func=cmd_sql)
+    generate = sub.add_parser("generate", help="write a synthetic corpus that looks like the real one, with its truth",
+                              description="Write about --docs documents of all four formats (with their variations, realistic "
+                                          "sizes, recurring people under name variants, planted mirrors and reposts, a few "
+                                          "malformed files) under --out, and OUT.truth.json beside it.")
+    generate.add_argument("--docs", type=int, required=True, metavar="N", help="how many documents")
+    generate.add_argument("--out", required=True, metavar="DIR", help="a new folder for the corpus")
+    generate.add_argument("--seed", type=int, default=1, metavar="S", help="random seed: same seed, same corpus (default 1)")
+    generate.set_defaults(func=cmd_generate)
+    bench = sub.add_parser("bench", help="measure the build (or de-duplication) on generated corpora",
+                           description="build: for each size, generate a corpus, run a full build and an incremental "
+                                       "re-build after one changed document, and print per stage wall time, documents/s, "
+                                       "MB/s and peak memory, de-duplication precision and recall, the README queries' "
+                                       "latency, and two references (bare read-and-regex-scan; datasketch MinHashLSH). "
+                                       "dedup: precision and recall on the labelled set, time and peak memory of the "
+                                       "de-duplication stage. Results are also written as JSON. Measures; asserts nothing.")
+    bench.add_argument("what", nargs="?", choices=("build", "dedup"), default="build", help="what to measure (default: build)")
+    bench.add_argument("--sizes", default="1000,10000,100000", help="corpus sizes, comma-separated (default 1000,10000,100000)")
+    bench.add_argument("--workdir", default=str(PROJECT_ROOT / "output" / "bench"), metavar="DIR",
+                       help="where corpora, outputs and results go (default output/bench; corpora are reused)")
+    bench.add_argument("--seed", type=int, default=1, metavar="S", help="corpus seed (default 1)")
+    bench.set_defaults(func=cmd_bench)
     release = sub.add_parser("release", help="publish the current build as an immutable, versioned release",
                              description="Publish --out's current build as RELEASES/VERSION: Parquet tables, a DuckDB database, "
                                          "datapackage.json, DATA_DICTIONARY.md, a dataset card, manifest.json, SHA256SUMS, and a "

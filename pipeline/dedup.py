@@ -37,23 +37,35 @@ _MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD
 
 
 @dataclass(frozen=True)
+class Fingerprint:
+    """What de-duplication keeps of a document's text: computed where the text is read, then the text can go."""
+    exact_key: str              # sha256 of the text with white space collapsed
+    signature: np.ndarray       # MinHash over word 5-shingles
+
+
+def fingerprints(texts: list[str]) -> list[Fingerprint]:
+    signatures = minhash_signatures(texts)
+    return [Fingerprint(sha256_hex(" ".join(t.split())), signatures[i]) for i, t in enumerate(texts)]
+
+
+@dataclass(frozen=True)
 class DocumentView:
     """What de-duplication needs to know of a document."""
     document_id: str
-    text: str
+    fingerprint: Fingerprint
     format: str
     problems: int
     url: str | None
     session_keys: tuple[tuple[str, str, str, str], ...]  # (title, date, start, description), folded
 
 
-def view_of(document_id: str, text: str, parsed: ParsedDocument) -> DocumentView:
+def view_of(document_id: str, fingerprint: Fingerprint, parsed: ParsedDocument) -> DocumentView:
     keys = tuple(
         (fold(s.title), s.date.isoformat() if s.date else "", s.start_time.isoformat() if s.start_time else "",
          fold(s.description)[:2000])
         for s in parsed.sessions
     )
-    return DocumentView(document_id, text, parsed.format, len(parsed.problems), parsed.url, keys)
+    return DocumentView(document_id, fingerprint, parsed.format, len(parsed.problems), parsed.url, keys)
 
 
 def minhash_signatures(texts: list[str], chunk_docs: int = 2000) -> np.ndarray:
@@ -187,13 +199,12 @@ class DuplicateRow:
     method: str
 
 
-def find_duplicates(views: list[DocumentView], signatures: np.ndarray | None = None) -> tuple[list[DuplicateRow], dict[str, str]]:
+def find_duplicates(views: list[DocumentView]) -> tuple[list[DuplicateRow], dict[str, str]]:
     """Duplicate rows for every non-canonical member, and document_id -> canonical id for all."""
     views = sorted(views, key=lambda v: v.document_id)
     by_id = {v.document_id: v for v in views}
     position = {v.document_id: i for i, v in enumerate(views)}
-    if signatures is None:
-        signatures = minhash_signatures([v.text for v in views])
+    signatures = np.stack([v.fingerprint.signature for v in views]) if views else np.empty((0, NUM_PERM), np.uint64)
     uf = _UnionFind()
     links: dict[frozenset, tuple[str, float]] = {}
 
@@ -205,7 +216,7 @@ def find_duplicates(views: list[DocumentView], signatures: np.ndarray | None = N
 
     by_text: dict[str, str] = {}
     for v in views:
-        first = by_text.setdefault(sha256_hex(" ".join(v.text.split())), v.document_id)
+        first = by_text.setdefault(v.fingerprint.exact_key, v.document_id)
         if first != v.document_id:
             link(first, v.document_id, "exact")
     for i, j in sorted(lsh_candidate_pairs(signatures)):

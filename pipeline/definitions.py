@@ -4,22 +4,35 @@ from __future__ import annotations
 import dagster as dg
 
 from pipeline.assets import BuildSettings, StageIOManager, all_assets, release_dataset, table_checks
+from pipeline.automation import build_automation
+
+# Everything but the release: what `cyberdialogue build`, the schedule and the sensor run.
+build_job = dg.define_asset_job("build", selection=dg.AssetSelection.all(),
+                                description="Read raw/, parse, de-duplicate, validate, export Parquet and DuckDB.")
+daily_build, raw_folder_changed = build_automation(build_job)
 
 
-def build_definitions(raw_dir: str | None = None, out_dir: str | None = None, bounds_file: str | None = None) -> dg.Definitions:
+def build_definitions(raw_dir: str | None = None, out_dir: str | None = None, bounds_file: str | None = None,
+                      in_process: bool = False, **settings_overrides) -> dg.Definitions:
     """The one definition of the pipeline; the CLI passes its own folders, `dagster dev` uses the defaults.
 
     Another raw folder than the default gets no row-count bounds unless `bounds_file` names some.
+    `in_process` keeps intermediate values in memory (the CLI's single-process run); otherwise they are
+    pickled under <out>/.stages/ so that each step can run in its own process.
     """
     overrides = {k: v for k, v in (("raw_dir", raw_dir), ("out_dir", out_dir)) if v}
     if raw_dir is not None or bounds_file is not None:
         overrides["bounds_file"] = bounds_file or ""
+    overrides.update(settings_overrides)
     settings = BuildSettings(**overrides)
+    io_manager = dg.InMemoryIOManager() if in_process else StageIOManager(settings=settings)
     return dg.Definitions(
         assets=all_assets,
         asset_checks=table_checks,
-        jobs=[release_dataset],
-        resources={"settings": settings, "io_manager": StageIOManager(settings=settings)},
+        jobs=[build_job, release_dataset],
+        schedules=[daily_build],
+        sensors=[raw_folder_changed],
+        resources={"settings": settings, "io_manager": io_manager},
     )
 
 

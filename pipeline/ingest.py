@@ -22,8 +22,8 @@ MAX_BYTES = 64 * 1024 * 1024  # larger files are rejected: no real session page 
 
 @dataclass
 class RawFile:
-    path: str
-    data: bytes | None
+    path: str                    # relative to the raw root, '/' separators
+    location: str | None         # where to read it (local path or URL); None when it cannot be read
     problems: list[str] = field(default_factory=list)
 
 
@@ -38,12 +38,14 @@ def list_raw_files(root: str | os.PathLike) -> list[RawFile]:
     else:  # object storage: no links, no permissions to worry about
         for entry in base.rglob("*"):
             if entry.is_file() and not entry.name.startswith(SKIPPED_NAMES):
-                found.append(RawFile(str(entry.relative_to(base)), entry.read_bytes()))
+                found.append(RawFile(str(entry.relative_to(base)), str(entry)))
     return sorted(found, key=lambda f: f.path)
 
 
-def read_bytes(path: str) -> bytes:
-    with open(path, "rb") as handle:
+def read_bytes(location: str) -> bytes:
+    if "://" in location:
+        return UPath(location).read_bytes()
+    with open(location, "rb") as handle:
         return handle.read()
 
 
@@ -68,58 +70,79 @@ def _walk_local(directory: str, prefix: str, out: list[RawFile], seen: set[tuple
         full = os.path.join(directory, name)
         rel = prefix + name
         try:
-            mode = os.stat(full).st_mode
+            st = os.stat(full)
         except OSError as exc:
             out.append(RawFile(rel, None, [f"not readable: {exc.strerror or exc}"]))
             continue
-        if stat.S_ISDIR(mode):
+        if stat.S_ISDIR(st.st_mode):
             _walk_local(full, rel + "/", out, seen)
-        elif not stat.S_ISREG(mode):
-            kind = "named pipe" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode) else "device or special file"
+        elif not stat.S_ISREG(st.st_mode):
+            kind = "named pipe" if stat.S_ISFIFO(st.st_mode) else "socket" if stat.S_ISSOCK(st.st_mode) else "device or special file"
             out.append(RawFile(rel, None, [f"not a regular file ({kind}); not read"]))
+        elif st.st_size > MAX_BYTES:
+            out.append(RawFile(rel, None, [f"file too large: {st.st_size} bytes (limit {MAX_BYTES})"]))
         else:
-            size = os.stat(full).st_size
-            if size > MAX_BYTES:
-                out.append(RawFile(rel, None, [f"file too large: {size} bytes (limit {MAX_BYTES})"]))
-                continue
-            try:
-                out.append(RawFile(rel, read_bytes(full)))
-            except OSError as exc:
-                out.append(RawFile(rel, None, [f"not readable: {exc.strerror or exc}"]))
+            out.append(RawFile(rel, full))
+
+
+@dataclass
+class Decoded:
+    sha256: str
+    size: int
+    text: str | None
+    encoding: str | None
+    problems: list[str]
+
+
+def load_document(raw: RawFile) -> Decoded:
+    """Read, decode and normalise one raw file; never raises (a failure is a problem)."""
+    problems = list(raw.problems)
+    if raw.location is None:
+        return Decoded(sha256_hex(b""), 0, None, None, problems)
+    try:
+        data = read_bytes(raw.location)
+    except OSError as exc:
+        return Decoded(sha256_hex(b""), 0, None, None, problems + [f"not readable: {exc.strerror or exc}"])
+    decoded = decode_bytes(data)
+    problems += decoded.problems
+    text = None
+    if decoded.text is not None:
+        text = normalize_document_text(decoded.text)
+        if "\x00" in decoded.text:
+            problems.append("NUL bytes removed")
+        if not text.strip():
+            problems.append("no text")
+            text = None
+    return Decoded(sha256_hex(data), len(data), text, decoded.encoding, problems)
 
 
 RAW_SCHEMA = {
-    "document_id": pl.String, "path": pl.String, "sha256": pl.String, "size_bytes": pl.Int64,
-    "encoding": pl.String, "format": pl.String, "parser_version": pl.String, "text": pl.String,
-    "problems": pl.List(pl.String),
+    "document_id": pl.String, "path": pl.String, "location": pl.String, "sha256": pl.String, "size_bytes": pl.Int64,
+    "encoding": pl.String, "format": pl.String, "parser_version": pl.String, "problems": pl.List(pl.String),
 }
 
 
-def read_raw_documents(root: str | os.PathLike) -> pl.DataFrame:
-    """One row per raw file: ids, hashes, decoded normalised text, detected format, decoding problems."""
+def ingest_shard(raws: list[RawFile]) -> list[dict]:
+    """One row per file: hashes, encoding, detected format, reading problems (the text itself is not kept)."""
     rows = []
-    for raw in list_raw_files(root):
-        data = raw.data
-        problems = list(raw.problems)
-        text = encoding = None
-        if data is not None:
-            decoded = decode_bytes(data)
-            problems += decoded.problems
-            encoding = decoded.encoding
-            if decoded.text is not None:
-                text = normalize_document_text(decoded.text)
-                if "\x00" in decoded.text:
-                    problems.append("NUL bytes removed")
-                if not text.strip():
-                    problems.append("no text")
-                    text = None
-        fmt = detect_format(text) if text else "unknown"
-        content_key = sha256_hex(text) if text else sha256_hex(data or raw.path.encode())
-        rows.append({
-            "path": raw.path, "sha256": sha256_hex(data) if data is not None else sha256_hex(b""),
-            "size_bytes": len(data) if data is not None else 0, "encoding": encoding, "format": fmt,
-            "parser_version": parser_version(fmt), "text": text, "problems": problems, "content_key": content_key,
-        })
+    for raw in raws:
+        loaded = load_document(raw)
+        fmt = detect_format(loaded.text) if loaded.text else "unknown"
+        content_key = sha256_hex(loaded.text) if loaded.text else sha256_hex(raw.path)
+        rows.append({"path": raw.path, "location": raw.location, "sha256": loaded.sha256, "size_bytes": loaded.size,
+                     "encoding": loaded.encoding, "format": fmt, "parser_version": parser_version(fmt),
+                     "problems": loaded.problems, "content_key": content_key})
+    return rows
+
+
+def read_raw_documents(root: str | os.PathLike, workers: int | None = None, shard_size: int = 500) -> pl.DataFrame:
+    """One row per raw file (no text: parsing reads the file again, so memory does not grow with the corpus)."""
+    from pipeline.stages import run_sharded
+
+    files = list_raw_files(root)
+    shards = [files[i:i + shard_size] for i in range(0, len(files), shard_size)]
+    workers = workers if workers is not None else (os.cpu_count() or 1)
+    rows = [row for _, result in run_sharded(ingest_shard, shards, workers if len(files) >= 2000 else 1) for row in result]
     # Content decides the id, so renaming or moving a file keeps it; identical copies are numbered in path order.
     counts: dict[str, int] = {}
     for row in rows:

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -14,34 +17,75 @@ import polars as pl
 
 import schemas
 from pipeline.assemble import DocumentInput, assemble
-from pipeline.dedup import DuplicateRow, find_duplicates, view_of
+from pipeline.dedup import DuplicateRow, Fingerprint, find_duplicates, fingerprints, view_of
+from pipeline.ingest import RawFile, load_document
 from pipeline.parsers import parse_document
 from pipeline.quarantine import quarantine
 from pipeline.records import ParsedDocument
 
 
-def parse_shard(rows: list[dict]) -> dict[str, ParsedDocument]:
-    """Parse one shard of raw-document rows (each with document_id, format, text)."""
-    out: dict[str, ParsedDocument] = {}
-    for row in rows:
-        if row["text"] is None or row["format"] == "unknown":
+@dataclass
+class ParseTask:
+    rows: list[dict]            # document_id, path, location, sha256, format, parser_version
+    cache_dir: str | None       # where parses are kept by (sha256, format, parser version); None: no cache
+    read_cache: bool = True     # False: parse again (and refresh the cache)
+
+
+@dataclass
+class ParsedRecord:
+    document: ParsedDocument
+    fingerprint: Fingerprint
+    from_cache: bool = False
+
+
+def _cache_path(cache_dir: str, row: dict) -> Path:
+    return Path(cache_dir) / row["sha256"][:2] / f"{row['sha256']}-{row['format']}-{row['parser_version']}.pickle"
+
+
+def parse_shard(task: ParseTask) -> dict[str, ParsedRecord]:
+    """Read, parse and fingerprint one shard of documents; a cached parse of the same bytes is reused."""
+    out: dict[str, ParsedRecord] = {}
+    todo: list[tuple[dict, str]] = []
+    for row in task.rows:
+        if row["format"] == "unknown" or row["location"] is None:
             continue
-        out[row["document_id"]] = parse_document(row["text"], row["format"])
+        if task.cache_dir and task.read_cache:
+            path = _cache_path(task.cache_dir, row)
+            try:
+                with open(path, "rb") as handle:
+                    document, fingerprint = pickle.load(handle)
+                out[row["document_id"]] = ParsedRecord(document, fingerprint, True)
+                continue
+            except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError):
+                pass  # not cached yet, or unreadable: parse again
+        loaded = load_document(RawFile(row["path"], row["location"]))
+        if loaded.text is not None:
+            todo.append((row, loaded.text))
+    for (row, text), fingerprint in zip(todo, fingerprints([text for _, text in todo])):
+        record = ParsedRecord(parse_document(text, row["format"]), fingerprint)
+        out[row["document_id"]] = record
+        if task.cache_dir:
+            path = _cache_path(task.cache_dir, row)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".tmp-{os.getpid()}")
+            with open(tmp, "wb") as handle:
+                pickle.dump((record.document, record.fingerprint), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
     return out
 
 
 def parse_raw_documents(raw: pl.DataFrame, shard_size: int = 500, workers: int | None = None,
-                        progress=None) -> dict[str, ParsedDocument]:
+                        progress=None, cache_dir: str | None = None, read_cache: bool = True) -> dict[str, ParsedRecord]:
     """Parse every readable document, in shards; shards run on `workers` processes (default: one per
     core) once the corpus is large enough for that to pay. `progress(done, total)` is called per shard."""
-    rows = raw.select("document_id", "format", "text").to_dicts()
-    shards = [rows[i:i + shard_size] for i in range(0, len(rows), shard_size)]
+    rows = raw.select("document_id", "path", "location", "sha256", "format", "parser_version").to_dicts()
+    shards = [ParseTask(rows[i:i + shard_size], cache_dir, read_cache) for i in range(0, len(rows), shard_size)]
     workers = workers if workers is not None else (os.cpu_count() or 1)
-    parsed: dict[str, ParsedDocument] = {}
+    parsed: dict[str, ParsedRecord] = {}
     done = 0
     for shard, result in run_sharded(parse_shard, shards, workers if len(rows) >= 2000 else 1):
         parsed.update(result)
-        done += len(shard)
+        done += len(shard.rows)
         if progress:
             progress(done, len(rows))
     return parsed
@@ -52,21 +96,23 @@ def run_sharded(function, shards: list, workers: int):
 
     Shards are the unit a bigger executor would partition on; here they share two cores. If worker
     processes cannot start (e.g. an interactive __main__), the shards run in this process."""
+    done = 0
     if workers > 1 and len(shards) > 1:
         try:
             ctx = multiprocessing.get_context("forkserver")
             with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-                yield from zip(shards, pool.map(function, shards))
+                for shard, result in zip(shards, pool.map(function, shards)):
+                    done += 1
+                    yield shard, result
             return
         except BrokenProcessPool:
             pass
-    for shard in shards:
+    for shard in shards[done:]:
         yield shard, function(shard)
 
 
-def deduplicate(raw: pl.DataFrame, parsed: dict[str, ParsedDocument]) -> tuple[list[DuplicateRow], dict[str, str]]:
-    views = [view_of(row["document_id"], row["text"], parsed[row["document_id"]])
-             for row in raw.select("document_id", "text").to_dicts() if row["document_id"] in parsed]
+def deduplicate(parsed: dict[str, ParsedRecord]) -> tuple[list[DuplicateRow], dict[str, str]]:
+    views = [view_of(document_id, record.fingerprint, record.document) for document_id, record in parsed.items()]
     return find_duplicates(views)
 
 
@@ -84,12 +130,13 @@ def load_overrides(path: str | None) -> dict:
     return data
 
 
-def build_tables(raw: pl.DataFrame, parsed: dict[str, ParsedDocument],
+def build_tables(raw: pl.DataFrame, parsed: dict[str, ParsedRecord],
                  duplicates: list[DuplicateRow], canonical: dict[str, str], overrides: dict | None = None) -> dict[str, pl.DataFrame]:
     inputs = [
         DocumentInput(row["document_id"], row["path"], row["sha256"], row["size_bytes"], row["encoding"],
-                      row["format"], row["parser_version"], row["problems"], parsed.get(row["document_id"]))
-        for row in raw.drop("text").to_dicts()
+                      row["format"], row["parser_version"], row["problems"],
+                      parsed[row["document_id"]].document if row["document_id"] in parsed else None)
+        for row in raw.drop("location").to_dicts()
     ]
     rows = assemble(inputs, duplicates, canonical, overrides)
     tables = {name: schemas.frame(name, rows.get(name, [])) for name in schemas.TABLES}

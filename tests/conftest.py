@@ -30,7 +30,7 @@ def run_build(raw: Path, out: Path):
     from pipeline.definitions import build_definitions
 
     defs = build_definitions(str(raw), str(out))
-    job = defs.resolve_implicit_global_asset_job_def()
+    job = defs.resolve_job_def("build")
     return job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False,
                                   run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}})
 

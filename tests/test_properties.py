@@ -7,11 +7,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import schemas
-from pipeline.dedup import find_duplicates, view_of
-from pipeline.ingest import RAW_SCHEMA
-from pipeline.parsers import PARSERS, detect_format, parse_document
-from pipeline.stages import build_tables
-from pipeline.text import normalize_document_text, sha256_hex
+import tempfile
+from pathlib import Path
+
+from pipeline.ingest import read_raw_documents
+from pipeline.parsers import PARSERS, detect_format
+from pipeline.stages import build_tables, deduplicate, parse_raw_documents
 from tests.conftest import RAW, SEEDS
 
 # Lines of every real format, shuffled with noise, reach deep into each parser's branches.
@@ -33,22 +34,19 @@ def test_no_parser_raises_on_any_text(text):
     detect_format(text)
 
 
-def _one_document_tables(text: str) -> dict[str, pl.DataFrame]:
-    text = normalize_document_text(text)
-    fmt = detect_format(text)
-    raw = pl.DataFrame([{"document_id": "doc_" + sha256_hex(text)[:16], "path": "x.txt", "sha256": sha256_hex(text),
-                         "size_bytes": len(text), "encoding": "utf-8", "format": fmt, "parser_version": "1",
-                         "text": text, "problems": []}], schema=RAW_SCHEMA)
-    parsed = {} if fmt == "unknown" else {raw["document_id"][0]: parse_document(text, fmt)}
-    views = [view_of(d, text, p) for d, p in parsed.items()]
-    duplicates, canonical = find_duplicates(views)
+def _one_document_tables(text: str, folder) -> dict[str, pl.DataFrame]:
+    (folder / "doc.txt").write_bytes(text.encode("utf-8", errors="surrogatepass"))
+    raw = read_raw_documents(folder)
+    parsed = parse_raw_documents(raw)
+    duplicates, canonical = deduplicate(parsed)
     return build_tables(raw, parsed, duplicates, canonical)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(documentish)
 def test_output_passes_the_schemas_or_is_rejected(text):
-    tables = _one_document_tables(text)
+    with tempfile.TemporaryDirectory() as folder:
+        tables = _one_document_tables(text, Path(folder))
     for name in schemas.TABLES:
         schemas.TABLES[name].model.validate(tables[name], lazy=True)
     assert tables["documents"].height == 1
