@@ -106,7 +106,7 @@ def render_isomer(s: Session, rng: random.Random, archive: bool = False, people:
     for p in speakers:
         name = p.variant(rng)
         rows.append(f"| [{rng.choice(HONORIFICS)} {name}](/speakers/{slug}-{p.index}/)  | *Director*<br>{p.org}<br>{p.country}     |")
-    description = "\n\n".join(_paragraph(rng, rng.randint(3, 7)) for _ in range(rng.randint(2, 6)))
+    description = "\n\n".join(_paragraph(rng, rng.randint(4, 7)) for _ in range(rng.randint(3, 7)))
     return (f'---\ntitle: "{s.title}"\npermalink: {link}\nvariant: markdown\ndescription: ""\n'
             f"third_nav_title: {s.date:%d %B %Y}\n---\n#### **{s.title}**\n\n**{s.date:%d %B %Y} ({s.date:%A})**  \n"
             f"*Time: {_clock(s.start, 'ampm')} to {_clock(s.start + s.minutes, 'ampm')} (GMT +8)*\n\n{description}\n\n"

@@ -1,0 +1,129 @@
+"""Operations: the content-hash sensor, the schedule, the parse cache, the generator and a benchmark smoke run."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import dagster as dg
+import polars as pl
+
+import schemas
+from pipeline.cli import main
+from tests.conftest import RAW, SEEDS
+
+
+def _evaluate(sensor, cursor, raw):
+    from pipeline.assets import BuildSettings
+
+    context = dg.build_sensor_context(cursor=cursor, resources={"settings": BuildSettings(raw_dir=str(raw))})
+    result = sensor(context)
+    return result, context.cursor
+
+
+def test_sensor_requests_a_build_on_add_change_remove(tmp_path):
+    from pipeline.definitions import raw_folder_changed
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    shutil.copy(RAW / SEEDS["igf"], raw / "a.txt")
+    first, cursor = _evaluate(raw_folder_changed, None, raw)
+    assert isinstance(first, dg.RunRequest)
+    same, cursor = _evaluate(raw_folder_changed, cursor, raw)
+    assert isinstance(same, dg.SkipReason)
+    keys = [first.run_key]
+    shutil.copy(RAW / SEEDS["concept"], raw / "b.txt")                     # added
+    added, cursor = _evaluate(raw_folder_changed, cursor, raw)
+    keys.append(added.run_key)
+    stat = (raw / "b.txt").stat()
+    (raw / "b.txt").write_text((raw / "b.txt").read_text().replace("Explore", "Find"))  # changed, same size class
+    import os
+    os.utime(raw / "b.txt", ns=(stat.st_atime_ns, stat.st_mtime_ns))       # modification time put back: content decides
+    changed, cursor = _evaluate(raw_folder_changed, cursor, raw)
+    keys.append(changed.run_key)
+    (raw / "b.txt").unlink()                                                # removed: back to the first state
+    removed, cursor = _evaluate(raw_folder_changed, cursor, raw)
+    keys.append(removed.run_key)
+    assert all(isinstance(r, dg.RunRequest) for r in (added, changed, removed))
+    assert len(set(keys)) == 4  # the return to an earlier state still gets a run key of its own
+    assert json.loads(cursor)["changes"] == 4
+
+
+def test_schedule_and_sensor_are_in_the_code_location():
+    from pipeline.definitions import defs
+
+    assert defs.get_schedule_def("daily_build").cron_schedule == "0 3 * * *"
+    assert defs.get_sensor_def("raw_folder_changed").job_name == "build"
+
+
+def test_incremental_build_matches_a_full_build(tmp_path, capsys):
+    raw = tmp_path / "raw"
+    shutil.copytree(RAW, raw)
+    out = tmp_path / "out"
+    assert main(["build", "--raw", str(raw), "--out", str(out)]) == 0
+    page = raw / SEEDS["concept"]
+    page.write_text(page.read_text().replace("Explore more practical", "Explore practical"))
+    capsys.readouterr()
+    assert main(["build", "--raw", str(raw), "--out", str(out)]) == 0
+    report = json.loads((out / "build_report.json").read_text())
+    incremental = {n: (out / "parquet" / f"{n}.parquet").read_bytes() for n in schemas.TABLES}
+    full_out = tmp_path / "full"
+    assert main(["build", "--raw", str(raw), "--out", str(full_out), "--full"]) == 0
+    for name in schemas.TABLES:
+        assert incremental[name] == (full_out / "parquet" / f"{name}.parquet").read_bytes(), name
+    assert report["success"] and "stage_seconds" in report and report["rows"]["sessions"] == 4
+
+
+def test_the_cache_is_used_and_full_ignores_it(tmp_path):
+    from pipeline.ingest import read_raw_documents
+    from pipeline.stages import parse_raw_documents
+
+    raw = read_raw_documents(RAW)
+    cache = tmp_path / "cache"
+    first = parse_raw_documents(raw, cache_dir=str(cache))
+    again = parse_raw_documents(raw, cache_dir=str(cache))
+    fresh = parse_raw_documents(raw, cache_dir=str(cache), read_cache=False)
+    assert not any(r.from_cache for r in first.values())
+    assert all(r.from_cache for r in again.values()) and len(again) == 5
+    assert not any(r.from_cache for r in fresh.values())
+    assert again[next(iter(again))].document == first[next(iter(first))].document
+
+
+def test_generator_writes_all_formats_with_truth(tmp_path):
+    from pipeline.generate import generate_corpus
+
+    truth = generate_corpus(400, tmp_path / "corpus", seed=3)
+    again = generate_corpus(400, tmp_path / "corpus2", seed=3)
+    assert truth == again  # same seed, same corpus
+    formats = {m["format"] for m in truth["documents"].values()}
+    assert formats == {"isomer_event", "igf_proposal", "diplo_report", "concept_note"}
+    assert len(truth["documents"]) == 400 and truth["sessions"] > 300
+    assert any(m["duplicate_of"] for m in truth["documents"].values())
+    assert any(len(v) > 1 for v in truth["people"].values())  # people recur under name variants
+    sizes = {m["format"]: [] for m in truth["documents"].values()}
+    for name, meta in truth["documents"].items():
+        if not meta["malformed"] and not meta["duplicate_of"]:
+            sizes[meta["format"]].append((tmp_path / "corpus" / name).stat().st_size)
+    assert 30_000 <= min(sizes["diplo_report"]) and max(sizes["diplo_report"]) <= 160_000
+    assert 2_000 <= min(sizes["isomer_event"]) and max(sizes["isomer_event"]) <= 10_500
+    assert (tmp_path / "corpus.truth.json").exists()
+
+
+def test_benchmark_smoke(tmp_path, capsys):
+    assert main(["bench", "build", "--sizes", "150", "--workdir", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "full build:" in printed and "incremental re-build" in printed and "datasketch" in printed
+    results = json.loads((tmp_path / "bench_build.json").read_text())
+    entry = results["sizes"][0]
+    assert entry["dedup"]["precision"] == 1.0 and entry["dedup"]["recall"] == 1.0
+    assert entry["full_build"]["rows"]["documents"] == 150 and len(entry["queries"]) >= 5
+    assert main(["bench", "dedup", "--sizes", "150", "--workdir", str(tmp_path)]) == 0
+    assert "precision 1.00, recall 1.00" in capsys.readouterr().out
+
+
+def test_labelled_set_precision_and_recall():
+    from pipeline.bench import score_labelled
+
+    scores = score_labelled()
+    assert (scores["documents"]["precision"], scores["documents"]["recall"]) == (1.0, 1.0)
+    assert (scores["people"]["precision"], scores["people"]["recall"]) == (1.0, 1.0)
+    assert scores["documents"]["different_sessions_merged"] == []
