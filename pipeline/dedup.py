@@ -117,17 +117,26 @@ def lsh_candidate_pairs(signatures: np.ndarray) -> set[tuple[int, int]]:
     n = len(signatures)
     if n < 2:
         return pairs
-    index = np.arange(n)
     for band in range(BANDS):
         block = np.ascontiguousarray(signatures[:, band * ROWS:(band + 1) * ROWS])
-        keys = block.view(np.dtype((np.void, block.dtype.itemsize * ROWS))).ravel()
+        # one 64-bit key per document and band (the band's rows mixed); only shared keys are looked at
+        with np.errstate(over="ignore"):
+            keys = (block * _MIX[:ROWS]).sum(axis=1, dtype=np.uint64)
         order = np.argsort(keys, kind="stable")
         sorted_keys = keys[order]
-        boundaries = np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]) + 1
-        for group in np.split(index[order], boundaries):
+        same_as_next = sorted_keys[1:] == sorted_keys[:-1]
+        if not same_as_next.any():
+            continue
+        in_group = np.zeros(n, dtype=bool)
+        in_group[:-1] |= same_as_next
+        in_group[1:] |= same_as_next
+        members, member_keys = order[in_group], sorted_keys[in_group]
+        boundaries = np.flatnonzero(member_keys[1:] != member_keys[:-1]) + 1
+        for group in np.split(members, boundaries):
+            group = np.sort(group)
+            # a 64-bit collision of two different bands would only add a candidate; confirmation decides
             if len(group) < 2:
                 continue
-            group = np.sort(group)
             if len(group) <= MAX_BUCKET_PAIRS:
                 for i in range(len(group)):
                     for j in range(i + 1, len(group)):
