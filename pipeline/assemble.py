@@ -105,28 +105,49 @@ def _conflict(a: _Participation, b: _Participation) -> bool:
 
 
 def split_by_affiliation(parts: list[_Participation]) -> list[list[_Participation]]:
-    """One name, several humans? Participations whose affiliations conflict (another country, or an
-    organization with no word in common) are kept apart; those without any affiliation join the
-    single group when there is one, else form their own."""
-    informed = [p for p in parts if p.country or p.org_tokens]
+    """One name, several humans? A participation joins the groups it shares a country or an
+    organization word with, unless its country differs from theirs; those without any affiliation
+    join the single group when there is one, else form their own. Linear in the participations."""
+    informed = sorted((p for p in parts if p.country or p.org_tokens), key=lambda p: p.session_id)
     bare = [p for p in parts if not (p.country or p.org_tokens)]
-    parent = list(range(len(informed)))
+    parent: list[int] = []
+    countries: list[set] = []
+    members: list[list[_Participation]] = []
+    by_country: dict[str, set[int]] = defaultdict(set)
+    by_token: dict[str, set[int]] = defaultdict(set)
 
-    def find(i):
+    def find(i: int) -> int:
         while parent[i] != i:
             parent[i] = parent[parent[i]]
             i = parent[i]
         return i
-    for i, a in enumerate(informed):
-        for j in range(i + 1, len(informed)):
-            b = informed[j]
-            if not _conflict(a, b) and ((a.country and a.country == b.country) or (a.org_tokens & b.org_tokens)
-                                        or not (a.country and b.country) and not (a.org_tokens and b.org_tokens)):
-                parent[find(i)] = find(j)
-    groups: dict[int, list[_Participation]] = {}
-    for i, p in enumerate(informed):
-        groups.setdefault(find(i), []).append(p)
-    result = sorted(groups.values(), key=lambda g: min(p.session_id for p in g))
+    for p in informed:
+        candidates = {find(g) for g in by_country.get(p.country, ())} if p.country else set()
+        for token in p.org_tokens:
+            candidates |= {find(g) for g in by_token.get(token, ())}
+        compatible = sorted(g for g in candidates if not (p.country and countries[g] and p.country not in countries[g]))
+        if compatible:
+            root = compatible[0]
+            for other in compatible[1:]:
+                if countries[root] and countries[other] and countries[root] != countries[other]:
+                    continue  # do not bridge two groups of different countries
+                parent[other] = root
+                countries[root] |= countries[other]
+                members[root] += members[other]
+                members[other] = []
+        else:
+            root = len(parent)
+            parent.append(root)
+            countries.append(set())
+            members.append([])
+        members[root].append(p)
+        if p.country:
+            countries[root].add(p.country)
+            by_country[p.country].add(root)
+        for token in p.org_tokens:
+            by_token[token].add(root)
+    result = [g for i, g in enumerate(members) if g and find(i) == i]
+    result.sort(key=lambda g: min(p.session_id for p in g))
     if bare:
         if len(result) <= 1:
             result = [(result[0] if result else []) + bare]
@@ -142,6 +163,7 @@ class DatasetBuilder:
         self.duplicates = duplicates
         self.canonical = canonical
         self.rows: dict[str, list[dict]] = defaultdict(list)
+        self.formats = {d.document_id: d.format for d in self.documents}
         self.overrides = overrides or {}
         self.person_of: dict[tuple[str, str], str] = {}   # (name key, session_id) -> person_id
         self.person_notes: list[dict] = []
@@ -225,7 +247,7 @@ class DatasetBuilder:
     def build_session(self, build: _SessionBuild) -> None:
         sid = build.session_id
         doc_ids = list(dict.fromkeys(d for d, _ in build.contributions))
-        formats = {d.document_id: d.format for d in self.documents}
+        formats = self.formats
         row: dict = {"session_id": sid, "document_ids": doc_ids}
         conflicted = False
         for name in SESSION_FIELDS:

@@ -112,17 +112,26 @@ def stable_id(prefix: str, *parts: object) -> str:
     return f"{prefix}_{sha256_hex(joined)[:16]}"
 
 
+_BR_TAG = re.compile(r"<br\s*/?>", re.I)
+_TAG = re.compile(r"<[^>]+>")
+_MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_EMPHASIS = re.compile(r"(\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w))")
+
+
 def clean_inline(value: str | None) -> str | None:
     """Plain text of a short markdown/HTML fragment: entities decoded, markup and extra blanks removed."""
     if value is None:
         return None
     if not _MARKUP_CHARS.search(value):  # the common case: plain text, only blanks to fold
         return _WS.sub(" ", value).strip() or None
-    value = html.unescape(value)
-    value = re.sub(r"<br\s*/?>", " ", value, flags=re.I)
-    value = re.sub(r"<[^>]+>", "", value)
-    value = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", value)  # markdown link -> its text
-    value = re.sub(r"(\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w))", "", value)
+    if "&" in value:
+        value = html.unescape(value)
+    if "<" in value:
+        value = _TAG.sub("", _BR_TAG.sub(" ", value))
+    if "](" in value:
+        value = _MD_LINK.sub(r"\1", value)  # markdown link -> its text
+    if "*" in value or "_" in value:
+        value = _EMPHASIS.sub("", value)
     value = _WS.sub(" ", value).strip()
     return value or None
 

@@ -89,11 +89,24 @@ def empty_frame(name: str) -> pl.DataFrame:
     return pl.DataFrame(schema=columns(name))
 
 
+def _arrow_type(dtype: pl.DataType):
+    import pyarrow as pa
+
+    if isinstance(dtype, pl.List):
+        return pa.list_(_arrow_type(dtype.inner))
+    return {pl.String: pa.string(), pl.Int64: pa.int64(), pl.Int32: pa.int32(), pl.Float64: pa.float64(),
+            pl.Boolean: pa.bool_(), pl.Date: pa.date32(), pl.Time: pa.time64("us")}[dtype.base_type()]
+
+
 def frame(name: str, rows: list[dict]) -> pl.DataFrame:
-    """Rows -> a DataFrame with exactly the table's columns and types, sorted by its primary key."""
+    """Rows -> a DataFrame with exactly the table's columns and types, sorted by its primary key.
+
+    Columns go through Arrow arrays, built in C++ (list columns from Python lists are slow in polars)."""
+    import pyarrow as pa
+
     cols = columns(name)
     if not rows:
         return empty_frame(name)
-    data = {col: [row.get(col) for row in rows] for col in cols}
-    df = pl.DataFrame(data, schema=cols)
+    arrays = [pa.array([row.get(col) for row in rows], type=_arrow_type(dtype)) for col, dtype in cols.items()]
+    df = pl.from_arrow(pa.Table.from_arrays(arrays, names=list(cols))).cast(cols)
     return df.sort(list(TABLES[name].primary_key), nulls_last=True, maintain_order=True)

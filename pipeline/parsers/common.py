@@ -18,6 +18,7 @@ MONTHS = {
 _MONTH = r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
 DAY_MONTH_YEAR = re.compile(rf"\b(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH}\s+(?P<year>(?:19|20)\d\d)\b", re.I)
 MONTH_DAY_YEAR = re.compile(rf"\b{_MONTH}\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<year>(?:19|20)\d\d)\b", re.I)
+_YEAR = re.compile(r"(?:19|20)\d\d")
 ISO_DATE = re.compile(r"\b(?P<year>(?:19|20)\d\d)-(?P<month>\d\d)-(?P<day>\d\d)\b")
 
 _CLOCK = r"(\d{1,2})(?:[.:h](\d{2}))?\s*(a\.?m\.?|p\.?m\.?|h(?![a-z]))?"
@@ -40,7 +41,7 @@ FORUMS = [
 
 def parse_date(text: str | None) -> dt.date | None:
     """The first calendar date written in `text` (day-month-year, month-day-year or ISO)."""
-    if not text:
+    if not text or not _YEAR.search(text):
         return None
     candidates = []
     for pattern in (DAY_MONTH_YEAR, MONTH_DAY_YEAR, ISO_DATE):

@@ -298,7 +298,7 @@ def parse_isomer_event(text: str) -> ParsedDocument:
         if date and not _TIME_LINE.search(plain.replace(str(date.year), "")):
             state.start_session(date)
             continue
-        if _TIME_LINE.search(plain) and len(plain) < 120:
+        if len(plain) < 120 and _TIME_LINE.search(plain):
             start, end = parse_time_range(plain)
             if start:
                 session = state.current
@@ -328,7 +328,7 @@ def parse_isomer_event(text: str) -> ParsedDocument:
         state.sessions.append(SessionRecord(title=title))
         doc.problems.append("no session date or speakers found on the page")
     front_date = parse_date(str(meta.get("third_nav_title") or meta.get("date") or ""))
-    full_text = clean_inline(body) or ""
+    full_text = body[:50000]
     for session in state.sessions:
         if session.date is None and front_date and len(state.sessions) == 1:
             session.date = front_date
