@@ -6,6 +6,7 @@ Pure: takes records, returns rows. Every id rule used here is written in schemas
 from __future__ import annotations
 
 import json
+import pickle
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -13,7 +14,8 @@ from functools import lru_cache
 
 from pipeline.dedup import DuplicateRow
 from pipeline.names import country_name, person_key, speaker_kind, strip_honorifics
-from pipeline.records import ParsedDocument, Participant, SessionRecord
+import schemas
+from pipeline.records import DocumentSummary, ParsedDocument, Participant, SessionRecord
 from pipeline.text import collapse_ws, fold, stable_id
 
 SESSION_FIELDS = ("title", "series", "event", "date", "start_time", "end_time", "utc_offset",
@@ -36,7 +38,8 @@ class DocumentInput:
     format: str
     parser_version: str
     raw_problems: list[str]
-    parsed: ParsedDocument | None  # None when the file could not be decoded
+    summary: DocumentSummary | None   # None when the file could not be decoded or recognised
+    cache_file: str | None = None     # the full ParsedDocument (see pipeline.stages.parse_shard)
 
 
 def _role_sort(roles) -> list[str]:
@@ -77,7 +80,7 @@ def _same(a, b) -> bool:
 @dataclass
 class _SessionBuild:
     session_id: str
-    contributions: list[tuple[str, SessionRecord]] = field(default_factory=list)  # (document_id, record)
+    contributions: list[tuple[str, int]] = field(default_factory=list)  # (document_id, session index in it)
 
 
 _ORG_STOPWORDS = {"of", "the", "and", "for", "de", "la", "des", "du", "del", "a", "an", "in", "on"}
@@ -164,6 +167,10 @@ class DatasetBuilder:
         self.canonical = canonical
         self.rows: dict[str, list[dict]] = defaultdict(list)
         self.formats = {d.document_id: d.format for d in self.documents}
+        self.summaries = {d.document_id: d.summary for d in self.documents if d.summary is not None}
+        self.cache_files = {d.document_id: d.cache_file for d in self.documents}
+        self.loaded: dict[str, ParsedDocument] = {}
+        self.frames: dict[str, list] = defaultdict(list)
         self.overrides = overrides or {}
         self.person_of: dict[tuple[str, str], str] = {}   # (name key, session_id) -> person_id
         self.person_notes: list[dict] = []
@@ -172,7 +179,7 @@ class DatasetBuilder:
 
     # -- documents -------------------------------------------------------------------------------
     def _status(self, doc: DocumentInput) -> str:
-        parsed = doc.parsed
+        parsed = doc.summary
         if parsed is None or doc.format == "unknown" or not parsed.sessions:
             return "rejected"
         if self.canonical.get(doc.document_id, doc.document_id) != doc.document_id:
@@ -182,7 +189,7 @@ class DatasetBuilder:
     def build_documents(self) -> None:
         for doc in self.documents:
             status = self._status(doc)
-            parsed = doc.parsed
+            parsed = doc.summary
             problems = list(doc.raw_problems) + (list(parsed.problems) if parsed else [])
             if status == "rejected" and parsed is None and doc.format == "unknown" and doc.encoding and "no text" not in problems:
                 problems.insert(0, "format not recognised from the content")
@@ -217,9 +224,9 @@ class DatasetBuilder:
             head = self.canonical.get(doc.document_id, doc.document_id)
             # a copy states the sessions of its canonical document, even with a changed title
             inherited = keys_of.get(head) if head != doc.document_id else None
-            if inherited and len(inherited) != len(doc.parsed.sessions):
+            if inherited and len(inherited) != len(doc.summary.sessions):
                 inherited = None
-            for index, record in enumerate(doc.parsed.sessions):
+            for index, record in enumerate(doc.summary.sessions):
                 if inherited:
                     session_id = inherited[index]
                 elif record.title and record.date and session_title_key(record.title):
@@ -230,7 +237,7 @@ class DatasetBuilder:
                     session_id = stable_id("ses", session_id, index)
                 used.add(session_id)
                 keys_of.setdefault(doc.document_id, []).append(session_id)
-                sessions.setdefault(session_id, _SessionBuild(session_id)).contributions.append((doc.document_id, record))
+                sessions.setdefault(session_id, _SessionBuild(session_id)).contributions.append((doc.document_id, index))
         for build in sessions.values():
             build.contributions.sort(key=lambda c: self._doc_order(c[0]))
         return sessions
@@ -251,14 +258,14 @@ class DatasetBuilder:
         row: dict = {"session_id": sid, "document_ids": doc_ids}
         conflicted = False
         for name in SESSION_FIELDS:
-            values = [(d, getattr(r, name)) for d, r in build.contributions]
+            values = [(d, getattr(r, name)) for d, r in self._records(build)]
             row[name] = next((v for _, v in values if v is not None), None)
             conflicted |= self._conflict(sid, name, values)
         # people of the session, each attested by the documents that list them
         people: dict[str, dict] = {}
         labels: dict[str, dict] = {}
         per_doc_names: list[tuple[str, list[str]]] = []
-        for document_id, record in build.contributions:
+        for document_id, record in self._records(build):
             names = []
             for participant in record.participants:
                 self._add_participant(sid, document_id, participant, people, labels)
@@ -275,7 +282,7 @@ class DatasetBuilder:
         argument_index = self._arguments(sid, build, people, labels, index)
         self._agreements(sid, build, people, labels, index, argument_index)
         self._items(sid, build, people, labels, index)
-        for document_id, record in build.contributions:
+        for document_id, record in self._records(build):
             for kind, text in sorted(record.texts.items()):
                 if text:
                     self.rows["session_texts"].append({"session_id": sid, "kind": kind, "document_id": document_id, "text": text})
@@ -361,7 +368,7 @@ class DatasetBuilder:
         return pid, kind
 
     def _utterances(self, sid, build, people, labels, index) -> None:
-        transcripts = [(d, r.utterances) for d, r in build.contributions if r.utterances]
+        transcripts = [(d, r.utterances) for d, r in self._records(build) if r.utterances]
         if not transcripts:
             return
         document_id, turns = transcripts[0]
@@ -381,7 +388,7 @@ class DatasetBuilder:
     def _arguments(self, sid, build, people, labels, index) -> dict[str, list[dict]]:
         by_text: dict[str, list[dict]] = defaultdict(list)
         seen: dict[str, dict] = {}
-        for document_id, record in build.contributions:
+        for document_id, record in self._records(build):
             for argument in record.arguments:
                 aid = stable_id("arg", sid, self._speaker_key(argument.speaker), fold(argument.text))
                 if aid in seen:
@@ -404,7 +411,7 @@ class DatasetBuilder:
 
     def _agreements(self, sid, build, people, labels, index, argument_index) -> None:
         rows: dict[str, dict] = {}
-        for document_id, record in build.contributions:
+        for document_id, record in self._records(build):
             for block in record.agreements:
                 agid = stable_id("agr", sid, block.kind, fold(block.statement))
                 row = rows.get(agid)
@@ -454,7 +461,7 @@ class DatasetBuilder:
     def _items(self, sid, build, people, labels, index) -> None:
         seen: dict[tuple[str, str], dict] = {}
         counters: Counter = Counter()
-        for document_id, record in build.contributions:
+        for document_id, record in self._records(build):
             for item in record.items:
                 key = (item.kind, fold(item.text))
                 if key in seen:
@@ -484,16 +491,16 @@ class DatasetBuilder:
         reviewed overrides (merge or split by id) on top."""
         by_key: dict[str, dict[str, _Participation]] = defaultdict(dict)
         for sid, build in sorted(sessions.items()):
-            for _, record in build.contributions:
-                for p in record.participants:
-                    if speaker_kind(p.name) != "person":
+            for document_id, index in build.contributions:
+                for name, country, organization in self.summaries[document_id].sessions[index].participants:
+                    if speaker_kind(name) != "person":
                         continue
-                    key = person_key(p.name)
-                    part = by_key[key].setdefault(sid, _Participation(sid, p.name))
-                    part.country = part.country or _country_key(p.country)
-                    if not part.org_tokens and p.organization:
-                        part.org_tokens = frozenset(fold(p.organization).split()) - _ORG_STOPWORDS
-                        part.organization = p.organization
+                    key = person_key(name)
+                    part = by_key[key].setdefault(sid, _Participation(sid, name))
+                    part.country = part.country or _country_key(country)
+                    if not part.org_tokens and organization:
+                        part.org_tokens = frozenset(fold(organization).split()) - _ORG_STOPWORDS
+                        part.organization = organization
         splits = {}
         for entry in self.overrides.get("split", []) or []:
             for sid in entry.get("sessions", []):
@@ -551,18 +558,52 @@ class DatasetBuilder:
                         "person_id": a, "other_person_id": b,
                         "reason": f"same surname '{surname}' and initial '{initial}' but different given names; not merged"})
 
-    def build(self) -> dict[str, list[dict]]:
+    def _records(self, build: _SessionBuild):
+        for document_id, index in build.contributions:
+            yield document_id, self.loaded[document_id].sessions[index]
+
+    def _flush(self, names) -> None:
+        """Rows so far -> Arrow-backed frames; memory then holds columns, not Python dicts."""
+        for name in names:
+            if self.rows.get(name):
+                self.frames[name].append(schemas.frame(name, self.rows[name]))
+                self.rows[name] = []
+
+    def build(self, batch_sessions: int = 2000) -> dict:
         self.build_documents()
         sessions = self.group_sessions()
         self.plan_people(sessions)
-        for build in sessions.values():
-            self.build_session(build)
+        ordered = [sessions[k] for k in sorted(sessions)]
+        session_tables = [n for n in schemas.TABLES if n not in ("documents", "people", "person_candidates", "duplicates")]
+        for start in range(0, len(ordered), batch_sessions):
+            batch = ordered[start:start + batch_sessions]
+            needed = sorted({d for b in batch for d, _ in b.contributions})
+            self.loaded = {d: _load(self.cache_files[d]) for d in needed}  # one batch of full parses at a time
+            for build in batch:
+                self.build_session(build)
+            self.loaded = {}
+            self._flush(session_tables)
         self.build_people()
         for dup in self.duplicates:
             self.rows["duplicates"].append(dup.__dict__.copy())
-        return self.rows
+        self._flush(schemas.TABLES)
+        return {name: _concat(name, self.frames.get(name, [])) for name in schemas.TABLES}
+
+
+def _load(cache_file: str) -> ParsedDocument:
+    with open(cache_file, "rb") as handle:
+        return pickle.load(handle)[0]
+
+
+def _concat(name: str, frames: list) -> "pl.DataFrame":
+    import polars as pl
+
+    if not frames:
+        return schemas.empty_frame(name)
+    return pl.concat(frames, rechunk=True).sort(list(schemas.TABLES[name].primary_key), nulls_last=True, maintain_order=True)
 
 
 def assemble(documents: list[DocumentInput], duplicates: list[DuplicateRow], canonical: dict[str, str],
-             overrides: dict | None = None) -> dict[str, list[dict]]:
+             overrides: dict | None = None) -> dict:
+    """The dataset's tables as DataFrames (sorted by primary key), before quarantine."""
     return DatasetBuilder(documents, duplicates, canonical, overrides).build()

@@ -129,8 +129,8 @@ def parsed_documents(context: dg.AssetExecutionContext, settings: BuildSettings,
     parsed = parse_raw_documents(raw_documents.filter(pl.col("format") != "unknown"), progress=progress,
                                  cache_dir=cache_dir, read_cache=settings.use_cache)
     bar.close()
-    problems = sum(len(p.document.problems) for p in parsed.values())
-    sessions = sum(len(p.document.sessions) for p in parsed.values())
+    problems = sum(len(p.summary.problems) for p in parsed.values())
+    sessions = sum(len(p.summary.sessions) for p in parsed.values())
     cached = sum(p.from_cache for p in parsed.values())
     context.log.info(f"parsed {len(parsed)} documents ({cached} from the cache): {sessions} session records, {problems} problems")
     context.add_output_metadata({"dagster/row_count": len(parsed), "session_records": sessions, "problems": problems,

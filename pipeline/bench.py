@@ -80,7 +80,7 @@ def score_labelled() -> dict:
 
 def _dedup_worker(raw_dir: str) -> dict:
     """In its own process: read and parse a corpus, then time and measure the de-duplication alone."""
-    from pipeline.dedup import find_duplicates, view_of
+    from pipeline.dedup import DocumentView, find_duplicates
     from pipeline.ingest import read_raw_documents
     from pipeline.stages import parse_raw_documents
 
@@ -88,7 +88,8 @@ def _dedup_worker(raw_dir: str) -> dict:
     raw = read_raw_documents(raw_dir)
     parsed = parse_raw_documents(raw)
     path_of = dict(zip(raw["document_id"], raw["path"]))
-    views = [view_of(d, record.fingerprint, record.document) for d, record in parsed.items()]
+    views = [DocumentView(d, r.fingerprint, r.summary.format, len(r.summary.problems), r.summary.url, r.session_keys)
+             for d, r in parsed.items()]
     prepared = time.perf_counter() - started
     del parsed, raw  # de-duplication needs only the views (fingerprints and session keys)
     gc.collect()

@@ -59,13 +59,17 @@ class DocumentView:
     session_keys: tuple[tuple[str, str, str, str], ...]  # (title, date, start, description), folded
 
 
-def view_of(document_id: str, fingerprint: Fingerprint, parsed: ParsedDocument) -> DocumentView:
-    keys = tuple(
+def session_keys(parsed: ParsedDocument) -> tuple[tuple[str, str, str, str], ...]:
+    """(title, date, start, description), folded, of each session a document states."""
+    return tuple(
         (fold(s.title), s.date.isoformat() if s.date else "", s.start_time.isoformat() if s.start_time else "",
          fold(s.description)[:2000])
         for s in parsed.sessions
     )
-    return DocumentView(document_id, fingerprint, parsed.format, len(parsed.problems), parsed.url, keys)
+
+
+def view_of(document_id: str, fingerprint: Fingerprint, parsed: ParsedDocument) -> DocumentView:
+    return DocumentView(document_id, fingerprint, parsed.format, len(parsed.problems), parsed.url, session_keys(parsed))
 
 
 def minhash_signatures(texts: list[str], chunk_docs: int = 2000) -> np.ndarray:

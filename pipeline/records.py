@@ -97,3 +97,29 @@ class ParsedDocument:
     sessions: list[SessionRecord] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     truncated: bool = False
+
+
+@dataclass
+class SessionStub:
+    """What identity needs of a session before its full record is loaded."""
+    title: str | None
+    date: dt.date | None
+    participants: list[tuple[str, str | None, str | None]]  # (name, country, organization)
+
+
+@dataclass
+class DocumentSummary:
+    """The small part of a parsed document that stays in memory for the whole build; the full
+    ParsedDocument is read back from the parse cache one batch of sessions at a time."""
+    format: str
+    title: str | None
+    url: str | None
+    problems: list[str]
+    sessions: list[SessionStub]
+
+
+def summarize(document: ParsedDocument) -> DocumentSummary:
+    return DocumentSummary(
+        document.format, document.title, document.url, list(document.problems),
+        [SessionStub(s.title, s.date, [(p.name, p.country, p.organization) for p in s.participants])
+         for s in document.sessions])
