@@ -93,6 +93,7 @@ class _Participation:
     country: str | None = None
     org_tokens: frozenset = frozenset()
     organization: str | None = None
+    country_label: str | None = None     # as written, for the review note
 
 
 def _country_key(value: str | None) -> str | None:
@@ -497,7 +498,8 @@ class DatasetBuilder:
                         continue
                     key = person_key(name)
                     part = by_key[key].setdefault(sid, _Participation(sid, name))
-                    part.country = part.country or _country_key(country)
+                    if part.country is None and country:
+                        part.country, part.country_label = _country_key(country), country
                     if not part.org_tokens and organization:
                         part.org_tokens = frozenset(fold(organization).split()) - _ORG_STOPWORDS
                         part.organization = organization
@@ -514,7 +516,7 @@ class DatasetBuilder:
                        for g in groups]
                 for i in range(len(groups)):
                     for j in range(i + 1, len(groups)):
-                        describe = lambda g: "; ".join(sorted({f"{p.organization or '?'} ({p.country or '?'})" for p in g}))
+                        describe = lambda g: "; ".join(sorted({f"{p.organization or '?'} ({p.country_label or '?'})" for p in g}))
                         a, b = sorted((ids[i], ids[j]))
                         self.person_notes.append({"person_id": a, "other_person_id": b, "reason":
                             f"same name '{groups[i][0].name}' but conflicting affiliations: {describe(groups[i])} vs {describe(groups[j])}; not merged"})

@@ -78,7 +78,7 @@ def score_labelled() -> dict:
             "person_candidates": tables["person_candidates"].height}
 
 
-def _dedup_worker(raw_dir: str) -> dict:
+def _dedup_worker(raw_dir: str, cache_dir: str | None = None) -> dict:
     """In its own process: read and parse a corpus, then time and measure the de-duplication alone."""
     from pipeline.dedup import DocumentView, find_duplicates
     from pipeline.ingest import read_raw_documents
@@ -86,7 +86,7 @@ def _dedup_worker(raw_dir: str) -> dict:
 
     started = time.perf_counter()
     raw = read_raw_documents(raw_dir)
-    parsed = parse_raw_documents(raw)
+    parsed = parse_raw_documents(raw, cache_dir=cache_dir)
     path_of = dict(zip(raw["document_id"], raw["path"]))
     views = [DocumentView(d, r.fingerprint, r.summary.format, len(r.summary.problems), r.summary.url, r.session_keys)
              for d, r in parsed.items()]
@@ -132,7 +132,8 @@ def bench_dedup(sizes: list[int], workdir: Path, seed: int = 1) -> dict:
     results = {"labelled": score_labelled(), "generated": []}
     for size in sizes:
         folder, truth = ensure_corpus(size, workdir, seed)
-        out = subprocess.run([sys.executable, "-m", "pipeline.bench", "_dedup_worker", str(folder)],
+        cache = workdir / f"out_{size}_{seed}" / ".cache" / "parse"  # shared with `bench build`: keyed by content
+        out = subprocess.run([sys.executable, "-m", "pipeline.bench", "_dedup_worker", str(folder), str(cache)],
                              capture_output=True, text=True, check=True)
         measured = json.loads(out.stdout.strip().splitlines()[-1])
         precision, recall = dedup_quality_on_generated(truth, measured.pop("canonical"))
@@ -155,7 +156,7 @@ def print_dedup(results: dict) -> None:
 
 
 if __name__ == "__main__" and len(sys.argv) > 2 and sys.argv[1] == "_dedup_worker":
-    print(json.dumps(_dedup_worker(sys.argv[2])))
+    print(json.dumps(_dedup_worker(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None)))
 
 
 # --- the whole build ---------------------------------------------------------------------------
