@@ -133,8 +133,12 @@ def parsed_documents(context: dg.AssetExecutionContext, settings: BuildSettings,
     sessions = sum(len(p.summary.sessions) for p in parsed.values())
     cached = sum(p.from_cache for p in parsed.values())
     context.log.info(f"parsed {len(parsed)} documents ({cached} from the cache): {sessions} session records, {problems} problems")
+    sample = [{"document_id": d, "format": r.summary.format, "title": r.summary.title,
+               "sessions": len(r.summary.sessions), "problems": len(r.summary.problems), "cached": r.from_cache}
+              for d, r in sorted(parsed.items())[:5]]
     context.add_output_metadata({"dagster/row_count": len(parsed), "session_records": sessions, "problems": problems,
                                  "from_cache": cached, "parsed_now": len(parsed) - cached,
+                                 "preview": _preview(pl.DataFrame(sample)) if sample else "no documents",
                                  **meter.stop()})
     return parsed
 
@@ -145,7 +149,9 @@ def duplicate_clusters(context: dg.AssetExecutionContext, parsed_documents: dict
     rows, canonical = deduplicate(parsed_documents)
     methods = dict(Counter(r.method for r in rows))
     context.log.info(f"{len(rows)} duplicate documents: {methods}")
+    sample = [r.__dict__ for r in rows[:5]]
     context.add_output_metadata({"dagster/row_count": len(rows), "methods": methods,
+                                 "preview": _preview(pl.DataFrame(sample)) if sample else "no duplicates",
                                  **meter.stop()})
     return {"duplicates": rows, "canonical": canonical}
 
@@ -253,8 +259,10 @@ def parquet_files(context: dg.AssetExecutionContext, settings: BuildSettings, **
         staging = publish.build_dir(settings.out_dir, context.run_id)
         paths = export.write_parquet_tables(tables, staging)
     sizes = {name: path.stat().st_size for name, path in paths.items()}
+    files = pl.DataFrame({"table": list(paths), "rows": [tables[n].height for n in paths], "bytes": [sizes[n] for n in paths]})
     context.add_output_metadata({"dagster/row_count": sum(df.height for df in tables.values()),
-                                 "folder": str(staging / export.PARQUET_DIR), "bytes": sum(sizes.values())})
+                                 "folder": str(staging / export.PARQUET_DIR), "bytes": sum(sizes.values()),
+                                 "preview": _preview(files, rows=len(paths))})
     return {name: str(path) for name, path in paths.items()}
 
 
@@ -266,7 +274,14 @@ def duckdb_database(context: dg.AssetExecutionContext, settings: BuildSettings, 
         path = export.write_duckdb({n: Path(p) for n, p in parquet_files.items()}, build / export.DATABASE_FILE)
         publish.make_current(settings.out_dir, build)
         publish.prune_builds(settings.out_dir)
-    context.add_output_metadata({"path": str(path), "bytes": path.stat().st_size, "tables": len(parquet_files)})
+    import duckdb
+
+    con = duckdb.connect(str(path), read_only=True)
+    counts = con.execute("SELECT table_name, estimated_size FROM duckdb_tables() ORDER BY table_name").fetchall()
+    con.close()
+    context.add_output_metadata({"path": str(path), "bytes": path.stat().st_size, "tables": len(parquet_files),
+                                 "dagster/row_count": sum(c[1] for c in counts),
+                                 "preview": _preview(pl.DataFrame(counts, schema=["table", "estimated_rows"], orient="row"), rows=len(counts))})
     return str(Path(settings.out_dir) / export.DATABASE_FILE)
 
 

@@ -313,3 +313,10 @@ def test_dates_times_offsets():
     assert parse_time_range("10 to 11.30am") == (dt.time(10), dt.time(11, 30))
     assert parse_utc_offset("(GMT +8)") == "+08:00" and parse_utc_offset("UTC-05:30") == "-05:30"
     assert split_numbered("1. A? 2. B? 3. C?") == ["A?", "B?", "C?"]
+
+
+def test_igf_hidden_organizer_names_are_reported_not_invented():
+    text = "Organizer 1: Civil Society, Asia-Pacific Group\nOrganizer 2: [hidden], ACME\nSpeaker 1: Ana Silva, Civil Society, African Group\n"
+    doc = parse_igf_proposal(text)
+    assert [p.name for p in doc.sessions[0].participants] == ["Ana Silva"]
+    assert sum("name not given" in p for p in doc.problems) == 2

@@ -63,6 +63,7 @@ _FIELD_LABEL = re.compile(r"^([A-Z][A-Za-z()' ]{1,40}?)\s*[:：]\s*(.*)$")
 _BARE_LABELS = {"moderator", "online moderator", "onsite moderator", "rapporteur", "format", "description",
                 "speakers", "organizers", "policy questions", "expected outcomes", "title"}
 _TURN = re.compile(r"^>>\s*([^:]{1,80}):\s*(.*)$")
+_HIDDEN = re.compile(r"^[\[(]?\s*(?:name\s+)?(?:hidden|withheld|redacted|not\s+(?:shown|disclosed|public))\s*[\])]?$", re.I)
 
 
 def looks_like(text: str) -> int:
@@ -88,6 +89,8 @@ def _person_from_parts(parts: list[str], role: str | None) -> Participant | None
     parts = [collapse_ws(p) for p in parts if p and p.strip()]
     if not parts:
         return None
+    if _HIDDEN.match(parts[0]) or _group(parts[0], STAKEHOLDER_GROUPS) or _group(parts[0], REGIONAL_GROUPS):
+        return None  # the form hid the name: nobody to add (the caller reports it)
     name, honorifics = strip_honorifics(parts[0])
     if not name:
         return None
@@ -180,6 +183,8 @@ def parse_igf_proposal(text: str) -> ParsedDocument:
                 person = _person_from_parts(_split_person_line(part), role)
                 if person:
                     _merge(people, person)
+                else:
+                    doc.problems.append(f"{labelled.group(1)} {labelled.group(2) or ''}: name not given ({part[:60]!r}); nobody added".replace(" :", ":"))
             current_field = None
             continue
         fmt = _FORMAT_LINE.match(line)
