@@ -12,10 +12,12 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import polars as pl
+
+import schemas
 from pipeline.dedup import DuplicateRow
 from pipeline.names import country_name, person_key, speaker_kind, strip_honorifics
-import schemas
-from pipeline.records import DocumentSummary, ParsedDocument, Participant, SessionRecord
+from pipeline.records import DocumentSummary, ParsedDocument, Participant
 from pipeline.text import collapse_ws, fold, stable_id
 
 SESSION_FIELDS = ("title", "series", "event", "date", "start_time", "end_time", "utc_offset",
@@ -173,6 +175,11 @@ class DatasetBuilder:
         self.loaded: dict[str, ParsedDocument] = {}
         self.frames: dict[str, list] = defaultdict(list)
         self.overrides = overrides or {}
+        self.merge_into = {}  # person id -> the id a reviewed merge gives it
+        for entry in self.overrides.get("merge") or []:
+            ids = entry.get("ids", []) if isinstance(entry, dict) else entry
+            for pid in ids[1:]:
+                self.merge_into[pid] = ids[0]
         self.person_of: dict[tuple[str, str], str] = {}   # (name key, session_id) -> person_id
         self.person_notes: list[dict] = []
         self.people_names: dict[str, list[str]] = defaultdict(list)   # person_id -> written forms
@@ -481,11 +488,7 @@ class DatasetBuilder:
 
     # -- people ----------------------------------------------------------------------------------
     def _merged(self, pid: str) -> str:
-        for ids in self.overrides.get("merge", []) or []:
-            ids = ids.get("ids", ids) if isinstance(ids, dict) else ids
-            if pid in ids:
-                return ids[0]
-        return pid
+        return self.merge_into.get(pid, pid)
 
     def plan_people(self, sessions: dict[str, _SessionBuild]) -> None:
         """Give every (name, session) its person: one per name, unless affiliations conflict; then the
@@ -524,11 +527,9 @@ class DatasetBuilder:
                 for part in group:
                     final = self._merged(pid)
                     self.person_of[(key, part.session_id)] = splits.get((final, part.session_id), final)
-        merged_away = {i for ids in (self.overrides.get("merge") or []) for i in (ids.get("ids", ids) if isinstance(ids, dict) else ids)[1:]}
         self.person_notes = [n for n in self.person_notes if self._merged(n["person_id"]) != self._merged(n["other_person_id"])]
         for note in self.person_notes:
             note["person_id"], note["other_person_id"] = self._merged(note["person_id"]), self._merged(note["other_person_id"])
-        self.merged_away = merged_away
 
     def build_people(self) -> None:
         for pid, names in self.people_names.items():
@@ -597,9 +598,7 @@ def _load(cache_file: str) -> ParsedDocument:
         return pickle.load(handle)[0]
 
 
-def _concat(name: str, frames: list) -> "pl.DataFrame":
-    import polars as pl
-
+def _concat(name: str, frames: list) -> pl.DataFrame:
     if not frames:
         return schemas.empty_frame(name)
     return pl.concat(frames, rechunk=True).sort(list(schemas.TABLES[name].primary_key), nulls_last=True, maintain_order=True)

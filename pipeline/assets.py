@@ -57,32 +57,27 @@ class StageIOManager(dg.ConfigurableIOManager):
 
 
 class _StageMeter:
-    """Wall time and peak resident memory of one stage (this process; worker processes not included)."""
+    """Wall time and peak resident memory of one stage, from its creation to stop() (this process only;
+    worker processes are not counted)."""
 
-    def __enter__(self):
+    def __init__(self):
         try:
             with open("/proc/self/clear_refs", "w") as handle:
-                handle.write("5")  # reset the peak, so it is this stage's
+                handle.write("5")  # reset the peak, so that it is this stage's
         except OSError:
             pass
         self.started = time.perf_counter()
-        return self
 
-    def __exit__(self, *exc):
-        self.seconds = round(time.perf_counter() - self.started, 3)
-        self.peak_mb = None
+    def stop(self) -> dict:
+        peak_mb = None
         try:
             with open("/proc/self/status") as handle:
                 for line in handle:
                     if line.startswith("VmHWM:"):
-                        self.peak_mb = round(int(line.split()[1]) / 1024, 1)
+                        peak_mb = round(int(line.split()[1]) / 1024, 1)
         except OSError:
             pass
-        return False
-
-    def stop(self) -> dict:
-        self.__exit__(None, None, None)
-        return {"seconds": self.seconds, "peak_rss_mb": self.peak_mb}
+        return {"seconds": round(time.perf_counter() - self.started, 3), "peak_rss_mb": peak_mb}
 
 
 def _preview(df: pl.DataFrame, rows: int = 5) -> dg.MetadataValue:
@@ -101,7 +96,7 @@ def _column_schema(name: str) -> dg.TableSchema:
 
 @dg.asset(group_name="ingest", description="One row per raw file: sha256, size, decoded text, detected format.")
 def raw_documents(context: dg.AssetExecutionContext, settings: BuildSettings) -> pl.DataFrame:
-    meter = _StageMeter().__enter__()
+    meter = _StageMeter()
     df = read_raw_documents(settings.raw_dir)
     formats = dict(Counter(df.get_column("format").to_list()))
     context.log.info(f"read {df.height} raw files from {settings.raw_dir}: {formats}")
@@ -114,7 +109,7 @@ def raw_documents(context: dg.AssetExecutionContext, settings: BuildSettings) ->
 
 @dg.asset(group_name="parse", description="Each readable document parsed by the parser of its detected format.")
 def parsed_documents(context: dg.AssetExecutionContext, settings: BuildSettings, raw_documents: pl.DataFrame) -> dict:
-    meter = _StageMeter().__enter__()
+    meter = _StageMeter()
     readable = raw_documents.filter(pl.col("format") != "unknown").height
     bar = tqdm(total=readable, unit="doc", desc="parse", disable=not settings.show_progress, leave=False,
                smoothing=0.1, dynamic_ncols=True)
@@ -145,7 +140,7 @@ def parsed_documents(context: dg.AssetExecutionContext, settings: BuildSettings,
 
 @dg.asset(group_name="dedup", description="Exact, near and mirror duplicate clusters, and the canonical document of each.")
 def duplicate_clusters(context: dg.AssetExecutionContext, parsed_documents: dict) -> dict:
-    meter = _StageMeter().__enter__()
+    meter = _StageMeter()
     rows, canonical = deduplicate(parsed_documents)
     methods = dict(Counter(r.method for r in rows))
     context.log.info(f"{len(rows)} duplicate documents: {methods}")
@@ -164,7 +159,7 @@ def duplicate_clusters(context: dg.AssetExecutionContext, parsed_documents: dict
 )
 def dataset_tables(context: dg.AssetExecutionContext, settings: BuildSettings, raw_documents: pl.DataFrame,
                    parsed_documents: dict, duplicate_clusters: dict):
-    meter = _StageMeter().__enter__()
+    meter = _StageMeter()
     overrides = load_overrides(settings.overrides_file)
     tables = build_tables(raw_documents, parsed_documents, duplicate_clusters["duplicates"],
                           duplicate_clusters["canonical"], overrides)
@@ -193,16 +188,9 @@ def _schema_check(name: str) -> dg.AssetChecksDefinition:
     return _check
 
 
-def _referenced_tables(name: str) -> list[str]:
-    others = {other for _, other, _ in schemas.TABLES[name].foreign_keys}
-    others |= {"people"} if "person_ids" in schemas.columns(name) else set()
-    others |= {"arguments"} if "argument_ids" in schemas.columns(name) else set()
-    return sorted(others - {name})
-
-
 def _reference_check(name: str) -> dg.AssetChecksDefinition:
     """One check node per table: a blocking check that spans several tables would wait on itself."""
-    others = _referenced_tables(name)
+    others = schemas.referenced_tables(name)
 
     @dg.multi_asset_check(
         name=f"{name}_references",
@@ -217,7 +205,7 @@ def _reference_check(name: str) -> dg.AssetChecksDefinition:
     return _check
 
 
-reference_checks = [_reference_check(n) for n in schemas.TABLES if _referenced_tables(n)]
+reference_checks = [_reference_check(n) for n in schemas.TABLES if schemas.referenced_tables(n)]
 
 
 @dg.asset_check(asset="documents", name="coverage", blocking=True,

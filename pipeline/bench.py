@@ -80,16 +80,15 @@ def score_labelled() -> dict:
 
 def _dedup_worker(raw_dir: str, cache_dir: str | None = None) -> dict:
     """In its own process: read and parse a corpus, then time and measure the de-duplication alone."""
-    from pipeline.dedup import DocumentView, find_duplicates
+    from pipeline.dedup import find_duplicates
     from pipeline.ingest import read_raw_documents
-    from pipeline.stages import parse_raw_documents
+    from pipeline.stages import dedup_views, parse_raw_documents
 
     started = time.perf_counter()
     raw = read_raw_documents(raw_dir)
     parsed = parse_raw_documents(raw, cache_dir=cache_dir)
     path_of = dict(zip(raw["document_id"], raw["path"]))
-    views = [DocumentView(d, r.fingerprint, r.summary.format, len(r.summary.problems), r.summary.url, r.session_keys)
-             for d, r in parsed.items()]
+    views = dedup_views(parsed)
     prepared = time.perf_counter() - started
     del parsed, raw  # de-duplication needs only the views (fingerprints and session keys)
     gc.collect()
@@ -160,9 +159,6 @@ if __name__ == "__main__" and len(sys.argv) > 2 and sys.argv[1] == "_dedup_worke
 
 
 # --- the whole build ---------------------------------------------------------------------------
-
-README_QUERIES = None
-
 
 def readme_queries() -> list[str]:
     import re

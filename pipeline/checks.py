@@ -45,9 +45,7 @@ def check_foreign_keys(name: str, df: pl.DataFrame, referenced: dict[str, pl.Dat
         missing = df.filter(pl.col(column).is_not_null() & ~pl.col(column).is_in(known.implode()))
         for value in missing.get_column(column).unique().sort().head(50).to_list():
             failures.append({"column": column, "check": f"references {other}.{other_column}", "value": value, "row": None})
-    # list columns of ids are references too
-    list_refs = {"person_ids": ("people", "person_id"), "argument_ids": ("arguments", "argument_id")}
-    for column, (other, other_column) in list_refs.items():
+    for column, (other, other_column) in schemas.LIST_REFERENCES.items():  # lists of ids are references too
         if column in df.columns and other in referenced:
             known = referenced[other].get_column(other_column).unique()
             ids = df.select(pl.col(column).explode()).drop_nulls().unique().get_column(column)

@@ -19,25 +19,20 @@ class CommandError(Exception):
     """A failure with a one-line reason for the user."""
 
 
-def _run_build(raw: Path, out: Path, strict: bool, verbose: bool, bounds: str | None = None, full: bool = False) -> dict:
-    import dagster as dg
-    import polars as pl
-
-    from pipeline.definitions import build_definitions
-    from pipeline.export import DATABASE_FILE, PARQUET_DIR
+def _run_build(raw: Path, out: Path, verbose: bool, bounds: str | None = None, full: bool = False) -> dict:
+    from pipeline.publish import OutputLocked, output_lock
 
     if not raw.is_dir():
         raise CommandError(f"raw folder not found: {raw}")
     out.mkdir(parents=True, exist_ok=True)
-    from pipeline.publish import OutputLocked, output_lock
     try:
         with output_lock(out):
-            return _run_build_locked(raw, out, strict, verbose, bounds, full)
+            return _run_build_locked(raw, out, verbose, bounds, full)
     except OutputLocked as exc:
         raise CommandError(str(exc)) from None
 
 
-def _run_build_locked(raw: Path, out: Path, strict: bool, verbose: bool, bounds: str | None, full: bool = False) -> dict:
+def _run_build_locked(raw: Path, out: Path, verbose: bool, bounds: str | None, full: bool) -> dict:
     import dagster as dg
     import polars as pl
 
@@ -130,7 +125,7 @@ def _print_report(report: dict) -> None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    report = _run_build(Path(args.raw), Path(args.out), args.strict, args.verbose, args.bounds, args.full)
+    report = _run_build(Path(args.raw), Path(args.out), args.verbose, args.bounds, args.full)
     _print_report(report)
     if report["failed_checks"]:
         raise CommandError(f"{len(report['failed_checks'])} blocking check(s) failed: "
@@ -185,10 +180,19 @@ def cmd_sql(args: argparse.Namespace) -> int:
     return 0
 
 
+def _releases_dir(args: argparse.Namespace) -> Path:
+    return Path(args.releases) if args.releases else Path(args.out) / "releases"
+
+
+def _add_release_folders(parser: argparse.ArgumentParser, out_help: str) -> None:
+    parser.add_argument("--out", default=str(PROJECT_ROOT / "output"), metavar="DIR", help=out_help)
+    parser.add_argument("--releases", metavar="DIR", help="releases folder (default: OUT/releases)")
+
+
 def cmd_release(args: argparse.Namespace) -> int:
     from pipeline.release import ReleaseError, list_releases, publish_release
 
-    releases = Path(args.releases) if args.releases else Path(args.out) / "releases"
+    releases = _releases_dir(args)
     if args.list:
         versions = list_releases(releases)
         if not versions:
@@ -214,7 +218,7 @@ def cmd_release(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     from pipeline.release import verify_release
 
-    releases = Path(args.releases) if args.releases else Path(args.out) / "releases"
+    releases = _releases_dir(args)
     path = releases / args.version
     if not path.is_dir():
         raise CommandError(f"no release {args.version} in {releases}")
@@ -316,15 +320,13 @@ def make_parser() -> argparse.ArgumentParser:
                                          "(MAJOR: column or table removed or retyped; MINOR: rows, columns or tables added; PATCH: corrections).")
     release.add_argument("version", nargs="?", help="MAJOR.MINOR.PATCH, e.g. 1.0.0")
     release.add_argument("--list", action="store_true", help="list the published releases instead")
-    release.add_argument("--out", default=str(PROJECT_ROOT / "output"), metavar="DIR", help="the build to publish (default: output/)")
-    release.add_argument("--releases", metavar="DIR", help="releases folder (default: OUT/releases)")
+    _add_release_folders(release, "the build to publish (default: output/)")
     release.set_defaults(func=cmd_release)
     verify = sub.add_parser("verify", help="re-check every checksum of a release",
                             description="Recompute the sha256 of every file of a release and compare with its SHA256SUMS; "
                                         "exit 1 and list every mismatch, missing or unlisted file.")
     verify.add_argument("version", help="the release to check, e.g. 1.0.0")
-    verify.add_argument("--out", default=str(PROJECT_ROOT / "output"), metavar="DIR", help="output folder (default: output/)")
-    verify.add_argument("--releases", metavar="DIR", help="releases folder (default: OUT/releases)")
+    _add_release_folders(verify, "output folder (default: output/)")
     verify.set_defaults(func=cmd_verify)
     return parser
 

@@ -68,10 +68,6 @@ def session_keys(parsed: ParsedDocument) -> tuple[tuple[str, str, str, str], ...
     )
 
 
-def view_of(document_id: str, fingerprint: Fingerprint, parsed: ParsedDocument) -> DocumentView:
-    return DocumentView(document_id, fingerprint, parsed.format, len(parsed.problems), parsed.url, session_keys(parsed))
-
-
 def minhash_signatures(texts: list[str], chunk_docs: int = 2000) -> np.ndarray:
     """One MinHash signature (NUM_PERM uint64) per text, over lower-cased word 5-shingles.
 

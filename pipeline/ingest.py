@@ -13,6 +13,7 @@ import polars as pl
 from upath import UPath
 
 from pipeline.parsers import detect_format, parser_version
+from pipeline.shards import run_sharded
 from pipeline.text import decode_bytes, normalize_document_text, sha256_hex
 
 # Hidden files and editor leftovers are not documents.
@@ -86,7 +87,7 @@ def _walk_local(directory: str, prefix: str, out: list[RawFile], seen: set[tuple
 
 
 @dataclass
-class Decoded:
+class LoadedDocument:
     sha256: str
     size: int
     text: str | None
@@ -94,15 +95,15 @@ class Decoded:
     problems: list[str]
 
 
-def load_document(raw: RawFile) -> Decoded:
+def load_document(raw: RawFile) -> LoadedDocument:
     """Read, decode and normalise one raw file; never raises (a failure is a problem)."""
     problems = list(raw.problems)
     if raw.location is None:
-        return Decoded(sha256_hex(b""), 0, None, None, problems)
+        return LoadedDocument(sha256_hex(b""), 0, None, None, problems)
     try:
         data = read_bytes(raw.location)
     except OSError as exc:
-        return Decoded(sha256_hex(b""), 0, None, None, problems + [f"not readable: {exc.strerror or exc}"])
+        return LoadedDocument(sha256_hex(b""), 0, None, None, problems + [f"not readable: {exc.strerror or exc}"])
     decoded = decode_bytes(data)
     problems += decoded.problems
     text = None
@@ -113,7 +114,7 @@ def load_document(raw: RawFile) -> Decoded:
         if not text.strip():
             problems.append("no text")
             text = None
-    return Decoded(sha256_hex(data), len(data), text, decoded.encoding, problems)
+    return LoadedDocument(sha256_hex(data), len(data), text, decoded.encoding, problems)
 
 
 RAW_SCHEMA = {
@@ -137,8 +138,6 @@ def ingest_shard(raws: list[RawFile]) -> list[dict]:
 
 def read_raw_documents(root: str | os.PathLike, workers: int | None = None, shard_size: int = 500) -> pl.DataFrame:
     """One row per raw file (no text: parsing reads the file again, so memory does not grow with the corpus)."""
-    from pipeline.stages import run_sharded
-
     files = list_raw_files(root)
     shards = [files[i:i + shard_size] for i in range(0, len(files), shard_size)]
     workers = workers if workers is not None else (os.cpu_count() or 1)

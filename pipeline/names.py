@@ -14,11 +14,6 @@ from pipeline.text import clean_inline, collapse_ws, fold
 
 # Honorifics are courtesy forms, not part of a name. Deliberately short: words that are also
 # given names or positions (Dean, Judge, Minister) stay in the name.
-HONORIFICS = {
-    "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "professor", "sir", "dame", "hon", "honourable",
-    "honorable", "excellency", "his excellency", "her excellency", "he", "amb", "ambassador", "rev",
-    "dato", "datuk", "dato'", "tan sri", "pr", "mme", "m",
-}
 _HONORIFIC_RE = re.compile(
     r"^(?:(?:his|her|your)\s+excellency|excellency|h\.\s?e\.?|mr|mrs|ms|miss|mx|dr|prof|professor|sir|dame|"
     r"hon|honou?rable|the\s+honou?rable|amb|ambassador|rev|dato'?|datuk|tan\s+sri|mme)\b\.?\s*,?\s+",

@@ -17,12 +17,7 @@ import schemas
 # Referenced tables first, so that dropping a row can cascade to the rows that point at it.
 ORDER = ["documents", "sessions", "people", "arguments", "agreements", "participants", "speaker_labels",
          "utterances", "session_items", "session_texts", "conflicts", "duplicates", "person_candidates"]
-REFERENCES = {  # column -> (table, key column)
-    "session_id": ("sessions", "session_id"),
-    "person_id": ("people", "person_id"),
-    "other_person_id": ("people", "person_id"),
-}
-LIST_REFERENCES = {"person_ids": ("people", "person_id"), "argument_ids": ("arguments", "argument_id")}
+
 
 
 def _json_default(value):
@@ -78,15 +73,15 @@ def quarantine(tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
                 rejected.append(_reject_row(name, "; ".join(sorted(set(rules))), rows[index]))
             keep = pl.Series([i not in failures for i in range(df.height)])
             df = df.filter(keep)
-        for column, (other, other_column) in REFERENCES.items():
-            if column not in df.columns or other == name or ORDER.index(other) > ORDER.index(name):
+        for column, other, other_column in schemas.TABLES[name].foreign_keys:
+            if other == name or ORDER.index(other) > ORDER.index(name):
                 continue
             known = tables[other].get_column(other_column).implode()
             dangling = df.filter(pl.col(column).is_not_null() & ~pl.col(column).is_in(known))
             for row in dangling.to_dicts():
                 rejected.append(_reject_row(name, f"{column}: references a quarantined {other} row", row))
             df = df.filter(pl.col(column).is_null() | pl.col(column).is_in(known))
-        for column, (other, other_column) in LIST_REFERENCES.items():
+        for column, (other, other_column) in schemas.LIST_REFERENCES.items():
             if column not in df.columns or ORDER.index(other) > ORDER.index(name):
                 continue
             known_ids = set(tables[other].get_column(other_column).to_list())

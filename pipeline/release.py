@@ -140,7 +140,7 @@ def bump_level(previous: str, version: str) -> str | None:
 
 def changelog_section(version: str, previous: str | None, diff: dict, level: str, reasons: list[str], released_at: str) -> str:
     lines = [f"## {version} ({released_at[:10]})", ""]
-    lines.append(f"First release." if previous is None else f"Changes since {previous} (a {level.upper()} change: {'; '.join(reasons[:5])}).")
+    lines.append("First release." if previous is None else f"Changes since {previous} (a {level.upper()} change: {'; '.join(reasons[:5])}).")
     lines += ["", "| table | added | removed | changed | schema |", "| --- | --- | --- | --- | --- |"]
     for name, d in diff.items():
         schema = []

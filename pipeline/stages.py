@@ -5,22 +5,19 @@ Parsing runs in shards (lists of rows) so that a shard can become a partition on
 """
 from __future__ import annotations
 
-import multiprocessing
 import os
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 
 import polars as pl
 
-import schemas
 from pipeline.assemble import DocumentInput, assemble
 from pipeline.dedup import DocumentView, DuplicateRow, Fingerprint, find_duplicates, fingerprints, session_keys
 from pipeline.ingest import RawFile, load_document
 from pipeline.parsers import parse_document
 from pipeline.quarantine import quarantine
+from pipeline.shards import run_sharded
 from pipeline.records import DocumentSummary, ParsedDocument, summarize
 
 
@@ -35,7 +32,7 @@ class ParseTask:
 class ParsedRecord:
     summary: DocumentSummary
     fingerprint: Fingerprint
-    session_keys: tuple                 # for de-duplication (see dedup.view_of)
+    session_keys: tuple                 # for de-duplication (see dedup.session_keys)
     cache_file: str                     # the full ParsedDocument, pickled with its fingerprint
     from_cache: bool = False
 
@@ -104,26 +101,6 @@ def parse_raw_documents(raw: pl.DataFrame, shard_size: int = 500, workers: int |
     return parsed
 
 
-def run_sharded(function, shards: list, workers: int):
-    """Yield (shard, function(shard)) in order, on a process pool when workers > 1.
-
-    Shards are the unit a bigger executor would partition on; here they share two cores. If worker
-    processes cannot start (e.g. an interactive __main__), the shards run in this process."""
-    done = 0
-    if workers > 1 and len(shards) > 1:
-        try:
-            ctx = multiprocessing.get_context("forkserver")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-                for shard, result in zip(shards, pool.map(function, shards)):
-                    done += 1
-                    yield shard, result
-            return
-        except BrokenProcessPool:
-            pass
-    for shard in shards[done:]:
-        yield shard, function(shard)
-
-
 _SCRATCH: list = []
 
 
@@ -139,10 +116,13 @@ def _scratch_cache() -> str:
     return _SCRATCH[0]
 
 
+def dedup_views(parsed: dict[str, ParsedRecord]) -> list[DocumentView]:
+    return [DocumentView(document_id, record.fingerprint, record.summary.format, len(record.summary.problems),
+                         record.summary.url, record.session_keys) for document_id, record in parsed.items()]
+
+
 def deduplicate(parsed: dict[str, ParsedRecord]) -> tuple[list[DuplicateRow], dict[str, str]]:
-    views = [DocumentView(document_id, record.fingerprint, record.summary.format, len(record.summary.problems),
-                          record.summary.url, record.session_keys) for document_id, record in parsed.items()]
-    return find_duplicates(views)
+    return find_duplicates(dedup_views(parsed))
 
 
 def load_overrides(path: str | None) -> dict:

@@ -22,6 +22,17 @@ class TableInfo:
     foreign_keys: tuple[tuple[str, str, str], ...] = field(default=())  # (column, table, column)
 
 
+# Columns holding lists of ids, and the table each id points at.
+LIST_REFERENCES = {"person_ids": ("people", "person_id"), "argument_ids": ("arguments", "argument_id")}
+
+
+def referenced_tables(name: str) -> list[str]:
+    """Other tables whose ids `name` holds (scalar foreign keys and lists of ids)."""
+    others = {other for _, other, _ in TABLES[name].foreign_keys}
+    others |= {other for column, (other, _) in LIST_REFERENCES.items() if column in columns(name)}
+    return sorted(others - {name})
+
+
 TABLES: dict[str, TableInfo] = {
     info.name: info
     for info in [
@@ -47,7 +58,8 @@ TABLES: dict[str, TableInfo] = {
         TableInfo("duplicates", t.Duplicates, "One row per document that is an exact or near copy (or mirror) of another.", ("document_id",),
                   (("document_id", "documents", "document_id"),)),
         TableInfo("person_candidates", t.PersonCandidates, "Pairs of people that may be one person but were not merged, for review.",
-                  ("person_id", "other_person_id"), (("person_id", "people", "person_id"),)),
+                  ("person_id", "other_person_id"),
+                  (("person_id", "people", "person_id"), ("other_person_id", "people", "person_id"))),
         TableInfo("rejects", t.Rejects, "What could not be parsed or failed validation, with the reason.", ("table", "rule", "offending_values")),
     ]
 }

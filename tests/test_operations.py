@@ -5,7 +5,6 @@ import json
 import shutil
 
 import dagster as dg
-import polars as pl
 
 import schemas
 from pipeline.cli import main

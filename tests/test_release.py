@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
 
-import duckdb
 import polars as pl
 import pytest
 from frictionless import Package, Resource, Schema

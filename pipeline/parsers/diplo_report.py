@@ -343,10 +343,11 @@ def parse_diplo_report(text: str) -> ParsedDocument:
             while not cur.done and _is_speaker_block(cur, known):
                 _read_speaker_block(cur, session, known, stats)
             continue
-        if _is_speaker_block(_Cursor(lines[cur.i - 1:]), known):
-            cur.i -= 1
+        cur.i -= 1
+        if _is_speaker_block(cur, known):
             _read_speaker_block(cur, session, known, stats)
             continue
+        cur.i += 1
         if key in ("agreements", "differences", "partial agreements"):
             cur.i -= 1
             _read_agreements(cur, session, key)
