@@ -6,6 +6,7 @@ Pure: takes records, returns rows. Every id rule used here is written in schemas
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import re
 from collections import Counter, defaultdict
@@ -15,10 +16,11 @@ from functools import lru_cache
 import polars as pl
 
 import schemas
+from pipeline.caches import SessionStore, no_gc
 from pipeline.dedup import DuplicateRow
-from pipeline.names import country_name, person_key, speaker_kind, strip_honorifics
+from pipeline.names import person_key, speaker_kind, strip_honorifics
 from pipeline.records import DocumentSummary, ParsedDocument, Participant
-from pipeline.text import collapse_ws, fold, stable_id
+from pipeline.text import collapse_ws, fold, sha256_hex, stable_id
 
 SESSION_FIELDS = ("title", "series", "event", "date", "start_time", "end_time", "utc_offset",
                   "session_format", "duration_minutes", "description", "summary")
@@ -55,16 +57,6 @@ def speaker_reference(label: str) -> str:
     return strip_honorifics(label)[0] or label
 
 
-_SESSION_CODE = re.compile(
-    r"^(?:ws|workshop|of|open forum|lightning talk|lt|dc|dynamic coalition|town hall|networking session|ns|"
-    r"day 0 event|main session|launch|award)\s*#?\s*\d+\s*[:.\-–]?\s*", re.I)
-
-
-def session_title_key(title: str) -> str:
-    """Folded title without a leading session code ("WS #123: ...") so that a proposal and its report meet."""
-    return fold(_SESSION_CODE.sub("", title.strip()))
-
-
 def _text_value(value) -> str | None:
     if value is None:
         return None
@@ -85,9 +77,6 @@ class _SessionBuild:
     contributions: list[tuple[str, int]] = field(default_factory=list)  # (document_id, session index in it)
 
 
-_ORG_STOPWORDS = {"of", "the", "and", "for", "de", "la", "des", "du", "del", "a", "an", "in", "on"}
-
-
 @dataclass
 class _Participation:
     session_id: str
@@ -98,24 +87,37 @@ class _Participation:
     country_label: str | None = None     # as written, for the review note
 
 
-def _country_key(value: str | None) -> str | None:
-    if not value:
-        return None
-    return fold(country_name(value) or value)
-
-
 def _conflict(a: _Participation, b: _Participation) -> bool:
     if a.country and b.country and a.country != b.country:
         return True
     return bool(a.org_tokens and b.org_tokens and not (a.org_tokens & b.org_tokens))
 
 
-def split_by_affiliation(parts: list[_Participation]) -> list[list[_Participation]]:
+def _one_group(informed: list[_Participation]) -> bool:
+    """The common case, decided without building groups: at most one country, the participations
+    without a country share an organization word, and (when both kinds exist) one participation
+    with the country has that word too, so everything is connected."""
+    countries = {p.country for p in informed if p.country}
+    if len(countries) > 1:
+        return False
+    without = [p.org_tokens for p in informed if not p.country]
+    if not without:
+        return True
+    shared = frozenset.intersection(*without)
+    if not shared:
+        return False
+    return len(without) == len(informed) or any(p.country and p.org_tokens & shared for p in informed)
+
+
+def split_by_affiliation(parts: list[_Participation], shortcut: bool = True) -> list[list[_Participation]]:
     """One name, several humans? A participation joins the groups it shares a country or an
     organization word with, unless its country differs from theirs; those without any affiliation
-    join the single group when there is one, else form their own. Linear in the participations."""
+    join the single group when there is one, else form their own. Linear in the participations.
+    (`shortcut=False` skips the one-group test, for the tests that compare both ways.)"""
     informed = sorted((p for p in parts if p.country or p.org_tokens), key=lambda p: p.session_id)
     bare = [p for p in parts if not (p.country or p.org_tokens)]
+    if shortcut and informed and _one_group(informed):
+        return [informed + bare]
     parent: list[int] = []
     countries: list[set] = []
     members: list[list[_Participation]] = []
@@ -182,8 +184,10 @@ class DatasetBuilder:
                 self.merge_into[pid] = ids[0]
         self.person_of: dict[tuple[str, str], str] = {}   # (name key, session_id) -> person_id
         self.person_notes: list[dict] = []
-        self.people_names: dict[str, list[str]] = defaultdict(list)   # person_id -> written forms
-        self.person_sessions: dict[str, set[str]] = defaultdict(set)
+        self.name_counts: Counter = Counter()   # (session_id, person_id, name as written) -> times written
+        self.session_person_keys: dict[str, set[str]] = defaultdict(set)   # session -> name keys it lists
+        self.parse_keys = {d.document_id: os.path.basename(d.cache_file or "") for d in self.documents}
+        self.merge_digest = stable_id("merge", *sorted(f"{a}>{b}" for a, b in self.merge_into.items()))
 
     # -- documents -------------------------------------------------------------------------------
     def _status(self, doc: DocumentInput) -> str:
@@ -237,8 +241,8 @@ class DatasetBuilder:
             for index, record in enumerate(doc.summary.sessions):
                 if inherited:
                     session_id = inherited[index]
-                elif record.title and record.date and session_title_key(record.title):
-                    session_id = stable_id("ses", session_title_key(record.title), record.date.isoformat())
+                elif record.title_key and record.date:
+                    session_id = stable_id("ses", record.title_key, record.date.isoformat())
                 else:
                     session_id = stable_id("ses", self.canonical.get(doc.document_id, doc.document_id), index)
                 if session_id in used:  # one page, two sessions with one title and date
@@ -297,7 +301,6 @@ class DatasetBuilder:
         for pid, person in people.items():
             conflicted |= self._participant_conflicts(sid, pid, person)
             self.rows["participants"].append({k: v for k, v in person.items() if not k.startswith("_")})
-            self.person_sessions[pid].add(sid)
         for label in labels.values():
             self.rows["speaker_labels"].append(label)
         flags = []
@@ -329,7 +332,7 @@ class DatasetBuilder:
             return None
         key = person_key(participant.name)
         pid = self.person_of.get((key, sid)) or self._merged(stable_id("per", key))
-        self.people_names[pid].append(participant.name)
+        self.name_counts[(sid, pid, participant.name)] += 1
         person = people.get(pid)
         if person is None:
             person = people[pid] = {"session_id": sid, "person_id": pid, "name": participant.name, "roles": [],
@@ -441,8 +444,8 @@ class DatasetBuilder:
                     candidates = argument_index.get(fold(text), [])
                     preferred = [a for a in candidates if self._speaker_key(a["speaker"]) in speaker_keys] or candidates
                     if not preferred:
-                        self.rows["rejects"].append({
-                            "document_id": document_id, "path": None, "table": "agreements",
+                        self.rows[SESSION_REJECTS].append({
+                            "session_id": sid, "document_id": document_id, "path": None, "table": "agreements",
                             "rule": "argument listed under an agreement matches no argument of the session",
                             "offending_values": json.dumps({"agreement_id": agid, "argument": text}, ensure_ascii=False)})
                     for argument in preferred:
@@ -496,16 +499,15 @@ class DatasetBuilder:
         by_key: dict[str, dict[str, _Participation]] = defaultdict(dict)
         for sid, build in sorted(sessions.items()):
             for document_id, index in build.contributions:
-                for name, country, organization in self.summaries[document_id].sessions[index].participants:
-                    if speaker_kind(name) != "person":
+                for name, key, country, country_key, organization, org_tokens in self.summaries[document_id].sessions[index].participants:
+                    if key is None:  # not a person
                         continue
-                    key = person_key(name)
+                    self.session_person_keys[sid].add(key)
                     part = by_key[key].setdefault(sid, _Participation(sid, name))
                     if part.country is None and country:
-                        part.country, part.country_label = _country_key(country), country
+                        part.country, part.country_label = country_key, country
                     if not part.org_tokens and organization:
-                        part.org_tokens = frozenset(fold(organization).split()) - _ORG_STOPWORDS
-                        part.organization = organization
+                        part.org_tokens, part.organization = org_tokens, organization
         splits = {}
         for entry in self.overrides.get("split", []) or []:
             for sid in entry.get("sessions", []):
@@ -531,17 +533,22 @@ class DatasetBuilder:
         for note in self.person_notes:
             note["person_id"], note["other_person_id"] = self._merged(note["person_id"]), self._merged(note["other_person_id"])
 
-    def build_people(self) -> None:
-        for pid, names in self.people_names.items():
-            counts = Counter(names)
+    def build_people(self, names: pl.DataFrame) -> None:
+        """People from every written form of their names in every session (see SESSION_NAMES)."""
+        per_person = names.group_by("person_id").agg(pl.col("name"), pl.col("count"), pl.col("session_id").n_unique().alias("sessions"))
+        for pid, written, times, session_count in per_person.iter_rows():
+            counts = Counter()
+            for name, n in zip(written, times):
+                counts[name] += n
             variants = sorted(counts, key=lambda n: (-sum(ord(ch) > 127 for ch in n), n.isupper(),
                                                      sum(t.isupper() and len(t) > 1 for t in n.split()), -counts[n], n))
             self.rows["people"].append({"person_id": pid, "name": variants[0], "name_variants": sorted(counts),
-                                        "session_count": len(self.person_sessions[pid])})
+                                        "session_count": session_count})
+        known = set(per_person["person_id"].to_list())
         seen_pairs = set()
         for note in self.person_notes:
             pair = (note["person_id"], note["other_person_id"])
-            if pair not in seen_pairs and note["person_id"] in self.people_names and note["other_person_id"] in self.people_names:
+            if pair not in seen_pairs and note["person_id"] in known and note["other_person_id"] in known:
                 seen_pairs.add(pair)
                 self.rows["person_candidates"].append(note)
         # same surname and initial, different key: perhaps one person ("J. Soviene" / "Jurate Soviene")
@@ -565,46 +572,107 @@ class DatasetBuilder:
         for document_id, index in build.contributions:
             yield document_id, self.loaded[document_id].sessions[index]
 
+    def session_input(self, build: _SessionBuild) -> str:
+        """A hash of everything build_session reads for this session: its documents (id, parsed
+        content, position), the people its names were given, and the reviewed merges."""
+        sid = build.session_id
+        documents = [f"{d}\x1e{self.parse_keys[d]}\x1e{i}" for d, i in build.contributions]
+        people = [f"{k}\x1e{self.person_of.get((k, sid))}" for k in sorted(self.session_person_keys.get(sid, ()))]
+        return sha256_hex("\x1f".join([sid, self.merge_digest, *documents, *people]))[:32]
+
     def _flush(self, names) -> None:
         """Rows so far -> Arrow-backed frames; memory then holds columns, not Python dicts."""
         for name in names:
             if self.rows.get(name):
-                self.frames[name].append(schemas.frame(name, self.rows[name]))
+                self.frames[name].append(_frame(name, self.rows[name]))
                 self.rows[name] = []
 
-    def build(self, batch_sessions: int = 2000) -> dict:
+    def build(self, previous: SessionStore | None = None, batch_sessions: int = 2000) -> tuple[dict, SessionStore]:
+        """All tables (before quarantine), and the session store for the next build. Sessions whose
+        inputs hash as in `previous` take their rows from it instead of being built again."""
         self.build_documents()
         sessions = self.group_sessions()
         self.plan_people(sessions)
-        ordered = [sessions[k] for k in sorted(sessions)]
-        session_tables = [n for n in schemas.TABLES if n not in ("documents", "people", "person_candidates", "duplicates")]
-        for start in range(0, len(ordered), batch_sessions):
-            batch = ordered[start:start + batch_sessions]
+        inputs = {sid: self.session_input(build) for sid, build in sorted(sessions.items())}
+        old = previous.inputs if previous else {}
+        todo = [sessions[sid] for sid, digest in inputs.items() if old.get(sid) != digest]
+        dropped = [sid for sid, digest in old.items() if inputs.get(sid) != digest]
+        for start in range(0, len(todo), batch_sessions):
+            batch = todo[start:start + batch_sessions]
             needed = sorted({d for b in batch for d, _ in b.contributions})
             self.loaded = {d: _load(self.cache_files[d]) for d in needed}  # one batch of full parses at a time
             for build in batch:
                 self.build_session(build)
             self.loaded = {}
-            self._flush(session_tables)
-        self.build_people()
+            self.rows[SESSION_NAMES] = [{"session_id": sid, "person_id": pid, "name": name, "count": n}
+                                        for (sid, pid, name), n in self.name_counts.items()]
+            self.name_counts.clear()
+            self._flush(SESSION_TABLES)
+        stored = {}
+        for name in SESSION_TABLES:
+            parts = list(self.frames.pop(name, []))
+            if previous is not None and name in previous.tables:
+                parts.insert(0, previous.tables[name].filter(~pl.col("session_id").is_in(pl.Series(dropped, dtype=pl.String))))
+            stored[name] = _merge(name, parts)
+        self.build_people(stored[SESSION_NAMES])
         for dup in self.duplicates:
             self.rows["duplicates"].append(dup.__dict__.copy())
+        self.rows["rejects"] += stored[SESSION_REJECTS].drop("session_id").to_dicts()
         self._flush(schemas.TABLES)
-        return {name: _concat(name, self.frames.get(name, [])) for name in schemas.TABLES}
+        tables = {name: stored[name] if name in stored else _merge(name, self.frames.get(name, []))
+                  for name in schemas.TABLES}
+        self.stats = {"sessions": len(inputs), "sessions_built": len(todo), "sessions_reused": len(inputs) - len(todo)}
+        self.changed_sessions = {b.session_id for b in todo} | set(dropped)
+        return tables, SessionStore(inputs, stored)
 
 
 def _load(cache_file: str) -> ParsedDocument:
-    with open(cache_file, "rb") as handle:
-        return pickle.load(handle)[0]
+    try:
+        with open(cache_file, "rb") as handle:
+            return pickle.load(handle)[0]
+    except (OSError, EOFError, pickle.UnpicklingError) as exc:
+        raise RuntimeError(f"the parse cache lost {cache_file} ({exc}); build again with --full") from None
 
 
-def _concat(name: str, frames: list) -> pl.DataFrame:
+# Kept per session besides the tables: every written form of a person's name (people are built from
+# them), and the rejects a session's rows produced.
+SESSION_NAMES, SESSION_REJECTS = "_names", "_rejects"
+SESSION_TABLES = [n for n in schemas.TABLES if "session_id" in schemas.columns(n)] + [SESSION_NAMES, SESSION_REJECTS]
+_PRIVATE_COLUMNS = {
+    SESSION_NAMES: {"session_id": pl.String, "person_id": pl.String, "name": pl.String, "count": pl.Int64},
+    SESSION_REJECTS: {"session_id": pl.String, **schemas.columns("rejects")},
+}
+
+
+def _sort_key(name: str) -> list[str]:
+    """Primary key, then session: rows that tie on a key come from one session, in the order it made them."""
+    if name == SESSION_NAMES:
+        return ["session_id", "person_id", "name"]
+    if name == SESSION_REJECTS:
+        return ["session_id"]
+    key = list(schemas.TABLES[name].primary_key)
+    return key + ["session_id"] if "session_id" in schemas.columns(name) and "session_id" not in key else key
+
+
+def _frame(name: str, rows: list[dict]) -> pl.DataFrame:
+    if name in _PRIVATE_COLUMNS:
+        return pl.DataFrame(rows, schema=_PRIVATE_COLUMNS[name], orient="row") if rows else pl.DataFrame(schema=_PRIVATE_COLUMNS[name])
+    return schemas.frame(name, rows)
+
+
+def _merge(name: str, frames: list) -> pl.DataFrame:
     if not frames:
-        return schemas.empty_frame(name)
-    return pl.concat(frames, rechunk=True).sort(list(schemas.TABLES[name].primary_key), nulls_last=True, maintain_order=True)
+        return _frame(name, [])
+    return (pl.concat([f.lazy() for f in frames]).sort(_sort_key(name), nulls_last=True, maintain_order=True)
+            .collect())
 
 
 def assemble(documents: list[DocumentInput], duplicates: list[DuplicateRow], canonical: dict[str, str],
-             overrides: dict | None = None) -> dict:
-    """The dataset's tables as DataFrames (sorted by primary key), before quarantine."""
-    return DatasetBuilder(documents, duplicates, canonical, overrides).build()
+             overrides: dict | None = None, previous: SessionStore | None = None) -> tuple[dict, SessionStore, set | None, dict]:
+    """The dataset's tables as DataFrames (sorted by primary key), before quarantine; what the next
+    build needs to reuse this one's sessions; the sessions built or dropped (None: all); counts."""
+    with no_gc():  # millions of small objects and no cycles among them
+        builder = DatasetBuilder(documents, duplicates, canonical, overrides)
+        tables, store = builder.build(previous)
+    stats = builder.stats
+    return tables, store, (builder.changed_sessions if previous is not None else None), stats

@@ -4,6 +4,7 @@ what they made; every rule lives in the stage functions and the schemas.
 raw_documents -> parsed_documents -> duplicate_clusters -> {one asset per table} -> parquet_files -> duckdb_database
 """
 
+import json
 import os
 import pickle
 import time
@@ -97,7 +98,7 @@ def _column_schema(name: str) -> dg.TableSchema:
 @dg.asset(group_name="ingest", description="One row per raw file: sha256, size, decoded text, detected format.")
 def raw_documents(context: dg.AssetExecutionContext, settings: BuildSettings) -> pl.DataFrame:
     meter = _StageMeter()
-    df = read_raw_documents(settings.raw_dir)
+    df = read_raw_documents(settings.raw_dir, cache_dir=Path(settings.out_dir) / ".cache", read_cache=settings.use_cache)
     formats = dict(Counter(df.get_column("format").to_list()))
     context.log.info(f"read {df.height} raw files from {settings.raw_dir}: {formats}")
     context.add_output_metadata({
@@ -110,18 +111,18 @@ def raw_documents(context: dg.AssetExecutionContext, settings: BuildSettings) ->
 @dg.asset(group_name="parse", description="Each readable document parsed by the parser of its detected format.")
 def parsed_documents(context: dg.AssetExecutionContext, settings: BuildSettings, raw_documents: pl.DataFrame) -> dict:
     meter = _StageMeter()
-    readable = raw_documents.filter(pl.col("format") != "unknown").height
-    bar = tqdm(total=readable, unit="doc", desc="parse", disable=not settings.show_progress, leave=False,
-               smoothing=0.1, dynamic_ncols=True)
+    bar = tqdm(unit="doc", desc="parse", disable=not settings.show_progress, leave=False, smoothing=0.1, dynamic_ncols=True)
     last = [0]
 
-    def progress(done: int, total: int) -> None:
+    def progress(done: int, total: int) -> None:  # over the documents not in the cache
+        if bar.total != total:
+            bar.total = total
         bar.update(done - last[0])
         last[0] = done
         if done == total or done // 5000 != (done - 500) // 5000:
             context.log.info(f"parsed {done}/{total} documents")
     cache_dir = str(Path(settings.out_dir) / ".cache" / "parse")
-    parsed = parse_raw_documents(raw_documents.filter(pl.col("format") != "unknown"), progress=progress,
+    parsed = parse_raw_documents(raw_documents, progress=progress,
                                  cache_dir=cache_dir, read_cache=settings.use_cache)
     bar.close()
     problems = sum(len(p.summary.problems) for p in parsed.values())
@@ -162,12 +163,15 @@ def dataset_tables(context: dg.AssetExecutionContext, settings: BuildSettings, r
     meter = _StageMeter()
     overrides = load_overrides(settings.overrides_file)
     tables = build_tables(raw_documents, parsed_documents, duplicate_clusters["duplicates"],
-                          duplicate_clusters["canonical"], overrides)
+                          duplicate_clusters["canonical"], overrides, cache_dir=str(Path(settings.out_dir) / ".cache"),
+                          read_cache=settings.use_cache, report=(sessions := {}))
+    context.log.info(f"sessions: {sessions.get('sessions_built')} built, {sessions.get('sessions_reused')} unchanged "
+                     "since the previous build (taken from the session store)")
     context.log.info("rows: " + ", ".join(f"{n}={df.height}" for n, df in tables.items()))
     for name, df in tables.items():
         yield dg.Output(df, output_name=name, metadata={
             "dagster/row_count": df.height, "dagster/column_schema": _column_schema(name), "preview": _preview(df),
-            **meter.stop()})
+            **meter.stop(), **sessions})
 
 
 def _check_result(outcomes: list[checks.CheckOutcome]) -> dg.AssetCheckResult:
@@ -243,23 +247,35 @@ table_checks = [_schema_check(n) for n in schemas.TABLES] + reference_checks + [
           description="TABLE.parquet for every table (zstd, sorted by key), written into this run's build folder; "
                       "published as output/parquet/ together with the database by duckdb_database.")
 def parquet_files(context: dg.AssetExecutionContext, settings: BuildSettings, **tables: pl.DataFrame) -> dict:
+    meter = _StageMeter()
     with publish.output_lock(settings.out_dir):
         staging = publish.build_dir(settings.out_dir, context.run_id)
-        paths = export.write_parquet_tables(tables, staging)
+        previous = publish.current_build(settings.out_dir) if settings.use_cache else None
+        paths = export.write_parquet_tables(tables, staging, previous=previous, track=True)
     sizes = {name: path.stat().st_size for name, path in paths.items()}
-    files = pl.DataFrame({"table": list(paths), "rows": [tables[n].height for n in paths], "bytes": [sizes[n] for n in paths]})
+    reused = json.loads((staging / export.TABLES_FILE).read_text())["tables"]
+    files = pl.DataFrame({"table": list(paths), "rows": [tables[n].height for n in paths], "bytes": [sizes[n] for n in paths],
+                          "unchanged": [reused[n]["reused"] for n in paths]})
+    context.log.info(f"wrote {len(paths)} Parquet files; unchanged since the previous build (linked): "
+                     + (", ".join(n for n in paths if reused[n]["reused"]) or "none"))
     context.add_output_metadata({"dagster/row_count": sum(df.height for df in tables.values()),
                                  "folder": str(staging / export.PARQUET_DIR), "bytes": sum(sizes.values()),
-                                 "preview": _preview(files, rows=len(paths))})
+                                 "preview": _preview(files, rows=len(paths)), **meter.stop()})
     return {name: str(path) for name, path in paths.items()}
 
 
 @dg.asset(group_name="export", description="cyberdialogue.duckdb with every table by name, self-contained; then the build "
                                            "(Parquet files and database together) is published atomically as output/.")
 def duckdb_database(context: dg.AssetExecutionContext, settings: BuildSettings, parquet_files: dict) -> str:
+    meter = _StageMeter()
     with publish.output_lock(settings.out_dir):
         build = Path(next(iter(parquet_files.values()))).parent.parent
-        path = export.write_duckdb({n: Path(p) for n, p in parquet_files.items()}, build / export.DATABASE_FILE)
+        previous = publish.current_build(settings.out_dir) if settings.use_cache else None
+        if previous is not None and previous.resolve() == build.resolve():
+            previous = None
+        done = export.write_duckdb({n: Path(p) for n, p in parquet_files.items()}, build / export.DATABASE_FILE,
+                                   previous=previous)
+        path = build / export.DATABASE_FILE
         publish.make_current(settings.out_dir, build)
         publish.prune_builds(settings.out_dir)
     import duckdb
@@ -267,7 +283,9 @@ def duckdb_database(context: dg.AssetExecutionContext, settings: BuildSettings, 
     con = duckdb.connect(str(path), read_only=True)
     counts = con.execute("SELECT table_name, estimated_size FROM duckdb_tables() ORDER BY table_name").fetchall()
     con.close()
+    context.log.info("database: " + "; ".join(f"{n} {d}" for n, d in done.items()))
     context.add_output_metadata({"path": str(path), "bytes": path.stat().st_size, "tables": len(parquet_files),
+                                 "update": dg.MetadataValue.json(done), **meter.stop(),
                                  "dagster/row_count": sum(c[1] for c in counts),
                                  "preview": _preview(pl.DataFrame(counts, schema=["table", "estimated_rows"], orient="row"), rows=len(counts))})
     return str(Path(settings.out_dir) / export.DATABASE_FILE)

@@ -291,7 +291,10 @@ def print_build(results: dict) -> None:
         for name, s in entry["stages"].items():
             if s["seconds"] >= 0.05:
                 print(f"  {name:<26} {s['seconds']:>8.2f} {s['docs_per_s'] or 0:>9} {s['mb_per_s'] or 0:>8} {s['peak_rss_mb'] or '':>8}")
-        print(f"incremental re-build after one changed document: {entry['incremental']['wall_seconds']} s wall")
+        inc = entry["incremental"]
+        slow = sorted(inc["stage_seconds"].items(), key=lambda kv: -kv[1])[:6]
+        print(f"incremental re-build after one changed document: {inc['wall_seconds']} s wall "
+              f"({inc['build_seconds']} s in the run; " + ", ".join(f"{k} {v:.2f}" for k, v in slow) + ")")
         print(f"de-duplication against the planted truth: precision {entry['dedup']['precision']}, recall {entry['dedup']['recall']}")
         scan, ds = entry["reference_scan"], entry["reference_datasketch"]
         print(f"reference read+regex scan: {scan['mb_per_s']} MB/s; our parse stage runs at {entry['ratios']['parse_vs_scan_speed']}x that")

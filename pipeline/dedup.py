@@ -56,14 +56,14 @@ class DocumentView:
     format: str
     problems: int
     url: str | None
-    session_keys: tuple[tuple[str, str, str, str], ...]  # (title, date, start, description), folded
+    session_keys: tuple[tuple[str, str, str, str], ...]  # (title, date, start, description digest), folded
 
 
 def session_keys(parsed: ParsedDocument) -> tuple[tuple[str, str, str, str], ...]:
-    """(title, date, start, description), folded, of each session a document states."""
+    """(title, date, start, description digest), folded, of each session a document states."""
     return tuple(
         (fold(s.title), s.date.isoformat() if s.date else "", s.start_time.isoformat() if s.start_time else "",
-         fold(s.description)[:2000])
+         stable_id("d", folded) if (folded := fold(s.description)) else "")
         for s in parsed.sessions
     )
 
@@ -112,40 +112,30 @@ def estimated_jaccard(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def lsh_candidate_pairs(signatures: np.ndarray) -> set[tuple[int, int]]:
-    """Pairs of row indices that share at least one LSH band (sub-quadratic: bucket by band hash)."""
-    pairs: set[tuple[int, int]] = set()
+    """Pairs of row indices that share at least one LSH band (sub-quadratic: bucket by band hash).
+
+    Within a bucket, members are in row order and each is paired with the next MAX_BUCKET_PAIRS - 1
+    members: every pair of a small bucket, sorted windows of a huge one (shared boilerplate)."""
     n = len(signatures)
     if n < 2:
-        return pairs
+        return set()
+    found = []
     for band in range(BANDS):
         block = np.ascontiguousarray(signatures[:, band * ROWS:(band + 1) * ROWS])
-        # one 64-bit key per document and band (the band's rows mixed); only shared keys are looked at
+        # one 64-bit key per document and band (the band's rows mixed); a collision only adds a candidate
         with np.errstate(over="ignore"):
             keys = (block * _MIX[:ROWS]).sum(axis=1, dtype=np.uint64)
-        order = np.argsort(keys, kind="stable")
+        order = np.argsort(keys, kind="stable")  # stable: a bucket's members stay in row order
         sorted_keys = keys[order]
-        same_as_next = sorted_keys[1:] == sorted_keys[:-1]
-        if not same_as_next.any():
-            continue
-        in_group = np.zeros(n, dtype=bool)
-        in_group[:-1] |= same_as_next
-        in_group[1:] |= same_as_next
-        members, member_keys = order[in_group], sorted_keys[in_group]
-        boundaries = np.flatnonzero(member_keys[1:] != member_keys[:-1]) + 1
-        for group in np.split(members, boundaries):
-            group = np.sort(group)
-            # a 64-bit collision of two different bands would only add a candidate; confirmation decides
-            if len(group) < 2:
-                continue
-            if len(group) <= MAX_BUCKET_PAIRS:
-                for i in range(len(group)):
-                    for j in range(i + 1, len(group)):
-                        pairs.add((int(group[i]), int(group[j])))
-            else:
-                for i in range(len(group)):
-                    for j in range(i + 1, min(i + 1 + MAX_BUCKET_PAIRS, len(group))):
-                        pairs.add((int(group[i]), int(group[j])))
-    return pairs
+        for step in range(1, MAX_BUCKET_PAIRS):
+            same = sorted_keys[step:] == sorted_keys[:-step]
+            if not same.any():
+                break  # no bucket has more than `step` members
+            found.append(order[:-step][same].astype(np.int64) * n + order[step:][same])
+    if not found:
+        return set()
+    codes = np.unique(np.concatenate(found))
+    return set(zip((codes // n).tolist(), (codes % n).tolist()))
 
 
 def _dates_conflict(a: DocumentView, b: DocumentView) -> bool:
@@ -245,10 +235,10 @@ def find_duplicates(views: list[DocumentView]) -> tuple[list[DuplicateRow], dict
             if frozenset((members[0], other)) not in links and not _dates_conflict(by_id[members[0]], by_id[other]):
                 link(members[0], other, "mirror")
     clusters: dict[str, list[str]] = {}
-    for v in views:
-        clusters.setdefault(uf.find(v.document_id), []).append(v.document_id)
+    for document_id in sorted(uf.parent):  # only linked documents; every other one is its own canonical
+        clusters.setdefault(uf.find(document_id), []).append(document_id)
     rows: list[DuplicateRow] = []
-    canonical: dict[str, str] = {}
+    canonical: dict[str, str] = {v.document_id: v.document_id for v in views}
     for members in clusters.values():
         head = min(members, key=lambda d: _canonical_rank(by_id[d]))
         cluster_id = stable_id("dup", *sorted(members))

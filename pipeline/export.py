@@ -6,7 +6,9 @@ Every file is written beside its destination and renamed into place, so a reader
 """
 from __future__ import annotations
 
+import json
 import os
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -18,44 +20,141 @@ PARQUET_DIR = "parquet"
 DATABASE_FILE = "cyberdialogue.duckdb"
 
 
-def write_parquet_tables(tables: dict[str, pl.DataFrame], out_dir: str | os.PathLike,
-                         columns_of=schemas.columns) -> dict[str, Path]:
-    """Write every table to out_dir/parquet/TABLE.parquet; returns the paths."""
+ROW_KEYS_DIR = ".rowkeys"    # per table: primary key + a hash of each row, for the next build's database delta
+TABLES_FILE = "tables.json"  # per table: rows and a digest of its content
+
+
+PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 3, "statistics": True, "row_group_size": 100_000}
+
+
+def _engine() -> dict:
+    """What the bytes of a file depend on besides the data: a table written by another engine or
+    with other options is never reused."""
+    return {"polars": pl.__version__, "duckdb": duckdb.__version__, "parquet": PARQUET_OPTIONS}
+
+
+def row_keys(name: str, df: pl.DataFrame) -> pl.DataFrame:
+    """The primary key of every row with a 64-bit hash of the whole row (same polars, same hash)."""
+    return df.select(list(schemas.TABLES[name].primary_key)).with_columns(df.hash_rows(seed=0).alias("_row_hash"))
+
+
+def _digest(keys: pl.DataFrame, df: pl.DataFrame) -> str:
+    import hashlib
+
+    digest = hashlib.sha256(repr(list(df.schema.items())).encode())
+    digest.update(keys.get_column("_row_hash").to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _previous_tables(previous: Path | None) -> dict:
+    try:
+        manifest = json.loads((previous / TABLES_FILE).read_text())
+    except (OSError, TypeError, ValueError):
+        return {}
+    return manifest.get("tables", {}) if manifest.get("engine") == _engine() else {}
+
+
+def write_parquet_tables(tables: dict[str, pl.DataFrame], out_dir: str | os.PathLike, columns_of=schemas.columns,
+                         previous: str | os.PathLike | None = None, track: bool = False) -> dict[str, Path]:
+    """Write every table to out_dir/parquet/TABLE.parquet; returns the paths.
+
+    track=True (builds) also writes out_dir/tables.json and the row keys a later build uses to update
+    its database by delta. A table whose content is the same as in the `previous` build folder is
+    linked to its file there instead of written again (the bytes would be the same)."""
     target = Path(out_dir) / PARQUET_DIR
     target.mkdir(parents=True, exist_ok=True)
-    written = {}
+    keys_dir = Path(out_dir) / ROW_KEYS_DIR
+    if track:
+        keys_dir.mkdir(parents=True, exist_ok=True)
+    before = _previous_tables(Path(previous) if previous else None)
+    written, manifest = {}, {}
     for name in schemas.TABLES:
         df = tables[name].select(list(columns_of(name)))
+        keys = row_keys(name, df)
+        digest = _digest(keys, df)
         path = target / f"{name}.parquet"
         tmp = path.with_suffix(f".parquet.tmp-{os.getpid()}")
-        df.write_parquet(tmp, compression="zstd", compression_level=9, statistics=True, row_group_size=100_000)
+        reused = before.get(name, {}).get("digest") == digest and _link(Path(previous) / PARQUET_DIR / path.name, tmp)
+        if not reused:
+            df.write_parquet(tmp, **PARQUET_OPTIONS)
         os.replace(tmp, path)
+        if track:
+            keys.write_ipc(keys_dir / f"{name}.arrow", compression="lz4")
         written[name] = path
+        manifest[name] = {"rows": df.height, "digest": digest, "reused": bool(reused)}
+    if track:
+        (Path(out_dir) / TABLES_FILE).write_text(json.dumps({"engine": _engine(), "tables": manifest}, indent=1) + "\n")
     return written
+
+
+def _link(source: Path, destination: Path) -> bool:
+    try:
+        os.link(source, destination)
+        return True
+    except OSError:
+        return False
 
 
 def _sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def write_duckdb(parquet_paths: dict[str, Path], database_path: str | os.PathLike, released: bool = False) -> Path:
-    """A DuckDB file with one table per Parquet file, with table and column comments from the schemas."""
+def write_duckdb(parquet_paths: dict[str, Path], database_path: str | os.PathLike, released: bool = False,
+                 previous: str | os.PathLike | None = None) -> dict:
+    """A DuckDB file with one table per Parquet file, with table and column comments from the schemas.
+
+    With the `previous` build folder (its database, row keys and tables.json from the same engine
+    versions), the previous database is copied and only the rows that changed are deleted and
+    inserted; otherwise every table is created from its Parquet file. Returns what was done per table."""
     database_path = Path(database_path)
     database_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = database_path.with_name(database_path.name + f".tmp-{os.getpid()}")
     for leftover in (tmp, Path(str(tmp) + ".wal")):
         if leftover.exists():
             leftover.unlink()
+    build = database_path.parent
+    previous = Path(previous) if previous else None
+    before = _previous_tables(previous)
+    now = _previous_tables(build) if before else {}
+    incremental = bool(before and now and set(before) == set(schemas.TABLES) and (previous / DATABASE_FILE).is_file())
+    if incremental:
+        shutil.copyfile(previous / DATABASE_FILE, tmp)
+    done: dict[str, str] = {}
     con = duckdb.connect(str(tmp))
     try:
         for name, info in schemas.TABLES.items():
-            source = Path(parquet_paths[name]).resolve()
-            con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM read_parquet({_sql_string(str(source))})')
-            con.execute(f'COMMENT ON TABLE "{name}" IS {_sql_string(info.description)}')
-            for column, text in schemas.column_descriptions(name, released).items():
-                con.execute(f'COMMENT ON COLUMN "{name}"."{column}" IS {_sql_string(text)}')
+            source = _sql_string(str(Path(parquet_paths[name]).resolve()))
+            if incremental and before[name]["digest"] == now[name]["digest"]:
+                done[name] = "unchanged"
+            elif incremental:
+                done[name] = _apply_delta(con, name, source, previous / ROW_KEYS_DIR / f"{name}.arrow",
+                                          build / ROW_KEYS_DIR / f"{name}.arrow")
+            else:
+                con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM read_parquet({source})')
+                con.execute(f'COMMENT ON TABLE "{name}" IS {_sql_string(info.description)}')
+                for column, text in schemas.column_descriptions(name, released).items():
+                    con.execute(f'COMMENT ON COLUMN "{name}"."{column}" IS {_sql_string(text)}')
+                done[name] = "created"
         con.execute("CHECKPOINT")
     finally:
         con.close()
     os.replace(tmp, database_path)
-    return database_path
+    return done
+
+
+def _apply_delta(con, name: str, source: str, old_keys_file: Path, new_keys_file: Path) -> str:
+    """Delete the rows whose key or content changed since the previous build, insert the new ones."""
+    key = list(schemas.TABLES[name].primary_key)
+    old_keys = pl.read_ipc(old_keys_file)
+    new_keys = pl.read_ipc(new_keys_file).with_row_index("file_row_number")
+    gone = old_keys.join(new_keys, on=[*key, "_row_hash"], how="anti", nulls_equal=True).select(key)
+    added = new_keys.join(old_keys, on=[*key, "_row_hash"], how="anti", nulls_equal=True).select("file_row_number")
+    con.register("gone_rows", gone.to_arrow())
+    con.register("added_rows", added.to_arrow())
+    match = " AND ".join(f't."{c}" IS NOT DISTINCT FROM g."{c}"' for c in key)
+    con.execute(f'DELETE FROM "{name}" AS t USING gone_rows AS g WHERE {match}')
+    con.execute(f'INSERT INTO "{name}" SELECT * EXCLUDE (file_row_number) FROM read_parquet({source}, file_row_number = true) '
+                "WHERE file_row_number IN (SELECT file_row_number FROM added_rows)")
+    con.unregister("gone_rows")
+    con.unregister("added_rows")
+    return f"{gone.height} rows deleted, {added.height} inserted"

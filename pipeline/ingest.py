@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 from dataclasses import dataclass, field
 
 import polars as pl
 from upath import UPath
 
+from pipeline.caches import INGEST_SCHEMA, load_file_identities, load_ingest_cache, save_file_identities, save_ingest_cache
 from pipeline.parsers import detect_format, parser_version
 from pipeline.shards import run_sharded
 from pipeline.text import decode_bytes, normalize_document_text, sha256_hex
@@ -26,6 +28,7 @@ class RawFile:
     path: str                    # relative to the raw root, '/' separators
     location: str | None         # where to read it (local path or URL); None when it cannot be read
     problems: list[str] = field(default_factory=list)
+    identity: tuple | None = None  # local files: (inode, size, mtime ns, ctime ns), see known_hashes
 
 
 def list_raw_files(root: str | os.PathLike) -> list[RawFile]:
@@ -61,17 +64,16 @@ def _walk_local(directory: str, prefix: str, out: list[RawFile], seen: set[tuple
         return
     seen = seen | {(info.st_dev, info.st_ino)}
     try:
-        names = sorted(os.listdir(directory))
+        with os.scandir(directory) as listing:  # order does not matter: list_raw_files sorts by path
+            entries = [e for e in listing if not e.name.startswith(SKIPPED_NAMES)]
     except OSError as exc:
         out.append(RawFile(prefix.rstrip("/") or ".", None, [f"folder not readable: {exc.strerror}"]))
         return
-    for name in names:
-        if name.startswith(SKIPPED_NAMES):
-            continue
-        full = os.path.join(directory, name)
-        rel = prefix + name
+    for entry in entries:
+        full = entry.path
+        rel = prefix + entry.name
         try:
-            st = os.stat(full)
+            st = entry.stat()  # follows a link, once
         except OSError as exc:
             out.append(RawFile(rel, None, [f"not readable: {exc.strerror or exc}"]))
             continue
@@ -83,7 +85,7 @@ def _walk_local(directory: str, prefix: str, out: list[RawFile], seen: set[tuple
         elif st.st_size > MAX_BYTES:
             out.append(RawFile(rel, None, [f"file too large: {st.st_size} bytes (limit {MAX_BYTES})"]))
         else:
-            out.append(RawFile(rel, full))
+            out.append(RawFile(rel, full, identity=(st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)))
 
 
 @dataclass
@@ -129,23 +131,88 @@ def ingest_shard(raws: list[RawFile]) -> list[dict]:
     for raw in raws:
         loaded = load_document(raw)
         fmt = detect_format(loaded.text) if loaded.text else "unknown"
-        content_key = sha256_hex(loaded.text) if loaded.text else sha256_hex(raw.path)
         rows.append({"path": raw.path, "location": raw.location, "sha256": loaded.sha256, "size_bytes": loaded.size,
-                     "encoding": loaded.encoding, "format": fmt, "parser_version": parser_version(fmt),
-                     "problems": loaded.problems, "content_key": content_key})
+                     "encoding": loaded.encoding, "format": fmt, "problems": loaded.problems,
+                     "content_key": sha256_hex(loaded.text) if loaded.text else None})
     return rows
 
 
-def read_raw_documents(root: str | os.PathLike, workers: int | None = None, shard_size: int = 500) -> pl.DataFrame:
-    """One row per raw file (no text: parsing reads the file again, so memory does not grow with the corpus)."""
+def hash_shard(locations: list[str]) -> list[str | None]:
+    """sha256 of each file's bytes (None when it cannot be read now: reading it again will say why)."""
+    hashes = []
+    for location in locations:
+        try:
+            hashes.append(sha256_hex(read_bytes(location)))
+        except OSError:
+            hashes.append(None)
+    return hashes
+
+
+def known_hashes(files: list[RawFile], identities: dict[str, tuple]) -> dict[str, str]:
+    """path -> sha256 for files whose inode, size, modification and change times (ns) are exactly
+    those recorded when they were last hashed: their bytes were not rewritten, so they are not read
+    again (the way git's index avoids re-hashing). A program can set a modification time back but
+    not a change time; a file whose change time is less than a second before its hashing began is
+    hashed again (timestamps are coarser than their nanoseconds), as git does with racy entries."""
+    out = {}
+    for f in files:
+        seen = identities.get(f.path)
+        if seen and f.identity and seen[:4] == f.identity and f.identity[3] < seen[4] - 1_000_000_000:
+            out[f.path] = seen[5]
+    return out
+
+
+def read_raw_documents(root: str | os.PathLike, workers: int | None = None, shard_size: int = 500,
+                       cache_dir: str | os.PathLike | None = None, read_cache: bool = True) -> pl.DataFrame:
+    """One row per raw file (no text: parsing reads the file again, so memory does not grow with the corpus).
+
+    With a cache_dir, files whose bytes were read before (same sha256) are only hashed, not decoded
+    again, and local files not rewritten since they were hashed are not read at all (known_hashes);
+    read_cache=False reads every file again and refreshes the cache."""
+    started_ns = time.time_ns()  # before any file is read (see known_hashes)
     files = list_raw_files(root)
-    shards = [files[i:i + shard_size] for i in range(0, len(files), shard_size)]
     workers = workers if workers is not None else (os.cpu_count() or 1)
-    rows = [row for _, result in run_sharded(ingest_shard, shards, workers if len(files) >= 2000 else 1) for row in result]
+
+    def sharded(function, items: list, size: int) -> list:  # processes: hashing in threads holds the GIL too often
+        shards = [items[i:i + size] for i in range(0, len(items), size)]
+        return [x for _, result in run_sharded(function, shards, workers if len(items) >= 2000 else 1) for x in result]
+
+    known = load_ingest_cache(cache_dir) if cache_dir and read_cache else None
+    todo = files
+    parts = []
+    identities, unknown, readable = None, [], []
+    if known is not None and known.height:
+        readable = [f for f in files if f.location is not None]
+        identities = load_file_identities(cache_dir)
+        hashes = known_hashes(readable, identities)
+        unknown = [f.location for f in readable if f.path not in hashes]
+        hashes.update(zip((f.path for f in readable if f.path not in hashes), sharded(hash_shard, unknown, 2000)))
+        hashed = pl.DataFrame({"path": [f.path for f in readable], "location": [f.location for f in readable],
+                               "sha256": [hashes[f.path] for f in readable]},
+                              schema={"path": pl.String, "location": pl.String, "sha256": pl.String})
+        cached = hashed.join(known, on="sha256", how="inner")
+        parts.append(cached)
+        done = set(cached.get_column("path").to_list())
+        todo = [f for f in files if f.path not in done]
+    fresh = sharded(ingest_shard, todo, shard_size)
+    if fresh:
+        parts.append(pl.DataFrame(fresh, schema={"path": pl.String, "location": pl.String, **INGEST_SCHEMA}))
+    columns = ["path", "location", *INGEST_SCHEMA]
+    rows = pl.concat([p.select(columns) for p in parts]) if parts else pl.DataFrame(schema={"path": pl.String, "location": pl.String, **INGEST_SCHEMA})
+    if cache_dir and fresh:
+        save_ingest_cache(cache_dir, rows)
+    if cache_dir and (fresh or identities is None or unknown or len(readable) != len(identities)):
+        hashes = dict(zip(rows.get_column("path").to_list(), rows.get_column("sha256").to_list()))
+        save_file_identities(cache_dir, [f for f in files if f.location is not None], hashes, started_ns,
+                             identities if identities is not None else load_file_identities(cache_dir))
     # Content decides the id, so renaming or moving a file keeps it; identical copies are numbered in path order.
-    counts: dict[str, int] = {}
-    for row in rows:
-        n = counts[row["content_key"]] = counts.get(row["content_key"], 0) + 1
-        base = f"doc_{row.pop('content_key')[:16]}"
-        row["document_id"] = base if n == 1 else f"{base}-{n}"
-    return pl.DataFrame(rows, schema=RAW_SCHEMA).sort("document_id")
+    versions = {fmt: parser_version(fmt) for fmt in rows.get_column("format").unique().to_list()}
+    key = pl.coalesce("content_key", pl.col("path").map_elements(sha256_hex, return_dtype=pl.String))
+    return (rows.sort("path")
+            .with_columns(key.alias("content_key"),
+                          pl.col("format").replace_strict(versions, return_dtype=pl.String).alias("parser_version"))
+            .with_columns(pl.col("content_key").cum_count().over("content_key").alias("_n"))
+            .with_columns(pl.when(pl.col("_n") == 1).then(pl.lit("doc_") + pl.col("content_key").str.slice(0, 16))
+                          .otherwise(pl.lit("doc_") + pl.col("content_key").str.slice(0, 16) + pl.lit("-") + pl.col("_n").cast(pl.String))
+                          .alias("document_id"))
+            .select(list(RAW_SCHEMA)).cast(RAW_SCHEMA).sort("document_id"))

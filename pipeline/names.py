@@ -140,3 +140,28 @@ def speaker_kind(label: str) -> str:
     if _TEAM_RE.search(text):
         return "team"
     return "person"
+
+
+_ORG_STOPWORDS = {"of", "the", "and", "for", "de", "la", "des", "du", "del", "a", "an", "in", "on"}
+_SESSION_CODE = re.compile(
+    r"^(?:ws|workshop|of|open forum|lightning talk|lt|dc|dynamic coalition|town hall|networking session|ns|"
+    r"day 0 event|main session|launch|award)\s*#?\s*\d+\s*[:.\-–]?\s*", re.I)
+
+
+@lru_cache(maxsize=65536)
+def country_key(value: str | None) -> str | None:
+    """A country as written -> comparison key of its name ("Brasil", "Brazil" -> "brazil")."""
+    if not value:
+        return None
+    return fold(country_name(value) or value)
+
+
+@lru_cache(maxsize=65536)
+def organization_tokens(value: str | None) -> frozenset:
+    """The words of an organization's name that say which one it is (no articles or prepositions)."""
+    return frozenset(fold(value).split()) - _ORG_STOPWORDS if value else frozenset()
+
+
+def session_title_key(title: str | None) -> str:
+    """Folded title without a leading session code ("WS #123: ...") so that a proposal and its report meet."""
+    return fold(_SESSION_CODE.sub("", title.strip())) if title else ""

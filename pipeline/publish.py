@@ -92,6 +92,12 @@ def make_current(out_dir: str | os.PathLike, build: Path) -> None:
     _replace_link(out / CURRENT, os.path.relpath(build, out))
 
 
+def current_build(out_dir: str | os.PathLike) -> Path | None:
+    """The build folder out/current points at, if any."""
+    link = Path(out_dir) / CURRENT
+    return Path(os.path.realpath(link)) if link.is_symlink() and link.exists() else None
+
+
 def prune_builds(out_dir: str | os.PathLike, keep: int = 2) -> None:
     """Remove build folders other than the current one, keeping the `keep` - 1 newest others."""
     out = Path(out_dir)

@@ -84,18 +84,16 @@ def quarantine(tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
         for column, (other, other_column) in schemas.LIST_REFERENCES.items():
             if column not in df.columns or ORDER.index(other) > ORDER.index(name):
                 continue
-            known_ids = set(tables[other].get_column(other_column).to_list())
-            rows = df.to_dicts()
-            changed = False
-            for row in rows:
-                missing = [x for x in row[column] if x not in known_ids]
-                if missing:
+            known = tables[other].get_column(other_column)
+            is_known = pl.element().is_in(known.implode())
+            broken = df.filter(~pl.col(column).list.eval(is_known).list.all())
+            if broken.height:  # only these rows go through Python
+                known_ids = set(known.to_list())
+                for row in broken.to_dicts():
+                    missing = [x for x in row[column] if x not in known_ids]
                     rejected.append(_reject_row(name, f"{column}: reference to a quarantined {other} row removed",
                                                 {**row, column: missing}))
-                    row[column] = [x for x in row[column] if x in known_ids]
-                    changed = True
-            if changed:
-                df = schemas.frame(name, rows)
+                df = df.with_columns(pl.col(column).list.eval(pl.element().filter(is_known)))
         tables[name] = df
     if rejected:
         tables["rejects"] = schemas.frame("rejects", tables["rejects"].to_dicts() + rejected)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from pipeline.names import country_key, organization_tokens, person_key, session_title_key, speaker_kind
+
 
 @dataclass
 class Participant:
@@ -101,10 +103,13 @@ class ParsedDocument:
 
 @dataclass
 class SessionStub:
-    """What identity needs of a session before its full record is loaded."""
+    """What identity needs of a session before its full record is loaded, with its keys computed
+    where the document is parsed (so a re-build does not fold every name again)."""
     title: str | None
     date: dt.date | None
-    participants: list[tuple[str, str | None, str | None]]  # (name, country, organization)
+    title_key: str
+    # (name, person key or None when not a person, country, country key, organization, organization words)
+    participants: list[tuple[str, str | None, str | None, str | None, str | None, frozenset]]
 
 
 @dataclass
@@ -119,7 +124,10 @@ class DocumentSummary:
 
 
 def summarize(document: ParsedDocument) -> DocumentSummary:
+    def participation(p: Participant) -> tuple:
+        key = person_key(p.name) if speaker_kind(p.name) == "person" else None
+        return (p.name, key, p.country, country_key(p.country), p.organization, organization_tokens(p.organization))
     return DocumentSummary(
         document.format, document.title, document.url, list(document.problems),
-        [SessionStub(s.title, s.date, [(p.name, p.country, p.organization) for p in s.participants])
+        [SessionStub(s.title, s.date, session_title_key(s.title), [participation(p) for p in s.participants])
          for s in document.sessions])

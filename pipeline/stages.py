@@ -5,14 +5,18 @@ Parsing runs in shards (lists of rows) so that a shard can become a partition on
 """
 from __future__ import annotations
 
+import gc
 import os
 import pickle
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from pipeline.assemble import DocumentInput, assemble
+from pipeline.caches import PARSE_CODE, ParseIndex, no_gc, load_session_store, parse_cache_path, save_session_store, source_digest
 from pipeline.dedup import DocumentView, DuplicateRow, Fingerprint, find_duplicates, fingerprints, session_keys
 from pipeline.ingest import RawFile, load_document
 from pipeline.parsers import parse_document
@@ -25,7 +29,6 @@ from pipeline.records import DocumentSummary, ParsedDocument, summarize
 class ParseTask:
     rows: list[dict]            # document_id, path, location, sha256, format, parser_version
     cache_dir: str              # where parses are kept by (sha256, format, parser version)
-    read_cache: bool = True     # False: parse again (and refresh the cache)
 
 
 @dataclass
@@ -42,63 +45,102 @@ class ParsedRecord:
             return pickle.load(handle)[0]
 
 
-def _cache_path(cache_dir: str, row: dict) -> Path:
-    return Path(cache_dir) / row["sha256"][:2] / f"{row['sha256']}-{row['format']}-{row['parser_version']}.pickle"
+def parse_key(row: dict) -> str:
+    """What a parse depends on: the file's bytes, the format detected in them, the parser's version
+    (and the parsing code itself, see caches.PARSE_CODE)."""
+    return f"{row['sha256']}-{row['format']}-{row['parser_version']}-{source_digest(*PARSE_CODE)[:8]}"
 
 
-def parse_shard(task: ParseTask) -> dict[str, ParsedRecord]:
-    """Read, parse and fingerprint one shard of documents; a cached parse of the same bytes is reused.
-    Every parse is written to the cache; only its summary travels back to the main process."""
-    out: dict[str, ParsedRecord] = {}
-    todo: list[tuple[dict, str]] = []
+def parse_shard(task: ParseTask) -> dict[str, tuple]:
+    """Read, parse and fingerprint one shard of documents; the parse index entry of each travels back.
+    The full parse goes to the cache (read back only for the sessions being built). A full parse
+    already cached (its summary index was made by other code) is summarized again, not re-parsed."""
+    out: dict[str, tuple] = {}
+    todo: list[tuple[str, str, str]] = []
     for row in task.rows:
-        if row["format"] == "unknown" or row["location"] is None:
+        key = parse_key(row)
+        try:
+            with open(parse_cache_path(task.cache_dir, key), "rb") as handle:
+                document, exact_key, signature = pickle.load(handle)
+            out[key] = (summarize(document), exact_key, signature, session_keys(document))
             continue
-        path = _cache_path(task.cache_dir, row)
-        if task.read_cache:
-            try:
-                with open(path, "rb") as handle:
-                    document, fingerprint = pickle.load(handle)
-                out[row["document_id"]] = _record(document, fingerprint, path, True)
-                continue
-            except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, TypeError):
-                pass  # not cached yet, or unreadable: parse again
+        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, TypeError):
+            pass  # not parsed yet
         loaded = load_document(RawFile(row["path"], row["location"]))
         if loaded.text is not None:
-            todo.append((row, loaded.text))
-    for (row, text), fingerprint in zip(todo, fingerprints([text for _, text in todo])):
-        document = parse_document(text, row["format"])
-        path = _cache_path(task.cache_dir, row)
+            todo.append((key, row["format"], loaded.text))
+    for (key, fmt, text), fingerprint in zip(todo, fingerprints([text for _, _, text in todo])):
+        document = parse_document(text, fmt)
+        path = Path(parse_cache_path(task.cache_dir, key))
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".tmp-{os.getpid()}")
+        signature = fingerprint.signature.tobytes()
         with open(tmp, "wb") as handle:
-            pickle.dump((document, fingerprint), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((document, fingerprint.exact_key, signature), handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
-        out[row["document_id"]] = _record(document, fingerprint, path, False)
+        out[key] = (summarize(document), fingerprint.exact_key, signature, session_keys(document))
     return out
-
-
-def _record(document: ParsedDocument, fingerprint: Fingerprint, path: Path, cached: bool) -> ParsedRecord:
-    return ParsedRecord(summarize(document), fingerprint, session_keys(document), str(path), cached)
 
 
 def parse_raw_documents(raw: pl.DataFrame, shard_size: int = 500, workers: int | None = None,
                         progress=None, cache_dir: str | None = None, read_cache: bool = True) -> dict[str, ParsedRecord]:
-    """Parse every readable document, in shards; shards run on `workers` processes (default: one per
-    core) once the corpus is large enough for that to pay. `progress(done, total)` is called per shard."""
+    """Parse every readable document whose parse is not cached yet, in shards; shards run on
+    `workers` processes (default: one per core) once there are enough of them for that to pay.
+    `progress(done, total)` is called per shard, over the documents that are parsed (not cached)."""
     if cache_dir is None:  # no cache asked for: parses still go to disk, in a folder of this process
         cache_dir = _scratch_cache()
-    rows = raw.select("document_id", "path", "location", "sha256", "format", "parser_version").to_dicts()
-    shards = [ParseTask(rows[i:i + shard_size], cache_dir, read_cache) for i in range(0, len(rows), shard_size)]
+    with no_gc():
+        parsed = _parse_raw_documents(raw, shard_size, workers, progress, cache_dir, read_cache)
+    _freeze_long_lived()
+    return parsed
+
+
+def _parse_raw_documents(raw, shard_size, workers, progress, cache_dir, read_cache) -> dict[str, ParsedRecord]:
+    rows = [r for r in raw.select("document_id", "path", "location", "sha256", "format", "parser_version").to_dicts()
+            if r["format"] != "unknown" and r["location"] is not None]
+    keys = {r["document_id"]: parse_key(r) for r in rows}
+    index = ParseIndex(cache_dir)
+    known = index.load({k[:2] for k in keys.values()}) if read_cache else {}
+    missing = [r for r in rows if keys[r["document_id"]] not in known]
+    missing = list({keys[r["document_id"]]: r for r in missing}.values())  # identical copies parse once
+    if not read_cache:  # parse again: the full parses go too
+        for row in missing:
+            Path(parse_cache_path(cache_dir, keys[row["document_id"]])).unlink(missing_ok=True)
+    shards = [ParseTask(missing[i:i + shard_size], cache_dir) for i in range(0, len(missing), shard_size)]
     workers = workers if workers is not None else (os.cpu_count() or 1)
-    parsed: dict[str, ParsedRecord] = {}
+    fresh: dict[str, tuple] = {}
     done = 0
-    for shard, result in run_sharded(parse_shard, shards, workers if len(rows) >= 2000 else 1):
-        parsed.update(result)
+    for shard, result in run_sharded(parse_shard, shards, workers if len(missing) >= 2000 else 1):
+        fresh.update(result)
         done += len(shard.rows)
         if progress:
-            progress(done, len(rows))
+            progress(done, len(missing))
+    if fresh:
+        index.save(fresh, known, set(keys.values()))
+    parsed: dict[str, ParsedRecord] = {}
+    for document_id, key in keys.items():
+        entry = fresh.get(key) or known.get(key)
+        if entry is None:
+            continue  # the file could not be read again (it vanished or changed while the build ran)
+        summary, exact_key, signature, doc_session_keys = entry
+        parsed[document_id] = ParsedRecord(summary, Fingerprint(exact_key, np.frombuffer(signature, dtype=np.uint64)),
+                                           doc_session_keys, parse_cache_path(cache_dir, key), key not in fresh)
     return parsed
+
+
+def _freeze_long_lived() -> None:
+    """The summaries live as long as the build: move them out of the collector's sight, so that
+    every later full collection does not walk millions of objects again (undone at exit, so that
+    extension modules tear down as usual)."""
+    if not _FROZEN:
+        import atexit
+
+        atexit.register(gc.unfreeze)
+        _FROZEN.append(True)
+    gc.freeze()
+
+
+_FROZEN: list = []
 
 
 _SCRATCH: list = []
@@ -139,14 +181,29 @@ def load_overrides(path: str | None) -> dict:
     return data
 
 
-def build_tables(raw: pl.DataFrame, parsed: dict[str, ParsedRecord],
-                 duplicates: list[DuplicateRow], canonical: dict[str, str], overrides: dict | None = None) -> dict[str, pl.DataFrame]:
+def build_tables(raw: pl.DataFrame, parsed: dict[str, ParsedRecord], duplicates: list[DuplicateRow],
+                 canonical: dict[str, str], overrides: dict | None = None, cache_dir: str | None = None,
+                 read_cache: bool = True, report: dict | None = None) -> dict[str, pl.DataFrame]:
+    """The dataset's tables after quarantine. With a cache_dir, sessions whose inputs did not change
+    since the last build there are taken from it (read_cache=False builds every session again);
+    either way the store is refreshed for the next build. `report` receives how many sessions were
+    built and reused."""
+    columns = ["document_id", "path", "sha256", "size_bytes", "encoding", "format", "parser_version", "problems"]
     inputs = [
-        DocumentInput(row["document_id"], row["path"], row["sha256"], row["size_bytes"], row["encoding"],
-                      row["format"], row["parser_version"], row["problems"],
-                      parsed[row["document_id"]].summary if row["document_id"] in parsed else None,
-                      parsed[row["document_id"]].cache_file if row["document_id"] in parsed else None)
-        for row in raw.drop("location").to_dicts()
+        DocumentInput(*row, parsed[row[0]].summary if row[0] in parsed else None,
+                      parsed[row[0]].cache_file if row[0] in parsed else None)
+        for row in zip(*(raw.get_column(c).to_list() for c in columns))
     ]
-    tables = assemble(inputs, duplicates, canonical, overrides)
+    previous = load_session_store(cache_dir) if cache_dir and read_cache else None
+    try:
+        tables, store, changed, stats = assemble(inputs, duplicates, canonical, overrides, previous)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        if previous is None:
+            raise
+        warnings.warn(f"the stored sessions could not be read ({exc}); building every session again")
+        tables, store, changed, stats = assemble(inputs, duplicates, canonical, overrides, None)
+    if cache_dir:
+        save_session_store(cache_dir, store, changed)
+    if report is not None:
+        report.update(stats)
     return quarantine(tables)

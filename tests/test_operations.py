@@ -5,6 +5,7 @@ import json
 import shutil
 
 import dagster as dg
+import duckdb
 
 import schemas
 from pipeline.cli import main
@@ -70,6 +71,15 @@ def test_incremental_build_matches_a_full_build(tmp_path, capsys):
     for name in schemas.TABLES:
         assert incremental[name] == (full_out / "parquet" / f"{name}.parquet").read_bytes(), name
     assert report["success"] and "stage_seconds" in report and report["rows"]["sessions"] == 4
+    # the database was updated by delta, not rebuilt: it holds exactly the rows of the Parquet files
+    con = duckdb.connect(str(out / "cyberdialogue.duckdb"), read_only=True)
+    for name in schemas.TABLES:
+        parquet = f"read_parquet('{full_out / 'parquet' / f'{name}.parquet'}')"
+        for a, b in ((f'"{name}"', parquet), (parquet, f'"{name}"')):
+            assert con.execute(f"SELECT count(*) FROM (SELECT * FROM {a} EXCEPT ALL SELECT * FROM {b})").fetchone()[0] == 0, name
+    con.close()
+    done = json.loads((out / "current" / "tables.json").read_text())["tables"]
+    assert done["people"]["reused"] and not done["documents"]["reused"]  # unchanged files are linked, not rewritten
 
 
 def test_the_cache_is_used_and_full_ignores_it(tmp_path):
@@ -126,3 +136,38 @@ def test_labelled_set_precision_and_recall():
     assert (scores["documents"]["precision"], scores["documents"]["recall"]) == (1.0, 1.0)
     assert (scores["people"]["precision"], scores["people"]["recall"]) == (1.0, 1.0)
     assert scores["documents"]["different_sessions_merged"] == []
+
+
+def test_files_not_rewritten_since_they_were_hashed_are_not_read_again(tmp_path):
+    import os
+    import time
+
+    from pipeline.ingest import known_hashes, list_raw_files
+
+    page = tmp_path / "a.txt"
+    page.write_text("hello")
+    [raw] = list_raw_files(tmp_path)
+    inode, size, mtime, ctime = raw.identity
+    recorded = {"a.txt": (inode, size, mtime, ctime, ctime + 2_000_000_000, "sha-as-recorded")}
+    assert known_hashes([raw], recorded) == {"a.txt": "sha-as-recorded"}
+    # hashed less than a second after its last change: timestamps are too coarse to trust, read again
+    assert known_hashes([raw], {"a.txt": (inode, size, mtime, ctime, ctime + 10, "x")}) == {}
+    # rewritten with the same size and its modification time put back: the change time tells
+    time.sleep(0.05)
+    page.write_text("jello")
+    os.utime(page, ns=(mtime, mtime))
+    [rewritten] = list_raw_files(tmp_path)
+    assert rewritten.identity[:3] == raw.identity[:3] and known_hashes([rewritten], recorded) == {}
+
+
+def test_a_damaged_session_store_costs_only_a_rebuild_of_its_sessions(tmp_path):
+    out = tmp_path / "out"
+    assert main(["build", "--raw", str(RAW), "--out", str(out)]) == 0
+    first = {n: (out / "parquet" / f"{n}.parquet").read_bytes() for n in schemas.TABLES}
+    damaged = sorted((out / ".cache").glob("assembly-*/bucket-*/utterances.arrow"))
+    assert damaged
+    for file in damaged:
+        file.write_bytes(b"not an arrow file")
+    assert main(["build", "--raw", str(RAW), "--out", str(out)]) == 0
+    for name in schemas.TABLES:
+        assert (out / "parquet" / f"{name}.parquet").read_bytes() == first[name], name

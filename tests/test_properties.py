@@ -55,3 +55,16 @@ def test_output_passes_the_schemas_or_is_rejected(text):
         assert tables["rejects"].filter(pl.col("table") == "documents").height == 1
     rejects = tables["rejects"]
     assert rejects.filter(pl.col("rule").str.len_chars() == 0).height == 0
+
+
+participation = st.tuples(st.sampled_from([None, "brazil", "kenya"]),
+                          st.frozensets(st.sampled_from(["telecom", "authority", "ministry", "icann"]), max_size=2))
+
+
+@given(st.lists(participation, max_size=12))
+def test_the_one_group_shortcut_groups_as_the_full_algorithm(affiliations):
+    from pipeline.assemble import _Participation, split_by_affiliation
+
+    parts = [_Participation(f"ses_{i:04d}", "Ana Silva", country, tokens) for i, (country, tokens) in enumerate(affiliations)]
+    as_sets = lambda groups: sorted(sorted(p.session_id for p in g) for g in groups)
+    assert as_sets(split_by_affiliation(parts)) == as_sets(split_by_affiliation(parts, shortcut=False))

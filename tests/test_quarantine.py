@@ -32,8 +32,8 @@ def test_bad_record_is_quarantined_and_the_build_goes_on(tmp_path, monkeypatch, 
 def test_a_table_failing_as_a_whole_stops_the_export(tmp_path, monkeypatch, capsys):
     real = pipeline.assets.build_tables
 
-    def broken(*args):
-        tables = real(*args)
+    def broken(*args, **kwargs):
+        tables = real(*args, **kwargs)
         tables["people"] = tables["people"].with_columns(pl.col("session_count").cast(pl.Utf8))
         return tables
     monkeypatch.setattr(pipeline.assets, "build_tables", broken)
@@ -59,3 +59,21 @@ def test_row_count_bounds_fail_below_minimum_and_warn_above_maximum(tmp_path, ca
 
 def test_the_reviewed_bounds_hold_for_raw(tmp_path):
     assert main(["build", "--out", str(tmp_path / "out")]) == 0
+
+
+def test_a_quarantined_person_leaves_the_id_lists_that_named_them():
+    from pipeline.quarantine import quarantine
+    from tests.test_identity import _build
+
+    tables = _build(RAW)
+    agreement = tables["agreements"].filter(pl.col("person_ids").list.len() > 0).row(0, named=True)
+    gone = agreement["person_ids"][0]
+    people = tables["people"].with_columns(
+        pl.when(pl.col("person_id") == gone).then(-1).otherwise(pl.col("session_count")).cast(pl.Int32).alias("session_count"))
+    after = quarantine({**tables, "people": people})
+    assert gone not in after["people"]["person_id"].to_list()
+    kept = after["agreements"].filter(pl.col("agreement_id") == agreement["agreement_id"]).row(0, named=True)
+    assert kept["person_ids"] == [p for p in agreement["person_ids"] if p != gone]
+    removed = after["rejects"].filter(pl.col("rule") == "person_ids: reference to a quarantined people row removed")
+    assert removed.height >= 1 and all(gone in v for v in removed["offending_values"].to_list())
+    assert gone not in after["participants"]["person_id"].to_list()

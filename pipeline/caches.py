@@ -1,0 +1,258 @@
+"""What a build keeps for the next one, under <out>/.cache/, so that a re-build only redoes the work
+its changed inputs need:
+
+- ingest: raw sha256 -> encoding, detected format, reading problems, text key (no decoding again);
+- parse: the full parse of each (sha256, format, parser version), plus an index of their summaries;
+- assembly: each session's rows with a hash of everything they were built from.
+
+A cache that the code it depends on no longer matches is ignored (its name carries a digest of
+that code), so an upgrade costs one slower build, never a stale table.
+"""
+from __future__ import annotations
+
+import gc
+import hashlib
+import os
+import pickle
+import shutil
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import polars as pl
+
+_PIPELINE = Path(__file__).resolve().parent
+
+
+@lru_cache(maxsize=None)
+def source_digest(*relative: str) -> str:
+    """sha256 (16 hex digits) over the named source files or folders of the project (pipeline/, schemas/).
+
+    Cached for the life of the process, and taken once when this module is imported (see the end
+    of the module), so that it describes the code that is running even if the files change."""
+    digest = hashlib.sha256()
+    for name in relative:
+        path = _PIPELINE.parent / name
+        files = sorted(path.rglob("*.py")) + sorted(path.rglob("*.yaml")) if path.is_dir() else [path]
+        for file in files:
+            digest.update(str(file.relative_to(_PIPELINE.parent)).encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@contextmanager
+def no_gc():
+    """Build or load many small long-lived objects (no cycles among them) without the collector
+    walking them again and again meanwhile; nests."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _write_atomically(path: Path, write) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    write(tmp)
+    os.replace(tmp, path)
+
+
+# -- ingest ----------------------------------------------------------------------------------------
+
+INGEST_CODE = ("pipeline/ingest.py", "pipeline/text.py", "pipeline/parsers")
+INGEST_SCHEMA = {"sha256": pl.String, "size_bytes": pl.Int64, "encoding": pl.String, "format": pl.String,
+                 "problems": pl.List(pl.String), "content_key": pl.String}
+
+
+def _ingest_file(cache_dir: str | os.PathLike) -> Path:
+    return Path(cache_dir) / f"ingest-{source_digest(*INGEST_CODE)}.parquet"
+
+
+def load_ingest_cache(cache_dir: str | os.PathLike) -> pl.DataFrame | None:
+    """One row per raw sha256 read before: what reading it gave (see INGEST_SCHEMA)."""
+    try:
+        return pl.read_parquet(_ingest_file(cache_dir)).cast(INGEST_SCHEMA)
+    except (OSError, pl.exceptions.PolarsError):
+        return None
+
+
+def save_ingest_cache(cache_dir: str | os.PathLike, rows: pl.DataFrame) -> None:
+    """Keep what reading gave for every file with text (a file without text is read again next time)."""
+    path = _ingest_file(cache_dir)
+    df = rows.filter(pl.col("content_key").is_not_null()).select(list(INGEST_SCHEMA)).unique("sha256").sort("sha256")
+    _write_atomically(path, lambda tmp: df.write_parquet(tmp, compression="lz4"))
+    for other in Path(cache_dir).glob("ingest-*.parquet"):
+        if other != path:
+            other.unlink(missing_ok=True)
+
+
+def _identities_file(cache_dir: str | os.PathLike) -> Path:
+    return Path(cache_dir) / "file-identities.parquet"
+
+
+def load_file_identities(cache_dir: str | os.PathLike) -> dict[str, tuple]:
+    """path -> (inode, size, mtime ns, ctime ns, when recorded (ns), sha256)."""
+    try:
+        df = pl.read_parquet(_identities_file(cache_dir))
+    except (OSError, pl.exceptions.PolarsError):
+        return {}
+    return {row[0]: row[1:] for row in df.iter_rows()}
+
+
+def save_file_identities(cache_dir: str | os.PathLike, files: list, hashes: dict[str, str], started_ns: int,
+                         previous: dict[str, tuple]) -> None:
+    """Record each local file's identity with its hash. `started_ns` is when hashing began: a file
+    changed after that moment has a later change time and is hashed again next time."""
+    rows = []
+    for f in files:
+        if not f.identity or not hashes.get(f.path):
+            continue
+        seen = previous.get(f.path)
+        kept = seen is not None and seen[:4] == f.identity and seen[5] == hashes[f.path]
+        rows.append((f.path, *f.identity, seen[4] if kept else started_ns, hashes[f.path]))
+    df = pl.DataFrame(rows, schema={"path": pl.String, "inode": pl.Int64, "size": pl.Int64, "mtime_ns": pl.Int64,
+                                    "ctime_ns": pl.Int64, "recorded_ns": pl.Int64, "sha256": pl.String}, orient="row")
+    _write_atomically(_identities_file(cache_dir), lambda tmp: df.write_parquet(tmp, compression="lz4"))
+
+
+# -- parse -----------------------------------------------------------------------------------------
+
+# A parse depends on the parser's version and, as a safety net for an unbumped version, on the code
+# that turns text into records, names into keys and text into fingerprints.
+PARSE_CODE = ("pipeline/parsers", "pipeline/records.py", "pipeline/names.py", "pipeline/text.py", "pipeline/dedup.py")
+
+
+def parse_cache_path(cache_dir: str | os.PathLike, key: str) -> str:
+    return os.path.join(cache_dir, key[:2], key + ".pickle")
+
+
+class ParseIndex:
+    """The summaries of cached parses, one small file per sha256 prefix beside the full parses, so
+    that a re-build reads every summary from 256 files instead of one file per document.
+
+    An entry is (DocumentSummary, exact_key, signature bytes, session_keys)."""
+
+    FILE = "summaries.pickle"
+
+    def __init__(self, cache_dir: str | os.PathLike):
+        self.cache_dir = Path(cache_dir)
+
+    def _file(self, prefix: str) -> Path:
+        return self.cache_dir / prefix / self.FILE
+
+    def load(self, prefixes) -> dict[str, tuple]:
+        entries: dict[str, tuple] = {}
+        with no_gc():
+            for prefix in sorted(prefixes):
+                try:
+                    with open(self._file(prefix), "rb") as handle:
+                        entries.update(pickle.load(handle))
+                except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, TypeError):
+                    continue  # no summaries yet (or a damaged file): those documents are parsed again
+        return entries
+
+    def save(self, fresh: dict[str, tuple], known: dict[str, tuple], used: set[str]) -> None:
+        """Write the prefixes that gained entries; there, entries this build does not use are dropped
+        together with their full parse (a file that comes back is parsed again)."""
+        for prefix in sorted({key[:2] for key in fresh}):
+            merged = {k: v for k, v in known.items() if k[:2] == prefix and k in used}
+            merged.update((k, v) for k, v in fresh.items() if k[:2] == prefix)
+            folder = self.cache_dir / prefix
+            for stale in folder.glob("*.pickle"):  # parses no longer used, and indexes of other code
+                if stale.name != self.FILE and stale.stem not in merged:
+                    stale.unlink(missing_ok=True)
+            _write_atomically(self._file(prefix),
+                              lambda tmp: tmp.write_bytes(pickle.dumps(merged, protocol=pickle.HIGHEST_PROTOCOL)))
+
+
+# -- assembly --------------------------------------------------------------------------------------
+
+ASSEMBLY_CODE = ("pipeline", "schemas")
+
+
+@dataclass
+class SessionStore:
+    """Every session's rows as the last build assembled them (before quarantine), and the hash of
+    the inputs each session was built from: a session whose inputs hash the same is not rebuilt."""
+    inputs: dict[str, str]              # session_id -> input hash
+    tables: dict[str, pl.DataFrame | pl.LazyFrame]  # session tables, plus the per-session names and rejects
+
+
+# Sessions are stored in 16 buckets by the first hex digit of their id, one folder each, so that a
+# re-build rewrites only the buckets of the sessions it built again.
+BUCKETS = "0123456789abcdef"
+
+
+def session_bucket(column: str = "session_id") -> pl.Expr:
+    return pl.col(column).str.slice(4, 1)  # "ses_<hex>"
+
+
+def _assembly_dir(cache_dir: str | os.PathLike) -> Path:
+    return Path(cache_dir) / f"assembly-{source_digest(*ASSEMBLY_CODE)}"
+
+
+def load_session_store(cache_dir: str | os.PathLike) -> SessionStore | None:
+    """The stored sessions; a bucket that is missing or unreadable only means its sessions are built again."""
+    folder = _assembly_dir(cache_dir)
+    inputs: dict[str, str] = {}
+    parts: dict[str, list[pl.DataFrame]] = {}
+    for bucket in sorted(folder.glob("bucket-*")):
+        try:
+            inputs_df = pl.read_ipc(bucket / "_inputs.arrow")
+            files = [p for p in sorted(bucket.glob("*.arrow")) if p.stem != "_inputs"]
+            for file in files:
+                pl.read_ipc_schema(file)  # a damaged file costs its bucket, not the build
+        except (OSError, ValueError, pl.exceptions.PolarsError):
+            continue
+        inputs.update(zip(inputs_df["session_id"].to_list(), inputs_df["input_hash"].to_list()))
+        for file in files:
+            parts.setdefault(file.stem, []).append(pl.scan_ipc(file))
+    if not inputs:
+        return None
+    # read lazily: the build filters and sorts them together with its new rows, in parallel
+    return SessionStore(inputs, {name: pl.concat(scans) for name, scans in parts.items()})
+
+
+def save_session_store(cache_dir: str | os.PathLike, store: SessionStore, changed: set[str] | None = None) -> None:
+    """Write the buckets holding a session in `changed` (all buckets when None). Each bucket is
+    written beside the old one and swapped in with renames: a killed build loses at most a bucket,
+    whose sessions are then built again."""
+    folder = _assembly_dir(cache_dir)
+    buckets = set(BUCKETS) if changed is None else {sid[4:5] for sid in changed}
+    ids = pl.DataFrame({"session_id": list(store.inputs), "input_hash": list(store.inputs.values())},
+                       schema={"session_id": pl.String, "input_hash": pl.String})
+    frames = {"_inputs": ids, **store.tables}
+    if len(buckets) > 2:  # one pass over each table
+        split = {name: _by_bucket(df) for name, df in frames.items()}
+    else:
+        split = {name: {b: df.filter(session_bucket() == b) for b in buckets} for name, df in frames.items()}
+    for bucket in sorted(buckets):
+        target = folder / f"bucket-{bucket}"
+        staging = folder / f".bucket-{bucket}.tmp-{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        for name, df in frames.items():
+            split[name].get(bucket, df.clear()).write_ipc(staging / f"{name}.arrow", compression="lz4")
+        old = folder / f".bucket-{bucket}.old-{os.getpid()}"
+        if target.exists():
+            os.replace(target, old)
+        os.replace(staging, target)
+        shutil.rmtree(old, ignore_errors=True)
+    for other in Path(cache_dir).glob("assembly-*"):
+        if other != folder:
+            shutil.rmtree(other, ignore_errors=True)
+
+
+def _by_bucket(df: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    if df.is_empty():
+        return {}
+    return {key[0]: part for key, part in
+            df.with_columns(session_bucket().alias("_bucket")).partition_by("_bucket", as_dict=True, include_key=False,
+                                                                           maintain_order=True).items()}
+
+
+for _code in (INGEST_CODE, PARSE_CODE, ASSEMBLY_CODE):
+    source_digest(*_code)
