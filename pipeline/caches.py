@@ -1,8 +1,10 @@
 """What a build keeps for the next one, under <out>/.cache/, so that a re-build only redoes the work
 its changed inputs need:
 
-- ingest: raw sha256 -> encoding, detected format, reading problems, text key (no decoding again);
-- parse: the full parse of each (sha256, format, parser version), plus an index of their summaries;
+- ingest: raw sha256 -> encoding, detected format, reading problems, text key (no decoding again),
+  and each local file's identity (inode, size, times) when it was hashed (no reading again);
+- parse: the full parse of each (sha256, format, parser version, parsing code), plus an index of
+  their summaries;
 - assembly: each session's rows with a hash of everything they were built from.
 
 A cache that the code it depends on no longer matches is ignored (its name carries a digest of
