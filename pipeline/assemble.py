@@ -249,9 +249,13 @@ class DatasetBuilder:
                     session_id = stable_id("ses", session_id, index)
                 used.add(session_id)
                 keys_of.setdefault(doc.document_id, []).append(session_id)
-                sessions.setdefault(session_id, _SessionBuild(session_id)).contributions.append((doc.document_id, index))
+                build = sessions.get(session_id)
+                if build is None:
+                    build = sessions[session_id] = _SessionBuild(session_id)
+                build.contributions.append((doc.document_id, index))
         for build in sessions.values():
-            build.contributions.sort(key=lambda c: self._doc_order(c[0]))
+            if len(build.contributions) > 1:
+                build.contributions.sort(key=lambda c: self._doc_order(c[0]))
         return sessions
 
     def _conflict(self, session_id: str, name: str, values: list[tuple[str, object]]) -> bool:
@@ -498,12 +502,16 @@ class DatasetBuilder:
         reviewed overrides (merge or split by id) on top."""
         by_key: dict[str, dict[str, _Participation]] = defaultdict(dict)
         for sid, build in sorted(sessions.items()):
+            keys_here = self.session_person_keys[sid]
             for document_id, index in build.contributions:
                 for name, key, country, country_key, organization, org_tokens in self.summaries[document_id].sessions[index].participants:
                     if key is None:  # not a person
                         continue
-                    self.session_person_keys[sid].add(key)
-                    part = by_key[key].setdefault(sid, _Participation(sid, name))
+                    keys_here.add(key)
+                    of_key = by_key[key]
+                    part = of_key.get(sid)
+                    if part is None:
+                        part = of_key[sid] = _Participation(sid, name)
                     if part.country is None and country:
                         part.country, part.country_label = country_key, country
                     if not part.org_tokens and organization:
