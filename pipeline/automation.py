@@ -1,7 +1,8 @@
 """Running the build on its own: a daily schedule and a sensor on the raw folder's content.
 
-The sensor hashes the content of every raw file (never trusting modification times) and requests a
-build when the set of (path, sha256) changes. Its run key carries a counter of changes, so a folder
+The sensor hashes the content of every raw file (never trusting modification times; a file the last
+build hashed and that was not rewritten since keeps that build's hash) and requests a build when
+the set of (path, sha256) changes. Its run key carries a counter of changes, so a folder
 that goes back to an earlier state still gets a build (Dagster never runs a run key twice).
 """
 from __future__ import annotations
@@ -9,23 +10,32 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from pathlib import Path
 
 import dagster as dg
 
 from pipeline.assets import BuildSettings
-from pipeline.ingest import list_raw_files, read_bytes
+from pipeline.caches import load_file_identities
+from pipeline.ingest import known_hashes, list_raw_files, read_bytes
 
 DEFAULT_CRON = os.environ.get("CYBERDIALOGUE_SCHEDULE", "0 3 * * *")  # daily, 03:00
 SENSOR_INTERVAL = int(os.environ.get("CYBERDIALOGUE_SENSOR_SECONDS", "60"))
 
 
-def raw_folder_digest(root: str) -> tuple[str, int]:
-    """sha256 over every (path, content sha256) of the raw folder, and the number of files."""
+def raw_folder_digest(root: str, cache_dir: str | None = None) -> tuple[str, int]:
+    """sha256 over every (path, content sha256) of the raw folder, and the number of files.
+
+    With the build's cache folder, a local file whose inode, size and times are those the last
+    build recorded when it hashed the file keeps that hash (pipeline.ingest.known_hashes); every
+    other file is read and hashed, so a change of content is always seen."""
     digest = hashlib.sha256()
     files = list_raw_files(root)
+    known = known_hashes(files, load_file_identities(cache_dir)) if cache_dir else {}
     for raw in files:
         if raw.location is None:
             content = "unreadable:" + "; ".join(raw.problems)
+        elif raw.path in known:
+            content = known[raw.path]
         else:
             try:
                 content = hashlib.sha256(read_bytes(raw.location)).hexdigest()
@@ -44,7 +54,7 @@ def build_automation(build_job: dg.UnresolvedAssetJobDefinition):
     @dg.sensor(name="raw_folder_changed", job=build_job, minimum_interval_seconds=SENSOR_INTERVAL,
                description="Requests a build when a raw file is added, changed or removed (by content hash).")
     def raw_folder_changed(context: dg.SensorEvaluationContext, settings: BuildSettings):
-        digest, count = raw_folder_digest(settings.raw_dir)
+        digest, count = raw_folder_digest(settings.raw_dir, str(Path(settings.out_dir) / ".cache"))
         state = json.loads(context.cursor) if context.cursor else {"digest": None, "changes": 0}
         if digest == state["digest"]:
             return dg.SkipReason(f"raw folder unchanged ({count} files)")

@@ -15,7 +15,8 @@ from tests.conftest import RAW, SEEDS
 def _evaluate(sensor, cursor, raw):
     from pipeline.assets import BuildSettings
 
-    context = dg.build_sensor_context(cursor=cursor, resources={"settings": BuildSettings(raw_dir=str(raw))})
+    settings = BuildSettings(raw_dir=str(raw), out_dir=str(raw.parent / "out"))
+    context = dg.build_sensor_context(cursor=cursor, resources={"settings": settings})
     result = sensor(context)
     return result, context.cursor
 
@@ -171,3 +172,23 @@ def test_a_damaged_session_store_costs_only_a_rebuild_of_its_sessions(tmp_path):
     assert main(["build", "--raw", str(RAW), "--out", str(out)]) == 0
     for name in schemas.TABLES:
         assert (out / "parquet" / f"{name}.parquet").read_bytes() == first[name], name
+
+
+def test_the_sensor_reuses_the_build_hashes_and_still_sees_a_change(tmp_path):
+    import time
+
+    from pipeline.automation import raw_folder_digest
+    from pipeline.caches import load_file_identities
+    from pipeline.ingest import known_hashes, list_raw_files
+
+    raw = tmp_path / "raw"
+    shutil.copytree(RAW, raw)
+    time.sleep(1.1)  # older than the build by more than the racy window
+    out = tmp_path / "out"
+    assert main(["build", "--raw", str(raw), "--out", str(out)]) == 0
+    cache = str(out / ".cache")
+    assert len(known_hashes(list_raw_files(raw), load_file_identities(cache))) == len(SEEDS)  # not read again
+    assert raw_folder_digest(str(raw), cache) == raw_folder_digest(str(raw))
+    page = raw / SEEDS["concept"]
+    page.write_text(page.read_text() + "\n")
+    assert raw_folder_digest(str(raw), cache) == raw_folder_digest(str(raw))  # the changed file is read again
