@@ -32,7 +32,8 @@ class BuildSettings(dg.ConfigurableResource):
     bounds_file: str = os.environ.get("CYBERDIALOGUE_BOUNDS", str(PROJECT_ROOT / "schemas" / "row_bounds.yaml"))
     # reviewed merge / split decisions about people, applied on every run
     overrides_file: str = os.environ.get("CYBERDIALOGUE_OVERRIDES", str(PROJECT_ROOT / "schemas" / "person_overrides.yaml"))
-    # parses are cached by (sha256, format, parser version) under <out_dir>/.cache/parse; False re-parses all
+    # what earlier builds read, parsed and assembled is reused from <out_dir>/.cache (pipeline/caches.py);
+    # False reads, parses and builds everything again (and refreshes the caches)
     use_cache: bool = True
     show_progress: bool = False   # a progress bar on the terminal (the CLI turns it on)
 

@@ -280,7 +280,7 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument("--bounds", metavar="FILE", help="reviewed row-count bounds (YAML); default: schemas/row_bounds.yaml "
                        "when building the project's raw/, none otherwise; '' for none")
     build.add_argument("--verbose", action="store_true", help="show the Dagster log of every step")
-    build.add_argument("--full", action="store_true", help="ignore the parse cache: parse every document again (and refresh the cache)")
+    build.add_argument("--full", action="store_true", help="ignore the caches of earlier builds (read, parse and build everything again; the caches are refreshed)")
     build.set_defaults(func=cmd_build)
     sql = sub.add_parser("sql", help="run SQL on the built DuckDB database and print a table",
                          description="Run one SQL statement on --out/cyberdialogue.duckdb (read-only); tables are named as in DATASET.md.")
