@@ -6,7 +6,6 @@ Pure: takes records, returns rows. Every id rule used here is written in schemas
 from __future__ import annotations
 
 import json
-import os
 import pickle
 import re
 from collections import Counter, defaultdict
@@ -16,7 +15,7 @@ from functools import lru_cache
 import polars as pl
 
 import schemas
-from pipeline.caches import SessionStore, no_gc
+from pipeline.caches import SessionStore, no_gc, parse_key
 from pipeline.dedup import DuplicateRow
 from pipeline.names import person_key, speaker_kind, strip_honorifics
 from pipeline.records import DocumentSummary, ParsedDocument, Participant
@@ -186,7 +185,7 @@ class DatasetBuilder:
         self.person_notes: list[dict] = []
         self.name_counts: Counter = Counter()   # (session_id, person_id, name as written) -> times written
         self.session_person_keys: dict[str, set[str]] = defaultdict(set)   # session -> name keys it lists
-        self.parse_keys = {d.document_id: os.path.basename(d.cache_file or "") for d in self.documents}
+        self.parse_keys = {d.document_id: parse_key(d.sha256, d.format, d.parser_version) for d in self.documents}
         self.merge_digest = stable_id("merge", *sorted(f"{a}>{b}" for a, b in self.merge_into.items()))
 
     # -- documents -------------------------------------------------------------------------------
@@ -595,9 +594,10 @@ class DatasetBuilder:
                 self.frames[name].append(_frame(name, self.rows[name]))
                 self.rows[name] = []
 
-    def build(self, previous: SessionStore | None = None, batch_sessions: int = 2000) -> tuple[dict, SessionStore]:
-        """All tables (before quarantine), and the session store for the next build. Sessions whose
-        inputs hash as in `previous` take their rows from it instead of being built again."""
+    def build(self, previous: SessionStore | None = None, batch_sessions: int = 2000) -> tuple[dict, SessionStore, set, dict]:
+        """All tables (before quarantine), the session store for the next build, the sessions built
+        or dropped, and counts. Sessions whose inputs hash as in `previous` take their rows from it
+        instead of being built again."""
         self.build_documents()
         sessions = self.group_sessions()
         self.plan_people(sessions)
@@ -629,9 +629,8 @@ class DatasetBuilder:
         self._flush(schemas.TABLES)
         tables = {name: stored[name] if name in stored else _merge(name, self.frames.get(name, []))
                   for name in schemas.TABLES}
-        self.stats = {"sessions": len(inputs), "sessions_built": len(todo), "sessions_reused": len(inputs) - len(todo)}
-        self.changed_sessions = {b.session_id for b in todo} | set(dropped)
-        return tables, SessionStore(inputs, stored)
+        stats = {"sessions": len(inputs), "sessions_built": len(todo), "sessions_reused": len(inputs) - len(todo)}
+        return tables, SessionStore(inputs, stored), {b.session_id for b in todo} | set(dropped), stats
 
 
 def _load(cache_file: str) -> ParsedDocument:
@@ -680,7 +679,5 @@ def assemble(documents: list[DocumentInput], duplicates: list[DuplicateRow], can
     """The dataset's tables as DataFrames (sorted by primary key), before quarantine; what the next
     build needs to reuse this one's sessions; the sessions built or dropped (None: all); counts."""
     with no_gc():  # millions of small objects and no cycles among them
-        builder = DatasetBuilder(documents, duplicates, canonical, overrides)
-        tables, store = builder.build(previous)
-    stats = builder.stats
-    return tables, store, (builder.changed_sessions if previous is not None else None), stats
+        tables, store, changed, stats = DatasetBuilder(documents, duplicates, canonical, overrides).build(previous)
+    return tables, store, (changed if previous is not None else None), stats

@@ -17,6 +17,7 @@ import dagster as dg
 from pipeline.assets import BuildSettings
 from pipeline.caches import load_file_identities
 from pipeline.ingest import known_hashes, list_raw_files, read_bytes
+from pipeline.text import sha256_hex
 
 DEFAULT_CRON = os.environ.get("CYBERDIALOGUE_SCHEDULE", "0 3 * * *")  # daily, 03:00
 SENSOR_INTERVAL = int(os.environ.get("CYBERDIALOGUE_SENSOR_SECONDS", "60"))
@@ -38,7 +39,7 @@ def raw_folder_digest(root: str, cache_dir: str | None = None) -> tuple[str, int
             content = known[raw.path]
         else:
             try:
-                content = hashlib.sha256(read_bytes(raw.location)).hexdigest()
+                content = sha256_hex(read_bytes(raw.location))
             except OSError as exc:
                 content = f"unreadable:{exc}"
         digest.update(f"{raw.path}\0{content}\n".encode())

@@ -127,6 +127,12 @@ def save_file_identities(cache_dir: str | os.PathLike, files: list, hashes: dict
 PARSE_CODE = ("pipeline/parsers", "pipeline/records.py", "pipeline/names.py", "pipeline/text.py", "pipeline/dedup.py")
 
 
+def parse_key(sha256: str, fmt: str, version: str) -> str:
+    """What a parse depends on: the file's bytes, the format detected in them, the parser's version
+    (and the parsing code itself, PARSE_CODE)."""
+    return f"{sha256}-{fmt}-{version}-{source_digest(*PARSE_CODE)[:8]}"
+
+
 def parse_cache_path(cache_dir: str | os.PathLike, key: str) -> str:
     return os.path.join(cache_dir, key[:2], key + ".pickle")
 

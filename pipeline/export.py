@@ -70,11 +70,12 @@ def write_parquet_tables(tables: dict[str, pl.DataFrame], out_dir: str | os.Path
     written, manifest = {}, {}
     for name in schemas.TABLES:
         df = tables[name].select(list(columns_of(name)))
-        keys = row_keys(name, df)
-        digest = _digest(keys, df)
         path = target / f"{name}.parquet"
         tmp = path.with_suffix(f".parquet.tmp-{os.getpid()}")
-        reused = before.get(name, {}).get("digest") == digest and _link(Path(previous) / PARQUET_DIR / path.name, tmp)
+        keys = row_keys(name, df) if track or before else None  # a release neither reuses nor is reused
+        digest = _digest(keys, df) if keys is not None else None
+        reused = (digest is not None and before.get(name, {}).get("digest") == digest
+                  and _link(Path(previous) / PARQUET_DIR / path.name, tmp))
         if not reused:
             df.write_parquet(tmp, **PARQUET_OPTIONS)
         os.replace(tmp, path)

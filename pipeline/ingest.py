@@ -178,41 +178,36 @@ def read_raw_documents(root: str | os.PathLike, workers: int | None = None, shar
         return [x for _, result in run_sharded(function, shards, workers if len(items) >= 2000 else 1) for x in result]
 
     known = load_ingest_cache(cache_dir) if cache_dir and read_cache else None
-    todo = files
-    parts = []
-    identities, unknown, readable = None, [], []
-    if known is not None and known.height:
-        readable = [f for f in files if f.location is not None]
-        identities = load_file_identities(cache_dir)
+    identities = load_file_identities(cache_dir) if cache_dir and read_cache else {}
+    listing_schema = {"path": pl.String, "location": pl.String}
+    readable = [f for f in files if f.location is not None]
+    parts, todo, rehashed = [], files, 0
+    if known is not None and known.height:  # hash every file (or take its recorded hash), decode only new content
         hashes = known_hashes(readable, identities)
-        unknown = [f.location for f in readable if f.path not in hashes]
-        hashes.update(zip((f.path for f in readable if f.path not in hashes), sharded(hash_shard, unknown, 2000)))
+        unread = [f for f in readable if f.path not in hashes]
+        hashes.update(zip((f.path for f in unread), sharded(hash_shard, [f.location for f in unread], 2000)))
+        rehashed = len(unread)
         hashed = pl.DataFrame({"path": [f.path for f in readable], "location": [f.location for f in readable],
-                               "sha256": [hashes[f.path] for f in readable]},
-                              schema={"path": pl.String, "location": pl.String, "sha256": pl.String})
-        cached = hashed.join(known, on="sha256", how="inner")
-        parts.append(cached)
-        done = set(cached.get_column("path").to_list())
+                               "sha256": [hashes[f.path] for f in readable]}, schema={**listing_schema, "sha256": pl.String})
+        parts.append(hashed.join(known, on="sha256", how="inner"))
+        done = set(parts[0].get_column("path").to_list())
         todo = [f for f in files if f.path not in done]
     fresh = sharded(ingest_shard, todo, shard_size)
-    if fresh:
-        parts.append(pl.DataFrame(fresh, schema={"path": pl.String, "location": pl.String, **INGEST_SCHEMA}))
-    columns = ["path", "location", *INGEST_SCHEMA]
-    rows = pl.concat([p.select(columns) for p in parts]) if parts else pl.DataFrame(schema={"path": pl.String, "location": pl.String, **INGEST_SCHEMA})
+    parts.append(pl.DataFrame(fresh, schema={**listing_schema, **INGEST_SCHEMA}))
+    rows = pl.concat([p.select(list(listing_schema) + list(INGEST_SCHEMA)) for p in parts])
     if cache_dir and fresh:
         save_ingest_cache(cache_dir, rows)
-    if cache_dir and (fresh or identities is None or unknown or len(readable) != len(identities)):
-        hashes = dict(zip(rows.get_column("path").to_list(), rows.get_column("sha256").to_list()))
-        save_file_identities(cache_dir, [f for f in files if f.location is not None], hashes, started_ns,
-                             identities if identities is not None else load_file_identities(cache_dir))
+    if cache_dir and (fresh or rehashed or len(readable) != len(identities)):
+        save_file_identities(cache_dir, readable,
+                             dict(zip(rows.get_column("path").to_list(), rows.get_column("sha256").to_list())),
+                             started_ns, identities)
     # Content decides the id, so renaming or moving a file keeps it; identical copies are numbered in path order.
     versions = {fmt: parser_version(fmt) for fmt in rows.get_column("format").unique().to_list()}
     key = pl.coalesce("content_key", pl.col("path").map_elements(sha256_hex, return_dtype=pl.String))
+    base = pl.lit("doc_") + pl.col("content_key").str.slice(0, 16)
+    copy = pl.col("content_key").cum_count().over("content_key")
     return (rows.sort("path")
             .with_columns(key.alias("content_key"),
                           pl.col("format").replace_strict(versions, return_dtype=pl.String).alias("parser_version"))
-            .with_columns(pl.col("content_key").cum_count().over("content_key").alias("_n"))
-            .with_columns(pl.when(pl.col("_n") == 1).then(pl.lit("doc_") + pl.col("content_key").str.slice(0, 16))
-                          .otherwise(pl.lit("doc_") + pl.col("content_key").str.slice(0, 16) + pl.lit("-") + pl.col("_n").cast(pl.String))
-                          .alias("document_id"))
+            .with_columns(pl.when(copy == 1).then(base).otherwise(base + pl.lit("-") + copy.cast(pl.String)).alias("document_id"))
             .select(list(RAW_SCHEMA)).cast(RAW_SCHEMA).sort("document_id"))

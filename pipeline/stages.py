@@ -16,7 +16,7 @@ import numpy as np
 import polars as pl
 
 from pipeline.assemble import DocumentInput, assemble
-from pipeline.caches import PARSE_CODE, ParseIndex, no_gc, load_session_store, parse_cache_path, save_session_store, source_digest
+from pipeline.caches import ParseIndex, load_session_store, no_gc, parse_cache_path, parse_key, save_session_store
 from pipeline.dedup import DocumentView, DuplicateRow, Fingerprint, find_duplicates, fingerprints, session_keys
 from pipeline.ingest import RawFile, load_document
 from pipeline.parsers import parse_document
@@ -45,12 +45,6 @@ class ParsedRecord:
             return pickle.load(handle)[0]
 
 
-def parse_key(row: dict) -> str:
-    """What a parse depends on: the file's bytes, the format detected in them, the parser's version
-    (and the parsing code itself, see caches.PARSE_CODE)."""
-    return f"{row['sha256']}-{row['format']}-{row['parser_version']}-{source_digest(*PARSE_CODE)[:8]}"
-
-
 def parse_shard(task: ParseTask) -> dict[str, tuple]:
     """Read, parse and fingerprint one shard of documents; the parse index entry of each travels back.
     The full parse goes to the cache (read back only for the sessions being built). A full parse
@@ -58,7 +52,7 @@ def parse_shard(task: ParseTask) -> dict[str, tuple]:
     out: dict[str, tuple] = {}
     todo: list[tuple[str, str, str]] = []
     for row in task.rows:
-        key = parse_key(row)
+        key = parse_key(row["sha256"], row["format"], row["parser_version"])
         try:
             with open(parse_cache_path(task.cache_dir, key), "rb") as handle:
                 document, exact_key, signature = pickle.load(handle)
@@ -98,7 +92,7 @@ def parse_raw_documents(raw: pl.DataFrame, shard_size: int = 500, workers: int |
 def _parse_raw_documents(raw, shard_size, workers, progress, cache_dir, read_cache) -> dict[str, ParsedRecord]:
     rows = [r for r in raw.select("document_id", "path", "location", "sha256", "format", "parser_version").to_dicts()
             if r["format"] != "unknown" and r["location"] is not None]
-    keys = {r["document_id"]: parse_key(r) for r in rows}
+    keys = {r["document_id"]: parse_key(r["sha256"], r["format"], r["parser_version"]) for r in rows}
     index = ParseIndex(cache_dir)
     known = index.load({k[:2] for k in keys.values()}) if read_cache else {}
     missing = [r for r in rows if keys[r["document_id"]] not in known]
