@@ -1,7 +1,9 @@
 """From parsed documents to the dataset's tables: sessions merged across documents, people matched
 across sessions, speakers linked to people, arguments linked to agreements, conflicts recorded.
 
-Pure: takes records, returns rows. Every id rule used here is written in schemas/tables.py.
+Which sessions exist and who each name is are planned first (pipeline.plan); this module builds
+the rows of each session from that plan. Pure: takes records, returns rows. Every id rule used here
+is written in schemas/tables.py.
 """
 from __future__ import annotations
 
@@ -9,15 +11,17 @@ import json
 import pickle
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 
 import polars as pl
 
 import schemas
-from pipeline.caches import SessionStore, no_gc, parse_key
+from pipeline.caches import BUCKETS, SessionStore, split_by_bucket, no_gc, parse_key_column
 from pipeline.dedup import DuplicateRow
 from pipeline.names import person_key, speaker_kind, strip_honorifics
+from pipeline.plan import PlanDocument, Planner, SessionBuild, plan_input_column
 from pipeline.records import DocumentSummary, ParsedDocument, Participant
 from pipeline.text import collapse_ws, fold, sha256_hex, stable_id
 
@@ -42,7 +46,6 @@ class DocumentInput:
     parser_version: str
     raw_problems: list[str]
     summary: DocumentSummary | None   # None when the file could not be decoded or recognised
-    cache_file: str | None = None     # the full ParsedDocument (see pipeline.stages.parse_shard)
 
 
 def _role_sort(roles) -> list[str]:
@@ -70,123 +73,36 @@ def _same(a, b) -> bool:
     return a == b
 
 
-@dataclass
-class _SessionBuild:
-    session_id: str
-    contributions: list[tuple[str, int]] = field(default_factory=list)  # (document_id, session index in it)
-
-
-@dataclass
-class _Participation:
-    session_id: str
-    name: str
-    country: str | None = None
-    org_tokens: frozenset = frozenset()
-    organization: str | None = None
-    country_label: str | None = None     # as written, for the review note
-
-
-def _conflict(a: _Participation, b: _Participation) -> bool:
-    if a.country and b.country and a.country != b.country:
-        return True
-    return bool(a.org_tokens and b.org_tokens and not (a.org_tokens & b.org_tokens))
-
-
-def _one_group(informed: list[_Participation]) -> bool:
-    """The common case, decided without building groups: at most one country, the participations
-    without a country share an organization word, and (when both kinds exist) one participation
-    with the country has that word too, so everything is connected."""
-    countries = {p.country for p in informed if p.country}
-    if len(countries) > 1:
-        return False
-    without = [p.org_tokens for p in informed if not p.country]
-    if not without:
-        return True
-    shared = frozenset.intersection(*without)
-    if not shared:
-        return False
-    return len(without) == len(informed) or any(p.country and p.org_tokens & shared for p in informed)
-
-
-def split_by_affiliation(parts: list[_Participation], shortcut: bool = True) -> list[list[_Participation]]:
-    """One name, several humans? A participation joins the groups it shares a country or an
-    organization word with, unless its country differs from theirs; those without any affiliation
-    join the single group when there is one, else form their own. Linear in the participations.
-    (`shortcut=False` skips the one-group test, for the tests that compare both ways.)"""
-    informed = sorted((p for p in parts if p.country or p.org_tokens), key=lambda p: p.session_id)
-    bare = [p for p in parts if not (p.country or p.org_tokens)]
-    if shortcut and informed and _one_group(informed):
-        return [informed + bare]
-    parent: list[int] = []
-    countries: list[set] = []
-    members: list[list[_Participation]] = []
-    by_country: dict[str, set[int]] = defaultdict(set)
-    by_token: dict[str, set[int]] = defaultdict(set)
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-    for p in informed:
-        candidates = {find(g) for g in by_country.get(p.country, ())} if p.country else set()
-        for token in p.org_tokens:
-            candidates |= {find(g) for g in by_token.get(token, ())}
-        compatible = sorted(g for g in candidates if not (p.country and countries[g] and p.country not in countries[g]))
-        if compatible:
-            root = compatible[0]
-            for other in compatible[1:]:
-                if countries[root] and countries[other] and countries[root] != countries[other]:
-                    continue  # do not bridge two groups of different countries
-                parent[other] = root
-                countries[root] |= countries[other]
-                members[root] += members[other]
-                members[other] = []
-        else:
-            root = len(parent)
-            parent.append(root)
-            countries.append(set())
-            members.append([])
-        members[root].append(p)
-        if p.country:
-            countries[root].add(p.country)
-            by_country[p.country].add(root)
-        for token in p.org_tokens:
-            by_token[token].add(root)
-    result = [g for i, g in enumerate(members) if g and find(i) == i]
-    result.sort(key=lambda g: min(p.session_id for p in g))
-    if bare:
-        if len(result) <= 1:
-            result = [(result[0] if result else []) + bare]
-        else:
-            result.append(bare)
-    return result
-
-
 class DatasetBuilder:
-    def __init__(self, documents: list[DocumentInput], duplicates: list[DuplicateRow], canonical: dict[str, str],
+    """`raw` is the raw documents frame (see pipeline.ingest); `parsed` maps a document id to its
+    parse record (.summary, .cache_file) for every document that was parsed."""
+
+    def __init__(self, raw: pl.DataFrame, parsed: Mapping, duplicates: list[DuplicateRow], canonical: dict[str, str],
                  overrides: dict | None = None):
-        self.documents = sorted(documents, key=lambda d: d.document_id)
+        self.raw = raw.sort("document_id")
+        self.parsed = parsed
         self.duplicates = duplicates
         self.canonical = canonical
         self.rows: dict[str, list[dict]] = defaultdict(list)
-        self.formats = {d.document_id: d.format for d in self.documents}
-        self.summaries = {d.document_id: d.summary for d in self.documents if d.summary is not None}
-        self.cache_files = {d.document_id: d.cache_file for d in self.documents}
+        ids = self.raw["document_id"].to_list()
+        self.formats = dict(zip(ids, self.raw["format"].to_list()))
+        self.parse_keys = dict(zip(ids, self.raw.select(parse_key_column())["parse_key"].to_list()))
+        self.inputs: dict[str, DocumentInput] = {}   # the documents looked at in this build
         self.loaded: dict[str, ParsedDocument] = {}
         self.frames: dict[str, list] = defaultdict(list)
         self.overrides = overrides or {}
         self.merge_into = {}  # person id -> the id a reviewed merge gives it
         for entry in self.overrides.get("merge") or []:
-            ids = entry.get("ids", []) if isinstance(entry, dict) else entry
-            for pid in ids[1:]:
-                self.merge_into[pid] = ids[0]
+            entry_ids = entry.get("ids", []) if isinstance(entry, dict) else entry
+            for pid in entry_ids[1:]:
+                self.merge_into[pid] = entry_ids[0]
         self.person_of: dict[tuple[str, str], str] = {}   # (name key, session_id) -> person_id
         self.person_notes: list[dict] = []
         self.name_counts: Counter = Counter()   # (session_id, person_id, name as written) -> times written
-        self.session_person_keys: dict[str, set[str]] = defaultdict(set)   # session -> name keys it lists
-        self.parse_keys = {d.document_id: parse_key(d.sha256, d.format, d.parser_version) for d in self.documents}
+        self.session_person_keys: dict[str, set[str]] = {}   # session -> name keys it lists
         self.merge_digest = stable_id("merge", *sorted(f"{a}>{b}" for a, b in self.merge_into.items()))
+        # a plan made under other reviewed overrides is not planned against
+        self.plan_key = stable_id("plan", json.dumps(self.overrides, sort_keys=True, default=str))
 
     # -- documents -------------------------------------------------------------------------------
     def _status(self, doc: DocumentInput) -> str:
@@ -197,8 +113,31 @@ class DatasetBuilder:
             return "duplicate"
         return "partial" if (doc.raw_problems or parsed.problems) else "parsed"
 
-    def build_documents(self) -> None:
-        for doc in self.documents:
+    def _describe(self, ids: set[str] | None) -> dict[str, PlanDocument]:
+        """The documents of `ids` (all when None) that are in this build, as planning sees them."""
+        frame = self.raw if ids is None else self.raw.filter(pl.col("document_id").is_in(pl.Series(sorted(ids), dtype=pl.String)))
+        columns = ["document_id", "path", "sha256", "size_bytes", "encoding", "format", "parser_version", "problems"]
+        described = {}
+        for row in zip(*(frame.get_column(c).to_list() for c in columns)):
+            record = self.parsed.get(row[0])
+            doc = self.inputs[row[0]] = DocumentInput(*row, record.summary if record else None)
+            described[row[0]] = PlanDocument(row[0], self._status(doc), doc.summary)
+        return described
+
+    def _plan_documents(self) -> pl.DataFrame:
+        """Every document's id, canonical id, is_copy and plan input (see pipeline.plan)."""
+        canonical = pl.DataFrame({"document_id": list(self.canonical), "canonical": list(self.canonical.values())},
+                                 schema={"document_id": pl.String, "canonical": pl.String})
+        parsed = pl.Series(list(self.parsed), dtype=pl.String)
+        return (self.raw.join(canonical, on="document_id", how="left")
+                .with_columns(canonical=pl.coalesce("canonical", "document_id"))
+                .select("document_id", "canonical", (pl.col("canonical") != pl.col("document_id")).alias("is_copy"),
+                        plan_input_column(pl.col("canonical"), pl.col("document_id").is_in(parsed.implode())).alias("plan_input"))
+                .sort("document_id"))
+
+    def build_documents(self, ids: list[str]) -> None:
+        for document_id in ids:
+            doc = self.inputs[document_id]
             status = self._status(doc)
             parsed = doc.summary
             problems = list(doc.raw_problems) + (list(parsed.problems) if parsed else [])
@@ -220,43 +159,6 @@ class DatasetBuilder:
                 })
 
     # -- sessions --------------------------------------------------------------------------------
-    def _doc_order(self, document_id: str) -> tuple:
-        return (self.canonical.get(document_id, document_id) != document_id, document_id)
-
-    def group_sessions(self) -> dict[str, _SessionBuild]:
-        sessions: dict[str, _SessionBuild] = {}
-        statuses = {row["document_id"]: row["status"] for row in self.rows["documents"]}
-        keys_of: dict[str, list[str]] = {}
-        ordered = sorted(self.documents, key=lambda d: self._doc_order(d.document_id))  # canonical documents first
-        for doc in ordered:
-            if statuses[doc.document_id] == "rejected":
-                continue
-            used: set[str] = set()
-            head = self.canonical.get(doc.document_id, doc.document_id)
-            # a copy states the sessions of its canonical document, even with a changed title
-            inherited = keys_of.get(head) if head != doc.document_id else None
-            if inherited and len(inherited) != len(doc.summary.sessions):
-                inherited = None
-            for index, record in enumerate(doc.summary.sessions):
-                if inherited:
-                    session_id = inherited[index]
-                elif record.title_key and record.date:
-                    session_id = stable_id("ses", record.title_key, record.date.isoformat())
-                else:
-                    session_id = stable_id("ses", self.canonical.get(doc.document_id, doc.document_id), index)
-                if session_id in used:  # one page, two sessions with one title and date
-                    session_id = stable_id("ses", session_id, index)
-                used.add(session_id)
-                keys_of.setdefault(doc.document_id, []).append(session_id)
-                build = sessions.get(session_id)
-                if build is None:
-                    build = sessions[session_id] = _SessionBuild(session_id)
-                build.contributions.append((doc.document_id, index))
-        for build in sessions.values():
-            if len(build.contributions) > 1:
-                build.contributions.sort(key=lambda c: self._doc_order(c[0]))
-        return sessions
-
     def _conflict(self, session_id: str, name: str, values: list[tuple[str, object]]) -> bool:
         present = [v for _, v in values if v is not None and v != []]
         if len(present) < 2 or all(_same(present[0], v) for v in present[1:]):
@@ -266,7 +168,7 @@ class DatasetBuilder:
                                            "value": _text_value(value)})
         return True
 
-    def build_session(self, build: _SessionBuild) -> None:
+    def build_session(self, build: SessionBuild) -> None:
         sid = build.session_id
         doc_ids = list(dict.fromkeys(d for d, _ in build.contributions))
         formats = self.formats
@@ -496,50 +398,6 @@ class DatasetBuilder:
     def _merged(self, pid: str) -> str:
         return self.merge_into.get(pid, pid)
 
-    def plan_people(self, sessions: dict[str, _SessionBuild]) -> None:
-        """Give every (name, session) its person: one per name, unless affiliations conflict; then the
-        reviewed overrides (merge or split by id) on top."""
-        by_key: dict[str, dict[str, _Participation]] = defaultdict(dict)
-        for sid, build in sorted(sessions.items()):
-            keys_here = self.session_person_keys[sid]
-            for document_id, index in build.contributions:
-                for name, key, country, country_key, organization, org_tokens in self.summaries[document_id].sessions[index].participants:
-                    if key is None:  # not a person
-                        continue
-                    keys_here.add(key)
-                    of_key = by_key[key]
-                    part = of_key.get(sid)
-                    if part is None:
-                        part = of_key[sid] = _Participation(sid, name)
-                    if part.country is None and country:
-                        part.country, part.country_label = country_key, country
-                    if not part.org_tokens and organization:
-                        part.org_tokens, part.organization = org_tokens, organization
-        splits = {}
-        for entry in self.overrides.get("split", []) or []:
-            for sid in entry.get("sessions", []):
-                splits[(entry["person_id"], sid)] = stable_id("per", entry["person_id"], "split", *sorted(entry["sessions"]))
-        for key, parts in sorted(by_key.items()):
-            groups = split_by_affiliation(list(parts.values()))
-            if len(groups) == 1:
-                ids = [stable_id("per", key)]
-            else:
-                ids = [stable_id("per", key, *sorted({p.country or "" for p in g}), *sorted(set().union(*(p.org_tokens for p in g))))
-                       for g in groups]
-                for i in range(len(groups)):
-                    for j in range(i + 1, len(groups)):
-                        describe = lambda g: "; ".join(sorted({f"{p.organization or '?'} ({p.country_label or '?'})" for p in g}))
-                        a, b = sorted((ids[i], ids[j]))
-                        self.person_notes.append({"person_id": a, "other_person_id": b, "reason":
-                            f"same name '{groups[i][0].name}' but conflicting affiliations: {describe(groups[i])} vs {describe(groups[j])}; not merged"})
-            for pid, group in zip(ids, groups):
-                for part in group:
-                    final = self._merged(pid)
-                    self.person_of[(key, part.session_id)] = splits.get((final, part.session_id), final)
-        self.person_notes = [n for n in self.person_notes if self._merged(n["person_id"]) != self._merged(n["other_person_id"])]
-        for note in self.person_notes:
-            note["person_id"], note["other_person_id"] = self._merged(note["person_id"]), self._merged(note["other_person_id"])
-
     def build_people(self, names: pl.DataFrame) -> None:
         """People from every written form of their names in every session (see SESSION_NAMES)."""
         per_person = names.group_by("person_id").agg(pl.col("name"), pl.col("count"), pl.col("session_id").n_unique().alias("sessions"))
@@ -575,11 +433,11 @@ class DatasetBuilder:
                         "person_id": a, "other_person_id": b,
                         "reason": f"same surname '{surname}' and initial '{initial}' but different given names; not merged"})
 
-    def _records(self, build: _SessionBuild):
+    def _records(self, build: SessionBuild):
         for document_id, index in build.contributions:
             yield document_id, self.loaded[document_id].sessions[index]
 
-    def session_input(self, build: _SessionBuild) -> str:
+    def session_input(self, build: SessionBuild) -> str:
         """A hash of everything build_session reads for this session: its documents (id, parsed
         content, position), the people its names were given, and the reviewed merges."""
         sid = build.session_id
@@ -598,17 +456,22 @@ class DatasetBuilder:
         """All tables (before quarantine), the session store for the next build, the sessions built
         or dropped, and counts. Sessions whose inputs hash as in `previous` take their rows from it
         instead of being built again."""
-        self.build_documents()
-        sessions = self.group_sessions()
-        self.plan_people(sessions)
-        inputs = {sid: self.session_input(build) for sid, build in sorted(sessions.items())}
+        planner = Planner(self._plan_documents(), self._describe, lambda d: self.parsed[d].summary, self.canonical,
+                          self.overrides, self._merged)
+        reusable = previous is not None and previous.plan is not None and previous.plan_key == self.plan_key
+        plan = planner.plan_changes(previous.plan, set(previous.inputs)) if reusable else planner.plan_all()
+        self.person_of, self.session_person_keys, self.person_notes = plan.person_of, plan.session_keys, plan.notes
+        self._document_frames(plan.documents, previous.plan if reusable else None)
+        inputs = {sid: previous.inputs[sid] for sid in plan.sessions if sid not in plan.to_build} if reusable else {}
+        inputs.update((sid, self.session_input(build)) for sid, build in plan.to_build.items())
+        inputs = dict(sorted(inputs.items()))
         old = previous.inputs if previous else {}
-        todo = [sessions[sid] for sid, digest in inputs.items() if old.get(sid) != digest]
+        todo = [build for sid, build in sorted(plan.to_build.items()) if old.get(sid) != inputs[sid]]
         dropped = [sid for sid, digest in old.items() if inputs.get(sid) != digest]
         for start in range(0, len(todo), batch_sessions):
             batch = todo[start:start + batch_sessions]
             needed = sorted({d for b in batch for d, _ in b.contributions})
-            self.loaded = {d: _load(self.cache_files[d]) for d in needed}  # one batch of full parses at a time
+            self.loaded = {d: _load(self.parsed[d].cache_file) for d in needed}  # one batch of full parses at a time
             for build in batch:
                 self.build_session(build)
             self.loaded = {}
@@ -616,21 +479,35 @@ class DatasetBuilder:
                                         for (sid, pid, name), n in self.name_counts.items()]
             self.name_counts.clear()
             self._flush(SESSION_TABLES)
-        stored = {}
-        for name in SESSION_TABLES:
-            parts = list(self.frames.pop(name, []))
-            if previous is not None and name in previous.tables:
-                parts.insert(0, previous.tables[name].filter(~pl.col("session_id").is_in(pl.Series(dropped, dtype=pl.String))))
-            stored[name] = _merge(name, parts)
+        changed_buckets = {sid[4:5] for sid in dropped} | {b.session_id[4:5] for b in todo}
+        stored = {name: _merge_stored(name, self.frames.pop(name, []), previous.tables.get(name) if previous else None,
+                                      dropped, changed_buckets) for name in SESSION_TABLES}
         self.build_people(stored[SESSION_NAMES])
         for dup in self.duplicates:
             self.rows["duplicates"].append(dup.__dict__.copy())
-        self.rows["rejects"] += stored[SESSION_REJECTS].drop("session_id").to_dicts()
+        self.frames["rejects"].append(stored[SESSION_REJECTS].drop("session_id"))
         self._flush(schemas.TABLES)
         tables = {name: stored[name] if name in stored else _merge(name, self.frames.get(name, []))
                   for name in schemas.TABLES}
-        stats = {"sessions": len(inputs), "sessions_built": len(todo), "sessions_reused": len(inputs) - len(todo)}
-        return tables, SessionStore(inputs, stored), {b.session_id for b in todo} | set(dropped), stats
+        stats = {"sessions": len(inputs), "sessions_built": len(todo), "sessions_reused": len(inputs) - len(todo),
+                 "documents_planned": len(plan.documents)}
+        plan_frames = {**plan.frames, "document_rows": tables["documents"], "document_rejects": self.document_rejects}
+        store = SessionStore(inputs, stored, plan_frames, self.plan_key)
+        return tables, store, {b.session_id for b in todo} | set(dropped), stats
+
+    def _document_frames(self, ids: list[str], previous: dict[str, pl.DataFrame] | None) -> None:
+        """The documents rows and document rejects: made for `ids`, the others as `previous` made them."""
+        self.build_documents(ids)
+        rows = _frame("documents", self.rows.pop("documents", []))
+        rejects = schemas.frame("rejects", self.rows.pop("rejects", []))
+        if previous is not None:
+            keep = pl.col("document_id").is_in(self.raw["document_id"].implode()) & ~pl.col("document_id").is_in(
+                pl.Series(ids, dtype=pl.String).implode())
+            rows = pl.concat([previous["document_rows"].filter(keep), rows]).sort("document_id")
+            rejects = pl.concat([previous["document_rejects"].filter(keep), rejects]).sort("document_id", maintain_order=True)
+        self.frames["documents"].append(rows)
+        self.frames["rejects"].append(rejects)
+        self.document_rejects = rejects
 
 
 def _load(cache_file: str) -> ParsedDocument:
@@ -674,10 +551,35 @@ def _merge(name: str, frames: list) -> pl.DataFrame:
             .collect())
 
 
-def assemble(documents: list[DocumentInput], duplicates: list[DuplicateRow], canonical: dict[str, str],
+def _merge_stored(name: str, fresh: list[pl.DataFrame], buckets: dict[str, pl.LazyFrame] | None, dropped: list[str],
+                  changed_buckets: set[str]) -> pl.DataFrame:
+    """A session table: the rows of the sessions just built, merged into the stored rows of the
+    others. A table ordered by session first is ordered bucket by bucket (session ids are "ses_"
+    and hex, and a bucket is the first hex digit), so a bucket without changes is taken as stored
+    and only the changed buckets are sorted again."""
+    if not buckets:
+        return _merge(name, fresh)
+    kept = ~pl.col("session_id").is_in(pl.Series(dropped, dtype=pl.String).implode())
+    key = _sort_key(name)
+    if key[0] != "session_id":
+        return _merge(name, [pl.concat(list(buckets.values())).filter(kept), *fresh])
+    new = split_by_bucket(pl.concat(fresh)) if fresh else {}
+    parts = []
+    for bucket in BUCKETS:
+        old = buckets.get(bucket)
+        if old is not None and bucket not in changed_buckets:
+            parts.append(old)
+            continue
+        pieces = ([old.filter(kept)] if old is not None else []) + ([new[bucket].lazy()] if bucket in new else [])
+        if pieces:
+            parts.append(pl.concat(pieces).sort(key, nulls_last=True, maintain_order=True))
+    return pl.concat(parts).collect() if parts else _frame(name, [])
+
+
+def assemble(raw: pl.DataFrame, parsed: Mapping, duplicates: list[DuplicateRow], canonical: dict[str, str],
              overrides: dict | None = None, previous: SessionStore | None = None) -> tuple[dict, SessionStore, set | None, dict]:
     """The dataset's tables as DataFrames (sorted by primary key), before quarantine; what the next
     build needs to reuse this one's sessions; the sessions built or dropped (None: all); counts."""
     with no_gc():  # millions of small objects and no cycles among them
-        tables, store, changed, stats = DatasetBuilder(documents, duplicates, canonical, overrides).build(previous)
+        tables, store, changed, stats = DatasetBuilder(raw, parsed, duplicates, canonical, overrides).build(previous)
     return tables, store, (changed if previous is not None else None), stats

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 _PIPELINE = Path(__file__).resolve().parent
@@ -95,28 +96,38 @@ def _identities_file(cache_dir: str | os.PathLike) -> Path:
     return Path(cache_dir) / "file-identities.parquet"
 
 
-def load_file_identities(cache_dir: str | os.PathLike) -> dict[str, tuple]:
-    """path -> (inode, size, mtime ns, ctime ns, when recorded (ns), sha256)."""
+IDENTITY_COLUMNS = ["inode", "size", "mtime_ns", "ctime_ns"]
+IDENTITY_SCHEMA = {"path": pl.String, **{c: pl.Int64 for c in IDENTITY_COLUMNS}, "recorded_ns": pl.Int64,
+                   "sha256": pl.String}
+
+
+def identity_frame(files: list) -> pl.DataFrame:
+    """path and identity (inode, size, mtime ns, ctime ns) of the listed local files that have one."""
+    listed = [f for f in files if f.identity]
+    values = np.array([f.identity for f in listed], dtype=np.int64).reshape(-1, len(IDENTITY_COLUMNS))
+    return pl.DataFrame({"path": pl.Series([f.path for f in listed], dtype=pl.String),
+                         **{c: values[:, i] for i, c in enumerate(IDENTITY_COLUMNS)}})
+
+
+def load_file_identities(cache_dir: str | os.PathLike) -> pl.DataFrame:
+    """Per path: the identity it had, when that was recorded (ns) and its sha256 (IDENTITY_SCHEMA)."""
     try:
-        df = pl.read_parquet(_identities_file(cache_dir))
+        return pl.read_parquet(_identities_file(cache_dir)).cast(IDENTITY_SCHEMA)
     except (OSError, pl.exceptions.PolarsError):
-        return {}
-    return {row[0]: row[1:] for row in df.iter_rows()}
+        return pl.DataFrame(schema=IDENTITY_SCHEMA)
 
 
-def save_file_identities(cache_dir: str | os.PathLike, files: list, hashes: dict[str, str], started_ns: int,
-                         previous: dict[str, tuple]) -> None:
-    """Record each local file's identity with its hash. `started_ns` is when hashing began: a file
-    changed after that moment has a later change time and is hashed again next time."""
-    rows = []
-    for f in files:
-        if not f.identity or not hashes.get(f.path):
-            continue
-        seen = previous.get(f.path)
-        kept = seen is not None and seen[:4] == f.identity and seen[5] == hashes[f.path]
-        rows.append((f.path, *f.identity, seen[4] if kept else started_ns, hashes[f.path]))
-    df = pl.DataFrame(rows, schema={"path": pl.String, "inode": pl.Int64, "size": pl.Int64, "mtime_ns": pl.Int64,
-                                    "ctime_ns": pl.Int64, "recorded_ns": pl.Int64, "sha256": pl.String}, orient="row")
+def save_file_identities(cache_dir: str | os.PathLike, listing: pl.DataFrame, hashes: pl.DataFrame, started_ns: int,
+                         previous: pl.DataFrame) -> None:
+    """Record each local file's identity (`listing`: see identity_frame) with its hash (`hashes`:
+    path, sha256). `started_ns` is when
+    hashing began: a file changed after that moment has a later change time and is hashed again
+    next time. A file recorded before with the same identity and hash keeps its recording time."""
+    df = (listing.join(hashes.filter(pl.col("sha256").is_not_null()), on="path", how="inner")
+          .join(previous.select("path", *IDENTITY_COLUMNS, "sha256", "recorded_ns"),
+                on=["path", *IDENTITY_COLUMNS, "sha256"], how="left")
+          .with_columns(pl.col("recorded_ns").fill_null(started_ns))
+          .select(list(IDENTITY_SCHEMA)).sort("path"))
     _write_atomically(_identities_file(cache_dir), lambda tmp: df.write_parquet(tmp, compression="lz4"))
 
 
@@ -131,6 +142,12 @@ def parse_key(sha256: str, fmt: str, version: str) -> str:
     """What a parse depends on: the file's bytes, the format detected in them, the parser's version
     (and the parsing code itself, PARSE_CODE)."""
     return f"{sha256}-{fmt}-{version}-{source_digest(*PARSE_CODE)[:8]}"
+
+
+def parse_key_column() -> pl.Expr:
+    """parse_key over a frame's sha256, format and parser_version columns, named parse_key."""
+    return pl.concat_str([pl.col("sha256"), pl.col("format"), pl.col("parser_version"),
+                          pl.lit(source_digest(*PARSE_CODE)[:8])], separator="-").alias("parse_key")
 
 
 def parse_cache_path(cache_dir: str | os.PathLike, key: str) -> str:
@@ -186,7 +203,11 @@ class SessionStore:
     """Every session's rows as the last build assembled them (before quarantine), and the hash of
     the inputs each session was built from: a session whose inputs hash the same is not rebuilt."""
     inputs: dict[str, str]              # session_id -> input hash
-    tables: dict[str, pl.DataFrame | pl.LazyFrame]  # session tables, plus the per-session names and rejects
+    # session tables, plus the per-session names and rejects: whole, as a build made them, or as
+    # loaded, table -> bucket -> rows (each bucket sorted as its table is: see assemble._merge_stored)
+    tables: dict[str, pl.DataFrame | dict[str, pl.LazyFrame]]
+    plan: dict[str, pl.DataFrame] | None = None     # the plan's frames (see pipeline.plan), None if unreadable
+    plan_key: str | None = None                     # what the plan was made under (the reviewed overrides)
 
 
 # Sessions are stored in 16 buckets by the first hex digit of their id, one folder each, so that a
@@ -206,7 +227,7 @@ def load_session_store(cache_dir: str | os.PathLike) -> SessionStore | None:
     """The stored sessions; a bucket that is missing or unreadable only means its sessions are built again."""
     folder = _assembly_dir(cache_dir)
     inputs: dict[str, str] = {}
-    parts: dict[str, list[pl.DataFrame]] = {}
+    parts: dict[str, dict[str, pl.LazyFrame]] = {}
     for bucket in sorted(folder.glob("bucket-*")):
         try:
             inputs_df = pl.read_ipc(bucket / "_inputs.arrow")
@@ -217,24 +238,49 @@ def load_session_store(cache_dir: str | os.PathLike) -> SessionStore | None:
             continue
         inputs.update(zip(inputs_df["session_id"].to_list(), inputs_df["input_hash"].to_list()))
         for file in files:
-            parts.setdefault(file.stem, []).append(pl.scan_ipc(file))
+            parts.setdefault(file.stem, {})[bucket.name[-1]] = pl.scan_ipc(file)
     if not inputs:
         return None
-    # read lazily: the build filters and sorts them together with its new rows, in parallel
-    return SessionStore(inputs, {name: pl.concat(scans) for name, scans in parts.items()})
+    plan, plan_key = _load_plan(folder / "plan")
+    # read lazily: the build takes unchanged buckets as they are and merges its new rows into the others
+    return SessionStore(inputs, parts, plan, plan_key)
+
+
+def _load_plan(folder: Path) -> tuple[dict[str, pl.DataFrame] | None, str | None]:
+    """The plan as a whole or nothing: a build without it plans every document again."""
+    try:
+        key = (folder / "key").read_text()
+        return {file.stem: pl.read_ipc(file) for file in sorted(folder.glob("*.arrow"))}, key
+    except (OSError, ValueError, pl.exceptions.PolarsError):
+        return None, None
+
+
+def _save_plan(folder: Path, plan: dict[str, pl.DataFrame], key: str) -> None:
+    staging = folder.with_name(f".plan.tmp-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    for name, df in plan.items():
+        df.write_ipc(staging / f"{name}.arrow", compression="lz4")
+    (staging / "key").write_text(key)
+    old = folder.with_name(f".plan.old-{os.getpid()}")
+    if folder.exists():
+        os.replace(folder, old)
+    os.replace(staging, folder)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def save_session_store(cache_dir: str | os.PathLike, store: SessionStore, changed: set[str] | None = None) -> None:
-    """Write the buckets holding a session in `changed` (all buckets when None). Each bucket is
-    written beside the old one and swapped in with renames: a killed build loses at most a bucket,
-    whose sessions are then built again."""
+    """Write the buckets holding a session in `changed` (all buckets when None), then the plan. Each
+    is written beside the old one and swapped in with renames: a killed build loses at most a
+    bucket, whose sessions are then built again. The plan goes last: an older plan with newer
+    buckets only makes the next build look at the same changes again, never miss one."""
     folder = _assembly_dir(cache_dir)
     buckets = set(BUCKETS) if changed is None else {sid[4:5] for sid in changed}
     ids = pl.DataFrame({"session_id": list(store.inputs), "input_hash": list(store.inputs.values())},
                        schema={"session_id": pl.String, "input_hash": pl.String})
     frames = {"_inputs": ids, **store.tables}
     if len(buckets) > 2:  # one pass over each table
-        split = {name: _by_bucket(df) for name, df in frames.items()}
+        split = {name: split_by_bucket(df) for name, df in frames.items()}
     else:
         split = {name: {b: df.filter(session_bucket() == b) for b in buckets} for name, df in frames.items()}
     for bucket in sorted(buckets):
@@ -249,12 +295,14 @@ def save_session_store(cache_dir: str | os.PathLike, store: SessionStore, change
             os.replace(target, old)
         os.replace(staging, target)
         shutil.rmtree(old, ignore_errors=True)
+    if store.plan is not None:
+        _save_plan(folder / "plan", store.plan, store.plan_key or "")
     for other in Path(cache_dir).glob("assembly-*"):
         if other != folder:
             shutil.rmtree(other, ignore_errors=True)
 
 
-def _by_bucket(df: pl.DataFrame) -> dict[str, pl.DataFrame]:
+def split_by_bucket(df: pl.DataFrame) -> dict[str, pl.DataFrame]:
     if df.is_empty():
         return {}
     return {key[0]: part for key, part in

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 import polars as pl
 from upath import UPath
 
-from pipeline.caches import INGEST_SCHEMA, load_file_identities, load_ingest_cache, save_file_identities, save_ingest_cache
+from pipeline.caches import (IDENTITY_COLUMNS, IDENTITY_SCHEMA, INGEST_SCHEMA, identity_frame, load_file_identities, load_ingest_cache,
+                             save_file_identities, save_ingest_cache)
 from pipeline.parsers import detect_format, parser_version
 from pipeline.shards import run_sharded
 from pipeline.text import decode_bytes, normalize_document_text, sha256_hex
@@ -69,23 +70,24 @@ def _walk_local(directory: str, prefix: str, out: list[RawFile], seen: set[tuple
     except OSError as exc:
         out.append(RawFile(prefix.rstrip("/") or ".", None, [f"folder not readable: {exc.strerror}"]))
         return
-    for entry in entries:
-        full = entry.path
+    is_regular, is_folder = stat.S_ISREG, stat.S_ISDIR
+    for entry in entries:  # the common case first: 100k files a build
         rel = prefix + entry.name
         try:
             st = entry.stat()  # follows a link, once
         except OSError as exc:
             out.append(RawFile(rel, None, [f"not readable: {exc.strerror or exc}"]))
             continue
-        if stat.S_ISDIR(st.st_mode):
-            _walk_local(full, rel + "/", out, seen)
-        elif not stat.S_ISREG(st.st_mode):
-            kind = "named pipe" if stat.S_ISFIFO(st.st_mode) else "socket" if stat.S_ISSOCK(st.st_mode) else "device or special file"
-            out.append(RawFile(rel, None, [f"not a regular file ({kind}); not read"]))
-        elif st.st_size > MAX_BYTES:
+        mode = st.st_mode
+        if is_regular(mode) and st.st_size <= MAX_BYTES:
+            out.append(RawFile(rel, entry.path, [], (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)))
+        elif is_regular(mode):
             out.append(RawFile(rel, None, [f"file too large: {st.st_size} bytes (limit {MAX_BYTES})"]))
+        elif is_folder(mode):
+            _walk_local(entry.path, rel + "/", out, seen)
         else:
-            out.append(RawFile(rel, full, identity=(st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)))
+            kind = "named pipe" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode) else "device or special file"
+            out.append(RawFile(rel, None, [f"not a regular file ({kind}); not read"]))
 
 
 @dataclass
@@ -148,18 +150,17 @@ def hash_shard(locations: list[str]) -> list[str | None]:
     return hashes
 
 
-def known_hashes(files: list[RawFile], identities: dict[str, tuple]) -> dict[str, str]:
+def known_hashes(files: list[RawFile], identities: pl.DataFrame, listing: pl.DataFrame | None = None) -> dict[str, str]:
     """path -> sha256 for files whose inode, size, modification and change times (ns) are exactly
-    those recorded when they were last hashed: their bytes were not rewritten, so they are not read
-    again (the way git's index avoids re-hashing). A program can set a modification time back but
-    not a change time; a file whose change time is less than a second before its hashing began is
-    hashed again (timestamps are coarser than their nanoseconds), as git does with racy entries."""
-    out = {}
-    for f in files:
-        seen = identities.get(f.path)
-        if seen and f.identity and seen[:4] == f.identity and f.identity[3] < seen[4] - 1_000_000_000:
-            out[f.path] = seen[5]
-    return out
+    those recorded when they were last hashed (`identities`, see caches.load_file_identities): their
+    bytes were not rewritten, so they are not read again (the way git's index avoids re-hashing). A
+    program can set a modification time back but not a change time; a file whose change time is
+    less than a second before its hashing began is hashed again (timestamps are coarser than their
+    nanoseconds), as git does with racy entries. (`listing`: identity_frame(files), when at hand.)"""
+    listing = identity_frame(files) if listing is None else listing
+    same = (listing.join(identities, on=["path", *IDENTITY_COLUMNS], how="inner")
+            .filter(pl.col("ctime_ns") < pl.col("recorded_ns") - 1_000_000_000))
+    return dict(zip(same.get_column("path").to_list(), same.get_column("sha256").to_list()))
 
 
 def read_raw_documents(root: str | os.PathLike, workers: int | None = None, shard_size: int = 500,
@@ -178,12 +179,13 @@ def read_raw_documents(root: str | os.PathLike, workers: int | None = None, shar
         return [x for _, result in run_sharded(function, shards, workers if len(items) >= 2000 else 1) for x in result]
 
     known = load_ingest_cache(cache_dir) if cache_dir and read_cache else None
-    identities = load_file_identities(cache_dir) if cache_dir and read_cache else {}
+    identities = load_file_identities(cache_dir) if cache_dir and read_cache else pl.DataFrame(schema=IDENTITY_SCHEMA)
     listing_schema = {"path": pl.String, "location": pl.String}
     readable = [f for f in files if f.location is not None]
-    parts, todo, rehashed = [], files, 0
+    parts, todo, rehashed, listing = [], files, 0, None
     if known is not None and known.height:  # hash every file (or take its recorded hash), decode only new content
-        hashes = known_hashes(readable, identities)
+        listing = identity_frame(readable)
+        hashes = known_hashes(readable, identities, listing)
         unread = [f for f in readable if f.path not in hashes]
         hashes.update(zip((f.path for f in unread), sharded(hash_shard, [f.location for f in unread], 2000)))
         rehashed = len(unread)
@@ -197,13 +199,14 @@ def read_raw_documents(root: str | os.PathLike, workers: int | None = None, shar
     rows = pl.concat([p.select(list(listing_schema) + list(INGEST_SCHEMA)) for p in parts])
     if cache_dir and fresh:
         save_ingest_cache(cache_dir, rows)
-    if cache_dir and (fresh or rehashed or len(readable) != len(identities)):
-        save_file_identities(cache_dir, readable,
-                             dict(zip(rows.get_column("path").to_list(), rows.get_column("sha256").to_list())),
-                             started_ns, identities)
+    if cache_dir and (fresh or rehashed or len(readable) != identities.height):
+        listing = identity_frame(readable) if listing is None else listing
+        save_file_identities(cache_dir, listing, rows.select("path", "sha256"), started_ns, identities)
     # Content decides the id, so renaming or moving a file keeps it; identical copies are numbered in path order.
     versions = {fmt: parser_version(fmt) for fmt in rows.get_column("format").unique().to_list()}
-    key = pl.coalesce("content_key", pl.col("path").map_elements(sha256_hex, return_dtype=pl.String))
+    unread = rows.filter(pl.col("content_key").is_null()).get_column("path").to_list()  # few: hash their paths only
+    key = pl.coalesce("content_key", pl.col("path").replace_strict({p: sha256_hex(p) for p in unread}, default=None,
+                                                                   return_dtype=pl.String))
     base = pl.lit("doc_") + pl.col("content_key").str.slice(0, 16)
     copy = pl.col("content_key").cum_count().over("content_key")
     return (rows.sort("path")

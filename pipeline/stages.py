@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from pipeline.assemble import DocumentInput, assemble
+from pipeline.assemble import assemble
 from pipeline.caches import ParseIndex, load_session_store, no_gc, parse_cache_path, parse_key, save_session_store
 from pipeline.dedup import DocumentView, DuplicateRow, Fingerprint, find_duplicates, fingerprints, session_keys
 from pipeline.ingest import RawFile, load_document
@@ -85,7 +85,7 @@ def parse_raw_documents(raw: pl.DataFrame, shard_size: int = 500, workers: int |
         cache_dir = _scratch_cache()
     with no_gc():
         parsed = _parse_raw_documents(raw, shard_size, workers, progress, cache_dir, read_cache)
-    _freeze_long_lived()
+        _freeze_long_lived()  # before the collector is back: else its first pass walks every new object
     return parsed
 
 
@@ -182,20 +182,14 @@ def build_tables(raw: pl.DataFrame, parsed: dict[str, ParsedRecord], duplicates:
     since the last build there are taken from it (read_cache=False builds every session again);
     either way the store is refreshed for the next build. `report` receives how many sessions were
     built and reused."""
-    columns = ["document_id", "path", "sha256", "size_bytes", "encoding", "format", "parser_version", "problems"]
-    inputs = [
-        DocumentInput(*row, parsed[row[0]].summary if row[0] in parsed else None,
-                      parsed[row[0]].cache_file if row[0] in parsed else None)
-        for row in zip(*(raw.get_column(c).to_list() for c in columns))
-    ]
     previous = load_session_store(cache_dir) if cache_dir and read_cache else None
     try:
-        tables, store, changed, stats = assemble(inputs, duplicates, canonical, overrides, previous)
+        tables, store, changed, stats = assemble(raw, parsed, duplicates, canonical, overrides, previous)
     except (OSError, pl.exceptions.PolarsError) as exc:
         if previous is None:
             raise
         warnings.warn(f"the stored sessions could not be read ({exc}); building every session again")
-        tables, store, changed, stats = assemble(inputs, duplicates, canonical, overrides, None)
+        tables, store, changed, stats = assemble(raw, parsed, duplicates, canonical, overrides, None)
     if cache_dir:
         save_session_store(cache_dir, store, changed)
     if report is not None:

@@ -143,16 +143,21 @@ def test_files_not_rewritten_since_they_were_hashed_are_not_read_again(tmp_path)
     import os
     import time
 
+    import polars as pl
+
+    from pipeline.caches import IDENTITY_SCHEMA
     from pipeline.ingest import known_hashes, list_raw_files
 
     page = tmp_path / "a.txt"
     page.write_text("hello")
     [raw] = list_raw_files(tmp_path)
     inode, size, mtime, ctime = raw.identity
-    recorded = {"a.txt": (inode, size, mtime, ctime, ctime + 2_000_000_000, "sha-as-recorded")}
+    def identities(*row):
+        return pl.DataFrame([("a.txt", *row)], schema=IDENTITY_SCHEMA, orient="row")
+    recorded = identities(inode, size, mtime, ctime, ctime + 2_000_000_000, "sha-as-recorded")
     assert known_hashes([raw], recorded) == {"a.txt": "sha-as-recorded"}
     # hashed less than a second after its last change: timestamps are too coarse to trust, read again
-    assert known_hashes([raw], {"a.txt": (inode, size, mtime, ctime, ctime + 10, "x")}) == {}
+    assert known_hashes([raw], identities(inode, size, mtime, ctime, ctime + 10, "x")) == {}
     # rewritten with the same size and its modification time put back: the change time tells
     time.sleep(0.05)
     page.write_text("jello")
