@@ -19,7 +19,7 @@ from tqdm import tqdm
 import schemas
 from pipeline import checks, export, publish
 from pipeline.ingest import read_raw_documents
-from pipeline.stages import build_tables, deduplicate, load_overrides, parse_raw_documents
+from pipeline.stages import ParsedDocuments, build_tables, deduplicate, load_overrides, parse_raw_documents
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -110,7 +110,7 @@ def raw_documents(context: dg.AssetExecutionContext, settings: BuildSettings) ->
 
 
 @dg.asset(group_name="parse", description="Each readable document parsed by the parser of its detected format.")
-def parsed_documents(context: dg.AssetExecutionContext, settings: BuildSettings, raw_documents: pl.DataFrame) -> dict:
+def parsed_documents(context: dg.AssetExecutionContext, settings: BuildSettings, raw_documents: pl.DataFrame) -> ParsedDocuments:
     meter = _StageMeter()
     bar = tqdm(unit="doc", desc="parse", disable=not settings.show_progress, leave=False, smoothing=0.1, dynamic_ncols=True)
     last = [0]
@@ -126,13 +126,11 @@ def parsed_documents(context: dg.AssetExecutionContext, settings: BuildSettings,
     parsed = parse_raw_documents(raw_documents, progress=progress,
                                  cache_dir=cache_dir, read_cache=settings.use_cache)
     bar.close()
-    problems = sum(len(p.summary.problems) for p in parsed.values())
-    sessions = sum(len(p.summary.sessions) for p in parsed.values())
-    cached = sum(p.from_cache for p in parsed.values())
+    frame = parsed.frame
+    problems, sessions, cached = (int(frame[c].sum()) for c in ("problems", "sessions", "from_cache"))
     context.log.info(f"parsed {len(parsed)} documents ({cached} from the cache): {sessions} session records, {problems} problems")
-    sample = [{"document_id": d, "format": r.summary.format, "title": r.summary.title,
-               "sessions": len(r.summary.sessions), "problems": len(r.summary.problems), "cached": r.from_cache}
-              for d, r in sorted(parsed.items())[:5]]
+    sample = frame.head(5).select("document_id", "format", "title", "sessions", "problems",
+                                  pl.col("from_cache").alias("cached")).to_dicts()
     context.add_output_metadata({"dagster/row_count": len(parsed), "session_records": sessions, "problems": problems,
                                  "from_cache": cached, "parsed_now": len(parsed) - cached,
                                  "preview": _preview(pl.DataFrame(sample)) if sample else "no documents",
@@ -141,7 +139,7 @@ def parsed_documents(context: dg.AssetExecutionContext, settings: BuildSettings,
 
 
 @dg.asset(group_name="dedup", description="Exact, near and mirror duplicate clusters, and the canonical document of each.")
-def duplicate_clusters(context: dg.AssetExecutionContext, parsed_documents: dict) -> dict:
+def duplicate_clusters(context: dg.AssetExecutionContext, parsed_documents: ParsedDocuments) -> dict:
     meter = _StageMeter()
     rows, canonical = deduplicate(parsed_documents)
     methods = dict(Counter(r.method for r in rows))
@@ -160,7 +158,7 @@ def duplicate_clusters(context: dg.AssetExecutionContext, parsed_documents: dict
     description="The dataset's tables, with sessions merged across documents and people matched across sessions.",
 )
 def dataset_tables(context: dg.AssetExecutionContext, settings: BuildSettings, raw_documents: pl.DataFrame,
-                   parsed_documents: dict, duplicate_clusters: dict):
+                   parsed_documents: ParsedDocuments, duplicate_clusters: dict):
     meter = _StageMeter()
     overrides = load_overrides(settings.overrides_file)
     tables = build_tables(raw_documents, parsed_documents, duplicate_clusters["duplicates"],

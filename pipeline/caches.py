@@ -154,43 +154,58 @@ def parse_cache_path(cache_dir: str | os.PathLike, key: str) -> str:
     return os.path.join(cache_dir, key[:2], key + ".pickle")
 
 
+# What de-duplication and the stage's report need of every parse, kept as columns (one row per parse
+# key) so that a re-build does not unpickle 100,000 summaries to get them.
+PARSE_COLUMNS = {"key": pl.String, "exact_key": pl.String, "signature": pl.Binary,
+                 "session_keys": pl.List(pl.List(pl.String)), "format": pl.String, "title": pl.String,
+                 "url": pl.String, "problems": pl.Int64, "sessions": pl.Int64}
+
+
 class ParseIndex:
-    """The summaries of cached parses, one small file per sha256 prefix beside the full parses, so
-    that a re-build reads every summary from 256 files instead of one file per document.
+    """Beside the full parses, per sha256 prefix (256 folders): the summaries of its parses
+    (key -> DocumentSummary, one pickle) and their PARSE_COLUMNS (one Arrow file). A re-build reads
+    every prefix's columns, and the summaries of a prefix only when one of them is asked for."""
 
-    An entry is (DocumentSummary, exact_key, signature bytes, session_keys)."""
-
-    FILE = "summaries.pickle"
+    SUMMARIES, COLUMNS = "summaries.v2.pickle", "columns.arrow"
 
     def __init__(self, cache_dir: str | os.PathLike):
         self.cache_dir = Path(cache_dir)
 
-    def _file(self, prefix: str) -> Path:
-        return self.cache_dir / prefix / self.FILE
+    def load_columns(self, prefixes) -> pl.DataFrame:
+        frames = []
+        for prefix in sorted(prefixes):
+            try:
+                frames.append(pl.read_ipc(self.cache_dir / prefix / self.COLUMNS))
+            except (OSError, ValueError, pl.exceptions.PolarsError):
+                continue  # no index yet (or a damaged one): those documents are summarized again
+        return pl.concat(frames) if frames else pl.DataFrame(schema=PARSE_COLUMNS)
 
-    def load(self, prefixes) -> dict[str, tuple]:
-        entries: dict[str, tuple] = {}
-        with no_gc():
-            for prefix in sorted(prefixes):
-                try:
-                    with open(self._file(prefix), "rb") as handle:
-                        entries.update(pickle.load(handle))
-                except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, TypeError):
-                    continue  # no summaries yet (or a damaged file): those documents are parsed again
-        return entries
+    def load_summaries(self, prefix: str) -> dict:
+        try:
+            with no_gc(), open(self.cache_dir / prefix / self.SUMMARIES, "rb") as handle:
+                return pickle.load(handle)
+        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, TypeError):
+            return {}
 
-    def save(self, fresh: dict[str, tuple], known: dict[str, tuple], used: set[str]) -> None:
-        """Write the prefixes that gained entries; there, entries this build does not use are dropped
-        together with their full parse (a file that comes back is parsed again)."""
-        for prefix in sorted({key[:2] for key in fresh}):
-            merged = {k: v for k, v in known.items() if k[:2] == prefix and k in used}
-            merged.update((k, v) for k, v in fresh.items() if k[:2] == prefix)
+    def save(self, summaries: dict, columns: pl.DataFrame, known: pl.DataFrame, used: set[str]) -> None:
+        """Write the prefixes that gained parses (`summaries` and `columns` of the new ones); there,
+        entries this build does not use are dropped together with their full parse (a file that
+        comes back is parsed again). The summaries go first: columns never name a parse whose
+        summary is missing."""
+        for prefix in sorted({key[:2] for key in summaries}):
+            merged = {k: v for k, v in self.load_summaries(prefix).items() if k in used}
+            merged.update((k, v) for k, v in summaries.items() if k[:2] == prefix)
+            rows = pl.concat([known.filter(pl.col("key").str.starts_with(prefix)),
+                              columns.filter(pl.col("key").str.starts_with(prefix))])
+            rows = rows.filter(pl.col("key").is_in(pl.Series(sorted(merged), dtype=pl.String).implode()))
+            rows = rows.unique("key", keep="last").sort("key")
             folder = self.cache_dir / prefix
             for stale in folder.glob("*.pickle"):  # parses no longer used, and indexes of other code
-                if stale.name != self.FILE and stale.stem not in merged:
+                if stale.name != self.SUMMARIES and stale.stem not in merged:
                     stale.unlink(missing_ok=True)
-            _write_atomically(self._file(prefix),
+            _write_atomically(folder / self.SUMMARIES,
                               lambda tmp: tmp.write_bytes(pickle.dumps(merged, protocol=pickle.HIGHEST_PROTOCOL)))
+            _write_atomically(folder / self.COLUMNS, lambda tmp: rows.write_ipc(tmp, compression="lz4"))
 
 
 # -- assembly --------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import gc
 import os
 import pickle
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,8 +17,9 @@ import numpy as np
 import polars as pl
 
 from pipeline.assemble import assemble
-from pipeline.caches import ParseIndex, load_session_store, no_gc, parse_cache_path, parse_key, save_session_store
-from pipeline.dedup import DocumentView, DuplicateRow, Fingerprint, find_duplicates, fingerprints, session_keys
+from pipeline.caches import (PARSE_COLUMNS, ParseIndex, load_session_store, no_gc, parse_cache_path, parse_key,
+                             parse_key_column, save_session_store)
+from pipeline.dedup import NUM_PERM, DocumentView, DuplicateRow, Fingerprint, find_duplicates, fingerprints, session_keys
 from pipeline.ingest import RawFile, load_document
 from pipeline.parsers import parse_document
 from pipeline.quarantine import quarantine
@@ -33,16 +35,75 @@ class ParseTask:
 
 @dataclass
 class ParsedRecord:
-    summary: DocumentSummary
-    fingerprint: Fingerprint
-    session_keys: tuple                 # for de-duplication (see dedup.session_keys)
+    key: str                            # the parse key (see caches.parse_key)
     cache_file: str                     # the full ParsedDocument, pickled with its fingerprint
-    from_cache: bool = False
+    from_cache: bool
+    summaries: "SummaryStore"
+
+    @property
+    def summary(self) -> DocumentSummary:
+        return self.summaries.summary(self.key)
 
     @property
     def document(self) -> ParsedDocument:
         with open(self.cache_file, "rb") as handle:
             return pickle.load(handle)[0]
+
+
+class SummaryStore:
+    """Summaries by parse key: those parsed in this build, else read from the parse index one
+    prefix at a time when first asked for (an incremental build asks for a handful)."""
+
+    def __init__(self, index: ParseIndex, fresh: dict[str, DocumentSummary]):
+        self.index = index
+        self.entries = dict(fresh)
+        self.prefixes: set[str] = set()
+
+    def summary(self, key: str) -> DocumentSummary:
+        found = self.entries.get(key)
+        if found is None:
+            prefix = key[:2]
+            if prefix not in self.prefixes:
+                self.prefixes.add(prefix)
+                for k, v in self.index.load_summaries(prefix).items():
+                    self.entries.setdefault(k, v)
+            found = self.entries.get(key)
+            if found is None:  # the index lost it: the full parse is still there
+                with open(parse_cache_path(self.index.cache_dir, key), "rb") as handle:
+                    found = self.entries[key] = summarize(pickle.load(handle)[0])
+        return found
+
+
+class ParsedDocuments(Mapping):
+    """document_id -> ParsedRecord for every document with a parse. `frame` holds, per document,
+    its parse key, whether it came from the cache, and the PARSE_COLUMNS; summaries are read only
+    when asked for."""
+
+    def __init__(self, frame: pl.DataFrame, summaries: SummaryStore):
+        self.frame = frame.sort("document_id")
+        self.summaries = summaries
+        self._records = dict(zip(self.frame["document_id"].to_list(),
+                                 zip(self.frame["parse_key"].to_list(), self.frame["from_cache"].to_list())))
+
+    def __getitem__(self, document_id: str) -> ParsedRecord:
+        key, from_cache = self._records[document_id]
+        return ParsedRecord(key, parse_cache_path(self.summaries.index.cache_dir, key), from_cache, self.summaries)
+
+    def __iter__(self):
+        return iter(self._records)
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __contains__(self, document_id) -> bool:
+        return document_id in self._records
+
+
+def _index_rows(entries: dict[str, tuple]) -> pl.DataFrame:
+    """PARSE_COLUMNS of freshly parsed entries (summary, exact_key, signature bytes, session_keys)."""
+    rows = [(key, exact, signature, [list(k) for k in keys], s.format, s.title, s.url, len(s.problems), len(s.sessions))
+            for key, (s, exact, signature, keys) in entries.items()]
+    return pl.DataFrame(rows, schema=PARSE_COLUMNS, orient="row")
 
 
 def parse_shard(task: ParseTask) -> dict[str, tuple]:
@@ -77,7 +138,7 @@ def parse_shard(task: ParseTask) -> dict[str, tuple]:
 
 
 def parse_raw_documents(raw: pl.DataFrame, shard_size: int = 500, workers: int | None = None,
-                        progress=None, cache_dir: str | None = None, read_cache: bool = True) -> dict[str, ParsedRecord]:
+                        progress=None, cache_dir: str | None = None, read_cache: bool = True) -> ParsedDocuments:
     """Parse every readable document whose parse is not cached yet, in shards; shards run on
     `workers` processes (default: one per core) once there are enough of them for that to pay.
     `progress(done, total)` is called per shard, over the documents that are parsed (not cached)."""
@@ -89,17 +150,18 @@ def parse_raw_documents(raw: pl.DataFrame, shard_size: int = 500, workers: int |
     return parsed
 
 
-def _parse_raw_documents(raw, shard_size, workers, progress, cache_dir, read_cache) -> dict[str, ParsedRecord]:
-    rows = [r for r in raw.select("document_id", "path", "location", "sha256", "format", "parser_version").to_dicts()
-            if r["format"] != "unknown" and r["location"] is not None]
-    keys = {r["document_id"]: parse_key(r["sha256"], r["format"], r["parser_version"]) for r in rows}
+def _parse_raw_documents(raw, shard_size, workers, progress, cache_dir, read_cache) -> ParsedDocuments:
+    documents = (raw.filter((pl.col("format") != "unknown") & pl.col("location").is_not_null())
+                 .with_columns(parse_key_column()))
     index = ParseIndex(cache_dir)
-    known = index.load({k[:2] for k in keys.values()}) if read_cache else {}
-    missing = [r for r in rows if keys[r["document_id"]] not in known]
-    missing = list({keys[r["document_id"]]: r for r in missing}.values())  # identical copies parse once
+    prefixes = set(documents["parse_key"].str.slice(0, 2).unique().to_list())
+    known = index.load_columns(prefixes) if read_cache else pl.DataFrame(schema=PARSE_COLUMNS)
+    missing = (documents.filter(~pl.col("parse_key").is_in(known["key"].implode()))
+               .unique("parse_key", keep="first", maintain_order=True)  # identical copies parse once
+               .select("document_id", "path", "location", "sha256", "format", "parser_version").to_dicts())
     if not read_cache:  # parse again: the full parses go too
         for row in missing:
-            Path(parse_cache_path(cache_dir, keys[row["document_id"]])).unlink(missing_ok=True)
+            Path(parse_cache_path(cache_dir, parse_key(row["sha256"], row["format"], row["parser_version"]))).unlink(missing_ok=True)
     shards = [ParseTask(missing[i:i + shard_size], cache_dir) for i in range(0, len(missing), shard_size)]
     workers = workers if workers is not None else (os.cpu_count() or 1)
     fresh: dict[str, tuple] = {}
@@ -109,17 +171,14 @@ def _parse_raw_documents(raw, shard_size, workers, progress, cache_dir, read_cac
         done += len(shard.rows)
         if progress:
             progress(done, len(missing))
+    columns = _index_rows(fresh)
     if fresh:
-        index.save(fresh, known, set(keys.values()))
-    parsed: dict[str, ParsedRecord] = {}
-    for document_id, key in keys.items():
-        entry = fresh.get(key) or known.get(key)
-        if entry is None:
-            continue  # the file could not be read again (it vanished or changed while the build ran)
-        summary, exact_key, signature, doc_session_keys = entry
-        parsed[document_id] = ParsedRecord(summary, Fingerprint(exact_key, np.frombuffer(signature, dtype=np.uint64)),
-                                           doc_session_keys, parse_cache_path(cache_dir, key), key not in fresh)
-    return parsed
+        index.save({k: v[0] for k, v in fresh.items()}, columns, known, set(documents["parse_key"].to_list()))
+    # a document whose file could not be read again (it vanished or changed while the build ran) has no parse
+    frame = (documents.select("document_id", "parse_key")
+             .join(pl.concat([known, columns]).unique("key", keep="last"), left_on="parse_key", right_on="key", how="inner")
+             .with_columns(from_cache=~pl.col("parse_key").is_in(pl.Series(list(fresh), dtype=pl.String).implode())))
+    return ParsedDocuments(frame, SummaryStore(index, {k: v[0] for k, v in fresh.items()}))
 
 
 def _freeze_long_lived() -> None:
@@ -152,12 +211,15 @@ def _scratch_cache() -> str:
     return _SCRATCH[0]
 
 
-def dedup_views(parsed: dict[str, ParsedRecord]) -> list[DocumentView]:
-    return [DocumentView(document_id, record.fingerprint, record.summary.format, len(record.summary.problems),
-                         record.summary.url, record.session_keys) for document_id, record in parsed.items()]
+def dedup_views(parsed: ParsedDocuments) -> list[DocumentView]:
+    frame = parsed.frame
+    signatures = np.frombuffer(b"".join(frame["signature"].to_list()), dtype=np.uint64).reshape(frame.height, NUM_PERM)
+    columns = (frame[c].to_list() for c in ("document_id", "exact_key", "format", "problems", "url", "session_keys"))
+    return [DocumentView(document_id, Fingerprint(exact_key, signature), fmt, problems, url, tuple(map(tuple, keys)))
+            for (document_id, exact_key, fmt, problems, url, keys), signature in zip(zip(*columns), signatures)]
 
 
-def deduplicate(parsed: dict[str, ParsedRecord]) -> tuple[list[DuplicateRow], dict[str, str]]:
+def deduplicate(parsed: ParsedDocuments) -> tuple[list[DuplicateRow], dict[str, str]]:
     return find_duplicates(dedup_views(parsed))
 
 
@@ -175,7 +237,7 @@ def load_overrides(path: str | None) -> dict:
     return data
 
 
-def build_tables(raw: pl.DataFrame, parsed: dict[str, ParsedRecord], duplicates: list[DuplicateRow],
+def build_tables(raw: pl.DataFrame, parsed: ParsedDocuments, duplicates: list[DuplicateRow],
                  canonical: dict[str, str], overrides: dict | None = None, cache_dir: str | None = None,
                  read_cache: bool = True, report: dict | None = None) -> dict[str, pl.DataFrame]:
     """The dataset's tables after quarantine. With a cache_dir, sessions whose inputs did not change
