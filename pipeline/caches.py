@@ -156,26 +156,29 @@ def parse_cache_path(cache_dir: str | os.PathLike, key: str) -> str:
 
 # What de-duplication and the stage's report need of every parse, kept as columns (one row per parse
 # key) so that a re-build does not unpickle 100,000 summaries to get them.
-PARSE_COLUMNS = {"key": pl.String, "exact_key": pl.String, "signature": pl.Binary,
+PARSE_COLUMNS = {"key": pl.String, "exact_key": pl.String, "signature": pl.List(pl.UInt64),  # MinHash, read as an array
                  "session_keys": pl.List(pl.List(pl.String)), "format": pl.String, "title": pl.String,
                  "url": pl.String, "problems": pl.Int64, "sessions": pl.Int64}
 
 
 class ParseIndex:
-    """Beside the full parses, per sha256 prefix (256 folders): the summaries of its parses
-    (key -> DocumentSummary, one pickle) and their PARSE_COLUMNS (one Arrow file). A re-build reads
-    every prefix's columns, and the summaries of a prefix only when one of them is asked for."""
+    """Beside the full parses: per sha256 prefix (256 folders) the summaries of its parses (key ->
+    DocumentSummary, one pickle), and per first hex digit (16 files) their PARSE_COLUMNS. A re-build
+    reads all the columns, and the summaries of a prefix only when one of them is asked for."""
 
-    SUMMARIES, COLUMNS = "summaries.v2.pickle", "columns.arrow"
+    SUMMARIES = "summaries.v2.pickle"
 
     def __init__(self, cache_dir: str | os.PathLike):
         self.cache_dir = Path(cache_dir)
 
+    def _columns_file(self, digit: str) -> Path:
+        return self.cache_dir / f"columns-{digit}.arrow"
+
     def load_columns(self, prefixes) -> pl.DataFrame:
         frames = []
-        for prefix in sorted(prefixes):
+        for digit in sorted({p[0] for p in prefixes}):
             try:
-                frames.append(pl.read_ipc(self.cache_dir / prefix / self.COLUMNS))
+                frames.append(pl.read_ipc(self._columns_file(digit)))
             except (OSError, ValueError, pl.exceptions.PolarsError):
                 continue  # no index yet (or a damaged one): those documents are summarized again
         return pl.concat(frames) if frames else pl.DataFrame(schema=PARSE_COLUMNS)
@@ -192,20 +195,25 @@ class ParseIndex:
         entries this build does not use are dropped together with their full parse (a file that
         comes back is parsed again). The summaries go first: columns never name a parse whose
         summary is missing."""
+        kept: set[str] = set()
         for prefix in sorted({key[:2] for key in summaries}):
             merged = {k: v for k, v in self.load_summaries(prefix).items() if k in used}
             merged.update((k, v) for k, v in summaries.items() if k[:2] == prefix)
-            rows = pl.concat([known.filter(pl.col("key").str.starts_with(prefix)),
-                              columns.filter(pl.col("key").str.starts_with(prefix))])
-            rows = rows.filter(pl.col("key").is_in(pl.Series(sorted(merged), dtype=pl.String).implode()))
-            rows = rows.unique("key", keep="last").sort("key")
+            kept |= set(merged)
             folder = self.cache_dir / prefix
             for stale in folder.glob("*.pickle"):  # parses no longer used, and indexes of other code
                 if stale.name != self.SUMMARIES and stale.stem not in merged:
                     stale.unlink(missing_ok=True)
             _write_atomically(folder / self.SUMMARIES,
                               lambda tmp: tmp.write_bytes(pickle.dumps(merged, protocol=pickle.HIGHEST_PROTOCOL)))
-            _write_atomically(folder / self.COLUMNS, lambda tmp: rows.write_ipc(tmp, compression="lz4"))
+        written = {key[:2] for key in summaries}
+        for digit in sorted({key[0] for key in summaries}):
+            rows = pl.concat([known, columns]).filter(pl.col("key").str.starts_with(digit))
+            # in a rewritten prefix only what its summaries kept; other prefixes as they were
+            rewritten = pl.col("key").str.slice(0, 2).is_in(pl.Series(sorted(written), dtype=pl.String).implode())
+            kept_here = pl.col("key").is_in(pl.Series(sorted(kept), dtype=pl.String).implode())
+            rows = rows.filter(~rewritten | kept_here).unique("key", keep="last").sort("key")
+            _write_atomically(self._columns_file(digit), lambda tmp: rows.write_ipc(tmp, compression="lz4"))
 
 
 # -- assembly --------------------------------------------------------------------------------------

@@ -101,9 +101,12 @@ class ParsedDocuments(Mapping):
 
 def _index_rows(entries: dict[str, tuple]) -> pl.DataFrame:
     """PARSE_COLUMNS of freshly parsed entries (summary, exact_key, signature bytes, session_keys)."""
-    rows = [(key, exact, signature, [list(k) for k in keys], s.format, s.title, s.url, len(s.problems), len(s.sessions))
-            for key, (s, exact, signature, keys) in entries.items()]
-    return pl.DataFrame(rows, schema=PARSE_COLUMNS, orient="row")
+    rows = [(key, exact, [list(k) for k in keys], s.format, s.title, s.url, len(s.problems), len(s.sessions))
+            for key, (s, exact, _, keys) in entries.items()]
+    schema = {k: v for k, v in PARSE_COLUMNS.items() if k != "signature"}
+    frame = pl.DataFrame(rows, schema=schema, orient="row")
+    signatures = np.frombuffer(b"".join(e[2] for e in entries.values()), dtype=np.uint64).reshape(len(entries), NUM_PERM)
+    return frame.with_columns(signature=pl.Series(signatures).cast(PARSE_COLUMNS["signature"])).select(list(PARSE_COLUMNS))
 
 
 def parse_shard(task: ParseTask) -> dict[str, tuple]:
@@ -213,7 +216,7 @@ def _scratch_cache() -> str:
 
 def dedup_views(parsed: ParsedDocuments) -> list[DocumentView]:
     frame = parsed.frame
-    signatures = np.frombuffer(b"".join(frame["signature"].to_list()), dtype=np.uint64).reshape(frame.height, NUM_PERM)
+    signatures = frame["signature"].list.to_array(NUM_PERM).to_numpy().reshape(frame.height, NUM_PERM)
     columns = (frame[c].to_list() for c in ("document_id", "exact_key", "format", "problems", "url", "session_keys"))
     return [DocumentView(document_id, Fingerprint(exact_key, signature), fmt, problems, url, tuple(map(tuple, keys)))
             for (document_id, exact_key, fmt, problems, url, keys), signature in zip(zip(*columns), signatures)]
