@@ -59,6 +59,33 @@ class DocumentView:
     session_keys: tuple[tuple[str, str, str, str], ...]  # (title, date, start, description digest), folded
 
 
+@dataclass
+class DocumentViews:
+    """De-duplication's input as columns, one position per document, sorted by document_id: a
+    DocumentView is made only for the documents a decision looks at (candidate pairs, clusters)."""
+    document_ids: list[str]
+    exact_keys: list[str]
+    formats: list[str]
+    problems: list[int]
+    urls: list[str | None]
+    session_keys: list[tuple[tuple[str, str, str, str], ...]]
+    signatures: np.ndarray              # (documents, NUM_PERM)
+
+    @classmethod
+    def from_views(cls, views: list[DocumentView]) -> DocumentViews:
+        views = sorted(views, key=lambda v: v.document_id)
+        signatures = np.stack([v.fingerprint.signature for v in views]) if views else np.empty((0, NUM_PERM), np.uint64)
+        return cls([v.document_id for v in views], [v.fingerprint.exact_key for v in views], [v.format for v in views],
+                   [v.problems for v in views], [v.url for v in views], [v.session_keys for v in views], signatures)
+
+    def __len__(self) -> int:
+        return len(self.document_ids)
+
+    def view(self, i: int) -> DocumentView:
+        return DocumentView(self.document_ids[i], Fingerprint(self.exact_keys[i], self.signatures[i]), self.formats[i],
+                            self.problems[i], self.urls[i], self.session_keys[i])
+
+
 def session_keys(parsed: ParsedDocument) -> tuple[tuple[str, str, str, str], ...]:
     """(title, date, start, description digest), folded, of each session a document states."""
     return tuple(
@@ -198,12 +225,17 @@ class DuplicateRow:
     method: str
 
 
-def find_duplicates(views: list[DocumentView]) -> tuple[list[DuplicateRow], dict[str, str]]:
+def find_duplicates(views: list[DocumentView] | DocumentViews) -> tuple[list[DuplicateRow], dict[str, str]]:
     """Duplicate rows for every non-canonical member, and document_id -> canonical id for all."""
-    views = sorted(views, key=lambda v: v.document_id)
-    by_id = {v.document_id: v for v in views}
-    position = {v.document_id: i for i, v in enumerate(views)}
-    signatures = np.stack([v.fingerprint.signature for v in views]) if views else np.empty((0, NUM_PERM), np.uint64)
+    docs = views if isinstance(views, DocumentViews) else DocumentViews.from_views(views)
+    ids, signatures = docs.document_ids, docs.signatures
+    position = {d: i for i, d in enumerate(ids)}
+    made: dict[int, DocumentView] = {}
+
+    def view(i: int) -> DocumentView:
+        if i not in made:
+            made[i] = docs.view(i)
+        return made[i]
     uf = _UnionFind()
     links: dict[frozenset, tuple[str, float]] = {}
 
@@ -214,33 +246,33 @@ def find_duplicates(views: list[DocumentView]) -> tuple[list[DuplicateRow], dict
             uf.union(a, b)
 
     by_text: dict[str, str] = {}
-    for v in views:
-        first = by_text.setdefault(v.fingerprint.exact_key, v.document_id)
-        if first != v.document_id:
-            link(first, v.document_id, "exact")
+    for document_id, exact_key in zip(ids, docs.exact_keys):
+        first = by_text.setdefault(exact_key, document_id)
+        if first != document_id:
+            link(first, document_id, "exact")
     for i, j in sorted(lsh_candidate_pairs(signatures)):
-        a, b = views[i], views[j]
-        if frozenset((a.document_id, b.document_id)) in links:
+        if frozenset((ids[i], ids[j])) in links:
             continue
-        method = confirm_pair(a, b, estimated_jaccard(signatures[i], signatures[j]))
+        method = confirm_pair(view(i), view(j), estimated_jaccard(signatures[i], signatures[j]))
         if method:
-            link(a.document_id, b.document_id, method)
+            link(ids[i], ids[j], method)
     by_session: dict[tuple, list[str]] = {}
-    for v in views:  # mirrors too far apart for LSH: same session stated by two pages of one format
-        for key in v.session_keys:
+    for document_id, fmt, keys in zip(ids, docs.formats, docs.session_keys):
+        for key in keys:  # mirrors too far apart for LSH: same session stated by two pages of one format
             if key[0] and key[1] and key[3]:
-                by_session.setdefault((v.format,) + key, []).append(v.document_id)
+                by_session.setdefault((fmt,) + key, []).append(document_id)
     for members in by_session.values():
         for other in members[1:]:
-            if frozenset((members[0], other)) not in links and not _dates_conflict(by_id[members[0]], by_id[other]):
+            if frozenset((members[0], other)) not in links and not _dates_conflict(view(position[members[0]]),
+                                                                                   view(position[other])):
                 link(members[0], other, "mirror")
     clusters: dict[str, list[str]] = {}
     for document_id in sorted(uf.parent):  # only linked documents; every other one is its own canonical
         clusters.setdefault(uf.find(document_id), []).append(document_id)
     rows: list[DuplicateRow] = []
-    canonical: dict[str, str] = {v.document_id: v.document_id for v in views}
+    canonical: dict[str, str] = {d: d for d in ids}
     for members in clusters.values():
-        head = min(members, key=lambda d: _canonical_rank(by_id[d]))
+        head = min(members, key=lambda d: _canonical_rank(view(position[d])))
         cluster_id = stable_id("dup", *sorted(members))
         for member in members:
             canonical[member] = head

@@ -19,7 +19,7 @@ import polars as pl
 from pipeline.assemble import assemble
 from pipeline.caches import (PARSE_COLUMNS, ParseIndex, load_session_store, no_gc, parse_cache_path, parse_key,
                              parse_key_column, save_session_store)
-from pipeline.dedup import NUM_PERM, DocumentView, DuplicateRow, Fingerprint, find_duplicates, fingerprints, session_keys
+from pipeline.dedup import NUM_PERM, DocumentViews, DuplicateRow, find_duplicates, fingerprints, session_keys
 from pipeline.ingest import RawFile, load_document
 from pipeline.parsers import parse_document
 from pipeline.quarantine import quarantine
@@ -214,12 +214,12 @@ def _scratch_cache() -> str:
     return _SCRATCH[0]
 
 
-def dedup_views(parsed: ParsedDocuments) -> list[DocumentView]:
-    frame = parsed.frame
+def dedup_views(parsed: ParsedDocuments) -> DocumentViews:
+    frame = parsed.frame  # sorted by document_id
     signatures = frame["signature"].list.to_array(NUM_PERM).to_numpy().reshape(frame.height, NUM_PERM)
-    columns = (frame[c].to_list() for c in ("document_id", "exact_key", "format", "problems", "url", "session_keys"))
-    return [DocumentView(document_id, Fingerprint(exact_key, signature), fmt, problems, url, tuple(map(tuple, keys)))
-            for (document_id, exact_key, fmt, problems, url, keys), signature in zip(zip(*columns), signatures)]
+    keys = [tuple(map(tuple, k)) for k in frame["session_keys"].to_list()]
+    return DocumentViews(frame["document_id"].to_list(), frame["exact_key"].to_list(), frame["format"].to_list(),
+                         frame["problems"].to_list(), frame["url"].to_list(), keys, signatures)
 
 
 def deduplicate(parsed: ParsedDocuments) -> tuple[list[DuplicateRow], dict[str, str]]:
