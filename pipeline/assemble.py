@@ -18,7 +18,7 @@ from functools import lru_cache
 import polars as pl
 
 import schemas
-from pipeline.caches import BUCKETS, SessionStore, split_by_bucket, no_gc, parse_key_column
+from pipeline.caches import BUCKETS, SessionStore, no_gc, split_by_bucket
 from pipeline.dedup import DuplicateRow
 from pipeline.names import person_key, speaker_kind, strip_honorifics
 from pipeline.plan import PlanDocument, Planner, SessionBuild, plan_input_column
@@ -75,7 +75,7 @@ def _same(a, b) -> bool:
 
 class DatasetBuilder:
     """`raw` is the raw documents frame (see pipeline.ingest); `parsed` maps a document id to its
-    parse record (.summary, .cache_file) for every document that was parsed."""
+    parse record (.key, .summary, .cache_file) for every document that was parsed."""
 
     def __init__(self, raw: pl.DataFrame, parsed: Mapping, duplicates: list[DuplicateRow], canonical: dict[str, str],
                  overrides: dict | None = None):
@@ -86,7 +86,6 @@ class DatasetBuilder:
         self.rows: dict[str, list[dict]] = defaultdict(list)
         ids = self.raw["document_id"].to_list()
         self.formats = dict(zip(ids, self.raw["format"].to_list()))
-        self.parse_keys = dict(zip(ids, self.raw.select(parse_key_column())["parse_key"].to_list()))
         self.inputs: dict[str, DocumentInput] = {}   # the documents looked at in this build
         self.loaded: dict[str, ParsedDocument] = {}
         self.frames: dict[str, list] = defaultdict(list)
@@ -441,7 +440,7 @@ class DatasetBuilder:
         """A hash of everything build_session reads for this session: its documents (id, parsed
         content, position), the people its names were given, and the reviewed merges."""
         sid = build.session_id
-        documents = [f"{d}\x1e{self.parse_keys[d]}\x1e{i}" for d, i in build.contributions]
+        documents = [f"{d}\x1e{self.parsed[d].key}\x1e{i}" for d, i in build.contributions]
         people = [f"{k}\x1e{self.person_of.get((k, sid))}" for k in sorted(self.session_person_keys.get(sid, ()))]
         return sha256_hex("\x1f".join([sid, self.merge_digest, *documents, *people]))[:32]
 

@@ -138,14 +138,10 @@ def save_file_identities(cache_dir: str | os.PathLike, listing: pl.DataFrame, ha
 PARSE_CODE = ("pipeline/parsers", "pipeline/records.py", "pipeline/names.py", "pipeline/text.py", "pipeline/dedup.py")
 
 
-def parse_key(sha256: str, fmt: str, version: str) -> str:
-    """What a parse depends on: the file's bytes, the format detected in them, the parser's version
-    (and the parsing code itself, PARSE_CODE)."""
-    return f"{sha256}-{fmt}-{version}-{source_digest(*PARSE_CODE)[:8]}"
-
-
 def parse_key_column() -> pl.Expr:
-    """parse_key over a frame's sha256, format and parser_version columns, named parse_key."""
+    """The parse key, from a frame's sha256, format and parser_version columns: what a parse depends
+    on (the file's bytes, the format detected in them, the parser's version) and the parsing code
+    itself (PARSE_CODE), "<sha256>-<format>-<version>-<code digest>"."""
     return pl.concat_str([pl.col("sha256"), pl.col("format"), pl.col("parser_version"),
                           pl.lit(source_digest(*PARSE_CODE)[:8])], separator="-").alias("parse_key")
 

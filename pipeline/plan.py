@@ -337,7 +337,7 @@ class Planner:
             by_key[key].update(parts)
         by_key = {key: dict(sorted(parts.items())) for key, parts in by_key.items()}
         person_of, notes = self._people(by_key)
-        regrouped = {sid for pair, pid in person_of.items() if was.get(pair) != pid for sid in (pair[1],)}
+        regrouped = {sid for (key, sid), pid in person_of.items() if was.get((key, sid)) != pid}
         participations = pl.concat([old_parts.filter(~pl.col("key").is_in(keys_series)),
                                     self._participation_frame(by_key, person_of)]).sort("key", "session_id")
         old_notes = previous["notes"]

@@ -17,7 +17,7 @@ import numpy as np
 import polars as pl
 
 from pipeline.assemble import assemble
-from pipeline.caches import (PARSE_COLUMNS, ParseIndex, load_session_store, no_gc, parse_cache_path, parse_key,
+from pipeline.caches import (PARSE_COLUMNS, ParseIndex, load_session_store, no_gc, parse_cache_path,
                              parse_key_column, save_session_store)
 from pipeline.dedup import NUM_PERM, DocumentViews, DuplicateRow, find_duplicates, fingerprints, session_keys
 from pipeline.ingest import RawFile, load_document
@@ -29,13 +29,13 @@ from pipeline.records import DocumentSummary, ParsedDocument, summarize
 
 @dataclass
 class ParseTask:
-    rows: list[dict]            # document_id, path, location, sha256, format, parser_version
+    rows: list[dict]            # document_id, path, location, format, parse_key
     cache_dir: str              # where parses are kept by (sha256, format, parser version)
 
 
 @dataclass
 class ParsedRecord:
-    key: str                            # the parse key (see caches.parse_key)
+    key: str                            # the parse key (see caches.parse_key_column)
     cache_file: str                     # the full ParsedDocument, pickled with its fingerprint
     from_cache: bool
     summaries: "SummaryStore"
@@ -116,7 +116,7 @@ def parse_shard(task: ParseTask) -> dict[str, tuple]:
     out: dict[str, tuple] = {}
     todo: list[tuple[str, str, str]] = []
     for row in task.rows:
-        key = parse_key(row["sha256"], row["format"], row["parser_version"])
+        key = row["parse_key"]
         try:
             with open(parse_cache_path(task.cache_dir, key), "rb") as handle:
                 document, exact_key, signature = pickle.load(handle)
@@ -161,10 +161,10 @@ def _parse_raw_documents(raw, shard_size, workers, progress, cache_dir, read_cac
     known = index.load_columns(prefixes) if read_cache else pl.DataFrame(schema=PARSE_COLUMNS)
     missing = (documents.filter(~pl.col("parse_key").is_in(known["key"].implode()))
                .unique("parse_key", keep="first", maintain_order=True)  # identical copies parse once
-               .select("document_id", "path", "location", "sha256", "format", "parser_version").to_dicts())
+               .select("document_id", "path", "location", "format", "parse_key").to_dicts())
     if not read_cache:  # parse again: the full parses go too
         for row in missing:
-            Path(parse_cache_path(cache_dir, parse_key(row["sha256"], row["format"], row["parser_version"]))).unlink(missing_ok=True)
+            Path(parse_cache_path(cache_dir, row["parse_key"])).unlink(missing_ok=True)
     shards = [ParseTask(missing[i:i + shard_size], cache_dir) for i in range(0, len(missing), shard_size)]
     workers = workers if workers is not None else (os.cpu_count() or 1)
     fresh: dict[str, tuple] = {}
@@ -175,13 +175,14 @@ def _parse_raw_documents(raw, shard_size, workers, progress, cache_dir, read_cac
         if progress:
             progress(done, len(missing))
     columns = _index_rows(fresh)
+    summaries = {k: v[0] for k, v in fresh.items()}
     if fresh:
-        index.save({k: v[0] for k, v in fresh.items()}, columns, known, set(documents["parse_key"].to_list()))
+        index.save(summaries, columns, known, set(documents["parse_key"].to_list()))
     # a document whose file could not be read again (it vanished or changed while the build ran) has no parse
     frame = (documents.select("document_id", "parse_key")
              .join(pl.concat([known, columns]).unique("key", keep="last"), left_on="parse_key", right_on="key", how="inner")
              .with_columns(from_cache=~pl.col("parse_key").is_in(pl.Series(list(fresh), dtype=pl.String).implode())))
-    return ParsedDocuments(frame, SummaryStore(index, {k: v[0] for k, v in fresh.items()}))
+    return ParsedDocuments(frame, SummaryStore(index, summaries))
 
 
 def _freeze_long_lived() -> None:
