@@ -139,7 +139,7 @@ class DatasetBuilder:
             doc = self.inputs[document_id]
             status = self._status(doc)
             parsed = doc.summary
-            problems = list(doc.raw_problems) + (list(parsed.problems) if parsed else [])
+            problems = list(doc.raw_problems) + (list(parsed.problems) + list(parsed.notes) if parsed else [])
             if status == "rejected" and parsed is None and doc.format == "unknown" and doc.encoding and "no text" not in problems:
                 problems.insert(0, "format not recognised from the content")
             elif status == "rejected" and not problems:

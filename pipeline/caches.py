@@ -65,7 +65,7 @@ def _write_atomically(path: Path, write) -> None:
 
 # -- ingest ----------------------------------------------------------------------------------------
 
-INGEST_CODE = ("pipeline/ingest.py", "pipeline/text.py", "pipeline/parsers")
+INGEST_CODE = ("pipeline/ingest.py", "pipeline/text.py", "pipeline/sources", "pipeline/vocabulary.py")
 INGEST_SCHEMA = {"sha256": pl.String, "size_bytes": pl.Int64, "encoding": pl.String, "format": pl.String,
                  "problems": pl.List(pl.String), "content_key": pl.String}
 
@@ -135,7 +135,8 @@ def save_file_identities(cache_dir: str | os.PathLike, listing: pl.DataFrame, ha
 
 # A parse depends on the parser's version and, as a safety net for an unbumped version, on the code
 # that turns text into records, names into keys and text into fingerprints.
-PARSE_CODE = ("pipeline/parsers", "pipeline/records.py", "pipeline/names.py", "pipeline/text.py", "pipeline/dedup.py")
+PARSE_CODE = ("pipeline/sources", "pipeline/document", "pipeline/extract", "pipeline/vocabulary.py", "pipeline/records.py",
+              "pipeline/names.py", "pipeline/text.py", "pipeline/dedup.py")
 
 
 def parse_key_column() -> pl.Expr:

@@ -127,7 +127,7 @@ def render_igf(s: Session, rng: random.Random) -> str:
     lines.append(f"Round Table - U-shape - {s.minutes} Min")
     lines.append(" ".join(f"{i}. {_sentence(rng, 10)[:-1]}?" for i in range(1, rng.randint(3, 7))))
     for goal in sorted(rng.sample([4, 5, 8, 9, 10, 16, 17], 3)):
-        from pipeline.parsers.common import SDG_TITLES
+        from pipeline.sources.common import SDG_TITLES
         lines.append(f"GOAL {goal}: {SDG_TITLES[goal]}")
     lines.append(f"Description: {_paragraph(rng, 8)}")
     lines.append(f"Expected Outcomes: {_paragraph(rng, 5)}")

@@ -15,7 +15,7 @@ from upath import UPath
 
 from pipeline.caches import (IDENTITY_COLUMNS, IDENTITY_SCHEMA, INGEST_SCHEMA, identity_frame, load_file_identities, load_ingest_cache,
                              save_file_identities, save_ingest_cache)
-from pipeline.parsers import detect_format, parser_version
+from pipeline.sources import detect_format, parser_version
 from pipeline.shards import run_sharded
 from pipeline.text import decode_bytes, normalize_document_text, sha256_hex
 

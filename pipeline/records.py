@@ -97,8 +97,9 @@ class ParsedDocument:
     title: str | None = None
     url: str | None = None
     sessions: list[SessionRecord] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)   # what was wrong with the document (status partial)
     truncated: bool = False
+    notes: list[str] = field(default_factory=list)      # what extraction refused, e.g. a name that is no person
 
 
 @dataclass
@@ -121,6 +122,7 @@ class DocumentSummary:
     url: str | None
     problems: list[str]
     sessions: list[SessionStub]
+    notes: list[str] = field(default_factory=list)
 
 
 def summarize(document: ParsedDocument) -> DocumentSummary:
@@ -130,4 +132,4 @@ def summarize(document: ParsedDocument) -> DocumentSummary:
     return DocumentSummary(
         document.format, document.title, document.url, list(document.problems),
         [SessionStub(s.title, s.date, session_title_key(s.title), [participation(p) for p in s.participants])
-         for s in document.sessions])
+         for s in document.sessions], list(document.notes))

@@ -21,7 +21,7 @@ from pipeline.caches import (PARSE_COLUMNS, ParseIndex, load_session_store, no_g
                              parse_key_column, save_session_store)
 from pipeline.dedup import NUM_PERM, DocumentViews, DuplicateRow, find_duplicates, fingerprints, session_keys
 from pipeline.ingest import RawFile, load_document
-from pipeline.parsers import parse_document
+from pipeline.sources import parse_document
 from pipeline.quarantine import quarantine
 from pipeline.shards import run_sharded
 from pipeline.records import DocumentSummary, ParsedDocument, summarize

@@ -10,7 +10,7 @@ import pandera.polars as pa
 import polars as pl
 from pandera.polars import Field
 
-FORMATS = ["isomer_event", "igf_proposal", "diplo_report", "concept_note", "unknown"]
+from pipeline.sources import FORMATS  # the format list comes from the source registry
 STATUSES = ["parsed", "partial", "duplicate", "rejected"]
 AGREEMENT_KINDS = ["agreement", "similar_viewpoints", "unexpected_consensus", "disagreement",
                    "unexpected_difference", "partial_agreement"]
@@ -32,7 +32,7 @@ class Documents(pa.DataFrameModel):
     sha256: str = Field(str_length={"min_value": 64, "max_value": 64}, description="sha256 of the raw file's bytes.")
     size_bytes: pl.Int64 = Field(ge=0, description="Size of the raw file in bytes.")
     encoding: str = Field(nullable=True, description="Character encoding the file was decoded with; null when it could not be decoded.")
-    format: str = Field(isin=FORMATS, description="Source format detected from the content (never from the file name).")
+    format: str = Field(isin=list(FORMATS), description="Source format detected from the content (never from the file name): a known family, generic for a readable text of no known layout, unknown for what could not be read.")
     parser_version: str = Field(description="Version of the parser that read the document (cache key with sha256).")
     status: str = Field(isin=STATUSES, description="parsed: read fully; partial: read with problems; duplicate: an exact or near copy (or mirror) of canonical_document_id; rejected: not readable or not recognised.")
     canonical_document_id: str = Field(str_matches=ID, description="The document that stands for this one's duplicate cluster; itself unless a duplicate or mirror.")

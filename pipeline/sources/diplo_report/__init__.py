@@ -2,7 +2,8 @@
 statistics and arguments, agreements and differences, takeaways and the other lists.
 
 The report is a sequence of sections with fixed headings, each a short line on its own. The parser
-walks the lines once; section names are matched case-insensitively and in their known variants
+walks the document's lines once (the document model: emphasis is already gone, a bold lead of a line
+is kept as `lead`); section names are matched case-insensitively and in their known variants
 ("Session at a Glance" / "at a glance"). Sections it does not know are kept as named text and
 reported, never silently dropped.
 """
@@ -10,18 +11,20 @@ from __future__ import annotations
 
 import re
 
+from pipeline.document import Document
+from pipeline.extract.dates import find_dates, find_times, minutes_between
 from pipeline.names import is_place, strip_honorifics
-from pipeline.parsers.common import duration_minutes, find_event, parse_date, parse_time_range
 from pipeline.records import Agreement, Argument, Item, ParsedDocument, Participant, SessionRecord, Utterance
+from pipeline.sources.common import find_event, parsed
 from pipeline.text import clean_inline, collapse_ws
 
 FORMAT = "diplo_report"
+VERSION = "2"
 
 _GLANCE = re.compile(r"^(?:session\s+)?at\s+a\s+glance$", re.I)
 _SERIES = re.compile(r"^([A-Z][^:]{1,40}?)\s*:\s+\S.{8,}$")
 _BULLET = re.compile(r"^\s*[–\-•●*]\s+(.*)$")
-_BOLD_LEAD = re.compile(r"^\*\*(.+?)\*\*\s*:?\s*(.*)$")
-_SPEAKER_ENTRY = re.compile(r"^\*\*(.+?)\*\*\s*:\s*(.*)$")
+_SPEAKER_ENTRY = re.compile(r"^([^:]{2,80}?)\s*:\s*(.*)$")
 _TRANSCRIPT_TURN = re.compile(r"^([^:]{1,80}?):\s+(.*)$")
 _STAT_NUMBER = re.compile(r"(\d+)")
 
@@ -68,7 +71,7 @@ def _pipe_list(value: str | None) -> list[str]:
 
 
 def parse_speaker_entry(line: str) -> Participant | None:
-    """"**Name**: Role/Title: Minister (Malaysia), Area of expertise: ..." -> Participant."""
+    """"Name: Role/Title: Minister (Malaysia), Area of expertise: ..." -> Participant."""
     match = _SPEAKER_ENTRY.match(line)
     if not match:
         return None
@@ -240,9 +243,27 @@ def _read_paragraphs(cur: _Cursor, stop) -> list[str]:
     return out
 
 
-def parse_diplo_report(text: str) -> ParsedDocument:
-    lines = [line.strip() for line in text.split("\n")]
-    lines = [line for line in lines if line]
+def _lines(document: Document) -> tuple[list[str], dict[int, str]]:
+    """The report's lines in order, and the bold lead of those that have one."""
+    lines: list[str] = []
+    leads: dict[int, str] = {}
+    for block in document.blocks:
+        if block.kind == "row":
+            continue
+        if block.kind == "label":
+            lines.append(block.lines[0].text)
+            continue
+        for line in block.lines:
+            if line.lead:
+                leads[len(lines)] = line.lead
+            lines.append(line.text)
+    return [line for line in lines], leads
+
+
+def parse_diplo_report(document: Document) -> ParsedDocument | None:
+    lines, leads = _lines(document)
+    if not any(_GLANCE.match(_key(line)) or _key(line) in ("full session report", "session transcript") for line in lines):
+        return None  # not the DiploAI layout: the generic reader takes it
     doc = ParsedDocument(format=FORMAT)
     session = SessionRecord()
     cur = _Cursor(lines)
@@ -256,10 +277,13 @@ def parse_diplo_report(text: str) -> ParsedDocument:
         series = _SERIES.match(session.title)
         if series and len(series.group(1).split()) <= 5:
             session.series = series.group(1).strip()
-    if cur.peek() and parse_date(cur.peek()):
+    if cur.peek() and find_dates(cur.peek()):
         when = cur.next()
-        session.date = parse_date(when)
-        session.start_time, session.end_time = parse_time_range(when)
+        mention = find_dates(when)[0]
+        session.date = mention.on(None)
+        times = find_times(when)
+        if times:
+            session.start_time, session.end_time = times[0].start, times[0].end
     else:
         doc.problems.append("no date line under the title")
     if cur.peek() and clean_inline(cur.peek()) == session.title:
@@ -284,7 +308,8 @@ def parse_diplo_report(text: str) -> ParsedDocument:
         if key in ("keypoints", "key points"):
             seen_sections.add("keypoints")
             target = "keypoint"
-            for para in _read_paragraphs(cur, lambda l: _key(l) in ("speakers", "full session report")):
+            start_at = cur.i
+            for offset, para in enumerate(_read_paragraphs(cur, lambda l: _key(l) in ("speakers", "full session report"))):
                 head = _key(para)
                 if head in ("major discussion points", "main discussion points"):
                     target = "keypoint"
@@ -295,9 +320,11 @@ def parse_diplo_report(text: str) -> ParsedDocument:
                 bullet = _BULLET.match(para)
                 if target == "keypoint":
                     body = bullet.group(1) if bullet else para
-                    lead = _BOLD_LEAD.match(body)
-                    session.items.append(Item(kind="keypoint", label=clean_inline(lead.group(1)) if lead else None,
-                                              text=clean_inline(lead.group(2) if lead else body) or ""))
+                    lead = leads.get(start_at + offset)
+                    if lead and body.startswith(lead):
+                        session.items.append(Item(kind="keypoint", label=lead, text=body[len(lead):].lstrip(" :") or ""))
+                    else:
+                        session.items.append(Item(kind="keypoint", text=body))
                 else:
                     session.texts[target] = "\n\n".join(filter(None, [session.texts.get(target), clean_inline(para)]))
             continue
@@ -386,7 +413,8 @@ def parse_diplo_report(text: str) -> ParsedDocument:
         doc.problems.append("no transcript")
     elif not stats and not session.arguments:
         doc.problems.append("no speaker statistics or arguments after the transcript (the document may be cut off)")
-    session.duration_minutes = duration_minutes(session.start_time, session.end_time)
+    session.duration_minutes = minutes_between(session.start_time, session.end_time)
     session.event = find_event(session.texts.get("full_report", "") + "\n" + (session.summary or ""), session.date)
-    doc.sessions = [session]
-    return doc
+    out = parsed(FORMAT, document, [session], problems=doc.problems, title=doc.title)
+    out.truncated = out.truncated or any("cut off" in p for p in doc.problems)
+    return out

@@ -1,0 +1,28 @@
+"""Cleaning a piece of text once markup is gone: entities, invisible characters, odd blanks."""
+from __future__ import annotations
+
+import html
+import re
+
+# Zero-width and other invisible characters that editors leave in pages; a soft hyphen is invisible too.
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_BLANKS = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+# Kramdown attribute lists ("{:target="_blank"}") are markup that markdown parsers leave as text.
+_KRAMDOWN_ATTRIBUTES = re.compile(r"\{:[^{}]*\}")
+# Arrows of "back to top" / "jump back" links.
+_BACK_LINKS = re.compile(r"\s*[↩↑⬆⤴]\ufe0f?\s*")
+_ENTITY = re.compile(r"&(?:#\d{2,7}|#x[0-9a-fA-F]{2,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+
+def clean_line(text: str) -> str:
+    """One line of text as a reader sees it: entities decoded, invisible characters dropped,
+    non-breaking hyphens as "-", blanks collapsed."""
+    if "&" in text and _ENTITY.search(text):
+        text = html.unescape(text)
+    text = _INVISIBLE.sub("", text)
+    if "{:" in text:
+        text = _KRAMDOWN_ATTRIBUTES.sub("", text)
+    if any(arrow in text for arrow in "↩↑⬆⤴"):
+        text = _BACK_LINKS.sub(" ", text)
+    text = text.replace("\u2011", "-")
+    return _BLANKS.sub(" ", text).strip()

@@ -1,0 +1,230 @@
+"""Markdown and HTML bodies: markdown-it-py renders markdown (raw HTML passes through), selectolax
+parses the HTML, and one walk over the tree makes the blocks."""
+from __future__ import annotations
+
+import re
+
+from markdown_it import MarkdownIt
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from pipeline.document.clean import clean_line
+from pipeline.document.fields import label_parts, turn_parts
+from pipeline.document.model import Block, Line
+
+# Indented code is off: pages indent text for layout, not to show code. Blockquote is off so that
+# caption turns (">> NAME:") stay text; setext headings are off so that a "---" rule stays a rule.
+_MARKDOWN = (MarkdownIt("commonmark", {"html": True, "breaks": True}).enable("table")
+             .disable(["code", "blockquote", "lheading"]))
+
+_SKIPPED = frozenset({"script", "style", "noscript", "iframe", "svg", "template", "head", "title", "object",
+                      "embed", "video", "audio", "canvas", "select", "option", "button", "input", "textarea",
+                      "img", "picture", "source", "map", "meta", "link", "-comment", "colgroup", "col"})
+_HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+_LISTS = frozenset({"ul", "ol", "menu"})
+_BOLD = frozenset({"strong", "b"})
+_BLOCK = frozenset({"p", "div", "section", "article", "header", "footer", "main", "aside", "nav", "blockquote",
+                    "pre", "dl", "dt", "dd", "figure", "figcaption", "center", "form", "fieldset", "details",
+                    "summary", "address", "body", "html", "hr", "li", "tr", "td", "th", "thead", "tbody", "tfoot",
+                    "caption", "label"})
+_BOLD_STYLE = re.compile(r"font-weight\s*:\s*(?:bold|bolder|[6-9]00)", re.I)
+_PIPE_ROW = re.compile(r"^\s*\|.*\|\s*$")
+_DELIMITER_ROW = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_PUNCTUATION_ONLY = re.compile(r"^[\W_]*$", re.UNICODE)
+
+
+def _add_table_delimiters(body: str) -> str:
+    """A run of "| a | b |" lines with no delimiter row under its first line is meant as a table:
+    give it the delimiter row that markdown needs."""
+    lines = body.split("\n")
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if (_PIPE_ROW.match(line) and i + 1 < len(lines) and _PIPE_ROW.match(lines[i + 1])
+                and not _DELIMITER_ROW.match(lines[i + 1]) and not (out and _PIPE_ROW.match(out[-1]))):
+            columns = max(1, line.strip().strip("|").count("|") + 1)
+            if out and out[-1].strip():
+                out.append("")  # a table starts a block of its own
+            out += [line, "|" + "---|" * columns]
+        else:
+            out.append(line)
+        i += 1
+    return "\n".join(out)
+
+
+class _Walker:
+    """Turns an HTML tree into blocks. Chunks of text gather into a line; a <br> ends the line;
+    a block element ends the block."""
+
+    def __init__(self) -> None:
+        self.blocks: list[Block] = []
+        self.tables = 0
+        self._reset("paragraph")
+
+    def _reset(self, kind: str, level: int = 0, marker: str | None = None) -> None:
+        self.kind, self.level, self.marker = kind, level, marker
+        self.lines: list[Line] = []
+        self.chunks: list[tuple[str, bool]] = []
+
+    # -- lines and blocks ------------------------------------------------------------------------
+    def text(self, value: str, bold: bool) -> None:
+        if value:
+            self.chunks.append((value, bold))
+
+    def newline(self) -> None:
+        line = _make_line(self.chunks)
+        if line is not None:
+            self.lines.append(line)
+        self.chunks = []
+
+    def flush(self, next_kind: str = "paragraph", level: int = 0, marker: str | None = None) -> None:
+        self.newline()
+        if self.lines:
+            self.blocks.append(Block(self.kind, tuple(self.lines), level=self.level, marker=self.marker))
+        self._reset(next_kind, level, marker)
+
+    # -- the walk --------------------------------------------------------------------------------
+    def walk(self, node: LexborNode, bold: bool = False, depth: int = 0) -> None:
+        for child in node.iter(include_text=True):
+            tag = child.tag
+            if tag == "-text":
+                self.text(child.text_content or "", bold)
+                continue
+            if tag in _SKIPPED:
+                continue
+            if tag == "br":
+                self.newline()
+                continue
+            strong = bold or tag in _BOLD or bool(_BOLD_STYLE.search(child.attributes.get("style") or ""))
+            if tag in _HEADINGS:
+                self.flush("heading", _HEADINGS[tag])
+                self.walk(child, True, depth)
+                self.flush()
+            elif tag == "table":
+                self.flush()
+                self.table(child)
+            elif tag in _LISTS:
+                self.flush()
+                self.list(child, depth + 1, ordered=tag == "ol")
+            elif tag in _BLOCK:
+                if self.kind == "item":  # inside a list item a paragraph is one more line of the item
+                    self.newline()
+                    self.walk(child, strong, depth)
+                    self.newline()
+                else:
+                    self.flush()
+                    self.walk(child, strong, depth)
+                    self.flush()
+            else:
+                self.walk(child, strong, depth)
+
+    def list(self, node: LexborNode, depth: int, ordered: bool) -> None:
+        number = 0
+        for child in node.iter():
+            if child.tag in _LISTS:
+                self.list(child, depth + 1, child.tag == "ol")
+            elif child.tag == "li":
+                number += 1
+                self.flush("item", depth, f"{number}." if ordered else "•")
+                self.walk(child, False, depth)
+                self.flush()
+
+    def table(self, node: LexborNode) -> None:
+        index = self.tables
+        self.tables += 1
+        for row in _rows(node):
+            cells = []
+            header = True
+            for cell in row.iter():
+                if cell.tag not in ("td", "th"):
+                    continue
+                header &= cell.tag == "th"
+                inner = _Walker()
+                inner.kind = "item"  # every block inside a cell is one more line of the cell
+                inner.walk(cell, cell.tag == "th")
+                inner.newline()
+                lines = tuple(line for block in inner.blocks for line in block.lines) + tuple(inner.lines)
+                cells.append(lines)
+            if any(cells):
+                self.blocks.append(Block("row", cells=tuple(cells), header=header and bool(cells), table=index))
+
+
+def _rows(table: LexborNode):
+    for child in table.iter():
+        if child.tag == "tr":
+            yield child
+        elif child.tag in ("thead", "tbody", "tfoot"):
+            yield from (row for row in child.iter() if row.tag == "tr")
+
+
+def _make_line(chunks: list[tuple[str, bool]]) -> Line | None:
+    text = clean_line("".join(value for value, _ in chunks))
+    if not text:
+        return None
+    meaningful = [(v, b) for v, b in chunks if not _PUNCTUATION_ONLY.match(v)]
+    strong = bool(meaningful) and all(b for _, b in meaningful)
+    lead = None
+    if not strong and meaningful and meaningful[0][1]:
+        run = []
+        for value, bold in chunks:
+            if not bold and not _PUNCTUATION_ONLY.match(value):
+                break
+            run.append(value)
+        lead = clean_line("".join(run)).strip(" :,-–") or None
+    return Line(text, strong, lead)
+
+
+def _split_fields(blocks: list[Block]) -> list[Block]:
+    """A paragraph line that is a known `Label: value` field, or a caption turn, becomes a block
+    of its own; the other lines of the paragraph stay together."""
+    out: list[Block] = []
+    for block in blocks:
+        if block.kind == "paragraph" and out and out[-1].kind == "turn":  # a caption turn runs until the next one
+            if not any(line.text.startswith(">>") for line in block.lines):
+                last = out.pop()
+                out.append(Block("turn", last.lines + block.lines, label=last.label, gap=last.gap))
+                continue
+        if block.kind != "paragraph" or not any(":" in line.text or line.text.startswith(">>") for line in block.lines):
+            out.append(block)
+            continue
+        pending: list[Line] = []
+        gap = block.gap
+
+        def emit_pending() -> None:
+            nonlocal gap
+            if pending:
+                out.append(Block("paragraph", tuple(pending), gap=gap))
+                pending.clear()
+                gap = False
+        for line in block.lines:
+            turn = turn_parts(line.text)
+            field = None if turn else label_parts(line.text)
+            if turn is not None:
+                emit_pending()
+                out.append(Block("turn", (Line(turn[1]),) if turn[1] else (), label=turn[0], gap=gap))
+                gap = False
+            elif field is not None:
+                emit_pending()
+                out.append(Block("label", (line,), label=field[0], value=field[1], gap=gap))
+                gap = False
+            elif out and out[-1].kind == "turn" and not pending:
+                last = out.pop()
+                out.append(Block("turn", last.lines + (line,), label=last.label, gap=last.gap))
+            else:
+                pending.append(line)
+        emit_pending()
+    return out
+
+
+def read_html(body: str) -> list[Block]:
+    tree = LexborHTMLParser(body)
+    root = tree.body if tree.body is not None else tree.root
+    walker = _Walker()
+    if root is not None:
+        walker.walk(root)
+    walker.flush()
+    return _split_fields(walker.blocks)
+
+
+def read_markdown(body: str) -> list[Block]:
+    return read_html(_MARKDOWN.render(_add_table_delimiters(body)))

@@ -1,0 +1,53 @@
+"""Plain text read line by line: a bullet starts a list item, a known `Label: value` line is a field,
+a ">>" line starts a caption turn that runs until the next one, and every other line is a paragraph
+of one line. Indentation is kept only as a number; blank lines only as a `gap` on the next block."""
+from __future__ import annotations
+
+import re
+
+from pipeline.document.clean import clean_line
+from pipeline.document.fields import label_parts, turn_parts
+from pipeline.document.model import Block, Line
+
+_BULLET = re.compile(r"^(?P<marker>[•·▪◦●○‣⁃∙*+\-–—]|o(?=\s{2,}|\t)|\(?(?:\d{1,2}|[a-z]|[ivx]{1,4})[.)])\s+(?P<text>\S.*)$")
+# "1.5 million" or "10.00 - 10.30" start with a number but are not numbered items.
+_NOT_NUMBERED = re.compile(r"^\d{1,2}[.)]\d")
+
+
+def _indent(raw: str) -> int:
+    expanded = raw.expandtabs(4)
+    return len(expanded) - len(expanded.lstrip(" "))
+
+
+def read_plain(body: str) -> list[Block]:
+    blocks: list[Block] = []
+    gap = True
+    in_turns = False
+    for raw in body.split("\n"):
+        text = clean_line(raw)
+        if not text:
+            gap = True
+            continue
+        indent = _indent(raw)
+        turn = turn_parts(text)
+        if turn is not None:
+            in_turns = True
+            blocks.append(Block("turn", (Line(turn[1]),) if turn[1] else (), label=turn[0], gap=gap, indent=indent))
+        elif in_turns:  # a caption turn runs until the next one
+            last = blocks[-1]
+            blocks[-1] = Block("turn", last.lines + (Line(text),), label=last.label, gap=last.gap, indent=last.indent)
+        else:
+            blocks.append(_line_block(text, gap, indent))
+        gap = False
+    return blocks
+
+
+def _line_block(text: str, gap: bool, indent: int) -> Block:
+    bullet = _BULLET.match(text)
+    if bullet and not _NOT_NUMBERED.match(text):
+        return Block("item", (Line(bullet.group("text")),), level=1 + indent // 4, marker=bullet.group("marker"),
+                     gap=gap, indent=indent)
+    field = label_parts(text)
+    if field is not None:
+        return Block("label", (Line(text),), label=field[0], value=field[1], gap=gap, indent=indent)
+    return Block("paragraph", (Line(text),), gap=gap, indent=indent)

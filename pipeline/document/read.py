@@ -1,0 +1,71 @@
+"""From a decoded text to a Document: front matter, then the body read as markup or as plain text.
+
+- YAML front matter: python-frontmatter (a front matter that is not valid YAML is a problem, and
+  the body is read without it);
+- markdown and HTML (pages mix them: raw HTML in markdown, text between HTML blocks) are rendered
+  by markdown-it-py and parsed by selectolax (lexbor); one walk over the HTML tree makes the blocks
+  (pipeline.document.markup);
+- a text with no markup at all (form exports, agendas copied from web pages, transcripts) is read
+  line by line (pipeline.document.plain): indentation and line-break style do not matter.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import frontmatter
+import yaml
+
+from pipeline.document.markup import read_markdown
+from pipeline.document.model import Document
+from pipeline.document.plain import read_plain
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n")
+# Signs that a body is markup rather than plain text.
+_HTML_TAG = re.compile(r"<(?:p|div|br|table|tr|td|th|h[1-6]|ul|ol|li|strong|b|i|em|span|a|sup|img|iframe|section|"
+                       r"article|center|font|u)\b[^>]*>", re.I)
+_MARKDOWN = re.compile(r"^\s{0,3}(?:#{1,6}\s|\|.*\|\s*$|\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)+\|?\s*$)|\*\*[^\s*]|__[^\s_]|\]\(|!\[",
+                       re.M)
+
+
+def _meta_value(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return " ".join(str(value).split()) or None
+
+
+def split_front_matter(text: str) -> tuple[dict[str, str], str, list[str]]:
+    """(metadata as strings, body, problems)."""
+    if not _FRONT_MATTER.match(text):
+        return {}, text, []
+    try:
+        post = frontmatter.loads(text)
+    except (yaml.YAMLError, ValueError, TypeError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        end = text.find("\n---", 3)
+        body = text[end + 4:] if end > 0 else text
+        return {}, body, [f"front matter is not valid YAML ({first}); read without it"]
+    if not isinstance(post.metadata, dict):
+        return {}, text, []
+    meta = {str(k).lower(): v for k, v in ((k, _meta_value(v)) for k, v in post.metadata.items()) if v}
+    return meta, post.content, []
+
+
+def layout_of(body: str) -> str:
+    """markup | plain: how the body is written. Markdown and HTML are read the same way: a page
+    mixes them freely (raw HTML in markdown, text between HTML blocks)."""
+    if _HTML_TAG.search(body) is not None or _MARKDOWN.search(body):
+        return "markup"
+    return "plain"
+
+
+def read_document(text: str) -> Document:
+    """The Document of a decoded text (see pipeline.document.model)."""
+    meta, body, problems = split_front_matter(text)
+    layout = "markup" if meta else layout_of(body)
+    blocks = read_markdown(body) if layout == "markup" else read_plain(body)
+    return Document(meta=meta, blocks=blocks, layout=layout, problems=problems)

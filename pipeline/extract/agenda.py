@@ -1,0 +1,814 @@
+"""Sessions from any document: programme tables and agendas, event cards, pages of several events,
+single-event pages. Works on the document model only, so it reads every layout the same way.
+
+How a document is cut into sessions (CONVENTIONS.md):
+1. Headings whose sections state their own date or time (a calendar of events) are events of their
+   own; headings of the same level beside them are events too. Each is read as a page of its own.
+2. Otherwise programme anchors make sessions: a table row or a line that starts with a time (or a
+   time on its own line, with the title on the next), or "Title | 09:35 – 09:50". Rows that are
+   registration, breaks, meals or the end of a day are boundaries, not sessions. A slot inside an
+   open slot's range is a segment of it; a programme whose slots together last two hours or less,
+   or whose slots are all segment names ("Welcome Address / Keynote / Q&A"), is one meeting.
+3. Otherwise headings whose sections name people (webinar cards, speaker cards) are sessions.
+4. Otherwise the page is one session. Inside an event, a bold sub-title followed by role-labelled
+   people is a session of its own ("SESSION 1: ... / Moderator: / Panellists:").
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from pipeline.document import Block, Document, Line
+from pipeline.document.fields import label_parts
+from pipeline.extract.dates import (DateMention, find_dates, find_times, minutes_between, utc_offset, years_in)
+from pipeline.extract.people import (PersonLine, clean_name, is_organization_like, is_person_name, is_position_like,
+                                     parse_affiliation, parse_person_line, split_people, split_titles, strip_titles)
+from pipeline.names import country_name
+from pipeline.extract.prose import country_adjective, people_in_prose
+from pipeline.vocabulary import field_of, is_break, is_segment_title, role_of
+
+SHORT_MEETING_MINUTES = 120
+
+# Headings that name a part of a page, not an event ("Event Details", "Programme", "Speakers").
+_SECTION_NAMES = re.compile(
+    r"^(?:event details?|details|programme|program|agenda|schedule|speakers?|panell?ists?|moderators?|"
+    r"about(?: (?:the|this) (?:event|session))?|overview|venue|location|registration|register|contact(?: us)?|"
+    r"links(?: and resources)?|resources|highlights|what to expect.*|what'?s happening|description|"
+    r"background|objectives?|summary|key (?:topics|takeaways|messages)|event registration closed|"
+    r"sc week \d+ events|events?|sessions?|session details|livestream|photos?|gallery|media|downloads?|"
+    r"faqs?|share|related.*|see also|tags?|programme highlights|partners|sponsors|organi[sz]ers?|"
+    r"(?:policy|guiding) questions?.*|format|duration|sdgs?|targets?|theme)\s*:?$", re.I)
+_ROOM = re.compile(r"^[-–]?\s*(?:room|salle|hall|arena|area|auditorium|workshop room|plenary hall|main hall|"
+                   r"conference room|caucus room|venue|stage|theatre|theater|studio)\b.{0,40}$|^\[?track\s*\d+\]?$|"
+                   r"^.{0,30}\b(?:room|hall|stream|track)\s*\d*$", re.I)
+_STATUS_MARKS = re.compile(r"\s*(?:\[(?:new|full|updated|cancelled|tbc|on the record)\]|\((?:new|full|tbc)\)|\*+)\s*$",
+                           re.I)
+_TZ_WORDS = re.compile(r"^\s*(?:\(?(?:[A-Z]{2,5}|GMT\s*[+\-−]\s*\d{1,2}(?::?\d{2})?|UTC\s*[+\-−]?\s*\d{0,2}(?::?\d{2})?)\)?"
+                       r"(?=\s|$|[A-Z][a-z]))\s*")
+_SEPARATORS = " \t|:;,–—-•·*~"
+_DURATION = re.compile(r"^\(?\d{1,3}\s*(?:min(?:ute)?s?\.?|h|hrs?|hours?)\)?\.?$", re.I)
+_ATTRIBUTION = re.compile(r"\s+(?:by|from|with)\s+(?P<who>.+)$", re.I)
+_DASH_SPLIT = re.compile(r"\s+[–—-]\s+")
+_POSSESSIVE = re.compile(r"^(?P<owner>[A-Z][\w&.\- ]{0,40}?)[’']s\s+")
+_PUBLICATION = re.compile(r"\b(?:published|posted|updated|last modified|press release|news release)\b", re.I)
+_PLACEHOLDER_TITLE = re.compile(r"^(?:<?image>?|click here.*|read more|learn more.*|back to top|register.*|"
+                                r"download.*|watch.*|view map)$", re.I)
+
+
+# -- what the engine produces -------------------------------------------------------------------------
+@dataclass
+class Person:
+    info: PersonLine
+    roles: list[str]
+
+
+@dataclass
+class Draft:
+    """A session as found, before it becomes a record."""
+    title: str | None = None
+    series: str | None = None
+    date: dt.date | None = None
+    start: dt.time | None = None
+    end: dt.time | None = None
+    offset: str | None = None
+    people: list[Person] = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)
+    topics: list[str] = field(default_factory=list)
+    description: str | None = None
+
+    def add(self, info: PersonLine, role: str | None) -> None:
+        role = role or "speaker"
+        for person in self.people:
+            if _same_person(person.info.name, info.name):
+                if role not in person.roles:
+                    person.roles.append(role)
+                for attr in ("position", "organization", "country", "stakeholder_group", "regional_group"):
+                    if getattr(person.info, attr) is None and getattr(info, attr):
+                        setattr(person.info, attr, getattr(info, attr))
+                return
+        self.people.append(Person(info, [role]))
+
+
+def _same_person(a: str, b: str) -> bool:
+    fa, fb = " ".join(sorted(a.casefold().split())), " ".join(sorted(b.casefold().split()))
+    return fa == fb
+
+
+@dataclass
+class Context:
+    """What holds for a container (the page, or an event of a page of events)."""
+    title: str | None
+    year: int | None
+    date: dt.date | None = None
+    start: dt.time | None = None
+    end: dt.time | None = None
+    offset: str | None = None
+
+
+# -- reading the page ---------------------------------------------------------------------------------
+def page_year(doc: Document) -> int | None:
+    """The year the page itself states, when all of its years agree (title, permalink, headings, text)."""
+    years: set[int] = set()
+    for key in ("title", "permalink", "third_nav_title"):
+        years |= years_in(doc.meta.get(key, ""))
+    for block in doc.blocks:
+        if block.kind == "label" and field_of(block.label) == "published":
+            continue
+        if _PUBLICATION.search(block.text[:60]):
+            continue
+        for mention in find_dates(block.text):
+            if mention.year:
+                years.add(mention.year)
+        if block.kind == "heading" or block.strong:
+            years |= years_in(block.text)
+    if len(years) == 1:
+        return years.pop()
+    # an edition year named in the title decides when the text mentions other years too
+    title_years = years_in(doc.meta.get("title", "")) | years_in(doc.meta.get("permalink", ""))
+    return title_years.pop() if len(title_years) == 1 else None
+
+
+def _label_value(block: Block) -> tuple[str | None, str]:
+    if block.kind == "label":
+        return field_of(block.label), block.value or ""
+    return None, ""
+
+
+def _is_heading(block: Block) -> bool:
+    if block.kind == "heading":
+        return True
+    return (block.kind == "paragraph" and block.strong and len(block.lines) == 1
+            and 1 <= len(block.text.split()) <= 20 and not find_times(block.text))
+
+
+def _heading_level(block: Block) -> int:
+    return block.level if block.kind == "heading" else 7
+
+
+def _day_only(text: str) -> DateMention | None:
+    """A line that is mostly a date ("Day One – Wednesday, May 15", "2020-09-28 Monday", "AGENDA: 13 December 2023")."""
+    dates = find_dates(text)
+    if not dates or find_times(text):
+        return None
+    rest = text[:dates[0].start] + text[dates[0].end:]
+    rest = re.sub(r"\b(?:day|agenda|programme|program|schedule|mon|tue|wed|thu|fri|sat|sun)\w*\b|\b\d{1,2}\b|"
+                  r"\b(?:one|two|three|four|five|first|second|third)\b|[\W_]", " ", rest, flags=re.I)
+    return dates[0] if len(rest.split()) <= 2 else None
+
+
+def _clean_title(text: str | None) -> str | None:
+    if not text:
+        return None
+    text = " ".join(text.split())
+    text = _STATUS_MARKS.sub("", text)
+    text = re.sub(r"\s+(?:by|:)$", "", text.strip()).strip(" :–—-|•*\"“”")
+    if text.startswith(("“", '"')) and text.endswith(("”", '"')):
+        text = text[1:-1]
+    return text or None
+
+
+def _strip_time(text: str) -> tuple[dt.time | None, dt.time | None, str, str]:
+    """(start, end, text before the time, text after it) for the first time in `text`."""
+    times = find_times(text)
+    if not times:
+        return None, None, text, ""
+    first = times[0]
+    end = first.end
+    if end is None and len(times) > 1 and times[1].begin - first.finish < 40:
+        end = times[1].end or times[1].start  # "(13:45 UTC) - ... (14:45 UTC)"
+    before, after = text[:first.begin], text[(times[1].finish if end is not first.end else first.finish):]
+    after = _TZ_WORDS.sub("", after, count=1)
+    return first.start, end, before, after
+
+
+# -- anchors ------------------------------------------------------------------------------------------
+@dataclass
+class Anchor:
+    index: int                   # block index
+    start: dt.time
+    end: dt.time | None
+    title: str | None            # None: the title is on a following line
+    date: dt.date | None = None
+    row: Block | None = None     # a programme-table row
+
+
+def _row_anchor(index: int, block: Block, year: int | None) -> Anchor | None:
+    for i, cell in enumerate(block.cells):
+        text = " ".join(line.text for line in cell)
+        start, end, before, after = _strip_time(text)
+        if start is None or len(before.strip(_SEPARATORS)) > 3 or len(after.strip(_SEPARATORS)) > 12:
+            continue
+        rest = [c for j, c in enumerate(block.cells) if j != i and c]
+        title = _title_of_cell(rest[0]) if rest else None
+        return Anchor(index, start, end, title, row=block)
+    return None
+
+
+def _title_of_cell(cell: tuple[Line, ...]) -> str | None:
+    """A programme cell's title: its first emphasised line, else its first line."""
+    lines = [line for line in cell if line.text]
+    if not lines:
+        return None
+    for line in lines[:2]:
+        if line.strong and not _is_format_word(line.text):
+            return line.text
+    return lines[0].text
+
+
+def _is_format_word(text: str) -> bool:
+    """"Panel Discussion" alone on a line above the title is a format label, not the title."""
+    return bool(re.fullmatch(r"(?:panel discussion|panel|fireside chat|presentation|keynote|workshop|"
+                             r"introductory presentation|special session \d+|plenary session ?\d*)\s*:?", text.strip(), re.I))
+
+
+def _text_anchor(index: int, block: Block) -> Anchor | None:
+    if block.kind in ("row", "turn") or (block.kind == "label" and field_of(block.label) in ("date", "time")):
+        return None
+    text = block.text if block.kind != "label" else block.lines[0].text
+    if len(text) > 400:
+        return None
+    start, end, before, after = _strip_time(text)
+    if start is None:
+        return None
+    before_clean = before.strip(_SEPARATORS)
+    after_clean = after.strip(_SEPARATORS)
+    if _DURATION.match(after_clean):
+        after_clean = ""
+    if not before_clean or re.fullmatch(r"(?:time|from)", before_clean, re.I):
+        return Anchor(index, start, end, _clean_title(after_clean) if len(after_clean) > 2 else None)
+    if find_dates(before_clean) and _day_only(before_clean):
+        return None  # "Sunday December 15, 2024 09:30 - 10:30": a schedule line of the session above
+    if " | " in text and (not after_clean or _DURATION.match(after_clean.split("|")[0].strip())):
+        return Anchor(index, start, end, _clean_title(before_clean.split(" | ")[0]))
+    return None
+
+
+# -- the engine ---------------------------------------------------------------------------------------
+def extract_sessions(doc: Document, context: Context) -> list[Draft]:
+    return _sessions_of(doc.blocks, context)
+
+
+def _sections(blocks: list[Block]) -> list[tuple[int, Block, list[Block]]]:
+    """Top-level heading sections: (heading index, heading, its body), at the shallowest heading
+    level that has at least two headings."""
+    heads = [(i, b) for i, b in enumerate(blocks) if _is_heading(b) and not _day_only(b.text)
+             and not _SECTION_NAMES.match(b.text.strip()) and not _PLACEHOLDER_TITLE.match(b.text.strip())]
+    if not heads:
+        return []
+    levels = sorted({_heading_level(b) for _, b in heads})
+    for level in levels:
+        at_level = [(i, b) for i, b in heads if _heading_level(b) == level]
+        if len(at_level) >= 2:
+            break
+    else:
+        at_level = [(i, b) for i, b in heads if _heading_level(b) == levels[0]]
+    out = []
+    for n, (i, block) in enumerate(at_level):
+        end = len(blocks)
+        for j in range(i + 1, len(blocks)):
+            other = blocks[j]
+            if _is_heading(other) and _heading_level(other) <= level:
+                end = j
+                break
+        out.append((i, block, blocks[i + 1:end]))
+    return out
+
+
+def _own_schedule(body: list[Block], year: int | None) -> tuple[dt.date | None, dt.time | None, dt.time | None]:
+    """A section's own date and time: from its Date/Time fields, else a date-and-time line."""
+    date = start = end = None
+    for block in body:
+        fieldname, value = _label_value(block)
+        if fieldname == "date":
+            mentions = find_dates(value)
+            if mentions and date is None:
+                date = mentions[0].on(year) or date
+            if start is None:
+                s, e, _, _ = _strip_time(value)
+                start, end = s, e
+        elif fieldname == "time" and start is None:
+            start, end, _, _ = _strip_time(value)
+    return date, start, end
+
+
+def _has_schedule(body: list[Block]) -> bool:
+    return any(_label_value(b)[0] in ("date", "time") for b in body)
+
+
+def _sessions_of(blocks: list[Block], ctx: Context, nested: bool = False) -> list[Draft]:
+    sections = _sections(blocks)
+    scheduled = [s for s in sections if _has_schedule(s[2])]
+    if scheduled and len(sections) >= 2 and not nested:
+        drafts = []
+        for _, head, body in sections:
+            date, start, end = _own_schedule(body, ctx.year)
+            sub = Context(_clean_title(head.text), ctx.year, date or (None if scheduled else ctx.date), start, end,
+                          _offset_of(body) or ctx.offset)
+            drafts += _event_sessions(body, sub)
+        return drafts
+    anchors = _anchors(blocks, ctx)
+    if anchors:
+        return _agenda(blocks, anchors, ctx)
+    carded = [s for s in sections if _people_in(s[2], probe=True)]
+    if len(carded) >= 2 and not nested:
+        drafts = []
+        for _, head, body in sections:
+            if _people_in(body, probe=True) or _date_in_text(body, ctx.year):
+                draft = _region(Draft(_clean_title(head.text)), body, ctx)
+                draft.date = draft.date or _date_in_text(body, ctx.year)
+                drafts.append(draft)
+        return drafts
+    return _event_sessions(blocks, ctx)
+
+
+def _offset_of(body: list[Block]) -> str | None:
+    for block in body:
+        if _label_value(block)[0] in ("date", "time"):
+            found = utc_offset(block.value)
+            if found:
+                return found
+    return None
+
+
+def _event_sessions(body: list[Block], ctx: Context) -> list[Draft]:
+    """One event: its programme if it has one (read as a page of its own), else one session, with
+    titled sub-sessions that have their own role-labelled people split out."""
+    anchors = _anchors(body, ctx)
+    if anchors:
+        return _agenda(body, anchors, ctx)
+    main = Draft(ctx.title, date=ctx.date, start=ctx.start, end=ctx.end, offset=ctx.offset)
+    subs: list[Draft] = []
+    current = main
+    rest: list[Block] = []
+    for i, block in enumerate(body):
+        if _is_sub_title(body, i):
+            current = Draft(_clean_title(block.text), date=ctx.date, offset=ctx.offset)
+            subs.append(current)
+            continue
+        if current is main:
+            rest.append(block)
+        else:
+            current.blocks.append(block)
+    main = _region(main, rest, ctx)
+    subs = [_region(Draft(s.title, date=s.date, offset=s.offset), s.blocks, ctx) for s in subs]
+    return [main] + subs
+
+
+def _is_sub_title(body: list[Block], i: int) -> bool:
+    """A bold or heading line whose next blocks (before another such line) hold a role label."""
+    block = body[i]
+    if not (block.kind in ("heading", "paragraph") and block.lines and block.lines[0].strong):
+        return False
+    text = block.lines[0].text
+    if len(text.split()) > 25 or _SECTION_NAMES.match(text) or role_of(text.rstrip(":")):
+        return False
+    for other in body[i + 1:i + 12]:
+        if other.kind in ("heading",) or (other.kind == "paragraph" and other.lines and other.lines[0].strong
+                                          and other is not block):
+            return False
+        if other.kind == "label" and field_of(other.label) == "role":
+            return True
+    return False
+
+
+def _anchors(blocks: list[Block], ctx: Context) -> list[Anchor]:
+    found = []
+    for i, block in enumerate(blocks):
+        anchor = _row_anchor(i, block, ctx.year) if block.kind == "row" else _text_anchor(i, block)
+        if anchor:
+            found.append(anchor)
+    return found
+
+
+def _agenda(blocks: list[Block], anchors: list[Anchor], ctx: Context) -> list[Draft]:
+    """Sessions from a programme (see the module docstring, rule 2)."""
+    day = ctx.date
+    slots: list[tuple[Anchor, Draft, list[Block]]] = []
+    anchor_at = {a.index: a for a in anchors}
+    current: tuple[Anchor, Draft, list[Block]] | None = None
+    for i, block in enumerate(blocks):
+        mention = _day_only(block.text) if block.kind != "row" else _row_day(block)
+        if mention and i not in anchor_at and (block.kind in ("heading", "paragraph", "item") or block.kind == "row"):
+            day = mention.on(ctx.year)
+            current = None
+            continue
+        if i in anchor_at:
+            anchor = anchor_at[i]
+            draft = Draft(anchor.title, date=day, start=anchor.start, end=anchor.end, offset=ctx.offset)
+            if anchor.row is not None:
+                body = [Block("paragraph", cell) for cell in anchor.row.cells[1:] if cell]
+            else:
+                body = []
+            current = (anchor, draft, body)
+            slots.append(current)
+            continue
+        if current is None:
+            continue
+        if block.kind == "heading" and block.level <= 3 and not _is_heading_title_for(current):
+            current = None
+            continue
+        current[2].append(block)
+    # titles on the next line, breaks, nesting
+    sessions: list[tuple[Anchor, Draft, list[Block]]] = []
+    for anchor, draft, body in slots:
+        if draft.title is None:
+            draft.title, body = _title_from_body(body)
+        if anchor.row is not None and body:
+            body = _drop_title_line(body, draft.title)
+        if is_break(draft.title) or (draft.title is None and not body):
+            continue
+        parent = sessions[-1] if sessions else None
+        if parent and _inside(anchor, parent[0]):
+            parent[2].append(Block("paragraph", (Line(anchor.title or draft.title or ""),)))
+            parent[2].extend(body)
+            continue
+        sessions.append((anchor, draft, body))
+    if not sessions:
+        return [_region(Draft(ctx.title, date=ctx.date, start=ctx.start, end=ctx.end, offset=ctx.offset), blocks, ctx)]
+    if _one_meeting(sessions, ctx):
+        first = sessions[0][1]
+        main = Draft(ctx.title or first.title, date=ctx.date or first.date, start=ctx.start or first.start,
+                     end=ctx.end or (sessions[-1][1].end if ctx.start is None else None), offset=ctx.offset)
+        body = [b for b in blocks if b.kind != "row"] + [Block("paragraph", (Line(d.title or ""),)) for _, d, _ in sessions]
+        for _, draft, part in sessions:
+            body.extend(part)
+        return [_region(main, body, ctx)]
+    return [_region(draft, body, ctx) for _, draft, body in sessions]
+
+
+def _row_day(block: Block) -> DateMention | None:
+    """A header row that names a day ("Day 1 (11 Oct)")."""
+    if not block.header:
+        return None
+    for cell in block.cells:
+        mention = _day_only(" ".join(line.text for line in cell))
+        if mention:
+            return mention
+    return None
+
+
+def _is_heading_title_for(current) -> bool:
+    anchor, draft, body = current
+    return draft.title is None and not body
+
+
+def _inside(child: Anchor, parent: Anchor) -> bool:
+    if parent.end is None or child.end is None:
+        return False
+    return parent.start <= child.start and child.end <= parent.end and (child.start, child.end) != (parent.start, parent.end)
+
+
+def _one_meeting(sessions, ctx: Context) -> bool:
+    """The slots are segments of one meeting: together they last two hours or less (and the page
+    says what the meeting is), or every slot is a segment name ("Welcome / Keynote / Q&A")."""
+    if len(sessions) < 2:
+        return False
+    titles = [d.title for _, d, _ in sessions]
+    if all(is_segment_title(_strip_attribution(t)) for t in titles) and ctx.title:
+        return True
+    starts = [a.start for a, _, _ in sessions]
+    ends = [a.end or a.start for a, _, _ in sessions]
+    if len({d.date for _, d, _ in sessions}) > 1:
+        return False
+    span = minutes_between(min(starts), max(ends))
+    return bool(ctx.title) and span is not None and span <= SHORT_MEETING_MINUTES and _titled_container(ctx, sessions)
+
+
+def _titled_container(ctx: Context, sessions) -> bool:
+    """The container names the meeting (its title is not the title of one of its own slots)."""
+    return all((d.title or "").casefold() != (ctx.title or "").casefold() for _, d, _ in sessions) and (
+        ctx.start is not None or any(is_segment_title(_strip_attribution(d.title)) for _, d, _ in sessions))
+
+
+def _strip_attribution(title: str | None) -> str | None:
+    if not title:
+        return title
+    head, _ = split_attribution(title)
+    return head
+
+
+def _title_from_body(body: list[Block]) -> tuple[str | None, list[Block]]:
+    """The title of a slot whose time stands alone: its first line that is not a room, a stream,
+    a date, a format label or a duration."""
+    for n, block in enumerate(body):
+        if block.kind in ("row", "turn"):
+            return None, body
+        text = block.text if block.kind != "label" else block.lines[0].text
+        if not text or _ROOM.match(text) or _DURATION.match(text) or _day_only(text) or find_times(text):
+            continue
+        if block.kind == "label" and field_of(block.label) in ("date", "time", "venue", "url", "contact"):
+            continue
+        if _is_format_word(text) or re.fullmatch(r"(?:[A-Z][a-z]+ )?stream|\[.*\]|optional|closed|on the record", text, re.I):
+            continue
+        if len(text.split()) > 30:
+            return None, body
+        return _clean_title(text), body[n + 1:]
+    return None, body
+
+
+def _drop_title_line(body: list[Block], title: str | None) -> list[Block]:
+    if not title or not body or not body[0].lines:
+        return body
+    first = body[0]
+    lines = list(first.lines)
+    for k, line in enumerate(lines):
+        if line.text == title or _clean_title(line.text) == title:
+            del lines[k]
+            break
+    rest = [Block("paragraph", tuple(lines))] if lines else []
+    return rest + body[1:]
+
+
+# -- titles that carry their speaker ------------------------------------------------------------------
+def split_attribution(title: str) -> tuple[str, list[tuple[PersonLine, str | None]]]:
+    """"Introduction by Jen Gaudioso" -> ("Introduction", [Jen Gaudioso]); "Welcome Address by IMDA – Ms
+    Katherine Chong, Director (Innovation)" -> ("Welcome Address by IMDA", [Katherine Chong (IMDA)]);
+    "Keynote Address: James Lewis, CSIS" -> ("Keynote Address", [James Lewis (CSIS)])."""
+    people: list[tuple[PersonLine, str | None]] = []
+    head = title
+    parts = _DASH_SPLIT.split(title)
+    if len(parts) >= 2:
+        person = parse_person_line(" – ".join(parts[1:]))
+        if person and not is_person_name(parts[0]):
+            head = parts[0]
+            people.append((person, None))
+    if not people and ":" in head:
+        left, right = head.split(":", 1)
+        person = parse_person_line(right.strip())
+        if person and len(left.split()) <= 5 and not parse_person_line(left):
+            return left.strip(), [(person, role_of(left) or _role_of_title(left))]
+    match = _ATTRIBUTION.search(head)
+    if match:
+        who = match.group("who")
+        person = _person_at_end(who)
+        if person:
+            head = head[:match.start()]
+            people.append((person, None))
+    if people:
+        by_org = re.search(r"\bby\s+(?P<org>[A-Z][\w&]*(?:\s+[A-Z][\w&]*){0,3})$", head)
+        for person, _ in people:
+            if by_org and not person.organization and not is_person_name(by_org.group("org")):
+                person.organization = by_org.group("org")
+    return head.strip(" –—-:,"), people
+
+
+def _person_at_end(text: str) -> PersonLine | None:
+    """"Polish Minister of Digital Affairs Marek Zagórski" / "GovTech’s Chief Executive, Goh Wei Boon" /
+    "Senior Minister ..., Dr. Janil Puthucheary" / "Jen Gaudioso": the person a phrase ends with."""
+    text = text.strip(" .")
+    whole = parse_person_line(text)
+    if whole:
+        return whole
+    segments = [s.strip() for s in text.split(",")]
+    last = strip_titles(segments[-1])
+    tokens = last.split()
+    for size in (3, 2, 4):
+        if len(tokens) >= size and is_person_name(" ".join(tokens[-size:])):
+            name = " ".join(tokens[-size:])
+            position = " ".join(segments[:-1] + ([" ".join(tokens[:-size])] if len(tokens) > size else []))
+            info = PersonLine(clean_name(name), position=strip_titles(position) or None)
+            owner = _POSSESSIVE.match(info.position or "")
+            if owner:
+                info.organization = owner.group("owner")
+                info.position = info.position[owner.end():] or None
+            info.country = country_adjective(info.position)
+            return info
+    return None
+
+
+def _role_of_title(title: str | None) -> str | None:
+    """The role of unlabelled people in a slot, from what the slot is."""
+    text = (title or "").lower()
+    if "keynote" in text and "panel" not in text:
+        return "keynote"
+    if "panel" in text or "roundtable" in text or "round table" in text:
+        return "panellist"
+    if "presentation" in text or "featuring" in text:
+        return "presenter"
+    return None
+
+
+# -- people of a region -------------------------------------------------------------------------------
+def _region(draft: Draft, blocks: list[Block], ctx: Context) -> Draft:
+    """Fill a draft from the blocks that belong to it: its schedule, people, topics, description."""
+    date, start, end = _own_schedule(blocks, ctx.year)
+    draft.date = draft.date or date
+    if draft.start is None and start is not None:
+        draft.start, draft.end = start, end
+    draft.offset = draft.offset or _offset_of(blocks)
+    if draft.title:
+        head, attributed = split_attribution(draft.title)
+        if attributed:
+            draft.title = _clean_title(head)
+            for person, role in attributed:
+                draft.add(person, role or _role_of_title(head) or "speaker")
+    for person, role in _people_in(blocks, default_role=_role_of_title(draft.title)):
+        draft.add(person, role)
+    draft.topics = draft.topics or _topics_in(blocks)
+    draft.blocks = blocks
+    return draft
+
+
+def _people_in(blocks: list[Block], default_role: str | None = None, probe: bool = False):
+    """(person, role) for every participant the blocks name: role labels with their lists, person lines,
+    bold names over position lines, and people in prose."""
+    found: list[tuple[PersonLine, str | None]] = []
+    role: str | None = None       # the role a bare label line set for the lines below it
+    role_block = -1
+    structured = False
+    prose: list[str] = []
+    for i, block in enumerate(blocks):
+        if block.kind == "row":
+            row_role, people = _people_of_row(block, role or default_role)
+            if row_role:
+                role = row_role
+            found += people
+            structured |= bool(people)
+            continue
+        if block.kind == "turn":
+            continue
+        if block.kind == "heading" and role_of(block.text.rstrip(":")) is None:
+            role = None
+        if block.kind == "label":
+            fieldname = field_of(block.label)
+            if fieldname == "role":
+                label_role = role_of(block.label)
+                value = block.value or ""
+                if value:
+                    people = split_people(value)
+                    found += [(p, label_role) for p in people]
+                    structured |= bool(people)
+                    role = None
+                else:
+                    role, role_block = label_role, i
+                continue
+            if fieldname in ("description", "other", "title", "event", "topic"):
+                prose.append(block.value or "")
+            continue
+        lines = list(block.lines)
+        if not lines:
+            continue
+        text = block.text
+        bare_role = role_of(text.rstrip(": ")) if len(text.split()) <= 5 and len(lines) == 1 else None
+        if bare_role and not parse_person_line(text):
+            role, role_block = bare_role, i
+            continue
+        people = _people_of_lines(lines, role or default_role)
+        if people:
+            found += people
+            structured = True
+            continue
+        if block.kind == "item" and role:
+            continue
+        if role and i - role_block > 1 and block.gap and block.kind == "paragraph" and len(text) > 200:
+            role = None
+        if len(text) > 60 or block.kind == "paragraph":
+            prose.append(text)
+    if probe and not structured:
+        return any(m.role or True for text in prose for m in people_in_prose(text)[:1]) and bool(
+            [m for text in prose for m in people_in_prose(text)])
+    if probe:
+        return True
+    for text in prose:
+        for mention in people_in_prose(text):
+            found.append((mention.person, mention.role or default_role))
+    return found
+
+
+def _people_of_row(block: Block, role: str | None) -> tuple[str | None, list[tuple[PersonLine, str | None]]]:
+    """A table row: a role heading row ("Moderator"), or a person row (the first cell names the
+    person, the others say who they are), or cells read line by line."""
+    cells = [cell for cell in block.cells if any(line.text for line in cell)]
+    if not cells:
+        return None, []
+    texts = [" ".join(line.text for line in cell) for cell in cells]
+    if len(cells) == 1 and len(texts[0].split()) <= 4 and role_of(texts[0].rstrip(": ")):
+        return role_of(texts[0].rstrip(": ")), []
+    first = [line for line in cells[0] if line.text]
+    name = clean_name(first[0].text) if len(first) == 1 else ""
+    if len(cells) > 1 and name and is_person_name(name):
+        info = affiliation_from_lines(name, [line.text for cell in cells[1:] for line in cell if line.text])
+        info.honorific = split_titles(first[0].text)[0]
+        return None, [(info, role)]
+    return None, _people_of_lines([line for cell in cells for line in cell], role)
+
+
+def affiliation_from_lines(name: str, lines: list[str]) -> PersonLine:
+    """A person whose position, organization and country stand on lines of their own: each line is a
+    segment kept whole ("Security Policy Department, Ministry of Foreign Affairs" is one organization)."""
+    info = PersonLine(name)
+    lines = [line.strip(" ,.") for line in lines if line.strip(" ,.")]
+    if not lines:
+        return info
+    if len(lines) == 1:
+        parsed = parse_affiliation(lines[0])
+        parsed.name = name
+        return parsed
+    if len(lines) > 1 and country_name(lines[-1]):
+        info.country = lines.pop()
+    for k in range(len(lines) - 1, -1, -1):
+        if is_organization_like(lines[k]) and (k > 0 or not is_position_like(lines[k])):
+            info.organization = lines.pop(k)
+            break
+    if info.organization is None and lines:
+        parsed = parse_affiliation(lines[-1])
+        if parsed.organization:
+            info.organization = parsed.organization
+            lines[-1] = parsed.position or ""
+    info.position = ", ".join(line for line in lines if line) or None
+    return info
+
+
+def _people_of_lines(lines: list[Line], role: str | None) -> list[tuple[PersonLine, str | None]]:
+    """People in a run of lines: "Name, Position, Org" lines, or a bold name over its position and
+    organization lines, or bare role lines ("Moderator", "Panellists") over the names they label."""
+    out: list[tuple[PersonLine, str | None]] = []
+    current: PersonLine | None = None
+    tail: list[str] = []
+
+    def close() -> None:
+        nonlocal current, tail
+        if current is not None:
+            if tail and not current.organization:
+                honorific = current.honorific
+                current = affiliation_from_lines(current.name, tail)
+                current.honorific = honorific
+            out.append((current, role_now))
+        current, tail = None, []
+    role_now = role
+    for line in lines:
+        text = line.text.strip()
+        if not text:
+            continue
+        label = label_parts(text)
+        if label and field_of(label[0]) == "role":
+            close()
+            label_role = role_of(label[0])
+            if label[1]:
+                out += [(p, label_role) for p in split_people(label[1])]
+            else:
+                role_now = label_role
+            continue
+        bare = role_of(text.rstrip(": ")) if len(text.split()) <= 4 else None
+        if bare and not is_person_name(clean_name(text)):
+            close()
+            role_now = bare
+            continue
+        if line.strong and is_person_name(clean_name(text)):
+            close()
+            current = PersonLine(clean_name(text), honorific=split_titles(text)[0])
+            continue
+        if line.lead and is_person_name(clean_name(line.lead)):
+            close()
+            info = parse_person_line(text)
+            if info:
+                out.append((info, role_now))
+            continue
+        if current is not None and len(text) < 120 and not line.strong:
+            tail.append(text)
+            continue
+        close()
+        if len(text) <= 220:
+            info = parse_person_line(text)
+            if info and (info.position or info.organization or info.country or _short_name_line(text)):
+                out.append((info, role_now))
+    close()
+    return out
+
+
+def _short_name_line(text: str) -> bool:
+    return len(text.split()) <= 5
+
+
+# -- lists a session states --------------------------------------------------------------------------
+_TOPIC_INTRO = re.compile(r"(?:discuss|topic|question|issue|focus|delve|explore|cover|address|touching on|"
+                          r"we discussed|will look at|include)[^.]*:\s*$", re.I)
+
+
+def _topics_in(blocks: list[Block]) -> list[str]:
+    """The items of a list introduced as topics or questions ("we discussed:", "Focus Questions:")."""
+    topics: list[str] = []
+    for i, block in enumerate(blocks):
+        text = block.text if block.kind != "label" else f"{block.label}:"
+        if not (_TOPIC_INTRO.search(text) or (block.kind == "label" and field_of(block.label) == "key_topics")):
+            continue
+        for item in blocks[i + 1:]:
+            if item.kind != "item":
+                if topics:
+                    break
+                continue
+            topics.append(item.text)
+        if topics:
+            break
+    return topics
+
+
+def _date_in_text(blocks: list[Block], year: int | None) -> dt.date | None:
+    for block in blocks:
+        if block.kind in ("paragraph", "label", "item"):
+            for mention in find_dates(block.text):
+                day = mention.on(year)
+                if day:
+                    return day
+    return None

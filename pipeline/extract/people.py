@@ -1,0 +1,342 @@
+"""People, and only people: is a phrase a personal name, and what does a line say of a person.
+
+A candidate is a personal name when its words have the shape of one, none of them is a word of a
+heading, a format, an organization or a position (pipeline.vocabulary), and probablepeople does not
+read it as a corporation, unless the slot it sits in is a person slot of a form ("Speaker 3:", a
+caption turn) where capitals or odd casing are normal. What a line says of a person splits as
+CONVENTIONS.md has it: name, position, organization (the top-level institution of a one-line string,
+the first of two affiliations, never a biography) and country (only when stated for the person).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import probablepeople
+
+from pipeline.names import country_name
+from pipeline.text import fold
+from pipeline.vocabulary import (GENDERS, NOT_NAME_WORDS, ORG_WORDS, POSITION_WORDS, REGIONAL_GROUPS,
+                                 STAKEHOLDER_GROUPS)
+
+# Honorifics, ranks and courtesy titles before a name (stripped, CONVENTIONS.md).
+_TITLES = (
+    r"(?:his|her|your)\s+(?:excellency|excellence|royal highness)|h\.\s?e\.?|he(?=\s+(?:mr|ms|dr|amb|prof)\b)|"
+    r"excellency|the\s+rt\.?\s+hon(?:ourable|orable)?\.?|the\s+hon(?:ourable|orable)?\.?|rt\.?\s+hon\.?|"
+    r"hon(?:ourable|orable)?\.?|mr|mrs|ms|mdm|madam|miss|mx|dr|prof|professor|"
+    r"(?:assoc(?:iate)?|asst|assistant|adj(?:unct)?|a/)\.?\s*prof(?:essor)?\.?|a/prof|"
+    r"sir|dame|lord|lady|shri|smt|sri|dato'?\s*sri|dato'?|datuk|tan\s+sri|puan|encik|engr|engineer|eng|rev|fr|"
+    r"sheikh|sheikha|justice|senator|congressman|congresswoman|minister|deputy\s+minister|"
+    r"(?:cyber\s+)?ambassador|amb|"
+    r"(?:lt\.?|lieutenant|maj\.?|major|brig\.?|brigadier|vice|rear)?\s*(?:gen\.?|general|adm\.?|admiral|col\.?|colonel|"
+    r"capt\.?|captain|cdr\.?|commander)(?:\s*\(ret\.?\))?|ltg|lt\.?\s*gen\.?|maj\.?\s*gen\.?|"
+    r"president|mag\s+member|keynote\s+speaker"
+)
+_LEADING_TITLE = re.compile(rf"^(?:{_TITLES})\.?(?:\s*\(ret(?:ired)?\.?\))?\s*,?\s+", re.I)
+# Post-nominals after a name: "SC", "GCB", "Ph.D", "(Ret.)"; a generational suffix stays with the name.
+_POSTNOMINAL = re.compile(r"(?:,?\s+(?:SC|KC|QC|GCB|KCB|KCMG|CMG|OBE|CBE|MBE|Ph\.?\s?D\.?|MD|Esq\.?|MP|"
+                          r"\(ret\.?\)|\(retd\.?\)|\(TBC\)|\(tbc\)))+\s*$")
+_GENERATIONAL_TAIL = re.compile(r",?\s+(?:jr|sr|ii|iii|iv)\.?$", re.I)
+_NICKNAME = re.compile(r"\s\([A-Z][a-z]+\)\s")
+_PARTICLES = frozenset({"van", "von", "de", "da", "del", "della", "der", "den", "di", "du", "la", "le", "dos", "das",
+                        "do", "bin", "binti", "bte", "bt", "binte", "al", "el", "ibn", "y", "e", "ter", "ten", "zu",
+                        "af", "mac", "st.", "st"})
+# Name-shaped but never a name: common surnames that are also position words are allowed back.
+_SURNAMES_TOO = frozenset({"chancellor", "major", "marshall", "judge", "dean", "bishop", "king", "prince", "general",
+                           "lead", "head", "partner", "young", "member", "officer", "rector", "mayor", "chair",
+                           "deputy", "fellow", "host", "speaker", "moderator"})
+_NAME_TOKEN = re.compile(r"^(?:[A-Z][\w'’.\-–]*|[A-Z]\.|[a-z][\w'’\-]*|\w+[’'][A-Z]\w*)$", re.UNICODE)
+
+
+def split_titles(text: str) -> tuple[str | None, str]:
+    """("Lt. General (Ret.)", "Harry D. Raduege") for "Lt. General (Ret.) Harry D. Raduege": the
+    honorifics, ranks and courtesy titles before a name, and the rest without post-nominals."""
+    text = " ".join(text.split()).strip(" ,;:")
+    removed = []
+    for _ in range(5):
+        match = _LEADING_TITLE.match(text + " ")
+        if not match or match.end() >= len(text) + 1:
+            break
+        removed.append(match.group(0).strip(" ,"))
+        text = text[match.end():].strip(" ,")
+    return (" ".join(removed) or None), _POSTNOMINAL.sub("", text).strip(" ,;:")
+
+
+def strip_titles(text: str) -> str:
+    """Honorifics, ranks and post-nominals removed: "Lt. General (Ret.) Harry D. Raduege" -> "Harry D. Raduege"."""
+    return split_titles(text)[1]
+
+
+@lru_cache(maxsize=65536)
+def _corporation(name: str) -> bool:
+    try:
+        tagged, kind = probablepeople.tag(name)
+    except probablepeople.RepeatedLabelError:
+        return False
+    return kind == "Corporation"
+
+
+@lru_cache(maxsize=65536)
+def is_person_name(name: str, slot: bool = False, strict: bool = False) -> bool:
+    """Does `name` (titles already stripped) read as a personal name? `slot`: it stands where a form
+    or a transcript puts a person (odd casing and a single surname are then allowed). `strict`: no
+    structure vouches for it (a name found in prose), so probablepeople must not read it as a
+    corporation either."""
+    if not name or len(name) > 60 or any(ch.isdigit() for ch in name):
+        return False
+    name = _GENERATIONAL_TAIL.sub("", _NICKNAME.sub(" ", name)).strip()
+    if re.search(r"[@/\\|()\[\]{}<>:;!?=+*#%$&\"“”]", name):
+        return False
+    tokens = name.replace("–", "-").split()
+    if not (2 <= len(tokens) <= 6) and not (slot and len(tokens) == 1 and len(tokens[0]) > 2):
+        return False
+    words = [t.strip(".,'’").lower() for t in tokens]
+    cased = 0
+    for token, word in zip(tokens, words):
+        if word in _PARTICLES:
+            continue
+        if word in NOT_NAME_WORDS or word in ORG_WORDS:
+            return False
+        if word in POSITION_WORDS and word not in _SURNAMES_TOO:
+            return False
+        if not _NAME_TOKEN.match(token):
+            return False
+        if token[:1].isupper():
+            cased += 1
+    if cased == 0 and not slot:
+        return False
+    if not slot and cased < len([w for w in words if w not in _PARTICLES]):
+        return False  # "Minister of Digital affairs": a name capitalises every word but its particles
+    if country_name(name) or any(country_name(t) and len(t) > 3 for t in tokens[-1:]):
+        return False  # "Esri Singapore", "Lithuania"
+    if fold(name) in STAKEHOLDER_GROUPS or fold(name) in REGIONAL_GROUPS:
+        return False
+    if strict and _corporation(name):
+        return False
+    return True
+
+
+def clean_name(text: str) -> str:
+    """The name as recorded: titles stripped, quotes and stray punctuation gone, a duplicated last
+    token repaired ("Ann Lee Lee" -> "Ann Lee"), casing kept."""
+    name = strip_titles(text.strip(" \"'“”‘’*•-–"))
+    name = re.sub(r"\s*\.$", "", name) if not re.search(r"(?:\b[A-Z]|\b[JS]r)\.$", name) else name
+    tokens = name.split()
+    if len(tokens) >= 3 and tokens[-1] == tokens[-2]:
+        tokens = tokens[:-1]
+    return " ".join(tokens)
+
+
+# -- what a line says of a person -------------------------------------------------------------------
+@dataclass
+class PersonLine:
+    name: str
+    position: str | None = None
+    organization: str | None = None
+    country: str | None = None
+    stakeholder_group: str | None = None
+    regional_group: str | None = None
+    honorific: str | None = None
+    extra: list[str] = field(default_factory=list)   # what was left out: second affiliations, units
+
+
+_PAREN_TAIL = re.compile(r"\(([^()]*)\)\s*$")
+_STATUS_MARK = re.compile(r"\s*\((?:tbc|tbd|confirmed|to be confirmed|invited|via video|virtual|online|remote|"
+                          r"keynote speaker|moderator|chair|government|private|private sector|civil society|academia|"
+                          r"technical community|intergovernmental|igo|ngo)\)\s*", re.I)
+_AT = re.compile(r"\s+(?:at|@)\s+")
+_OF = re.compile(r"\s+(?:of|for|with)\s+(?:the\s+)?")
+_ACRONYM = re.compile(r"^[A-Z][A-Za-z0-9&*\-]{1,9}$")
+_CAMEL = re.compile(r"^[A-Z][a-z]+[A-Z]\w*$")
+
+
+def _words(text: str) -> list[str]:
+    return [w.strip(".,()'’\"").lower() for w in text.replace("/", " ").replace("-", " ").split()]
+
+
+def is_organization_like(segment: str) -> bool:
+    """An organization's name rather than a position or a description."""
+    text = segment.strip()
+    if not text or len(text) > 120:
+        return False
+    words = _words(text)
+    if any(w in ORG_WORDS for w in words):
+        return True
+    if any(w in POSITION_WORDS for w in words):
+        return False
+    if _ACRONYM.match(text) and any(c.isupper() for c in text[1:]) or _CAMEL.match(text):
+        return True
+    capitals = [w for w in text.split() if w[:1].isupper() or w[:1].isdigit()]
+    return len(text.split()) <= 6 and len(capitals) >= max(1, len(text.split()) - 2)
+
+
+def is_position_like(segment: str) -> bool:
+    words = _words(segment)
+    return any(w in POSITION_WORDS for w in words) and not any(w in ORG_WORDS for w in words)
+
+
+def _split_top(text: str, separators: str = ",") -> list[str]:
+    """Split on separators outside parentheses."""
+    parts, depth, current = [], 0, []
+    for ch in text:
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth = max(0, depth - 1)
+        if ch in separators and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    parts.append("".join(current))
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _org_from_position(segment: str) -> tuple[str | None, str | None]:
+    """"Executive Director of X at Y" -> (position, Y); "Chief Technology Officer of MND" -> (.., MND)."""
+    source = re.split(r"\s+from\s+", segment, maxsplit=1)
+    if len(source) == 2 and is_organization_like(source[1]):
+        return source[0], source[1].strip()
+    at = _AT.split(segment)
+    if len(at) > 1 and is_organization_like(at[-1]):
+        return " at ".join(at[:-1]), at[-1].strip()
+    of = _OF.split(segment, maxsplit=1)
+    if len(of) > 1 and is_position_like(of[0]) and is_organization_like(of[1]):
+        return of[0], of[1].strip()
+    return segment, None
+
+
+def country_of_segment(segment: str) -> str | None:
+    """"Norway" -> "Norway"; "USA" -> "USA" (as written); None unless the whole segment is a country."""
+    text = segment.strip(" .")
+    return text if country_name(text) else None
+
+
+def parse_affiliation(text: str | None) -> PersonLine:
+    """Position, organization and country from what follows a name."""
+    out = PersonLine("")
+    if not text:
+        return out
+    text = _STATUS_MARK.sub(" ", text).strip(" ,;:-–—.")
+    affiliations = [a for a in _split_top(text, ";") if a]
+    if not affiliations:
+        return out
+    out.extra = affiliations[1:]
+    segments = _split_top(affiliations[0].replace(" | ", ", "), ",")
+    # "Position - Org": a spaced dash separates too, where commas do not
+    flat: list[str] = []
+    for segment in segments:
+        flat.extend(p.strip() for p in re.split(r"\s+[-–—]\s+", segment) if p.strip())
+    kept: list[str] = []
+    for segment in flat:
+        folded = fold(segment)
+        if folded in GENDERS:
+            continue
+        if folded in STAKEHOLDER_GROUPS and not out.stakeholder_group:
+            out.stakeholder_group = segment
+            continue
+        if folded in REGIONAL_GROUPS or fold(re.sub(r"\s*\(.*\)$", "", segment)) in REGIONAL_GROUPS:
+            out.regional_group = out.regional_group or segment
+            continue
+        kept.append(segment)
+    if len(kept) > 1 and country_of_segment(kept[-1]):
+        out.country = country_of_segment(kept.pop())
+    elif len(kept) == 1 and country_of_segment(kept[0]):
+        out.country = country_of_segment(kept.pop())
+    # the organization: the last organization-like segment (the top-level institution of a one-line string)
+    org_index = None
+    for i in range(len(kept) - 1, -1, -1):
+        position, org = _org_from_position(kept[i])
+        if org:
+            kept[i] = position
+            kept.insert(i + 1, org)
+            org_index = i + 1
+            break
+        if is_organization_like(kept[i]) and not is_position_like(kept[i]):
+            org_index = i
+            break
+    if org_index is not None:
+        out.organization = kept[org_index].strip(" .")
+        kept = kept[:org_index] + kept[org_index + 1:]
+    out.position = ", ".join(kept) or None
+    return out
+
+
+_NAME_END = re.compile(r"\s*(?:,|\s[-–—]\s|\s\((?![A-Z][a-z]+\)\s)|(?<=[a-z]{2})\.\s|\s\|\s|:\s)")
+
+
+def parse_person_line(text: str, slot: bool = False) -> PersonLine | None:
+    """A line that starts with a person: "Name, Position, Org", "Name – Position, Org; Position, Org",
+    "Name (Position, Org)", "Name. Position, Org", "Name, Position - Org | Country". None when the
+    line does not start with a personal name."""
+    text = " ".join(text.split()).strip(" •*-–—·")
+    if not text:
+        return None
+    honorific, body = split_titles(text)
+    # "Ross Perot, Jr., Co-Chairman, ..." keeps its generational suffix
+    cut = _NAME_END.search(body)
+    name, rest = (body[:cut.start()], body[cut.start():]) if cut else (body, "")
+    tail = rest.lstrip(" ,")
+    suffix = re.match(r"(jr|sr|ii|iii|iv)\.?(?=,|\s|$)", tail, re.I)
+    if suffix and rest.lstrip().startswith(","):
+        name = f"{name}, {suffix.group(0)}"
+        rest = tail[suffix.end():]
+    name = clean_name(name)
+    if not is_person_name(name, slot):
+        return None
+    rest = rest.strip()
+    if rest.startswith("("):
+        inner = _PAREN_TAIL.match(rest) if rest.endswith(")") else None
+        rest = inner.group(1) if inner and rest.count("(") == 1 else rest.strip("() ")
+    info = parse_affiliation(rest.lstrip(".,:|-–— "))
+    info.name = name
+    info.honorific = honorific
+    return info
+
+
+# -- lists of people --------------------------------------------------------------------------------
+_AND = re.compile(r"\s+(?:and|&)\s+")
+
+
+def split_people(value: str, slot: bool = True) -> list[PersonLine]:
+    """"A, B and C" / "A (Position), B (Position)" / "A, Position, Org; B, Position" / "A, Position and B,
+    Position": every person in a list, each with what follows their name."""
+    value = " ".join(value.split()).strip(" .;,")
+    if not value:
+        return []
+    segments: list[str] = []
+    for part in _split_top(value, ",;"):
+        pieces = _AND.split(part)
+        if len(pieces) > 1 and all(is_person_name(clean_name(p), False) for p in pieces[1:]):
+            segments.extend(pieces)
+        elif len(pieces) > 1 and is_person_name(clean_name(_NAME_END.split(pieces[-1])[0]), False):
+            segments.append(" and ".join(pieces[:-1]))
+            segments.append(pieces[-1])
+        else:
+            segments.append(part)
+    people: list[PersonLine] = []
+    current: list[str] = []
+
+    def close() -> None:
+        if current:
+            person = parse_person_line(", ".join(current), slot)
+            if person:
+                people.append(person)
+    for i, segment in enumerate(segments):
+        lead = clean_name(re.split(r"\s*\(", segment)[0])
+        starts_person = is_person_name(lead, False) and (
+            not current or "(" in segment or i + 1 == len(segments) and not people and not is_organization_like(segment)
+            or i + 1 < len(segments) and not is_person_name(clean_name(segments[i + 1].split("(")[0]), False)
+            and (is_position_like(segments[i + 1]) or "(" in segments[i + 1]) or _all_names(segments))
+        if starts_person:
+            close()
+            current = [segment]
+        elif current:
+            current.append(segment)
+    close()
+    return people
+
+
+def _all_names(segments: list[str]) -> bool:
+    return all(is_person_name(clean_name(s), False) for s in segments)

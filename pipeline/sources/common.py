@@ -1,0 +1,221 @@
+"""What every source shares once a document is read: the page's own context (title, year, date,
+time), turning found sessions into records, forum names, numbered lists and SDG lines, and marking
+a document that stops in the middle."""
+from __future__ import annotations
+
+import re
+
+from pipeline.document import Block, Document
+from pipeline.extract.agenda import (_SECTION_NAMES, Context, Draft, _day_only, _label_value, _strip_time, page_year)
+from pipeline.extract.dates import find_dates, find_times, minutes_between, utc_offset
+from pipeline.extract.prose import country_adjective
+from pipeline.records import Item, ParsedDocument, Participant, SessionRecord
+from pipeline.text import collapse_ws, fold
+from pipeline.vocabulary import ROLE_ORDER, field_of
+
+# Navigation and widget residue that opens scraped pages; never a title.
+_RESIDUE = re.compile(r"^(?:go back|back|loading…?|loading\.\.\.|skip to (?:main )?content|menu|home|search|"
+                      r"share|print|back to all events|sign up.*|log ?in.*|or to bookmark.*|check-in and access.*|"
+                      r"session|programme agenda|agenda|programme|program|photo|image|\W+)$", re.I)
+_PROSE_DATE_CUE = re.compile(r"\b(?:held|take place|takes place|took place|scheduled|on|from|dated?)\s+(?:on\s+)?"
+                             r"(?:\w+day,?\s+)?$", re.I)
+
+# Forums a document names for itself; the edition is the year of the session's date when known.
+FORUMS = [
+    (re.compile(r"\bWSIS\s*\+\s*20 high[- ]level event\b", re.I), "WSIS+20 High-Level Event"),
+    (re.compile(r"\bWSIS Forum\b", re.I), "WSIS Forum"),
+    (re.compile(r"\bInternet Governance Forum\b|\bIGF\b"), "Internet Governance Forum"),
+    (re.compile(r"\bSingapore International Cyber Week\b|\bSICW\b"), "Singapore International Cyber Week"),
+    (re.compile(r"\bMunich Security Conference\b"), "Munich Security Conference"),
+    (re.compile(r"\bParis Peace Forum\b"), "Paris Peace Forum"),
+    (re.compile(r"\bEuroDIG\b"), "EuroDIG"),
+    (re.compile(r"\bOpen-?ended Working Group\b|\bOEWG\b", re.I), "UN Open-Ended Working Group"),
+    (re.compile(r"\bCyCon\b"), "CyCon"),
+    (re.compile(r"\bJeju Forum\b"), "Jeju Forum"),
+]
+
+
+def find_event(text: str, date) -> str | None:
+    """The forum a document says it belongs to, with the edition year when the session's date is known."""
+    text = text[:50000]
+    for pattern, name in FORUMS:
+        if pattern.search(text):
+            return f"{name} {date.year}" if date else name
+    return None
+
+
+def page_title(doc: Document) -> str | None:
+    """The front matter's title, else the first heading, else a short first line that is not
+    navigation, a date, a time or a field."""
+    if doc.title:
+        return collapse_ws(doc.title)
+    for block in doc.blocks[:12]:
+        if block.kind in ("row", "turn", "item"):
+            return None
+        text = block.text.strip()
+        if block.kind == "label" or not text or _RESIDUE.match(text) or _SECTION_NAMES.match(text):
+            continue
+        if _day_only(text) or find_times(text):
+            continue
+        if len(text.split()) <= 30 and not text.endswith((".", "?", "!")) or block.kind == "heading":
+            return text.strip(" :")
+        return None
+    return None
+
+
+def page_context(doc: Document, title: str | None = None) -> Context:
+    """The page's title, year and event-level date, time and UTC offset."""
+    year = page_year(doc)
+    ctx = Context(title if title is not None else page_title(doc), year)
+    for block in doc.blocks:
+        fieldname, value = _label_value(block)
+        if fieldname == "date" and ctx.date is None:
+            mentions = find_dates(value)
+            if mentions:
+                ctx.date = mentions[0].on(year)
+            if ctx.start is None:
+                ctx.start, ctx.end, _, _ = _strip_time(value)
+            ctx.offset = ctx.offset or utc_offset(value)
+        elif fieldname == "time" and ctx.start is None:
+            ctx.start, ctx.end, _, _ = _strip_time(value)
+            ctx.offset = ctx.offset or utc_offset(value)
+    if ctx.date is None:
+        for block in doc.blocks[:25]:
+            if block.kind in ("row", "turn"):
+                continue
+            mention = _day_only(block.text) or _date_time_line(block)
+            if mention:
+                ctx.date = mention.on(year)
+                if ctx.start is None:
+                    ctx.start, ctx.end, _, _ = _strip_time(block.text)
+                    ctx.offset = ctx.offset or utc_offset(block.text)
+                break
+    return ctx
+
+
+def _date_time_line(block: Block):
+    """"9 Jul 2025 11:30h - 12:00h", "Thursday, 1st December, 2022 (13:45 UTC) - ...": a line that is a
+    date and a time range and nothing else."""
+    text = block.text
+    dates, times = find_dates(text), find_times(text)
+    if not dates or not times or len(text) > 120:
+        return None
+    rest = text
+    for m in sorted([(d.start, d.end) for d in dates] + [(t.begin, t.finish) for t in times], reverse=True):
+        rest = rest[:m[0]] + " " + rest[m[1]:]
+    rest = re.sub(r"\b(?:utc|gmt|cet|cest|[a-z]{3,9}day|h)\b|[\W\d_]", " ", rest, flags=re.I)
+    return dates[0] if len(rest.split()) <= 1 else None
+
+
+def prose_date(doc: Document, year: int | None):
+    """A date the text gives for the event ("held on 3 March 2023"), for a page with no date field."""
+    for block in doc.blocks:
+        if block.kind not in ("paragraph", "item"):
+            continue
+        for mention in find_dates(block.text):
+            if _PROSE_DATE_CUE.search(block.text[:mention.start]):
+                day = mention.on(year)
+                if day:
+                    return day
+    return None
+
+
+def _roles(roles: list[str], others: int) -> list[str]:
+    # CONVENTIONS: the chair of a panel is its moderator
+    out = ["moderator" if r == "chair" and others else r for r in roles]
+    return sorted(set(out), key=lambda r: (ROLE_ORDER.index(r) if r in ROLE_ORDER else len(ROLE_ORDER), r))
+
+
+def record_of(draft: Draft, text_for_event: str = "") -> SessionRecord:
+    participants = []
+    for person in draft.people:
+        info = person.info
+        participants.append(Participant(
+            name=info.name, roles=_roles(person.roles, len(draft.people) - 1), honorific=info.honorific, position=info.position,
+            organization=info.organization, country=info.country or country_adjective(info.position),
+            stakeholder_group=info.stakeholder_group, regional_group=info.regional_group))
+    description = "\n\n".join(b.text for b in draft.blocks if b.kind == "paragraph" and len(b.text) > 80)[:4000]
+    session = SessionRecord(
+        title=draft.title, series=draft.series, date=draft.date, start_time=draft.start, end_time=draft.end,
+        utc_offset=draft.offset, duration_minutes=minutes_between(draft.start, draft.end),
+        description=description or None, participants=participants,
+        items=[Item(kind="key_topic", text=t) for t in draft.topics])
+    session.event = find_event(" ".join(filter(None, [draft.title, text_for_event])), draft.date)
+    return session
+
+
+_TERMINAL = re.compile(r"[.!?…)\]\"”’:;*|]$")
+
+
+def stops_mid_sentence(doc: Document) -> str | None:
+    """Where a document ends inside a sentence, or None when its last line is complete."""
+    for block in reversed(doc.blocks):
+        lines = [line.text for cell in block.cells for line in cell] if block.kind == "row" else [l.text for l in block.lines]
+        if not lines:
+            continue
+        last = lines[-1].strip()
+        words = last.split()
+        # a sentence of some length that ends on a letter or a comma was cut; a short line is a title or a label
+        if (block.kind in ("paragraph", "turn", "label") and len(words) >= 12 and not _TERMINAL.search(last)
+                and (last[-1].isalnum() or last[-1] in ",–-(")):
+            return f"the text stops mid-sentence: '…{last[-60:]}'"
+        return None
+    return None
+
+
+def split_numbered(text: str) -> list[str]:
+    """"1. What ...? 2. How ...?" -> ["What ...?", "How ...?"], only when numbering runs 1, 2, 3..."""
+    matches = list(re.finditer(r"(?:^|(?<=\s))(\d{1,2})[.)]\s+", text))
+    expected, starts = 1, []
+    for match in matches:
+        if int(match.group(1)) == expected:
+            starts.append(match)
+            expected += 1
+    if len(starts) < 2 or starts[0].start() > 3:
+        return [collapse_ws(text)] if text.strip() else []
+    items = []
+    for i, match in enumerate(starts):
+        end = starts[i + 1].start() if i + 1 < len(starts) else len(text)
+        item = collapse_ws(text[match.end():end])
+        if item:
+            items.append(item)
+    return items
+
+
+SDG_TITLES = {
+    1: "No Poverty", 2: "Zero Hunger", 3: "Good Health and Well-Being", 4: "Quality Education",
+    5: "Gender Equality", 6: "Clean Water and Sanitation", 7: "Affordable and Clean Energy",
+    8: "Decent Work and Economic Growth", 9: "Industry, Innovation and Infrastructure",
+    10: "Reduced Inequalities", 11: "Sustainable Cities and Communities",
+    12: "Responsible Consumption and Production", 13: "Climate Action", 14: "Life Below Water",
+    15: "Life on Land", 16: "Peace, Justice and Strong Institutions", 17: "Partnerships for the Goals",
+}
+_SDG_LINE = re.compile(r"^\s*(?:(?:SDG|GOAL)\s*(\d{1,2})(?:\.\w+)?\s*[:.\-–]?\s*(.*)|(\d{1,2})\s*[.:]\s*(.+)|(\d{1,2})\.([a-z\d]))$", re.I)
+
+
+def parse_sdg_line(line: str) -> str | None:
+    """"GOAL 16: Peace, ..." / "16. Peace, Justice and Strong Institutions" / a target "9.a" -> "GOAL 16: ..."."""
+    match = _SDG_LINE.match(line)
+    if not match:
+        return None
+    if match.group(5):
+        number = int(match.group(5))
+        return f"GOAL {number}: {SDG_TITLES[number]} (target {line.strip()})" if number in SDG_TITLES else None
+    number = int(match.group(1) or match.group(3))
+    title = collapse_ws(match.group(2) or match.group(4) or "")
+    if number not in SDG_TITLES:
+        return None
+    if match.group(3) and fold(title) != fold(SDG_TITLES[number]):
+        return None  # a bare "16. ..." must name the goal, or it is just a numbered line
+    return f"GOAL {number}: {title or SDG_TITLES[number]}"
+
+
+def parsed(fmt: str, doc: Document, sessions: list[SessionRecord], problems: list[str] | None = None,
+           title: str | None = None) -> ParsedDocument:
+    out = ParsedDocument(format=fmt, title=title or doc.title or (sessions[0].title if sessions else None),
+                         url=doc.url, sessions=sessions, problems=list(doc.problems) + list(problems or []))
+    cut = stops_mid_sentence(doc)
+    if cut:
+        out.truncated = True
+        out.problems.append(cut)
+    return out

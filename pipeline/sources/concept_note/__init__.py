@@ -1,0 +1,53 @@
+"""Conference concept notes and agendas: a forum theme, a series line ("Special Session 2"), the
+session title, description paragraphs and "Key Topics of Discussion"; programmes of such
+conferences are read by the agenda engine like any other."""
+from __future__ import annotations
+
+import re
+
+from pipeline.document import Document
+from pipeline.extract.agenda import extract_sessions
+from pipeline.records import Item, ParsedDocument
+from pipeline.sources.common import page_context, parsed, prose_date, record_of
+
+FORMAT = "concept_note"
+VERSION = "2"
+
+SERIES_LINE = re.compile(
+    r"^(?:(?:special|plenary|parallel|breakout|thematic|high[- ]level|closing|opening)\s+)?session\s*"
+    r"(?:\d{1,3}|[IVXLC]{1,6}|[A-Z])(?:[-.]\d+)?\s*$", re.I)
+TOPICS_HEADING = re.compile(r"^(?:key\s+topics(?:\s+of\s+discussion)?|guiding\s+questions|topics\s+for\s+discussion|"
+                            r"discussion\s+topics|key\s+questions)\s*:?\s*$", re.I)
+
+
+def looks_like(text: str) -> int:
+    head = [line.strip() for line in text[:3000].split("\n") if line.strip()][:6]
+    lowered = text[:20000].lower()
+    score = 0
+    score += 3 * ("\nkey topics of discussion" in lowered or "\nguiding questions" in lowered)
+    score += 3 * any(SERIES_LINE.match(line) for line in head)
+    score += 2 * bool(re.search(r"^\s*(?:agenda|programme|program)\b", lowered[:400], re.M))
+    score += 1 * ("this session" in lowered)
+    return score
+
+
+def parse_concept_note(doc: Document) -> ParsedDocument:
+    texts = [b.text.strip() for b in doc.blocks]
+    series_at = next((i for i, t in enumerate(texts[:8]) if SERIES_LINE.match(t)), None)
+    title = texts[series_at + 1] if series_at is not None and series_at + 1 < len(texts) else None
+    ctx = page_context(doc, title)
+    drafts = [d for d in extract_sessions(doc, ctx) if d.title or d.people or d.date or d.start]
+    if len(drafts) == 1 and drafts[0].date is None:
+        drafts[0].date = prose_date(doc, ctx.year)
+    sessions = [record_of(d, " ".join(texts[:3])) for d in drafts]
+    if series_at is not None and len(sessions) == 1:
+        session = sessions[0]
+        session.series = texts[series_at]
+        if series_at > 0:
+            session.texts["forum_theme"] = " ".join(texts[:series_at])
+        topics_at = next((i for i, t in enumerate(texts) if TOPICS_HEADING.match(t)), None)
+        if topics_at is not None:
+            session.items = [Item("key_topic", t) for t in texts[topics_at + 1:] if t] + [
+                i for i in session.items if i.kind != "key_topic"]
+            session.description = "\n\n".join(t for t in texts[series_at + 2:topics_at] if t) or session.description
+    return parsed(FORMAT, doc, sessions, title=ctx.title)

@@ -1,0 +1,43 @@
+"""Any readable text that fits no known layout: sessions found by the agenda engine
+(pipeline.extract.agenda) over the document model. Unknown layouts are the normal case."""
+from __future__ import annotations
+
+import re
+
+from pipeline.document import Document
+from pipeline.extract.agenda import Draft, extract_sessions
+from pipeline.records import ParsedDocument
+from pipeline.sources.common import page_context, parsed, prose_date, record_of
+
+FORMAT = "generic"
+VERSION = "1"
+
+
+def looks_like(text: str) -> int:
+    return 0  # the fallback: chosen when no family recognises the text
+
+
+# Words by which a title line names a meeting even when no date, time or person comes with it.
+_EVENT_WORDS = re.compile(r"\b(?:session|sessions|conference|forum|summit|workshop|webinar|seminar|symposium|panel|"
+                          r"meeting|dialogue|roundtable|round table|briefing|talk|lecture|keynote|address|remarks|"
+                          r"event|week|day|congress|convention|hearing|debate|consultation|launch|ceremony|"
+                          r"presentation|discussion|fireside|masterclass|training|course|hackathon|exhibition)\b", re.I)
+
+
+def states_a_session(draft: Draft, family: bool) -> bool:
+    """A title line with a date, a time or people; for a recognised family a titled page is enough;
+    a title that names a meeting is enough anywhere."""
+    if draft.people or draft.date or draft.start:
+        return bool(draft.title or draft.people or draft.date)
+    return bool(draft.title) and (family or bool(_EVENT_WORDS.search(draft.title)))
+
+
+def parse_generic(doc: Document, fmt: str = FORMAT) -> ParsedDocument:
+    """Every session the document states; none when it states none (the caller rejects it)."""
+    ctx = page_context(doc)
+    drafts = [d for d in extract_sessions(doc, ctx) if states_a_session(d, fmt != FORMAT)]
+    if len(drafts) == 1 and drafts[0].date is None:
+        drafts[0].date = prose_date(doc, ctx.year)
+    context_text = " ".join(filter(None, [doc.title, ctx.title]))
+    sessions = [record_of(d, context_text) for d in drafts]
+    return parsed(fmt, doc, sessions, title=ctx.title)

@@ -1,0 +1,78 @@
+"""Caption transcripts (">> NAME: text" turns): every turn is an utterance, named or not; the people
+are the named speakers, those who introduce themselves ("My name is X ... I'll be your moderator")
+and those the chair introduces ("we have X, who is ... at Org"). Caption labels such as MODERATOR,
+CHAIR or AUDIENCE are labels, not people (DATASET.md)."""
+from __future__ import annotations
+
+import re
+
+from pipeline.document import Document
+from pipeline.extract.agenda import Draft
+from pipeline.extract.people import PersonLine, clean_name, is_person_name, parse_affiliation
+from pipeline.names import speaker_kind
+from pipeline.records import ParsedDocument, Utterance
+from pipeline.sources.common import page_title, parsed, record_of
+
+_NAME = r"[A-Z][\w'’\-]+(?:\s+(?:[A-Z][\w'’\-]+|van|von|de|der|da|di)){1,3}"
+_SELF = re.compile(rf"\b(?:my name is|i am|i'm)\s+(?P<name>{_NAME})", re.I)
+_MODERATING = re.compile(r"\b(?:your moderator|be moderating|i will moderate|i'll moderate|i am moderating|"
+                         r"i'm moderating|moderator for today|moderate (?:this|the) session)\b", re.I)
+_INTRODUCED = re.compile(rf"\b(?:we (?:also )?have|next we have|with me(?: is| are)?|i will ask|i'd like to ask|"
+                         rf"let me introduce|joined by|welcome)\s+(?:(?:on my (?:left|right)|also|here),?\s+(?:we have\s+)?)?"
+                         rf"(?P<name>{_NAME})(?P<rest>[^.]{{0,160}})")
+_OUR_MODERATOR = re.compile(rf"\bour moderator,?\s+(?:that\s+|is\s+)?(?P<name>{_NAME})", re.I)
+_AFFILIATION = re.compile(r"^\s*,?\s*(?:who\s+(?:is|serves)\s+(?:the\s+|a\s+|an\s+)?(?P<pos>[^,.]*?)\s+(?:at|of|with|in)\s+(?:the\s+)?"
+                          r"(?P<org>[A-Z][\w&.’' -]{1,60}?)(?=[.,]|\s+(?:and|who|welcome)\b|$)|"
+                          r"\s*(?:from|with)\s+(?:the\s+)?(?P<org2>[\w&.’' -]{2,60}?)(?=[.,]|\s+(?:to|and|who)\b|$))")
+
+
+def read_transcript(doc: Document, fmt: str) -> ParsedDocument:
+    title = page_title(doc)
+    draft = Draft(title)
+    utterances: list[Utterance] = []
+    for block in doc.blocks:
+        if block.kind != "turn":
+            continue
+        speaker = block.label or ""
+        text = block.text
+        utterances.append(Utterance(speaker=speaker, text=text))
+        named = clean_name(speaker) if speaker and speaker_kind(speaker) == "person" else None
+        if named and is_person_name(named, slot=True):
+            draft.add(PersonLine(named), "speaker")
+        moderating = bool(_MODERATING.search(text))
+        for match in _SELF.finditer(text):
+            name = clean_name(match.group("name"))
+            if is_person_name(name):
+                info = _affiliation(text[match.end():]) or PersonLine("")
+                info.name = name
+                draft.add(info, "moderator" if moderating else "speaker")
+        if named and moderating and not _SELF.search(text):
+            draft.add(PersonLine(named), "moderator")
+        for match in _OUR_MODERATOR.finditer(text):
+            name = clean_name(match.group("name"))
+            if is_person_name(name):
+                draft.add(PersonLine(name), "moderator")
+        for match in _INTRODUCED.finditer(text):
+            name = clean_name(match.group("name"))
+            if not is_person_name(name) or name.split()[0].lower() in ("everybody", "everyone", "all"):
+                continue
+            info = _affiliation(match.group("rest")) or PersonLine("")
+            info.name = name
+            draft.add(info, "panellist")
+    # a speaker who is the label's person keeps one entry; MODERATOR-labelled turns name nobody
+    record = record_of(draft, " ".join(filter(None, [title, doc.blocks[1].text if len(doc.blocks) > 1 else ""])))
+    record.utterances = utterances
+    return parsed(fmt, doc, [record], title=title)
+
+
+def _affiliation(rest: str) -> PersonLine | None:
+    match = _AFFILIATION.match(rest)
+    if not match:
+        return None
+    org = (match.group("org") or match.group("org2") or "").strip()
+    if not org:
+        return None
+    info = parse_affiliation(org)
+    info.organization = info.organization or org
+    info.position = match.group("pos") or None
+    return info
