@@ -32,6 +32,14 @@ _DELIMITER_ROW = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*
 _PUNCTUATION_ONLY = re.compile(r"^[\W_]*$", re.UNICODE)
 
 
+_GLYPH_BULLET = re.compile(r"^(\s*)[●•▪◦·‣⁃]\s+", re.M)
+
+
+def _normalise_bullets(body: str) -> str:
+    """Bullet glyphs that markdown does not know ("● item") written as markdown bullets."""
+    return _GLYPH_BULLET.sub(r"\1- ", body) if any(g in body for g in "●•▪◦·‣⁃") else body
+
+
 def _add_table_delimiters(body: str) -> str:
     """A run of "| a | b |" lines with no delimiter row under its first line is meant as a table:
     give it the delimiter row that markdown needs."""
@@ -40,8 +48,9 @@ def _add_table_delimiters(body: str) -> str:
     i = 0
     while i < len(lines):
         line = lines[i]
-        if (_PIPE_ROW.match(line) and i + 1 < len(lines) and _PIPE_ROW.match(lines[i + 1])
-                and not _DELIMITER_ROW.match(lines[i + 1]) and not (out and _PIPE_ROW.match(out[-1]))):
+        single = (i + 1 >= len(lines) or not _PIPE_ROW.match(lines[i + 1])) and line.strip().strip("|").count("|") >= 1
+        if (_PIPE_ROW.match(line) and (single or not _DELIMITER_ROW.match(lines[i + 1]))
+                and not (out and _PIPE_ROW.match(out[-1])) and not _DELIMITER_ROW.match(line)):
             columns = max(1, line.strip().strip("|").count("|") + 1)
             if out and out[-1].strip():
                 out.append("")  # a table starts a block of its own
@@ -227,4 +236,4 @@ def read_html(body: str) -> list[Block]:
 
 
 def read_markdown(body: str) -> list[Block]:
-    return read_html(_MARKDOWN.render(_add_table_delimiters(body)))
+    return read_html(_MARKDOWN.render(_add_table_delimiters(_normalise_bullets(body))))

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from pipeline.document import Block, Document, Line
 from pipeline.document.fields import label_parts
 from pipeline.extract.dates import (DateMention, find_dates, find_times, minutes_between, utc_offset, years_in)
-from pipeline.extract.people import (PersonLine, clean_name, is_organization_like, is_person_name, is_position_like,
+from pipeline.extract.people import (PersonLine, refusal_reason, clean_name, is_organization_like, is_person_name, is_position_like,
                                      parse_affiliation, parse_person_line, split_people, split_titles, strip_titles)
-from pipeline.names import country_name
+from pipeline.names import country_name, is_place, split_role_mark
 from pipeline.extract.prose import country_adjective, people_in_prose
 from pipeline.vocabulary import field_of, is_break, is_segment_title, role_of
 
@@ -76,6 +76,7 @@ class Draft:
     blocks: list[Block] = field(default_factory=list)
     topics: list[str] = field(default_factory=list)
     description: str | None = None
+    notes: list[str] = field(default_factory=list)      # candidates refused as people, and why
 
     def add(self, info: PersonLine, role: str | None) -> None:
         role = role or "speaker"
@@ -289,6 +290,8 @@ def _own_schedule(body: list[Block], year: int | None) -> tuple[dt.date | None, 
                 start, end = s, e
         elif fieldname == "time" and start is None:
             start, end, _, _ = _strip_time(value)
+        elif fieldname is None and date is None and block.kind in ("paragraph", "heading") and _day_only(block.text):
+            date = _day_only(block.text).on(year)
     return date, start, end
 
 
@@ -361,7 +364,8 @@ def _is_sub_title(body: list[Block], i: int) -> bool:
     if not (block.kind in ("heading", "paragraph") and block.lines and block.lines[0].strong):
         return False
     text = block.lines[0].text
-    if len(text.split()) > 25 or _SECTION_NAMES.match(text) or role_of(text.rstrip(":")):
+    if len(text.split()) > 25 or _SECTION_NAMES.match(text) or role_of(text.rstrip(":")) or _day_only(text) \
+            or find_times(text):
         return False
     for other in body[i + 1:i + 12]:
         if other.kind in ("heading",) or (other.kind == "paragraph" and other.lines and other.lines[0].strong
@@ -603,14 +607,15 @@ def _region(draft: Draft, blocks: list[Block], ctx: Context) -> Draft:
             draft.title = _clean_title(head)
             for person, role in attributed:
                 draft.add(person, role or _role_of_title(head) or "speaker")
-    for person, role in _people_in(blocks, default_role=_role_of_title(draft.title)):
+    for person, role in _people_in(blocks, default_role=_role_of_title(draft.title), notes=draft.notes):
         draft.add(person, role)
     draft.topics = draft.topics or _topics_in(blocks)
     draft.blocks = blocks
     return draft
 
 
-def _people_in(blocks: list[Block], default_role: str | None = None, probe: bool = False):
+def _people_in(blocks: list[Block], default_role: str | None = None, probe: bool = False,
+               notes: list[str] | None = None):
     """(person, role) for every participant the blocks name: role labels with their lists, person lines,
     bold names over position lines, and people in prose."""
     found: list[tuple[PersonLine, str | None]] = []
@@ -618,7 +623,10 @@ def _people_in(blocks: list[Block], default_role: str | None = None, probe: bool
     role_block = -1
     structured = False
     prose: list[str] = []
+    joined: set[int] = set()
     for i, block in enumerate(blocks):
+        if i in joined:
+            continue
         if block.kind == "row":
             row_role, people = _people_of_row(block, role or default_role)
             if row_role:
@@ -649,12 +657,20 @@ def _people_in(blocks: list[Block], default_role: str | None = None, probe: bool
         lines = list(block.lines)
         if not lines:
             continue
+        # a card: the name in one block, the position and organization in the next
+        if len(lines) == 1 and len(lines[0].text.split()) <= 6 and is_person_name(clean_name(lines[0].text)):
+            for j in range(i + 1, min(i + 3, len(blocks))):
+                following = blocks[j]
+                if following.kind not in ("paragraph", "item") or not _affiliation_block(following):
+                    break
+                lines += list(following.lines)
+                joined.add(j)
         text = block.text
         bare_role = role_of(text.rstrip(": ")) if len(text.split()) <= 5 and len(lines) == 1 else None
         if bare_role and not parse_person_line(text):
             role, role_block = bare_role, i
             continue
-        people = _people_of_lines(lines, role or default_role)
+        people = _people_of_lines(lines, role or default_role, notes if role else None)
         if people:
             found += people
             structured = True
@@ -705,8 +721,12 @@ def affiliation_from_lines(name: str, lines: list[str]) -> PersonLine:
         parsed = parse_affiliation(lines[0])
         parsed.name = name
         return parsed
-    if len(lines) > 1 and country_name(lines[-1]):
+    if len(lines) > 1 and is_place(lines[-1]):
         info.country = lines.pop()
+    if len(lines) == 1:
+        parsed = parse_affiliation(lines[0])
+        parsed.name, parsed.country = name, parsed.country or info.country
+        return parsed
     for k in range(len(lines) - 1, -1, -1):
         if is_organization_like(lines[k]) and (k > 0 or not is_position_like(lines[k])):
             info.organization = lines.pop(k)
@@ -720,12 +740,16 @@ def affiliation_from_lines(name: str, lines: list[str]) -> PersonLine:
     return info
 
 
-def _people_of_lines(lines: list[Line], role: str | None) -> list[tuple[PersonLine, str | None]]:
-    """People in a run of lines: "Name, Position, Org" lines, or a bold name over its position and
-    organization lines, or bare role lines ("Moderator", "Panellists") over the names they label."""
+def _people_of_lines(lines: list[Line], role: str | None,
+                     notes: list[str] | None = None) -> list[tuple[PersonLine, str | None]]:
+    """People in a run of lines: "Name, Position, Org" lines, a name over its position and organization
+    lines, "[Role] Name" tags, "Name [Moderator]" marks, and bare role lines ("Moderator", "Panellists")
+    over the names they label."""
     out: list[tuple[PersonLine, str | None]] = []
     current: PersonLine | None = None
+    current_role: str | None = None
     tail: list[str] = []
+    role_now = role
 
     def close() -> None:
         nonlocal current, tail
@@ -734,13 +758,21 @@ def _people_of_lines(lines: list[Line], role: str | None) -> list[tuple[PersonLi
                 honorific = current.honorific
                 current = affiliation_from_lines(current.name, tail)
                 current.honorific = honorific
-            out.append((current, role_now))
+            out.append((current, current_role))
         current, tail = None, []
-    role_now = role
+
     for line in lines:
         text = line.text.strip()
         if not text:
             continue
+        tag = _ROLE_TAG.match(text)
+        if tag and role_of(tag.group("role")):
+            close()
+            info = parse_person_line(tag.group("rest"), slot=True)
+            if info:
+                out.append((info, role_of(tag.group("role"))))
+            continue
+        text, marked = split_role_mark(text)
         label = label_parts(text)
         if label and field_of(label[0]) == "role":
             close()
@@ -750,20 +782,21 @@ def _people_of_lines(lines: list[Line], role: str | None) -> list[tuple[PersonLi
             else:
                 role_now = label_role
             continue
-        bare = role_of(text.rstrip(": ")) if len(text.split()) <= 4 else None
+        # a role word right under a name is that person's position; elsewhere it labels the lines below
+        bare = role_of(text.rstrip(": ")) if len(text.split()) <= 4 and (current is None or tail) else None
         if bare and not is_person_name(clean_name(text)):
             close()
             role_now = bare
             continue
-        if line.strong and is_person_name(clean_name(text)):
+        if (line.strong or len(text.split()) <= 6) and is_person_name(clean_name(text)):
             close()
-            current = PersonLine(clean_name(text), honorific=split_titles(text)[0])
+            current, current_role = PersonLine(clean_name(text), honorific=split_titles(text)[0]), marked or role_now
             continue
         if line.lead and is_person_name(clean_name(line.lead)):
             close()
             info = parse_person_line(text)
             if info:
-                out.append((info, role_now))
+                out.append((info, marked or role_now))
             continue
         if current is not None and len(text) < 120 and not line.strong:
             tail.append(text)
@@ -772,9 +805,20 @@ def _people_of_lines(lines: list[Line], role: str | None) -> list[tuple[PersonLi
         if len(text) <= 220:
             info = parse_person_line(text)
             if info and (info.position or info.organization or info.country or _short_name_line(text)):
-                out.append((info, role_now))
+                out.append((info, marked or role_now))
+            elif notes is not None and len(text) <= 80:
+                notes.append(f"refused as a person: {text!r} ({refusal_reason(text)})")
     close()
     return out
+
+
+_ROLE_TAG = re.compile(r"^\[(?P<role>[^\]]{2,30})\]\s*(?P<rest>.+)$")
+
+
+def _affiliation_block(block: Block) -> bool:
+    """Short lines that say who someone is (position, organization) and name no one."""
+    return all(len(line.text.split()) <= 12 and not is_person_name(clean_name(line.text.split(",")[0]))
+               and not line.text.endswith(("?", "!")) for line in block.lines)
 
 
 def _short_name_line(text: str) -> bool:

@@ -171,6 +171,16 @@ def is_organization_like(segment: str) -> bool:
     return len(text.split()) <= 6 and len(capitals) >= max(1, len(text.split()) - 2)
 
 
+def _has_org_word(segment: str) -> bool:
+    return any(w in ORG_WORDS for w in _words(segment))
+
+
+def _continues_name(segment: str) -> bool:
+    """"Information and Communications": the rest of a name that a comma cut, not an institution of its own."""
+    return (" and " in segment or " & " in segment) and not _has_org_word(segment) and not _ACRONYM.match(segment) \
+        and not _CAMEL.match(segment) and not is_position_like(segment)
+
+
 def is_position_like(segment: str) -> bool:
     words = _words(segment)
     return any(w in POSITION_WORDS for w in words) and not any(w in ORG_WORDS for w in words)
@@ -193,8 +203,26 @@ def _split_top(text: str, separators: str = ",") -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
+def refusal_reason(text: str) -> str:
+    """Why a line in a person slot is not a person, in a few words."""
+    from pipeline.names import speaker_kind
+    kind = speaker_kind(text)
+    if kind in ("placeholder", "team", "label"):
+        return f"a {kind}"
+    first = text.split(",")[0]
+    if is_organization_like(first) and _has_org_word(first):
+        return "an organization"
+    if len(text.split()) > 8:
+        return "a sentence"
+    return "not a personal name"
+
+
 def _org_from_position(segment: str) -> tuple[str | None, str | None]:
-    """"Executive Director of X at Y" -> (position, Y); "Chief Technology Officer of MND" -> (.., MND)."""
+    """"Executive Director of X at Y" -> (position, Y); "Chief Technology Officer of MND" -> (.., MND);
+    "Chief Executive (Ghana Cyber Authority)" -> (Chief Executive, Ghana Cyber Authority)."""
+    inner = re.match(r"^(?P<pos>[^()]+?)\s*\((?P<org>[^()]+)\)$", segment)
+    if inner and is_position_like(inner.group("pos")) and _has_org_word(inner.group("org")):
+        return inner.group("pos").strip(), inner.group("org").strip()
     source = re.split(r"\s+from\s+", segment, maxsplit=1)
     if len(source) == 2 and is_organization_like(source[1]):
         return source[0], source[1].strip()
@@ -244,7 +272,8 @@ def parse_affiliation(text: str | None) -> PersonLine:
         out.country = country_of_segment(kept.pop())
     elif len(kept) == 1 and country_of_segment(kept[0]):
         out.country = country_of_segment(kept.pop())
-    # the organization: the last organization-like segment (the top-level institution of a one-line string)
+    # the organization: the last organization-like segment (the top-level institution of a one-line string);
+    # "Ministry of Digital Development, Information and Communications" is one name cut by a comma
     org_index = None
     for i in range(len(kept) - 1, -1, -1):
         position, org = _org_from_position(kept[i])
@@ -257,7 +286,12 @@ def parse_affiliation(text: str | None) -> PersonLine:
             org_index = i
             break
     if org_index is not None:
-        out.organization = kept[org_index].strip(" .")
+        organization = kept[org_index].strip(" .")
+        if org_index > 0 and _continues_name(organization) and _has_org_word(kept[org_index - 1]):
+            org_index -= 1
+            organization = f"{kept[org_index]}, {organization}"
+            del kept[org_index + 1]
+        out.organization = organization
         kept = kept[:org_index] + kept[org_index + 1:]
     out.position = ", ".join(kept) or None
     return out

@@ -49,5 +49,6 @@ def parse_concept_note(doc: Document) -> ParsedDocument:
         if topics_at is not None:
             session.items = [Item("key_topic", t) for t in texts[topics_at + 1:] if t] + [
                 i for i in session.items if i.kind != "key_topic"]
-            session.description = "\n\n".join(t for t in texts[series_at + 2:topics_at] if t) or session.description
+            session.description = "\n\n".join(t for t in texts[series_at + 2:topics_at]
+                                              if t and not t.startswith("[")) or session.description
     return parsed(FORMAT, doc, sessions, title=ctx.title)

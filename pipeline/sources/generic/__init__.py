@@ -40,4 +40,6 @@ def parse_generic(doc: Document, fmt: str = FORMAT) -> ParsedDocument:
         drafts[0].date = prose_date(doc, ctx.year)
     context_text = " ".join(filter(None, [doc.title, ctx.title]))
     sessions = [record_of(d, context_text) for d in drafts]
-    return parsed(fmt, doc, sessions, title=ctx.title)
+    out = parsed(fmt, doc, sessions, title=ctx.title)
+    out.notes = [note for d in drafts for note in d.notes]
+    return out

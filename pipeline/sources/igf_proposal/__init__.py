@@ -209,8 +209,9 @@ def parse_igf_proposal(doc: Document) -> ParsedDocument | None:
         if _KEY_MESSAGES.search(text) and len(text) < 160:
             section = "keypoints"
             continue
-        sdg = parse_sdg_line(text)
-        if sdg and (section == "sdg" or text.upper().startswith(("GOAL", "SDG"))):
+        numbered = f"{block.marker} {text}" if block.kind == "item" and (block.marker or "")[:1].isdigit() else text
+        sdg = parse_sdg_line(numbered)
+        if sdg and (section == "sdg" or numbered != text or text.upper().startswith(("GOAL", "SDG"))):
             items.append(Item("sdg_goal", sdg))
             continue
         fmt = _FORMAT.match(text)
