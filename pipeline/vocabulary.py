@@ -179,6 +179,9 @@ award awards ceremony launch exhibition showcase tour demo demos video livestrea
 the and of for in on at with by to from our your their this that these those what why who when where
 is are was were will be has have can not no yes all any each every new latest update updates
 news press release media photo photos picture image caption group
+affairs relations development cooperation defence defense foreign trade finance communications information
+innovation economy economic strategy strategic policies question questions overarching specific
+optional closed tbc tbd none summing thanks vote contact primary secondary
 """.split())
 
 # Stakeholder groups and regional groups (IGF forms) are never organizations.

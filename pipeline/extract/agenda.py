@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 
 from pipeline.document import Block, Document, Line
 from pipeline.document.fields import label_parts
-from pipeline.extract.dates import (DateMention, find_dates, find_times, minutes_between, utc_offset, years_in)
+from pipeline.extract.dates import (TZ_OFFSETS, DateMention, find_dates, find_times, minutes_between, utc_offset,
+                                    years_in)
 from pipeline.extract.people import (PersonLine, refusal_reason, clean_name, is_organization_like, is_person_name, is_position_like,
                                      parse_affiliation, parse_person_line, split_people, split_titles, strip_titles)
 from pipeline.names import country_name, is_place, split_role_mark
@@ -44,8 +45,8 @@ _ROOM = re.compile(r"^[-–]?\s*(?:room|salle|hall|arena|area|auditorium|worksho
                    r"^.{0,30}\b(?:room|hall|stream|track)\s*\d*$", re.I)
 _STATUS_MARKS = re.compile(r"\s*(?:\[(?:new|full|updated|cancelled|tbc|on the record)\]|\((?:new|full|tbc)\)|\*+)\s*$",
                            re.I)
-_TZ_WORDS = re.compile(r"^\s*(?:\(?(?:[A-Z]{2,5}|GMT\s*[+\-−]\s*\d{1,2}(?::?\d{2})?|UTC\s*[+\-−]?\s*\d{0,2}(?::?\d{2})?)\)?"
-                       r"(?=\s|$|[A-Z][a-z]))\s*")
+_TZ_WORDS = re.compile(r"^\s*(?:\(?(?:" + "|".join(TZ_OFFSETS) + r"|GMT\s*[+\-−]\s*\d{1,2}(?::?\d{2})?|"
+                       r"UTC\s*[+\-−]?\s*\d{0,2}(?::?\d{2})?)\)?(?=\s|$|[A-Z][a-z]|\W))\s*")
 _SEPARATORS = " \t|:;,–—-•·*~"
 _DURATION = re.compile(r"^\(?\d{1,3}\s*(?:min(?:ute)?s?\.?|h|hrs?|hours?)\)?\.?$", re.I)
 _ATTRIBUTION = re.compile(r"\s+(?:by|from|with)\s+(?P<who>.+)$", re.I)
@@ -463,26 +464,33 @@ def _inside(child: Anchor, parent: Anchor) -> bool:
     return parent.start <= child.start and child.end <= parent.end and (child.start, child.end) != (parent.start, parent.end)
 
 
+_ONE_SESSION_TITLE = re.compile(r"\b(?:session|workshop|webinar|breakout|break-out|side event|open forum|talk|"
+                                r"lecture|roundtable|round table|briefing|seminar|fireside|panel)\b", re.I)
+
+
 def _one_meeting(sessions, ctx: Context) -> bool:
-    """The slots are segments of one meeting: together they last two hours or less (and the page
-    says what the meeting is), or every slot is a segment name ("Welcome / Keynote / Q&A")."""
-    if len(sessions) < 2:
+    """The slots are segments of one meeting (CONVENTIONS: segments of one short meeting are one session):
+    every slot is a segment name ("Welcome / Keynote / Q&A"); or the container states its own time range
+    of two hours or less and the slots lie inside it; or the page is about one session ("Introductory
+    Breakout Session: ...") and its programme lasts two hours or less."""
+    if len(sessions) < 2 or not ctx.title:
         return False
     titles = [d.title for _, d, _ in sessions]
-    if all(is_segment_title(_strip_attribution(t)) for t in titles) and ctx.title:
+    if all(is_segment_title(_strip_attribution(t)) for t in titles):
         return True
-    starts = [a.start for a, _, _ in sessions]
-    ends = [a.end or a.start for a, _, _ in sessions]
     if len({d.date for _, d, _ in sessions}) > 1:
         return False
+    starts = [a.start for a, _, _ in sessions]
+    ends = [a.end or a.start for a, _, _ in sessions]
     span = minutes_between(min(starts), max(ends))
-    return bool(ctx.title) and span is not None and span <= SHORT_MEETING_MINUTES and _titled_container(ctx, sessions)
-
-
-def _titled_container(ctx: Context, sessions) -> bool:
-    """The container names the meeting (its title is not the title of one of its own slots)."""
-    return all((d.title or "").casefold() != (ctx.title or "").casefold() for _, d, _ in sessions) and (
-        ctx.start is not None or any(is_segment_title(_strip_attribution(d.title)) for _, d, _ in sessions))
+    if span is None or span > SHORT_MEETING_MINUTES:
+        return False
+    if any((d.title or "").casefold() == ctx.title.casefold() for _, d, _ in sessions):
+        return False
+    if ctx.start and ctx.end:
+        own = minutes_between(ctx.start, ctx.end)
+        return own is not None and own <= SHORT_MEETING_MINUTES and ctx.start <= min(starts) and max(ends) <= ctx.end
+    return bool(_ONE_SESSION_TITLE.search(ctx.title))
 
 
 def _strip_attribution(title: str | None) -> str | None:

@@ -54,6 +54,9 @@ def split_titles(text: str) -> tuple[str | None, str]:
     honorifics, ranks and courtesy titles before a name, and the rest without post-nominals."""
     text = " ".join(text.split()).strip(" ,;:")
     removed = []
+    if text.startswith("HE ") and text[3:4].isupper():  # "HE" in capitals is His/Her Excellency; "He Yi" a surname
+        removed.append("HE")
+        text = text[3:]
     for _ in range(5):
         match = _LEADING_TITLE.match(text + " ")
         if not match or match.end() >= len(text) + 1:
