@@ -45,8 +45,8 @@ _ROOM = re.compile(r"^[-–]?\s*(?:room|salle|hall|arena|area|auditorium|worksho
                    r"^.{0,30}\b(?:room|hall|stream|track)\s*\d*$", re.I)
 _STATUS_MARKS = re.compile(r"\s*(?:\[(?:new|full|updated|cancelled|tbc|on the record)\]|\((?:new|full|tbc)\)|\*+)\s*$",
                            re.I)
-_TZ_WORDS = re.compile(r"^\s*(?:\(?(?:" + "|".join(TZ_OFFSETS) + r"|GMT\s*[+\-−]\s*\d{1,2}(?::?\d{2})?|"
-                       r"UTC\s*[+\-−]?\s*\d{0,2}(?::?\d{2})?)\)?(?=\s|$|[A-Z][a-z]|\W))\s*")
+_TZ_WORDS = re.compile(r"^\s*(?:\(?(?:GMT\s*[+\-−]\s*\d{1,2}(?::?\d{2})?|UTC\s*[+\-−]\s*\d{1,2}(?::?\d{2})?|"
+                       + "|".join(sorted(TZ_OFFSETS, key=len, reverse=True)) + r")\)?(?=\s|$|[A-Z][a-z]|\W))\s*")
 _SEPARATORS = " \t|:;,–—-•·*~"
 _DURATION = re.compile(r"^\(?\d{1,3}\s*(?:min(?:ute)?s?\.?|h|hrs?|hours?)\)?\.?$", re.I)
 _ATTRIBUTION = re.compile(r"\s+(?:by|from|with)\s+(?P<who>.+)$", re.I)

@@ -190,7 +190,7 @@ SDG_TITLES = {
     12: "Responsible Consumption and Production", 13: "Climate Action", 14: "Life Below Water",
     15: "Life on Land", 16: "Peace, Justice and Strong Institutions", 17: "Partnerships for the Goals",
 }
-_SDG_LINE = re.compile(r"^\s*(?:(?:SDG|GOAL)\s*(\d{1,2})(?:\.\w+)?\s*[:.\-–]?\s*(.*)|(\d{1,2})\s*[.:]\s*(.+)|(\d{1,2})\.([a-z\d]))$", re.I)
+_SDG_LINE = re.compile(r"^\s*(?:(\d{1,2})\.([a-z\d]{1,2})|(?:SDG|GOAL)\s*(\d{1,2})(?:\.\w+)?\s*[:.\-–]?\s*(.*)|(\d{1,2})\s*[.:]\s*(.+))$", re.I)
 
 
 def parse_sdg_line(line: str) -> str | None:
@@ -198,14 +198,14 @@ def parse_sdg_line(line: str) -> str | None:
     match = _SDG_LINE.match(line)
     if not match:
         return None
-    if match.group(5):
-        number = int(match.group(5))
+    if match.group(1):  # a target: "9.a"
+        number = int(match.group(1))
         return f"GOAL {number}: {SDG_TITLES[number]} (target {line.strip()})" if number in SDG_TITLES else None
-    number = int(match.group(1) or match.group(3))
-    title = collapse_ws(match.group(2) or match.group(4) or "")
+    number = int(match.group(3) or match.group(5))
+    title = collapse_ws(match.group(4) or match.group(6) or "")
     if number not in SDG_TITLES:
         return None
-    if match.group(3) and fold(title) != fold(SDG_TITLES[number]):
+    if match.group(5) and fold(title) != fold(SDG_TITLES[number]):
         return None  # a bare "16. ..." must name the goal, or it is just a numbered line
     return f"GOAL {number}: {title or SDG_TITLES[number]}"
 
