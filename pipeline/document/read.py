@@ -17,7 +17,8 @@ import frontmatter
 import yaml
 
 from pipeline.document.markup import read_markdown
-from pipeline.document.model import Document
+from pipeline.document.model import Block, Document, Line
+from pipeline.vocabulary import field_of
 from pipeline.document.plain import read_plain
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n")
@@ -63,9 +64,32 @@ def layout_of(body: str) -> str:
     return "plain"
 
 
+_VALUE_ON_NEXT_LINE = {"date", "time", "venue", "title", "format", "duration", "organizers", "event"}
+
+
+def join_field_values(blocks: list[Block]) -> list[Block]:
+    """"Date:" with its value on the next line ("<strong>Time:</strong><br>10:00 am to 5:30 pm"): one field."""
+    out: list[Block] = []
+    skip = False
+    for i, block in enumerate(blocks):
+        if skip:
+            skip = False
+            continue
+        nxt = blocks[i + 1] if i + 1 < len(blocks) else None
+        if (block.kind == "label" and not block.value and field_of(block.label) in _VALUE_ON_NEXT_LINE and nxt is not None
+                and nxt.kind == "paragraph" and len(nxt.lines) == 1 and len(nxt.text.split()) <= 15):
+            out.append(Block("label", (Line(f"{block.label}: {nxt.text}"),), label=block.label, value=nxt.text,
+                             gap=block.gap, indent=block.indent))
+            skip = True
+            continue
+        out.append(block)
+    return out
+
+
 def read_document(text: str) -> Document:
     """The Document of a decoded text (see pipeline.document.model)."""
     meta, body, problems = split_front_matter(text)
     layout = "markup" if meta else layout_of(body)
     blocks = read_markdown(body) if layout == "markup" else read_plain(body)
+    blocks = join_field_values(blocks)
     return Document(meta=meta, blocks=blocks, layout=layout, problems=problems)

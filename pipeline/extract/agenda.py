@@ -416,15 +416,18 @@ def _agenda(blocks: list[Block], anchors: list[Anchor], ctx: Context) -> list[Dr
         current[2].append(block)
     # titles on the next line, breaks, nesting
     sessions: list[tuple[Anchor, Draft, list[Block]]] = []
+    untimed: list[tuple[Draft, list[Block]]] = []   # further titled items inside one slot's cell
     for anchor, draft, body in slots:
         if draft.title is None:
             draft.title, body = _title_from_body(body)
         if anchor.row is not None and body:
             body = _drop_title_line(body, draft.title)
+            body, more = _split_cell_items(body, draft)
+            untimed += more
         if is_break(draft.title) or (draft.title is None and not body):
             continue
         parent = sessions[-1] if sessions else None
-        if parent and _inside(anchor, parent[0]):
+        if parent and parent[1].date == draft.date and _inside(anchor, parent[0]):
             parent[2].append(Block("paragraph", (Line(anchor.title or draft.title or ""),)))
             parent[2].extend(body)
             continue
@@ -438,8 +441,30 @@ def _agenda(blocks: list[Block], anchors: list[Anchor], ctx: Context) -> list[Dr
         body = [b for b in blocks if b.kind != "row"] + [Block("paragraph", (Line(d.title or ""),)) for _, d, _ in sessions]
         for _, draft, part in sessions:
             body.extend(part)
-        return [_region(main, body, ctx)]
-    return [_region(draft, body, ctx) for _, draft, body in sessions]
+        return [_region(main, body, ctx)] + [_region(d, part, ctx) for d, part in untimed]
+    return [_region(draft, body, ctx) for _, draft, body in sessions] + [_region(d, part, ctx) for d, part in untimed]
+
+
+def _split_cell_items(body: list[Block], draft: Draft) -> tuple[list[Block], list[tuple[Draft, list[Block]]]]:
+    """A programme cell that holds several titled items, each with its own people ("**Talk** / Name, Org /
+    **Dialogue: ...** / Name, Org / Moderator: Name"): the first stays with the slot, each further emphasised
+    title is a session of its own (no time of its own: the slot's time is the first item's)."""
+    lines = [line for block in body for line in block.lines]
+    cuts = [k for k, line in enumerate(lines) if k > 0 and line.strong and not _is_format_word(line.text)
+            and not role_of(line.text.rstrip(": ")) and not is_person_name(clean_name(line.text))
+            and len(line.text.split()) >= 2 and k + 1 < len(lines) and not lines[k + 1].strong]
+    if not cuts or not _people_of_lines(lines[:cuts[0]], None):
+        return body, []
+    bounds = cuts + [len(lines)]
+    more = []
+    for a, b in zip(bounds, bounds[1:]):
+        part = lines[a + 1:b]
+        if _people_of_lines(part, None):
+            more.append((Draft(_clean_title(lines[a].text), date=draft.date, offset=draft.offset),
+                         [Block("paragraph", tuple(part))]))
+    if not more:
+        return body, []
+    return [Block("paragraph", tuple(lines[:cuts[0]]))], more
 
 
 def _row_day(block: Block) -> DateMention | None:
@@ -533,28 +558,38 @@ def _drop_title_line(body: list[Block], title: str | None) -> list[Block]:
 
 
 # -- titles that carry their speaker ------------------------------------------------------------------
+def _vouched(person: PersonLine | None, text: str) -> bool:
+    """A person found after a weak connector (":", "with") counts only with something that vouches for it:
+    an honorific, a position or an organization beside the name."""
+    return person is not None and bool(person.honorific or person.position or person.organization
+                                       or person.country) and "?" not in text
+
+
 def split_attribution(title: str) -> tuple[str, list[tuple[PersonLine, str | None]]]:
     """"Introduction by Jen Gaudioso" -> ("Introduction", [Jen Gaudioso]); "Welcome Address by IMDA – Ms
     Katherine Chong, Director (Innovation)" -> ("Welcome Address by IMDA", [Katherine Chong (IMDA)]);
-    "Keynote Address: James Lewis, CSIS" -> ("Keynote Address", [James Lewis (CSIS)])."""
+    "Keynote Address: James Lewis, CSIS" -> ("Keynote Address", [James Lewis (CSIS)]). A colon or "with"
+    splits only when the right side is vouched for ("Digital Government Blueprint: A Year Later" stays whole)."""
     people: list[tuple[PersonLine, str | None]] = []
     head = title
     parts = _DASH_SPLIT.split(title)
     if len(parts) >= 2:
-        person = parse_person_line(" – ".join(parts[1:]))
-        if person and not is_person_name(parts[0]):
+        right = " – ".join(parts[1:])
+        person = parse_person_line(right)
+        if person and not is_person_name(parts[0]) and (_vouched(person, right) or is_person_name(person.name, strict=True)):
             head = parts[0]
             people.append((person, None))
     if not people and ":" in head:
         left, right = head.split(":", 1)
         person = parse_person_line(right.strip())
-        if person and len(left.split()) <= 5 and not parse_person_line(left):
+        if _vouched(person, right) and len(left.split()) <= 5 and not parse_person_line(left):
             return left.strip(), [(person, role_of(left) or _role_of_title(left))]
     match = _ATTRIBUTION.search(head)
     if match:
         who = match.group("who")
+        weak = match.group(0).strip().lower().startswith("with")
         person = _person_at_end(who)
-        if person:
+        if person and (not weak or _vouched(person, who) or split_titles(who)[0]):
             head = head[:match.start()]
             people.append((person, None))
     if people:
