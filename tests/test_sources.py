@@ -164,12 +164,12 @@ def test_isomer_bullets_moderator_line_and_placeholder():
 
 def test_isomer_several_sessions_on_one_page():
     text = FRONT + ("### Webinar 1: Norms\n**10 June 2025**\nTime: 2.00pm to 3.00pm (GMT +8)\n\n"
-                    "| [Mr A Lim](/speakers/a/) | *Director*<br>Agency A |\n\n"
+                    "| [Mr Alan Lim](/speakers/a/) | *Director*<br>Agency A |\n\n"
                     "### Webinar 2: Capacity\n**17 June 2025**\nTime: 2.00pm to 3.30pm (GMT +8)\n\n"
                     "| [Ms B Rao](/speakers/b/) | *Professor*<br>University B<br>India |\n")
     doc = parse_isomer_event(text)
     assert [(s.title, s.date, s.duration_minutes, [p.name for p in s.participants]) for s in doc.sessions] == [
-        ("Webinar 1: Norms", dt.date(2025, 6, 10), 60, ["A Lim"]),
+        ("Webinar 1: Norms", dt.date(2025, 6, 10), 60, ["Alan Lim"]),
         ("Webinar 2: Capacity", dt.date(2025, 6, 17), 90, ["B Rao"])]
 
 

@@ -103,8 +103,8 @@ def is_person_name(name: str, slot: bool = False, strict: bool = False) -> bool:
             return False
         if word in POSITION_WORDS and word not in _SURNAMES_TOO:
             return False
-        if not _NAME_TOKEN.match(token) or (len(token) == 1 and not slot):
-            return False  # a lone letter without its period is a word ("A Year Later"), not an initial
+        if not _NAME_TOKEN.match(token) or (token in ("A", "I") and not slot):
+            return False  # "A Year Later": an article, not an initial
         if token[:1].isupper():
             cased += 1
     if cased == 0 and not slot:
