@@ -148,7 +148,8 @@ parliament senate congress assembly court tribunal chambers mission embassy cons
 organization organizations organisations programme program project initiative services service systems technologies
 technology labs lab laboratory laboratories solutions consulting consultancy media news times press journal
 hospital police army navy force forces command nations un unesco itu icann oecd osce nato asean interpol
-observatory think tank platform hub chapter division unit team teams cluster
+observatory think tank platform hub chapter division unit team teams cluster body bodies nations
+community movement agencies council councils firm institute institutes
 """.split())
 
 POSITION_WORDS = frozenset("""

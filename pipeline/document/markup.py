@@ -10,6 +10,8 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from pipeline.document.clean import clean_line
 from pipeline.document.fields import label_parts, turn_parts
 from pipeline.document.model import Block, Line
+from pipeline.extract.dates import find_times
+from pipeline.vocabulary import field_of
 
 # Indented code is off: pages indent text for layout, not to show code. Blockquote is off so that
 # caption turns (">> NAME:") stay text; setext headings are off so that a "---" rule stays a rule.
@@ -166,10 +168,21 @@ def _rows(table: LexborNode):
             yield from (row for row in child.iter() if row.tag == "tr")
 
 
+_LITERAL_BOLD = re.compile(r"^\*\*(?P<bold>[^*]+?)\*\*\s*(?P<rest>.*)$")
+
+
 def _make_line(chunks: list[tuple[str, bool]]) -> Line | None:
     text = clean_line("".join(value for value, _ in chunks))
     if not text:
         return None
+    if "**" in text:  # markdown emphasis inside a raw HTML block is left as asterisks by the renderer
+        literal = _LITERAL_BOLD.match(text)
+        text = clean_line(text.replace("**", ""))
+        if literal:
+            rest = clean_line(literal.group("rest").replace("**", ""))
+            return Line(text, not rest, None if not rest else clean_line(literal.group("bold")))
+        if not text:
+            return None
     meaningful = [(v, b) for v, b in chunks if not _PUNCTUATION_ONLY.match(v)]
     strong = bool(meaningful) and all(b for _, b in meaningful)
     lead = None
@@ -187,7 +200,7 @@ def _split_fields(blocks: list[Block]) -> list[Block]:
     """A paragraph line that is a known `Label: value` field, or a caption turn, becomes a block
     of its own; the other lines of the paragraph stay together."""
     out: list[Block] = []
-    for block in blocks:
+    for block in _split_bold_openers(blocks):
         if block.kind == "paragraph" and out and out[-1].kind == "turn":  # a caption turn runs until the next one
             if not any(line.text.startswith(">>") for line in block.lines):
                 last = out.pop()
@@ -208,6 +221,8 @@ def _split_fields(blocks: list[Block]) -> list[Block]:
         for line in block.lines:
             turn = turn_parts(line.text)
             field = None if turn else label_parts(line.text)
+            if field and line.strong and field[1] and field_of(field[0]) == "role":
+                field = None  # "**Keynote 1: Spice Up Your Life**": a bold title, not a role field
             if turn is not None:
                 emit_pending()
                 out.append(Block("turn", (Line(turn[1]),) if turn[1] else (), label=turn[0], gap=gap))
@@ -223,6 +238,36 @@ def _split_fields(blocks: list[Block]) -> list[Block]:
                 pending.append(line)
         emit_pending()
     return out
+
+
+def _split_bold_openers(blocks: list[Block]) -> list[Block]:
+    """Inside a paragraph, a short wholly emphasised line ("**Opening Address**<br>Mr X, ...") and a line
+    that starts with a clock time ("10:00am – 10:20am: Opening remarks") begin a block of their own: the
+    first reads as the heading of what follows, the second is a programme entry."""
+    out: list[Block] = []
+    for block in blocks:
+        if block.kind != "paragraph" or len(block.lines) < 2:
+            out.append(block)
+            continue
+        current: list[Line] = []
+        gap = block.gap
+        for line in block.lines:
+            opener = (line.strong and len(line.text.split()) <= 20) or _starts_with_time(line.text)
+            if opener and current:
+                out.append(Block("paragraph", tuple(current), gap=gap))
+                current, gap = [], False
+            current.append(line)
+            if line.strong and len(line.text.split()) <= 20:
+                out.append(Block("paragraph", tuple(current), gap=gap))
+                current, gap = [], False
+        if current:
+            out.append(Block("paragraph", tuple(current), gap=gap))
+    return out
+
+
+def _starts_with_time(text: str) -> bool:
+    times = find_times(text[:24])
+    return bool(times) and times[0].begin <= 2
 
 
 def read_html(body: str) -> list[Block]:

@@ -558,6 +558,24 @@ def _drop_title_line(body: list[Block], title: str | None) -> list[Block]:
 
 
 # -- titles that carry their speaker ------------------------------------------------------------------
+_GLUE = re.compile(r"(?<=[a-z)])(?=[A-Z][a-z])")
+_SENTENCE_START = re.compile(r"^(?:The|This|These|A|An|In|Our|We|Join|As|With|How|What|Why|Discover|Learn)\b")
+
+
+def unglue(text: str) -> list[str]:
+    """A line whose parts lost their separator when a page was flattened ("Opening remarksNanna–Louise Linde,
+    Vice-President, Microsoft", "GovTechModerator: Howie Lau", "...GeopoliticsThe rise of AI ..."): cut where a
+    lower-case letter runs into a capital and what follows is a person, a role label or a new sentence."""
+    for match in _GLUE.finditer(text):
+        left, right = text[:match.start()].strip(), text[match.start():].strip()
+        label = label_parts(right)
+        person = parse_person_line(right)
+        if ((label and field_of(label[0]) == "role") or _vouched(person, right)
+                or (_SENTENCE_START.match(right) and len(right.split()) >= 8)) and len(left) >= 3:
+            return [left] + unglue(right)
+    return [text]
+
+
 def _vouched(person: PersonLine | None, text: str) -> bool:
     """A person found after a weak connector (":", "with") counts only with something that vouches for it:
     an honorific, a position or an organization beside the name."""
@@ -571,8 +589,15 @@ def split_attribution(title: str) -> tuple[str, list[tuple[PersonLine, str | Non
     "Keynote Address: James Lewis, CSIS" -> ("Keynote Address", [James Lewis (CSIS)]). A colon or "with"
     splits only when the right side is vouched for ("Digital Government Blueprint: A Year Later" stays whole)."""
     people: list[tuple[PersonLine, str | None]] = []
-    head = title
-    parts = _DASH_SPLIT.split(title)
+    glued = unglue(title)
+    head = glued[0]
+    for part in glued[1:]:
+        person = parse_person_line(part)
+        if _vouched(person, part):
+            people.append((person, _role_of_title(head)))
+    if people:
+        return head.strip(" –—-:,"), people
+    parts = _DASH_SPLIT.split(head)
     if len(parts) >= 2:
         right = " – ".join(parts[1:])
         person = parse_person_line(right)
@@ -804,7 +829,11 @@ def _people_of_lines(lines: list[Line], role: str | None,
             out.append((current, current_role))
         current, tail = None, []
 
+    expanded: list[Line] = []
     for line in lines:
+        parts = unglue(line.text.strip()) if _GLUE.search(line.text) else [line.text.strip()]
+        expanded += [line] if len(parts) == 1 else [Line(part, line.strong) for part in parts]
+    for line in expanded:
         text = line.text.strip()
         if not text:
             continue

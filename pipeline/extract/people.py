@@ -171,7 +171,7 @@ def is_organization_like(segment: str) -> bool:
     if _ACRONYM.match(text) and any(c.isupper() for c in text[1:]) or _CAMEL.match(text):
         return True
     capitals = [w for w in text.split() if w[:1].isupper() or w[:1].isdigit()]
-    return len(text.split()) <= 6 and len(capitals) >= max(1, len(text.split()) - 2)
+    return len(text.split()) <= 8 and len(capitals) >= max(1, len(text.split()) - 2)
 
 
 def _has_org_word(segment: str) -> bool:

@@ -59,11 +59,22 @@ def country_adjective(position: str | None) -> str | None:
     return _NATIONAL.get(first)
 
 
+_ROLE_AFTER = re.compile(r"^[^.;]{0,120}?\b(?:who\s+)?(?:will\s+)?(moderat\w*|chair(?:ed|s|ing)|facilitat\w*|"
+                         r"(?:gave|delivered|give|deliver)\s+(?:the|a|his|her)\s+keynote)\b", re.I)
+
+
 def _role_near(text: str, start: int, end: int) -> str | None:
-    window = text[max(0, start - 40):min(len(text), end + 60)].lower()
+    """The role the sentence gives a name: a role word just before it ("moderator Roy Yuen", "keynote
+    speaker X"), or a role verb just after it and its apposition ("X, Editor of Y, moderated")."""
+    before = text[max(0, start - 30):start].lower()
+    before = re.split(r"[.;,]\s|\band\b", before)[-1]
     for stem, role in _ROLE_WORDS:
-        if stem in window:
+        if stem in before:
             return role
+    after = _ROLE_AFTER.match(text[end:])
+    if after and not re.search(rf"\b{_NAME}\b", text[end:end + after.start(1)]):
+        verb = after.group(1).lower()
+        return "keynote" if "keynote" in verb else next((r for s, r in _ROLE_WORDS if s in verb), None)
     return None
 
 
