@@ -185,8 +185,9 @@ def _continues_name(segment: str) -> bool:
 
 
 def is_position_like(segment: str) -> bool:
-    words = _words(segment)
-    return any(w in POSITION_WORDS for w in words) and not any(w in ORG_WORDS for w in words)
+    """A position ("Chief Technology Officer", "Head of Public Policy"): a position word opens or closes it."""
+    words = [w for w in _words(segment) if w]
+    return bool(words) and (words[0] in POSITION_WORDS or words[-1] in POSITION_WORDS)
 
 
 def _split_top(text: str, separators: str = ",") -> list[str]:

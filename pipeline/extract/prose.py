@@ -59,7 +59,7 @@ def country_adjective(position: str | None) -> str | None:
     return _NATIONAL.get(first)
 
 
-_ROLE_AFTER = re.compile(r"^[^.;]{0,120}?\b(?:who\s+)?(?:will\s+)?(moderat\w*|chair(?:ed|s|ing)|facilitat\w*|"
+_ROLE_AFTER = re.compile(r"^[^.;]{0,120}?\b(?:who\s+)?(?:will\s+)?(moderat(?:ed|es|ing|e)\b|chair(?:ed|s|ing)|facilitat(?:ed|es|ing|e)\b|"
                          r"(?:gave|delivered|give|deliver)\s+(?:the|a|his|her)\s+keynote)\b", re.I)
 
 
@@ -83,11 +83,14 @@ def _affiliation_after(text: str, end: int) -> PersonLine:
     paren = _PAREN.match(rest)
     if paren:
         return parse_affiliation(paren.group("aff"))
-    match = re.match(r"\s*,\s+(?P<aff>[^.;()]{3,160}?)(?=\s+(?:who|will|is|was|has|joined|shared|gave|said|noted|"
+    match = re.match(r"\s*,\s+(?P<aff>[^.;]{3,160}?)(?=\s+(?:who|will|is|was|has|joined|shared|gave|said|noted|"
                      r"discussed|spoke|presented|highlighted|opened|delivered|emphasi[sz]ed|explained|moderated|"
                      r"provided|and|to|for)\b|[.;)]|,\s+(?:and\s+)?(?:Mr|Ms|Dr|Prof)|$)", rest)
-    if match and any(w in match.group("aff").lower().split() for w in _POSITION_HINTS):
-        return parse_affiliation(match.group("aff"))
+    if match and any(w.strip(",.;:()") in _POSITION_HINTS for w in re.split(r"[\s-]+", match.group("aff").lower())):
+        aff = match.group("aff")
+        if aff.count("(") > aff.count(")"):
+            aff += ")"
+        return parse_affiliation(aff)
     return PersonLine("")
 
 
@@ -121,7 +124,8 @@ def people_in_prose(text: str) -> list[Mention]:
 
     for match in _ROLE_PHRASE.finditer(text):
         who = strip_titles(match.group("who"))
-        role = _role_near(match.group("phrase"), 0, len(match.group("phrase"))) or "speaker"
+        phrase = match.group("phrase").lower()
+        role = next((r for stem, r in _ROLE_WORDS if stem in phrase), "speaker")
         add(who, match.start("who"), match.end("who"), role, strict=False)
     for match in _HONORIFIC_NAME.finditer(text):
         add(match.group("name"), match.start("name"), match.end("name"), None, strict=False)
