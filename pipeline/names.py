@@ -144,7 +144,8 @@ def speaker_kind(label: str) -> str:
 
 _ORG_STOPWORDS = {"of", "the", "and", "for", "de", "la", "des", "du", "del", "a", "an", "in", "on"}
 _SESSION_CODE = re.compile(
-    r"^(?:ws|workshop|of|open forum|lightning talk|lt|dc|dynamic coalition|town hall|networking session|ns|"
+    r"^(?:igf\s*\d{4}\s*[-–]?\s*(?:day\s*\d+\s*[-–]?\s*)?)?"
+    r"(?:ws|workshop|of|open forum|lightning talk|lt|dc|dynamic coalition|town hall|networking session|ns|"
     r"day 0 event|main session|launch|award)\s*#?\s*\d+\s*[:.\-–]?\s*", re.I)
 
 

@@ -692,8 +692,13 @@ def _people_in(blocks: list[Block], default_role: str | None = None, probe: bool
     structured = False
     prose: list[str] = []
     joined: set[int] = set()
+    in_contact = False
     for i, block in enumerate(blocks):
         if i in joined:
+            continue
+        if _is_heading(block) or (block.kind == "paragraph" and len(block.text.split()) <= 4):
+            in_contact = bool(_CONTACT.match(block.text.strip())) or (in_contact and not _is_heading(block))
+        if in_contact:
             continue
         if block.kind == "row":
             row_role, people = _people_of_row(block, role or default_role)
@@ -835,7 +840,7 @@ def _people_of_lines(lines: list[Line], role: str | None,
         expanded += [line] if len(parts) == 1 else [Line(part, line.strong) for part in parts]
     for line in expanded:
         text = line.text.strip()
-        if not text:
+        if not text or _ROOM.match(text):
             continue
         tag = _ROLE_TAG.match(text)
         if tag and role_of(tag.group("role")):
@@ -884,6 +889,8 @@ def _people_of_lines(lines: list[Line], role: str | None,
     return out
 
 
+_CONTACT = re.compile(r"^(?:contact(?: information| us| details)?|address|enquiries|for enquiries|follow us|"
+                      r"connect with us|about us|secretariat)\s*:?$", re.I)
 _ROLE_TAG = re.compile(r"^\[(?P<role>[^\]]{2,30})\]\s*(?P<rest>.+)$")
 
 

@@ -99,7 +99,7 @@ def first_date(text: str, year: int | None = None) -> dt.date | None:
 # -- times ------------------------------------------------------------------------------------------
 _CLOCK = (r"(?P<{p}h>[012]?\d)(?:(?:[:.h]|\s?h\s?)(?P<{p}m>[0-5]\d)|(?P<{p}c>[0-5]\d)(?=\s*[ap]\.?m))?\s*"
           r"(?P<{p}mer>a\.?\s?m\.?|p\.?\s?m\.?|noon|midday|h(?![a-z]))?")
-_RANGE = re.compile(rf"(?<![\d:./,-]){_CLOCK.format(p='a')}(?:\s*(?:-|–|—|~|−|to|until|till)\s*{_CLOCK.format(p='b')})?"
+_RANGE = re.compile(rf"(?<![\d./,-])(?<!\d:){_CLOCK.format(p='a')}(?:\s*(?:-|–|—|~|−|to|until|till)\s*{_CLOCK.format(p='b')})?"
                     r"(?![\d]|[:.]\d)", re.I)
 
 

@@ -45,10 +45,13 @@ def find_event(text: str, date) -> str | None:
 
 
 def page_title(doc: Document) -> str | None:
-    """The front matter's title, else the first heading, else a short first line that is not
-    navigation, a date, a time or a field."""
+    """The front matter's title, else a labelled title field near the top ("Session Title: ..."), else the
+    first heading, else a short first line that is not navigation, a date, a time or a field."""
     if doc.title:
         return collapse_ws(doc.title)
+    for block in doc.blocks[:15]:
+        if block.kind == "label" and field_of(block.label) == "title" and block.value and block.label.lower() != "session":
+            return collapse_ws(block.value)
     for block in doc.blocks[:12]:
         if block.kind in ("row", "turn", "item"):
             return None
@@ -79,6 +82,9 @@ def page_context(doc: Document, title: str | None = None) -> Context:
         elif fieldname == "time" and ctx.start is None:
             ctx.start, ctx.end, _, _ = _strip_time(value)
             ctx.offset = ctx.offset or utc_offset(value)
+            mentions = find_dates(value)  # "Session Time: Monday, 12 November, 2018 - 13:30 to 14:30"
+            if mentions and ctx.date is None:
+                ctx.date = mentions[0].on(year)
     if ctx.date is None:
         for block in doc.blocks[:25]:
             if block.kind in ("row", "turn"):
