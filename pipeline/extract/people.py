@@ -235,7 +235,12 @@ def _org_from_position(segment: str) -> tuple[str | None, str | None]:
         return " at ".join(at[:-1]), at[-1].strip()
     of = _OF.split(segment, maxsplit=1)
     if len(of) > 1 and is_position_like(of[0]) and is_organization_like(of[1]):
-        return of[0], of[1].strip()
+        org = of[1].strip()
+        # "Director of International Relations for the Swiss Federal Office": the institution is the last part
+        tail = re.search(r"\s+(?:for|at|of)\s+(?:the\s+)?(?P<org>[A-Z].+)$", org)
+        if tail and _has_org_word(tail.group("org")) and not _has_org_word(org[:tail.start()]):
+            return f"{of[0]} of {org[:tail.start()]}", tail.group("org")
+        return of[0], org
     return segment, None
 
 
@@ -290,7 +295,10 @@ def parse_affiliation(text: str | None) -> PersonLine:
             org_index = i
             break
     if org_index is not None:
-        organization = kept[org_index].strip(" .")
+        organization = re.sub(r"^the\s+(?=[A-Z])", "", kept[org_index].strip(" ."))
+        located = re.match(r"^(?P<org>.+?)\s+in\s+(?P<country>[A-Z][\w ]+)$", organization)
+        if located and country_name(located.group("country")) and not out.country:
+            organization, out.country = located.group("org"), located.group("country")
         if org_index > 0 and _continues_name(organization) and _has_org_word(kept[org_index - 1]):
             org_index -= 1
             organization = f"{kept[org_index]}, {organization}"

@@ -1,9 +1,10 @@
 """People named in running text: "moderated by Dr X, Position of Org", "Mr X (Position, Org)",
 "Org’s Director Y", "Keynote speaker Z, President of the Office in Poland", "W from Org".
 
-Only names that the sentence itself presents as taking part count: after an honorific, or with a
-position beside them, or after a role phrase ("moderated by", "featuring", "joined moderator").
-A name that is only mentioned, quoted or thanked is not taken (CONVENTIONS.md).
+Only names that the sentence itself presents as taking part count: after an honorific, with a
+position beside them, after a role phrase ("moderated by", "featuring", "joined moderator"), or
+with the organization they come from. A name that is only mentioned, quoted or thanked is not taken
+(CONVENTIONS.md); a name inside a quoted title is not a person.
 """
 from __future__ import annotations
 
@@ -11,29 +12,36 @@ import re
 from dataclasses import dataclass
 
 from pipeline.extract.people import (PersonLine, clean_name, is_organization_like, is_person_name, parse_affiliation,
-                                     strip_titles)
+                                     split_people, strip_titles)
 from pipeline.names import country_name
 
-_HONORIFIC = (r"(?:Mr|Mrs|Ms|Mdm|Dr|Prof|Professor|Associate Professor|Assoc Prof|Ambassador|H\.E\.|HE|"
+_HONORIFIC = (r"(?:Mr|Mrs|Ms|Mdm|Dr|Prof|Professor|Associate Professor|Assoc Prof|Ambassador|Amb|H\.E\.|HE|"
               r"His Excellency|Her Excellency|Sir|Dame|Shri|Smt|Senator|Congressman|Congresswoman|Justice|Judge|"
               r"Minister|Deputy Minister|Secretary|General|Admiral|Vice Admiral|Colonel|Lt\.? General)\.?")
-_NAME = r"[A-Z][\w'’\-–]+(?:\s+(?:[A-Z][\w'’\-–.]*|van|von|de|der|den|da|di|du|la|le|bin|binti|bte|al|el)){1,4}"
+_TOKEN = r"(?:[A-Z][\w'’\-–]*[\w'’]|[A-Z]\.)"
+_NAME = rf"{_TOKEN}(?:\s+(?:{_TOKEN}|van|von|de|der|den|da|di|du|la|le|bin|binti|bte|al|el)){{1,4}}"
 _HONORIFIC_NAME = re.compile(rf"\b(?P<title>{_HONORIFIC})\s+(?P<name>{_NAME})")
 _ROLE_PHRASE = re.compile(
-    r"\b(?P<phrase>moderated by|chaired by|co-chaired by|facilitated by|hosted by|featuring|featured|"
-    r"joined (?:by )?moderator|moderator|keynote speaker|keynote by|keynote address by|"
-    r"opening remarks (?:by|from)|remarks by|presentation by|introduced by|led by|guest speaker|"
-    r"speakers? (?:included|were|are|is)|panel(?:lists|ists)? (?:included|were|are)|discussants were)[:,]?\s+"
-    r"(?:the\s+)?(?:(?:[A-Z][\w’'&.-]*\s+){0,6}?(?:of|at|for)\s+(?:the\s+)?[A-Z][\w’'&.() -]*?,\s+)?"
-    r"(?P<who>(?:" + _HONORIFIC + r"\s+)?\s*" + _NAME + ")")
+    r"(?i:\b(?P<phrase>moderated by|chaired by|co-chaired by|facilitated by|hosted by|featuring|featured|"
+    r"joined (?:by )?(?:the )?moderator|moderator|keynote speaker|keynote by|keynote address by|introduction by|"
+    r"(?:opening |welcoming |closing )?(?:remarks|address|speech|presentation|keynote)(?: will be| was| were)? "
+    r"(?:made|given|delivered|provided|presented) by|remarks by|presentation by|introduced by|led by|"
+    r"guest speaker|speakers? (?:included|were|are|is)|panel(?:lists|ists)? (?:included|were|are)|"
+    r"discussants were|(?:provided|delivered|gave) by))[:,]?\s+"
+    r"(?:the\s+)?(?P<who>(?:" + _HONORIFIC + r"\s+)?" + _NAME + ")")
 _POSSESSIVE = re.compile(
-    rf"(?P<owner>(?:[A-Z][\w&.-]*\s+){{0,4}}[A-Z][\w&.-]*)[’']s\s+(?P<position>(?:(?:[A-Z][\w-]*|of|for|and|the|to|in)\s+){{0,8}}?)"
+    rf"(?P<owner>(?:[A-Z][\w&.-]*\s+){{0,4}}[A-Z][\w&.-]*)[’']s\s+(?P<position>(?:(?:[A-Z][\w-]*|of|for|and|the|to|in)\s+){{1,8}}?)"
     rf"(?:{_HONORIFIC}\s+)?(?P<name>{_NAME})")
-_APPOSITIVE = re.compile(rf"(?:^|(?<=[\s(,;]))(?P<name>{_NAME}),\s+(?P<aff>[^,.;()]{{3,80}}?(?:,\s+[^,.;()]{{3,80}}?)?)(?=[,.;)]|\s+(?:and|who|will|is|was|has|had|joined|shared|gave|said|noted|discussed|spoke|presented|highlighted|opened|delivered|emphasi[sz]ed|explained|moderated|provided)\b)")
-_FROM = re.compile(rf"(?P<name>{_NAME})\s+from\s+(?:the\s+)?(?P<org>[A-Z][\w&’'.-]*(?:\s+(?:[A-Z][\w&’'.-]*|of|and|for|the|on|&)){{0,8}})")
-_PAREN = re.compile(r"^\s*\((?P<aff>[^()]{3,160})\)")
+_APPOSITIVE = re.compile(rf"(?:^|(?<=[\s(;]))(?P<name>{_NAME}),\s+(?P<rest>\(?[^.;]{{3,200}})")
+_FROM = re.compile(rf"(?P<name>{_NAME}),?\s+(?:from|of|representing)\s+(?P<org>(?:the\s+)?[A-Z][\w&’'.-]*"
+                   rf"(?:\s+(?:[A-Z][\w&’'.()-]*|of|and|for|the|on|&)){{0,8}})")
+_QUOTED = re.compile(r"[“\"‘][^”\"’]{3,200}[”\"’]")
+_CLAUSE_END = re.compile(r"\s+(?:who|which|will|is|was|were|has|had|have|joined|shared|gave|said|noted|discussed|spoke|"
+                         r"presented|highlighted|opened|delivered|emphasi[sz]ed|explained|moderated|provided|"
+                         r"participated|attended|underlined|stressed|outlined|argued|added|described|to|in order)\b")
 _ROLE_WORDS = (("moderat", "moderator"), ("chair", "moderator"), ("keynote", "keynote"), ("panel", "panellist"),
-               ("present", "presenter"), ("brief", "briefer"), ("discussant", "discussant"), ("facilitat", "facilitator"))
+               ("present", "presenter"), ("brief", "briefer"), ("discussant", "discussant"), ("facilitat", "facilitator"),
+               ("featur", "presenter"))
 _NATIONAL = {"polish": "Poland", "french": "France", "german": "Germany", "british": "United Kingdom",
              "american": "United States", "japanese": "Japan", "chinese": "China", "indian": "India",
              "australian": "Australia", "canadian": "Canada", "italian": "Italy", "spanish": "Spain",
@@ -42,6 +50,12 @@ _NATIONAL = {"polish": "Poland", "french": "France", "german": "Germany", "briti
              "singaporean": "Singapore", "malaysian": "Malaysia", "indonesian": "Indonesia", "brazilian": "Brazil",
              "mexican": "Mexico", "kenyan": "Kenya", "nigerian": "Nigeria", "ukrainian": "Ukraine", "greek": "Greece",
              "lithuanian": "Lithuania", "thai": "Thailand", "israeli": "Israel", "egyptian": "Egypt"}
+_POSITION_HINTS = {"director", "minister", "head", "chief", "officer", "president", "secretary", "chairman", "chair",
+                   "ceo", "founder", "manager", "professor", "lead", "adviser", "advisor", "ambassador", "fellow",
+                   "partner", "editor", "coordinator", "representative", "commissioner", "senior", "deputy",
+                   "executive", "researcher", "analyst", "general", "journalist", "consultant", "lecturer", "member",
+                   "leader", "chairwoman", "chairperson", "vice", "cto", "cio", "ciso", "founder", "co-founder",
+                   "principal", "counsel", "envoy", "spokesperson", "scientist", "engineer", "specialist"}
 
 
 @dataclass
@@ -59,8 +73,8 @@ def country_adjective(position: str | None) -> str | None:
     return _NATIONAL.get(first)
 
 
-_ROLE_AFTER = re.compile(r"^[^.;]{0,120}?\b(?:who\s+)?(?:will\s+)?(moderat(?:ed|es|ing|e)\b|chair(?:ed|s|ing)|facilitat(?:ed|es|ing|e)\b|"
-                         r"(?:gave|delivered|give|deliver)\s+(?:the|a|his|her)\s+keynote)\b", re.I)
+_ROLE_AFTER = re.compile(r"^[^.;]{0,120}?\b(?:who\s+)?(?:will\s+)?(moderat(?:ed|es|ing|e)\b|chair(?:ed|s|ing)|"
+                         r"facilitat(?:ed|es|ing|e)\b|(?:gave|delivered|give|deliver)\s+(?:the|a|his|her)\s+keynote)\b", re.I)
 
 
 def _role_near(text: str, start: int, end: int) -> str | None:
@@ -72,65 +86,88 @@ def _role_near(text: str, start: int, end: int) -> str | None:
         if stem in before:
             return role
     after = _ROLE_AFTER.match(text[end:])
-    if after and not re.search(rf"\b{_NAME}\b", text[end:end + after.start(1)]):
+    if after and not any(is_person_name(m.group(0)) for m in re.finditer(_NAME, text[end:end + after.start(1)])):
         verb = after.group(1).lower()
         return "keynote" if "keynote" in verb else next((r for s, r in _ROLE_WORDS if s in verb), None)
     return None
 
 
-def _affiliation_after(text: str, end: int) -> PersonLine:
+def _has_position(text: str) -> bool:
+    return any(w.strip(",.;:()") in _POSITION_HINTS for w in re.split(r"[\s-]+", text.lower()))
+
+
+def _clause(text: str) -> str:
+    """What follows a name up to the verb of its sentence (or the end of the sentence or list item):
+    the apposition that says who they are."""
+    text = re.split(r"(?<=[a-z)\]]{2})\.(?:\s|$)|;", text, maxsplit=1)[0]
+    cut = _CLAUSE_END.search(text)
+    text = text[:cut.start()] if cut else text
+    return text.strip(" ,")
+
+
+def _apposition(text: str, name: str, end: int) -> list[PersonLine]:
+    """The people a name and its apposition list: "X, Position at Org" or "X (Position, Org)", and the
+    further "and Y, Position at Org" of a coordinated list."""
     rest = text[end:]
-    paren = _PAREN.match(rest)
-    if paren:
-        return parse_affiliation(paren.group("aff"))
-    match = re.match(r"\s*,\s+(?P<aff>[^.;]{3,160}?)(?=\s+(?:who|will|is|was|has|joined|shared|gave|said|noted|"
-                     r"discussed|spoke|presented|highlighted|opened|delivered|emphasi[sz]ed|explained|moderated|"
-                     r"provided|and|to|for)\b|[.;)]|,\s+(?:and\s+)?(?:Mr|Ms|Dr|Prof)|$)", rest)
-    if match and any(w.strip(",.;:()") in _POSITION_HINTS for w in re.split(r"[\s-]+", match.group("aff").lower())):
-        aff = match.group("aff")
-        if aff.count("(") > aff.count(")"):
-            aff += ")"
-        return parse_affiliation(aff)
-    return PersonLine("")
-
-
-_POSITION_HINTS = {"director", "minister", "head", "chief", "officer", "president", "secretary", "chairman", "chair",
-                   "ceo", "founder", "manager", "professor", "lead", "adviser", "advisor", "ambassador", "fellow",
-                   "partner", "editor", "coordinator", "representative", "commissioner", "senior", "deputy",
-                   "executive", "researcher", "analyst", "general", "journalist", "consultant", "lecturer"}
+    if not rest.lstrip().startswith((",", "(")):
+        return []
+    clause = _clause(rest)
+    if not clause:
+        return []
+    if clause.lstrip(" ,").startswith("("):
+        close = clause.find(")")
+        inner = clause.lstrip(" ,")[1:close] if close > 0 else clause.lstrip(" ,(")
+        return [parse_affiliation(inner)] if _has_position(inner) or is_organization_like(inner) else []
+    if not _has_position(clause):
+        return []
+    people = split_people(f"{name}, " + clause.lstrip(", ").rstrip(")"), slot=True)
+    return people if people and people[0].name == name else []
 
 
 def people_in_prose(text: str) -> list[Mention]:
     """Participants a paragraph names (see module docstring), in order of first mention."""
     found: dict[str, Mention] = {}
+    quoted = [(m.start(), m.end()) for m in _QUOTED.finditer(text)]
+
+    def in_quotes(at: int) -> bool:
+        return any(a <= at < b for a, b in quoted)
 
     def add(raw_name: str, start: int, end: int, role: str | None, info: PersonLine | None = None,
-            strict: bool = True) -> None:
+            strict: bool = False) -> PersonLine | None:
         name = clean_name(raw_name)
-        tokens = name.split()
-        # a trailing capitalised word that starts the next clause is not part of the name
-        while len(tokens) > 2 and tokens[-1].lower() in ("and", "the"):
-            tokens.pop()
-        name = " ".join(tokens)
-        if not is_person_name(name, strict=strict):
-            return
+        if in_quotes(start) or not is_person_name(name, strict=strict):
+            return None
         if name in found:
             if role and not found[name].role:
                 found[name].role = role
-            return
-        info = info if info is not None else _affiliation_after(text, end)
+            return found[name].person
+        if info is None:
+            appos = _apposition(text, name, end)
+            info = appos[0] if appos else PersonLine("")
+            for other in appos[1:]:  # "A, Position, Org and B, Position, Org"
+                if other.name and other.name not in found:
+                    found[other.name] = Mention(other, role, end + 1)
         info.name = name
         found[name] = Mention(info, role or _role_near(text, start, end), start)
+        return info
 
     for match in _ROLE_PHRASE.finditer(text):
         who = strip_titles(match.group("who"))
         phrase = match.group("phrase").lower()
         role = next((r for stem, r in _ROLE_WORDS if stem in phrase), "speaker")
-        add(who, match.start("who"), match.end("who"), role, strict=False)
+        add(who, match.start("who"), match.end("who"), role)
     for match in _HONORIFIC_NAME.finditer(text):
-        add(match.group("name"), match.start("name"), match.end("name"), None, strict=False)
+        add(match.group("name"), match.start("name"), match.end("name"), None)
     for match in _POSSESSIVE.finditer(text):
         owner, position = match.group("owner").strip(), (match.group("position") or "").strip()
+        tokens = match.group("name").split()
+        for size in range(min(4, len(tokens)), 1, -1):  # the name is the longest trailing run that reads as one
+            name = " ".join(tokens[-size:])
+            if is_person_name(name):
+                position = " ".join([position] + tokens[:-size]).strip()
+                break
+        else:
+            continue
         if not position:
             continue
         info = PersonLine("", position=position)
@@ -138,17 +175,24 @@ def people_in_prose(text: str) -> list[Mention]:
             info.country = owner
         elif is_organization_like(owner):
             info.organization = owner
-        add(match.group("name"), match.start("name"), match.end("name"), None, info)
+        add(name, match.end("name") - len(name), match.end("name"), None, info)
     for match in _FROM.finditer(text):
         org = match.group("org").strip()
+        org = re.sub(r"^the\s+", "", org)
         info = PersonLine("")
         if country_name(org):
             info.country = org
+        elif is_organization_like(org):
+            owner = re.match(r"^(?P<owner>[A-Z][\w ]+?)[’']s\s+(?P<org>.+)$", org)
+            if owner and country_name(owner.group("owner")):
+                info.country, info.organization = owner.group("owner"), owner.group("org")
+            else:
+                info.organization = org
         else:
-            info.organization = org
+            continue
         add(match.group("name"), match.start("name"), match.end("name"), None, info)
     for match in _APPOSITIVE.finditer(text):
-        aff = match.group("aff")
-        if any(w in aff.lower().split() for w in _POSITION_HINTS):
-            add(match.group("name"), match.start("name"), match.end("name"), None, parse_affiliation(aff))
+        clause = _clause(match.group("rest"))
+        if _has_position(clause):
+            add(match.group("name"), match.start("name"), match.end("name"), None)
     return sorted(found.values(), key=lambda m: m.start)

@@ -13,7 +13,8 @@ import re
 
 from pipeline.document import Document
 from pipeline.extract.dates import find_dates, find_times, minutes_between
-from pipeline.names import is_place, strip_honorifics
+from pipeline.extract.prose import country_adjective, people_in_prose
+from pipeline.names import is_place, person_key, speaker_kind, strip_honorifics
 from pipeline.records import Agreement, Argument, Item, ParsedDocument, Participant, SessionRecord, Utterance
 from pipeline.sources.common import find_event, parsed
 from pipeline.text import clean_inline, collapse_ws
@@ -57,8 +58,10 @@ def looks_like(text: str) -> int:
     score += 2 * ("\nsession transcript\n" in head)
     score += 2 * ("\nfull session report\n" in head)
     score += 2 * ("at a glance\n" in head[:5000])
-    score += 2 * ("DiploAI" in text or "Digital Watch" in text)
+    score += 2 * ("DiploAI" in text or "Digital Watch" in text or "DiploGPT" in text)
     score += 1 * ("\nAgreement points\n" in text)
+    score += 2 * bool(re.search(r"^\d{1,2} [A-Z][a-z]{2} \d{4} \d{1,2}:\d{2}h", text[:3000], re.M))  # "13 May 2025 12:00h - 13:30h"
+    score += 1 * ("\nKeypoints\n" in head or "\nfull session report" in head or "disclaimer: this is not an official" in head)
     return score
 
 
@@ -413,6 +416,17 @@ def parse_diplo_report(document: Document) -> ParsedDocument | None:
         doc.problems.append("no transcript")
     elif not stats and not session.arguments:
         doc.problems.append("no speaker statistics or arguments after the transcript (the document may be cut off)")
+    if "speakers" not in seen_sections:  # no speakers list: the people the summary and the report name
+        prose = [session.summary or ""] + session.texts.get("full_report", "").split("\n")
+        for paragraph in prose:
+            for mention in people_in_prose(paragraph):
+                if speaker_kind(mention.person.name) == "person" and not any(
+                        person_key(p.name) == person_key(mention.person.name) for p in session.participants):
+                    info = mention.person
+                    session.participants.append(Participant(
+                        name=info.name, roles=[mention.role or "speaker"], honorific=info.honorific,
+                        position=info.position, organization=info.organization,
+                        country=info.country or country_adjective(info.position)))
     session.duration_minutes = minutes_between(session.start_time, session.end_time)
     session.event = find_event(session.texts.get("full_report", "") + "\n" + (session.summary or ""), session.date)
     out = parsed(FORMAT, document, [session], problems=doc.problems, title=doc.title)
