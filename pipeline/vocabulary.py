@@ -182,7 +182,7 @@ is are was were will be has have can not no yes all any each every new latest up
 news press release media photo photos picture image caption group
 affairs relations development cooperation defence defense foreign trade finance communications information
 innovation economy economic strategy strategic policies question questions overarching specific
-optional closed tbc tbd none summing thanks vote contact primary secondary
+optional closed tbc tbd none summing thanks vote contact primary secondary topic topics key areas focus
 """.split())
 
 # Stakeholder groups and regional groups (IGF forms) are never organizations.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pipeline.extract.people import (PersonLine, clean_name, is_organization_like, is_person_name, parse_affiliation,
+from pipeline.extract.people import (PersonLine, _has_org_word, clean_name, is_organization_like, is_person_name, parse_affiliation,
                                      split_people, strip_titles)
 from pipeline.names import country_name
 
@@ -182,7 +182,7 @@ def people_in_prose(text: str) -> list[Mention]:
         info = PersonLine("")
         if country_name(org):
             info.country = org
-        elif is_organization_like(org):
+        elif is_organization_like(org) and (_has_org_word(org) or " of " not in match.group(0)):
             owner = re.match(r"^(?P<owner>[A-Z][\w ]+?)[’']s\s+(?P<org>.+)$", org)
             if owner and country_name(owner.group("owner")):
                 info.country, info.organization = owner.group("owner"), owner.group("org")

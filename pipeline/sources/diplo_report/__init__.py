@@ -395,7 +395,8 @@ def parse_diplo_report(document: Document) -> ParsedDocument | None:
             _read_comment_blocks(cur, session, "follow_up_question", set())
             continue
         if key.startswith("disclaimer"):
-            session.texts["disclaimer"] = collapse_ws(" ".join([line] + _read_paragraphs(cur, lambda l: False)))
+            rest = _read_paragraphs(cur, lambda l: _key(l) in KNOWN_HEADINGS or _key(l) in TOP_SECTIONS)
+            session.texts["disclaimer"] = collapse_ws(" ".join([line] + rest))
             continue
         doc.problems.append(f"line outside any known section: {line[:60]!r}")
     # statistics belong to the speakers they name; a speaker only in the statistics is still a speaker
