@@ -100,11 +100,11 @@ def field_of(label: str | None) -> str | None:
 
 # Programme rows that are not sessions: registration, breaks, meals, networking, the end of a day.
 _NOT_SESSION = re.compile(
-    r"^(?:(?:morning|afternoon|coffee|tea|lunch|networking|comfort|health|short|long)\s+)*"
+    r"^(?:(?:morning|afternoon|evening|welcome|coffee|tea|lunch|networking|comfort|health|short|long)\s+)*"
     r"(?:registration|check[- ]in|arrival|break|breaks|coffee|tea|lunch|luncheon|breakfast|dinner|reception|"
     r"refreshments?|networking|adjourn(?:ment)?|end of (?:the )?(?:event|day|programme|program|conference|session)"
     r"|end|close|closing of the day|serving of breakfast|continental breakfast|group photo|photo session|"
-    r"doors open|free time|transfer|prayer)\b", re.I)
+    r"doors open|free time|transfer|prayer|summing up|vote of thanks|closing formalities)\b", re.I)
 _NOT_SESSION_ANYWHERE = re.compile(
     r"\b(?:registration and|registration &|& breakfast|and breakfast|with lunch|& lunch|networking session with|"
     r"end of (?:the )?(?:event|day|programme|conference)|coffee break|tea break|lunch break|networking break|"
@@ -112,10 +112,14 @@ _NOT_SESSION_ANYWHERE = re.compile(
 
 
 def is_break(title: str | None) -> bool:
-    """Registration, breaks, meals, networking and "end of event" rows are not sessions."""
+    """Registration, breaks, meals, networking and "end of event" rows are not sessions; "Networking Break:
+    Poster Sessions will present ..." is a break by the words before its colon."""
     if not title:
         return False
     text = title.strip(" .:*-–")
+    head = text.split(":", 1)[0]
+    if head != text and is_break(head):
+        return True
     if _NOT_SESSION.match(text) and len(text.split()) <= 8:
         return True
     return bool(_NOT_SESSION_ANYWHERE.search(text)) and len(text.split()) <= 10

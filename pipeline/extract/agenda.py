@@ -39,7 +39,11 @@ _SECTION_NAMES = re.compile(
     r"background|objectives?|summary|key (?:topics|takeaways|messages)|event registration closed|"
     r"sc week \d+ events|events?|sessions?|session details|livestream|photos?|gallery|media|downloads?|"
     r"faqs?|share|related.*|see also|tags?|programme highlights|partners|sponsors|organi[sz]ers?|"
-    r"(?:policy|guiding) questions?.*|format|duration|sdgs?|targets?|theme)\s*:?$", re.I)
+    r"(?:policy|guiding) questions?.*|format|duration|sdgs?|targets?|theme|"
+    r"(?:session|event|workshop|project|programme|program|panel) (?:teaser|description|report|summary|details|"
+    r"information|overview|background|outcomes?|objectives?|aims?)\b.*|event report|"
+    r"(?:key|main) (?:messages|points|findings)|jump to .*|from .* wiki|table of contents|contents|"
+    r"related (?:events|sessions|content)|further reading|references|notes?)\s*:?$", re.I)
 _ROOM = re.compile(r"^[-–]?\s*(?:room|salle|hall|arena|area|auditorium|workshop room|plenary hall|main hall|"
                    r"conference room|caucus room|venue|stage|theatre|theater|studio)\b.{0,40}$|^\[?track\s*\d+\]?$|"
                    r"^.{0,30}\b(?:room|hall|stream|track)\s*\d*$", re.I)
@@ -247,8 +251,70 @@ def _text_anchor(index: int, block: Block) -> Anchor | None:
 
 
 # -- the engine ---------------------------------------------------------------------------------------
-def extract_sessions(doc: Document, context: Context) -> list[Draft]:
+def extract_sessions(doc: Document, context: Context, listings: bool = False) -> list[Draft]:
+    """Every session of the document. `listings`: a plain text made of short title lines, each with
+    its own description, is a listing of sessions (agenda and programme pages); elsewhere such lines
+    are read as the section headings of one text (news reports)."""
+    if listings and doc.layout == "plain" and not _anchors(doc.blocks, context):
+        listed = _listing(doc.blocks, context)
+        if listed:
+            return listed
     return _sessions_of(doc.blocks, context)
+
+
+_SERIES_ONLY = re.compile(r"^(?:session|part|panel|plenary|day|track|stream)\s+(?:[IVXLC]+|\d{1,2}|[A-Z])\s*:?$", re.I)
+_DURATION_TAIL = re.compile(r"\s*\((?:\d{1,3}\s*(?:min(?:ute)?s?|minutes?|hrs?|hours?)\.?)\)\s*$", re.I)
+
+
+_LISTING_WORDS = re.compile(r"\b(?:agenda|programme|program|schedule|sessions|session overviews?|line-?up)\b", re.I)
+_MEETING_WORDS = re.compile(r"\b(?:session|address|keynote|keynotes|panel|remarks|workshop|dialogue|discussion|"
+                            r"roundtable|briefing|lecture|talk|presentation|forum|plenary|ceremony)\b", re.I)
+
+
+def _title_line(block: Block) -> bool:
+    """A short line that names an item of a listing: no sentence ending, not a date, time, field, person
+    or navigation line."""
+    if block.kind != "paragraph" or len(block.lines) != 1:
+        return False
+    text = block.text.strip()
+    words = text.split()
+    if not (2 <= len(words) <= 16) or text.endswith((".", "?", "!", ":", ",", ";")) or not text[:1].isupper():
+        return False
+    if _day_only(text) or find_times(text) or find_dates(text) or label_parts(text) or text.startswith(("http", "//")):
+        return False
+    if _SECTION_NAMES.match(text) or _PLACEHOLDER_TITLE.match(text):
+        return False
+    return not parse_person_line(text) and not _SERIES_ONLY.match(text)
+
+
+def _listing(blocks: list[Block], ctx: Context) -> list[Draft]:
+    """A listing of sessions without clock times: three or more title lines, each followed by a blank
+    line, a description paragraph or the next title line (rooms, series labels and breaks between them)."""
+    titles = []
+    for i, block in enumerate(blocks):
+        if not _title_line(block) or block.text.strip() == (ctx.title or ""):
+            continue
+        nxt = blocks[i + 1] if i + 1 < len(blocks) else None
+        if nxt is None or nxt.gap or (nxt.kind == "paragraph" and len(nxt.text) >= 150) or _title_line(nxt) \
+                or nxt.kind == "item":
+            titles.append(i)
+    if len(titles) < 3:
+        return []
+    # the page announces a programme, or most lines name a meeting or carry a track or duration tag
+    announced = any(len(b.text.split()) <= 6 and _LISTING_WORDS.search(b.text) for b in blocks[:20])
+    named = sum(bool(_MEETING_WORDS.search(blocks[i].text) or re.search(r"\([^()]{2,25}\)\s*$", blocks[i].text))
+                for i in titles)
+    if not announced and named * 2 < len(titles):
+        return []
+    drafts = []
+    bounds = titles + [len(blocks)]
+    for a, b in zip(bounds, bounds[1:]):
+        title = _DURATION_TAIL.sub("", blocks[a].text.strip())
+        if is_break(title) or _SERIES_ONLY.match(title):
+            continue
+        body = [blk for blk in blocks[a + 1:b] if not (blk.kind == "paragraph" and len(blk.text) > 600)]
+        drafts.append(_region(Draft(_clean_title(title), date=None, offset=ctx.offset), body, ctx))
+    return drafts if len(drafts) >= 3 else []
 
 
 def _sections(blocks: list[Block]) -> list[tuple[int, Block, list[Block]]]:

@@ -16,7 +16,8 @@ from pipeline.vocabulary import ROLE_ORDER, field_of
 # Navigation and widget residue that opens scraped pages; never a title.
 _RESIDUE = re.compile(r"^(?:go back|back|loading…?|loading\.\.\.|skip to (?:main )?content|menu|home|search|"
                       r"share|print|back to all events|sign up.*|log ?in.*|or to bookmark.*|check-in and access.*|"
-                      r"session|programme agenda|agenda|programme|program|photo|image|\W+)$", re.I)
+                      r"session|programme agenda|agenda|programme|program|photo|image|past event|upcoming event|"
+                      r"https?://\S+|\W+)$", re.I)
 _PROSE_DATE_CUE = re.compile(r"\b(?:held|take place|takes place|took place|scheduled|on|from|dated?)\s+(?:on\s+)?"
                              r"(?:\w+day,?\s+)?$", re.I)
 
@@ -52,10 +53,13 @@ def page_title(doc: Document) -> str | None:
     for block in doc.blocks[:15]:
         if block.kind == "label" and field_of(block.label) == "title" and block.value and block.label.lower() != "session":
             return collapse_ws(block.value)
+    headings = [b for b in doc.blocks[:12] if b.kind == "heading" and b.level == 1]
+    if headings:
+        return headings[0].text.strip(" :")
     for block in doc.blocks[:12]:
         if block.kind in ("row", "turn", "item"):
             return None
-        text = block.text.strip()
+        text = block.text.strip().lstrip("/").strip()
         if block.kind == "label" or not text or _RESIDUE.match(text) or _SECTION_NAMES.match(text):
             continue
         if _day_only(text) or find_times(text):

@@ -36,7 +36,8 @@ def parse_concept_note(doc: Document) -> ParsedDocument:
     series_at = next((i for i, t in enumerate(texts[:8]) if SERIES_LINE.match(t)), None)
     title = texts[series_at + 1] if series_at is not None and series_at + 1 < len(texts) else None
     ctx = page_context(doc, title)
-    drafts = [d for d in extract_sessions(doc, ctx) if d.title or d.people or d.date or d.start]
+    # a concept note of one session (a series line above its title) is not a listing of sessions
+    drafts = [d for d in extract_sessions(doc, ctx, listings=series_at is None) if d.title or d.people or d.date or d.start]
     if len(drafts) == 1 and drafts[0].date is None:
         drafts[0].date = prose_date(doc, ctx.year)
     sessions = [record_of(d, " ".join(texts[:3])) for d in drafts]

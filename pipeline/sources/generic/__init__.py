@@ -35,7 +35,8 @@ def states_a_session(draft: Draft, family: bool) -> bool:
 def parse_generic(doc: Document, fmt: str = FORMAT) -> ParsedDocument:
     """Every session the document states; none when it states none (the caller rejects it)."""
     ctx = page_context(doc)
-    drafts = [d for d in extract_sessions(doc, ctx) if states_a_session(d, fmt != FORMAT)]
+    listings = fmt in (FORMAT, "concept_note")  # agenda-like families may list sessions as bare title lines
+    drafts = [d for d in extract_sessions(doc, ctx, listings) if states_a_session(d, fmt != FORMAT)]
     if len(drafts) == 1 and drafts[0].date is None:
         drafts[0].date = prose_date(doc, ctx.year)
     context_text = " ".join(filter(None, [doc.title, ctx.title]))
