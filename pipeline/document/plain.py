@@ -36,10 +36,30 @@ def read_plain(body: str) -> list[Block]:
         elif in_turns:  # a caption turn runs until the next one
             last = blocks[-1]
             blocks[-1] = Block("turn", last.lines + (Line(text),), label=last.label, gap=last.gap, indent=last.indent)
+        elif not gap and blocks and _continues(blocks[-1], text, indent):
+            last = blocks[-1]  # a line that wraps the one above: its list item, or the list a field holds
+            joined = f"{last.lines[-1].text} {text}"
+            value = f"{last.value} {text}".strip() if last.kind == "label" else last.value
+            blocks[-1] = Block(last.kind, last.lines[:-1] + (Line(joined),), level=last.level, label=last.label,
+                               value=value, marker=last.marker, gap=last.gap, indent=last.indent)
         else:
             blocks.append(_line_block(text, gap, indent))
         gap = False
     return blocks
+
+
+def _continues(last: Block, text: str, indent: int) -> bool:
+    """A wrapped line: it starts in lower case under a list item indented at least as deep, or it goes on
+    with the comma list of a field whose value stopped without an ending ("Invited speakers: A, B, Jay" /
+    "Healey, C")."""
+    if _BULLET.match(text) or label_parts(text) or text.startswith(">>"):
+        return False
+    if last.kind == "item" and text[:1].islower() and indent >= last.indent:
+        return True
+    if last.kind == "label" and last.value and last.value.count(",") >= 2 and not last.value.rstrip().endswith(
+            (".", "?", "!", ":", ";")) and "," in text and len(text.split()) <= 12:
+        return True
+    return False
 
 
 def _line_block(text: str, gap: bool, indent: int) -> Block:

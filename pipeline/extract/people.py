@@ -333,8 +333,14 @@ def parse_person_line(text: str, slot: bool = False) -> PersonLine | None:
         return None
     rest = rest.strip()
     if rest.startswith("("):
-        inner = _PAREN_TAIL.match(rest) if rest.endswith(")") else None
-        rest = inner.group(1) if inner and rest.count("(") == 1 else rest.strip("() ")
+        # "Name (Affiliation)" and what may follow the bracket: a talk topic after a colon is not the affiliation
+        depth, close = 0, -1
+        for k, ch in enumerate(rest):
+            depth += (ch == "(") - (ch == ")")
+            if depth == 0:
+                close = k
+                break
+        rest = rest[1:close] if close > 0 else rest.strip("() ")
     info = parse_affiliation(rest.lstrip(".,:|-–— "))
     info.name = name
     info.honorific = honorific

@@ -35,6 +35,7 @@ _POSSESSIVE = re.compile(
 _APPOSITIVE = re.compile(rf"(?:^|(?<=[\s(;]))(?P<name>{_NAME}),\s+(?P<rest>\(?[^.;]{{3,200}})")
 _FROM = re.compile(rf"(?P<name>{_NAME}),?\s+(?:from|of|representing)\s+(?P<org>(?:the\s+)?[A-Z][\w&’'.-]*"
                    rf"(?:\s+(?:[A-Z][\w&’'.()-]*|of|and|for|the|on|&)){{0,8}})")
+_REMEMBERED = re.compile(r"\b(?:the late|in memory of|tribute to|honou?ring)\s+(?:\w+\s+){0,2}$", re.I)
 _QUOTED = re.compile(r"[“\"‘][^”\"’]{3,200}[”\"’]")
 _CLAUSE_END = re.compile(r"\s+(?:who|which|will|is|was|were|has|had|have|joined|shared|gave|said|noted|discussed|spoke|"
                          r"presented|highlighted|opened|delivered|emphasi[sz]ed|explained|moderated|provided|"
@@ -135,7 +136,7 @@ def people_in_prose(text: str) -> list[Mention]:
     def add(raw_name: str, start: int, end: int, role: str | None, info: PersonLine | None = None,
             strict: bool = False) -> PersonLine | None:
         name = clean_name(raw_name)
-        if in_quotes(start) or not is_person_name(name, strict=strict):
+        if in_quotes(start) or not is_person_name(name, strict=strict) or _REMEMBERED.search(text[max(0, start - 24):start]):
             return None
         if name in found:
             if role and not found[name].role:
