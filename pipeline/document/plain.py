@@ -56,9 +56,9 @@ def _continues(last: Block, text: str, indent: int) -> bool:
         return False
     if last.kind == "item" and text[:1].islower() and indent >= last.indent:
         return True
-    if last.kind == "label" and last.value and last.value.count(",") >= 2 and not last.value.rstrip().endswith(
-            (".", "?", "!", ":", ";")) and "," in text and len(text.split()) <= 12:
-        return True
+    if last.kind == "label" and last.value and last.value.count(",") >= 2 and "," in text and len(text.split()) <= 12:
+        tail = last.value.rsplit(",", 1)[-1].split()
+        return len(tail) == 1 and tail[0][:1].isupper()  # "..., Jay" + "Healey, C": a name cut by the line end
     return False
 
 

@@ -673,7 +673,8 @@ def split_attribution(title: str) -> tuple[str, list[tuple[PersonLine, str | Non
     if not people and ":" in head:
         left, right = head.split(":", 1)
         person = parse_person_line(right.strip())
-        if _vouched(person, right) and len(left.split()) <= 5 and not parse_person_line(left):
+        if (_vouched(person, right) and len(left.split()) <= 5 and not parse_person_line(left)
+                and (role_of(left) or _is_format_word(left) or is_segment_title(left) or _role_of_title(left))):
             return left.strip(), [(person, role_of(left) or _role_of_title(left))]
     match = _ATTRIBUTION.search(head)
     if match:
@@ -916,6 +917,10 @@ def _people_of_lines(lines: list[Line], role: str | None,
                 out.append((info, role_of(tag.group("role"))))
             continue
         text, marked = split_role_mark(text)
+        lead_in = _LEAD_IN.match(text)
+        if lead_in:  # "Featuring David Niemeijer, Founder of X" / "Moderated by ..."
+            marked = marked or role_of(lead_in.group(1)) or "presenter"
+            text = text[lead_in.end():]
         label = label_parts(text)
         if label and field_of(label[0]) == "role":
             close()
@@ -955,6 +960,7 @@ def _people_of_lines(lines: list[Line], role: str | None,
     return out
 
 
+_LEAD_IN = re.compile(r"^(featuring|moderated by|chaired by|presented by|hosted by|with)\s+(?=[A-Z])", re.I)
 _CONTACT = re.compile(r"^(?:contact(?: information| us| details)?|address|enquiries|for enquiries|follow us|"
                       r"connect with us|about us|secretariat)\s*:?$", re.I)
 _ROLE_TAG = re.compile(r"^\[(?P<role>[^\]]{2,30})\]\s*(?P<rest>.+)$")

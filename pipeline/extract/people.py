@@ -109,6 +109,8 @@ def is_person_name(name: str, slot: bool = False, strict: bool = False) -> bool:
             cased += 1
     if cased == 0 and not slot:
         return False
+    if not slot and all(len(t) > 2 and t.isupper() for t in tokens if t.lower() not in _PARTICLES):
+        return False  # "MOCK ARBITRATION": a heading in capitals; a capitalised surname comes with a given name
     if not slot and cased < len([w for w in words if w not in _PARTICLES]):
         return False  # "Minister of Digital affairs": a name capitalises every word but its particles
     if country_name(name) or any(country_name(t) and len(t) > 3 for t in tokens[-1:]):

@@ -19,7 +19,8 @@ _HONORIFIC = (r"(?:Mr|Mrs|Ms|Mdm|Dr|Prof|Professor|Associate Professor|Assoc Pro
               r"His Excellency|Her Excellency|Sir|Dame|Shri|Smt|Senator|Congressman|Congresswoman|Justice|Judge|"
               r"Minister|Deputy Minister|Secretary|General|Admiral|Vice Admiral|Colonel|Lt\.? General)\.?")
 _TOKEN = r"(?:[A-Z][\w'’\-–]*[\w'’]|[A-Z]\.)"
-_NAME = rf"{_TOKEN}(?:\s+(?:{_TOKEN}|van|von|de|der|den|da|di|du|la|le|bin|binti|bte|al|el)){{1,4}}"
+_PARTICLE = r"(?:van|von|de|der|den|da|di|du|la|le|bin|binti|bte|al|el)"
+_NAME = rf"{_TOKEN}(?:\s+(?:{_PARTICLE}\s+){{0,2}}{_TOKEN}){{1,4}}"  # particles only inside a name
 _HONORIFIC_NAME = re.compile(rf"\b(?P<title>{_HONORIFIC})\s+(?P<name>{_NAME})")
 _ROLE_PHRASE = re.compile(
     r"(?i:\b(?P<phrase>moderated by|chaired by|co-chaired by|facilitated by|hosted by|featuring|featured|"
@@ -176,7 +177,7 @@ def people_in_prose(text: str) -> list[Mention]:
             info.country = owner
         elif is_organization_like(owner):
             info.organization = owner
-        add(name, match.end("name") - len(name), match.end("name"), None, info)
+        add(name, match.end("name") - len(name), match.end("name"), None, info, strict=True)
     for match in _FROM.finditer(text):
         org = match.group("org").strip()
         org = re.sub(r"^the\s+", "", org)
