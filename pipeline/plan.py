@@ -14,8 +14,9 @@ from typing import Callable
 
 import polars as pl
 
+from pipeline.names import session_title_key
 from pipeline.records import DocumentSummary
-from pipeline.text import stable_id
+from pipeline.text import fold, stable_id
 
 # What a plan keeps for the next build, one frame each.
 PLAN_SCHEMAS = {
@@ -65,6 +66,20 @@ class Plan:
     session_keys: dict[str, set[str]]            # session -> the name keys it lists, for the sessions to_build
     notes: list[dict]                            # review notes, after the reviewed merges
     documents: list[str]                         # the documents looked at again (all, in full)
+
+
+def session_id_of(record, summary: DocumentSummary, document_id: str, index: int) -> str:
+    """A session's id (ids.md): its folded title and date; without a date, what identifies it on its page
+    (folded title, series, event, and the page's stated address or title), so that an edit elsewhere on
+    the page keeps it; only a session with nothing of its own takes the document's id and its place."""
+    if record.title_key and record.date:
+        return stable_id("ses", record.title_key, record.date.isoformat())
+    page = fold(summary.url) or session_title_key(summary.title)
+    if record.title_key and page:
+        return stable_id("ses", record.title_key, fold(record.series), fold(record.event), page)
+    if page and (record.series or record.event or record.date):
+        return stable_id("ses", fold(record.series), fold(record.event), record.date, page, index)
+    return stable_id("ses", document_id, index)
 
 
 def plan_input_column(canonical: pl.Expr, parsed: pl.Expr) -> pl.Expr:
@@ -180,10 +195,8 @@ class Planner:
         for index, record in enumerate(doc.summary.sessions):
             if inherited:
                 session_id = inherited[index]
-            elif record.title_key and record.date:
-                session_id = stable_id("ses", record.title_key, record.date.isoformat())
             else:
-                session_id = stable_id("ses", self.canonical.get(doc.document_id, doc.document_id), index)
+                session_id = session_id_of(record, doc.summary, self.canonical.get(doc.document_id, doc.document_id), index)
             if session_id in used:  # one page, two sessions with one title and date
                 session_id = stable_id("ses", session_id, index)
             used.append(session_id)

@@ -111,6 +111,8 @@ class SessionStub:
     title_key: str
     # (name, person key or None when not a person, country, country key, organization, organization words)
     participants: list[tuple[str, str | None, str | None, str | None, str | None, frozenset]]
+    series: str | None = None
+    event: str | None = None
 
 
 @dataclass
@@ -131,5 +133,6 @@ def summarize(document: ParsedDocument) -> DocumentSummary:
         return (p.name, key, p.country, country_key(p.country), p.organization, organization_tokens(p.organization))
     return DocumentSummary(
         document.format, document.title, document.url, list(document.problems),
-        [SessionStub(s.title, s.date, session_title_key(s.title), [participation(p) for p in s.participants])
+        [SessionStub(s.title, s.date, session_title_key(s.title), [participation(p) for p in s.participants],
+                     s.series, s.event)
          for s in document.sessions], list(document.notes))

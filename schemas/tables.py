@@ -45,7 +45,7 @@ class Documents(pa.DataFrameModel):
 
 
 class Sessions(pa.DataFrameModel):
-    session_id: str = Field(unique=True, str_matches=ID, description="Id of the session. Rule: 'ses_' + sha256 of the folded title and ISO date when the documents state both (so every document of one meeting gives the same id); otherwise of the canonical document's id and the session's position in it.")
+    session_id: str = Field(unique=True, str_matches=ID, description="Id of the session. Rule: 'ses_' + the first 16 hex digits of sha256 over the folded title and ISO date when the documents state both (so every document of one meeting gives the same id); without a date, over the folded title, series and event and the page's stated address (else its title), so that an edit elsewhere on the page keeps the id; only a session with none of these takes the canonical document's id and its position in it.")
     title: str = Field(nullable=True, description="Session title as written.")
     series: str = Field(nullable=True, description="Series or slot the session belongs to, e.g. 'Leaders TalkX', 'Special Session 2'.")
     event: str = Field(nullable=True, description="Forum and edition when the document names it (e.g. 'WSIS+20 High-Level Event 2025'); null otherwise.")

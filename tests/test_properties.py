@@ -11,7 +11,8 @@ import tempfile
 from pathlib import Path
 
 from pipeline.ingest import read_raw_documents
-from pipeline.parsers import PARSERS, detect_format
+from pipeline.document import read_document
+from pipeline.sources import GENERIC, SOURCES, detect_format
 from pipeline.stages import build_tables, deduplicate, parse_raw_documents
 from tests.conftest import RAW, SEEDS
 
@@ -29,8 +30,9 @@ documentish = st.lists(st.one_of(st.sampled_from(SEED_LINES), st.sampled_from(MA
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(st.text(max_size=3000), documentish))
 def test_no_parser_raises_on_any_text(text):
-    for _, parse, _ in PARSERS.values():
-        parse(text)  # the registry's own wrapper would hide a crash; call each parser bare
+    doc = read_document(text)
+    for source in list(SOURCES.values()) + [GENERIC]:
+        source.parse(doc)  # the registry's own wrapper would hide a crash; call each family bare
     detect_format(text)
 
 

@@ -6,13 +6,13 @@ import duckdb
 import polars as pl
 
 import pipeline.assets
-import pipeline.parsers.isomer_event as isomer_event
+import pipeline.sources.common as sources_common
 from pipeline.cli import main
 from tests.conftest import RAW
 
 
 def test_bad_record_is_quarantined_and_the_build_goes_on(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(isomer_event, "parse_utc_offset", lambda text: "GMT+8")  # breaks sessions.utc_offset
+    monkeypatch.setattr(sources_common, "utc_offset", lambda text: "GMT+8")  # breaks sessions.utc_offset
     out = tmp_path / "out"
     assert main(["build", "--raw", str(RAW), "--out", str(out), "--bounds", ""]) == 0
     printed = capsys.readouterr().out
