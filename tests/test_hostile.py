@@ -50,7 +50,7 @@ HOSTILE = {
                               "– **王小明**: Role/Title: Researcher, Area of expertise: AI\n– **Дмитрий Иванов**: Role/Title: Diplomat, Area of expertise: Norms\n"
                               "– **محمد علي**: Role/Title: Engineer, Area of expertise: CERT\n").encode(), "partial", "no speaker statistics"),
     "bad_yaml.md": (b'---\ntitle: "Broken: [yaml\npermalink: /bad-yaml/\n---\n**1 May 2025**\n| [Mr Z Ho](/speakers/z/) | *CEO*<br>Firm |\n', "partial", "YAML"),
-    "unknown_format.txt": (b"Grocery list\n\neggs\nmilk\n", "rejected", "format not recognised"),
+    "unknown_format.txt": (b"Grocery list\n\neggs\nmilk\n", "rejected", "no session stated"),
 }
 
 

@@ -99,7 +99,7 @@ def test_cli_build_and_sql(tmp_path):
     out = tmp_path / "out"
     built = _cli("build", "--raw", str(RAW), "--out", str(out))
     assert built.returncode == 0, built.stderr
-    assert "documents by status: duplicate=1, parsed=3, partial=1" in built.stdout
+    assert "documents by status: duplicate=1, parsed=4" in built.stdout
     assert (out / "build_report.json").exists()
     answer = _cli("sql", "SELECT name FROM people WHERE name LIKE 'Yuan%'", "--out", str(out))
     assert answer.returncode == 0, answer.stderr

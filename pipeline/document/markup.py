@@ -50,8 +50,9 @@ def _add_table_delimiters(body: str) -> str:
     i = 0
     while i < len(lines):
         line = lines[i]
-        single = (i + 1 >= len(lines) or not _PIPE_ROW.match(lines[i + 1])) and line.strip().strip("|").count("|") >= 1
-        if (_PIPE_ROW.match(line) and (single or not _DELIMITER_ROW.match(lines[i + 1]))
+        following = lines[i + 1] if i + 1 < len(lines) else ""
+        single = not _PIPE_ROW.match(following) and line.strip().strip("|").count("|") >= 1
+        if (_PIPE_ROW.match(line) and (single or (following and not _DELIMITER_ROW.match(following)))
                 and not (out and _PIPE_ROW.match(out[-1])) and not _DELIMITER_ROW.match(line)):
             columns = max(1, line.strip().strip("|").count("|") + 1)
             if out and out[-1].strip():

@@ -767,6 +767,8 @@ def _people_in(blocks: list[Block], default_role: str | None = None, probe: bool
             in_contact = bool(_CONTACT.match(block.text.strip())) or (in_contact and not _is_heading(block))
         if in_contact:
             continue
+        if block.kind != "row" and i > 0 and blocks[i - 1].kind == "row":
+            role = None  # a role heading row labels the rows of its table only
         if block.kind == "row":
             row_role, people = _people_of_row(block, role or default_role)
             if row_role:
@@ -810,7 +812,7 @@ def _people_in(blocks: list[Block], default_role: str | None = None, probe: bool
         if bare_role and not parse_person_line(text):
             role, role_block = bare_role, i
             continue
-        people = _people_of_lines(lines, role or default_role, notes if role else None)
+        people = _people_of_lines(lines, role or default_role, notes if role and i - role_block <= 3 else None)
         if people:
             found += people
             structured = True
@@ -843,7 +845,7 @@ def _people_of_row(block: Block, role: str | None) -> tuple[str | None, list[tup
         return role_of(texts[0].rstrip(": ")), []
     first = [line for line in cells[0] if line.text]
     name = clean_name(first[0].text) if len(first) == 1 else ""
-    if len(cells) > 1 and name and is_person_name(name):
+    if len(cells) > 1 and name and is_person_name(name, slot=bool(split_titles(first[0].text)[0])):
         info = affiliation_from_lines(name, [line.text for cell in cells[1:] for line in cell if line.text])
         info.honorific = split_titles(first[0].text)[0]
         return None, [(info, role)]

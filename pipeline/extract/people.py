@@ -46,7 +46,9 @@ _PARTICLES = frozenset({"van", "von", "de", "da", "del", "della", "der", "den", 
 _SURNAMES_TOO = frozenset({"chancellor", "major", "marshall", "judge", "dean", "bishop", "king", "prince", "general",
                            "lead", "head", "partner", "young", "member", "officer", "rector", "mayor", "chair",
                            "deputy", "fellow", "host", "speaker", "moderator"})
-_NAME_TOKEN = re.compile(r"^(?:[A-Z][\w'’.\-–]*|[A-Z]\.|[a-z][\w'’\-]*|\w+[’'][A-Z]\w*)$", re.UNICODE)
+_NAME_TOKEN = re.compile(r"^(?:[^\W\d_][\w'’.\-–]*|\w+[’'][^\W\d_]\w*)$", re.UNICODE)
+# Capital letters of the Latin scripts (Š, Ł, Ž ...), for patterns that find names in running text.
+UPPER = "".join(chr(c) for c in range(0x41, 0x250) if chr(c).isupper())
 
 
 def split_titles(text: str) -> tuple[str | None, str]:
@@ -331,7 +333,7 @@ def parse_person_line(text: str, slot: bool = False) -> PersonLine | None:
         name = f"{name}, {suffix.group(0)}"
         rest = tail[suffix.end():]
     name = clean_name(name)
-    if not is_person_name(name, slot):
+    if not is_person_name(name, slot or bool(honorific)):  # "Ms JŪRATĖ ŠOVIENĖ": an honorific vouches for capitals
         return None
     rest = rest.strip()
     if rest.startswith("("):

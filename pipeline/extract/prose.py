@@ -11,14 +11,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pipeline.extract.people import (PersonLine, _has_org_word, clean_name, is_organization_like, is_person_name, parse_affiliation,
+from pipeline.extract.people import (UPPER, PersonLine, _has_org_word, clean_name, is_organization_like, is_person_name, parse_affiliation,
                                      split_people, strip_titles)
 from pipeline.names import country_name
 
 _HONORIFIC = (r"(?:Mr|Mrs|Ms|Mdm|Dr|Prof|Professor|Associate Professor|Assoc Prof|Ambassador|Amb|H\.E\.|HE|"
               r"His Excellency|Her Excellency|Sir|Dame|Shri|Smt|Senator|Congressman|Congresswoman|Justice|Judge|"
               r"Minister|Deputy Minister|Secretary|General|Admiral|Vice Admiral|Colonel|Lt\.? General)\.?")
-_TOKEN = r"(?:[A-Z][\w'’\-–]*[\w'’]|[A-Z]\.)"
+_TOKEN = rf"(?:[{UPPER}][\w'’\-–]*[\w'’]|[{UPPER}]\.)"
 _PARTICLE = r"(?:van|von|de|der|den|da|di|du|la|le|bin|binti|bte|al|el)"
 _NAME = rf"{_TOKEN}(?:\s+(?:{_PARTICLE}\s+){{0,2}}{_TOKEN}){{1,4}}"  # particles only inside a name
 _HONORIFIC_NAME = re.compile(rf"\b(?P<title>{_HONORIFIC})\s+(?P<name>{_NAME})")

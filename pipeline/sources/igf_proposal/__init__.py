@@ -180,9 +180,11 @@ def parse_igf_proposal(doc: Document) -> ParsedDocument | None:
             if fieldname == "duration":
                 texts["duration"] = value
                 continue
-            if fieldname in ("date", "time") and draft.date is None:
-                d, s, e, o = _schedule([value], year)
-                draft.date, draft.start, draft.end = d or draft.date, s or draft.start, e or draft.end
+            if fieldname in ("date", "time"):
+                mentions, times = find_dates(value), find_times(value)
+                draft.date = draft.date or (mentions[0].on(year) if mentions else None)
+                if times and draft.start is None:
+                    draft.start, draft.end = times[0].start, times[0].end
                 continue
             if fieldname == "description":
                 texts["description"] = value
