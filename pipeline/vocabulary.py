@@ -166,6 +166,7 @@ governor mayor senator congressman congresswoman councillor councilor officer ex
 developer strategist economist expert programme program officer dean rector provost chancellor general colonel
 major captain admiral lieutenant commander sergeant spokesperson spokesman rapporteur moderator speaker panellist
 panelist host presenter trainer teacher professor emeritus doctor physician nurse administrator superintendent
+avp vp svp evp gm md dg ddg coo
 """.split())
 
 # Words that never appear in a personal name written as one: headings, formats, calls to action.

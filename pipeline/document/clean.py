@@ -6,7 +6,7 @@ import re
 
 # Zero-width and other invisible characters that editors leave in pages; a soft hyphen is invisible too.
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_BLANKS = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+_BLANKS = re.compile(r"[ \t\n\r\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 # Kramdown attribute lists ("{:target="_blank"}") are markup that markdown parsers leave as text.
 _KRAMDOWN_ATTRIBUTES = re.compile(r"\{:[^{}]*\}")
 # Arrows of "back to top" / "jump back" links.

@@ -43,7 +43,7 @@ def read_plain(body: str) -> list[Block]:
             blocks[-1] = Block(last.kind, last.lines[:-1] + (Line(joined),), level=last.level, label=last.label,
                                value=value, marker=last.marker, gap=last.gap, indent=last.indent)
         else:
-            blocks.append(_line_block(text, gap, indent))
+            blocks.append(_line_block(text, gap, indent, raw.strip()))
         gap = False
     return blocks
 
@@ -62,11 +62,12 @@ def _continues(last: Block, text: str, indent: int) -> bool:
     return False
 
 
-def _line_block(text: str, gap: bool, indent: int) -> Block:
-    bullet = _BULLET.match(text)
+def _line_block(text: str, gap: bool, indent: int, raw: str = "") -> Block:
+    # the bullet is read on the raw line: "o   Name" keeps the blanks that make its "o" a bullet
+    bullet = _BULLET.match(raw.expandtabs(4)) or _BULLET.match(text)
     if bullet and not _NOT_NUMBERED.match(text):
-        return Block("item", (Line(bullet.group("text")),), level=1 + indent // 4, marker=bullet.group("marker"),
-                     gap=gap, indent=indent)
+        return Block("item", (Line(clean_line(bullet.group("text"))),), level=1 + indent // 4,
+                     marker=bullet.group("marker"), gap=gap, indent=indent)
     field = label_parts(text)
     if field is not None:
         return Block("label", (Line(text),), label=field[0], value=field[1], gap=gap, indent=indent)

@@ -53,7 +53,7 @@ _TZ_WORDS = re.compile(r"^\s*(?:\(?(?:GMT\s*[+\-−]\s*\d{1,2}(?::?\d{2})?|UTC\s
                        + "|".join(sorted(TZ_OFFSETS, key=len, reverse=True)) + r")\)?(?=\s|$|[A-Z][a-z]|\W))\s*")
 _SEPARATORS = " \t|:;,–—-•·*~"
 _DURATION = re.compile(r"^\(?\d{1,3}\s*(?:min(?:ute)?s?\.?|h|hrs?|hours?)\)?\.?$", re.I)
-_ATTRIBUTION = re.compile(r"\s+(?:by|from|with)\s+(?P<who>.+)$", re.I)
+_ATTRIBUTION = re.compile(r"\s+(?:by|from)\s+(?P<who>.+)$", re.I)
 _DASH_SPLIT = re.compile(r"\s+[–—-]\s+")
 _POSSESSIVE = re.compile(r"^(?P<owner>[A-Z][\w&.\- ]{0,40}?)[’']s\s+")
 _PUBLICATION = re.compile(r"\b(?:published|posted|updated|last modified|press release|news release)\b", re.I)
@@ -679,9 +679,8 @@ def split_attribution(title: str) -> tuple[str, list[tuple[PersonLine, str | Non
     match = _ATTRIBUTION.search(head)
     if match:
         who = match.group("who")
-        weak = match.group(0).strip().lower().startswith("with")
         person = _person_at_end(who)
-        if person and (not weak or _vouched(person, who) or split_titles(who)[0]):
+        if person:
             head = head[:match.start()]
             people.append((person, None))
     if people:
@@ -812,6 +811,8 @@ def _people_in(blocks: list[Block], default_role: str | None = None, probe: bool
         if bare_role and not parse_person_line(text):
             role, role_block = bare_role, i
             continue
+        if block.kind == "paragraph" and len(text.split()) <= 14 and _role_of_title(text) and role is None:
+            default_role = _role_of_title(text)  # "10:20am – 11:15am: Panel Discussion and Q&A" above the panellists
         people = _people_of_lines(lines, role or default_role, notes if role and i - role_block <= 3 else None)
         if people:
             found += people

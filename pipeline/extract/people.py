@@ -191,7 +191,7 @@ def _continues_name(segment: str) -> bool:
 def is_position_like(segment: str) -> bool:
     """A position ("Chief Technology Officer", "Head of Public Policy"): a position word opens or closes it."""
     words = [w for w in _words(segment) if w]
-    return bool(words) and (words[0] in POSITION_WORDS or words[-1] in POSITION_WORDS)
+    return bool(words) and (words[0] in POSITION_WORDS or words[-1] in POSITION_WORDS) and words[-1] not in ORG_WORDS
 
 
 def _split_top(text: str, separators: str = ",") -> list[str]:
@@ -238,7 +238,8 @@ def _org_from_position(segment: str) -> tuple[str | None, str | None]:
     if len(at) > 1 and is_organization_like(at[-1]):
         return " at ".join(at[:-1]), at[-1].strip()
     of = _OF.split(segment, maxsplit=1)
-    if len(of) > 1 and is_position_like(of[0]) and is_organization_like(of[1]):
+    if len(of) > 1 and is_position_like(of[0]) and is_organization_like(of[1]) and (
+            _has_org_word(of[1]) or re.fullmatch(r"[A-Z][A-Z0-9&*\-]{1,9}", of[1].split()[0]) or _CAMEL.match(of[1].split()[0])):
         org = of[1].strip()
         # "Director of International Relations for the Swiss Federal Office": the institution is the last part
         tail = re.search(r"\s+(?:for|at|of)\s+(?:the\s+)?(?P<org>[A-Z].+)$", org)

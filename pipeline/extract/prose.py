@@ -101,7 +101,7 @@ def _has_position(text: str) -> bool:
 def _clause(text: str) -> str:
     """What follows a name up to the verb of its sentence (or the end of the sentence or list item):
     the apposition that says who they are."""
-    text = re.split(r"(?<=[a-z)\]]{2})\.(?:\s|$)|;", text, maxsplit=1)[0]
+    text = re.split(r"(?<!\b[A-Z])\.(?:\s|$)|;", text, maxsplit=1)[0]  # a full stop that is not an initial
     cut = _CLAUSE_END.search(text)
     text = text[:cut.start()] if cut else text
     return text.strip(" ,")
@@ -150,7 +150,8 @@ def people_in_prose(text: str) -> list[Mention]:
                 if other.name and other.name not in found:
                     found[other.name] = Mention(other, role, end + 1)
         info.name = name
-        found[name] = Mention(info, role or _role_near(text, start, end), start)
+        clause_end = end + len(text[end:]) - len(text[end:].lstrip(" ,")) + len(_clause(text[end:]))
+        found[name] = Mention(info, role or _role_near(text, start, end) or _role_near(text, start, clause_end), start)
         return info
 
     for match in _ROLE_PHRASE.finditer(text):
