@@ -20,9 +20,9 @@ _NAME = r"[A-Z][\w'’\-]+(?:\s+(?:[A-Z][\w'’\-]+|van|von|de|der|da|di)){1,3}"
 _SELF = re.compile(rf"\b(?i:my name is|i am|i'm)\s+(?P<name>{_NAME})")
 _MODERATING = re.compile(r"\b(?:your moderator|be moderating|i will moderate|i'll moderate|i am moderating|"
                          r"i'm moderating|moderator for today|moderate (?:this|the) session)\b", re.I)
-# The speaker who opens the meeting: welcomes everyone to it, or is about to introduce the panel.
+# The speaker who opens the meeting welcomes everyone to it.
 _OPENING = re.compile(r"\bwelcome(?:\s+\w+){0,2}\s+to\s+(?:the|this|our|one of the)\b[^.!?]{0,80}?"
-                      r"\b(?:workshop|session|forum|panel|webinar|meeting)s?\b|\bI(?: will|'ll) be introducing\b", re.I)
+                      r"\b(?:workshop|session|forum|panel|webinar|meeting)s?\b", re.I)
 # "I will be moderating ... I will be helped by X": a co-moderator
 _HELPED = re.compile(rf"\b(?i:helped|assisted|supported)\s+by\s+(?P<name>{_NAME})")
 _INTRODUCED = re.compile(rf"\b(?i:we (?:also |do )?have|next we have|with me(?: is| are)?|i will ask|i'd like to ask|"
