@@ -250,6 +250,12 @@ def test_rooms_are_not_people_and_chair_is_a_surname_in_a_person_slot():
         ("Mele Chair", ["moderator", "organizer"], "Pacific ICT Hub"), ("Sione Taufa", ["moderator"], None)]
 
 
+def test_a_numbered_slot_whose_name_part_is_no_name_names_no_one():
+    doc = igf("IGF 2019 WS #3 A talk\nOrganizer 1: Ana Speaker, Bright Horizons Collective\nSpeaker 1: Omar Farouk, Civil Society, African Group\n")
+    assert [p.name for p in doc.sessions[0].participants] == ["Omar Farouk"]  # never the organization
+    assert any("no name given" in note for note in doc.notes)
+
+
 def test_the_numbered_2016_form_contacts_are_its_proposers():
     text = ("Go back\n\nNo. 41 Trust in the cloud\n\n1. Primary Contact Information\n\nMs. Ingrid Holm\n\n"
             "Organizational Affiliation: CloudTrust Nordic\n\n2. Secondary Contact Information\n\nMr. Pavel Dvorak\n\n"

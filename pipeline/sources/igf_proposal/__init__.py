@@ -474,9 +474,11 @@ def _read_session(blocks: list[Block], year: int | None, notes: list[str]) -> Se
                 if re.match(r"speakers?\s+provisionally|session organizers", label, re.I):
                     section = "surname_first" if "provisionally" in label.lower() else None
                 for part in re.split(r"\s*;\s*(?=[A-Z])", value) if value else []:
-                    person = form_person(part) if re.search(r"\d", label) or "," in part else None
-                    people = [person] if person else split_people(part)
-                    if not people and re.search(r"\d", label):
+                    numbered = bool(re.search(r"\d", label))
+                    person = form_person(part) if numbered or "," in part else None
+                    # a numbered slot's "Name, Org" line names no one when its name part is not a name
+                    people = [person] if person else [] if numbered and "," in part else split_people(part)
+                    if not people and numbered:
                         notes.append(f"refused as a person: {label}: {part[:60]!r} (no name given)")
                     for p in people:
                         draft.add(_as_recorded(p), role)
