@@ -1,7 +1,10 @@
 """Caption transcripts (">> NAME: text" turns): every turn is an utterance, named or not; the people
 are the named speakers, those who introduce themselves ("My name is X ... I'll be your moderator")
 and those the chair introduces ("we have X, who is ... at Org"). Caption labels such as MODERATOR,
-CHAIR or AUDIENCE are labels, not people (DATASET.md)."""
+CHAIR or AUDIENCE are labels, not people (DATASET.md).
+
+Captions are spoken language: the cue words that introduce someone are matched in any case ("I
+will ask", "We do have"), the names they introduce only when capitalised."""
 from __future__ import annotations
 
 import re
@@ -14,22 +17,35 @@ from pipeline.records import ParsedDocument, Utterance
 from pipeline.sources.common import page_title, parsed, record_of
 
 _NAME = r"[A-Z][\w'’\-]+(?:\s+(?:[A-Z][\w'’\-]+|van|von|de|der|da|di)){1,3}"
-_SELF = re.compile(rf"\b(?:my name is|i am|i'm)\s+(?P<name>{_NAME})", re.I)
+_SELF = re.compile(rf"\b(?i:my name is|i am|i'm)\s+(?P<name>{_NAME})")
 _MODERATING = re.compile(r"\b(?:your moderator|be moderating|i will moderate|i'll moderate|i am moderating|"
                          r"i'm moderating|moderator for today|moderate (?:this|the) session)\b", re.I)
-_INTRODUCED = re.compile(rf"\b(?:we (?:also )?have|next we have|with me(?: is| are)?|i will ask|i'd like to ask|"
-                         rf"let me introduce|joined by|welcome)\s+(?:(?:on my (?:left|right)|also|here),?\s+(?:we have\s+)?)?"
+# The speaker who opens the meeting welcomes everyone to it.
+_OPENING = re.compile(r"\bwelcome(?:\s+\w+){0,2}\s+to\s+(?:the|this|our|one of the)\b[^.!?]{0,80}?"
+                      r"\b(?:workshop|session|forum|panel|webinar|meeting)s?\b", re.I)
+# "I will be moderating ... I will be helped by X": a co-moderator
+_HELPED = re.compile(rf"\b(?i:helped|assisted|supported)\s+by\s+(?P<name>{_NAME})")
+_INTRODUCED = re.compile(rf"\b(?i:we (?:also |do )?have|next we have|with me(?: is| are)?|i will ask|i'd like to ask|"
+                         rf"let me introduce|joined by|welcome|(?:my|our)(?:\s+\w+){{0,3}}\s+colleagues?,?)\s+"
+                         rf"(?:(?i:on my (?:left|right)|also|here),?\s+(?:(?i:we have)\s+)?)?"
                          rf"(?P<name>{_NAME})(?P<rest>[^.]{{0,160}})")
-_OUR_MODERATOR = re.compile(rf"\bour moderator,?\s+(?:that\s+|is\s+)?(?P<name>{_NAME})", re.I)
+_OUR_MODERATOR = re.compile(rf"\b(?i:our moderator,?\s+(?:that\s+|is\s+)?)(?P<name>{_NAME})")
 _AFFILIATION = re.compile(r"^\s*,?\s*(?:who\s+(?:is|serves)\s+(?:the\s+|a\s+|an\s+)?(?P<pos>[^,.]*?)\s+(?:at|of|with|in)\s+(?:the\s+)?"
                           r"(?P<org>[A-Z][\w&.’' -]{1,60}?)(?=[.,]|\s+(?:and|who|welcome)\b|$)|"
-                          r"\s*(?:from|with)\s+(?:the\s+)?(?P<org2>[\w&.’' -]{2,60}?)(?=[.,]|\s+(?:to|and|who)\b|$))")
+                          r"\s*(?:from|with)\s+(?:the\s+)?(?P<org2>[\w&.’' -]{2,80}?)(?=[.,;]|\s+(?:to|who)\b|$))")
+# What a self-introduction says next: "... . I'm working at the Dutch Mission." / ", the French Telecom Regulator."
+_SELF_AFFILIATION = re.compile(r"^\s*(?:\.\s+(?i:i'm|i am|i work|i'm working|i am working)\s+(?:working\s+)?"
+                               r"(?i:at|with|for|in)\s+(?:the\s+)?(?P<org>[\w&.’' -]{2,80}?)(?=[.,;!?]|$)|"
+                               r",\s+the\s+(?P<apposition>[A-Z][\w&.’' -]{2,80}?)(?=[.,;!?]|$))")
+# An organization's name ends before "and" that starts another clause or another person.
+_AND_CLAUSE = re.compile(r"\s+and\s+(?=(?:I|I'll|I'm|we|he|she|they|it|you)\b)")
 
 
 def read_transcript(doc: Document, fmt: str) -> ParsedDocument:
     title = page_title(doc)
     draft = Draft(title)
     utterances: list[Utterance] = []
+    opener: str | None = None   # the first person named by a caption label
     for block in doc.blocks:
         if block.kind != "turn":
             continue
@@ -39,15 +55,21 @@ def read_transcript(doc: Document, fmt: str) -> ParsedDocument:
         named = clean_name(speaker) if speaker and speaker_kind(speaker) == "person" else None
         if named and is_person_name(named, slot=True):
             draft.add(PersonLine(named), "speaker")
+            opener = opener or named
         moderating = bool(_MODERATING.search(text))
         for match in _SELF.finditer(text):
             name = clean_name(match.group("name"))
             if is_person_name(name):
-                info = _affiliation(text[match.end():]) or PersonLine("")
+                info = _self_affiliation(text[match.end():]) or PersonLine("")
                 info.name = name
                 draft.add(info, "moderator" if moderating else "speaker")
-        if named and moderating and not _SELF.search(text):
+        if named and (moderating and not _SELF.search(text) or named == opener and _OPENING.search(text)):
             draft.add(PersonLine(named), "moderator")
+        if moderating:
+            for match in _HELPED.finditer(text):
+                name = clean_name(match.group("name"))
+                if is_person_name(name):
+                    draft.add(PersonLine(name), "moderator")
         for match in _OUR_MODERATOR.finditer(text):
             name = clean_name(match.group("name"))
             if is_person_name(name):
@@ -69,10 +91,23 @@ def _affiliation(rest: str) -> PersonLine | None:
     match = _AFFILIATION.match(rest)
     if not match:
         return None
-    org = (match.group("org") or match.group("org2") or "").strip()
+    org = _AND_CLAUSE.split(match.group("org") or match.group("org2") or "")[0].strip()
     if not org:
         return None
     info = parse_affiliation(org)
     info.organization = info.organization or org
     info.position = match.group("pos") or None
+    return info
+
+
+def _self_affiliation(rest: str) -> PersonLine | None:
+    """The organization a speaker gives right after their name: in the next sentence ("I'm with dot Asia
+    and I'll be ...") or as an apposition (", the French Telecom Regulator")."""
+    match = _SELF_AFFILIATION.match(rest)
+    if not match:
+        return _affiliation(rest)
+    org = _AND_CLAUSE.split(match.group("org") or match.group("apposition"))[0].strip()
+    info = parse_affiliation(org)
+    if info.organization is None and info.position is None:
+        info.organization = org
     return info
