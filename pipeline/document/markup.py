@@ -271,6 +271,23 @@ def _starts_with_time(text: str) -> bool:
     return bool(times) and times[0].begin <= 2
 
 
+def _field_rows(blocks: list[Block]) -> list[Block]:
+    """A table row that pairs a field with its value ("Date: | 25 June 2018, 0730AM - 1030AM") is that
+    field: event details are often laid out as a two-column table."""
+    out = []
+    for block in blocks:
+        cells = [cell for cell in block.cells if any(line.text for line in cell)] if block.kind == "row" else []
+        if len(cells) == 2 and not block.header and len(cells[0]) == 1:
+            label = cells[0][0].text.strip().rstrip(":").strip()
+            fieldname = field_of(label)
+            if fieldname and fieldname != "role" and len(label.split()) <= 4:
+                value = " ".join(line.text for line in cells[1])
+                out.append(Block("label", (Line(f"{label}: {value}"),), label=label, value=value))
+                continue
+        out.append(block)
+    return out
+
+
 def read_html(body: str) -> list[Block]:
     tree = LexborHTMLParser(body)
     root = tree.body if tree.body is not None else tree.root
@@ -278,7 +295,7 @@ def read_html(body: str) -> list[Block]:
     if root is not None:
         walker.walk(root)
     walker.flush()
-    return _split_fields(walker.blocks)
+    return _split_fields(_field_rows(walker.blocks))
 
 
 def read_markdown(body: str) -> list[Block]:

@@ -66,7 +66,9 @@ def _line_block(text: str, gap: bool, indent: int, raw: str = "") -> Block:
     # the bullet is read on the raw line: "o   Name" keeps the blanks that make its "o" a bullet
     bullet = _BULLET.match(raw.expandtabs(4)) or _BULLET.match(text)
     if bullet and not _NOT_NUMBERED.match(text):
-        return Block("item", (Line(clean_line(bullet.group("text"))),), level=1 + indent // 4,
+        # "o" is the second-level bullet of word-processor text ("-" items, then "o" items under them)
+        level = max(1 + indent // 4, 2 if bullet.group("marker") == "o" else 1)
+        return Block("item", (Line(clean_line(bullet.group("text"))),), level=level,
                      marker=bullet.group("marker"), gap=gap, indent=indent)
     field = label_parts(text)
     if field is not None:

@@ -238,8 +238,12 @@ def _org_from_position(segment: str) -> tuple[str | None, str | None]:
     if len(at) > 1 and is_organization_like(at[-1]):
         return " at ".join(at[:-1]), at[-1].strip()
     of = _OF.split(segment, maxsplit=1)
+    # "Editor of X": X is an institution; "Director for Cyber Policy": a domain unless it names an institution
+    joiner = re.search(r"\s+(of|for|with)\s+", segment)
+    strong = bool(len(of) > 1 and (_has_org_word(of[1]) or re.fullmatch(r"[A-Z][A-Z0-9&*\-]{1,9}", of[1].split()[0])
+                                   or _CAMEL.match(of[1].split()[0])))
     if len(of) > 1 and is_position_like(of[0]) and is_organization_like(of[1]) and (
-            _has_org_word(of[1]) or re.fullmatch(r"[A-Z][A-Z0-9&*\-]{1,9}", of[1].split()[0]) or _CAMEL.match(of[1].split()[0])):
+            strong or (joiner and joiner.group(1) == "of")):
         org = of[1].strip()
         # "Director of International Relations for the Swiss Federal Office": the institution is the last part
         tail = re.search(r"\s+(?:for|at|of)\s+(?:the\s+)?(?P<org>[A-Z].+)$", org)
