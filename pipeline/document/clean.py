@@ -26,3 +26,17 @@ def clean_line(text: str) -> str:
         text = _BACK_LINKS.sub(" ", text)
     text = text.replace("\u2011", "-")
     return _BLANKS.sub(" ", text).strip()
+
+
+_LITERAL_BOLD = re.compile(r"^\*\*(?P<bold>[^*]+?)\*\*\s*(?P<rest>.*)$")
+
+
+def emphasis_marks(text: str) -> tuple[str, bool, str | None]:
+    """A line whose emphasis is written with asterisks ("**Title**", "**Name**: role"): the text without
+    the marks, whether the whole line is emphasised, and the emphasised run that opens it."""
+    literal = _LITERAL_BOLD.match(text)
+    plain = clean_line(text.replace("**", ""))
+    if not literal:
+        return plain, False, None
+    rest = clean_line(literal.group("rest").replace("**", ""))
+    return plain, not rest, (clean_line(literal.group("bold")) if rest else None)

@@ -7,7 +7,7 @@ import re
 from markdown_it import MarkdownIt
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from pipeline.document.clean import clean_line
+from pipeline.document.clean import clean_line, emphasis_marks
 from pipeline.document.fields import label_parts, turn_parts
 from pipeline.document.model import Block, Line
 from pipeline.extract.dates import find_times
@@ -169,21 +169,13 @@ def _rows(table: LexborNode):
             yield from (row for row in child.iter() if row.tag == "tr")
 
 
-_LITERAL_BOLD = re.compile(r"^\*\*(?P<bold>[^*]+?)\*\*\s*(?P<rest>.*)$")
-
-
 def _make_line(chunks: list[tuple[str, bool]]) -> Line | None:
     text = clean_line("".join(value for value, _ in chunks))
     if not text:
         return None
     if "**" in text:  # markdown emphasis inside a raw HTML block is left as asterisks by the renderer
-        literal = _LITERAL_BOLD.match(text)
-        text = clean_line(text.replace("**", ""))
-        if literal:
-            rest = clean_line(literal.group("rest").replace("**", ""))
-            return Line(text, not rest, None if not rest else clean_line(literal.group("bold")))
-        if not text:
-            return None
+        text, strong, lead = emphasis_marks(text)
+        return Line(text, strong, lead) if text else None
     meaningful = [(v, b) for v, b in chunks if not _PUNCTUATION_ONLY.match(v)]
     strong = bool(meaningful) and all(b for _, b in meaningful)
     lead = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from pipeline.document.clean import clean_line
+from pipeline.document.clean import clean_line, emphasis_marks
 from pipeline.document.fields import label_parts, turn_parts
 from pipeline.document.model import Block, Line
 
@@ -62,7 +62,24 @@ def _continues(last: Block, text: str, indent: int) -> bool:
     return False
 
 
+_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*$")
+
+
 def _line_block(text: str, gap: bool, indent: int, raw: str = "") -> Block:
+    heading = _HEADING.match(text)
+    if heading:  # "# Comprehensive Report": a text with markdown headings and emphasis but no other markup
+        return Block("heading", (Line(emphasis_marks(heading.group(2))[0], True),), level=len(heading.group(1)),
+                     gap=gap, indent=indent)
+    if "**" in text:
+        bullet = _BULLET.match(text)
+        plain, strong, lead = emphasis_marks(bullet.group("text") if bullet else text)
+        if bullet and not _NOT_NUMBERED.match(text):
+            return Block("item", (Line(plain, strong, lead),), level=1 + indent // 4, marker=bullet.group("marker"),
+                         gap=gap, indent=indent)
+        field = None if strong else label_parts(plain)
+        if field is not None:
+            return Block("label", (Line(plain),), label=field[0], value=field[1], gap=gap, indent=indent)
+        return Block("paragraph", (Line(plain, strong, lead),), gap=gap, indent=indent)
     # the bullet is read on the raw line: "o   Name" keeps the blanks that make its "o" a bullet
     bullet = _BULLET.match(raw.expandtabs(4)) or _BULLET.match(text)
     if bullet and not _NOT_NUMBERED.match(text):

@@ -25,8 +25,9 @@ _FRONT_MATTER = re.compile(r"\A---[ \t]*\n")
 # Signs that a body is markup rather than plain text.
 _HTML_TAG = re.compile(r"<(?:p|div|br|table|tr|td|th|h[1-6]|ul|ol|li|strong|b|i|em|span|a|sup|img|iframe|section|"
                        r"article|center|font|u)\b[^>]*>", re.I)
-_MARKDOWN = re.compile(r"^\s{0,3}(?:#{1,6}\s|\|.*\|\s*$|\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)+\|?\s*$)|\*\*[^\s*]|__[^\s_]|\]\(|!\[",
-                       re.M)
+# Markdown that needs a markdown parser: tables, links, images. Headings and emphasis alone ("# Report",
+# "**Speaker**: ...") are read by the plain reader, which knows those two marks.
+_MARKDOWN = re.compile(r"^\s{0,3}(?:\|.*\|\s*$|\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)+\|?\s*$)|\]\(|!\[|__[^\s_]", re.M)
 
 
 def _meta_value(value) -> str | None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from pipeline.document import Block, Document, Line
 from pipeline.document.fields import label_parts
@@ -152,6 +153,7 @@ def _heading_level(block: Block) -> int:
     return block.level if block.kind == "heading" else 7
 
 
+@lru_cache(maxsize=32768)
 def _day_only(text: str) -> DateMention | None:
     """A line that is mostly a date ("Day One – Wednesday, May 15", "2020-09-28 Monday", "AGENDA: 13 December 2023")."""
     dates = find_dates(text)

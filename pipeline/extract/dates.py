@@ -61,10 +61,14 @@ def _month_day(written: str) -> tuple[int, int] | None:
     return parsed.month, parsed.day
 
 
-def find_dates(text: str) -> list[DateMention]:
+_DIGIT = re.compile(r"\d")
+
+
+@lru_cache(maxsize=32768)
+def find_dates(text: str) -> tuple[DateMention, ...]:
     """Every day-and-month written in `text`, in order (a range gives its first day)."""
-    if not text or not any(c.isdigit() for c in text):
-        return []
+    if not text or not _DIGIT.search(text):
+        return ()
     found: list[DateMention] = []
     taken: list[tuple[int, int]] = []
     for pattern in (_ISO, _DAY_MONTH, _MONTH_DAY):
@@ -81,7 +85,7 @@ def find_dates(text: str) -> list[DateMention]:
             year = int(match.group("year")) if match.group("year") else None
             found.append(DateMention(month_day[0], month_day[1], year, match.start(), match.end()))
             taken.append((match.start(), match.end()))
-    return sorted(found, key=lambda m: m.start)
+    return tuple(sorted(found, key=lambda m: m.start))
 
 
 def years_in(text: str) -> set[int]:
@@ -129,12 +133,13 @@ def _has_minutes_or_meridiem(match: re.Match, p: str) -> bool:
     return bool(match.group(f"{p}m") or match.group(f"{p}c") or match.group(f"{p}mer"))
 
 
-def find_times(text: str) -> list[TimeMention]:
+@lru_cache(maxsize=32768)
+def find_times(text: str) -> tuple[TimeMention, ...]:
     """Clock times and ranges in `text`: "9:30 am – 12:00 pm", "11.30-12.10pm" (one meridiem for both),
     "2-4pm", "0730AM - 1030AM", "14h30-16h00", "12 noon". A bare "2 - 3" is not a time."""
     out: list[TimeMention] = []
-    if not text or not any(c.isdigit() for c in text):
-        return out
+    if not text or not _DIGIT.search(text):
+        return ()
     for match in _RANGE.finditer(text):
         has_b = match.group("bh") is not None
         a_ok = _has_minutes_or_meridiem(match, "a")
@@ -161,7 +166,7 @@ def find_times(text: str) -> list[TimeMention]:
         if not has_b and not (match.group("amer") or match.group("am") or match.group("ac")):
             continue
         out.append(TimeMention(start, end, match.start(), match.end()))
-    return out
+    return tuple(out)
 
 
 def first_time(text: str) -> TimeMention | None:

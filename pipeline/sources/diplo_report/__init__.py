@@ -247,7 +247,8 @@ def _read_paragraphs(cur: _Cursor, stop) -> list[str]:
 
 
 def _lines(document: Document) -> tuple[list[str], dict[int, str]]:
-    """The report's lines in order, and the bold lead of those that have one."""
+    """The report's lines in order, and the bold lead of those that have one. A dash item keeps its dash:
+    the report's lists ("– Name" under "Agreed with") are read by it."""
     lines: list[str] = []
     leads: dict[int, str] = {}
     for block in document.blocks:
@@ -256,11 +257,12 @@ def _lines(document: Document) -> tuple[list[str], dict[int, str]]:
         if block.kind == "label":
             lines.append(block.lines[0].text)
             continue
+        dash = f"{block.marker} " if block.kind == "item" and block.marker in ("–", "-", "•", "*", "●") else ""
         for line in block.lines:
             if line.lead:
                 leads[len(lines)] = line.lead
-            lines.append(line.text)
-    return [line for line in lines], leads
+            lines.append(dash + line.text)
+    return lines, leads
 
 
 def parse_diplo_report(document: Document) -> ParsedDocument | None:
@@ -324,7 +326,7 @@ def parse_diplo_report(document: Document) -> ParsedDocument | None:
                 if target == "keypoint":
                     body = bullet.group(1) if bullet else para
                     lead = leads.get(start_at + offset)
-                    if lead and body.startswith(lead):
+                    if lead and body.startswith(lead) and body[len(lead):].lstrip().startswith(":"):
                         session.items.append(Item(kind="keypoint", label=lead, text=body[len(lead):].lstrip(" :") or ""))
                     else:
                         session.items.append(Item(kind="keypoint", text=body))
