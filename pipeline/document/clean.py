@@ -14,9 +14,14 @@ _BACK_LINKS = re.compile(r"\s*[↩↑⬆⤴]\ufe0f?\s*")
 _ENTITY = re.compile(r"&(?:#\d{2,7}|#x[0-9a-fA-F]{2,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 
 
+_ORDINARY = re.compile(r"[ -%'-~]*")  # printable ASCII without "&": nothing to decode or drop
+
+
 def clean_line(text: str) -> str:
     """One line of text as a reader sees it: entities decoded, invisible characters dropped,
     non-breaking hyphens as "-", blanks collapsed."""
+    if _ORDINARY.fullmatch(text) and "  " not in text and "{:" not in text:
+        return text.strip()
     if "&" in text and _ENTITY.search(text):
         text = html.unescape(text)
     text = _INVISIBLE.sub("", text)

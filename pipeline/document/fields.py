@@ -29,6 +29,8 @@ def label_parts(text: str) -> tuple[str, str] | None:
 
 def turn_parts(text: str) -> tuple[str, str] | None:
     """(speaker or "", text) for a caption turn ">> NAME: text"; None for any other line."""
+    if not text.startswith(">>"):
+        return None
     match = _TURN.match(text)
     if not match:
         return None

@@ -382,8 +382,8 @@ def _sessions_of(blocks: list[Block], ctx: Context, nested: bool = False) -> lis
     anchors = _anchors(blocks, ctx)
     if anchors:
         return _agenda(blocks, anchors, ctx)
-    carded = [s for s in sections if _people_in(s[2], probe=True)]
-    if len(carded) >= 2 and not nested:
+    carded = [s for s in sections if _people_in(s[2], probe=True)] if len(sections) >= 2 and not nested else []
+    if len(carded) >= 2:
         drafts = []
         for _, head, body in sections:
             if _people_in(body, probe=True) or _date_in_text(body, ctx.year):
@@ -826,11 +826,8 @@ def _people_in(blocks: list[Block], default_role: str | None = None, probe: bool
             role = None
         if len(text) > 60 or block.kind == "paragraph":
             prose.append(text)
-    if probe and not structured:
-        return any(m.role or True for text in prose for m in people_in_prose(text)[:1]) and bool(
-            [m for text in prose for m in people_in_prose(text)])
     if probe:
-        return True
+        return structured or any(people_in_prose(text) for text in prose)
     for text in prose:
         for mention in people_in_prose(text):
             found.append((mention.person, mention.role or default_role))
@@ -991,7 +988,8 @@ def _topics_in(blocks: list[Block]) -> list[str]:
     topics: list[str] = []
     for i, block in enumerate(blocks):
         text = block.text if block.kind != "label" else f"{block.label}:"
-        if not (_TOPIC_INTRO.search(text) or (block.kind == "label" and field_of(block.label) == "key_topics")):
+        if not ((text.rstrip().endswith(":") and len(text) < 300 and _TOPIC_INTRO.search(text))
+                or (block.kind == "label" and field_of(block.label) == "key_topics")):
             continue
         for item in blocks[i + 1:]:
             if item.kind != "item":

@@ -126,8 +126,13 @@ def _apposition(text: str, name: str, end: int) -> list[PersonLine]:
     return people if people and people[0].name == name else []
 
 
+_TWO_CAPITALS = re.compile(rf"[{UPPER}][\w'’\-–.]*\s+(?:{_PARTICLE}\s+)?[{UPPER}]")
+
+
 def people_in_prose(text: str) -> list[Mention]:
     """Participants a paragraph names (see module docstring), in order of first mention."""
+    if not _TWO_CAPITALS.search(text):
+        return []  # no two capitalised words in a row: no name to find
     found: dict[str, Mention] = {}
     quoted = [(m.start(), m.end()) for m in _QUOTED.finditer(text)]
 
