@@ -67,6 +67,7 @@ class Document:
     blocks: list[Block] = field(default_factory=list)
     layout: str = "plain"
     problems: list[str] = field(default_factory=list)
+    last_line: str = ""   # the source's last non-blank line as written: where a cut-off file stops
 
     @property
     def title(self) -> str | None:

@@ -93,4 +93,6 @@ def read_document(text: str) -> Document:
     layout = "markup" if meta else layout_of(body)
     blocks = read_markdown(body) if layout == "markup" else read_plain(body)
     blocks = join_field_values(blocks)
-    return Document(meta=meta, blocks=blocks, layout=layout, problems=problems)
+    tail = body.rstrip()
+    last_line = tail[tail.rfind("\n") + 1:].strip()
+    return Document(meta=meta, blocks=blocks, layout=layout, problems=problems, last_line=last_line)

@@ -988,7 +988,9 @@ def _topics_in(blocks: list[Block]) -> list[str]:
     topics: list[str] = []
     for i, block in enumerate(blocks):
         text = block.text if block.kind != "label" else f"{block.label}:"
-        if not ((text.rstrip().endswith(":") and len(text) < 300 and _TOPIC_INTRO.search(text))
+        tail = re.split(r"(?<=[.!?])\s+", text.rstrip())[-1][-200:]  # the sentence that introduces the list
+        if not (((tail.endswith(":") or tail.lower().endswith(("we discussed", "discussed", "such as", "include")))
+                 and _TOPIC_INTRO.search(tail + (":" if not tail.endswith(":") else "")))
                 or (block.kind == "label" and field_of(block.label) == "key_topics")):
             continue
         for item in blocks[i + 1:]:

@@ -37,6 +37,7 @@ _LEADING_TITLE = re.compile(rf"^(?:{_TITLES})\.?(?:\s*\(ret(?:ired)?\.?\))?\s*,?
 # Post-nominals after a name: "SC", "GCB", "Ph.D", "(Ret.)"; a generational suffix stays with the name.
 _POSTNOMINAL = re.compile(r"(?:,?\s+(?:SC|KC|QC|GCB|KCB|KCMG|CMG|OBE|CBE|MBE|Ph\.?\s?D\.?|MD|Esq\.?|MP|"
                           r"\(ret\.?\)|\(retd\.?\)|\(TBC\)|\(tbc\)))+\s*$")
+_MOJIBAKE_TOKEN = re.compile("[\u00c0-\u00ff]{2,}")  # a word made only of Latin-1 accented letters
 _GENERATIONAL_TAIL = re.compile(r",?\s+(?:jr|sr|ii|iii|iv)\.?$", re.I)
 _NICKNAME = re.compile(r"\s\([A-Z][a-z]+\)\s")
 _PARTICLES = frozenset({"van", "von", "de", "da", "del", "della", "der", "den", "di", "du", "la", "le", "dos", "das",
@@ -96,6 +97,8 @@ def is_person_name(name: str, slot: bool = False, strict: bool = False) -> bool:
     tokens = name.replace("–", "-").split()
     if not (2 <= len(tokens) <= 6) and not (slot and len(tokens) == 1 and len(tokens[0]) > 2):
         return False
+    if "\ufffd" in name or any(_MOJIBAKE_TOKEN.fullmatch(t) for t in tokens):
+        return False  # bytes that did not decode: "ÿþý broken" is no one's name
     words = [t.strip(".,'’").lower() for t in tokens]
     cased = 0
     for token, word in zip(tokens, words):

@@ -11,7 +11,7 @@ from pipeline.extract.dates import find_dates, find_times, minutes_between, utc_
 from pipeline.extract.prose import country_adjective
 from pipeline.records import Item, ParsedDocument, Participant, SessionRecord
 from pipeline.text import collapse_ws, fold
-from pipeline.vocabulary import ROLE_ORDER, field_of
+from pipeline.vocabulary import ROLE_ORDER, field_of, role_of
 
 # Navigation and widget residue that opens scraped pages; never a title.
 _RESIDUE = re.compile(r"^(?:go back|back|loading…?|loading\.\.\.|skip to (?:main )?content|menu|home|search|"
@@ -155,19 +155,42 @@ def record_of(draft: Draft, text_for_event: str = "") -> SessionRecord:
 
 
 _TERMINAL = re.compile(r"[.!?…)\]\"”’:;*|]$")
+_ANNOUNCES = re.compile(r"^(?:key topics(?: of discussion)?|guiding questions|policy questions?|speakers|panell?ists|"
+                       r"moderators?|agenda|programme|program|participants|discussion points|key messages)\b", re.I)
+_OPEN_END = re.compile(r"[,(\[{“‘\-–—/&]$|\b(?:and|or|the|of|to|in|for|with|a|an|by|at|on)$", re.I)
 
 
 def stops_mid_sentence(doc: Document) -> str | None:
-    """Where a document ends inside a sentence, or None when its last line is complete."""
+    """Where a document ends inside something, or None when its end is complete: a table row, a bracket,
+    a link or an emphasis left open in the source's last line; a last line ending on a comma, a hyphen or
+    "and"/"the"; or a sentence of some length without its full stop. A short line without a stop is a
+    title or a list item, and may well be the real end."""
+    raw = doc.last_line
+    if raw:
+        unclosed = ((raw.startswith("|") and not raw.endswith("|") and raw.count("|") >= 1)
+                    or raw.count("**") % 2 == 1 or raw.count("(") > raw.count(")") or raw.count("[") > raw.count("]")
+                    or raw.rfind("<") > raw.rfind(">"))
+        if unclosed:
+            return f"the text stops inside a table row, bracket or mark: '…{raw[-60:]}'"
     for block in reversed(doc.blocks):
         lines = [line.text for cell in block.cells for line in cell] if block.kind == "row" else [l.text for l in block.lines]
+        if block.kind == "label" and not block.value and field_of(block.label) in ("role", "key_topics", "policy_questions"):
+            return f"the text stops after the field '{block.label}', before its entries"
         if not lines:
             continue
         last = lines[-1].strip()
         words = last.split()
-        # a sentence of some length that ends on a letter or a comma was cut; a short line is a title or a label
-        if (block.kind in ("paragraph", "turn", "label") and len(words) >= 12 and not _TERMINAL.search(last)
-                and (last[-1].isalnum() or last[-1] in ",–-(")):
+        if block.kind == "row" and len([c for c in block.cells if c]) == 1 and role_of(last.rstrip(":")):
+            return f"the table stops after its '{last}' heading, before its rows"
+        if (block.kind in ("heading", "paragraph") and len(words) <= 6 and
+                (last.endswith(":") or _ANNOUNCES.match(last)) and block is doc.blocks[-1]):
+            return f"the text stops after the heading '{last}', before what it announces"
+        if not last or _TERMINAL.search(last):
+            return None
+        if block.kind == "label" and len(words) >= 6 and last[-1].islower():
+            return f"the text stops mid-sentence: '…{last[-60:]}'"
+        if (_OPEN_END.search(last) and len(words) >= 3) or (
+                block.kind in ("paragraph", "turn", "label") and len(words) >= 12 and (last[-1].isalnum() or last[-1] in ",")):
             return f"the text stops mid-sentence: '…{last[-60:]}'"
         return None
     return None

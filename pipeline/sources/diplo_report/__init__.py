@@ -46,6 +46,9 @@ TOP_SECTIONS = {"agreements", "differences", "partial agreements", "takeaways", 
                 "follow up questions"}
 
 
+# The sections a whole report ends with: a report with a transcript that stops before them was cut off.
+_CLOSING_SECTIONS = {"follow-up questions", "follow up questions", "thought provoking comments",
+                     "thought-provoking comments", "disclaimer"}
 KNOWN_HEADINGS = TOP_SECTIONS | {"summary", "keypoints", "key points", "speakers", "additional speakers",
                                   "full session report", "session transcript"}
 
@@ -296,9 +299,12 @@ def parse_diplo_report(document: Document) -> ParsedDocument | None:
     known: set[str] = set()
     stats: dict[str, dict] = {}
     seen_sections: set[str] = set()
+    last_section = ""
     while not cur.done:
         line = cur.next()
         key = _key(line)
+        if key in KNOWN_HEADINGS or key in TOP_SECTIONS or key.startswith("disclaimer"):
+            last_section = "disclaimer" if key.startswith("disclaimer") else key
         if _GLANCE.match(key):
             continue
         if key in ("summary", "speakers", "keypoints", "full session report", "session transcript") and key in seen_sections:
@@ -419,6 +425,9 @@ def parse_diplo_report(document: Document) -> ParsedDocument | None:
         doc.problems.append("no transcript")
     elif not stats and not session.arguments:
         doc.problems.append("no speaker statistics or arguments after the transcript (the document may be cut off)")
+    elif last_section not in _CLOSING_SECTIONS:
+        doc.problems.append(f"the report stops in its '{last_section or 'transcript'}' section: the sections after it "
+                            "(agreements, takeaways, follow-up questions) are missing")
     if "speakers" not in seen_sections:  # no speakers list: the people the summary and the report name
         prose = [session.summary or ""] + session.texts.get("full_report", "").split("\n")
         for paragraph in prose:
