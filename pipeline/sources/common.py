@@ -187,8 +187,10 @@ def stops_mid_sentence(doc: Document) -> str | None:
             return f"the text stops after the heading '{last}', before what it announces"
         if not last or _TERMINAL.search(last):
             return None
-        if block.kind == "label" and len(words) >= 6 and last[-1].islower():
-            return f"the text stops mid-sentence: '…{last[-60:]}'"
+        value = last.split(": ", 1)[1] if ": " in last else ""
+        if (block.kind == "paragraph" or field_of(block.label) in ("description", "topic", "theme", "other")) and \
+                len(value.split()) >= 6 and value[:1].isupper() and last[-1].islower():
+            return f"the text stops mid-sentence: '…{last[-60:]}'"  # "Relevance to Theme: Nowadays, with the"
         if (_OPEN_END.search(last) and len(words) >= 3) or (
                 block.kind in ("paragraph", "turn", "label") and len(words) >= 12 and (last[-1].isalnum() or last[-1] in ",")):
             return f"the text stops mid-sentence: '…{last[-60:]}'"
