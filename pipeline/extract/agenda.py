@@ -22,8 +22,8 @@ from functools import lru_cache
 
 from pipeline.document import Block, Document, Line
 from pipeline.document.fields import label_parts
-from pipeline.extract.dates import (TZ_OFFSETS, DateMention, find_dates, find_times, minutes_between, utc_offset,
-                                    years_in)
+from pipeline.extract.dates import (TZ_OFFSETS, DateMention, find_dates, find_times, minutes_between, month_years,
+                                    utc_offset, years_in)
 from pipeline.extract.people import (PersonLine, refusal_reason, clean_name, is_organization_like, is_person_name, is_position_like,
                                      parse_affiliation, parse_person_line, split_people, split_titles, strip_titles)
 from pipeline.names import country_name, is_place, split_role_mark
@@ -127,6 +127,7 @@ def page_year(doc: Document) -> int | None:
         for mention in find_dates(block.text):
             if mention.year:
                 years.add(mention.year)
+        years |= month_years(block.text)
         if block.kind == "heading" or block.strong:
             years |= years_in(block.text)
     if len(years) == 1:

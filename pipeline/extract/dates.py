@@ -88,6 +88,14 @@ def find_dates(text: str) -> tuple[DateMention, ...]:
     return tuple(sorted(found, key=lambda m: m.start))
 
 
+_MONTH_YEAR = re.compile(rf"\b{_MONTH}\s+(?P<year>{_YEAR})(?!\d)", re.I)
+
+
+def month_years(text: str) -> set[int]:
+    """The years a text states with a month ("in July 2024"): a year of the calendar, not of a name."""
+    return {int(m.group("year")) for m in _MONTH_YEAR.finditer(text or "")}
+
+
 def years_in(text: str) -> set[int]:
     return {int(y) for y in _YEAR_ONLY.findall(text or "")}
 

@@ -17,7 +17,7 @@ from pipeline.vocabulary import ROLE_ORDER, field_of, role_of
 _RESIDUE = re.compile(r"^(?:go back|back|loading…?|loading\.\.\.|skip to (?:main )?content|menu|home|search|"
                       r"share|print|back to all events|sign up.*|log ?in.*|or to bookmark.*|check-in and access.*|"
                       r"session|programme agenda|agenda|programme|program|photo|image|past event|upcoming event|"
-                      r"https?://\S+|\W+)$", re.I)
+                      r"https?://\S+|\W+|(?:\w+\s+){0,3}(?:thumbnail|banner|logo|photo|image|picture|icon)\b.{0,20})$", re.I)
 _PROSE_DATE_CUE = re.compile(r"\b(?:held|take place|takes place|took place|scheduled|on|from|dated?)\s+(?:on\s+)?"
                              r"(?:\w+day,?\s+)?$", re.I)
 
@@ -67,6 +67,23 @@ def page_title(doc: Document) -> str | None:
         if len(text.split()) <= 30 and not text.endswith((".", "?", "!")) or block.kind == "heading":
             return text.strip(" :")
         return None
+    return None
+
+
+_QUOTED_NAME = re.compile(
+    r"\b(?:workshop|session|panel|webinar|conference|dialogue|seminar|roundtable|lecture|forum|talk|briefing|event)"
+    r"\s+(?:on|titled|entitled|called|named)?\s*[‘“\"](?P<a>[^’”\"]{8,140})[’”\"]|"
+    r"\b[Tt]he\s+[‘“\"](?P<b>[^’”\"]{8,140})[’”\"]\s+(?:event|workshop|conference|webinar|session|panel|dialogue)\b")
+
+
+def quoted_session_name(doc: Document) -> str | None:
+    """The name a page gives its meeting in quotes when it has no title line: "a Day-Zero workshop on
+    ‘Strengthening ...’", "in a session titled ‘Riding out Cyber Storms’", "The ‘2021: ...’ event"."""
+    for block in doc.blocks[:8]:
+        if block.kind in ("paragraph", "item"):
+            match = _QUOTED_NAME.search(block.text)
+            if match:
+                return (match.group("a") or match.group("b")).strip(" ,.")
     return None
 
 

@@ -7,7 +7,7 @@ import re
 from pipeline.document import Document
 from pipeline.extract.agenda import Draft, extract_sessions
 from pipeline.records import ParsedDocument
-from pipeline.sources.common import page_context, parsed, prose_date, record_of
+from pipeline.sources.common import page_context, parsed, prose_date, quoted_session_name, record_of
 
 FORMAT = "generic"
 VERSION = "1"
@@ -36,9 +36,12 @@ def parse_generic(doc: Document, fmt: str = FORMAT) -> ParsedDocument:
     """Every session the document states; none when it states none (the caller rejects it)."""
     ctx = page_context(doc)
     listings = fmt in (FORMAT, "concept_note")  # agenda-like families may list sessions as bare title lines
-    drafts = [d for d in extract_sessions(doc, ctx, listings) if states_a_session(d, fmt != FORMAT)]
-    if len(drafts) == 1 and drafts[0].date is None:
-        drafts[0].date = prose_date(doc, ctx.year)
+    found = extract_sessions(doc, ctx, listings)
+    if len(found) == 1 and found[0].date is None:
+        found[0].date = prose_date(doc, ctx.year)  # "the group held its session ... 8–12 July"
+    if len(found) == 1 and found[0].title is None:
+        found[0].title = quoted_session_name(doc)
+    drafts = [d for d in found if states_a_session(d, fmt != FORMAT)]
     context_text = " ".join(filter(None, [doc.title, ctx.title]))
     sessions = [record_of(d, context_text) for d in drafts]
     out = parsed(fmt, doc, sessions, title=ctx.title)
