@@ -44,7 +44,8 @@ _SECTION_NAMES = re.compile(
     r"(?:session|event|workshop|project|programme|program|panel) (?:teaser|description|report|summary|details|"
     r"information|overview|background|outcomes?|objectives?|aims?)\b.*|event report|"
     r"(?:key|main) (?:messages|points|findings)|jump to .*|from .* wiki|table of contents|contents|"
-    r"related (?:events|sessions|content)|further reading|references|notes?)\s*:?$", re.I)
+    r"related (?:events|sessions|content)|further reading|references|notes?|"
+    r"(?:\w+\s+)?(?:programme|program|schedule|agenda)\s+(?:\d{4}\s+)?overview(?:\s+\d{4})?)\s*:?$", re.I)
 _ROOM = re.compile(r"^[-–]?\s*(?:room|salle|hall|arena|area|auditorium|workshop room|plenary hall|main hall|"
                    r"conference room|caucus room|venue|stage|theatre|theater|studio)\b.{0,40}$|^\[?track\s*\d+\]?$|"
                    r"^.{0,30}\b(?:room|hall|stream|track)\s*\d*$", re.I)

@@ -114,7 +114,7 @@ def page_context(doc: Document, title: str | None = None) -> Context:
             if mention:
                 ctx.date = mention.on(year)
                 if ctx.start is None:
-                    ctx.start, ctx.end, _, _ = _strip_time(block.text)
+                    ctx.start, ctx.end, _, _ = _strip_time(block.text.split(" | ", 1)[-1] if " | " in block.text else block.text)
                     ctx.offset = ctx.offset or utc_offset(block.text)
                 break
     return ctx
@@ -124,6 +124,9 @@ def _date_time_line(block: Block):
     """"9 Jul 2025 11:30h - 12:00h", "Thursday, 1st December, 2022 (13:45 UTC) - ...": a line that is a
     date and a time range and nothing else."""
     text = block.text
+    fields = [f.strip() for f in text.split(" | ")]
+    if len(fields) > 2 and _day_only(fields[0]) and any(find_times(f) and len(f) < 30 for f in fields[1:3]):
+        return _day_only(fields[0])  # "20 June 2019 | 9:30-10:30 | MAIN HALL | Video recording"
     dates, times = find_dates(text), find_times(text)
     if not dates or not times or len(text) > 120:
         return None

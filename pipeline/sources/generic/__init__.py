@@ -21,7 +21,8 @@ def looks_like(text: str) -> int:
 _EVENT_WORDS = re.compile(r"\b(?:session|sessions|conference|forum|summit|workshop|webinar|seminar|symposium|panel|"
                           r"meeting|dialogue|roundtable|round table|briefing|talk|lecture|keynote|address|remarks|"
                           r"event|week|day|congress|convention|hearing|debate|consultation|launch|ceremony|"
-                          r"presentation|discussion|fireside|masterclass|training|course|hackathon|exhibition)\b", re.I)
+                          r"presentation|discussion|fireside|masterclass|training|course|hackathon|exhibition)\b|"
+                          r"\b(?:WS|PL|OF|DC|NS|LT|BPF|MT)\s*#?\s*\d{1,3}\b", re.I)  # session codes: "– WS 09 2018"
 
 
 def states_a_session(draft: Draft, family: bool) -> bool:
