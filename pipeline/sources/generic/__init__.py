@@ -25,12 +25,12 @@ _EVENT_WORDS = re.compile(r"\b(?:session|sessions|conference|forum|summit|worksh
                           r"\b(?:WS|PL|OF|DC|NS|LT|BPF|MT)\s*#?\s*\d{1,3}\b", re.I)  # session codes: "– WS 09 2018"
 
 
-def states_a_session(draft: Draft, family: bool) -> bool:
+def states_a_session(draft: Draft, family: bool, heading: str = "") -> bool:
     """A title line with a date, a time or people; for a recognised family a titled page is enough;
-    a title that names a meeting is enough anywhere."""
+    a title that names a meeting (or a page heading that does, "... – WS 09 2018") is enough anywhere."""
     if draft.people or draft.date or draft.start:
         return bool(draft.title or draft.people or draft.date)
-    return bool(draft.title) and (family or bool(_EVENT_WORDS.search(draft.title)))
+    return bool(draft.title) and (family or bool(_EVENT_WORDS.search(draft.title)) or bool(_EVENT_WORDS.search(heading)))
 
 
 def parse_generic(doc: Document, fmt: str = FORMAT) -> ParsedDocument:
@@ -42,7 +42,8 @@ def parse_generic(doc: Document, fmt: str = FORMAT) -> ParsedDocument:
         found[0].date = prose_date(doc, ctx.year)  # "the group held its session ... 8–12 July"
     if len(found) == 1 and found[0].title is None:
         found[0].title = quoted_session_name(doc)
-    drafts = [d for d in found if states_a_session(d, fmt != FORMAT)]
+    heading = doc.blocks[0].text if doc.blocks else ""
+    drafts = [d for d in found if states_a_session(d, fmt != FORMAT, heading)]
     context_text = " ".join(filter(None, [doc.title, ctx.title]))
     sessions = [record_of(d, context_text) for d in drafts]
     out = parsed(fmt, doc, sessions, title=ctx.title)
