@@ -313,7 +313,7 @@ def duckdb_database(context: dg.AssetExecutionContext, settings: BuildSettings, 
 
 class ReleaseConfig(dg.Config):
     version: str
-    releases_dir: str = ""  # default: <out_dir>/releases
+    releases_dir: str = ""  # default: the project's releases folder for its output folder, else <out_dir>/releases
     allow_empty: bool = False  # publish even when no table changed since the latest release
 
 
@@ -321,7 +321,8 @@ class ReleaseConfig(dg.Config):
 def publish_release_op(context: dg.OpExecutionContext, config: ReleaseConfig, settings: BuildSettings) -> None:
     from pipeline.release import FIRST, publish_release
 
-    result = publish_release(config.version, settings.out_dir, config.releases_dir or None, allow_empty=config.allow_empty)
+    releases = config.releases_dir or (str(_PROJECT.releases) if Path(settings.out_dir) == _PROJECT.out else None)
+    result = publish_release(config.version, settings.out_dir, releases, allow_empty=config.allow_empty)
     kind = "first release" if result.level == FIRST else f"{result.level.upper()} change"
     context.log.info(f"released {result.version} ({kind}) at {result.path}: "
                      + ", ".join(f"{name} {size} B" for name, size in result.files.items()))
