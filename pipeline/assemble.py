@@ -31,8 +31,6 @@ PARTICIPANT_FIELDS = ("honorific", "position", "organization", "country", "stake
                       "area_of_expertise", "profile_url", "speech_speed_wpm", "speech_length_words", "speech_time_seconds")
 AGREEING = ("agreement", "similar_viewpoints", "unexpected_consensus", "partial_agreement")
 DISAGREEING = ("disagreement", "unexpected_difference")
-ROLE_ORDER = ["moderator", "chair", "co-chair", "keynote speaker", "speaker", "panellist", "organizer",
-              "online moderator", "rapporteur", "listed"]
 
 
 @dataclass
@@ -49,7 +47,8 @@ class DocumentInput:
 
 
 def _role_sort(roles) -> list[str]:
-    return sorted(set(roles), key=lambda r: (ROLE_ORDER.index(r) if r in ROLE_ORDER else len(ROLE_ORDER), r))
+    """Roles once each, sorted alphabetically (as the schema documents): one role set, one list."""
+    return sorted(set(roles))
 
 
 @lru_cache(maxsize=65536)

@@ -19,19 +19,25 @@ from tqdm import tqdm
 import schemas
 from pipeline import checks, export, publish
 from pipeline.ingest import read_raw_documents
+from pipeline.project import find_project
 from pipeline.stages import ParsedDocuments, build_tables, deduplicate, load_overrides, parse_raw_documents
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The folders of the project the code location runs in (pipeline/project.py); CYBERDIALOGUE_* override them.
+_PROJECT = find_project()
+_RAW = os.environ.get("CYBERDIALOGUE_RAW", str(_PROJECT.raw))
 
 
 class BuildSettings(dg.ConfigurableResource):
     """Where the raw documents are and where the build writes (defaults: the project's raw/ and output/)."""
-    raw_dir: str = os.environ.get("CYBERDIALOGUE_RAW", str(PROJECT_ROOT / "raw"))
-    out_dir: str = os.environ.get("CYBERDIALOGUE_OUT", str(PROJECT_ROOT / "output"))
-    # reviewed row-count bounds (schemas/row_bounds.yaml for raw/); empty: no bounds
-    bounds_file: str = os.environ.get("CYBERDIALOGUE_BOUNDS", str(PROJECT_ROOT / "schemas" / "row_bounds.yaml"))
+    raw_dir: str = _RAW
+    out_dir: str = os.environ.get("CYBERDIALOGUE_OUT", str(_PROJECT.out))
+    # reviewed row-count bounds (the project file's `bounds`, for its own raw folder only); empty: no bounds
+    bounds_file: str = os.environ.get("CYBERDIALOGUE_BOUNDS", str(_PROJECT.bounds_for(_RAW) or ""))
     # reviewed merge / split decisions about people, applied on every run
-    overrides_file: str = os.environ.get("CYBERDIALOGUE_OVERRIDES", str(PROJECT_ROOT / "schemas" / "person_overrides.yaml"))
+    overrides_file: str = os.environ.get("CYBERDIALOGUE_OVERRIDES", str(_PROJECT.overrides))
+    # publish a build that loses more than half of a table's rows against the current one, or has
+    # no readable document (the `shrink` check blocks it otherwise)
+    allow_shrink: bool = os.environ.get("CYBERDIALOGUE_ALLOW_SHRINK", "").lower() in ("1", "true", "yes")
     # what earlier builds read, parsed and assembled is reused from <out_dir>/.cache (pipeline/caches.py);
     # False reads, parses and builds everything again (and refreshes the caches)
     use_cache: bool = True
@@ -263,6 +269,21 @@ def parquet_files(context: dg.AssetExecutionContext, settings: BuildSettings, **
     return {name: str(path) for name, path in paths.items()}
 
 
+@dg.asset_check(asset="parquet_files", name="shrink", blocking=True,
+                description="The staged build is not published when its raw folder has no readable document, or when a "
+                            "table loses more than half its rows against the build it would replace (unless allow_shrink / "
+                            "--allow-shrink); the previous output stays in place.")
+def shrink_guard(settings: BuildSettings, parquet_files: dict) -> dg.AssetCheckResult:
+    staged = Path(next(iter(parquet_files.values()))).parent.parent
+    current = publish.current_build(settings.out_dir)
+    previous = export.table_rows(current) if current else None
+    status = pl.read_parquet(parquet_files["documents"], columns=["status"])
+    outcome = checks.check_shrink(previous, status, export.table_rows(staged) or {}, allowed=settings.allow_shrink)
+    result = _check_result([outcome])
+    return dg.AssetCheckResult(passed=outcome.passed, severity=result.severity, description=result.description,
+                               metadata={**result.metadata, "previous_build": str(current) if current else "(none)"})
+
+
 @dg.asset(group_name="export", description="cyberdialogue.duckdb with every table by name, self-contained; then the build "
                                            "(Parquet files and database together) is published atomically as output/.")
 def duckdb_database(context: dg.AssetExecutionContext, settings: BuildSettings, parquet_files: dict) -> str:
@@ -292,15 +313,18 @@ def duckdb_database(context: dg.AssetExecutionContext, settings: BuildSettings, 
 
 class ReleaseConfig(dg.Config):
     version: str
-    releases_dir: str = ""  # default: <out_dir>/releases
+    releases_dir: str = ""  # default: the project's releases folder for its output folder, else <out_dir>/releases
+    allow_empty: bool = False  # publish even when no table changed since the latest release
 
 
 @dg.op(description="Publish the current build as an immutable release (same as `cyberdialogue release VERSION`).")
 def publish_release_op(context: dg.OpExecutionContext, config: ReleaseConfig, settings: BuildSettings) -> None:
-    from pipeline.release import publish_release
+    from pipeline.release import FIRST, publish_release
 
-    result = publish_release(config.version, settings.out_dir, config.releases_dir or None)
-    context.log.info(f"released {result.version} ({result.level.upper()} change) at {result.path}: "
+    releases = config.releases_dir or (str(_PROJECT.releases) if Path(settings.out_dir) == _PROJECT.out else None)
+    result = publish_release(config.version, settings.out_dir, releases, allow_empty=config.allow_empty)
+    kind = "first release" if result.level == FIRST else f"{result.level.upper()} change"
+    context.log.info(f"released {result.version} ({kind}) at {result.path}: "
                      + ", ".join(f"{name} {size} B" for name, size in result.files.items()))
 
 
@@ -310,3 +334,4 @@ def release_dataset():
 
 
 all_assets = [raw_documents, parsed_documents, duplicate_clusters, dataset_tables, parquet_files, duckdb_database]
+export_checks = [shrink_guard]

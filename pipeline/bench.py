@@ -161,10 +161,15 @@ if __name__ == "__main__" and len(sys.argv) > 2 and sys.argv[1] == "_dedup_worke
 # --- the whole build ---------------------------------------------------------------------------
 
 def readme_queries() -> list[str]:
+    """The analyst's queries of the README: the source checkout's, else the project's; none without one."""
     import re
 
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    return re.findall(r"```sql\n(.*?)```", readme, re.S)
+    from pipeline.project import find_project
+
+    for readme in (Path(__file__).resolve().parent.parent / "README.md", find_project().root / "README.md"):
+        if readme.is_file():
+            return re.findall(r"```sql\n(.*?)```", readme.read_text(), re.S)
+    return []
 
 
 def _run_build(raw: Path, out: Path, *flags: str) -> dict:

@@ -106,3 +106,33 @@ def check_document_coverage(raw: pl.DataFrame, documents: pl.DataFrame, rejects:
     if failures:
         return CheckOutcome(False, "document coverage", f"{len(failures)} document(s) unaccounted for", failures)
     return CheckOutcome(True, "document coverage", f"all {raw.height} raw files accounted for")
+
+
+# Not judged by the shrink guard: relations among documents and queues of problems for review. They
+# shrink when a copy is corrected or a reviewed merge lands (fewer rows there is no collapse).
+SHRINK_EXEMPT = ("duplicates", "conflicts", "person_candidates", "rejects")
+SHRINK_LIMIT = 0.5  # a table may lose at most this share of its rows against the build it replaces
+
+
+def check_shrink(previous: dict[str, int] | None, documents: pl.DataFrame, counts: dict[str, int],
+                 allowed: bool = False) -> CheckOutcome:
+    """No publishing of a collapsed dataset (as OpenSanctions' assertions abort an export): a raw folder
+    with no readable document, or a table that lost more than half its rows against the current build
+    (`previous`: rows per table; None when there is none), fails unless `allowed`."""
+    failures = []
+    readable = documents.filter(pl.col("status") != "rejected").height
+    if readable == 0:
+        failures.append({"column": "raw folder", "check": "a readable document", "value": f"0 of {documents.height} files readable", "row": None})
+    for name, before in sorted((previous or {}).items()):
+        now = counts.get(name)
+        if name in SHRINK_EXEMPT or now is None or now >= before * (1 - SHRINK_LIMIT):
+            continue
+        failures.append({"column": name, "check": f"lose at most {SHRINK_LIMIT:.0%} of its rows", "value": f"{before} -> {now}", "row": None})
+    if not failures:
+        return CheckOutcome(True, "shrink", "no table lost more than half its rows" if previous else "no previous build to compare with")
+    what = ", ".join(f"{f['column']} {f['value']}" for f in failures)
+    if allowed:
+        return CheckOutcome(True, "shrink", f"published on purpose (allow_shrink): {what}")
+    reason = ("no readable document in the raw folder" if readable == 0 else
+              "more than half of a table's rows lost against the current build")
+    return CheckOutcome(False, "shrink", f"not published, {reason}: {what} (--allow-shrink, or the allow_shrink setting, publishes it)", failures)

@@ -1,6 +1,7 @@
-"""The `cyberdialogue` command: build the dataset, query it with SQL.
+"""The `cyberdialogue` command: build the dataset, query it with SQL, publish releases.
 
 `build` runs the very asset graph of pipeline/definitions.py, in-process (no process per step).
+Folders default to those of the project the working directory is in (pipeline/project.py).
 """
 from __future__ import annotations
 
@@ -10,49 +11,89 @@ import os
 import sys
 import time
 from collections import Counter
+from functools import cache
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from pipeline.project import Project, ProjectError, find_project
+
+DAGSTER_YAML = """# The project's Dagster instance: run history, materializations, schedule and sensor state.
+# `cyberdialogue build` records its runs here (unless DAGSTER_HOME names another instance), and so
+# do `dg dev` and `dg launch` started in the project folder (its .env sets DAGSTER_HOME).
+telemetry:
+  enabled: false
+"""
+
+
+REPORT_FILE = "build_report.json"                # the published build's
+FAILED_REPORT_FILE = "failed_build_report.json"  # the last build that was not published, if it was the last
 
 
 class CommandError(Exception):
     """A failure with a one-line reason for the user."""
 
 
-def _run_build(raw: Path, out: Path, verbose: bool, bounds: str | None = None, full: bool = False) -> dict:
+@cache
+def _project() -> Project:
+    try:
+        return find_project()
+    except ProjectError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def _dagster_instance():
+    """The project's Dagster instance (DAGSTER_HOME when set), so that CLI builds show in the UI."""
+    import dagster as dg
+
+    home = Path(os.environ.get("DAGSTER_HOME") or _project().dagster_home)
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists():
+        (home / "dagster.yaml").write_text(DAGSTER_YAML)
+    return dg.DagsterInstance.from_config(str(home))
+
+
+def _run_build(raw: Path, out: Path, verbose: bool, bounds: str | None = None, full: bool = False,
+               allow_shrink: bool = False) -> dict:
     from pipeline.publish import OutputLocked, output_lock
 
     if not raw.is_dir():
         raise CommandError(f"raw folder not found: {raw}")
+    if bounds is None:
+        reviewed = _project().bounds_for(raw)
+        bounds = str(reviewed) if reviewed else ""
+    if bounds and not Path(bounds).is_file():
+        raise CommandError(f"bounds file not found: {bounds}")
     out.mkdir(parents=True, exist_ok=True)
     try:
         with output_lock(out):
-            return _run_build_locked(raw, out, verbose, bounds, full)
+            return _run_build_locked(raw, out, verbose, bounds, full, allow_shrink)
     except OutputLocked as exc:
         raise CommandError(str(exc)) from None
 
 
-def _run_build_locked(raw: Path, out: Path, verbose: bool, bounds: str | None, full: bool) -> dict:
-    import dagster as dg
+def _innermost_reason(error) -> str:
+    """The first line of the error that started it all (Dagster wraps a step's exception)."""
+    while error.cause is not None:
+        error = error.cause
+    return error.message.strip().splitlines()[0]
+
+
+def _run_build_locked(raw: Path, out: Path, verbose: bool, bounds: str, full: bool, allow_shrink: bool) -> dict:
     import polars as pl
 
     from pipeline.definitions import build_definitions
     from pipeline.export import DATABASE_FILE, PARQUET_DIR
 
     started = time.perf_counter()
-    if bounds is None and raw.resolve() == (PROJECT_ROOT / "raw").resolve():
-        bounds = str(PROJECT_ROOT / "schemas" / "row_bounds.yaml")
-    if bounds and not Path(bounds).is_file():
-        raise CommandError(f"bounds file not found: {bounds}")
-    defs = build_definitions(str(raw.resolve()), str(out.resolve()), bounds or "", in_process=True,
-                             use_cache=not full, show_progress=sys.stderr.isatty())
+    defs = build_definitions(str(raw.resolve()), str(out.resolve()), bounds, in_process=True,
+                             use_cache=not full, show_progress=sys.stderr.isatty(), allow_shrink=allow_shrink)
     job = defs.resolve_job_def("build")
-    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    level = "INFO" if verbose else "WARNING"
-    result = job.execute_in_process(
-        instance=instance, raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": level}}}},
-    )
+    # Dagster's own log only with --verbose: a failure is reported below in one line, not as a stack trace
+    level = "INFO" if verbose else "CRITICAL"
+    with _dagster_instance() as instance:
+        result = job.execute_in_process(
+            instance=instance, raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": level}}}},
+        )
     seconds = time.perf_counter() - started
     failed_checks, warnings = [], []
     for event in result.all_events:
@@ -67,7 +108,7 @@ def _run_build_locked(raw: Path, out: Path, verbose: bool, bounds: str | None, f
                     "offending": offending.value if offending is not None else None,
                 })
     failed_steps = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-    errors = [e.event_specific_data.error.message.strip().splitlines()[-1]
+    errors = [_innermost_reason(e.event_specific_data.error)
               for e in result.all_events if e.event_type_value == "STEP_FAILURE" and e.event_specific_data.error]
     stages = {e.step_key: round(e.event_specific_data.duration_ms / 1000, 3)
               for e in result.all_events if e.event_type_value == "STEP_SUCCESS"}
@@ -96,14 +137,20 @@ def _run_build_locked(raw: Path, out: Path, verbose: bool, bounds: str | None, f
             "records": dict(sorted(Counter(f"{t}: {r}" for t, r in zip(records["table"], records["rule"])).items())),
         }
         report["database"] = str(out / DATABASE_FILE)
-    tmp = out / f".build_report.json.tmp-{os.getpid()}"
+    # a failed build leaves the published build's report as it is (a release copies it into its manifest)
+    name = REPORT_FILE if report["success"] and not failed_checks else FAILED_REPORT_FILE
+    tmp = out / f".{name}.tmp-{os.getpid()}"
     tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-    os.replace(tmp, out / "build_report.json")
+    os.replace(tmp, out / name)
+    if name == REPORT_FILE:
+        (out / FAILED_REPORT_FILE).unlink(missing_ok=True)
     return report
 
 
 def _print_report(report: dict) -> None:
-    print(f"build finished in {report['seconds']:.1f} s")
+    """The summary of a successful build on stdout; warnings and failed checks on stderr."""
+    if report["success"] and not report["failed_checks"]:
+        print(f"build finished in {report['seconds']:.1f} s")
     if "documents" in report:
         print("documents by format: " + ", ".join(f"{k}={v}" for k, v in report["documents"]["by_format"].items()))
         print("documents by status: " + ", ".join(f"{k}={v}" for k, v in report["documents"]["by_status"].items()))
@@ -125,18 +172,31 @@ def _print_report(report: dict) -> None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    report = _run_build(Path(args.raw), Path(args.out), args.verbose, args.bounds, args.full)
+    project = _project()
+    out = Path(args.out) if args.out else project.out
+    report = _run_build(Path(args.raw) if args.raw else project.raw, out, args.verbose, args.bounds, args.full,
+                        args.allow_shrink)
     _print_report(report)
+    kept = f"; nothing published, {out} is as before"
     if report["failed_checks"]:
-        raise CommandError(f"{len(report['failed_checks'])} blocking check(s) failed: "
-                           + ", ".join(f["check"] for f in report["failed_checks"]))
+        first = report["failed_checks"][0]
+        more = f" (and {len(report['failed_checks']) - 1} more)" if len(report["failed_checks"]) > 1 else ""
+        raise CommandError(f"blocking check {first['check']} failed{more}: {first['description']}{kept}")
     if not report["success"]:
-        reason = report["errors"][0] if report["errors"] else "see the log above"
-        raise CommandError(f"build failed in {', '.join(report['failed_steps']) or 'a step'}: {reason}")
+        reason = report["errors"][0] if report["errors"] else "a step did not run"
+        raise CommandError(f"build failed in {', '.join(report['failed_steps']) or 'a step'}: {reason}{kept}")
     rejected = sum(sum(v.values()) for v in report.get("rejects", {}).values())
     if args.strict and rejected:
         raise CommandError(f"--strict: {rejected} rejected document(s) or record(s)")
     return 0
+
+
+def format_cell(value, width: int = 0):
+    """One value as printed by `sql`: lists and structs as JSON (["p;q", "r"] stays two items), cut to width."""
+    text = json.dumps(value, ensure_ascii=False, default=str) if isinstance(value, (list, dict)) else value
+    if isinstance(text, str) and width and len(text) > width:
+        return text[: width - 1] + "…"
+    return text
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
@@ -145,52 +205,58 @@ def cmd_sql(args: argparse.Namespace) -> int:
 
     from pipeline.export import DATABASE_FILE
 
-    database = Path(args.db) if args.db else Path(args.out) / DATABASE_FILE
+    database = Path(args.db) if args.db else Path(args.out or _project().out) / DATABASE_FILE
     if not database.exists():
         raise CommandError(f"no database at {database}: run 'cyberdialogue build' first")
-    con = duckdb.connect(str(database), read_only=True)
     try:
-        cursor = con.execute(args.query)
+        # read-only, and no file or network access: a query cannot write files (COPY ... TO) or read others
+        con = duckdb.connect(str(database), read_only=True,
+                             config={"enable_external_access": False, "lock_configuration": True})
+    except duckdb.Error as exc:
+        raise CommandError(f"cannot open {database}: {str(exc).splitlines()[0]}") from None
+    try:
+        statements = con.extract_statements(args.query)
+        if len(statements) != 1:
+            raise CommandError("no SQL statement in the query (it is empty or only comments)" if not statements
+                               else f"give one SQL statement, not {len(statements)}")
+        cursor = con.execute(statements[0])
         if cursor.description is None:
             return 0
         headers = [d[0] for d in cursor.description]
         rows = cursor.fetchmany(args.max_rows + 1)
     except duckdb.Error as exc:
-        raise CommandError(str(exc).splitlines()[0]) from None
+        raise CommandError(str(exc).strip().splitlines()[0]) from None
     finally:
         con.close()
     shown = rows[: args.max_rows]
-    width = args.max_width
-
-    def cell(value):
-        text = "; ".join(map(str, value)) if isinstance(value, list) else value
-        if isinstance(text, str) and width and len(text) > width:
-            return text[: width - 1] + "…"
-        return text
-
-    if args.format == "csv":
+    if args.format == "csv":  # every cell whole: CSV is for programs
         import csv
-        writer = csv.writer(sys.stdout)
+        writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(headers)
-        writer.writerows([[cell(v) for v in row] for row in shown])
+        writer.writerows([[format_cell(v) for v in row] for row in shown])
     else:
-        print(tabulate([[cell(v) for v in row] for row in shown], headers=headers, tablefmt="psql", missingval="NULL"))
+        cells = [[format_cell(v, args.max_width) for v in row] for row in shown]
+        # numbers right-aligned; text that looks like a number ("007", "1e3") printed as it is
+        text_columns = [i for i in range(len(headers)) if any(isinstance(row[i], str) for row in cells)]
+        print(tabulate(cells, headers=headers, tablefmt="psql", missingval="NULL", disable_numparse=text_columns))
     more = " (more not shown; raise --max-rows)" if len(rows) > args.max_rows else ""
     print(f"({len(shown)} row{'s' if len(shown) != 1 else ''}){more}", file=sys.stderr)
     return 0
 
 
 def _releases_dir(args: argparse.Namespace) -> Path:
-    return Path(args.releases) if args.releases else Path(args.out) / "releases"
+    if args.releases:
+        return Path(args.releases)
+    return Path(args.out) / "releases" if args.out else _project().releases
 
 
 def _add_release_folders(parser: argparse.ArgumentParser, out_help: str) -> None:
-    parser.add_argument("--out", default=str(PROJECT_ROOT / "output"), metavar="DIR", help=out_help)
+    parser.add_argument("--out", metavar="DIR", help=out_help)
     parser.add_argument("--releases", metavar="DIR", help="releases folder (default: OUT/releases)")
 
 
 def cmd_release(args: argparse.Namespace) -> int:
-    from pipeline.release import ReleaseError, list_releases, publish_release
+    from pipeline.release import FIRST, ReleaseError, list_releases, publish_release
 
     releases = _releases_dir(args)
     if args.list:
@@ -206,10 +272,11 @@ def cmd_release(args: argparse.Namespace) -> int:
     if not args.version:
         raise CommandError("give a VERSION (e.g. 1.0.0) or --list")
     try:
-        result = publish_release(args.version, args.out, releases)
+        result = publish_release(args.version, args.out or _project().out, releases, allow_empty=args.allow_empty)
     except ReleaseError as exc:
         raise CommandError(str(exc)) from None
-    print(f"released {result.version} ({result.level.upper()} change) at {result.path}")
+    kind = "first release" if result.level == FIRST else f"{result.level.upper()} change"
+    print(f"released {result.version} ({kind}) at {result.path}")
     for name, size in result.files.items():
         print(f"  {size:>10}  {name}")
     return 0
@@ -249,7 +316,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from pipeline import bench
 
-    workdir = Path(args.workdir)
+    workdir = Path(args.workdir) if args.workdir else _project().out / "bench"
     workdir.mkdir(parents=True, exist_ok=True)
     sizes = [int(x) for x in args.sizes.split(",") if x]
     if args.what == "dedup":
@@ -268,27 +335,36 @@ def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cyberdialogue",
         description="Build and query the cyberdialogue dataset of international cyber-policy sessions.",
+        epilog="Folders default to those of the project: the nearest folder, from the working directory up, with a "
+               "cyberdialogue.toml or a pyproject.toml with [tool.cyberdialogue] (its raw/, output/ and .dagster/, "
+               "or the paths it sets); without one, the working directory.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     build = sub.add_parser("build", help="parse raw documents into validated Parquet tables and a DuckDB database",
                            description="Run the whole Dagster asset graph in-process: read every file under --raw "
                                        "(recursively), parse, de-duplicate, validate, and write --out/parquet/*.parquet "
-                                       "and --out/cyberdialogue.duckdb. Prints a summary and writes --out/build_report.json.")
-    build.add_argument("--raw", default=str(PROJECT_ROOT / "raw"), metavar="DIR", help="folder of raw documents, searched recursively (default: raw/)")
-    build.add_argument("--out", default=str(PROJECT_ROOT / "output"), metavar="DIR", help="output folder (default: output/)")
+                                       "and --out/cyberdialogue.duckdb. Prints a summary and writes --out/build_report.json "
+                                       "(--out/failed_build_report.json for a build that was not published).")
+    build.add_argument("--raw", metavar="DIR", help="folder of raw documents, searched recursively (default: the project's raw/)")
+    build.add_argument("--out", metavar="DIR", help="output folder (default: the project's output/)")
     build.add_argument("--strict", action="store_true", help="fail (exit 1) when any document or record was rejected")
-    build.add_argument("--bounds", metavar="FILE", help="reviewed row-count bounds (YAML); default: schemas/row_bounds.yaml "
-                       "when building the project's raw/, none otherwise; '' for none")
+    build.add_argument("--bounds", metavar="FILE", help="reviewed row-count bounds (YAML); default: the project file's "
+                       "`bounds` when building the project's raw folder, none otherwise; '' for none")
+    build.add_argument("--allow-shrink", action="store_true",
+                       help="publish even when a table loses more than half its rows against the build it replaces, "
+                            "or the raw folder has no readable document (refused otherwise: exit 1, output kept)")
     build.add_argument("--verbose", action="store_true", help="show the Dagster log of every step")
     build.add_argument("--full", action="store_true", help="ignore the caches of earlier builds (read, parse and build everything again; the caches are refreshed)")
     build.set_defaults(func=cmd_build)
     sql = sub.add_parser("sql", help="run SQL on the built DuckDB database and print a table",
-                         description="Run one SQL statement on --out/cyberdialogue.duckdb (read-only); tables are named as in DATASET.md.")
+                         description="Run one SQL statement on --out/cyberdialogue.duckdb, read-only and without access to "
+                                     "other files; tables are named as in DATASET.md. Lists print as JSON arrays. A query "
+                                     "that fails (or is empty) exits 1 with a one-line reason.")
     sql.add_argument("query", help='the SQL, e.g. "SELECT * FROM sessions"')
-    sql.add_argument("--out", default=str(PROJECT_ROOT / "output"), metavar="DIR", help="output folder holding cyberdialogue.duckdb (default: output/)")
+    sql.add_argument("--out", metavar="DIR", help="output folder holding cyberdialogue.duckdb (default: the project's output/)")
     sql.add_argument("--db", metavar="FILE", help="a DuckDB file to query instead (e.g. a release's)")
     sql.add_argument("--max-rows", type=int, default=200, metavar="N", help="print at most N rows (default: 200)")
-    sql.add_argument("--max-width", type=int, default=80, metavar="N", help="cut cells longer than N characters; 0 = never (default: 80)")
+    sql.add_argument("--max-width", type=int, default=80, metavar="N", help="in a table, cut cells longer than N characters; 0 = never (default: 80; CSV cells are never cut)")
     sql.add_argument("--format", choices=("table", "csv"), default="table", help="output as an aligned table or CSV (default: table)")
     sql.set_defaults(func=cmd_sql)
     generate = sub.add_parser("generate", help="write a synthetic corpus that looks like the real one, with its truth",
@@ -308,25 +384,27 @@ def make_parser() -> argparse.ArgumentParser:
                                        "de-duplication stage. Results are also written as JSON. Measures; asserts nothing.")
     bench.add_argument("what", nargs="?", choices=("build", "dedup"), default="build", help="what to measure (default: build)")
     bench.add_argument("--sizes", default="1000,10000,100000", help="corpus sizes, comma-separated (default 1000,10000,100000)")
-    bench.add_argument("--workdir", default=str(PROJECT_ROOT / "output" / "bench"), metavar="DIR",
-                       help="where corpora, outputs and results go (default output/bench; corpora are reused)")
+    bench.add_argument("--workdir", metavar="DIR",
+                       help="where corpora, outputs and results go (default: the project's output/bench; corpora are reused)")
     bench.add_argument("--seed", type=int, default=1, metavar="S", help="corpus seed (default 1)")
     bench.set_defaults(func=cmd_bench)
     release = sub.add_parser("release", help="publish the current build as an immutable, versioned release",
                              description="Publish --out's current build as RELEASES/VERSION: Parquet tables, a DuckDB database, "
-                                         "datapackage.json, DATA_DICTIONARY.md, a dataset card, manifest.json, SHA256SUMS, and a "
-                                         "diff against the previous release (diff.json, CHANGELOG.md). Refuses an existing version, "
-                                         "a version not above the latest, and a version lower than the changes require "
-                                         "(MAJOR: column or table removed or retyped; MINOR: rows, columns or tables added; PATCH: corrections).")
+                                         "CSV copies, datapackage.json, croissant.json, DATA_DICTIONARY.md, a dataset card, "
+                                         "manifest.json, SHA256SUMS, and a diff against the previous release (diff.json, "
+                                         "CHANGELOG.md). Refuses an existing version, a version not above the latest, a version "
+                                         "lower than the changes require (MAJOR: column or table removed or retyped; MINOR: rows, "
+                                         "columns or tables added; PATCH: corrections), and a release with no change.")
     release.add_argument("version", nargs="?", help="MAJOR.MINOR.PATCH, e.g. 1.0.0")
     release.add_argument("--list", action="store_true", help="list the published releases instead")
-    _add_release_folders(release, "the build to publish (default: output/)")
+    release.add_argument("--allow-empty", action="store_true", help="publish even when no table changed since the latest release")
+    _add_release_folders(release, "the build to publish (default: the project's output/)")
     release.set_defaults(func=cmd_release)
     verify = sub.add_parser("verify", help="re-check every checksum of a release",
                             description="Recompute the sha256 of every file of a release and compare with its SHA256SUMS; "
                                         "exit 1 and list every mismatch, missing or unlisted file.")
     verify.add_argument("version", help="the release to check, e.g. 1.0.0")
-    _add_release_folders(verify, "output folder (default: output/)")
+    _add_release_folders(verify, "output folder (default: the project's output/)")
     verify.set_defaults(func=cmd_verify)
     return parser
 
@@ -337,6 +415,12 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except CommandError as exc:
         print(f"cyberdialogue {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a bug or an unforeseen condition: one line, the traceback with --verbose
+        if getattr(args, "verbose", False):
+            raise
+        first = (str(exc).strip().splitlines() or [""])[0]
+        print(f"cyberdialogue {args.command}: {type(exc).__name__}: {first}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"cyberdialogue {args.command}: interrupted", file=sys.stderr)

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 import schemas
 
@@ -24,13 +26,22 @@ ROW_KEYS_DIR = ".rowkeys"    # per table: primary key + a hash of each row, for 
 TABLES_FILE = "tables.json"  # per table: rows and a digest of its content
 
 
-PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 3, "statistics": True, "row_group_size": 100_000}
+PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 3, "write_statistics": True, "row_group_size": 100_000}
+LAYOUT = 2  # 2: written by pyarrow with the schema's types (TIME in microseconds), nullability and descriptions
 
 
 def _engine() -> dict:
     """What the bytes of a file depend on besides the data: a table written by another engine or
     with other options is never reused."""
-    return {"polars": pl.__version__, "duckdb": duckdb.__version__, "parquet": PARQUET_OPTIONS}
+    return {"polars": pl.__version__, "pyarrow": pa.__version__, "duckdb": duckdb.__version__,
+            "parquet": PARQUET_OPTIONS, "layout": LAYOUT}
+
+
+def write_parquet(df: pl.DataFrame, path: str | os.PathLike, schema: pa.Schema) -> None:
+    """One table as Parquet with its schema: the types, non-null required columns and descriptions
+    travel with the file, not only in this project's code."""
+    table = df.to_arrow().cast(schema)  # the cast also gives the fields their nullability and metadata
+    pq.write_table(table, path, **PARQUET_OPTIONS)
 
 
 def row_keys(name: str, df: pl.DataFrame) -> pl.DataFrame:
@@ -54,7 +65,7 @@ def _previous_tables(previous: Path | None) -> dict:
     return manifest.get("tables", {}) if manifest.get("engine") == _engine() else {}
 
 
-def write_parquet_tables(tables: dict[str, pl.DataFrame], out_dir: str | os.PathLike, columns_of=schemas.columns,
+def write_parquet_tables(tables: dict[str, pl.DataFrame], out_dir: str | os.PathLike, released: bool = False,
                          previous: str | os.PathLike | None = None, track: bool = False) -> dict[str, Path]:
     """Write every table to out_dir/parquet/TABLE.parquet; returns the paths.
 
@@ -69,7 +80,8 @@ def write_parquet_tables(tables: dict[str, pl.DataFrame], out_dir: str | os.Path
     before = _previous_tables(Path(previous) if previous else None)
     written, manifest = {}, {}
     for name in schemas.TABLES:
-        df = tables[name].select(list(columns_of(name)))
+        schema = schemas.arrow_schema(name, released)
+        df = tables[name].select(schema.names)
         path = target / f"{name}.parquet"
         tmp = path.with_suffix(f".parquet.tmp-{os.getpid()}")
         keys = row_keys(name, df) if track or before else None  # a release neither reuses nor is reused
@@ -77,7 +89,7 @@ def write_parquet_tables(tables: dict[str, pl.DataFrame], out_dir: str | os.Path
         reused = (digest is not None and before.get(name, {}).get("digest") == digest
                   and _link(Path(previous) / PARQUET_DIR / path.name, tmp))
         if not reused:
-            df.write_parquet(tmp, **PARQUET_OPTIONS)
+            write_parquet(df, tmp, schema)
         os.replace(tmp, path)
         if track:
             keys.write_ipc(keys_dir / f"{name}.arrow", compression="lz4")
@@ -135,6 +147,9 @@ def write_duckdb(parquet_paths: dict[str, Path], database_path: str | os.PathLik
                 con.execute(f'COMMENT ON TABLE "{name}" IS {_sql_string(info.description)}')
                 for column, text in schemas.column_descriptions(name, released).items():
                     con.execute(f'COMMENT ON COLUMN "{name}"."{column}" IS {_sql_string(text)}')
+                for column, may_be_null in schemas.column_nullable(name, released).items():
+                    if not may_be_null:
+                        con.execute(f'ALTER TABLE "{name}" ALTER COLUMN "{column}" SET NOT NULL')
                 done[name] = "created"
         con.execute("CHECKPOINT")
     finally:
@@ -159,3 +174,37 @@ def _apply_delta(con, name: str, source: str, old_keys_file: Path, new_keys_file
     con.unregister("gone_rows")
     con.unregister("added_rows")
     return f"{gone.height} rows deleted, {added.height} inserted"
+
+
+def table_rows(build: str | os.PathLike) -> dict[str, int] | None:
+    """Rows per table of a published build folder (from its tables.json, whatever engine wrote it)."""
+    try:
+        tables = json.loads((Path(build) / TABLES_FILE).read_text())["tables"]
+        return {name: int(entry["rows"]) for name, entry in tables.items()}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+CSV_DIR = "csv"
+
+
+def csv_frame(df: pl.DataFrame) -> pl.DataFrame:
+    """A table as CSV cells: lists as JSON arrays (["p;q", "r"] stays two items), nulls as empty cells."""
+    lists = [c for c, dtype in df.schema.items() if isinstance(dtype, pl.List)]
+    return df.with_columns(
+        pl.when(pl.col(c).is_null()).then(None)
+        .otherwise(pl.struct(pl.col(c).alias("v")).struct.json_encode().str.slice(len('{"v":')).str.head(-1))
+        .alias(c)
+        for c in lists)
+
+
+def write_csv_tables(tables: dict[str, pl.DataFrame], out_dir: str | os.PathLike) -> dict[str, Path]:
+    """Every table as out_dir/csv/TABLE.csv (UTF-8, header, RFC 4180 quoting, ISO dates and times)."""
+    target = Path(out_dir) / CSV_DIR
+    target.mkdir(parents=True, exist_ok=True)
+    written = {}
+    for name in schemas.TABLES:
+        path = target / f"{name}.csv"
+        csv_frame(tables[name]).write_csv(path, time_format="%H:%M:%S", date_format="%Y-%m-%d")
+        written[name] = path
+    return written

@@ -6,7 +6,6 @@ import re
 import shutil
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SEEDS = {"sicw": "000_f120bb8921e20eab.txt", "archive": "001_b7d4588d317b3132.txt", "igf": "002_0a4cf74c8544ded3.txt",
          "report": "003_6775f7a9c617e30c.txt", "concept": "004_504c6bbff94b77a4.txt"}
 
@@ -30,7 +29,9 @@ def build_labelled_corpus(folder: str | Path) -> dict:
     people (lists of written names that are one person) and distinct (pairs of written names of different people)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    raw = PROJECT_ROOT / "raw"
+    from pipeline.project import find_project
+
+    raw = find_project().raw  # the seeds, in the project's raw folder
     for name in SEEDS.values():
         shutil.copy(raw / name, folder / name)
     page = (raw / SEEDS["sicw"]).read_text(encoding="utf-8")

@@ -1,9 +1,11 @@
-"""Versioned releases: immutable folders with the tables, a DuckDB database, a Frictionless Data
-Package, generated documentation, a manifest with checksums, and a diff against the previous release.
+"""Versioned releases: immutable folders with the tables (Parquet, CSV), a DuckDB database, a
+Frictionless Data Package, Croissant metadata, generated documentation, a manifest with checksums, and
+a diff against the previous release.
 
 Versions follow semantic versioning for data: MAJOR when a column or table is removed or a column
 retyped (a rename is a removal and an addition), MINOR when rows, columns or tables are added, PATCH
-for corrections (rows changed or removed). A version lower than the change requires is refused.
+for corrections (rows changed or removed). A version lower than the change requires is refused, and
+so is a release with no change at all unless asked for (allow_empty).
 """
 from __future__ import annotations
 
@@ -25,7 +27,9 @@ from pipeline import docs, export
 VERSION_RE = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 TRACKED = tuple(schemas.RELEASED_MODELS)
 LEVELS = ("patch", "minor", "major")
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+FIRST = "first"  # the level of a first release: nothing to compare with
+SOURCE_ROOT = Path(__file__).resolve().parent.parent  # a git checkout when run from one, else site-packages
+NO_CHANGE = "no change in any table"
 
 
 class ReleaseError(Exception):
@@ -56,11 +60,20 @@ def sha256_file(path: Path) -> str:
 
 
 def code_version() -> str:
+    """The git commit of the code when it runs from its checkout, else the installed package's version."""
+    if (SOURCE_ROOT / "pyproject.toml").is_file():
+        try:
+            commit = subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=12"], cwd=SOURCE_ROOT,
+                                    capture_output=True, text=True, timeout=10)
+            if commit.returncode == 0 and commit.stdout.strip():
+                return commit.stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            pass
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
-        commit = subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=12"], cwd=PROJECT_ROOT,
-                                capture_output=True, text=True, timeout=10)
-        return commit.stdout.strip() or "unknown"
-    except (OSError, subprocess.SubprocessError):
+        return f"cyberdialogue {version('cyberdialogue')}"
+    except PackageNotFoundError:
         return "unknown"
 
 
@@ -124,7 +137,7 @@ def required_level(diff: dict) -> tuple[str, list[str]]:
     for level in ("major", "minor", "patch"):
         if reasons[level]:
             return level, reasons[level]
-    return "patch", ["no change in any table"]
+    return "patch", [NO_CHANGE]
 
 
 def bump_level(previous: str, version: str) -> str | None:
@@ -177,8 +190,9 @@ def _carry_forward(name: str, df: pl.DataFrame, previous: pl.DataFrame | None, v
 
 
 def publish_release(version: str, out_dir: str | os.PathLike, releases_dir: str | os.PathLike | None = None,
-                    now: dt.datetime | None = None) -> ReleaseResult:
-    """Publish the current build of out_dir as releases_dir/VERSION; refuses rather than overwrite or under-version."""
+                    now: dt.datetime | None = None, allow_empty: bool = False) -> ReleaseResult:
+    """Publish the current build of out_dir as releases_dir/VERSION; refuses rather than overwrite,
+    under-version, or publish a release that changes nothing (unless allow_empty)."""
     parse_version(version)
     out = Path(out_dir)
     root = Path(releases_dir) if releases_dir else out / "releases"
@@ -205,7 +219,10 @@ def publish_release(version: str, out_dir: str | os.PathLike, releases_dir: str 
             raise ReleaseError(f"cannot read release {previous} to diff against it: {exc}") from None
     released = {n: _carry_forward(n, df, old.get(n), version) if n in TRACKED else df for n, df in current.items()}
     diff = {n: diff_table(n, old.get(n) if previous else None, released.get(n)) for n in sorted(set(released) | set(old))}
-    level, reasons = required_level(diff) if previous else ("major", ["first release"])
+    level, reasons = required_level(diff) if previous else (FIRST, ["first release"])
+    if previous and reasons == [NO_CHANGE] and not allow_empty:
+        raise ReleaseError(f"nothing changed since {previous}: no table has a row or column added, removed or "
+                           "changed (--allow-empty publishes it anyway)")
     if previous:
         given = bump_level(previous, version)
         if LEVELS.index(given) < LEVELS.index(level):
@@ -219,8 +236,9 @@ def publish_release(version: str, out_dir: str | os.PathLike, releases_dir: str 
     if staging.exists():
         shutil.rmtree(staging)
     try:
-        paths = export.write_parquet_tables(released, staging, columns_of=schemas.release_columns)
+        paths = export.write_parquet_tables(released, staging, released=True)
         export.write_duckdb(paths, staging / export.DATABASE_FILE, released=True)
+        csv_paths = export.write_csv_tables(released, staging)
         row_counts = {n: df.height for n, df in released.items()}
         diff_doc = {"version": version, "previous": previous, "required_level": level, "reasons": reasons, "tables": diff}
         (staging / "diff.json").write_text(docs.dumps(diff_doc))
@@ -228,8 +246,10 @@ def publish_release(version: str, out_dir: str | os.PathLike, releases_dir: str 
         (staging / "CHANGELOG.md").write_text("# Changelog\n\n" + changelog_section(version, previous, diff, level, reasons, released_at)
                                               + ("\n" + history if history else ""))
         (staging / "DATA_DICTIONARY.md").write_text(docs.data_dictionary(row_counts))
-        hashes = {f"parquet/{p.name}": (sha256_file(p), p.stat().st_size) for p in paths.values()}
+        hashes = {str(p.relative_to(staging)): (sha256_file(p), p.stat().st_size)
+                  for p in [*paths.values(), *csv_paths.values()]}
         (staging / "datapackage.json").write_text(docs.dumps(docs.datapackage(version, row_counts, hashes)))
+        (staging / "croissant.json").write_text(docs.dumps(docs.croissant(version, row_counts, hashes, released_at)))
         manifest = {"version": version, "previous": previous, "released_at": released_at, "code_version": code_version(),
                     "build_report": _build_report(out), "row_counts": row_counts, "files": {}}
         (staging / "README.md").write_text(docs.dataset_card(version, row_counts, manifest))

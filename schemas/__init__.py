@@ -101,13 +101,34 @@ def empty_frame(name: str) -> pl.DataFrame:
     return pl.DataFrame(schema=columns(name))
 
 
-def _arrow_type(dtype: pl.DataType):
+def _arrow_type(dtype: pl.DataType, large: bool = False):
+    """The Arrow type of a column: times in microseconds (TIME in DuckDB and Parquet, not TIME_NS);
+    `large` gives 64-bit offsets for text and lists (the layout polars writes, no 2 GB limit per chunk)."""
     import pyarrow as pa
 
     if isinstance(dtype, pl.List):
-        return pa.list_(_arrow_type(dtype.inner))
-    return {pl.String: pa.string(), pl.Int64: pa.int64(), pl.Int32: pa.int32(), pl.Float64: pa.float64(),
+        inner = _arrow_type(dtype.inner, large)
+        return pa.large_list(inner) if large else pa.list_(inner)
+    if dtype.base_type() == pl.String:
+        return pa.large_string() if large else pa.string()
+    return {pl.Int64: pa.int64(), pl.Int32: pa.int32(), pl.Float64: pa.float64(),
             pl.Boolean: pa.bool_(), pl.Date: pa.date32(), pl.Time: pa.time64("us")}[dtype.base_type()]
+
+
+@cache
+def arrow_schema(name: str, released: bool = False):
+    """The Arrow schema a table is written with: its columns and types, required columns non-nullable,
+    each column's description as field metadata and the table's as schema metadata (both end up in
+    the Parquet file's metadata)."""
+    import pyarrow as pa
+
+    cols = release_columns(name) if released else columns(name)
+    descriptions = column_descriptions(name, released)
+    nullable = column_nullable(name, released)
+    fields = [pa.field(col, _arrow_type(dtype, large=True), nullable=nullable[col],
+                       metadata={"description": descriptions[col]} if descriptions[col] else None)
+              for col, dtype in cols.items()]
+    return pa.schema(fields, metadata={"table": name, "description": TABLES[name].description})
 
 
 def frame(name: str, rows: list[dict]) -> pl.DataFrame:

@@ -87,7 +87,7 @@ class Participants(pa.DataFrameModel):
 
 
 class People(pa.DataFrameModel):
-    person_id: str = Field(unique=True, str_matches=ID, description="Id of the person. Rule: 'per_' + sha256 of the name key: honorifics removed, mojibake repaired, diacritics folded to ASCII, case-folded, punctuation dropped, a repeated token dropped, tokens sorted (so 'XU Yuan' = 'Yuan XU').")
+    person_id: str = Field(unique=True, str_matches=ID, description="Id of the person. Rule: 'per_' + first 16 hex digits of sha256 of the name key: honorifics removed, mojibake repaired, diacritics folded to ASCII, case-folded, punctuation dropped, a repeated token dropped, tokens sorted (so 'XU Yuan' = 'Yuan XU').")
     name: str = Field(description="Display name: the written form with the most diacritics, then the most frequent, then the first alphabetically.")
     name_variants: list[str] = Field(description="Every written form of the name seen (honorifics removed), sorted.")
     session_count: pl.Int32 = Field(ge=0, description="Number of sessions the person took part in.")
@@ -112,7 +112,7 @@ class SpeakerLabels(pa.DataFrameModel):
 
 
 class Arguments(pa.DataFrameModel):
-    argument_id: str = Field(unique=True, str_matches=ID, description="Id of the argument. Rule: 'arg_' + sha256 of session_id, the speaker's person key (or folded label) and the folded argument text.")
+    argument_id: str = Field(unique=True, str_matches=ID, description="Id of the argument. Rule: 'arg_' + first 16 hex digits of sha256 of session_id, the speaker's person key (or folded label) and the folded argument text.")
     session_id: str = Field(str_matches=ID, description="The session.")
     person_id: str = Field(nullable=True, description="The speaker when a person; null for labels and delegations.")
     speaker: str = Field(description="Speaker as written.")
@@ -133,7 +133,7 @@ class Arguments(pa.DataFrameModel):
 
 
 class Agreements(pa.DataFrameModel):
-    agreement_id: str = Field(unique=True, str_matches=ID, description="Id of the agreement or difference. Rule: 'agr_' + sha256 of session_id, kind and the folded statement (so a statement listed twice in one report is one row).")
+    agreement_id: str = Field(unique=True, str_matches=ID, description="Id of the agreement or difference. Rule: 'agr_' + first 16 hex digits of sha256 of session_id, kind and the folded statement (so a statement listed twice in one report is one row).")
     session_id: str = Field(str_matches=ID, description="The session.")
     kind: str = Field(isin=AGREEMENT_KINDS, description="agreement, similar_viewpoints, unexpected_consensus, disagreement, unexpected_difference, partial_agreement.")
     statement: str = Field(description="What was agreed or disputed (for similar viewpoints: the report's description).")
@@ -202,7 +202,7 @@ class Conflicts(pa.DataFrameModel):
 class Duplicates(pa.DataFrameModel):
     document_id: str = Field(unique=True, str_matches=ID, description="A document that copies another.")
     canonical_document_id: str = Field(str_matches=ID, description="The cluster's canonical document. Rule: fewest problems, then not an archive address, then the lowest document_id.")
-    cluster_id: str = Field(str_matches=ID, description="'dup_' + sha256 of the sorted member ids.")
+    cluster_id: str = Field(str_matches=ID, description="'dup_' + first 16 hex digits of sha256 of the sorted member ids.")
     similarity: pl.Float64 = Field(ge=0, le=1, description="Jaccard similarity of word 5-shingles with the canonical document.")
     method: str = Field(isin=DUPLICATE_METHODS, description="exact: same normalised text; near: MinHash LSH candidate confirmed by same format, title and date; mirror: same session (title, date, time, description) with other content.")
 

@@ -18,6 +18,26 @@ SEEDS = {
 }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def dagster_home(tmp_path_factory):
+    """The CLI records its builds in a Dagster instance: the tests' own, never the developer's .dagster/."""
+    import os
+
+    import dagster as dg
+
+    home = tmp_path_factory.mktemp("dagster_home")
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    with dg.DagsterInstance.from_config(str(home)):  # create its storage once, before builds run in parallel
+        pass
+    before = os.environ.get("DAGSTER_HOME")
+    os.environ["DAGSTER_HOME"] = str(home)
+    yield home
+    if before is None:
+        os.environ.pop("DAGSTER_HOME", None)
+    else:
+        os.environ["DAGSTER_HOME"] = before
+
+
 @pytest.fixture(scope="session")
 def seed_text():
     return lambda key: (RAW / SEEDS[key]).read_text(encoding="utf-8")

@@ -1,6 +1,10 @@
 """The Dagster graph, the outputs and the command line, end to end."""
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
+import json
 import os
 import shutil
 import subprocess
@@ -131,3 +135,78 @@ def test_readme_queries_run(seed_build):
     for sql in queries:
         assert con.execute(sql).fetchall(), sql
     con.close()
+
+
+def test_parquet_files_carry_types_descriptions_and_required_columns(seed_build):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    _, out = seed_build
+    sessions = pq.read_schema(out / "parquet" / "sessions.parquet")
+    assert sessions.field("start_time").type == pa.time64("us") and sessions.field("end_time").type == pa.time64("us")
+    assert not sessions.field("session_id").nullable and sessions.field("title").nullable
+    assert not sessions.field("document_ids").nullable
+    assert sessions.field("session_id").metadata[b"description"].decode() == schemas.column_descriptions("sessions")["session_id"]
+    assert sessions.metadata[b"description"].decode() == schemas.TABLES["sessions"].description
+    for name in schemas.TABLES:  # every table, every column: nullability and description as in the schema
+        schema = pq.read_schema(out / "parquet" / f"{name}.parquet")
+        nullable = schemas.column_nullable(name)
+        descriptions = schemas.column_descriptions(name)
+        assert {f.name: f.nullable for f in schema} == nullable, name
+        assert {f.name: f.metadata[b"description"].decode() for f in schema} == descriptions, name
+    # the Parquet footer itself says REQUIRED, for readers that never look at the Arrow schema
+    footer = pq.ParquetFile(out / "parquet" / "people.parquet").schema
+    assert footer.column(0).max_definition_level == 0 and footer.column(1).max_definition_level == 0
+
+
+def test_times_are_plain_time_in_duckdb(db):
+    types = dict(db.execute("SELECT column_name, data_type FROM duckdb_columns() "
+                            "WHERE table_name = 'sessions' AND column_name IN ('start_time', 'end_time')").fetchall())
+    assert types == {"start_time": "TIME", "end_time": "TIME"}
+    row = db.execute("SELECT start_time > TIME '12:00', date + start_time, date_diff('minute', start_time, end_time), "
+                     "end_time - INTERVAL 30 MINUTE FROM sessions WHERE date = DATE '2024-10-15'").fetchone()
+    assert row == (True, dt.datetime(2024, 10, 15, 16, 0), 90, dt.time(17, 0))
+    nullable = dict(db.execute("SELECT column_name, is_nullable FROM duckdb_columns() WHERE table_name = 'sessions'").fetchall())
+    assert nullable["session_id"] is False and nullable["title"] is True
+
+
+def test_sql_cannot_touch_files_and_answers_bad_queries_in_one_line(seed_build, tmp_path):
+    _, out = seed_build
+    target = tmp_path / "x.csv"
+    for query, phrase in [(f"COPY sessions TO '{target}'", "Permission Error"),
+                          (f"SELECT * FROM read_parquet('{out / 'parquet' / 'sessions.parquet'}')", "Permission Error"),
+                          (f"ATTACH '{tmp_path / 'other.duckdb'}' AS other", "Permission Error"),
+                          ("SET enable_external_access = true", "locked"),
+                          ("", "no SQL statement"), ("   ", "no SQL statement"),
+                          ("-- only a comment", "no SQL statement"), ("/* a comment */", "no SQL statement"),
+                          ("SELECT 1; SELECT 2", "give one SQL statement, not 2"),
+                          ("SELEC nothing", "Parser Error"), ("SELECT * FROM no_such_table", "no_such_table"),
+                          ("DELETE FROM sessions", "read-only")]:
+        answer = _cli("sql", query, "--out", str(out))
+        assert answer.returncode == 1, (query, answer.stdout)
+        assert len(answer.stderr.strip().splitlines()) == 1 and phrase in answer.stderr, (query, answer.stderr)
+        assert answer.stderr.startswith("cyberdialogue sql: ") and "Traceback" not in answer.stderr
+    assert not target.exists() and not (tmp_path / "other.duckdb").exists()
+    assert _cli("sql", "SELECT count(*) FROM sessions -- a trailing comment", "--out", str(out)).returncode == 0
+
+
+def test_lists_print_unambiguously(seed_build):
+    from pipeline.cli import format_cell
+
+    _, out = seed_build
+    assert format_cell(["p;q", "r"]) == '["p;q", "r"]' and format_cell(["p", "q; r"]) == '["p", "q; r"]'
+    query = "SELECT ['p;q', 'r'] AS items, roles FROM participants WHERE name = 'Yuan XU'"
+    table = _cli("sql", query, "--out", str(out))
+    assert table.returncode == 0 and '["p;q", "r"]' in table.stdout and '["listed", "organizer"]' in table.stdout
+    as_csv = _cli("sql", query, "--out", str(out), "--format", "csv", "--max-width", "5")
+    rows = list(csv.reader(io.StringIO(as_csv.stdout)))
+    assert rows[0] == ["items", "roles"]
+    assert [json.loads(cell) for cell in rows[1]] == [["p;q", "r"], ["listed", "organizer"]]  # whole cells, JSON
+
+
+def test_roles_are_sorted(seed_build, q):
+    for table in ("participants", "speaker_labels"):
+        lists = [r[0] for r in q(f"SELECT roles FROM {table}")]
+        assert lists and all(roles == sorted(set(roles)) for roles in lists), table
+    assert q("SELECT roles FROM participants WHERE name = 'Yuan XU'")[0][0] == ["listed", "organizer"]
+    assert "(sorted)" in schemas.column_descriptions("participants")["roles"]
