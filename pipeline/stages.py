@@ -29,7 +29,7 @@ from pipeline.records import DocumentSummary, ParsedDocument, summarize
 
 @dataclass
 class ParseTask:
-    rows: list[dict]            # document_id, path, location, format, parse_key
+    rows: list[dict]            # document_id, path, location, sha256 (as ingest saw it), format, parse_key
     cache_dir: str              # where parses are kept by (sha256, format, parser version)
 
 
@@ -125,7 +125,9 @@ def parse_shard(task: ParseTask) -> dict[str, tuple]:
         except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, TypeError):
             pass  # not parsed yet
         loaded = load_document(RawFile(row["path"], row["location"]))
-        if loaded.text is not None:
+        # a file rewritten since ingest hashed it would file the new text's parse under the old hash:
+        # it gets no parse in this build (the next build, which sees its new hash, parses it)
+        if loaded.text is not None and loaded.sha256 == row["sha256"]:
             todo.append((key, row["format"], loaded.text))
     for (key, fmt, text), fingerprint in zip(todo, fingerprints([text for _, _, text in todo])):
         document = parse_document(text, fmt)
@@ -161,7 +163,7 @@ def _parse_raw_documents(raw, shard_size, workers, progress, cache_dir, read_cac
     known = index.load_columns(prefixes) if read_cache else pl.DataFrame(schema=PARSE_COLUMNS)
     missing = (documents.filter(~pl.col("parse_key").is_in(known["key"].implode()))
                .unique("parse_key", keep="first", maintain_order=True)  # identical copies parse once
-               .select("document_id", "path", "location", "format", "parse_key").to_dicts())
+               .select("document_id", "path", "location", "sha256", "format", "parse_key").to_dicts())
     if not read_cache:  # parse again: the full parses go too
         for row in missing:
             Path(parse_cache_path(cache_dir, row["parse_key"])).unlink(missing_ok=True)

@@ -13,6 +13,7 @@ import schemas
 from pipeline.generate import generate_corpus
 from pipeline.ingest import read_raw_documents
 from pipeline.stages import build_tables, deduplicate, parse_raw_documents
+from tests.conftest import RAW, SEEDS
 
 
 def _tables(folder, cache, read_cache: bool, report: dict | None = None, overrides=None) -> dict[str, pl.DataFrame]:
@@ -98,3 +99,27 @@ def test_incremental_assembly_equals_a_full_one_after_each_change(corpus, tmp_pa
     assert merged["people"].height == full["people"].height - 1
     for name in schemas.TABLES:
         assert merged[name].equals(expected[name]), ("merge", name)
+
+
+def test_a_file_rewritten_between_ingest_and_parse_never_files_its_parse_under_the_old_hash(tmp_path):
+    """A sync still writing while a build starts: ingest hashes version A, then the file becomes B
+    before the parse reads it. The parse of B must not be cached as A's, or A, once restored, would
+    be served B's parse by every later build."""
+    version_a = (RAW / SEEDS["sicw"]).read_text(encoding="utf-8")
+    version_b = (RAW / SEEDS["igf"]).read_text(encoding="utf-8")  # another session altogether
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    target = raw / "page.md"
+    target.write_text(version_a, encoding="utf-8")
+    cache = tmp_path / "cache"
+    ingested = read_raw_documents(raw, cache_dir=cache)
+    target.write_text(version_b, encoding="utf-8")  # rewritten after ingest hashed it
+    parse_raw_documents(ingested, cache_dir=str(cache), workers=1)
+    target.write_text(version_a, encoding="utf-8")  # the sync settles back on A
+    again = read_raw_documents(raw, cache_dir=cache)
+    assert again["sha256"].to_list() == ingested["sha256"].to_list()
+    (document_id,) = again["document_id"].to_list()
+    cached = parse_raw_documents(again, cache_dir=str(cache), workers=1)[document_id].document
+    fresh = parse_raw_documents(read_raw_documents(raw), workers=1)[document_id].document
+    assert [s.title for s in cached.sessions] == [s.title for s in fresh.sessions]
+    assert [s.title for s in cached.sessions] == ["Solidarity in Cyberspace: How To Assist Countries in Need"]
