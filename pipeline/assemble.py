@@ -24,13 +24,12 @@ from pipeline.names import person_key, speaker_kind, strip_honorifics
 from pipeline.plan import PlanDocument, Planner, SessionBuild, plan_input_column
 from pipeline.records import DocumentSummary, ParsedDocument, Participant
 from pipeline.text import collapse_ws, fold, sha256_hex, stable_id
+from pipeline.vocabulary import AGREEING
 
 SESSION_FIELDS = ("title", "series", "event", "date", "start_time", "end_time", "utc_offset",
                   "session_format", "duration_minutes", "description", "summary")
 PARTICIPANT_FIELDS = ("honorific", "position", "organization", "country", "stakeholder_group", "regional_group",
                       "area_of_expertise", "profile_url", "speech_speed_wpm", "speech_length_words", "speech_time_seconds")
-AGREEING = ("agreement", "similar_viewpoints", "unexpected_consensus", "partial_agreement")
-DISAGREEING = ("disagreement", "unexpected_difference")
 
 
 @dataclass

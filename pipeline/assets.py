@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 import schemas
 from pipeline import checks, export, publish
+from pipeline import report as report_of_run
 from pipeline.ingest import read_raw_documents
 from pipeline.project import find_project
 from pipeline.stages import ParsedDocuments, build_tables, deduplicate, load_overrides, parse_raw_documents
@@ -311,6 +312,23 @@ def duckdb_database(context: dg.AssetExecutionContext, settings: BuildSettings, 
     return str(Path(settings.out_dir) / export.DATABASE_FILE)
 
 
+@dg.asset(group_name="export", deps=[duckdb_database],
+          description="build_report.json in the output folder: documents by format and status, rows per table, "
+                      "rejects, failed and warning checks, seconds and peak memory per stage. Every successful "
+                      "build writes it, however it was started.")
+def build_report(context: dg.AssetExecutionContext, settings: BuildSettings) -> None:
+    run = context.instance.get_run_stats(context.run_id)
+    events = [entry.dagster_event for entry in context.instance.all_logs(context.run_id) if entry.is_dagster_event]
+    out = Path(settings.out_dir)
+    seconds = time.time() - run.start_time if run.start_time else 0.0
+    report = {**report_of_run.make_report(settings.raw_dir, settings.out_dir, seconds, True, not settings.use_cache, events),
+              **report_of_run.published_summary(out / export.PARQUET_DIR, out / export.DATABASE_FILE)}
+    path = report_of_run.write_report(out, report)
+    context.add_output_metadata({"path": str(path), "documents": dg.MetadataValue.json(report["documents"]),
+                                 "rows": dg.MetadataValue.json(report["rows"]),
+                                 "rejects": dg.MetadataValue.json(report["rejects"])})
+
+
 class ReleaseConfig(dg.Config):
     version: str
     releases_dir: str = ""  # default: the project's releases folder for its output folder, else <out_dir>/releases
@@ -333,5 +351,6 @@ def release_dataset():
     publish_release_op()
 
 
-all_assets = [raw_documents, parsed_documents, duplicate_clusters, dataset_tables, parquet_files, duckdb_database]
+all_assets = [raw_documents, parsed_documents, duplicate_clusters, dataset_tables, parquet_files, duckdb_database,
+              build_report]
 export_checks = [shrink_guard]

@@ -10,11 +10,11 @@ import json
 import os
 import sys
 import time
-from collections import Counter
 from functools import cache
 from pathlib import Path
 
 from pipeline.project import Project, ProjectError, find_project
+from pipeline.report import REPORT_FILE, make_report, write_report
 
 DAGSTER_YAML = """# The project's Dagster instance: run history, materializations, schedule and sensor state.
 # `cyberdialogue build` records its runs here (unless DAGSTER_HOME names another instance), and so
@@ -24,8 +24,6 @@ telemetry:
 """
 
 
-REPORT_FILE = "build_report.json"                # the published build's
-FAILED_REPORT_FILE = "failed_build_report.json"  # the last build that was not published, if it was the last
 
 
 class CommandError(Exception):
@@ -70,18 +68,8 @@ def _run_build(raw: Path, out: Path, verbose: bool, bounds: str | None = None, f
         raise CommandError(str(exc)) from None
 
 
-def _innermost_reason(error) -> str:
-    """The first line of the error that started it all (Dagster wraps a step's exception)."""
-    while error.cause is not None:
-        error = error.cause
-    return error.message.strip().splitlines()[0]
-
-
 def _run_build_locked(raw: Path, out: Path, verbose: bool, bounds: str, full: bool, allow_shrink: bool) -> dict:
-    import polars as pl
-
     from pipeline.definitions import build_definitions
-    from pipeline.export import DATABASE_FILE, PARQUET_DIR
 
     started = time.perf_counter()
     defs = build_definitions(str(raw.resolve()), str(out.resolve()), bounds, in_process=True,
@@ -95,55 +83,12 @@ def _run_build_locked(raw: Path, out: Path, verbose: bool, bounds: str, full: bo
             run_config={"loggers": {"console": {"config": {"log_level": level}}}},
         )
     seconds = time.perf_counter() - started
-    failed_checks, warnings = [], []
-    for event in result.all_events:
-        if event.event_type_value == "ASSET_CHECK_EVALUATION":
-            evaluation = event.event_specific_data
-            if not evaluation.passed:
-                offending = evaluation.metadata.get("offending")
-                target = warnings if evaluation.severity.value == "WARN" else failed_checks
-                target.append({
-                    "check": f"{evaluation.asset_key.to_user_string()}.{evaluation.check_name}",
-                    "description": evaluation.description,
-                    "offending": offending.value if offending is not None else None,
-                })
-    failed_steps = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-    errors = [_innermost_reason(e.event_specific_data.error)
-              for e in result.all_events if e.event_type_value == "STEP_FAILURE" and e.event_specific_data.error]
-    stages = {e.step_key: round(e.event_specific_data.duration_ms / 1000, 3)
-              for e in result.all_events if e.event_type_value == "STEP_SUCCESS"}
-    peaks = {}
-    for e in result.all_events:
-        if e.event_type_value == "ASSET_MATERIALIZATION":
-            value = e.event_specific_data.materialization.metadata.get("peak_rss_mb")
-            if value is not None and value.value is not None:
-                peaks[e.step_key] = max(peaks.get(e.step_key, 0), value.value)
-    report = {"raw_dir": str(raw), "out_dir": str(out), "seconds": round(seconds, 3), "success": result.success,
-              "full": full, "stage_seconds": stages, "stage_peak_rss_mb": peaks,
-              "failed_checks": failed_checks, "warnings": warnings, "failed_steps": failed_steps, "errors": errors}
-    parquet = out / PARQUET_DIR
-    if result.success and not failed_checks:
-        documents = pl.read_parquet(parquet / "documents.parquet")
-        report["documents"] = {
-            "by_format": dict(sorted(Counter(documents["format"].to_list()).items())),
-            "by_status": dict(sorted(Counter(documents["status"].to_list()).items())),
-        }
-        report["rows"] = {p.stem: pl.scan_parquet(p).select(pl.len()).collect().item() for p in sorted(parquet.glob("*.parquet"))}
-        rejects = pl.read_parquet(parquet / "rejects.parquet")
-        whole = rejects.filter(pl.col("table") == "documents")
-        records = rejects.filter(pl.col("table") != "documents")
-        report["rejects"] = {
-            "documents": dict(sorted(Counter(whole["rule"].to_list()).items())),
-            "records": dict(sorted(Counter(f"{t}: {r}" for t, r in zip(records["table"], records["rule"])).items())),
-        }
-        report["database"] = str(out / DATABASE_FILE)
-    # a failed build leaves the published build's report as it is (a release copies it into its manifest)
-    name = REPORT_FILE if report["success"] and not failed_checks else FAILED_REPORT_FILE
-    tmp = out / f".{name}.tmp-{os.getpid()}"
-    tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-    os.replace(tmp, out / name)
-    if name == REPORT_FILE:
-        (out / FAILED_REPORT_FILE).unlink(missing_ok=True)
+    report = make_report(raw, out, seconds, result.success, full, result.all_events)
+    if report["success"] and not report["failed_checks"]:
+        # the build_report asset wrote the published build's report; the CLI adds the whole run's
+        # wall time (start-up included) and the report step's own seconds
+        report = {**json.loads((out / REPORT_FILE).read_text()), **report}
+    write_report(out, report)
     return report
 
 

@@ -14,6 +14,17 @@ ROLES = ("moderator", "chair", "co-chair", "guest of honour", "keynote", "speake
          "organizer", "rapporteur", "attendee", "listed")
 ROLE_ORDER = ROLES
 
+# The other closed word lists of the tables (schemas/tables.py checks every value against these).
+STATUSES = ("parsed", "partial", "duplicate", "rejected")
+AGREEMENT_KINDS = ("agreement", "similar_viewpoints", "unexpected_consensus", "disagreement",
+                   "unexpected_difference", "partial_agreement")
+AGREEING = ("agreement", "similar_viewpoints", "unexpected_consensus", "partial_agreement")
+DISAGREEING = ("disagreement", "unexpected_difference")
+SPEAKER_KINDS = ("person", "label", "delegation", "team", "placeholder")
+ITEM_KINDS = ("keypoint", "takeaway", "action_item", "unresolved_issue", "suggested_compromise",
+              "thought_provoking_comment", "follow_up_question", "policy_question", "key_topic", "sdg_goal")
+DUPLICATE_METHODS = ("exact", "near", "mirror")
+
 # What a page calls a role -> the role recorded (folded label, plural or singular).
 _ROLE_WORDS = {
     "moderator": "moderator", "moderators": "moderator", "online moderator": "moderator",

@@ -11,13 +11,8 @@ import polars as pl
 from pandera.polars import Field
 
 from pipeline.sources import FORMATS  # the format list comes from the source registry
-STATUSES = ["parsed", "partial", "duplicate", "rejected"]
-AGREEMENT_KINDS = ["agreement", "similar_viewpoints", "unexpected_consensus", "disagreement",
-                   "unexpected_difference", "partial_agreement"]
-SPEAKER_KINDS = ["person", "label", "delegation", "team", "placeholder"]
-ITEM_KINDS = ["keypoint", "takeaway", "action_item", "unresolved_issue", "suggested_compromise",
-              "thought_provoking_comment", "follow_up_question", "policy_question", "key_topic", "sdg_goal"]
-DUPLICATE_METHODS = ["exact", "near", "mirror"]
+from pipeline.vocabulary import (AGREEMENT_KINDS, DUPLICATE_METHODS, ITEM_KINDS, ROLES, SPEAKER_KINDS,
+                                 STATUSES)
 ID = r"^[a-z]{3}_[0-9a-f]{16}(-\d+)?$"
 
 
@@ -34,7 +29,7 @@ class Documents(pa.DataFrameModel):
     encoding: str = Field(nullable=True, description="Character encoding the file was decoded with; null when it could not be decoded.")
     format: str = Field(isin=list(FORMATS), description="Source format detected from the content (never from the file name): a known family, generic for a readable text of no known layout, unknown for what could not be read.")
     parser_version: str = Field(description="Version of the parser that read the document (cache key with sha256).")
-    status: str = Field(isin=STATUSES, description="parsed: read fully; partial: read with problems; duplicate: an exact or near copy (or mirror) of canonical_document_id; rejected: not readable or not recognised.")
+    status: str = Field(isin=list(STATUSES), description="parsed: read fully; partial: read with problems; duplicate: an exact or near copy (or mirror) of canonical_document_id; rejected: not readable or not recognised.")
     canonical_document_id: str = Field(str_matches=ID, description="The document that stands for this one's duplicate cluster; itself unless a duplicate or mirror.")
     title: str = Field(nullable=True, description="Title the document states, if any.")
     url: str = Field(nullable=True, description="Permalink or address the document states (front matter permalink), if any.")
@@ -68,7 +63,7 @@ class Participants(pa.DataFrameModel):
     session_id: str = Field(str_matches=ID, description="The session (sessions.session_id).")
     person_id: str = Field(str_matches=ID, description="The person (people.person_id).")
     name: str = Field(description="Name as written for this session, honorific removed.")
-    roles: list[str] = Field(description="speaker, panellist, moderator, organizer, listed, ... (sorted).")
+    roles: list[str] = Field(description=f"Roles in this session, sorted; each one of: {', '.join(ROLES)}.")
     honorific: str = Field(nullable=True, description="Honorific the source put before the name (Mr, Ms, Prof, H.E.).")
     position: str = Field(nullable=True, description="Position or title as written.")
     organization: str = Field(nullable=True, description="Organization as written (commas inside a name kept).")
@@ -81,6 +76,12 @@ class Participants(pa.DataFrameModel):
     speech_length_words: pl.Int32 = Field(nullable=True, ge=0, description="Words spoken, from a session report.")
     speech_time_seconds: pl.Int32 = Field(nullable=True, ge=0, description="Seconds spoken, from a session report.")
     document_ids: list[str] = Field(description="Documents that attest this participation.")
+
+    @pa.check("roles", name="roles_in_vocabulary")
+    @classmethod
+    def roles_in_vocabulary(cls, data) -> pl.LazyFrame:
+        """Every role is one of pipeline.vocabulary.ROLES (parsers normalise roles there, once)."""
+        return data.lazyframe.select(pl.col(data.key).list.eval(pl.element().is_in(ROLES)).list.all())
 
     class Config(_Strict):
         unique = ["session_id", "person_id"]
@@ -99,13 +100,19 @@ class People(pa.DataFrameModel):
 class SpeakerLabels(pa.DataFrameModel):
     session_id: str = Field(str_matches=ID, description="The session.")
     speaker: str = Field(description="Label as written ('Introduction', 'Germany', 'Team Blue').")
-    speaker_kind: str = Field(isin=SPEAKER_KINDS, description="label (a role, not a person), delegation (a country or union speaking as such), team, placeholder.")
-    roles: list[str] = Field(description="Roles the source gives the label.")
+    speaker_kind: str = Field(isin=list(SPEAKER_KINDS), description="label (a role, not a person), delegation (a country or union speaking as such), team, placeholder.")
+    roles: list[str] = Field(description=f"Roles the source gives the label, sorted; each one of: {', '.join(ROLES)}.")
     position: str = Field(nullable=True, description="Role/title the source gives.")
     speech_speed_wpm: pl.Int32 = Field(nullable=True, ge=0, description="Words per minute.")
     speech_length_words: pl.Int32 = Field(nullable=True, ge=0, description="Words spoken.")
     speech_time_seconds: pl.Int32 = Field(nullable=True, ge=0, description="Seconds spoken.")
     document_ids: list[str] = Field(description="Documents that name this speaker.")
+
+    @pa.check("roles", name="roles_in_vocabulary")
+    @classmethod
+    def roles_in_vocabulary(cls, data) -> pl.LazyFrame:
+        """Every role is one of pipeline.vocabulary.ROLES (parsers normalise roles there, once)."""
+        return data.lazyframe.select(pl.col(data.key).list.eval(pl.element().is_in(ROLES)).list.all())
 
     class Config(_Strict):
         unique = ["session_id", "speaker"]
@@ -116,7 +123,7 @@ class Arguments(pa.DataFrameModel):
     session_id: str = Field(str_matches=ID, description="The session.")
     person_id: str = Field(nullable=True, description="The speaker when a person; null for labels and delegations.")
     speaker: str = Field(description="Speaker as written.")
-    speaker_kind: str = Field(isin=SPEAKER_KINDS, description="person, label, delegation, team.")
+    speaker_kind: str = Field(isin=list(SPEAKER_KINDS), description="person, label, delegation, team.")
     text: str = Field(description="The argument.")
     explanation: str = Field(nullable=True, description="The report's explanation of the argument.")
     evidence: str = Field(nullable=True, description="Evidence the speaker gave.")
@@ -135,7 +142,7 @@ class Arguments(pa.DataFrameModel):
 class Agreements(pa.DataFrameModel):
     agreement_id: str = Field(unique=True, str_matches=ID, description="Id of the agreement or difference. Rule: 'agr_' + first 16 hex digits of sha256 of session_id, kind and the folded statement (so a statement listed twice in one report is one row).")
     session_id: str = Field(str_matches=ID, description="The session.")
-    kind: str = Field(isin=AGREEMENT_KINDS, description="agreement, similar_viewpoints, unexpected_consensus, disagreement, unexpected_difference, partial_agreement.")
+    kind: str = Field(isin=list(AGREEMENT_KINDS), description="agreement, similar_viewpoints, unexpected_consensus, disagreement, unexpected_difference, partial_agreement.")
     statement: str = Field(description="What was agreed or disputed (for similar viewpoints: the report's description).")
     summary: str = Field(nullable=True, description="The report's summary or explanation.")
     topics: list[str] = Field(description="Topics.")
@@ -153,7 +160,7 @@ class Utterances(pa.DataFrameModel):
     seq: pl.Int32 = Field(ge=1, description="Turn number in the transcript, from 1.")
     person_id: str = Field(nullable=True, description="The speaker when a person.")
     speaker: str = Field(description="Speaker as written.")
-    speaker_kind: str = Field(isin=SPEAKER_KINDS, description="person, label, delegation, team.")
+    speaker_kind: str = Field(isin=list(SPEAKER_KINDS), description="person, label, delegation, team.")
     text: str = Field(description="What was said.")
     word_count: pl.Int32 = Field(ge=0, description="Words in text (white-space separated).")
     document_id: str = Field(description="The transcript's document.")
@@ -164,7 +171,7 @@ class Utterances(pa.DataFrameModel):
 
 class SessionItems(pa.DataFrameModel):
     session_id: str = Field(str_matches=ID, description="The session.")
-    kind: str = Field(isin=ITEM_KINDS, description="keypoint, takeaway, action_item, unresolved_issue, suggested_compromise, thought_provoking_comment, follow_up_question, policy_question, key_topic, sdg_goal.")
+    kind: str = Field(isin=list(ITEM_KINDS), description="keypoint, takeaway, action_item, unresolved_issue, suggested_compromise, thought_provoking_comment, follow_up_question, policy_question, key_topic, sdg_goal.")
     seq: pl.Int32 = Field(ge=1, description="Position within the kind, from 1.")
     text: str = Field(description="The item.")
     label: str = Field(nullable=True, description="The item's own heading (a keypoint's bold lead).")
@@ -204,7 +211,7 @@ class Duplicates(pa.DataFrameModel):
     canonical_document_id: str = Field(str_matches=ID, description="The cluster's canonical document. Rule: fewest problems, then not an archive address, then the lowest document_id.")
     cluster_id: str = Field(str_matches=ID, description="'dup_' + first 16 hex digits of sha256 of the sorted member ids.")
     similarity: pl.Float64 = Field(ge=0, le=1, description="Jaccard similarity of word 5-shingles with the canonical document.")
-    method: str = Field(isin=DUPLICATE_METHODS, description="exact: same normalised text; near: MinHash LSH candidate confirmed by same format, title and date; mirror: same session (title, date, time, description) with other content.")
+    method: str = Field(isin=list(DUPLICATE_METHODS), description="exact: same normalised text; near: MinHash LSH candidate confirmed by same format, title and date; mirror: same session (title, date, time, description) with other content.")
 
     class Config(_Strict):
         pass

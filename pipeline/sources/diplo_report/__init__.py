@@ -33,10 +33,11 @@ ARGUMENT_LABELS = {"explanation": "explanation", "evidence": "evidence",
                    "major discussion point": "discussion_point", "topics": "topics",
                    "agreed with": "agreed_with", "agreed on": "agreed_on",
                    "disagreed with": "disagreed_with", "disagreed on": "disagreed_on"}
-AGREEMENT_KINDS = {"agreement points": "agreement", "similar viewpoints": "similar_viewpoints",
-                   "unexpected consensus": "unexpected_consensus", "different viewpoints": "disagreement",
-                   "unexpected differences": "unexpected_difference", "unexpected difference": "unexpected_difference",
-                   "partial agreements": "partial_agreement"}
+# heading -> agreement kind (one of pipeline.vocabulary.AGREEMENT_KINDS)
+AGREEMENT_HEADINGS = {"agreement points": "agreement", "similar viewpoints": "similar_viewpoints",
+                      "unexpected consensus": "unexpected_consensus", "different viewpoints": "disagreement",
+                      "unexpected differences": "unexpected_difference",
+                      "unexpected difference": "unexpected_difference", "partial agreements": "partial_agreement"}
 LIST_SECTIONS = {"key takeaways": "takeaway", "takeaways": "takeaway",
                  "resolutions and action items": "action_item", "action items": "action_item",
                  "unresolved issues": "unresolved_issue", "suggested compromises": "suggested_compromise"}
@@ -182,8 +183,8 @@ def _read_agreements(cur: _Cursor, session: SessionRecord, top: str) -> None:
         cur.next()
         if key == top and state == "pre" and not pre:
             continue
-        if key in AGREEMENT_KINDS and state in ("pre", "done"):
-            kind = AGREEMENT_KINDS[key]
+        if key in AGREEMENT_HEADINGS and state in ("pre", "done"):
+            kind = AGREEMENT_HEADINGS[key]
             pre, state = [], "pre"
             continue
         if key == "overall assessment":
