@@ -168,28 +168,14 @@ class DatasetBuilder:
     def build_session(self, build: SessionBuild) -> None:
         sid = build.session_id
         doc_ids = list(dict.fromkeys(d for d, _ in build.contributions))
-        formats = self.formats
         row: dict = {"session_id": sid, "document_ids": doc_ids}
         conflicted = False
         for name in SESSION_FIELDS:
             values = [(d, getattr(r, name)) for d, r in self._records(build)]
             row[name] = next((v for _, v in values if v is not None), None)
             conflicted |= self._conflict(sid, name, values)
-        # people of the session, each attested by the documents that list them
-        people: dict[str, dict] = {}
-        labels: dict[str, dict] = {}
-        per_doc_names: list[tuple[str, list[str]]] = []
-        for document_id, record in self._records(build):
-            names = []
-            for participant in record.participants:
-                self._add_participant(sid, document_id, participant, people, labels)
-                names.append(participant.name)
-            per_doc_names.append((document_id, sorted(set(names), key=fold)))
-        if len({tuple(fold(n) for n in names) for _, names in per_doc_names}) > 1:
-            for document_id, names in per_doc_names:
-                self.rows["conflicts"].append({"session_id": sid, "field": "participants",
-                                               "document_id": document_id, "value": "; ".join(names)})
-            conflicted = True
+        people, labels, listed_apart = self._session_people(sid, build)
+        conflicted |= listed_apart
         # everything that names a speaker must resolve to a participant or a label
         index = {key: pid for pid, p in people.items() for key in p["_keys"]}
         self._utterances(sid, build, people, labels, index)
@@ -205,18 +191,35 @@ class DatasetBuilder:
             self.rows["participants"].append({k: v for k, v in person.items() if not k.startswith("_")})
         for label in labels.values():
             self.rows["speaker_labels"].append(label)
-        flags = []
-        if not row["title"]:
-            flags.append("missing_title")
-        if not row["date"]:
-            flags.append("missing_date")
-        if not people:
-            flags.append("missing_participants")
-        if conflicted:
-            same_format = len({formats[d] for d in doc_ids}) == 1
-            flags.append("mirror_conflict" if same_format else "source_conflict")
-        row["quality_flags"] = flags
+        row["quality_flags"] = self._quality_flags(row, bool(people), conflicted, doc_ids)
         self.rows["sessions"].append(row)
+
+    def _session_people(self, sid: str, build: SessionBuild) -> tuple[dict, dict, bool]:
+        """The session's people and speaker labels, each attested by the documents that list them, and
+        whether its documents list different people (a conflict row per document then)."""
+        people: dict[str, dict] = {}
+        labels: dict[str, dict] = {}
+        per_doc_names: list[tuple[str, list[str]]] = []
+        for document_id, record in self._records(build):
+            names = []
+            for participant in record.participants:
+                self._add_participant(sid, document_id, participant, people, labels)
+                names.append(participant.name)
+            per_doc_names.append((document_id, sorted(set(names), key=fold)))
+        if len({tuple(fold(n) for n in names) for _, names in per_doc_names}) <= 1:
+            return people, labels, False
+        for document_id, names in per_doc_names:
+            self.rows["conflicts"].append({"session_id": sid, "field": "participants",
+                                           "document_id": document_id, "value": "; ".join(names)})
+        return people, labels, True
+
+    def _quality_flags(self, row: dict, has_people: bool, conflicted: bool, doc_ids: list[str]) -> list[str]:
+        flags = [flag for flag, missing in (("missing_title", not row["title"]), ("missing_date", not row["date"]),
+                                            ("missing_participants", not has_people)) if missing]
+        if conflicted:
+            same_format = len({self.formats[d] for d in doc_ids}) == 1
+            flags.append("mirror_conflict" if same_format else "source_conflict")
+        return flags
 
     def _add_participant(self, sid, document_id, participant: Participant, people, labels) -> str | None:
         kind = speaker_kind(participant.name)
@@ -332,44 +335,35 @@ class DatasetBuilder:
                     row = rows[agid] = {"agreement_id": agid, "session_id": sid, "kind": block.kind,
                                         "statement": block.statement, "summary": block.summary, "topics": block.topics,
                                         "speakers": [], "person_ids": [], "argument_ids": [], "document_ids": []}
-                if document_id not in row["document_ids"]:
-                    row["document_ids"].append(document_id)
+                _add_once(row["document_ids"], document_id)
                 speaker_keys = set()
                 for speaker in block.speakers:
                     pid, _ = self._resolve(sid, document_id, speaker, people, labels, index)
                     speaker_keys.add(self._speaker_key(speaker))
-                    if speaker not in row["speakers"]:
-                        row["speakers"].append(speaker)
-                    if pid and pid not in row["person_ids"]:
-                        row["person_ids"].append(pid)
+                    _add_once(row["speakers"], speaker)
+                    if pid:
+                        _add_once(row["person_ids"], pid)
                 for text in block.arguments:
-                    candidates = argument_index.get(fold(text), [])
-                    preferred = [a for a in candidates if self._speaker_key(a["speaker"]) in speaker_keys] or candidates
-                    if not preferred:
-                        self.rows[SESSION_REJECTS].append({
-                            "session_id": sid, "document_id": document_id, "path": None, "table": "agreements",
-                            "rule": "argument listed under an agreement matches no argument of the session",
-                            "offending_values": json.dumps({"agreement_id": agid, "argument": text}, ensure_ascii=False)})
-                    for argument in preferred:
-                        if argument["argument_id"] not in row["argument_ids"]:
-                            row["argument_ids"].append(argument["argument_id"])
-        # an argument's "Agreed on" / "Disagreed on" line links it and its speaker to the matching row
-        by_statement: dict[tuple[str, str], list[dict]] = defaultdict(list)
-        for row in rows.values():
-            side = "agree" if row["kind"] in AGREEING else "disagree"
-            by_statement[(side, fold(row["statement"]))].append(row)
-        for arguments in argument_index.values():
-            for argument in arguments:
-                for side, statement in (("agree", argument["agreed_on"]), ("disagree", argument["disagreed_on"])):
-                    for row in by_statement.get((side, fold(statement)), []) if statement else []:
-                        if argument["argument_id"] not in row["argument_ids"]:
-                            row["argument_ids"].append(argument["argument_id"])
-                        if argument["person_id"] and argument["person_id"] not in row["person_ids"]:
-                            row["person_ids"].append(argument["person_id"])
+                    self._link_listed_argument(row, sid, document_id, text, speaker_keys, argument_index)
+        _link_agreed_on(rows, argument_index)
         for row in rows.values():
             row["person_ids"].sort()
             row["argument_ids"].sort()
             self.rows["agreements"].append(row)
+
+    def _link_listed_argument(self, row: dict, sid: str, document_id: str, text: str, speaker_keys: set,
+                              argument_index: dict) -> None:
+        """An argument listed under an agreement: the session's argument of that text (by one of the
+        agreement's speakers when several match), else a reject row saying it matches none."""
+        candidates = argument_index.get(fold(text), [])
+        preferred = [a for a in candidates if self._speaker_key(a["speaker"]) in speaker_keys] or candidates
+        if not preferred:
+            self.rows[SESSION_REJECTS].append({
+                "session_id": sid, "document_id": document_id, "path": None, "table": "agreements",
+                "rule": "argument listed under an agreement matches no argument of the session",
+                "offending_values": json.dumps({"agreement_id": row["agreement_id"], "argument": text}, ensure_ascii=False)})
+        for argument in preferred:
+            _add_once(row["argument_ids"], argument["argument_id"])
 
     def _items(self, sid, build, people, labels, index) -> None:
         seen: dict[tuple[str, str], dict] = {}
@@ -453,22 +447,40 @@ class DatasetBuilder:
         """All tables (before quarantine), the session store for the next build, the sessions built
         or dropped, and counts. Sessions whose inputs hash as in `previous` take their rows from it
         instead of being built again."""
-        planner = Planner(self._plan_documents(), self._describe, lambda d: self.parsed[d].summary, self.canonical,
-                          self.overrides, self._merged)
         reusable = previous is not None and previous.plan is not None and previous.plan_key == self.plan_key
-        plan = planner.plan_changes(previous.plan, set(previous.inputs)) if reusable else planner.plan_all()
-        self.person_of, self.session_person_keys, self.person_notes = plan.person_of, plan.session_keys, plan.notes
-        self._document_frames(plan.documents, previous.plan if reusable else None)
+        plan = self._plan(previous if reusable else None)
         inputs = {sid: previous.inputs[sid] for sid in plan.sessions if sid not in plan.to_build} if reusable else {}
         inputs.update((sid, self.session_input(build)) for sid, build in plan.to_build.items())
         inputs = dict(sorted(inputs.items()))
         old = previous.inputs if previous else {}
         todo = [build for sid, build in sorted(plan.to_build.items()) if old.get(sid) != inputs[sid]]
         dropped = [sid for sid, digest in old.items() if inputs.get(sid) != digest]
+        self._build_sessions(todo, batch_sessions)
+        changed_buckets = {sid[4:5] for sid in dropped} | {b.session_id[4:5] for b in todo}
+        stored = {name: _merge_stored(name, self.frames.pop(name, []), previous.tables.get(name) if previous else None,
+                                      dropped, changed_buckets) for name in SESSION_TABLES}
+        tables = self._tables(stored)
+        stats = {"sessions": len(inputs), "sessions_built": len(todo), "sessions_reused": len(inputs) - len(todo),
+                 "documents_planned": len(plan.documents)}
+        plan_frames = {**plan.frames, "document_rows": tables["documents"], "document_rejects": self.document_rejects}
+        store = SessionStore(inputs, stored, plan_frames, self.plan_key)
+        return tables, store, {b.session_id for b in todo} | set(dropped), stats
+
+    def _plan(self, previous: SessionStore | None):
+        """The plan of every session (or, given the previous store, of what changed) and the document rows."""
+        planner = Planner(self._plan_documents(), self._describe, lambda d: self.parsed[d].summary, self.canonical,
+                          self.overrides, self._merged)
+        plan = planner.plan_changes(previous.plan, set(previous.inputs)) if previous else planner.plan_all()
+        self.person_of, self.session_person_keys, self.person_notes = plan.person_of, plan.session_keys, plan.notes
+        self._document_frames(plan.documents, previous.plan if previous else None)
+        return plan
+
+    def _build_sessions(self, todo: list[SessionBuild], batch_sessions: int) -> None:
+        """The rows of the sessions to build, a batch of full parses in memory at a time."""
         for start in range(0, len(todo), batch_sessions):
             batch = todo[start:start + batch_sessions]
             needed = sorted({d for b in batch for d, _ in b.contributions})
-            self.loaded = {d: _load(self.parsed[d].cache_file) for d in needed}  # one batch of full parses at a time
+            self.loaded = {d: _load(self.parsed[d].cache_file) for d in needed}
             for build in batch:
                 self.build_session(build)
             self.loaded = {}
@@ -476,21 +488,16 @@ class DatasetBuilder:
                                         for (sid, pid, name), n in self.name_counts.items()]
             self.name_counts.clear()
             self._flush(SESSION_TABLES)
-        changed_buckets = {sid[4:5] for sid in dropped} | {b.session_id[4:5] for b in todo}
-        stored = {name: _merge_stored(name, self.frames.pop(name, []), previous.tables.get(name) if previous else None,
-                                      dropped, changed_buckets) for name in SESSION_TABLES}
+
+    def _tables(self, stored: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+        """Every table: the per-session ones as stored, people, duplicates and rejects added."""
         self.build_people(stored[SESSION_NAMES])
         for dup in self.duplicates:
             self.rows["duplicates"].append(dup.__dict__.copy())
         self.frames["rejects"].append(stored[SESSION_REJECTS].drop("session_id"))
         self._flush(schemas.TABLES)
-        tables = {name: stored[name] if name in stored else _merge(name, self.frames.get(name, []))
-                  for name in schemas.TABLES}
-        stats = {"sessions": len(inputs), "sessions_built": len(todo), "sessions_reused": len(inputs) - len(todo),
-                 "documents_planned": len(plan.documents)}
-        plan_frames = {**plan.frames, "document_rows": tables["documents"], "document_rejects": self.document_rejects}
-        store = SessionStore(inputs, stored, plan_frames, self.plan_key)
-        return tables, store, {b.session_id for b in todo} | set(dropped), stats
+        return {name: stored[name] if name in stored else _merge(name, self.frames.get(name, []))
+                for name in schemas.TABLES}
 
     def _document_frames(self, ids: list[str], previous: dict[str, pl.DataFrame] | None) -> None:
         """The documents rows and document rejects: made for `ids`, the others as `previous` made them."""
@@ -505,6 +512,26 @@ class DatasetBuilder:
         self.frames["documents"].append(rows)
         self.frames["rejects"].append(rejects)
         self.document_rejects = rejects
+
+
+def _add_once(values: list, value) -> None:
+    if value not in values:
+        values.append(value)
+
+
+def _link_agreed_on(rows: dict[str, dict], argument_index: dict) -> None:
+    """An argument's "Agreed on" / "Disagreed on" line links it and its speaker to the matching row."""
+    by_statement: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for row in rows.values():
+        side = "agree" if row["kind"] in AGREEING else "disagree"
+        by_statement[(side, fold(row["statement"]))].append(row)
+    for arguments in argument_index.values():
+        for argument in arguments:
+            for side, statement in (("agree", argument["agreed_on"]), ("disagree", argument["disagreed_on"])):
+                for row in by_statement.get((side, fold(statement)), []) if statement else []:
+                    _add_once(row["argument_ids"], argument["argument_id"])
+                    if argument["person_id"]:
+                        _add_once(row["person_ids"], argument["person_id"])
 
 
 def _load(cache_file: str) -> ParsedDocument:

@@ -225,63 +225,91 @@ class DuplicateRow:
     method: str
 
 
+class _Links:
+    """The duplicate links found so far between documents, closed transitively (union-find)."""
+
+    def __init__(self, docs: DocumentViews):
+        self.docs = docs
+        self.ids, self.signatures = docs.document_ids, docs.signatures
+        self.position = {d: i for i, d in enumerate(self.ids)}
+        self.made: dict[int, DocumentView] = {}
+        self.uf = _UnionFind()
+        self.links: dict[frozenset, tuple[str, float]] = {}
+
+    def view(self, i: int) -> DocumentView:
+        if i not in self.made:
+            self.made[i] = self.docs.view(i)
+        return self.made[i]
+
+    def similarity(self, a: str, b: str) -> float:
+        return estimated_jaccard(self.signatures[self.position[a]], self.signatures[self.position[b]])
+
+    def link(self, a: str, b: str, method: str) -> None:
+        pair = frozenset((a, b))
+        if pair not in self.links:
+            self.links[pair] = (method, self.similarity(a, b))
+            self.uf.union(a, b)
+
+    def link_exact(self) -> None:
+        by_text: dict[str, str] = {}
+        for document_id, exact_key in zip(self.ids, self.docs.exact_keys):
+            first = by_text.setdefault(exact_key, document_id)
+            if first != document_id:
+                self.link(first, document_id, "exact")
+
+    def link_near(self) -> None:
+        ids, signatures = self.ids, self.signatures
+        for i, j in sorted(lsh_candidate_pairs(signatures)):
+            if frozenset((ids[i], ids[j])) in self.links:
+                continue
+            method = confirm_pair(self.view(i), self.view(j), estimated_jaccard(signatures[i], signatures[j]))
+            if method:
+                self.link(ids[i], ids[j], method)
+
+    def link_mirrors(self) -> None:
+        """Mirrors too far apart for LSH: the same session stated by two pages of one format."""
+        by_session: dict[tuple, list[str]] = {}
+        for document_id, fmt, keys in zip(self.ids, self.docs.formats, self.docs.session_keys):
+            for key in keys:
+                if key[0] and key[1] and key[3]:
+                    by_session.setdefault((fmt,) + key, []).append(document_id)
+        position = self.position
+        for members in by_session.values():
+            for other in members[1:]:
+                if frozenset((members[0], other)) not in self.links and not _dates_conflict(
+                        self.view(position[members[0]]), self.view(position[other])):
+                    self.link(members[0], other, "mirror")
+
+    def method_of(self, head: str, member: str) -> str:
+        """How member is a copy of head; joined through a third member: the strongest link it has."""
+        method = self.links.get(frozenset((head, member)), (None, 0.0))[0]
+        if method is not None:
+            return method
+        linked = [m for p, (m, _) in self.links.items() if member in p]
+        return "exact" if "exact" in linked else "near" if "near" in linked else "mirror"
+
+    def clusters(self) -> list[list[str]]:
+        clusters: dict[str, list[str]] = {}
+        for document_id in sorted(self.uf.parent):  # only linked documents; every other one is its own canonical
+            clusters.setdefault(self.uf.find(document_id), []).append(document_id)
+        return list(clusters.values())
+
+
 def find_duplicates(views: list[DocumentView] | DocumentViews) -> tuple[list[DuplicateRow], dict[str, str]]:
     """Duplicate rows for every non-canonical member, and document_id -> canonical id for all."""
     docs = views if isinstance(views, DocumentViews) else DocumentViews.from_views(views)
-    ids, signatures = docs.document_ids, docs.signatures
-    position = {d: i for i, d in enumerate(ids)}
-    made: dict[int, DocumentView] = {}
-
-    def view(i: int) -> DocumentView:
-        if i not in made:
-            made[i] = docs.view(i)
-        return made[i]
-    uf = _UnionFind()
-    links: dict[frozenset, tuple[str, float]] = {}
-
-    def link(a: str, b: str, method: str) -> None:
-        pair = frozenset((a, b))
-        if pair not in links:
-            links[pair] = (method, estimated_jaccard(signatures[position[a]], signatures[position[b]]))
-            uf.union(a, b)
-
-    by_text: dict[str, str] = {}
-    for document_id, exact_key in zip(ids, docs.exact_keys):
-        first = by_text.setdefault(exact_key, document_id)
-        if first != document_id:
-            link(first, document_id, "exact")
-    for i, j in sorted(lsh_candidate_pairs(signatures)):
-        if frozenset((ids[i], ids[j])) in links:
-            continue
-        method = confirm_pair(view(i), view(j), estimated_jaccard(signatures[i], signatures[j]))
-        if method:
-            link(ids[i], ids[j], method)
-    by_session: dict[tuple, list[str]] = {}
-    for document_id, fmt, keys in zip(ids, docs.formats, docs.session_keys):
-        for key in keys:  # mirrors too far apart for LSH: same session stated by two pages of one format
-            if key[0] and key[1] and key[3]:
-                by_session.setdefault((fmt,) + key, []).append(document_id)
-    for members in by_session.values():
-        for other in members[1:]:
-            if frozenset((members[0], other)) not in links and not _dates_conflict(view(position[members[0]]),
-                                                                                   view(position[other])):
-                link(members[0], other, "mirror")
-    clusters: dict[str, list[str]] = {}
-    for document_id in sorted(uf.parent):  # only linked documents; every other one is its own canonical
-        clusters.setdefault(uf.find(document_id), []).append(document_id)
+    links = _Links(docs)
+    links.link_exact()
+    links.link_near()
+    links.link_mirrors()
     rows: list[DuplicateRow] = []
-    canonical: dict[str, str] = {d: d for d in ids}
-    for members in clusters.values():
-        head = min(members, key=lambda d: _canonical_rank(view(position[d])))
+    canonical: dict[str, str] = {d: d for d in docs.document_ids}
+    for members in links.clusters():
+        head = min(members, key=lambda d: _canonical_rank(links.view(links.position[d])))
         cluster_id = stable_id("dup", *sorted(members))
         for member in members:
             canonical[member] = head
-            if member == head:
-                continue
-            method = links.get(frozenset((head, member)), (None, 0.0))[0]
-            if method is None:  # joined through a third member: name the strongest link it has
-                linked = [m for p, (m, _) in links.items() if member in p]
-                method = "exact" if "exact" in linked else "near" if "near" in linked else "mirror"
-            similarity = estimated_jaccard(signatures[position[head]], signatures[position[member]])
-            rows.append(DuplicateRow(member, head, cluster_id, round(similarity, 4), method))
+            if member != head:
+                rows.append(DuplicateRow(member, head, cluster_id, round(links.similarity(head, member), 4),
+                                         links.method_of(head, member)))
     return sorted(rows, key=lambda r: r.document_id), canonical

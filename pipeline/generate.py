@@ -180,6 +180,31 @@ def render_report(s: Session, rng: random.Random, target_kb: int) -> str:
     return "\n".join(out)
 
 
+def planted_copy(kind: str, text: str, fmt: str, session: Session, mirror_rng: random.Random) -> tuple[str, str]:
+    """A copy of `text` made as `kind` says (line endings, an added script, a mirror page, rows
+    reordered, a changed title); a kind the format cannot take becomes an exact copy."""
+    if kind == "crlf":
+        return kind, text.replace("\n", "\r\n")
+    if kind == "script":
+        return kind, text + '\n<script src="/assets/analytics.js"></script>\n'
+    if kind == "mirror" and fmt == "isomer_event":
+        copy = render_isomer(session, mirror_rng, archive=True, people=list(reversed(session.people[:-1])))
+        return kind, copy.replace(copy[copy.index("\n\n", copy.index("GMT +8")):copy.index("|**")],
+                                  text[text.index("\n\n", text.index("GMT +8")):text.index("|**")])
+    if kind == "reorder":
+        lines = text.split("\n")
+        rows = [i for i, line in enumerate(lines) if line.startswith("| [")]
+        if len(rows) > 2:
+            values = [lines[i] for i in rows]
+            values = values[1:] + values[:1]
+            for i, v in zip(rows, values):
+                lines[i] = v
+        return kind, "\n".join(lines)
+    if kind == "retitle" and fmt in ("isomer_event", "diplo_report"):
+        return kind, text.replace(session.title, session.title + " (updated)", 1)
+    return "exact", text + "\n"
+
+
 def generate_corpus(n_docs: int, out_dir: str | os.PathLike, seed: int = 1) -> dict:
     """Write about n_docs documents under out_dir (in sub-folders) and out_dir/../truth beside it; returns the truth."""
     rng = random.Random(seed)
@@ -218,30 +243,7 @@ def generate_corpus(n_docs: int, out_dir: str | os.PathLike, seed: int = 1) -> d
         plant = rng.random()
         if plant < 0.05 and written < n_docs:  # a planted copy of this document
             kind = rng.choice(["crlf", "script", "mirror", "reorder", "retitle"])
-            copy = text
-            if kind == "crlf":
-                copy = text.replace("\n", "\r\n")
-            elif kind == "script":
-                copy = text + '\n<script src="/assets/analytics.js"></script>\n'
-            elif kind == "mirror" and fmt == "isomer_event":
-                copy = render_isomer(session, random.Random(seed * 7919 + index), archive=True,
-                                     people=list(reversed(session.people[:-1])))
-                copy = copy.replace(copy[copy.index("\n\n", copy.index("GMT +8")):copy.index("|**")],
-                                    text[text.index("\n\n", text.index("GMT +8")):text.index("|**")])
-            elif kind == "reorder":
-                lines = copy.split("\n")
-                rows = [i for i, line in enumerate(lines) if line.startswith("| [")]
-                if len(rows) > 2:
-                    values = [lines[i] for i in rows]
-                    values = values[1:] + values[:1]
-                    for i, v in zip(rows, values):
-                        lines[i] = v
-                copy = "\n".join(lines)
-            elif kind == "retitle" and fmt in ("isomer_event", "diplo_report"):
-                copy = text.replace(session.title, session.title + " (updated)", 1)
-            else:
-                copy = text + "\n"
-                kind = "exact"
+            kind, copy = planted_copy(kind, text, fmt, session, random.Random(seed * 7919 + index))
             docs.append((name.replace(".txt", f"_{kind}.txt"), copy,
                          {"session": index, "format": fmt, "duplicate_of": name, "malformed": None, "kind": kind}))
             written += 1

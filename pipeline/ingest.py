@@ -197,12 +197,13 @@ def read_raw_documents(root: str | os.PathLike, workers: int | None = None, shar
     fresh = sharded(ingest_shard, todo, shard_size)
     parts.append(pl.DataFrame(fresh, schema={**listing_schema, **INGEST_SCHEMA}))
     rows = pl.concat([p.select(list(listing_schema) + list(INGEST_SCHEMA)) for p in parts])
-    if cache_dir and fresh:
-        save_ingest_cache(cache_dir, rows)
-    if cache_dir and (fresh or rehashed or len(readable) != identities.height):
-        listing = identity_frame(readable) if listing is None else listing
-        save_file_identities(cache_dir, listing, rows.select("path", "sha256"), started_ns, identities)
-    # Content decides the id, so renaming or moving a file keeps it; identical copies are numbered in path order.
+    if cache_dir:
+        _save_caches(cache_dir, rows, bool(fresh), rehashed, readable, identities, listing, started_ns)
+    return with_document_ids(rows)
+
+
+def with_document_ids(rows: pl.DataFrame) -> pl.DataFrame:
+    """Content decides the id, so renaming or moving a file keeps it; identical copies are numbered in path order."""
     versions = {fmt: parser_version(fmt) for fmt in rows.get_column("format").unique().to_list()}
     unread = rows.filter(pl.col("content_key").is_null()).get_column("path").to_list()  # few: hash their paths only
     key = pl.coalesce("content_key", pl.col("path").replace_strict({p: sha256_hex(p) for p in unread}, default=None,
@@ -214,3 +215,13 @@ def read_raw_documents(root: str | os.PathLike, workers: int | None = None, shar
                           pl.col("format").replace_strict(versions, return_dtype=pl.String).alias("parser_version"))
             .with_columns(pl.when(copy == 1).then(base).otherwise(base + pl.lit("-") + copy.cast(pl.String)).alias("document_id"))
             .select(list(RAW_SCHEMA)).cast(RAW_SCHEMA).sort("document_id"))
+
+
+def _save_caches(cache_dir, rows: pl.DataFrame, decoded: bool, rehashed: int, readable: list[RawFile],
+                 identities: pl.DataFrame, listing: pl.DataFrame | None, started_ns: int) -> None:
+    """What was decoded, by sha256; and each file's identity when files were read or the listing changed."""
+    if decoded:
+        save_ingest_cache(cache_dir, rows)
+    if decoded or rehashed or len(readable) != identities.height:
+        listing = identity_frame(readable) if listing is None else listing
+        save_file_identities(cache_dir, listing, rows.select("path", "sha256"), started_ns, identities)

@@ -108,6 +108,67 @@ def _one_group(informed: list[Participation]) -> bool:
     return len(without) == len(informed) or any(p.country and p.org_tokens & shared for p in informed)
 
 
+class _AffiliationGroups:
+    """Union-find over participations: groups with their countries, indexed by country and by
+    organization word."""
+
+    def __init__(self):
+        self.parent: list[int] = []
+        self.countries: list[set] = []
+        self.members: list[list[Participation]] = []
+        self.by_country: dict[str, set[int]] = defaultdict(set)
+        self.by_token: dict[str, set[int]] = defaultdict(set)
+
+    def find(self, i: int) -> int:
+        parent = self.parent
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def compatible(self, p: Participation) -> list[int]:
+        """The groups p shares a country or an organization word with, whose countries do not exclude p's."""
+        candidates = {self.find(g) for g in self.by_country.get(p.country, ())} if p.country else set()
+        for token in p.org_tokens:
+            candidates |= {self.find(g) for g in self.by_token.get(token, ())}
+        countries = self.countries
+        return sorted(g for g in candidates if not (p.country and countries[g] and p.country not in countries[g]))
+
+    def join(self, groups: list[int]) -> int:
+        """The first group, with the others merged into it (never two groups of different countries)."""
+        root = groups[0]
+        countries, members = self.countries, self.members
+        for other in groups[1:]:
+            if countries[root] and countries[other] and countries[root] != countries[other]:
+                continue  # do not bridge two groups of different countries
+            self.parent[other] = root
+            countries[root] |= countries[other]
+            members[root] += members[other]
+            members[other] = []
+        return root
+
+    def new_group(self) -> int:
+        root = len(self.parent)
+        self.parent.append(root)
+        self.countries.append(set())
+        self.members.append([])
+        return root
+
+    def add(self, p: Participation) -> None:
+        groups = self.compatible(p)
+        root = self.join(groups) if groups else self.new_group()
+        self.members[root].append(p)
+        if p.country:
+            self.countries[root].add(p.country)
+            self.by_country[p.country].add(root)
+        for token in p.org_tokens:
+            self.by_token[token].add(root)
+
+    def groups(self) -> list[list[Participation]]:
+        result = [g for i, g in enumerate(self.members) if g and self.find(i) == i]
+        return sorted(result, key=lambda g: min(p.session_id for p in g))
+
+
 def split_by_affiliation(parts: list[Participation], shortcut: bool = True) -> list[list[Participation]]:
     """One name, several humans? A participation joins the groups it shares a country or an
     organization word with, unless its country differs from theirs; those without any affiliation
@@ -117,44 +178,10 @@ def split_by_affiliation(parts: list[Participation], shortcut: bool = True) -> l
     bare = [p for p in parts if not (p.country or p.org_tokens)]
     if shortcut and informed and _one_group(informed):
         return [informed + bare]
-    parent: list[int] = []
-    countries: list[set] = []
-    members: list[list[Participation]] = []
-    by_country: dict[str, set[int]] = defaultdict(set)
-    by_token: dict[str, set[int]] = defaultdict(set)
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
+    groups = _AffiliationGroups()
     for p in informed:
-        candidates = {find(g) for g in by_country.get(p.country, ())} if p.country else set()
-        for token in p.org_tokens:
-            candidates |= {find(g) for g in by_token.get(token, ())}
-        compatible = sorted(g for g in candidates if not (p.country and countries[g] and p.country not in countries[g]))
-        if compatible:
-            root = compatible[0]
-            for other in compatible[1:]:
-                if countries[root] and countries[other] and countries[root] != countries[other]:
-                    continue  # do not bridge two groups of different countries
-                parent[other] = root
-                countries[root] |= countries[other]
-                members[root] += members[other]
-                members[other] = []
-        else:
-            root = len(parent)
-            parent.append(root)
-            countries.append(set())
-            members.append([])
-        members[root].append(p)
-        if p.country:
-            countries[root].add(p.country)
-            by_country[p.country].add(root)
-        for token in p.org_tokens:
-            by_token[token].add(root)
-    result = [g for i, g in enumerate(members) if g and find(i) == i]
-    result.sort(key=lambda g: min(p.session_id for p in g))
+        groups.add(p)
+    result = groups.groups()
     if bare:
         if len(result) <= 1:
             result = [(result[0] if result else []) + bare]

@@ -193,9 +193,36 @@ def publish_release(version: str, out_dir: str | os.PathLike, releases_dir: str 
                     now: dt.datetime | None = None, allow_empty: bool = False) -> ReleaseResult:
     """Publish the current build of out_dir as releases_dir/VERSION; refuses rather than overwrite,
     under-version, or publish a release that changes nothing (unless allow_empty)."""
-    parse_version(version)
     out = Path(out_dir)
     root = Path(releases_dir) if releases_dir else out / "releases"
+    previous = _check_target(version, out, root)
+    parquet = out / export.PARQUET_DIR
+    current = {n: pl.read_parquet(parquet / f"{n}.parquet") for n in schemas.TABLES}
+    old = _previous_tables(root, previous) if previous else {}
+    released = {n: _carry_forward(n, df, old.get(n), version) if n in TRACKED else df for n, df in current.items()}
+    diff = {n: diff_table(n, old.get(n) if previous else None, released.get(n)) for n in sorted(set(released) | set(old))}
+    level, reasons = _check_level(version, previous, diff, allow_empty)
+    now = now or dt.datetime.now(dt.timezone.utc)
+    released_at = now.replace(microsecond=0).isoformat()
+    root.mkdir(parents=True, exist_ok=True)
+    staging = root / f".{version}.tmp-{os.getpid()}"
+    target = root / version
+    if staging.exists():
+        shutil.rmtree(staging)
+    try:
+        _write_release(staging, released, out, root, version, previous, diff, level, reasons, released_at)
+        os.rename(staging, target)  # fails if another process published this version meanwhile
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return ReleaseResult(version, target, level, {str(p.relative_to(target)): p.stat().st_size
+                                                  for p in sorted(target.rglob("*")) if p.is_file()})
+
+
+def _check_target(version: str, out: Path, root: Path) -> str | None:
+    """The latest release before this one; refuses a version that exists or is not above it, and an
+    output folder without a complete build."""
+    parse_version(version)
     target = root / version
     if target.exists():
         raise ReleaseError(f"release {version} already exists at {target}; releases are never overwritten")
@@ -206,67 +233,65 @@ def publish_release(version: str, out_dir: str | os.PathLike, releases_dir: str 
     previous = existing[-1] if existing else None
     if previous and parse_version(version) <= parse_version(previous):
         raise ReleaseError(f"version {version} is not above the latest release {previous}")
-    current = {n: pl.read_parquet(parquet / f"{n}.parquet") for n in schemas.TABLES}
-    old: dict[str, pl.DataFrame] = {}
-    if previous:
-        problems = verify_release(root / previous)
-        if problems:
-            raise ReleaseError(f"cannot diff against {previous}: it fails verification ({problems[0]})")
-        try:
-            for path in sorted((root / previous / "parquet").glob("*.parquet")):
-                old[path.stem] = pl.read_parquet(path)
-        except Exception as exc:  # unreadable previous release: no diff, no release
-            raise ReleaseError(f"cannot read release {previous} to diff against it: {exc}") from None
-    released = {n: _carry_forward(n, df, old.get(n), version) if n in TRACKED else df for n, df in current.items()}
-    diff = {n: diff_table(n, old.get(n) if previous else None, released.get(n)) for n in sorted(set(released) | set(old))}
-    level, reasons = required_level(diff) if previous else (FIRST, ["first release"])
-    if previous and reasons == [NO_CHANGE] and not allow_empty:
+    return previous
+
+
+def _previous_tables(root: Path, previous: str) -> dict[str, pl.DataFrame]:
+    """The previous release's tables, once it passes verification (no diff against a damaged release)."""
+    problems = verify_release(root / previous)
+    if problems:
+        raise ReleaseError(f"cannot diff against {previous}: it fails verification ({problems[0]})")
+    try:
+        return {path.stem: pl.read_parquet(path) for path in sorted((root / previous / "parquet").glob("*.parquet"))}
+    except Exception as exc:  # unreadable previous release: no diff, no release
+        raise ReleaseError(f"cannot read release {previous} to diff against it: {exc}") from None
+
+
+def _check_level(version: str, previous: str | None, diff: dict, allow_empty: bool) -> tuple[str, list[str]]:
+    """The level the changes need; refuses an empty release (unless allowed) and a too small bump."""
+    if not previous:
+        return FIRST, ["first release"]
+    level, reasons = required_level(diff)
+    if reasons == [NO_CHANGE] and not allow_empty:
         raise ReleaseError(f"nothing changed since {previous}: no table has a row or column added, removed or "
                            "changed (--allow-empty publishes it anyway)")
-    if previous:
-        given = bump_level(previous, version)
-        if LEVELS.index(given) < LEVELS.index(level):
-            minimum = _minimum_version(previous, level)
-            raise ReleaseError(f"version {version} is a {given.upper()} bump but the changes need {level.upper()} "
-                               f"(at least {minimum}): {'; '.join(reasons[:3])}")
-    now = now or dt.datetime.now(dt.timezone.utc)
-    released_at = now.replace(microsecond=0).isoformat()
-    root.mkdir(parents=True, exist_ok=True)
-    staging = root / f".{version}.tmp-{os.getpid()}"
-    if staging.exists():
-        shutil.rmtree(staging)
-    try:
-        paths = export.write_parquet_tables(released, staging, released=True)
-        export.write_duckdb(paths, staging / export.DATABASE_FILE, released=True)
-        csv_paths = export.write_csv_tables(released, staging)
-        row_counts = {n: df.height for n, df in released.items()}
-        diff_doc = {"version": version, "previous": previous, "required_level": level, "reasons": reasons, "tables": diff}
-        (staging / "diff.json").write_text(docs.dumps(diff_doc))
-        history = (root / previous / "CHANGELOG.md").read_text().split("\n", 2)[2] if previous else ""
-        (staging / "CHANGELOG.md").write_text("# Changelog\n\n" + changelog_section(version, previous, diff, level, reasons, released_at)
-                                              + ("\n" + history if history else ""))
-        (staging / "DATA_DICTIONARY.md").write_text(docs.data_dictionary(row_counts))
-        hashes = {str(p.relative_to(staging)): (sha256_file(p), p.stat().st_size)
-                  for p in [*paths.values(), *csv_paths.values()]}
-        (staging / "datapackage.json").write_text(docs.dumps(docs.datapackage(version, row_counts, hashes)))
-        (staging / "croissant.json").write_text(docs.dumps(docs.croissant(version, row_counts, hashes, released_at)))
-        manifest = {"version": version, "previous": previous, "released_at": released_at, "code_version": code_version(),
-                    "build_report": _build_report(out), "row_counts": row_counts, "files": {}}
-        (staging / "README.md").write_text(docs.dataset_card(version, row_counts, manifest))
-        files = sorted(p for p in staging.rglob("*") if p.is_file())
-        manifest["files"] = {str(p.relative_to(staging)): {"sha256": sha256_file(p), "bytes": p.stat().st_size} for p in files}
-        (staging / "manifest.json").write_text(docs.dumps(manifest))
-        sums = [f"{sha256_file(p)}  {p.relative_to(staging)}" for p in sorted(q for q in staging.rglob("*") if q.is_file())]
-        (staging / "SHA256SUMS").write_text("\n".join(sums) + "\n")
-        for p in staging.rglob("*"):
-            if p.is_file():
-                p.chmod(0o444)  # immutable by intent
-        os.rename(staging, target)  # fails if another process published this version meanwhile
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return ReleaseResult(version, target, level, {str(p.relative_to(target)): p.stat().st_size
-                                                  for p in sorted(target.rglob("*")) if p.is_file()})
+    given = bump_level(previous, version)
+    if LEVELS.index(given) < LEVELS.index(level):
+        minimum = _minimum_version(previous, level)
+        raise ReleaseError(f"version {version} is a {given.upper()} bump but the changes need {level.upper()} "
+                           f"(at least {minimum}): {'; '.join(reasons[:3])}")
+    return level, reasons
+
+
+def _write_release(staging: Path, released: dict[str, pl.DataFrame], out: Path, root: Path, version: str,
+                   previous: str | None, diff: dict, level: str, reasons: list[str], released_at: str) -> None:
+    """Every file of the release into `staging`: tables, diff, changelog, dictionary, datapackage,
+    croissant, card, manifest and checksums, all read-only."""
+    paths = export.write_parquet_tables(released, staging, released=True)
+    export.write_duckdb(paths, staging / export.DATABASE_FILE, released=True)
+    csv_paths = export.write_csv_tables(released, staging)
+    row_counts = {n: df.height for n, df in released.items()}
+    diff_doc = {"version": version, "previous": previous, "required_level": level, "reasons": reasons, "tables": diff}
+    (staging / "diff.json").write_text(docs.dumps(diff_doc))
+    history = (root / previous / "CHANGELOG.md").read_text().split("\n", 2)[2] if previous else ""
+    (staging / "CHANGELOG.md").write_text("# Changelog\n\n" + changelog_section(version, previous, diff, level, reasons, released_at)
+                                          + ("\n" + history if history else ""))
+    (staging / "DATA_DICTIONARY.md").write_text(docs.data_dictionary(row_counts))
+    hashes = {str(p.relative_to(staging)): (sha256_file(p), p.stat().st_size)
+              for p in [*paths.values(), *csv_paths.values()]}
+    (staging / "datapackage.json").write_text(docs.dumps(docs.datapackage(version, row_counts, hashes)))
+    (staging / "croissant.json").write_text(docs.dumps(docs.croissant(version, row_counts, hashes, released_at)))
+    manifest = {"version": version, "previous": previous, "released_at": released_at, "code_version": code_version(),
+                "build_report": _build_report(out), "row_counts": row_counts, "files": {}}
+    (staging / "README.md").write_text(docs.dataset_card(version, row_counts, manifest))
+    files = sorted(p for p in staging.rglob("*") if p.is_file())
+    manifest["files"] = {str(p.relative_to(staging)): {"sha256": sha256_file(p), "bytes": p.stat().st_size} for p in files}
+    (staging / "manifest.json").write_text(docs.dumps(manifest))
+    sums = [f"{sha256_file(p)}  {p.relative_to(staging)}" for p in sorted(q for q in staging.rglob("*") if q.is_file())]
+    (staging / "SHA256SUMS").write_text("\n".join(sums) + "\n")
+    for p in staging.rglob("*"):
+        if p.is_file():
+            p.chmod(0o444)  # immutable by intent
 
 
 def _minimum_version(previous: str, level: str) -> str:
