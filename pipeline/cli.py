@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 
 from pipeline.project import Project, ProjectError, find_project
-from pipeline.report import REPORT_FILE, make_report, write_report
+from pipeline.outputs.report import REPORT_FILE, make_report, write_report
 
 DAGSTER_YAML = """# The project's Dagster instance: run history, materializations, schedule and sensor state.
 # `cyberdialogue build` records its runs here (unless DAGSTER_HOME names another instance), and so
@@ -51,7 +51,7 @@ def _dagster_instance():
 
 def _run_build(raw: Path, out: Path, verbose: bool, bounds: str | None = None, full: bool = False,
                allow_shrink: bool = False) -> dict:
-    from pipeline.publish import OutputLocked, output_lock
+    from pipeline.outputs.publish import OutputLocked, output_lock
 
     if not raw.is_dir():
         raise CommandError(f"raw folder not found: {raw}")
@@ -148,7 +148,7 @@ def cmd_sql(args: argparse.Namespace) -> int:
     import duckdb
     from tabulate import tabulate
 
-    from pipeline.export import DATABASE_FILE
+    from pipeline.outputs.export import DATABASE_FILE
 
     database = Path(args.db) if args.db else Path(args.out or _project().out) / DATABASE_FILE
     if not database.exists():
@@ -201,7 +201,7 @@ def _add_release_folders(parser: argparse.ArgumentParser, out_help: str) -> None
 
 
 def cmd_release(args: argparse.Namespace) -> int:
-    from pipeline.release import FIRST, ReleaseError, list_releases, publish_release
+    from pipeline.outputs.release import FIRST, ReleaseError, list_releases, publish_release
 
     releases = _releases_dir(args)
     if args.list:
@@ -228,7 +228,7 @@ def cmd_release(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from pipeline.release import verify_release
+    from pipeline.outputs.release import verify_release
 
     releases = _releases_dir(args)
     path = releases / args.version
@@ -244,7 +244,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from pipeline.generate import generate_corpus
+    from devtools.generate import generate_corpus
 
     out = Path(args.out)
     if out.exists() and any(out.iterdir()):
@@ -259,7 +259,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from pipeline import bench
+    from devtools import bench
 
     workdir = Path(args.workdir) if args.workdir else _project().out / "bench"
     workdir.mkdir(parents=True, exist_ok=True)

@@ -5,8 +5,8 @@ import os
 
 import dagster as dg
 
-from pipeline.assets import BuildSettings, StageIOManager, all_assets, export_checks, release_dataset, table_checks
-from pipeline.automation import build_automation
+from pipeline.defs.assets import BuildSettings, StageIOManager, all_assets, export_checks, release_dataset, table_checks
+from pipeline.defs.automation import build_automation
 
 # Everything but the release: what `cyberdialogue build`, the schedule and the sensor run.
 build_job = dg.define_asset_job("build", selection=dg.AssetSelection.all(),

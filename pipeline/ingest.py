@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 import polars as pl
 from upath import UPath
 
-from pipeline.caches import (IDENTITY_COLUMNS, IDENTITY_SCHEMA, INGEST_SCHEMA, identity_frame, load_file_identities, load_ingest_cache,
+from pipeline.incremental.caches import (IDENTITY_COLUMNS, IDENTITY_SCHEMA, INGEST_SCHEMA, identity_frame, load_file_identities, load_ingest_cache,
                              save_file_identities, save_ingest_cache)
 from pipeline.sources import detect_format, parser_version
 from pipeline.shards import run_sharded
-from pipeline.text import decode_bytes, normalize_document_text, sha256_hex
+from pipeline.model.text import decode_bytes, normalize_document_text, sha256_hex
 
 # Hidden files and editor leftovers are not documents.
 SKIPPED_NAMES = (".", "~")

@@ -16,15 +16,16 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from pipeline.assemble import assemble
-from pipeline.caches import (PARSE_COLUMNS, ParseIndex, load_session_store, no_gc, parse_cache_path,
+from pipeline.transform.assemble import assemble
+from pipeline.incremental.caches import (PARSE_COLUMNS, ParseIndex, load_session_store, no_gc, parse_cache_path,
                              parse_key_column, save_session_store)
-from pipeline.dedup import NUM_PERM, DocumentViews, DuplicateRow, find_duplicates, fingerprints, session_keys
+from pipeline.transform.dedup import DocumentViews, DuplicateRow, find_duplicates
+from pipeline.transform.fingerprint import NUM_PERM, fingerprints, session_keys
 from pipeline.ingest import RawFile, load_document
 from pipeline.sources import parse_document
-from pipeline.quarantine import quarantine
+from pipeline.transform.quarantine import quarantine
 from pipeline.shards import run_sharded
-from pipeline.records import DocumentSummary, ParsedDocument, summarize
+from pipeline.model.records import DocumentSummary, ParsedDocument, summarize
 
 
 @dataclass

@@ -11,7 +11,7 @@ import polars as pl
 from pandera.polars import Field
 
 from pipeline.sources import FORMATS  # the format list comes from the source registry
-from pipeline.vocabulary import (AGREEMENT_KINDS, DUPLICATE_METHODS, ITEM_KINDS, ROLES, SPEAKER_KINDS,
+from pipeline.model.vocabulary import (AGREEMENT_KINDS, DUPLICATE_METHODS, ITEM_KINDS, ROLES, SPEAKER_KINDS,
                                  STATUSES)
 ID = r"^[a-z]{3}_[0-9a-f]{16}(-\d+)?$"
 
@@ -80,7 +80,7 @@ class Participants(pa.DataFrameModel):
     @pa.check("roles", name="roles_in_vocabulary")
     @classmethod
     def roles_in_vocabulary(cls, data) -> pl.LazyFrame:
-        """Every role is one of pipeline.vocabulary.ROLES (parsers normalise roles there, once)."""
+        """Every role is one of pipeline.model.vocabulary.ROLES (parsers normalise roles there, once)."""
         return data.lazyframe.select(pl.col(data.key).list.eval(pl.element().is_in(ROLES)).list.all())
 
     class Config(_Strict):
@@ -111,7 +111,7 @@ class SpeakerLabels(pa.DataFrameModel):
     @pa.check("roles", name="roles_in_vocabulary")
     @classmethod
     def roles_in_vocabulary(cls, data) -> pl.LazyFrame:
-        """Every role is one of pipeline.vocabulary.ROLES (parsers normalise roles there, once)."""
+        """Every role is one of pipeline.model.vocabulary.ROLES (parsers normalise roles there, once)."""
         return data.lazyframe.select(pl.col(data.key).list.eval(pl.element().is_in(ROLES)).list.all())
 
     class Config(_Strict):

@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 import schemas
-from pipeline.publish import output_lock
+from pipeline.outputs.publish import output_lock
 from tests.conftest import PROJECT_ROOT, RAW, SEEDS
 
 

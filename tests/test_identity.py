@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from pipeline.ingest import read_raw_documents
-from pipeline.labelled import SEEDS, build_labelled_corpus
+from devtools.labelled import SEEDS, build_labelled_corpus
 from pipeline.stages import build_tables, deduplicate, parse_raw_documents
 
 

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 import schemas
-from pipeline.generate import generate_corpus
+from devtools.generate import generate_corpus
 from pipeline.ingest import read_raw_documents
 from pipeline.stages import build_tables, deduplicate, parse_raw_documents
 from tests.conftest import RAW, SEEDS

@@ -13,7 +13,7 @@ from tests.conftest import RAW, SEEDS
 
 
 def _evaluate(sensor, cursor, raw):
-    from pipeline.assets import BuildSettings
+    from pipeline.defs.assets import BuildSettings
 
     settings = BuildSettings(raw_dir=str(raw), out_dir=str(raw.parent / "out"))
     context = dg.build_sensor_context(cursor=cursor, resources={"settings": settings})
@@ -99,7 +99,7 @@ def test_the_cache_is_used_and_full_ignores_it(tmp_path):
 
 
 def test_generator_writes_all_formats_with_truth(tmp_path):
-    from pipeline.generate import generate_corpus
+    from devtools.generate import generate_corpus
 
     truth = generate_corpus(400, tmp_path / "corpus", seed=3)
     again = generate_corpus(400, tmp_path / "corpus2", seed=3)
@@ -131,7 +131,7 @@ def test_benchmark_smoke(tmp_path, capsys):
 
 
 def test_labelled_set_precision_and_recall():
-    from pipeline.bench import score_labelled
+    from devtools.bench import score_labelled
 
     scores = score_labelled()
     assert (scores["documents"]["precision"], scores["documents"]["recall"]) == (1.0, 1.0)
@@ -145,7 +145,7 @@ def test_files_not_rewritten_since_they_were_hashed_are_not_read_again(tmp_path)
 
     import polars as pl
 
-    from pipeline.caches import IDENTITY_SCHEMA
+    from pipeline.incremental.caches import IDENTITY_SCHEMA
     from pipeline.ingest import known_hashes, list_raw_files
 
     page = tmp_path / "a.txt"
@@ -182,8 +182,8 @@ def test_a_damaged_session_store_costs_only_a_rebuild_of_its_sessions(tmp_path):
 def test_the_sensor_reuses_the_build_hashes_and_still_sees_a_change(tmp_path):
     import time
 
-    from pipeline.automation import raw_folder_digest
-    from pipeline.caches import load_file_identities
+    from pipeline.defs.automation import raw_folder_digest
+    from pipeline.incremental.caches import load_file_identities
     from pipeline.ingest import known_hashes, list_raw_files
 
     raw = tmp_path / "raw"

@@ -65,7 +65,7 @@ participation = st.tuples(st.sampled_from([None, "brazil", "kenya"]),
 
 @given(st.lists(participation, max_size=12))
 def test_the_one_group_shortcut_groups_as_the_full_algorithm(affiliations):
-    from pipeline.plan import Participation, split_by_affiliation
+    from pipeline.transform.plan import Participation, split_by_affiliation
 
     parts = [Participation(f"ses_{i:04d}", "Ana Silva", country, tokens) for i, (country, tokens) in enumerate(affiliations)]
     as_sets = lambda groups: sorted(sorted(p.session_id for p in g) for g in groups)

@@ -12,7 +12,7 @@ import duckdb
 import polars as pl
 
 import schemas
-from pipeline.checks import check_shrink
+from pipeline.transform.checks import check_shrink
 from pipeline.cli import main
 from tests.conftest import PROJECT_ROOT, RAW, SEEDS
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-import pipeline.assets
+import pipeline.defs.assets
 import pipeline.sources.common as sources_common
 from pipeline.cli import main
 from tests.conftest import RAW
@@ -30,13 +30,13 @@ def test_bad_record_is_quarantined_and_the_build_goes_on(tmp_path, monkeypatch, 
 
 
 def test_a_table_failing_as_a_whole_stops_the_export(tmp_path, monkeypatch, capsys):
-    real = pipeline.assets.build_tables
+    real = pipeline.defs.assets.build_tables
 
     def broken(*args, **kwargs):
         tables = real(*args, **kwargs)
         tables["people"] = tables["people"].with_columns(pl.col("session_count").cast(pl.Utf8))
         return tables
-    monkeypatch.setattr(pipeline.assets, "build_tables", broken)
+    monkeypatch.setattr(pipeline.defs.assets, "build_tables", broken)
     out = tmp_path / "out"
     assert main(["build", "--raw", str(RAW), "--out", str(out)]) == 1
     err = capsys.readouterr().err
@@ -62,7 +62,7 @@ def test_the_reviewed_bounds_hold_for_raw(tmp_path):
 
 
 def test_a_quarantined_person_leaves_the_id_lists_that_named_them():
-    from pipeline.quarantine import quarantine
+    from pipeline.transform.quarantine import quarantine
     from tests.test_identity import _build
 
     tables = _build(RAW)

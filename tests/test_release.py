@@ -15,7 +15,7 @@ from frictionless import Package
 
 import schemas
 from pipeline.cli import main
-from pipeline.release import ReleaseError, publish_release, verify_release
+from pipeline.outputs.release import ReleaseError, publish_release, verify_release
 from tests.conftest import RAW, SEEDS, run_build
 
 TOOLS = Path(sys.executable).parent  # the test environment's console scripts (frictionless, mlcroissant)

@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 
 from pipeline.extract.dates import find_dates, find_times, utc_offset
-from pipeline.names import person_key, speaker_kind, strip_honorifics
+from pipeline.model.names import person_key, speaker_kind, strip_honorifics
 from pipeline.sources import detect_format, parse_document
 from pipeline.sources.common import split_numbered
 

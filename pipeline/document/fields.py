@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from pipeline.vocabulary import field_of
+from pipeline.model.vocabulary import field_of
 
 # Leading symbols a page puts before a label ("📅 Date:", "• Moderator:"); not letters or digits.
 _LEADING_SYMBOLS = re.compile(r"^[^\w(\"'“‘]+", re.UNICODE)

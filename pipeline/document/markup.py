@@ -11,7 +11,7 @@ from pipeline.document.clean import clean_line, emphasis_marks
 from pipeline.document.fields import label_parts, turn_parts
 from pipeline.document.model import Block, Line
 from pipeline.extract.dates import find_times
-from pipeline.vocabulary import field_of
+from pipeline.model.vocabulary import field_of
 
 # Indented code is off: pages indent text for layout, not to show code. Blockquote is off so that
 # caption turns (">> NAME:") stay text; setext headings are off so that a "---" rule stays a rule.

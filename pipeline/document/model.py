@@ -27,7 +27,7 @@ class Block:
     - item: a list item, `level` its nesting depth (1 = top level), `marker` its bullet or number;
     - row: a table row, `cells` the lines of each cell, `header` for a row of header cells, `table`
       the table it belongs to (0, 1, ... in document order);
-    - label: a `Label: value` line whose label is a known field (see pipeline.vocabulary), with
+    - label: a `Label: value` line whose label is a known field (see pipeline.model.vocabulary), with
       `label` and `value` split (the value may be empty: "Moderator:" above a list);
     - turn: a transcript turn (">> NAME: text"), `label` the speaker as written ("" when unnamed),
       its lines the turn's text including the paragraphs that continue it.

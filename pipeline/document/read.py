@@ -18,7 +18,7 @@ import yaml
 
 from pipeline.document.markup import read_markdown
 from pipeline.document.model import Block, Document, Line
-from pipeline.vocabulary import field_of
+from pipeline.model.vocabulary import field_of
 from pipeline.document.plain import read_plain
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n")

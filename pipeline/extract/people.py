@@ -1,7 +1,7 @@
 """People, and only people: is a phrase a personal name, and what does a line say of a person.
 
 A candidate is a personal name when its words have the shape of one, none of them is a word of a
-heading, a format, an organization or a position (pipeline.vocabulary), and probablepeople does not
+heading, a format, an organization or a position (pipeline.model.vocabulary), and probablepeople does not
 read it as a corporation, unless the slot it sits in is a person slot of a form ("Speaker 3:", a
 caption turn) where capitals or odd casing are normal. What a line says of a person splits as
 CONVENTIONS.md has it: name, position, organization (the top-level institution of a one-line string,
@@ -15,9 +15,9 @@ from functools import lru_cache
 
 import probablepeople
 
-from pipeline.names import country_name
-from pipeline.text import fold
-from pipeline.vocabulary import (GENDERS, NOT_NAME_WORDS, ORG_WORDS, POSITION_WORDS, REGIONAL_GROUPS,
+from pipeline.model.names import country_name
+from pipeline.model.text import fold
+from pipeline.model.vocabulary import (GENDERS, NOT_NAME_WORDS, ORG_WORDS, POSITION_WORDS, REGIONAL_GROUPS,
                                  STAKEHOLDER_GROUPS)
 
 # Honorifics, ranks and courtesy titles before a name (stripped, CONVENTIONS.md).
@@ -216,7 +216,7 @@ def _split_top(text: str, separators: str = ",") -> list[str]:
 
 def refusal_reason(text: str) -> str:
     """Why a line in a person slot is not a person, in a few words."""
-    from pipeline.names import speaker_kind
+    from pipeline.model.names import speaker_kind
     kind = speaker_kind(text)
     if kind in ("placeholder", "team", "label"):
         return f"a {kind}"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from pipeline.extract.people import (UPPER, PersonLine, _has_org_word, clean_name, is_organization_like, is_person_name, parse_affiliation,
                                      split_people, strip_titles)
-from pipeline.names import country_name
+from pipeline.model.names import country_name
 
 _HONORIFIC = (r"(?:Mr|Mrs|Ms|Mdm|Dr|Prof|Professor|Associate Professor|Assoc Prof|Ambassador|Amb|H\.E\.|HE|"
               r"His Excellency|Her Excellency|Sir|Dame|Shri|Smt|Senator|Congressman|Congresswoman|Justice|Judge|"

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from pipeline.document import Document, read_document
-from pipeline.records import ParsedDocument
+from pipeline.model.records import ParsedDocument
 from pipeline.sources import concept_note, diplo_report, generic, igf_proposal, isomer_event
 
 

@@ -9,9 +9,9 @@ from pipeline.document import Block, Document
 from pipeline.extract.agenda import (_SECTION_NAMES, Context, Draft, _day_only, _label_value, _strip_time, page_year)
 from pipeline.extract.dates import find_dates, find_times, minutes_between, utc_offset
 from pipeline.extract.prose import country_adjective
-from pipeline.records import Item, ParsedDocument, Participant, SessionRecord
-from pipeline.text import collapse_ws, fold
-from pipeline.vocabulary import ROLE_ORDER, field_of, role_of
+from pipeline.model.records import Item, ParsedDocument, Participant, SessionRecord
+from pipeline.model.text import collapse_ws, fold
+from pipeline.model.vocabulary import ROLE_ORDER, field_of, role_of
 
 # Navigation and widget residue that opens scraped pages; never a title.
 _RESIDUE = re.compile(r"^(?:go back|back|loading…?|loading\.\.\.|skip to (?:main )?content|menu|home|search|"

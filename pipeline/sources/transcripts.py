@@ -12,8 +12,8 @@ import re
 from pipeline.document import Document
 from pipeline.extract.agenda import Draft
 from pipeline.extract.people import PersonLine, clean_name, is_person_name, parse_affiliation
-from pipeline.names import speaker_kind
-from pipeline.records import ParsedDocument, Utterance
+from pipeline.model.names import speaker_kind
+from pipeline.model.records import ParsedDocument, Utterance
 from pipeline.sources.common import page_title, parsed, record_of
 
 _NAME = r"[A-Z][\w'’\-]+(?:\s+(?:[A-Z][\w'’\-]+|van|von|de|der|da|di)){1,3}"

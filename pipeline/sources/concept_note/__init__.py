@@ -7,7 +7,7 @@ import re
 
 from pipeline.document import Document
 from pipeline.extract.agenda import extract_sessions
-from pipeline.records import Item, ParsedDocument
+from pipeline.model.records import Item, ParsedDocument
 from pipeline.sources.common import page_context, parsed, prose_date, record_of
 
 FORMAT = "concept_note"

@@ -14,10 +14,10 @@ import re
 from pipeline.document import Document
 from pipeline.extract.dates import find_dates, find_times, minutes_between
 from pipeline.extract.prose import country_adjective, people_in_prose
-from pipeline.names import is_place, person_key, speaker_kind, strip_honorifics
-from pipeline.records import Agreement, Argument, Item, ParsedDocument, Participant, SessionRecord, Utterance
+from pipeline.model.names import is_place, person_key, speaker_kind, strip_honorifics
+from pipeline.model.records import Agreement, Argument, Item, ParsedDocument, Participant, SessionRecord, Utterance
 from pipeline.sources.common import find_event, parsed
-from pipeline.text import clean_inline, collapse_ws
+from pipeline.model.text import clean_inline, collapse_ws
 
 FORMAT = "diplo_report"
 VERSION = "2"
@@ -33,7 +33,7 @@ ARGUMENT_LABELS = {"explanation": "explanation", "evidence": "evidence",
                    "major discussion point": "discussion_point", "topics": "topics",
                    "agreed with": "agreed_with", "agreed on": "agreed_on",
                    "disagreed with": "disagreed_with", "disagreed on": "disagreed_on"}
-# heading -> agreement kind (one of pipeline.vocabulary.AGREEMENT_KINDS)
+# heading -> agreement kind (one of pipeline.model.vocabulary.AGREEMENT_KINDS)
 AGREEMENT_HEADINGS = {"agreement points": "agreement", "similar viewpoints": "similar_viewpoints",
                       "unexpected consensus": "unexpected_consensus", "different viewpoints": "disagreement",
                       "unexpected differences": "unexpected_difference",

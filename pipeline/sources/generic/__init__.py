@@ -6,7 +6,7 @@ import re
 
 from pipeline.document import Document
 from pipeline.extract.agenda import Draft, extract_sessions
-from pipeline.records import ParsedDocument
+from pipeline.model.records import ParsedDocument
 from pipeline.sources.common import page_context, parsed, prose_date, quoted_session_name, record_of
 
 FORMAT = "generic"

@@ -20,11 +20,11 @@ from pipeline.extract.dates import find_dates, find_times, minutes_between, utc_
 from pipeline.extract.people import (PersonLine, clean_name, is_organization_like, is_person_name, is_position_like,
                                      parse_affiliation, parse_person_line, split_people, split_titles)
 from pipeline.extract.prose import country_adjective, people_in_prose
-from pipeline.records import Item, ParsedDocument, SessionRecord
+from pipeline.model.records import Item, ParsedDocument, SessionRecord
 from pipeline.sources.common import parse_sdg_line, parsed, record_of, split_numbered
 from pipeline.sources.transcripts import read_transcript
-from pipeline.text import collapse_ws, fold
-from pipeline.vocabulary import POSITION_WORDS, REGIONAL_GROUPS, STAKEHOLDER_GROUPS, field_of, role_of
+from pipeline.model.text import collapse_ws, fold
+from pipeline.model.vocabulary import POSITION_WORDS, REGIONAL_GROUPS, STAKEHOLDER_GROUPS, field_of, role_of
 
 FORMAT = "igf_proposal"
 VERSION = "3"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from pipeline.document import Document
-from pipeline.records import ParsedDocument
+from pipeline.model.records import ParsedDocument
 from pipeline.sources.generic import parse_generic
 
 FORMAT = "isomer_event"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from pipeline.text import fold
+from pipeline.model.text import fold
 
 # Roles as recorded: lower-case, singular, one spelling each. ROLE_ORDER is the order `roles` lists use.
 ROLES = ("moderator", "chair", "co-chair", "guest of honour", "keynote", "speaker", "panellist", "presenter",

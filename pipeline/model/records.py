@@ -1,14 +1,14 @@
 """What a parser returns: plain records, one document at a time, before any cross-document identity.
 
 Every parser fills the same shapes, so the assembly stage never needs to know which format a
-record came from. Speakers are kept as written; ids are given later (pipeline.assemble).
+record came from. Speakers are kept as written; ids are given later (pipeline.transform.assemble).
 """
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
 
-from pipeline.names import country_key, organization_tokens, person_key, session_title_key, speaker_kind
+from pipeline.model.names import country_key, organization_tokens, person_key, session_title_key, speaker_kind
 
 
 @dataclass

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipeline.assets import BuildSettings
-from pipeline.caches import load_file_identities
+from pipeline.defs.assets import BuildSettings
+from pipeline.incremental.caches import load_file_identities
 from pipeline.ingest import known_hashes, list_raw_files, read_bytes
-from pipeline.text import sha256_hex
+from pipeline.model.text import sha256_hex
 
 DEFAULT_CRON = os.environ.get("CYBERDIALOGUE_SCHEDULE", "0 3 * * *")  # daily, 03:00
 SENSOR_INTERVAL = int(os.environ.get("CYBERDIALOGUE_SENSOR_SECONDS", "60"))

@@ -17,8 +17,10 @@ from tabulate import tabulate
 from tqdm import tqdm
 
 import schemas
-from pipeline import checks, export, publish
-from pipeline import report as report_of_run
+from pipeline.transform import checks
+from pipeline.outputs import export
+from pipeline.outputs import publish
+from pipeline.outputs import report as report_of_run
 from pipeline.ingest import read_raw_documents
 from pipeline.project import find_project
 from pipeline.stages import ParsedDocuments, build_tables, deduplicate, load_overrides, parse_raw_documents
@@ -39,7 +41,7 @@ class BuildSettings(dg.ConfigurableResource):
     # publish a build that loses more than half of a table's rows against the current one, or has
     # no readable document (the `shrink` check blocks it otherwise)
     allow_shrink: bool = os.environ.get("CYBERDIALOGUE_ALLOW_SHRINK", "").lower() in ("1", "true", "yes")
-    # what earlier builds read, parsed and assembled is reused from <out_dir>/.cache (pipeline/caches.py);
+    # what earlier builds read, parsed and assembled is reused from <out_dir>/.cache (pipeline/incremental/caches.py);
     # False reads, parses and builds everything again (and refreshes the caches)
     use_cache: bool = True
     show_progress: bool = False   # a progress bar on the terminal (the CLI turns it on)
@@ -337,7 +339,7 @@ class ReleaseConfig(dg.Config):
 
 @dg.op(description="Publish the current build as an immutable release (same as `cyberdialogue release VERSION`).")
 def publish_release_op(context: dg.OpExecutionContext, config: ReleaseConfig, settings: BuildSettings) -> None:
-    from pipeline.release import FIRST, publish_release
+    from pipeline.outputs.release import FIRST, publish_release
 
     releases = config.releases_dir or (str(_PROJECT.releases) if Path(settings.out_dir) == _PROJECT.out else None)
     result = publish_release(config.version, settings.out_dir, releases, allow_empty=config.allow_empty)

@@ -39,7 +39,7 @@ def precision_recall(predicted: set, truth: set) -> tuple[float, float]:
 def score_labelled() -> dict:
     """Precision and recall of document and person matching on the labelled set."""
     from pipeline.ingest import read_raw_documents
-    from pipeline.labelled import build_labelled_corpus
+    from devtools.labelled import build_labelled_corpus
     from pipeline.stages import build_tables, deduplicate, parse_raw_documents
 
     with tempfile.TemporaryDirectory() as folder:
@@ -80,7 +80,7 @@ def score_labelled() -> dict:
 
 def _dedup_worker(raw_dir: str, cache_dir: str | None = None) -> dict:
     """In its own process: read and parse a corpus, then time and measure the de-duplication alone."""
-    from pipeline.dedup import find_duplicates
+    from pipeline.transform.dedup import find_duplicates
     from pipeline.ingest import read_raw_documents
     from pipeline.stages import dedup_views, parse_raw_documents
 
@@ -118,7 +118,7 @@ def dedup_quality_on_generated(truth: dict, canonical: dict[str, str]) -> tuple[
 
 
 def ensure_corpus(size: int, workdir: Path, seed: int) -> tuple[Path, dict]:
-    from pipeline.generate import generate_corpus
+    from devtools.generate import generate_corpus
 
     folder = workdir / f"corpus_{size}_{seed}"
     truth_file = workdir / f"corpus_{size}_{seed}.truth.json"
@@ -132,7 +132,7 @@ def bench_dedup(sizes: list[int], workdir: Path, seed: int = 1) -> dict:
     for size in sizes:
         folder, truth = ensure_corpus(size, workdir, seed)
         cache = workdir / f"out_{size}_{seed}" / ".cache" / "parse"  # shared with `bench build`: keyed by content
-        out = subprocess.run([sys.executable, "-m", "pipeline.bench", "_dedup_worker", str(folder), str(cache)],
+        out = subprocess.run([sys.executable, "-m", "devtools.bench", "_dedup_worker", str(folder), str(cache)],
                              capture_output=True, text=True, check=True)
         measured = json.loads(out.stdout.strip().splitlines()[-1])
         precision, recall = dedup_quality_on_generated(truth, measured.pop("canonical"))

@@ -14,9 +14,9 @@ from typing import Callable
 
 import polars as pl
 
-from pipeline.names import session_title_key
-from pipeline.records import DocumentSummary
-from pipeline.text import fold, stable_id
+from pipeline.model.names import session_title_key
+from pipeline.model.records import DocumentSummary
+from pipeline.model.text import fold, stable_id
 
 # What a plan keeps for the next build, one frame each.
 PLAN_SCHEMAS = {

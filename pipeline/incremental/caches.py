@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-_PIPELINE = Path(__file__).resolve().parent
+_PIPELINE = Path(__file__).resolve().parent.parent  # pipeline/
 
 
 @lru_cache(maxsize=None)
@@ -65,7 +65,7 @@ def _write_atomically(path: Path, write) -> None:
 
 # -- ingest ----------------------------------------------------------------------------------------
 
-INGEST_CODE = ("pipeline/ingest.py", "pipeline/text.py", "pipeline/sources", "pipeline/vocabulary.py")
+INGEST_CODE = ("pipeline/ingest.py", "pipeline/model/text.py", "pipeline/sources", "pipeline/model/vocabulary.py")
 INGEST_SCHEMA = {"sha256": pl.String, "size_bytes": pl.Int64, "encoding": pl.String, "format": pl.String,
                  "problems": pl.List(pl.String), "content_key": pl.String}
 
@@ -135,8 +135,8 @@ def save_file_identities(cache_dir: str | os.PathLike, listing: pl.DataFrame, ha
 
 # A parse depends on the parser's version and, as a safety net for an unbumped version, on the code
 # that turns text into records, names into keys and text into fingerprints.
-PARSE_CODE = ("pipeline/sources", "pipeline/document", "pipeline/extract", "pipeline/vocabulary.py", "pipeline/records.py",
-              "pipeline/names.py", "pipeline/text.py", "pipeline/dedup.py")
+PARSE_CODE = ("pipeline/sources", "pipeline/document", "pipeline/extract", "pipeline/model",
+              "pipeline/transform/fingerprint.py")
 
 
 def parse_key_column() -> pl.Expr:
@@ -215,7 +215,8 @@ class ParseIndex:
 
 # -- assembly --------------------------------------------------------------------------------------
 
-ASSEMBLY_CODE = ("pipeline", "schemas")
+# Only the code assembly runs: an edit to the CLI, the Dagster wiring or the exports keeps the store.
+ASSEMBLY_CODE = ("pipeline/model", "pipeline/transform", "pipeline/stages.py", "pipeline/incremental", "schemas")
 
 
 @dataclass
@@ -226,7 +227,7 @@ class SessionStore:
     # session tables, plus the per-session names and rejects: whole, as a build made them, or as
     # loaded, table -> bucket -> rows (each bucket sorted as its table is: see assemble._merge_stored)
     tables: dict[str, pl.DataFrame | dict[str, pl.LazyFrame]]
-    plan: dict[str, pl.DataFrame] | None = None     # the plan's frames (see pipeline.plan), None if unreadable
+    plan: dict[str, pl.DataFrame] | None = None     # the plan's frames (see pipeline.transform.plan), None if unreadable
     plan_key: str | None = None                     # what the plan was made under (the reviewed overrides)
 
 

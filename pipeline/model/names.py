@@ -10,7 +10,7 @@ from functools import lru_cache
 
 import pycountry
 
-from pipeline.text import clean_inline, collapse_ws, fold
+from pipeline.model.text import clean_inline, collapse_ws, fold
 
 # Honorifics are courtesy forms, not part of a name. Deliberately short: words that are also
 # given names or positions (Dean, Judge, Minister) stay in the name.

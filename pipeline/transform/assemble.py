@@ -1,7 +1,7 @@
 """From parsed documents to the dataset's tables: sessions merged across documents, people matched
 across sessions, speakers linked to people, arguments linked to agreements, conflicts recorded.
 
-Which sessions exist and who each name is are planned first (pipeline.plan); this module builds
+Which sessions exist and who each name is are planned first (pipeline.transform.plan); this module builds
 the rows of each session from that plan. Pure: takes records, returns rows. Every id rule used here
 is written in schemas/tables.py.
 """
@@ -18,13 +18,13 @@ from functools import lru_cache
 import polars as pl
 
 import schemas
-from pipeline.caches import BUCKETS, SessionStore, no_gc, split_by_bucket
-from pipeline.dedup import DuplicateRow
-from pipeline.names import person_key, speaker_kind, strip_honorifics
-from pipeline.plan import PlanDocument, Planner, SessionBuild, plan_input_column
-from pipeline.records import DocumentSummary, ParsedDocument, Participant
-from pipeline.text import collapse_ws, fold, sha256_hex, stable_id
-from pipeline.vocabulary import AGREEING
+from pipeline.incremental.caches import BUCKETS, SessionStore, no_gc, split_by_bucket
+from pipeline.transform.dedup import DuplicateRow
+from pipeline.model.names import person_key, speaker_kind, strip_honorifics
+from pipeline.transform.plan import PlanDocument, Planner, SessionBuild, plan_input_column
+from pipeline.model.records import DocumentSummary, ParsedDocument, Participant
+from pipeline.model.text import collapse_ws, fold, sha256_hex, stable_id
+from pipeline.model.vocabulary import AGREEING
 
 SESSION_FIELDS = ("title", "series", "event", "date", "start_time", "end_time", "utc_offset",
                   "session_format", "duration_minutes", "description", "summary")
@@ -122,7 +122,7 @@ class DatasetBuilder:
         return described
 
     def _plan_documents(self) -> pl.DataFrame:
-        """Every document's id, canonical id, is_copy and plan input (see pipeline.plan)."""
+        """Every document's id, canonical id, is_copy and plan input (see pipeline.transform.plan)."""
         canonical = pl.DataFrame({"document_id": list(self.canonical), "canonical": list(self.canonical.values())},
                                  schema={"document_id": pl.String, "canonical": pl.String})
         parsed = pl.Series(list(self.parsed), dtype=pl.String)

@@ -22,13 +22,14 @@ from pathlib import Path
 import polars as pl
 
 import schemas
-from pipeline import docs, export
+from pipeline.outputs import docs
+from pipeline.outputs import export
 
 VERSION_RE = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 TRACKED = tuple(schemas.RELEASED_MODELS)
 LEVELS = ("patch", "minor", "major")
 FIRST = "first"  # the level of a first release: nothing to compare with
-SOURCE_ROOT = Path(__file__).resolve().parent.parent  # a git checkout when run from one, else site-packages
+SOURCE_ROOT = Path(__file__).resolve().parent.parent.parent  # a git checkout when run from one, else site-packages
 NO_CHANGE = "no change in any table"
 
 

@@ -1,0 +1,1 @@
+"""Dagster wiring only: assets, checks, jobs, schedule and sensor call the stages."""

@@ -1,0 +1,1 @@
+"""What a build keeps for the next one; wraps the stages, never imported by domain code."""

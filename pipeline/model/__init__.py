@@ -1,0 +1,1 @@
+"""Records, vocabulary, text and name rules: what every stage shares."""

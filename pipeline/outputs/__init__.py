@@ -1,0 +1,1 @@
+"""Parquet and DuckDB export, atomic publishing, releases, documentation, the build report."""

@@ -1,0 +1,1 @@
+"""De-duplication, planning (session and person identity), assembly, quarantine, validation rules."""

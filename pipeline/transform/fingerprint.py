@@ -1,0 +1,87 @@
+"""What de-duplication keeps of each document, computed where the text is read (in the parse
+stage), so the text can go: an exact key and a MinHash signature over word 5-shingles, and the
+session keys that find mirrors. The thresholds that decide what is a copy live in dedup.py: changing
+them does not parse anything again (the parse cache is keyed by this module, not by dedup.py).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from pipeline.model.records import ParsedDocument
+from pipeline.model.text import fold, sha256_hex, stable_id
+
+SHINGLE_WORDS = 5
+NUM_PERM = 128
+_MASK61 = np.uint64((1 << 61) - 1)
+_RNG = np.random.default_rng(20241015)
+_A = _RNG.integers(1, (1 << 61) - 1, NUM_PERM, dtype=np.uint64) | np.uint64(1)
+_B = _RNG.integers(0, (1 << 61) - 1, NUM_PERM, dtype=np.uint64)
+HASH_MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93,
+                 0xFF51AFD7ED558CCD], dtype=np.uint64)
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What de-duplication keeps of a document's text: computed where the text is read, then the text can go."""
+    exact_key: str              # sha256 of the text with white space collapsed
+    signature: np.ndarray       # MinHash over word 5-shingles
+
+
+def fingerprints(texts: list[str]) -> list[Fingerprint]:
+    signatures = minhash_signatures(texts)
+    return [Fingerprint(sha256_hex(" ".join(t.split())), signatures[i]) for i, t in enumerate(texts)]
+
+
+def session_keys(parsed: ParsedDocument) -> tuple[tuple[str, str, str, str], ...]:
+    """(title, date, start, description digest), folded, of each session a document states."""
+    return tuple(
+        (fold(s.title), s.date.isoformat() if s.date else "", s.start_time.isoformat() if s.start_time else "",
+         stable_id("d", folded) if (folded := fold(s.description)) else "")
+        for s in parsed.sessions
+    )
+
+
+def minhash_signatures(texts: list[str], chunk_docs: int = 2000) -> np.ndarray:
+    """One MinHash signature (NUM_PERM uint64) per text, over lower-cased word 5-shingles.
+
+    Words are hashed by polars (deterministic seed), shingles combined and permuted with numpy;
+    the work is done in chunks of documents so memory stays bounded.
+    """
+    signatures = np.empty((len(texts), NUM_PERM), dtype=np.uint64)
+    for start in range(0, len(texts), chunk_docs):
+        chunk = texts[start:start + chunk_docs]
+        words = pl.Series(chunk, dtype=pl.String).str.to_lowercase().str.extract_all(r"\w+")
+        lengths = words.list.len().fill_null(0).to_numpy().astype(np.int64)
+        hashes = words.explode().drop_nulls().hash(seed=17).to_numpy()
+        offsets = np.concatenate([[0], np.cumsum(lengths)])
+        count = len(hashes) - SHINGLE_WORDS + 1
+        sig = np.full((len(chunk), NUM_PERM), np.iinfo(np.uint64).max, dtype=np.uint64)
+        if count > 0:
+            with np.errstate(over="ignore"):
+                shingle = np.zeros(count, dtype=np.uint64)
+                for k in range(SHINGLE_WORDS):
+                    shingle += hashes[k:k + count] * HASH_MIX[k]
+            doc_of = np.repeat(np.arange(len(chunk)), lengths)[:count]
+            valid = np.arange(count) + SHINGLE_WORDS - 1 < offsets[doc_of + 1]  # the shingle stays in its document
+            shingle, doc_of = shingle[valid], doc_of[valid]
+            if len(shingle):
+                present, starts = np.unique(doc_of, return_index=True)
+                shingle &= _MASK61
+                for p in range(NUM_PERM):
+                    with np.errstate(over="ignore"):
+                        values = (shingle * _A[p] + _B[p]) & _MASK61
+                    sig[present, p] = np.minimum.reduceat(values, starts)
+        # documents with fewer than five words: a signature of their own, never a candidate of others
+        short = np.where((sig == np.iinfo(np.uint64).max).all(axis=1))[0]
+        for i in short:
+            seed = int(sha256_hex(chunk[i])[:15], 16)
+            sig[i] = np.random.default_rng(seed).integers(0, (1 << 61) - 1, NUM_PERM, dtype=np.uint64)
+        signatures[start:start + len(chunk)] = sig
+    return signatures
+
+
+def estimated_jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.mean(a == b))
