@@ -41,9 +41,13 @@ CROISSANT_1_0 = "http://mlcommons.org/croissant/1.0"
 
 @cache
 def dataset_metadata() -> dict:
-    """schemas/dataset.yaml: the licence, the publisher and the sources (package data)."""
+    """schemas/dataset.yaml (the licence and the publisher, package data) with the sources, each as its
+    folder's source.yaml describes it (pipeline/sources/<format>/source.yaml)."""
+    from pipeline.sources import GENERIC, SOURCES
+
     with open(Path(schemas.__file__).parent / "dataset.yaml", encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+        meta = yaml.safe_load(handle)
+    return {**meta, "sources": [source.meta for source in (*SOURCES.values(), GENERIC)]}
 
 
 def _type_name(dtype: pl.DataType) -> str:
@@ -254,7 +258,7 @@ def dataset_card(version: str, row_counts: dict[str, int], manifest: dict) -> st
         "configs": [{"config_name": n, "data_files": f"parquet/{n}.parquet"} for n in schemas.TABLES],
     }
     rows = "\n".join(f"| `{n}` | {row_counts[n]} | {schemas.TABLES[n].description} |" for n in schemas.TABLES)
-    sources = "\n".join(f"| {s['title']} (`{s['format']}`) | {s['publisher']} | {s.get('url') or 'not known'} | {s['terms']} |"
+    sources = "\n".join(f"| {s['title']} (`{s['format']}`) | {s['publisher']} | {s.get('url') or 'not known'} | {s['licence']} |"
                         for s in meta["sources"])
     contact = " ".join(part for part in (publisher["name"], publisher.get("email") and f"<{publisher['email']}>",
                                          publisher.get("url")) if part)

@@ -67,12 +67,18 @@ def check_required_columns_filled(name: str, df: pl.DataFrame) -> CheckOutcome:
 
 
 def load_bounds(path: str | None) -> dict:
+    """The reviewed bounds file (tables) with each source family's `row_bounds` (documents_by_format);
+    no file: no bounds."""
     import yaml
+
+    from pipeline.sources import SOURCES
 
     if not path:
         return {}
     with open(path, encoding="utf-8") as handle:
-        return yaml.safe_load(handle) or {}
+        bounds = yaml.safe_load(handle) or {}
+    by_format = {f: s.meta["row_bounds"] for f, s in SOURCES.items() if s.meta.get("row_bounds")}
+    return {**bounds, "documents_by_format": {**by_format, **(bounds.get("documents_by_format") or {})}}
 
 
 def check_row_bounds(bounds: dict, documents: pl.DataFrame, counts: dict[str, int]) -> tuple[CheckOutcome, CheckOutcome]:

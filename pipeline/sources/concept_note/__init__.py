@@ -11,7 +11,6 @@ from pipeline.model.records import Item, ParsedDocument
 from pipeline.sources.common import page_context, parsed, prose_date, record_of
 
 FORMAT = "concept_note"
-VERSION = "2"
 
 SERIES_LINE = re.compile(
     r"^(?:(?:special|plenary|parallel|breakout|thematic|high[- ]level|closing|opening)\s+)?session\s*"

@@ -20,7 +20,6 @@ from pipeline.sources.common import find_event, parsed
 from pipeline.model.text import clean_inline, collapse_ws
 
 FORMAT = "diplo_report"
-VERSION = "2"
 
 _GLANCE = re.compile(r"^(?:session\s+)?at\s+a\s+glance$", re.I)
 _SERIES = re.compile(r"^([A-Z][^:]{1,40}?)\s*:\s+\S.{8,}$")

@@ -10,7 +10,6 @@ from pipeline.model.records import ParsedDocument
 from pipeline.sources.common import page_context, parsed, prose_date, quoted_session_name, record_of
 
 FORMAT = "generic"
-VERSION = "1"
 
 
 def looks_like(text: str) -> int:

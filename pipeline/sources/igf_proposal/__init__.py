@@ -27,7 +27,6 @@ from pipeline.model.text import collapse_ws, fold
 from pipeline.model.vocabulary import POSITION_WORDS, REGIONAL_GROUPS, STAKEHOLDER_GROUPS, field_of, role_of
 
 FORMAT = "igf_proposal"
-VERSION = "3"
 
 _SERIES_LINE = re.compile(r"^IGF\s*\d{4}\s+(?:WS|OF|DC|NS|LT|BPF|Open Forum|Workshop|Day 0 Event)\s*#?\s*\d+\s*$", re.I)
 _TITLE_CODE = re.compile(r"^(?:IGF\s*\d{4}\b|No\.\s*\d+\s|.*\((?:WS|OF)\s*#?\d+\)\s*$|WS\s*#?\d+\s*:)", re.I)

@@ -10,7 +10,6 @@ from pipeline.model.records import ParsedDocument
 from pipeline.sources.generic import parse_generic
 
 FORMAT = "isomer_event"
-VERSION = "2"
 
 
 def looks_like(text: str) -> int:
