@@ -756,84 +756,129 @@ def _people_in(blocks: list[Block], default_role: str | None = None, probe: bool
                notes: list[str] | None = None):
     """(person, role) for every participant the blocks name: role labels with their lists, person lines,
     bold names over position lines, and people in prose."""
-    found: list[tuple[PersonLine, str | None]] = []
+    scan = _PeopleScan(blocks, default_role, notes)
+    scan.read()
+    if probe:
+        return scan.structured or any(people_in_prose(text) for text in scan.prose)
+    found = scan.found
+    for text in scan.prose:
+        for mention in people_in_prose(text):
+            found.append((mention.person, mention.role or scan.default_role))
+    return found
+
+
+def _slot_line_role(block: Block) -> str | None:
+    """The role a short slot line gives the unlabelled people below it ("Panel Discussion and Q&A")."""
+    if block.kind == "paragraph" and len(block.text.split()) <= 14:
+        return _role_of_title(block.text)
+    return None
+
+
+@dataclass
+class _PeopleScan:
+    """One pass over a region's blocks: what a role label set for the blocks below it, the people found
+    in structured blocks and the prose kept for a second look."""
+    blocks: list[Block]
+    default_role: str | None      # a slot title like "Panel Discussion" can set it on the way
+    notes: list[str] | None
+    found: list[tuple[PersonLine, str | None]] = field(default_factory=list)
     role: str | None = None       # the role a bare label line set for the lines below it
-    role_block = -1
-    structured = False
-    prose: list[str] = []
-    joined: set[int] = set()
-    in_contact = False
-    for i, block in enumerate(blocks):
-        if i in joined:
-            continue
-        if _is_heading(block) or (block.kind == "paragraph" and len(block.text.split()) <= 4):
-            in_contact = bool(_CONTACT.match(block.text.strip())) or (in_contact and not _is_heading(block))
-        if in_contact:
-            continue
-        if block.kind != "row" and i > 0 and blocks[i - 1].kind == "row":
-            role = None  # a role heading row labels the rows of its table only
-        if block.kind == "row":
-            row_role, people = _people_of_row(block, role or default_role)
-            if row_role:
-                role = row_role
-            found += people
-            structured |= bool(people)
-            continue
-        if block.kind == "turn":
-            continue
-        if block.kind == "heading" and role_of(block.text.rstrip(":")) is None:
-            role = None
-        if block.kind == "label":
-            fieldname = field_of(block.label)
-            if fieldname == "role":
-                label_role = role_of(block.label)
-                value = block.value or ""
-                if value:
-                    people = split_people(value)
-                    found += [(p, label_role) for p in people]
-                    structured |= bool(people)
-                    role = None
-                else:
-                    role, role_block = label_role, i
+    role_block: int = -1
+    structured: bool = False
+    prose: list[str] = field(default_factory=list)
+    joined: set[int] = field(default_factory=set)
+    in_contact: bool = False
+
+    def read(self) -> None:
+        for i, block in enumerate(self.blocks):
+            if i in self.joined:
                 continue
-            if fieldname in ("description", "other", "title", "event", "topic"):
-                prose.append(block.value or "")
-            continue
+            self._track_contact(block)
+            if self.in_contact:
+                continue
+            if block.kind != "row" and i > 0 and self.blocks[i - 1].kind == "row":
+                self.role = None  # a role heading row labels the rows of its table only
+            reader = self._READERS.get(block.kind, _PeopleScan._read_text)
+            reader(self, i, block)
+
+    def _track_contact(self, block: Block) -> None:
+        """Contact sections name people who are not participants: skip until the next heading."""
+        if _is_heading(block) or (block.kind == "paragraph" and len(block.text.split()) <= 4):
+            self.in_contact = bool(_CONTACT.match(block.text.strip())) or (self.in_contact and not _is_heading(block))
+
+    def _read_row(self, i: int, block: Block) -> None:
+        row_role, people = _people_of_row(block, self.role or self.default_role)
+        if row_role:
+            self.role = row_role
+        self.found += people
+        self.structured |= bool(people)
+
+    def _skip(self, i: int, block: Block) -> None:
+        """Transcript turns are speech, not a list of participants."""
+
+    def _read_label(self, i: int, block: Block) -> None:
+        fieldname = field_of(block.label)
+        if fieldname == "role":
+            label_role = role_of(block.label)
+            value = block.value or ""
+            if value:
+                people = split_people(value)
+                self.found += [(p, label_role) for p in people]
+                self.structured |= bool(people)
+                self.role = None
+            else:
+                self.role, self.role_block = label_role, i
+            return
+        if fieldname in ("description", "other", "title", "event", "topic"):
+            self.prose.append(block.value or "")
+
+    def _card_lines(self, i: int, lines: list[Line]) -> list[Line]:
+        """A card: the name in one block, the position and organization in the next (up to two) blocks."""
+        if not (len(lines) == 1 and len(lines[0].text.split()) <= 6 and is_person_name(clean_name(lines[0].text))):
+            return []
+        more: list[Line] = []
+        for j in range(i + 1, min(i + 3, len(self.blocks))):
+            following = self.blocks[j]
+            if following.kind not in ("paragraph", "item") or not _affiliation_block(following):
+                break
+            more += list(following.lines)
+            self.joined.add(j)
+        return more
+
+    def _read_text(self, i: int, block: Block) -> None:
+        if block.kind == "heading" and role_of(block.text.rstrip(":")) is None:
+            self.role = None
         lines = list(block.lines)
         if not lines:
-            continue
-        # a card: the name in one block, the position and organization in the next
-        if len(lines) == 1 and len(lines[0].text.split()) <= 6 and is_person_name(clean_name(lines[0].text)):
-            for j in range(i + 1, min(i + 3, len(blocks))):
-                following = blocks[j]
-                if following.kind not in ("paragraph", "item") or not _affiliation_block(following):
-                    break
-                lines += list(following.lines)
-                joined.add(j)
+            return
+        lines += self._card_lines(i, lines)
         text = block.text
         bare_role = role_of(text.rstrip(": ")) if len(text.split()) <= 5 and len(lines) == 1 else None
         if bare_role and not parse_person_line(text):
-            role, role_block = bare_role, i
-            continue
-        if block.kind == "paragraph" and len(text.split()) <= 14 and _role_of_title(text) and role is None:
-            default_role = _role_of_title(text)  # "10:20am – 11:15am: Panel Discussion and Q&A" above the panellists
-        people = _people_of_lines(lines, role or default_role, notes if role and i - role_block <= 3 else None)
+            self.role, self.role_block = bare_role, i
+            return
+        slot_role = _slot_line_role(block)
+        if slot_role and self.role is None:
+            self.default_role = slot_role  # "10:20am – 11:15am: Panel Discussion and Q&A" above the panellists
+        notes = self.notes if self.role and i - self.role_block <= 3 else None
+        people = _people_of_lines(lines, self.role or self.default_role, notes)
         if people:
-            found += people
-            structured = True
-            continue
-        if block.kind == "item" and role:
-            continue
-        if role and i - role_block > 1 and block.gap and block.kind == "paragraph" and len(text) > 200:
-            role = None
+            self.found += people
+            self.structured = True
+            return
+        if block.kind == "item" and self.role:
+            return
+        if self._leaves_role_run(i, block):
+            self.role = None
         if len(text) > 60 or block.kind == "paragraph":
-            prose.append(text)
-    if probe:
-        return structured or any(people_in_prose(text) for text in prose)
-    for text in prose:
-        for mention in people_in_prose(text):
-            found.append((mention.person, mention.role or default_role))
-    return found
+            self.prose.append(text)
+
+    def _leaves_role_run(self, i: int, block: Block) -> bool:
+        """A long paragraph after a gap, well below the role label, is no longer part of its list."""
+        return bool(self.role and i - self.role_block > 1 and block.gap and block.kind == "paragraph"
+                    and len(block.text) > 200)
+
+    _READERS = {"row": _read_row, "turn": _skip, "label": _read_label}
 
 
 def _people_of_row(block: Block, role: str | None) -> tuple[str | None, list[tuple[PersonLine, str | None]]]:
