@@ -934,79 +934,131 @@ def _people_of_lines(lines: list[Line], role: str | None,
     """People in a run of lines: "Name, Position, Org" lines, a name over its position and organization
     lines, "[Role] Name" tags, "Name [Moderator]" marks, and bare role lines ("Moderator", "Panellists")
     over the names they label."""
-    out: list[tuple[PersonLine, str | None]] = []
-    current: PersonLine | None = None
-    current_role: str | None = None
-    tail: list[str] = []
-    role_now = role
+    reader = _LineReader(role, notes)
+    for line in _unglued_lines(lines):
+        reader.read(line)
+    reader.close()
+    return reader.out
 
-    def close() -> None:
-        nonlocal current, tail
-        if current is not None:
-            if tail and not current.organization:
-                honorific = current.honorific
-                current = affiliation_from_lines(current.name, tail)
-                current.honorific = honorific
-            out.append((current, current_role))
-        current, tail = None, []
 
+def _unglued_lines(lines: list[Line]) -> list[Line]:
+    """The lines with flattened parts cut apart again (see unglue)."""
     expanded: list[Line] = []
     for line in lines:
         parts = unglue(line.text.strip()) if _GLUE.search(line.text) else [line.text.strip()]
         expanded += [line] if len(parts) == 1 else [Line(part, line.strong) for part in parts]
-    for line in expanded:
+    return expanded
+
+
+def _without_lead_in(text: str, marked: str | None) -> tuple[str, str | None]:
+    """"Featuring David Niemeijer, Founder of X" / "Moderated by ...": the rest, and the role it gives."""
+    lead_in = _LEAD_IN.match(text)
+    if lead_in:
+        marked = marked or role_of(lead_in.group(1)) or "presenter"
+        text = text[lead_in.end():]
+    return text, marked
+
+
+@dataclass
+class _LineReader:
+    """Reads lines one by one; a name line opens a person whose position and organization lines
+    follow (the tail) until the next person or role line closes it."""
+    role_now: str | None          # the role the last role line set
+    notes: list[str] | None
+    out: list[tuple[PersonLine, str | None]] = field(default_factory=list)
+    current: PersonLine | None = None
+    current_role: str | None = None
+    tail: list[str] = field(default_factory=list)
+
+    def close(self) -> None:
+        if self.current is not None:
+            current = self.current
+            if self.tail and not current.organization:
+                honorific = current.honorific
+                current = affiliation_from_lines(current.name, self.tail)
+                current.honorific = honorific
+            self.out.append((current, self.current_role))
+        self.current, self.tail = None, []
+
+    def read(self, line: Line) -> None:
         text = line.text.strip()
-        if not text or _ROOM.match(text):
-            continue
+        if not text or _ROOM.match(text) or self._role_tag(text):
+            return
+        text, marked = _without_lead_in(*split_role_mark(text))
+        for step in (self._role_label, self._bare_role, self._name_line, self._lead_name, self._tail_line):
+            if step(line, text, marked):
+                return
+        self._person_line(text, marked)
+
+    def _role_tag(self, text: str) -> bool:
+        """"[Moderator] Name, Org"."""
         tag = _ROLE_TAG.match(text)
-        if tag and role_of(tag.group("role")):
-            close()
-            info = parse_person_line(tag.group("rest"), slot=True)
-            if info:
-                out.append((info, role_of(tag.group("role"))))
-            continue
-        text, marked = split_role_mark(text)
-        lead_in = _LEAD_IN.match(text)
-        if lead_in:  # "Featuring David Niemeijer, Founder of X" / "Moderated by ..."
-            marked = marked or role_of(lead_in.group(1)) or "presenter"
-            text = text[lead_in.end():]
+        if not (tag and role_of(tag.group("role"))):
+            return False
+        self.close()
+        info = parse_person_line(tag.group("rest"), slot=True)
+        if info:
+            self.out.append((info, role_of(tag.group("role"))))
+        return True
+
+    def _role_label(self, line: Line, text: str, marked: str | None) -> bool:
+        """"Moderator: Name" (the people it lists) or "Panellists:" (a role for the lines below)."""
         label = label_parts(text)
-        if label and field_of(label[0]) == "role":
-            close()
-            label_role = role_of(label[0])
-            if label[1]:
-                out += [(p, label_role) for p in split_people(label[1])]
-            else:
-                role_now = label_role
-            continue
-        # a role word right under a name is that person's position; elsewhere it labels the lines below
-        bare = role_of(text.rstrip(": ")) if len(text.split()) <= 4 and (current is None or tail) else None
-        if bare and not is_person_name(clean_name(text)):
-            close()
-            role_now = bare
-            continue
-        if (line.strong or len(text.split()) <= 6) and is_person_name(clean_name(text)):
-            close()
-            current, current_role = PersonLine(clean_name(text), honorific=split_titles(text)[0]), marked or role_now
-            continue
-        if line.lead and is_person_name(clean_name(line.lead)):
-            close()
-            info = parse_person_line(text)
-            if info:
-                out.append((info, marked or role_now))
-            continue
-        if current is not None and len(text) < 120 and not line.strong:
-            tail.append(text)
-            continue
-        close()
-        if len(text) <= 220:
-            info = parse_person_line(text)
-            if info and (info.position or info.organization or info.country or _short_name_line(text)):
-                out.append((info, marked or role_now))
-            elif notes is not None and len(text) <= 80:
-                notes.append(f"refused as a person: {text!r} ({refusal_reason(text)})")
-    close()
-    return out
+        if not (label and field_of(label[0]) == "role"):
+            return False
+        self.close()
+        label_role = role_of(label[0])
+        if label[1]:
+            self.out += [(p, label_role) for p in split_people(label[1])]
+        else:
+            self.role_now = label_role
+        return True
+
+    def _bare_role(self, line: Line, text: str, marked: str | None) -> bool:
+        """A role word right under a name is that person's position; elsewhere it labels the lines below."""
+        bare = role_of(text.rstrip(": ")) if len(text.split()) <= 4 and (self.current is None or self.tail) else None
+        if not bare or is_person_name(clean_name(text)):
+            return False
+        self.close()
+        self.role_now = bare
+        return True
+
+    def _name_line(self, line: Line, text: str, marked: str | None) -> bool:
+        """A name on its own line opens a person."""
+        if not ((line.strong or len(text.split()) <= 6) and is_person_name(clean_name(text))):
+            return False
+        self.close()
+        self.current = PersonLine(clean_name(text), honorific=split_titles(text)[0])
+        self.current_role = marked or self.role_now
+        return True
+
+    def _lead_name(self, line: Line, text: str, marked: str | None) -> bool:
+        """A line whose emphasised lead is a name: the whole line is the person."""
+        if not (line.lead and is_person_name(clean_name(line.lead))):
+            return False
+        self.close()
+        info = parse_person_line(text)
+        if info:
+            self.out.append((info, marked or self.role_now))
+        return True
+
+    def _tail_line(self, line: Line, text: str, marked: str | None) -> bool:
+        """A short plain line under an open person says who they are."""
+        if not (self.current is not None and len(text) < 120 and not line.strong):
+            return False
+        self.tail.append(text)
+        return True
+
+    def _person_line(self, text: str, marked: str | None) -> None:
+        """Anything else: a "Name, Position, Org" line, or a refusal worth a note."""
+        self.close()
+        if len(text) > 220:
+            return
+        info = parse_person_line(text)
+        if info and (info.position or info.organization or info.country or _short_name_line(text)):
+            self.out.append((info, marked or self.role_now))
+        elif self.notes is not None and len(text) <= 80:
+            self.notes.append(f"refused as a person: {text!r} ({refusal_reason(text)})")
 
 
 _LEAD_IN = re.compile(r"^(featuring|moderated by|chaired by|presented by|hosted by|with)\s+(?=[A-Z])", re.I)
