@@ -456,12 +456,27 @@ def _anchors(blocks: list[Block], ctx: Context) -> list[Anchor]:
     return found
 
 
+Slot = tuple[Anchor, Draft, list[Block]]   # a programme slot: its anchor, its draft, the blocks below it
+
+
 def _agenda(blocks: list[Block], anchors: list[Anchor], ctx: Context) -> list[Draft]:
     """Sessions from a programme (see the module docstring, rule 2)."""
+    sessions, untimed = _nest_slots(_slots(blocks, anchors, ctx))
+    if not sessions:
+        return [_region(Draft(ctx.title, date=ctx.date, start=ctx.start, end=ctx.end, offset=ctx.offset), blocks, ctx)]
+    if _one_meeting(sessions, ctx):
+        main, body = _meeting_of_slots(blocks, sessions, ctx)
+        return [_region(main, body, ctx)] + [_region(d, part, ctx) for d, part in untimed]
+    return [_region(draft, body, ctx) for _, draft, body in sessions] + [_region(d, part, ctx) for d, part in untimed]
+
+
+def _slots(blocks: list[Block], anchors: list[Anchor], ctx: Context) -> list[Slot]:
+    """Each anchor with the blocks below it, dated by the day lines above it; a day line or a
+    top-level heading ends the slot before it."""
     day = ctx.date
-    slots: list[tuple[Anchor, Draft, list[Block]]] = []
+    slots: list[Slot] = []
     anchor_at = {a.index: a for a in anchors}
-    current: tuple[Anchor, Draft, list[Block]] | None = None
+    current: Slot | None = None
     for i, block in enumerate(blocks):
         mention = _day_only(block.text) if block.kind != "row" else _row_day(block)
         if mention and i not in anchor_at and (block.kind in ("heading", "paragraph", "item") or block.kind == "row"):
@@ -469,13 +484,7 @@ def _agenda(blocks: list[Block], anchors: list[Anchor], ctx: Context) -> list[Dr
             current = None
             continue
         if i in anchor_at:
-            anchor = anchor_at[i]
-            draft = Draft(anchor.title, date=day, start=anchor.start, end=anchor.end, offset=ctx.offset)
-            if anchor.row is not None:
-                body = [Block("paragraph", cell) for cell in anchor.row.cells[1:] if cell]
-            else:
-                body = []
-            current = (anchor, draft, body)
+            current = _open_slot(anchor_at[i], day, ctx)
             slots.append(current)
             continue
         if current is None:
@@ -484,16 +493,39 @@ def _agenda(blocks: list[Block], anchors: list[Anchor], ctx: Context) -> list[Dr
             current = None
             continue
         current[2].append(block)
-    # titles on the next line, breaks, nesting
-    sessions: list[tuple[Anchor, Draft, list[Block]]] = []
+    return slots
+
+
+def _open_slot(anchor: Anchor, day: dt.date | None, ctx: Context) -> Slot:
+    """A new slot; a table row brings its other cells as the slot's first blocks."""
+    draft = Draft(anchor.title, date=day, start=anchor.start, end=anchor.end, offset=ctx.offset)
+    if anchor.row is not None:
+        body = [Block("paragraph", cell) for cell in anchor.row.cells[1:] if cell]
+    else:
+        body = []
+    return anchor, draft, body
+
+
+def _settle_slot(anchor: Anchor, draft: Draft, body: list[Block]) -> tuple[list[Block], list[tuple[Draft, list[Block]]]]:
+    """A slot's title from its next line when the time stood alone, and the further titled items
+    of a table cell split out as sessions of their own."""
+    if draft.title is None:
+        draft.title, body = _title_from_body(body)
+    more: list[tuple[Draft, list[Block]]] = []
+    if anchor.row is not None and body:
+        body = _drop_title_line(body, draft.title)
+        body, more = _split_cell_items(body, draft)
+    return body, more
+
+
+def _nest_slots(slots: list[Slot]) -> tuple[list[Slot], list[tuple[Draft, list[Block]]]]:
+    """The sessions of the slots: titles settled, breaks dropped, a slot inside the previous one's
+    time range folded into it as a segment; and the untimed items found in table cells."""
+    sessions: list[Slot] = []
     untimed: list[tuple[Draft, list[Block]]] = []   # further titled items inside one slot's cell
     for anchor, draft, body in slots:
-        if draft.title is None:
-            draft.title, body = _title_from_body(body)
-        if anchor.row is not None and body:
-            body = _drop_title_line(body, draft.title)
-            body, more = _split_cell_items(body, draft)
-            untimed += more
+        body, more = _settle_slot(anchor, draft, body)
+        untimed += more
         if is_break(draft.title) or (draft.title is None and not body):
             continue
         parent = sessions[-1] if sessions else None
@@ -502,17 +534,19 @@ def _agenda(blocks: list[Block], anchors: list[Anchor], ctx: Context) -> list[Dr
             parent[2].extend(body)
             continue
         sessions.append((anchor, draft, body))
-    if not sessions:
-        return [_region(Draft(ctx.title, date=ctx.date, start=ctx.start, end=ctx.end, offset=ctx.offset), blocks, ctx)]
-    if _one_meeting(sessions, ctx):
-        first = sessions[0][1]
-        main = Draft(ctx.title or first.title, date=ctx.date or first.date, start=ctx.start or first.start,
-                     end=ctx.end or (sessions[-1][1].end if ctx.start is None else None), offset=ctx.offset)
-        body = [b for b in blocks if b.kind != "row"] + [Block("paragraph", (Line(d.title or ""),)) for _, d, _ in sessions]
-        for _, draft, part in sessions:
-            body.extend(part)
-        return [_region(main, body, ctx)] + [_region(d, part, ctx) for d, part in untimed]
-    return [_region(draft, body, ctx) for _, draft, body in sessions] + [_region(d, part, ctx) for d, part in untimed]
+    return sessions, untimed
+
+
+def _meeting_of_slots(blocks: list[Block], sessions: list[Slot], ctx: Context) -> tuple[Draft, list[Block]]:
+    """The one meeting whose segments the slots are: the container's title and time (else the slots'),
+    and a body of the page's text, the segment titles and the segments' blocks."""
+    first = sessions[0][1]
+    main = Draft(ctx.title or first.title, date=ctx.date or first.date, start=ctx.start or first.start,
+                 end=ctx.end or (sessions[-1][1].end if ctx.start is None else None), offset=ctx.offset)
+    body = [b for b in blocks if b.kind != "row"] + [Block("paragraph", (Line(d.title or ""),)) for _, d, _ in sessions]
+    for _, draft, part in sessions:
+        body.extend(part)
+    return main, body
 
 
 def _split_cell_items(body: list[Block], draft: Draft) -> tuple[list[Block], list[tuple[Draft, list[Block]]]]:
