@@ -294,21 +294,8 @@ def _title_line(block: Block) -> bool:
 def _listing(blocks: list[Block], ctx: Context) -> list[Draft]:
     """A listing of sessions without clock times: three or more title lines, each followed by a blank
     line, a description paragraph or the next title line (rooms, series labels and breaks between them)."""
-    titles = []
-    for i, block in enumerate(blocks):
-        if not _title_line(block) or block.text.strip() == (ctx.title or ""):
-            continue
-        nxt = blocks[i + 1] if i + 1 < len(blocks) else None
-        if nxt is None or nxt.gap or (nxt.kind == "paragraph" and len(nxt.text) >= 150) or _title_line(nxt) \
-                or nxt.kind == "item":
-            titles.append(i)
-    if len(titles) < 3:
-        return []
-    # the page announces a programme, or most lines name a meeting or carry a track or duration tag
-    announced = any(len(b.text.split()) <= 6 and _LISTING_WORDS.search(b.text) for b in blocks[:20])
-    named = sum(bool(_MEETING_WORDS.search(blocks[i].text) or re.search(r"\([^()]{2,25}\)\s*$", blocks[i].text))
-                for i in titles)
-    if not announced and named * 2 < len(titles):
+    titles = _listing_titles(blocks, ctx)
+    if len(titles) < 3 or not _reads_as_listing(blocks, titles):
         return []
     drafts = []
     bounds = titles + [len(blocks)]
@@ -319,6 +306,32 @@ def _listing(blocks: list[Block], ctx: Context) -> list[Draft]:
         body = [blk for blk in blocks[a + 1:b] if not (blk.kind == "paragraph" and len(blk.text) > 600)]
         drafts.append(_region(Draft(_clean_title(title), date=None, offset=ctx.offset), body, ctx))
     return drafts if len(drafts) >= 3 else []
+
+
+def _listing_titles(blocks: list[Block], ctx: Context) -> list[int]:
+    """Indexes of the title lines (not the page's own title) that a listing item could start with."""
+    titles = []
+    for i, block in enumerate(blocks):
+        if not _title_line(block) or block.text.strip() == (ctx.title or ""):
+            continue
+        nxt = blocks[i + 1] if i + 1 < len(blocks) else None
+        if _ends_listing_title(nxt):
+            titles.append(i)
+    return titles
+
+
+def _ends_listing_title(nxt: Block | None) -> bool:
+    """What may follow a listing's title line: the end, a blank line, a description, a list or the next title."""
+    return (nxt is None or nxt.gap or (nxt.kind == "paragraph" and len(nxt.text) >= 150) or _title_line(nxt)
+            or nxt.kind == "item")
+
+
+def _reads_as_listing(blocks: list[Block], titles: list[int]) -> bool:
+    """The page announces a programme, or most lines name a meeting or carry a track or duration tag."""
+    announced = any(len(b.text.split()) <= 6 and _LISTING_WORDS.search(b.text) for b in blocks[:20])
+    named = sum(bool(_MEETING_WORDS.search(blocks[i].text) or re.search(r"\([^()]{2,25}\)\s*$", blocks[i].text))
+                for i in titles)
+    return announced or named * 2 >= len(titles)
 
 
 def _sections(blocks: list[Block]) -> list[tuple[int, Block, list[Block]]]:
