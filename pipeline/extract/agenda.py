@@ -700,46 +700,79 @@ def _vouched(person: PersonLine | None, text: str) -> bool:
                                        or person.country) and "?" not in text
 
 
+Attributed = list[tuple[PersonLine, str | None]]   # (person, role) named in a title
+
+
 def split_attribution(title: str) -> tuple[str, list[tuple[PersonLine, str | None]]]:
     """"Introduction by Jen Gaudioso" -> ("Introduction", [Jen Gaudioso]); "Welcome Address by IMDA – Ms
     Katherine Chong, Director (Innovation)" -> ("Welcome Address by IMDA", [Katherine Chong (IMDA)]);
     "Keynote Address: James Lewis, CSIS" -> ("Keynote Address", [James Lewis (CSIS)]). A colon or "with"
     splits only when the right side is vouched for ("Digital Government Blueprint: A Year Later" stays whole)."""
-    people: list[tuple[PersonLine, str | None]] = []
     glued = unglue(title)
     head = glued[0]
-    for part in glued[1:]:
+    people = _glued_people(head, glued[1:])
+    if people:
+        return head.strip(" –—-:,"), people
+    head, people = _dash_attribution(head)
+    if not people and ":" in head:
+        colon = _colon_attribution(head)
+        if colon:
+            return colon
+    head, by = _by_attribution(head)
+    people += by
+    if people:
+        _credit_organization(head, people)
+    return head.strip(" –—-:,"), people
+
+
+def _glued_people(head: str, parts: list[str]) -> Attributed:
+    """The vouched-for people that were glued onto the title ("Opening remarksNanna–Louise Linde, ...")."""
+    people: Attributed = []
+    for part in parts:
         person = parse_person_line(part)
         if _vouched(person, part):
             people.append((person, _role_of_title(head)))
-    if people:
-        return head.strip(" –—-:,"), people
+    return people
+
+
+def _dash_attribution(head: str) -> tuple[str, Attributed]:
+    """"Title – Name, Position": the title before the dash and the person after it."""
     parts = _DASH_SPLIT.split(head)
-    if len(parts) >= 2:
-        right = " – ".join(parts[1:])
-        person = parse_person_line(right)
-        if person and not is_person_name(parts[0]) and (_vouched(person, right) or is_person_name(person.name, strict=True)):
-            head = parts[0]
-            people.append((person, None))
-    if not people and ":" in head:
-        left, right = head.split(":", 1)
-        person = parse_person_line(right.strip())
-        if (_vouched(person, right) and len(left.split()) <= 5 and not parse_person_line(left)
-                and (role_of(left) or _is_format_word(left) or is_segment_title(left) or _role_of_title(left))):
-            return left.strip(), [(person, role_of(left) or _role_of_title(left))]
+    if len(parts) < 2:
+        return head, []
+    right = " – ".join(parts[1:])
+    person = parse_person_line(right)
+    if person and not is_person_name(parts[0]) and (_vouched(person, right) or is_person_name(person.name, strict=True)):
+        return parts[0], [(person, None)]
+    return head, []
+
+
+def _colon_attribution(head: str) -> tuple[str, Attributed] | None:
+    """"Keynote Address: James Lewis, CSIS": a short role or segment label, and a vouched-for person."""
+    left, right = head.split(":", 1)
+    person = parse_person_line(right.strip())
+    if (_vouched(person, right) and len(left.split()) <= 5 and not parse_person_line(left)
+            and (role_of(left) or _is_format_word(left) or is_segment_title(left) or _role_of_title(left))):
+        return left.strip(), [(person, role_of(left) or _role_of_title(left))]
+    return None
+
+
+def _by_attribution(head: str) -> tuple[str, Attributed]:
+    """"Introduction by Jen Gaudioso": the title before "by" and the person the phrase ends with."""
     match = _ATTRIBUTION.search(head)
     if match:
-        who = match.group("who")
-        person = _person_at_end(who)
+        person = _person_at_end(match.group("who"))
         if person:
-            head = head[:match.start()]
-            people.append((person, None))
-    if people:
-        by_org = re.search(r"\bby\s+(?P<org>[A-Z][\w&]*(?:\s+[A-Z][\w&]*){0,3})$", head)
-        for person, _ in people:
-            if by_org and not person.organization and not is_person_name(by_org.group("org")):
-                person.organization = by_org.group("org")
-    return head.strip(" –—-:,"), people
+            return head[:match.start()], [(person, None)]
+    return head, []
+
+
+def _credit_organization(head: str, people: Attributed) -> None:
+    """"Welcome Address by IMDA – Ms Katherine Chong": the organization named after "by" is theirs."""
+    by_org = re.search(r"\bby\s+(?P<org>[A-Z][\w&]*(?:\s+[A-Z][\w&]*){0,3})$", head)
+    for person, _ in people:
+        if by_org and not person.organization and not is_person_name(by_org.group("org")):
+            person.organization = by_org.group("org")
 
 
 def _person_at_end(text: str) -> PersonLine | None:
