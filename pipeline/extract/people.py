@@ -89,42 +89,71 @@ def is_person_name(name: str, slot: bool = False, strict: bool = False) -> bool:
     or a transcript puts a person (odd casing and a single surname are then allowed). `strict`: no
     structure vouches for it (a name found in prose), so probablepeople must not read it as a
     corporation either."""
-    if not name or len(name) > 60 or any(ch.isdigit() for ch in name):
+    shaped = _name_shape(name, slot)
+    if shaped is None:
         return False
+    name, tokens = shaped
+    words = [t.strip(".,'’").lower() for t in tokens]
+    cased = _capitalised_name_words(tokens, words, slot)
+    if cased is None or not _cased_like_a_name(tokens, words, cased, slot):
+        return False
+    if _names_a_place_or_group(name, tokens):
+        return False
+    return not (strict and _corporation(name))
+
+
+def _name_shape(name: str, slot: bool) -> tuple[str, list[str]] | None:
+    """The candidate without nickname and generational suffix, and its words, when it has the outward
+    shape of a name: no digits, no punctuation a name never has, two to six words (one in a slot),
+    no undecoded bytes."""
+    if not name or len(name) > 60 or any(ch.isdigit() for ch in name):
+        return None
     name = _GENERATIONAL_TAIL.sub("", _NICKNAME.sub(" ", name)).strip()
     if re.search(r"[@/\\|()\[\]{}<>:;!?=+*#%$&\"“”]", name):
-        return False
+        return None
     tokens = name.replace("–", "-").split()
     if not (2 <= len(tokens) <= 6) and not (slot and len(tokens) == 1 and len(tokens[0]) > 2):
-        return False
+        return None
     if "\ufffd" in name or any(_MOJIBAKE_TOKEN.fullmatch(t) for t in tokens):
-        return False  # bytes that did not decode: "ÿþý broken" is no one's name
-    words = [t.strip(".,'’").lower() for t in tokens]
+        return None  # bytes that did not decode: "ÿþý broken" is no one's name
+    return name, tokens
+
+
+def _capitalised_name_words(tokens: list[str], words: list[str], slot: bool) -> int | None:
+    """How many words start with a capital, or None when a word is never part of a name (a heading,
+    organization or position word, a token of the wrong shape, an article)."""
     cased = 0
     for token, word in zip(tokens, words):
         if word in _PARTICLES:
             continue
         if word in NOT_NAME_WORDS or word in ORG_WORDS:
-            return False
+            return None
         if word in POSITION_WORDS and word not in _SURNAMES_TOO:
-            return False
+            return None
         if not _NAME_TOKEN.match(token) or (token in ("A", "I") and not slot):
-            return False  # "A Year Later": an article, not an initial
+            return None  # "A Year Later": an article, not an initial
         if token[:1].isupper():
             cased += 1
-    if cased == 0 and not slot:
+    return cased
+
+
+def _cased_like_a_name(tokens: list[str], words: list[str], cased: int, slot: bool) -> bool:
+    """Outside a person slot a name capitalises every word but its particles, and is not all in capitals."""
+    if slot:
+        return True
+    if cased == 0:
         return False
-    if not slot and all(len(t) > 2 and t.isupper() for t in tokens if t.lower() not in _PARTICLES):
+    if all(len(t) > 2 and t.isupper() for t in tokens if t.lower() not in _PARTICLES):
         return False  # "MOCK ARBITRATION": a heading in capitals; a capitalised surname comes with a given name
-    if not slot and cased < len([w for w in words if w not in _PARTICLES]):
-        return False  # "Minister of Digital affairs": a name capitalises every word but its particles
+    # "Minister of Digital affairs": a name capitalises every word but its particles
+    return cased >= len([w for w in words if w not in _PARTICLES])
+
+
+def _names_a_place_or_group(name: str, tokens: list[str]) -> bool:
+    """"Esri Singapore", "Lithuania", a stakeholder or regional group."""
     if country_name(name) or any(country_name(t) and len(t) > 3 for t in tokens[-1:]):
-        return False  # "Esri Singapore", "Lithuania"
-    if fold(name) in STAKEHOLDER_GROUPS or fold(name) in REGIONAL_GROUPS:
-        return False
-    if strict and _corporation(name):
-        return False
-    return True
+        return True
+    return fold(name) in STAKEHOLDER_GROUPS or fold(name) in REGIONAL_GROUPS
 
 
 def clean_name(text: str) -> str:
