@@ -301,13 +301,29 @@ def parse_affiliation(text: str | None) -> PersonLine:
     if not affiliations:
         return out
     out.extra = affiliations[1:]
-    segments = _split_top(affiliations[0].replace(" | ", ", "), ",")
-    # "Position - Org": a spaced dash separates too, where commas do not
+    kept = _without_groups(_affiliation_segments(affiliations[0]), out)
+    _take_country(kept, out)
+    org_index = _organization_index(kept)
+    if org_index is not None:
+        kept = _take_organization(kept, org_index, out)
+    out.position = ", ".join(kept) or None
+    return out
+
+
+def _affiliation_segments(affiliation: str) -> list[str]:
+    """The comma-separated segments of one affiliation; "Position - Org": a spaced dash separates too,
+    where commas do not."""
+    segments = _split_top(affiliation.replace(" | ", ", "), ",")
     flat: list[str] = []
     for segment in segments:
         flat.extend(p.strip() for p in re.split(r"\s+[-–—]\s+", segment) if p.strip())
+    return flat
+
+
+def _without_groups(segments: list[str], out: PersonLine) -> list[str]:
+    """The segments left once gender, stakeholder group and regional group are set aside (the groups go on `out`)."""
     kept: list[str] = []
-    for segment in flat:
+    for segment in segments:
         folded = fold(segment)
         if folded in GENDERS:
             continue
@@ -318,36 +334,45 @@ def parse_affiliation(text: str | None) -> PersonLine:
             out.regional_group = out.regional_group or segment
             continue
         kept.append(segment)
+    return kept
+
+
+def _take_country(kept: list[str], out: PersonLine) -> None:
+    """A last segment (or the only one) that is a country is the person's country."""
     if len(kept) > 1 and country_of_segment(kept[-1]):
         out.country = country_of_segment(kept.pop())
     elif len(kept) == 1 and country_of_segment(kept[0]):
         out.country = country_of_segment(kept.pop())
-    # the organization: the last organization-like segment (the top-level institution of a one-line string);
-    # "Ministry of Digital Development, Information and Communications" is one name cut by a comma
-    org_index = None
+
+
+def _organization_index(kept: list[str]) -> int | None:
+    """Where the organization is: the last organization-like segment (the top-level institution of a
+    one-line string), or the institution a position segment names ("Director of X at Y"), which is
+    then cut out into a segment of its own."""
     for i in range(len(kept) - 1, -1, -1):
         position, org = _org_from_position(kept[i])
         if org:
             kept[i] = position
             kept.insert(i + 1, org)
-            org_index = i + 1
-            break
+            return i + 1
         if is_organization_like(kept[i]) and not is_position_like(kept[i]):
-            org_index = i
-            break
-    if org_index is not None:
-        organization = re.sub(r"^the\s+(?=[A-Z])", "", kept[org_index].strip(" ."))
-        located = re.match(r"^(?P<org>.+?)\s+in\s+(?P<country>[A-Z][\w ]+)$", organization)
-        if located and country_name(located.group("country")) and not out.country:
-            organization, out.country = located.group("org"), located.group("country")
-        if org_index > 0 and _continues_name(organization) and _has_org_word(kept[org_index - 1]):
-            org_index -= 1
-            organization = f"{kept[org_index]}, {organization}"
-            del kept[org_index + 1]
-        out.organization = organization
-        kept = kept[:org_index] + kept[org_index + 1:]
-    out.position = ", ".join(kept) or None
-    return out
+            return i
+    return None
+
+
+def _take_organization(kept: list[str], org_index: int, out: PersonLine) -> list[str]:
+    """Set the organization (and a country it is "in") on `out`; the segments left are the position.
+    "Ministry of Digital Development, Information and Communications" is one name cut by a comma."""
+    organization = re.sub(r"^the\s+(?=[A-Z])", "", kept[org_index].strip(" ."))
+    located = re.match(r"^(?P<org>.+?)\s+in\s+(?P<country>[A-Z][\w ]+)$", organization)
+    if located and country_name(located.group("country")) and not out.country:
+        organization, out.country = located.group("org"), located.group("country")
+    if org_index > 0 and _continues_name(organization) and _has_org_word(kept[org_index - 1]):
+        org_index -= 1
+        organization = f"{kept[org_index]}, {organization}"
+        del kept[org_index + 1]
+    out.organization = organization
+    return kept[:org_index] + kept[org_index + 1:]
 
 
 _NAME_END = re.compile(r"\s*(?:,|\s[-–—]\s|\s\((?![A-Z][a-z]+\)\s)|(?<=[a-z]{2})\.\s|\s\|\s|:\s)")
