@@ -423,6 +423,27 @@ def split_people(value: str, slot: bool = True) -> list[PersonLine]:
     value = " ".join(value.split()).strip(" .;,")
     if not value:
         return []
+    segments = _list_segments(value)
+    people: list[PersonLine] = []
+    current: list[str] = []
+
+    def close() -> None:
+        if current:
+            person = parse_person_line(", ".join(current), slot)
+            if person:
+                people.append(person)
+    for i, segment in enumerate(segments):
+        if _starts_person(segments, i, bool(current), bool(people)):
+            close()
+            current = [segment]
+        elif current:
+            current.append(segment)
+    close()
+    return people
+
+
+def _list_segments(value: str) -> list[str]:
+    """The comma and semicolon segments of a list, with "A and B" cut in two where what follows "and" is a name."""
     segments: list[str] = []
     for part in _split_top(value, ",;"):
         pieces = _AND.split(part)
@@ -433,27 +454,28 @@ def split_people(value: str, slot: bool = True) -> list[PersonLine]:
             segments.append(pieces[-1])
         else:
             segments.append(part)
-    people: list[PersonLine] = []
-    current: list[str] = []
+    return segments
 
-    def close() -> None:
-        if current:
-            person = parse_person_line(", ".join(current), slot)
-            if person:
-                people.append(person)
-    for i, segment in enumerate(segments):
-        lead = clean_name(re.split(r"\s*\(", segment)[0])
-        starts_person = is_person_name(lead, False) and (
-            not current or "(" in segment or i + 1 == len(segments) and not people and not is_organization_like(segment)
-            or i + 1 < len(segments) and not is_person_name(clean_name(segments[i + 1].split("(")[0]), False)
-            and (is_position_like(segments[i + 1]) or "(" in segments[i + 1]) or _all_names(segments))
-        if starts_person:
-            close()
-            current = [segment]
-        elif current:
-            current.append(segment)
-    close()
-    return people
+
+def _starts_person(segments: list[str], i: int, in_person: bool, have_people: bool) -> bool:
+    """Does segment `i` start a new person rather than continue the one before (its position or organization)?
+    It must lead with a name, and: nothing is open, or it brings its own bracket, or it is the last and only
+    candidate, or the next segment is its affiliation, or the list is names only."""
+    segment = segments[i]
+    if not is_person_name(clean_name(re.split(r"\s*\(", segment)[0]), False):
+        return False
+    if not in_person or "(" in segment:
+        return True
+    if i + 1 == len(segments) and not have_people and not is_organization_like(segment):
+        return True
+    if i + 1 < len(segments) and _says_who_someone_is(segments[i + 1]):
+        return True
+    return _all_names(segments)
+
+
+def _says_who_someone_is(segment: str) -> bool:
+    """A segment that says who someone is (a position or a bracket) and does not start with a name."""
+    return not is_person_name(clean_name(segment.split("(")[0]), False) and (is_position_like(segment) or "(" in segment)
 
 
 def _all_names(segments: list[str]) -> bool:
