@@ -622,6 +622,12 @@ def _one_meeting(sessions, ctx: Context) -> bool:
         return True
     if len({d.date for _, d, _ in sessions}) > 1:
         return False
+    return _short_programme(sessions, ctx)
+
+
+def _short_programme(sessions: list[Slot], ctx: Context) -> bool:
+    """The slots of one day last two hours or less, none is the page's own title, and they lie inside
+    the container's own short time range, or the page's title names one session."""
     starts = [a.start for a, _, _ in sessions]
     ends = [a.end or a.start for a, _, _ in sessions]
     span = minutes_between(min(starts), max(ends))
@@ -970,13 +976,21 @@ def _people_of_row(block: Block, role: str | None) -> tuple[str | None, list[tup
     texts = [" ".join(line.text for line in cell) for cell in cells]
     if len(cells) == 1 and len(texts[0].split()) <= 4 and role_of(texts[0].rstrip(": ")):
         return role_of(texts[0].rstrip(": ")), []
-    first = [line for line in cells[0] if line.text]
-    name = clean_name(first[0].text) if len(first) == 1 else ""
-    if len(cells) > 1 and name and is_person_name(name, slot=bool(split_titles(first[0].text)[0])):
-        info = affiliation_from_lines(name, [line.text for cell in cells[1:] for line in cell if line.text])
-        info.honorific = split_titles(first[0].text)[0]
+    info = _person_of_row(cells)
+    if info:
         return None, [(info, role)]
     return None, _people_of_lines([line for cell in cells for line in cell], role)
+
+
+def _person_of_row(cells: list[tuple[Line, ...]]) -> PersonLine | None:
+    """The person of a row whose first cell is a name alone and whose other cells say who they are."""
+    first = [line for line in cells[0] if line.text]
+    name = clean_name(first[0].text) if len(first) == 1 else ""
+    if not (len(cells) > 1 and name and is_person_name(name, slot=bool(split_titles(first[0].text)[0]))):
+        return None
+    info = affiliation_from_lines(name, [line.text for cell in cells[1:] for line in cell if line.text])
+    info.honorific = split_titles(first[0].text)[0]
+    return info
 
 
 def affiliation_from_lines(name: str, lines: list[str]) -> PersonLine:
