@@ -294,21 +294,8 @@ def _title_line(block: Block) -> bool:
 def _listing(blocks: list[Block], ctx: Context) -> list[Draft]:
     """A listing of sessions without clock times: three or more title lines, each followed by a blank
     line, a description paragraph or the next title line (rooms, series labels and breaks between them)."""
-    titles = []
-    for i, block in enumerate(blocks):
-        if not _title_line(block) or block.text.strip() == (ctx.title or ""):
-            continue
-        nxt = blocks[i + 1] if i + 1 < len(blocks) else None
-        if nxt is None or nxt.gap or (nxt.kind == "paragraph" and len(nxt.text) >= 150) or _title_line(nxt) \
-                or nxt.kind == "item":
-            titles.append(i)
-    if len(titles) < 3:
-        return []
-    # the page announces a programme, or most lines name a meeting or carry a track or duration tag
-    announced = any(len(b.text.split()) <= 6 and _LISTING_WORDS.search(b.text) for b in blocks[:20])
-    named = sum(bool(_MEETING_WORDS.search(blocks[i].text) or re.search(r"\([^()]{2,25}\)\s*$", blocks[i].text))
-                for i in titles)
-    if not announced and named * 2 < len(titles):
+    titles = _listing_titles(blocks, ctx)
+    if len(titles) < 3 or not _reads_as_listing(blocks, titles):
         return []
     drafts = []
     bounds = titles + [len(blocks)]
@@ -319,6 +306,32 @@ def _listing(blocks: list[Block], ctx: Context) -> list[Draft]:
         body = [blk for blk in blocks[a + 1:b] if not (blk.kind == "paragraph" and len(blk.text) > 600)]
         drafts.append(_region(Draft(_clean_title(title), date=None, offset=ctx.offset), body, ctx))
     return drafts if len(drafts) >= 3 else []
+
+
+def _listing_titles(blocks: list[Block], ctx: Context) -> list[int]:
+    """Indexes of the title lines (not the page's own title) that a listing item could start with."""
+    titles = []
+    for i, block in enumerate(blocks):
+        if not _title_line(block) or block.text.strip() == (ctx.title or ""):
+            continue
+        nxt = blocks[i + 1] if i + 1 < len(blocks) else None
+        if _ends_listing_title(nxt):
+            titles.append(i)
+    return titles
+
+
+def _ends_listing_title(nxt: Block | None) -> bool:
+    """What may follow a listing's title line: the end, a blank line, a description, a list or the next title."""
+    return (nxt is None or nxt.gap or (nxt.kind == "paragraph" and len(nxt.text) >= 150) or _title_line(nxt)
+            or nxt.kind == "item")
+
+
+def _reads_as_listing(blocks: list[Block], titles: list[int]) -> bool:
+    """The page announces a programme, or most lines name a meeting or carry a track or duration tag."""
+    announced = any(len(b.text.split()) <= 6 and _LISTING_WORDS.search(b.text) for b in blocks[:20])
+    named = sum(bool(_MEETING_WORDS.search(blocks[i].text) or re.search(r"\([^()]{2,25}\)\s*$", blocks[i].text))
+                for i in titles)
+    return announced or named * 2 >= len(titles)
 
 
 def _sections(blocks: list[Block]) -> list[tuple[int, Block, list[Block]]]:
@@ -456,12 +469,27 @@ def _anchors(blocks: list[Block], ctx: Context) -> list[Anchor]:
     return found
 
 
+Slot = tuple[Anchor, Draft, list[Block]]   # a programme slot: its anchor, its draft, the blocks below it
+
+
 def _agenda(blocks: list[Block], anchors: list[Anchor], ctx: Context) -> list[Draft]:
     """Sessions from a programme (see the module docstring, rule 2)."""
+    sessions, untimed = _nest_slots(_slots(blocks, anchors, ctx))
+    if not sessions:
+        return [_region(Draft(ctx.title, date=ctx.date, start=ctx.start, end=ctx.end, offset=ctx.offset), blocks, ctx)]
+    if _one_meeting(sessions, ctx):
+        main, body = _meeting_of_slots(blocks, sessions, ctx)
+        return [_region(main, body, ctx)] + [_region(d, part, ctx) for d, part in untimed]
+    return [_region(draft, body, ctx) for _, draft, body in sessions] + [_region(d, part, ctx) for d, part in untimed]
+
+
+def _slots(blocks: list[Block], anchors: list[Anchor], ctx: Context) -> list[Slot]:
+    """Each anchor with the blocks below it, dated by the day lines above it; a day line or a
+    top-level heading ends the slot before it."""
     day = ctx.date
-    slots: list[tuple[Anchor, Draft, list[Block]]] = []
+    slots: list[Slot] = []
     anchor_at = {a.index: a for a in anchors}
-    current: tuple[Anchor, Draft, list[Block]] | None = None
+    current: Slot | None = None
     for i, block in enumerate(blocks):
         mention = _day_only(block.text) if block.kind != "row" else _row_day(block)
         if mention and i not in anchor_at and (block.kind in ("heading", "paragraph", "item") or block.kind == "row"):
@@ -469,13 +497,7 @@ def _agenda(blocks: list[Block], anchors: list[Anchor], ctx: Context) -> list[Dr
             current = None
             continue
         if i in anchor_at:
-            anchor = anchor_at[i]
-            draft = Draft(anchor.title, date=day, start=anchor.start, end=anchor.end, offset=ctx.offset)
-            if anchor.row is not None:
-                body = [Block("paragraph", cell) for cell in anchor.row.cells[1:] if cell]
-            else:
-                body = []
-            current = (anchor, draft, body)
+            current = _open_slot(anchor_at[i], day, ctx)
             slots.append(current)
             continue
         if current is None:
@@ -484,16 +506,39 @@ def _agenda(blocks: list[Block], anchors: list[Anchor], ctx: Context) -> list[Dr
             current = None
             continue
         current[2].append(block)
-    # titles on the next line, breaks, nesting
-    sessions: list[tuple[Anchor, Draft, list[Block]]] = []
+    return slots
+
+
+def _open_slot(anchor: Anchor, day: dt.date | None, ctx: Context) -> Slot:
+    """A new slot; a table row brings its other cells as the slot's first blocks."""
+    draft = Draft(anchor.title, date=day, start=anchor.start, end=anchor.end, offset=ctx.offset)
+    if anchor.row is not None:
+        body = [Block("paragraph", cell) for cell in anchor.row.cells[1:] if cell]
+    else:
+        body = []
+    return anchor, draft, body
+
+
+def _settle_slot(anchor: Anchor, draft: Draft, body: list[Block]) -> tuple[list[Block], list[tuple[Draft, list[Block]]]]:
+    """A slot's title from its next line when the time stood alone, and the further titled items
+    of a table cell split out as sessions of their own."""
+    if draft.title is None:
+        draft.title, body = _title_from_body(body)
+    more: list[tuple[Draft, list[Block]]] = []
+    if anchor.row is not None and body:
+        body = _drop_title_line(body, draft.title)
+        body, more = _split_cell_items(body, draft)
+    return body, more
+
+
+def _nest_slots(slots: list[Slot]) -> tuple[list[Slot], list[tuple[Draft, list[Block]]]]:
+    """The sessions of the slots: titles settled, breaks dropped, a slot inside the previous one's
+    time range folded into it as a segment; and the untimed items found in table cells."""
+    sessions: list[Slot] = []
     untimed: list[tuple[Draft, list[Block]]] = []   # further titled items inside one slot's cell
     for anchor, draft, body in slots:
-        if draft.title is None:
-            draft.title, body = _title_from_body(body)
-        if anchor.row is not None and body:
-            body = _drop_title_line(body, draft.title)
-            body, more = _split_cell_items(body, draft)
-            untimed += more
+        body, more = _settle_slot(anchor, draft, body)
+        untimed += more
         if is_break(draft.title) or (draft.title is None and not body):
             continue
         parent = sessions[-1] if sessions else None
@@ -502,17 +547,19 @@ def _agenda(blocks: list[Block], anchors: list[Anchor], ctx: Context) -> list[Dr
             parent[2].extend(body)
             continue
         sessions.append((anchor, draft, body))
-    if not sessions:
-        return [_region(Draft(ctx.title, date=ctx.date, start=ctx.start, end=ctx.end, offset=ctx.offset), blocks, ctx)]
-    if _one_meeting(sessions, ctx):
-        first = sessions[0][1]
-        main = Draft(ctx.title or first.title, date=ctx.date or first.date, start=ctx.start or first.start,
-                     end=ctx.end or (sessions[-1][1].end if ctx.start is None else None), offset=ctx.offset)
-        body = [b for b in blocks if b.kind != "row"] + [Block("paragraph", (Line(d.title or ""),)) for _, d, _ in sessions]
-        for _, draft, part in sessions:
-            body.extend(part)
-        return [_region(main, body, ctx)] + [_region(d, part, ctx) for d, part in untimed]
-    return [_region(draft, body, ctx) for _, draft, body in sessions] + [_region(d, part, ctx) for d, part in untimed]
+    return sessions, untimed
+
+
+def _meeting_of_slots(blocks: list[Block], sessions: list[Slot], ctx: Context) -> tuple[Draft, list[Block]]:
+    """The one meeting whose segments the slots are: the container's title and time (else the slots'),
+    and a body of the page's text, the segment titles and the segments' blocks."""
+    first = sessions[0][1]
+    main = Draft(ctx.title or first.title, date=ctx.date or first.date, start=ctx.start or first.start,
+                 end=ctx.end or (sessions[-1][1].end if ctx.start is None else None), offset=ctx.offset)
+    body = [b for b in blocks if b.kind != "row"] + [Block("paragraph", (Line(d.title or ""),)) for _, d, _ in sessions]
+    for _, draft, part in sessions:
+        body.extend(part)
+    return main, body
 
 
 def _split_cell_items(body: list[Block], draft: Draft) -> tuple[list[Block], list[tuple[Draft, list[Block]]]]:
@@ -575,6 +622,12 @@ def _one_meeting(sessions, ctx: Context) -> bool:
         return True
     if len({d.date for _, d, _ in sessions}) > 1:
         return False
+    return _short_programme(sessions, ctx)
+
+
+def _short_programme(sessions: list[Slot], ctx: Context) -> bool:
+    """The slots of one day last two hours or less, none is the page's own title, and they lie inside
+    the container's own short time range, or the page's title names one session."""
     starts = [a.start for a, _, _ in sessions]
     ends = [a.end or a.start for a, _, _ in sessions]
     span = minutes_between(min(starts), max(ends))
@@ -653,46 +706,79 @@ def _vouched(person: PersonLine | None, text: str) -> bool:
                                        or person.country) and "?" not in text
 
 
+Attributed = list[tuple[PersonLine, str | None]]   # (person, role) named in a title
+
+
 def split_attribution(title: str) -> tuple[str, list[tuple[PersonLine, str | None]]]:
     """"Introduction by Jen Gaudioso" -> ("Introduction", [Jen Gaudioso]); "Welcome Address by IMDA – Ms
     Katherine Chong, Director (Innovation)" -> ("Welcome Address by IMDA", [Katherine Chong (IMDA)]);
     "Keynote Address: James Lewis, CSIS" -> ("Keynote Address", [James Lewis (CSIS)]). A colon or "with"
     splits only when the right side is vouched for ("Digital Government Blueprint: A Year Later" stays whole)."""
-    people: list[tuple[PersonLine, str | None]] = []
     glued = unglue(title)
     head = glued[0]
-    for part in glued[1:]:
+    people = _glued_people(head, glued[1:])
+    if people:
+        return head.strip(" –—-:,"), people
+    head, people = _dash_attribution(head)
+    if not people and ":" in head:
+        colon = _colon_attribution(head)
+        if colon:
+            return colon
+    head, by = _by_attribution(head)
+    people += by
+    if people:
+        _credit_organization(head, people)
+    return head.strip(" –—-:,"), people
+
+
+def _glued_people(head: str, parts: list[str]) -> Attributed:
+    """The vouched-for people that were glued onto the title ("Opening remarksNanna–Louise Linde, ...")."""
+    people: Attributed = []
+    for part in parts:
         person = parse_person_line(part)
         if _vouched(person, part):
             people.append((person, _role_of_title(head)))
-    if people:
-        return head.strip(" –—-:,"), people
+    return people
+
+
+def _dash_attribution(head: str) -> tuple[str, Attributed]:
+    """"Title – Name, Position": the title before the dash and the person after it."""
     parts = _DASH_SPLIT.split(head)
-    if len(parts) >= 2:
-        right = " – ".join(parts[1:])
-        person = parse_person_line(right)
-        if person and not is_person_name(parts[0]) and (_vouched(person, right) or is_person_name(person.name, strict=True)):
-            head = parts[0]
-            people.append((person, None))
-    if not people and ":" in head:
-        left, right = head.split(":", 1)
-        person = parse_person_line(right.strip())
-        if (_vouched(person, right) and len(left.split()) <= 5 and not parse_person_line(left)
-                and (role_of(left) or _is_format_word(left) or is_segment_title(left) or _role_of_title(left))):
-            return left.strip(), [(person, role_of(left) or _role_of_title(left))]
+    if len(parts) < 2:
+        return head, []
+    right = " – ".join(parts[1:])
+    person = parse_person_line(right)
+    if person and not is_person_name(parts[0]) and (_vouched(person, right) or is_person_name(person.name, strict=True)):
+        return parts[0], [(person, None)]
+    return head, []
+
+
+def _colon_attribution(head: str) -> tuple[str, Attributed] | None:
+    """"Keynote Address: James Lewis, CSIS": a short role or segment label, and a vouched-for person."""
+    left, right = head.split(":", 1)
+    person = parse_person_line(right.strip())
+    if (_vouched(person, right) and len(left.split()) <= 5 and not parse_person_line(left)
+            and (role_of(left) or _is_format_word(left) or is_segment_title(left) or _role_of_title(left))):
+        return left.strip(), [(person, role_of(left) or _role_of_title(left))]
+    return None
+
+
+def _by_attribution(head: str) -> tuple[str, Attributed]:
+    """"Introduction by Jen Gaudioso": the title before "by" and the person the phrase ends with."""
     match = _ATTRIBUTION.search(head)
     if match:
-        who = match.group("who")
-        person = _person_at_end(who)
+        person = _person_at_end(match.group("who"))
         if person:
-            head = head[:match.start()]
-            people.append((person, None))
-    if people:
-        by_org = re.search(r"\bby\s+(?P<org>[A-Z][\w&]*(?:\s+[A-Z][\w&]*){0,3})$", head)
-        for person, _ in people:
-            if by_org and not person.organization and not is_person_name(by_org.group("org")):
-                person.organization = by_org.group("org")
-    return head.strip(" –—-:,"), people
+            return head[:match.start()], [(person, None)]
+    return head, []
+
+
+def _credit_organization(head: str, people: Attributed) -> None:
+    """"Welcome Address by IMDA – Ms Katherine Chong": the organization named after "by" is theirs."""
+    by_org = re.search(r"\bby\s+(?P<org>[A-Z][\w&]*(?:\s+[A-Z][\w&]*){0,3})$", head)
+    for person, _ in people:
+        if by_org and not person.organization and not is_person_name(by_org.group("org")):
+            person.organization = by_org.group("org")
 
 
 def _person_at_end(text: str) -> PersonLine | None:
@@ -756,84 +842,129 @@ def _people_in(blocks: list[Block], default_role: str | None = None, probe: bool
                notes: list[str] | None = None):
     """(person, role) for every participant the blocks name: role labels with their lists, person lines,
     bold names over position lines, and people in prose."""
-    found: list[tuple[PersonLine, str | None]] = []
+    scan = _PeopleScan(blocks, default_role, notes)
+    scan.read()
+    if probe:
+        return scan.structured or any(people_in_prose(text) for text in scan.prose)
+    found = scan.found
+    for text in scan.prose:
+        for mention in people_in_prose(text):
+            found.append((mention.person, mention.role or scan.default_role))
+    return found
+
+
+def _slot_line_role(block: Block) -> str | None:
+    """The role a short slot line gives the unlabelled people below it ("Panel Discussion and Q&A")."""
+    if block.kind == "paragraph" and len(block.text.split()) <= 14:
+        return _role_of_title(block.text)
+    return None
+
+
+@dataclass
+class _PeopleScan:
+    """One pass over a region's blocks: what a role label set for the blocks below it, the people found
+    in structured blocks and the prose kept for a second look."""
+    blocks: list[Block]
+    default_role: str | None      # a slot title like "Panel Discussion" can set it on the way
+    notes: list[str] | None
+    found: list[tuple[PersonLine, str | None]] = field(default_factory=list)
     role: str | None = None       # the role a bare label line set for the lines below it
-    role_block = -1
-    structured = False
-    prose: list[str] = []
-    joined: set[int] = set()
-    in_contact = False
-    for i, block in enumerate(blocks):
-        if i in joined:
-            continue
-        if _is_heading(block) or (block.kind == "paragraph" and len(block.text.split()) <= 4):
-            in_contact = bool(_CONTACT.match(block.text.strip())) or (in_contact and not _is_heading(block))
-        if in_contact:
-            continue
-        if block.kind != "row" and i > 0 and blocks[i - 1].kind == "row":
-            role = None  # a role heading row labels the rows of its table only
-        if block.kind == "row":
-            row_role, people = _people_of_row(block, role or default_role)
-            if row_role:
-                role = row_role
-            found += people
-            structured |= bool(people)
-            continue
-        if block.kind == "turn":
-            continue
-        if block.kind == "heading" and role_of(block.text.rstrip(":")) is None:
-            role = None
-        if block.kind == "label":
-            fieldname = field_of(block.label)
-            if fieldname == "role":
-                label_role = role_of(block.label)
-                value = block.value or ""
-                if value:
-                    people = split_people(value)
-                    found += [(p, label_role) for p in people]
-                    structured |= bool(people)
-                    role = None
-                else:
-                    role, role_block = label_role, i
+    role_block: int = -1
+    structured: bool = False
+    prose: list[str] = field(default_factory=list)
+    joined: set[int] = field(default_factory=set)
+    in_contact: bool = False
+
+    def read(self) -> None:
+        for i, block in enumerate(self.blocks):
+            if i in self.joined:
                 continue
-            if fieldname in ("description", "other", "title", "event", "topic"):
-                prose.append(block.value or "")
-            continue
+            self._track_contact(block)
+            if self.in_contact:
+                continue
+            if block.kind != "row" and i > 0 and self.blocks[i - 1].kind == "row":
+                self.role = None  # a role heading row labels the rows of its table only
+            reader = self._READERS.get(block.kind, _PeopleScan._read_text)
+            reader(self, i, block)
+
+    def _track_contact(self, block: Block) -> None:
+        """Contact sections name people who are not participants: skip until the next heading."""
+        if _is_heading(block) or (block.kind == "paragraph" and len(block.text.split()) <= 4):
+            self.in_contact = bool(_CONTACT.match(block.text.strip())) or (self.in_contact and not _is_heading(block))
+
+    def _read_row(self, i: int, block: Block) -> None:
+        row_role, people = _people_of_row(block, self.role or self.default_role)
+        if row_role:
+            self.role = row_role
+        self.found += people
+        self.structured |= bool(people)
+
+    def _skip(self, i: int, block: Block) -> None:
+        """Transcript turns are speech, not a list of participants."""
+
+    def _read_label(self, i: int, block: Block) -> None:
+        fieldname = field_of(block.label)
+        if fieldname == "role":
+            label_role = role_of(block.label)
+            value = block.value or ""
+            if value:
+                people = split_people(value)
+                self.found += [(p, label_role) for p in people]
+                self.structured |= bool(people)
+                self.role = None
+            else:
+                self.role, self.role_block = label_role, i
+            return
+        if fieldname in ("description", "other", "title", "event", "topic"):
+            self.prose.append(block.value or "")
+
+    def _card_lines(self, i: int, lines: list[Line]) -> list[Line]:
+        """A card: the name in one block, the position and organization in the next (up to two) blocks."""
+        if not (len(lines) == 1 and len(lines[0].text.split()) <= 6 and is_person_name(clean_name(lines[0].text))):
+            return []
+        more: list[Line] = []
+        for j in range(i + 1, min(i + 3, len(self.blocks))):
+            following = self.blocks[j]
+            if following.kind not in ("paragraph", "item") or not _affiliation_block(following):
+                break
+            more += list(following.lines)
+            self.joined.add(j)
+        return more
+
+    def _read_text(self, i: int, block: Block) -> None:
+        if block.kind == "heading" and role_of(block.text.rstrip(":")) is None:
+            self.role = None
         lines = list(block.lines)
         if not lines:
-            continue
-        # a card: the name in one block, the position and organization in the next
-        if len(lines) == 1 and len(lines[0].text.split()) <= 6 and is_person_name(clean_name(lines[0].text)):
-            for j in range(i + 1, min(i + 3, len(blocks))):
-                following = blocks[j]
-                if following.kind not in ("paragraph", "item") or not _affiliation_block(following):
-                    break
-                lines += list(following.lines)
-                joined.add(j)
+            return
+        lines += self._card_lines(i, lines)
         text = block.text
         bare_role = role_of(text.rstrip(": ")) if len(text.split()) <= 5 and len(lines) == 1 else None
         if bare_role and not parse_person_line(text):
-            role, role_block = bare_role, i
-            continue
-        if block.kind == "paragraph" and len(text.split()) <= 14 and _role_of_title(text) and role is None:
-            default_role = _role_of_title(text)  # "10:20am – 11:15am: Panel Discussion and Q&A" above the panellists
-        people = _people_of_lines(lines, role or default_role, notes if role and i - role_block <= 3 else None)
+            self.role, self.role_block = bare_role, i
+            return
+        slot_role = _slot_line_role(block)
+        if slot_role and self.role is None:
+            self.default_role = slot_role  # "10:20am – 11:15am: Panel Discussion and Q&A" above the panellists
+        notes = self.notes if self.role and i - self.role_block <= 3 else None
+        people = _people_of_lines(lines, self.role or self.default_role, notes)
         if people:
-            found += people
-            structured = True
-            continue
-        if block.kind == "item" and role:
-            continue
-        if role and i - role_block > 1 and block.gap and block.kind == "paragraph" and len(text) > 200:
-            role = None
+            self.found += people
+            self.structured = True
+            return
+        if block.kind == "item" and self.role:
+            return
+        if self._leaves_role_run(i, block):
+            self.role = None
         if len(text) > 60 or block.kind == "paragraph":
-            prose.append(text)
-    if probe:
-        return structured or any(people_in_prose(text) for text in prose)
-    for text in prose:
-        for mention in people_in_prose(text):
-            found.append((mention.person, mention.role or default_role))
-    return found
+            self.prose.append(text)
+
+    def _leaves_role_run(self, i: int, block: Block) -> bool:
+        """A long paragraph after a gap, well below the role label, is no longer part of its list."""
+        return bool(self.role and i - self.role_block > 1 and block.gap and block.kind == "paragraph"
+                    and len(block.text) > 200)
+
+    _READERS = {"row": _read_row, "turn": _skip, "label": _read_label}
 
 
 def _people_of_row(block: Block, role: str | None) -> tuple[str | None, list[tuple[PersonLine, str | None]]]:
@@ -845,13 +976,21 @@ def _people_of_row(block: Block, role: str | None) -> tuple[str | None, list[tup
     texts = [" ".join(line.text for line in cell) for cell in cells]
     if len(cells) == 1 and len(texts[0].split()) <= 4 and role_of(texts[0].rstrip(": ")):
         return role_of(texts[0].rstrip(": ")), []
-    first = [line for line in cells[0] if line.text]
-    name = clean_name(first[0].text) if len(first) == 1 else ""
-    if len(cells) > 1 and name and is_person_name(name, slot=bool(split_titles(first[0].text)[0])):
-        info = affiliation_from_lines(name, [line.text for cell in cells[1:] for line in cell if line.text])
-        info.honorific = split_titles(first[0].text)[0]
+    info = _person_of_row(cells)
+    if info:
         return None, [(info, role)]
     return None, _people_of_lines([line for cell in cells for line in cell], role)
+
+
+def _person_of_row(cells: list[tuple[Line, ...]]) -> PersonLine | None:
+    """The person of a row whose first cell is a name alone and whose other cells say who they are."""
+    first = [line for line in cells[0] if line.text]
+    name = clean_name(first[0].text) if len(first) == 1 else ""
+    if not (len(cells) > 1 and name and is_person_name(name, slot=bool(split_titles(first[0].text)[0]))):
+        return None
+    info = affiliation_from_lines(name, [line.text for cell in cells[1:] for line in cell if line.text])
+    info.honorific = split_titles(first[0].text)[0]
+    return info
 
 
 def affiliation_from_lines(name: str, lines: list[str]) -> PersonLine:
@@ -889,79 +1028,131 @@ def _people_of_lines(lines: list[Line], role: str | None,
     """People in a run of lines: "Name, Position, Org" lines, a name over its position and organization
     lines, "[Role] Name" tags, "Name [Moderator]" marks, and bare role lines ("Moderator", "Panellists")
     over the names they label."""
-    out: list[tuple[PersonLine, str | None]] = []
-    current: PersonLine | None = None
-    current_role: str | None = None
-    tail: list[str] = []
-    role_now = role
+    reader = _LineReader(role, notes)
+    for line in _unglued_lines(lines):
+        reader.read(line)
+    reader.close()
+    return reader.out
 
-    def close() -> None:
-        nonlocal current, tail
-        if current is not None:
-            if tail and not current.organization:
-                honorific = current.honorific
-                current = affiliation_from_lines(current.name, tail)
-                current.honorific = honorific
-            out.append((current, current_role))
-        current, tail = None, []
 
+def _unglued_lines(lines: list[Line]) -> list[Line]:
+    """The lines with flattened parts cut apart again (see unglue)."""
     expanded: list[Line] = []
     for line in lines:
         parts = unglue(line.text.strip()) if _GLUE.search(line.text) else [line.text.strip()]
         expanded += [line] if len(parts) == 1 else [Line(part, line.strong) for part in parts]
-    for line in expanded:
+    return expanded
+
+
+def _without_lead_in(text: str, marked: str | None) -> tuple[str, str | None]:
+    """"Featuring David Niemeijer, Founder of X" / "Moderated by ...": the rest, and the role it gives."""
+    lead_in = _LEAD_IN.match(text)
+    if lead_in:
+        marked = marked or role_of(lead_in.group(1)) or "presenter"
+        text = text[lead_in.end():]
+    return text, marked
+
+
+@dataclass
+class _LineReader:
+    """Reads lines one by one; a name line opens a person whose position and organization lines
+    follow (the tail) until the next person or role line closes it."""
+    role_now: str | None          # the role the last role line set
+    notes: list[str] | None
+    out: list[tuple[PersonLine, str | None]] = field(default_factory=list)
+    current: PersonLine | None = None
+    current_role: str | None = None
+    tail: list[str] = field(default_factory=list)
+
+    def close(self) -> None:
+        if self.current is not None:
+            current = self.current
+            if self.tail and not current.organization:
+                honorific = current.honorific
+                current = affiliation_from_lines(current.name, self.tail)
+                current.honorific = honorific
+            self.out.append((current, self.current_role))
+        self.current, self.tail = None, []
+
+    def read(self, line: Line) -> None:
         text = line.text.strip()
-        if not text or _ROOM.match(text):
-            continue
+        if not text or _ROOM.match(text) or self._role_tag(text):
+            return
+        text, marked = _without_lead_in(*split_role_mark(text))
+        for step in (self._role_label, self._bare_role, self._name_line, self._lead_name, self._tail_line):
+            if step(line, text, marked):
+                return
+        self._person_line(text, marked)
+
+    def _role_tag(self, text: str) -> bool:
+        """"[Moderator] Name, Org"."""
         tag = _ROLE_TAG.match(text)
-        if tag and role_of(tag.group("role")):
-            close()
-            info = parse_person_line(tag.group("rest"), slot=True)
-            if info:
-                out.append((info, role_of(tag.group("role"))))
-            continue
-        text, marked = split_role_mark(text)
-        lead_in = _LEAD_IN.match(text)
-        if lead_in:  # "Featuring David Niemeijer, Founder of X" / "Moderated by ..."
-            marked = marked or role_of(lead_in.group(1)) or "presenter"
-            text = text[lead_in.end():]
+        if not (tag and role_of(tag.group("role"))):
+            return False
+        self.close()
+        info = parse_person_line(tag.group("rest"), slot=True)
+        if info:
+            self.out.append((info, role_of(tag.group("role"))))
+        return True
+
+    def _role_label(self, line: Line, text: str, marked: str | None) -> bool:
+        """"Moderator: Name" (the people it lists) or "Panellists:" (a role for the lines below)."""
         label = label_parts(text)
-        if label and field_of(label[0]) == "role":
-            close()
-            label_role = role_of(label[0])
-            if label[1]:
-                out += [(p, label_role) for p in split_people(label[1])]
-            else:
-                role_now = label_role
-            continue
-        # a role word right under a name is that person's position; elsewhere it labels the lines below
-        bare = role_of(text.rstrip(": ")) if len(text.split()) <= 4 and (current is None or tail) else None
-        if bare and not is_person_name(clean_name(text)):
-            close()
-            role_now = bare
-            continue
-        if (line.strong or len(text.split()) <= 6) and is_person_name(clean_name(text)):
-            close()
-            current, current_role = PersonLine(clean_name(text), honorific=split_titles(text)[0]), marked or role_now
-            continue
-        if line.lead and is_person_name(clean_name(line.lead)):
-            close()
-            info = parse_person_line(text)
-            if info:
-                out.append((info, marked or role_now))
-            continue
-        if current is not None and len(text) < 120 and not line.strong:
-            tail.append(text)
-            continue
-        close()
-        if len(text) <= 220:
-            info = parse_person_line(text)
-            if info and (info.position or info.organization or info.country or _short_name_line(text)):
-                out.append((info, marked or role_now))
-            elif notes is not None and len(text) <= 80:
-                notes.append(f"refused as a person: {text!r} ({refusal_reason(text)})")
-    close()
-    return out
+        if not (label and field_of(label[0]) == "role"):
+            return False
+        self.close()
+        label_role = role_of(label[0])
+        if label[1]:
+            self.out += [(p, label_role) for p in split_people(label[1])]
+        else:
+            self.role_now = label_role
+        return True
+
+    def _bare_role(self, line: Line, text: str, marked: str | None) -> bool:
+        """A role word right under a name is that person's position; elsewhere it labels the lines below."""
+        bare = role_of(text.rstrip(": ")) if len(text.split()) <= 4 and (self.current is None or self.tail) else None
+        if not bare or is_person_name(clean_name(text)):
+            return False
+        self.close()
+        self.role_now = bare
+        return True
+
+    def _name_line(self, line: Line, text: str, marked: str | None) -> bool:
+        """A name on its own line opens a person."""
+        if not ((line.strong or len(text.split()) <= 6) and is_person_name(clean_name(text))):
+            return False
+        self.close()
+        self.current = PersonLine(clean_name(text), honorific=split_titles(text)[0])
+        self.current_role = marked or self.role_now
+        return True
+
+    def _lead_name(self, line: Line, text: str, marked: str | None) -> bool:
+        """A line whose emphasised lead is a name: the whole line is the person."""
+        if not (line.lead and is_person_name(clean_name(line.lead))):
+            return False
+        self.close()
+        info = parse_person_line(text)
+        if info:
+            self.out.append((info, marked or self.role_now))
+        return True
+
+    def _tail_line(self, line: Line, text: str, marked: str | None) -> bool:
+        """A short plain line under an open person says who they are."""
+        if not (self.current is not None and len(text) < 120 and not line.strong):
+            return False
+        self.tail.append(text)
+        return True
+
+    def _person_line(self, text: str, marked: str | None) -> None:
+        """Anything else: a "Name, Position, Org" line, or a refusal worth a note."""
+        self.close()
+        if len(text) > 220:
+            return
+        info = parse_person_line(text)
+        if info and (info.position or info.organization or info.country or _short_name_line(text)):
+            self.out.append((info, marked or self.role_now))
+        elif self.notes is not None and len(text) <= 80:
+            self.notes.append(f"refused as a person: {text!r} ({refusal_reason(text)})")
 
 
 _LEAD_IN = re.compile(r"^(featuring|moderated by|chaired by|presented by|hosted by|with)\s+(?=[A-Z])", re.I)

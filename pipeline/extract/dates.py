@@ -145,36 +145,50 @@ def _has_minutes_or_meridiem(match: re.Match, p: str) -> bool:
 def find_times(text: str) -> tuple[TimeMention, ...]:
     """Clock times and ranges in `text`: "9:30 am – 12:00 pm", "11.30-12.10pm" (one meridiem for both),
     "2-4pm", "0730AM - 1030AM", "14h30-16h00", "12 noon". A bare "2 - 3" is not a time."""
-    out: list[TimeMention] = []
     if not text or not _DIGIT.search(text):
         return ()
-    for match in _RANGE.finditer(text):
-        has_b = match.group("bh") is not None
-        a_ok = _has_minutes_or_meridiem(match, "a")
-        b_ok = has_b and _has_minutes_or_meridiem(match, "b")
-        if not (a_ok or b_ok):
-            continue
-        if match.group("amer") and match.group("amer").lower() == "h" and not (match.group("am") or has_b):
-            continue  # "3h" alone is a duration
-        mer_a = match.group("amer") if (match.group("amer") or "").lower() not in ("h",) else None
-        mer_b = match.group("bmer") if has_b and (match.group("bmer") or "").lower() not in ("h",) else None
-        end = _hour(match.group("bh"), match.group("bm") or match.group("bc"), mer_b) if has_b else None
-        start = _hour(match.group("ah"), match.group("am") or match.group("ac"), mer_a or mer_b)
-        if start and end and start > end and not mer_a:
-            # "11:30-12:00pm", "10 to 11.30am": the start takes the other half of the day
-            start = _hour(match.group("ah"), match.group("am") or match.group("ac"), "am")
-        if start and end and start > end and (mer_b or "").lower().startswith("a") and end.hour == 0:
-            end = dt.time(12, end.minute)  # "10:40 – 12:00 am" after a morning start means noon
-        if start is None:
-            continue
-        if has_b and end is None:
-            continue
-        if not has_b and not a_ok:
-            continue
-        if not has_b and not (match.group("amer") or match.group("am") or match.group("ac")):
-            continue
-        out.append(TimeMention(start, end, match.start(), match.end()))
-    return tuple(out)
+    found = (_time_of_match(match) for match in _RANGE.finditer(text))
+    return tuple(mention for mention in found if mention is not None)
+
+
+def _time_of_match(match: re.Match) -> TimeMention | None:
+    """The time or range a match of _RANGE states, or None when it is a bare number, a duration or no clock time."""
+    has_b = match.group("bh") is not None
+    a_ok = _has_minutes_or_meridiem(match, "a")
+    b_ok = has_b and _has_minutes_or_meridiem(match, "b")
+    if not (a_ok or b_ok) or _is_duration(match, has_b):
+        return None
+    start, end = _range_times(match, has_b)
+    if start is None or (has_b and end is None):
+        return None
+    if not has_b and not (a_ok and (match.group("amer") or match.group("am") or match.group("ac"))):
+        return None
+    return TimeMention(start, end, match.start(), match.end())
+
+
+def _is_duration(match: re.Match, has_b: bool) -> bool:
+    """"3h" alone is a duration."""
+    return bool(match.group("amer") and match.group("amer").lower() == "h" and not (match.group("am") or has_b))
+
+
+def _meridiems(match: re.Match, has_b: bool) -> tuple[str | None, str | None]:
+    """The meridiem written after each end; the "h" of "14h30" is none."""
+    mer_a = match.group("amer") if (match.group("amer") or "").lower() not in ("h",) else None
+    mer_b = match.group("bmer") if has_b and (match.group("bmer") or "").lower() not in ("h",) else None
+    return mer_a, mer_b
+
+
+def _range_times(match: re.Match, has_b: bool) -> tuple[dt.time | None, dt.time | None]:
+    """Start and end of a match; a meridiem written once serves both ends ("11.30-12.10pm")."""
+    mer_a, mer_b = _meridiems(match, has_b)
+    end = _hour(match.group("bh"), match.group("bm") or match.group("bc"), mer_b) if has_b else None
+    start = _hour(match.group("ah"), match.group("am") or match.group("ac"), mer_a or mer_b)
+    if start and end and start > end and not mer_a:
+        # "11:30-12:00pm", "10 to 11.30am": the start takes the other half of the day
+        start = _hour(match.group("ah"), match.group("am") or match.group("ac"), "am")
+    if start and end and start > end and (mer_b or "").lower().startswith("a") and end.hour == 0:
+        end = dt.time(12, end.minute)  # "10:40 – 12:00 am" after a morning start means noon
+    return start, end
 
 
 def first_time(text: str) -> TimeMention | None:

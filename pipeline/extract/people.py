@@ -89,42 +89,71 @@ def is_person_name(name: str, slot: bool = False, strict: bool = False) -> bool:
     or a transcript puts a person (odd casing and a single surname are then allowed). `strict`: no
     structure vouches for it (a name found in prose), so probablepeople must not read it as a
     corporation either."""
-    if not name or len(name) > 60 or any(ch.isdigit() for ch in name):
+    shaped = _name_shape(name, slot)
+    if shaped is None:
         return False
+    name, tokens = shaped
+    words = [t.strip(".,'’").lower() for t in tokens]
+    cased = _capitalised_name_words(tokens, words, slot)
+    if cased is None or not _cased_like_a_name(tokens, words, cased, slot):
+        return False
+    if _names_a_place_or_group(name, tokens):
+        return False
+    return not (strict and _corporation(name))
+
+
+def _name_shape(name: str, slot: bool) -> tuple[str, list[str]] | None:
+    """The candidate without nickname and generational suffix, and its words, when it has the outward
+    shape of a name: no digits, no punctuation a name never has, two to six words (one in a slot),
+    no undecoded bytes."""
+    if not name or len(name) > 60 or any(ch.isdigit() for ch in name):
+        return None
     name = _GENERATIONAL_TAIL.sub("", _NICKNAME.sub(" ", name)).strip()
     if re.search(r"[@/\\|()\[\]{}<>:;!?=+*#%$&\"“”]", name):
-        return False
+        return None
     tokens = name.replace("–", "-").split()
     if not (2 <= len(tokens) <= 6) and not (slot and len(tokens) == 1 and len(tokens[0]) > 2):
-        return False
+        return None
     if "\ufffd" in name or any(_MOJIBAKE_TOKEN.fullmatch(t) for t in tokens):
-        return False  # bytes that did not decode: "ÿþý broken" is no one's name
-    words = [t.strip(".,'’").lower() for t in tokens]
+        return None  # bytes that did not decode: "ÿþý broken" is no one's name
+    return name, tokens
+
+
+def _capitalised_name_words(tokens: list[str], words: list[str], slot: bool) -> int | None:
+    """How many words start with a capital, or None when a word is never part of a name (a heading,
+    organization or position word, a token of the wrong shape, an article)."""
     cased = 0
     for token, word in zip(tokens, words):
         if word in _PARTICLES:
             continue
         if word in NOT_NAME_WORDS or word in ORG_WORDS:
-            return False
+            return None
         if word in POSITION_WORDS and word not in _SURNAMES_TOO:
-            return False
+            return None
         if not _NAME_TOKEN.match(token) or (token in ("A", "I") and not slot):
-            return False  # "A Year Later": an article, not an initial
+            return None  # "A Year Later": an article, not an initial
         if token[:1].isupper():
             cased += 1
-    if cased == 0 and not slot:
+    return cased
+
+
+def _cased_like_a_name(tokens: list[str], words: list[str], cased: int, slot: bool) -> bool:
+    """Outside a person slot a name capitalises every word but its particles, and is not all in capitals."""
+    if slot:
+        return True
+    if cased == 0:
         return False
-    if not slot and all(len(t) > 2 and t.isupper() for t in tokens if t.lower() not in _PARTICLES):
+    if all(len(t) > 2 and t.isupper() for t in tokens if t.lower() not in _PARTICLES):
         return False  # "MOCK ARBITRATION": a heading in capitals; a capitalised surname comes with a given name
-    if not slot and cased < len([w for w in words if w not in _PARTICLES]):
-        return False  # "Minister of Digital affairs": a name capitalises every word but its particles
+    # "Minister of Digital affairs": a name capitalises every word but its particles
+    return cased >= len([w for w in words if w not in _PARTICLES])
+
+
+def _names_a_place_or_group(name: str, tokens: list[str]) -> bool:
+    """"Esri Singapore", "Lithuania", a stakeholder or regional group."""
     if country_name(name) or any(country_name(t) and len(t) > 3 for t in tokens[-1:]):
-        return False  # "Esri Singapore", "Lithuania"
-    if fold(name) in STAKEHOLDER_GROUPS or fold(name) in REGIONAL_GROUPS:
-        return False
-    if strict and _corporation(name):
-        return False
-    return True
+        return True
+    return fold(name) in STAKEHOLDER_GROUPS or fold(name) in REGIONAL_GROUPS
 
 
 def clean_name(text: str) -> str:
@@ -272,13 +301,29 @@ def parse_affiliation(text: str | None) -> PersonLine:
     if not affiliations:
         return out
     out.extra = affiliations[1:]
-    segments = _split_top(affiliations[0].replace(" | ", ", "), ",")
-    # "Position - Org": a spaced dash separates too, where commas do not
+    kept = _without_groups(_affiliation_segments(affiliations[0]), out)
+    _take_country(kept, out)
+    org_index = _organization_index(kept)
+    if org_index is not None:
+        kept = _take_organization(kept, org_index, out)
+    out.position = ", ".join(kept) or None
+    return out
+
+
+def _affiliation_segments(affiliation: str) -> list[str]:
+    """The comma-separated segments of one affiliation; "Position - Org": a spaced dash separates too,
+    where commas do not."""
+    segments = _split_top(affiliation.replace(" | ", ", "), ",")
     flat: list[str] = []
     for segment in segments:
         flat.extend(p.strip() for p in re.split(r"\s+[-–—]\s+", segment) if p.strip())
+    return flat
+
+
+def _without_groups(segments: list[str], out: PersonLine) -> list[str]:
+    """The segments left once gender, stakeholder group and regional group are set aside (the groups go on `out`)."""
     kept: list[str] = []
-    for segment in flat:
+    for segment in segments:
         folded = fold(segment)
         if folded in GENDERS:
             continue
@@ -289,36 +334,45 @@ def parse_affiliation(text: str | None) -> PersonLine:
             out.regional_group = out.regional_group or segment
             continue
         kept.append(segment)
+    return kept
+
+
+def _take_country(kept: list[str], out: PersonLine) -> None:
+    """A last segment (or the only one) that is a country is the person's country."""
     if len(kept) > 1 and country_of_segment(kept[-1]):
         out.country = country_of_segment(kept.pop())
     elif len(kept) == 1 and country_of_segment(kept[0]):
         out.country = country_of_segment(kept.pop())
-    # the organization: the last organization-like segment (the top-level institution of a one-line string);
-    # "Ministry of Digital Development, Information and Communications" is one name cut by a comma
-    org_index = None
+
+
+def _organization_index(kept: list[str]) -> int | None:
+    """Where the organization is: the last organization-like segment (the top-level institution of a
+    one-line string), or the institution a position segment names ("Director of X at Y"), which is
+    then cut out into a segment of its own."""
     for i in range(len(kept) - 1, -1, -1):
         position, org = _org_from_position(kept[i])
         if org:
             kept[i] = position
             kept.insert(i + 1, org)
-            org_index = i + 1
-            break
+            return i + 1
         if is_organization_like(kept[i]) and not is_position_like(kept[i]):
-            org_index = i
-            break
-    if org_index is not None:
-        organization = re.sub(r"^the\s+(?=[A-Z])", "", kept[org_index].strip(" ."))
-        located = re.match(r"^(?P<org>.+?)\s+in\s+(?P<country>[A-Z][\w ]+)$", organization)
-        if located and country_name(located.group("country")) and not out.country:
-            organization, out.country = located.group("org"), located.group("country")
-        if org_index > 0 and _continues_name(organization) and _has_org_word(kept[org_index - 1]):
-            org_index -= 1
-            organization = f"{kept[org_index]}, {organization}"
-            del kept[org_index + 1]
-        out.organization = organization
-        kept = kept[:org_index] + kept[org_index + 1:]
-    out.position = ", ".join(kept) or None
-    return out
+            return i
+    return None
+
+
+def _take_organization(kept: list[str], org_index: int, out: PersonLine) -> list[str]:
+    """Set the organization (and a country it is "in") on `out`; the segments left are the position.
+    "Ministry of Digital Development, Information and Communications" is one name cut by a comma."""
+    organization = re.sub(r"^the\s+(?=[A-Z])", "", kept[org_index].strip(" ."))
+    located = re.match(r"^(?P<org>.+?)\s+in\s+(?P<country>[A-Z][\w ]+)$", organization)
+    if located and country_name(located.group("country")) and not out.country:
+        organization, out.country = located.group("org"), located.group("country")
+    if org_index > 0 and _continues_name(organization) and _has_org_word(kept[org_index - 1]):
+        org_index -= 1
+        organization = f"{kept[org_index]}, {organization}"
+        del kept[org_index + 1]
+    out.organization = organization
+    return kept[:org_index] + kept[org_index + 1:]
 
 
 _NAME_END = re.compile(r"\s*(?:,|\s[-–—]\s|\s\((?![A-Z][a-z]+\)\s)|(?<=[a-z]{2})\.\s|\s\|\s|:\s)")
@@ -369,6 +423,27 @@ def split_people(value: str, slot: bool = True) -> list[PersonLine]:
     value = " ".join(value.split()).strip(" .;,")
     if not value:
         return []
+    segments = _list_segments(value)
+    people: list[PersonLine] = []
+    current: list[str] = []
+
+    def close() -> None:
+        if current:
+            person = parse_person_line(", ".join(current), slot)
+            if person:
+                people.append(person)
+    for i, segment in enumerate(segments):
+        if _starts_person(segments, i, bool(current), bool(people)):
+            close()
+            current = [segment]
+        elif current:
+            current.append(segment)
+    close()
+    return people
+
+
+def _list_segments(value: str) -> list[str]:
+    """The comma and semicolon segments of a list, with "A and B" cut in two where what follows "and" is a name."""
     segments: list[str] = []
     for part in _split_top(value, ",;"):
         pieces = _AND.split(part)
@@ -379,27 +454,28 @@ def split_people(value: str, slot: bool = True) -> list[PersonLine]:
             segments.append(pieces[-1])
         else:
             segments.append(part)
-    people: list[PersonLine] = []
-    current: list[str] = []
+    return segments
 
-    def close() -> None:
-        if current:
-            person = parse_person_line(", ".join(current), slot)
-            if person:
-                people.append(person)
-    for i, segment in enumerate(segments):
-        lead = clean_name(re.split(r"\s*\(", segment)[0])
-        starts_person = is_person_name(lead, False) and (
-            not current or "(" in segment or i + 1 == len(segments) and not people and not is_organization_like(segment)
-            or i + 1 < len(segments) and not is_person_name(clean_name(segments[i + 1].split("(")[0]), False)
-            and (is_position_like(segments[i + 1]) or "(" in segments[i + 1]) or _all_names(segments))
-        if starts_person:
-            close()
-            current = [segment]
-        elif current:
-            current.append(segment)
-    close()
-    return people
+
+def _starts_person(segments: list[str], i: int, in_person: bool, have_people: bool) -> bool:
+    """Does segment `i` start a new person rather than continue the one before (its position or organization)?
+    It must lead with a name, and: nothing is open, or it brings its own bracket, or it is the last and only
+    candidate, or the next segment is its affiliation, or the list is names only."""
+    segment = segments[i]
+    if not is_person_name(clean_name(re.split(r"\s*\(", segment)[0]), False):
+        return False
+    if not in_person or "(" in segment:
+        return True
+    if i + 1 == len(segments) and not have_people and not is_organization_like(segment):
+        return True
+    if i + 1 < len(segments) and _says_who_someone_is(segments[i + 1]):
+        return True
+    return _all_names(segments)
+
+
+def _says_who_someone_is(segment: str) -> bool:
+    """A segment that says who someone is (a position or a bracket) and does not start with a name."""
+    return not is_person_name(clean_name(segment.split("(")[0]), False) and (is_position_like(segment) or "(" in segment)
 
 
 def _all_names(segments: list[str]) -> bool:

@@ -129,6 +129,47 @@ def _apposition(text: str, name: str, end: int) -> list[PersonLine]:
 _TWO_CAPITALS = re.compile(rf"[{UPPER}][\w'’\-–.]*\s+(?:{_PARTICLE}\s+)?[{UPPER}]")
 
 
+def _possessive_person(match: re.Match) -> tuple[str, PersonLine] | None:
+    """"Singapore's Minister for Communications Josephine Teo": the name (the longest trailing run that
+    reads as one) and a position owned by a country or an organization; None without a position."""
+    owner, position = match.group("owner").strip(), (match.group("position") or "").strip()
+    tokens = match.group("name").split()
+    for size in range(min(4, len(tokens)), 1, -1):
+        name = " ".join(tokens[-size:])
+        if is_person_name(name):
+            position = " ".join([position] + tokens[:-size]).strip()
+            break
+    else:
+        return None
+    if not position:
+        return None
+    info = PersonLine("", position=position)
+    if country_name(owner):
+        info.country = owner
+    elif is_organization_like(owner):
+        info.organization = owner
+    return name, info
+
+
+def _from_affiliation(match: re.Match) -> PersonLine | None:
+    """"X from the Ministry of Y" / "X of Kenya" / "X representing ...": the country or organization named
+    after the name, if it is one."""
+    org = match.group("org").strip()
+    org = re.sub(r"^the\s+", "", org)
+    info = PersonLine("")
+    if country_name(org):
+        info.country = org
+    elif is_organization_like(org) and (_has_org_word(org) or " of " not in match.group(0)):
+        owner = re.match(r"^(?P<owner>[A-Z][\w ]+?)[’']s\s+(?P<org>.+)$", org)
+        if owner and country_name(owner.group("owner")):
+            info.country, info.organization = owner.group("owner"), owner.group("org")
+        else:
+            info.organization = org
+    else:
+        return None
+    return info
+
+
 def people_in_prose(text: str) -> list[Mention]:
     """Participants a paragraph names (see module docstring), in order of first mention."""
     if not _TWO_CAPITALS.search(text):
@@ -167,38 +208,14 @@ def people_in_prose(text: str) -> list[Mention]:
     for match in _HONORIFIC_NAME.finditer(text):
         add(match.group("name"), match.start("name"), match.end("name"), None)
     for match in _POSSESSIVE.finditer(text):
-        owner, position = match.group("owner").strip(), (match.group("position") or "").strip()
-        tokens = match.group("name").split()
-        for size in range(min(4, len(tokens)), 1, -1):  # the name is the longest trailing run that reads as one
-            name = " ".join(tokens[-size:])
-            if is_person_name(name):
-                position = " ".join([position] + tokens[:-size]).strip()
-                break
-        else:
-            continue
-        if not position:
-            continue
-        info = PersonLine("", position=position)
-        if country_name(owner):
-            info.country = owner
-        elif is_organization_like(owner):
-            info.organization = owner
-        add(name, match.end("name") - len(name), match.end("name"), None, info, strict=True)
+        possessed = _possessive_person(match)
+        if possessed:
+            name, info = possessed
+            add(name, match.end("name") - len(name), match.end("name"), None, info, strict=True)
     for match in _FROM.finditer(text):
-        org = match.group("org").strip()
-        org = re.sub(r"^the\s+", "", org)
-        info = PersonLine("")
-        if country_name(org):
-            info.country = org
-        elif is_organization_like(org) and (_has_org_word(org) or " of " not in match.group(0)):
-            owner = re.match(r"^(?P<owner>[A-Z][\w ]+?)[’']s\s+(?P<org>.+)$", org)
-            if owner and country_name(owner.group("owner")):
-                info.country, info.organization = owner.group("owner"), owner.group("org")
-            else:
-                info.organization = org
-        else:
-            continue
-        add(match.group("name"), match.start("name"), match.end("name"), None, info)
+        info = _from_affiliation(match)
+        if info:
+            add(match.group("name"), match.start("name"), match.end("name"), None, info)
     for match in _APPOSITIVE.finditer(text):
         clause = _clause(match.group("rest"))
         if _has_position(clause):
