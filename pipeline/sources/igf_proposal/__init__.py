@@ -194,21 +194,10 @@ def _surname_first(text: str, strict: bool = False) -> PersonLine | None:
     surname, rest = match.group("surname").strip(), match.group("rest")
     marked = bool(_STAKEHOLDER_MARK.search(rest))
     rest = _STAKEHOLDER_MARK.sub("", rest).strip(" ,")
-    if ";" in rest:
-        given, aff = (part.strip() for part in rest.split(";", 1))
-    else:
-        head, _, tail = rest.partition(",")
-        tokens = head.split()
-        # the given name ends where the affiliation starts: a position word or an acronym
-        cut = next((k for k, t in enumerate(tokens) if k and (is_position_like(t) or t.isupper() and len(t) > 1)),
-                   len(tokens))
-        if cut == len(tokens) and len(tokens) >= 2 and marked and not tail.strip():
-            cut = len(tokens) - 1  # "Amanda Microsoft, (private)": the glued word is the organization
-        given, aff = " ".join(tokens[:cut]), " ".join(tokens[cut:] + ([tail.strip()] if tail.strip() else []))
-        if strict and (aff or len(tokens) > 2):
-            return None
-    if not given or len(given.split()) > 3 or any(t.isupper() and len(t) > 1 for t in given.split()):
+    split = _given_and_affiliation(rest, marked, strict)
+    if split is None or not _given_names(split[0]):
         return None
+    given, aff = split
     name = clean_name(f"{given} {surname}")
     if not is_person_name(name, slot=True):
         return None
@@ -219,6 +208,30 @@ def _surname_first(text: str, strict: bool = False) -> PersonLine | None:
         info = _affiliation(aff)
         info.name = name
     return info
+
+
+def _given_and_affiliation(rest: str, marked: bool, strict: bool) -> tuple[str, str] | None:
+    """What follows "Surname, ": (given names, affiliation). `marked`: a stakeholder mark followed;
+    `strict`: None unless the shape is plain."""
+    if ";" in rest:
+        given, aff = (part.strip() for part in rest.split(";", 1))
+        return given, aff
+    head, _, tail = rest.partition(",")
+    tokens = head.split()
+    # the given name ends where the affiliation starts: a position word or an acronym
+    cut = next((k for k, t in enumerate(tokens) if k and (is_position_like(t) or t.isupper() and len(t) > 1)),
+               len(tokens))
+    if cut == len(tokens) and len(tokens) >= 2 and marked and not tail.strip():
+        cut = len(tokens) - 1  # "Amanda Microsoft, (private)": the glued word is the organization
+    given, aff = " ".join(tokens[:cut]), " ".join(tokens[cut:] + ([tail.strip()] if tail.strip() else []))
+    if strict and (aff or len(tokens) > 2):
+        return None
+    return given, aff
+
+
+def _given_names(given: str) -> bool:
+    """One to three given names, none an acronym."""
+    return bool(given) and len(given.split()) <= 3 and not any(t.isupper() and len(t) > 1 for t in given.split())
 
 
 def _surname_first_runs(blocks: list[Block]) -> set[int]:
