@@ -170,58 +170,98 @@ def _read_speaker_block(cur: _Cursor, session: SessionRecord, known: set[str], s
 
 
 def _read_agreements(cur: _Cursor, session: SessionRecord, top: str) -> None:
-    kind = {"agreements": "agreement", "differences": "disagreement", "partial agreements": "partial_agreement"}[top]
-    context = top
-    block: Agreement | None = None
-    pre: list[str] = []
-    state = "pre"
-    while not cur.done:
-        line = cur.peek()
-        key = _key(line)
-        if key in TOP_SECTIONS and key != top or (key == "partial agreements" and top != "partial agreements"):
-            break
-        cur.next()
-        if key == top and state == "pre" and not pre:
-            continue
-        if key in AGREEMENT_HEADINGS and state in ("pre", "done"):
-            kind = AGREEMENT_HEADINGS[key]
-            pre, state = [], "pre"
-            continue
+    _AgreementsReader(cur, session, top).read()
+
+
+def _ends_agreements(key: str, top: str) -> bool:
+    """Another top section ends the agreements section; so does "Partial agreements" inside another one."""
+    return key in TOP_SECTIONS and key != top or (key == "partial agreements" and top != "partial agreements")
+
+
+class _AgreementsReader:
+    """The agreements (or differences, partial agreements) section: blocks of statement, "Speakers", "Arguments",
+    "Summary", "Topics", under kind headings ("Similar viewpoints"), and an "Overall assessment". `state` is the
+    part of a block the reader is in: "pre" (the statement), "speakers", "arguments", "summary", "done"."""
+
+    def __init__(self, cur: _Cursor, session: SessionRecord, top: str) -> None:
+        self.cur, self.session, self.top = cur, session, top
+        self.kind = {"agreements": "agreement", "differences": "disagreement", "partial agreements": "partial_agreement"}[top]
+        self.block: Agreement | None = None
+        self.pre: list[str] = []
+        self.state = "pre"
+
+    def read(self) -> None:
+        cur = self.cur
+        while not cur.done:
+            line = cur.peek()
+            key = _key(line)
+            if _ends_agreements(key, self.top):
+                break
+            cur.next()
+            self._read_line(line, key)
+
+    def _read_line(self, line: str, key: str) -> None:
+        if key == self.top and self.state == "pre" and not self.pre:
+            return  # the section's own heading
+        if self._heading(key) or self._block_label(key):
+            return
+        self._body_line(line)
+
+    def _heading(self, key: str) -> bool:
+        """A kind heading, the overall assessment, or "Speakers" that closes a block's statement."""
+        if key in AGREEMENT_HEADINGS and self.state in ("pre", "done"):
+            self.kind = AGREEMENT_HEADINGS[key]
+            self.pre, self.state = [], "pre"
+            return True
         if key == "overall assessment":
-            name = "agreements" if context == "agreements" else "differences" if context == "differences" else "partial_agreements"
-            while not cur.done and _key(cur.peek()) in ("summary", "consensus level", "disagreement level"):
-                label = _key(cur.next())
-                value = collapse_ws(cur.next() or "")
-                target = f"{name}_summary" if label == "summary" else label.replace(" ", "_")
-                session.texts[target] = value
-            state = "done"
-            continue
-        if key == "speakers" and state in ("pre", "done"):
-            block = Agreement(kind=kind, statement=collapse_ws(" ".join(pre)))
-            session.agreements.append(block)
-            pre, state = [], "speakers"
-            continue
-        if block is not None and key == "arguments" and state == "speakers":
-            state = "arguments"
-            continue
-        if block is not None and key in ("summary", "explanation") and state in ("speakers", "arguments"):
-            block.summary = collapse_ws(cur.next() or "") or None
-            state = "summary"
-            continue
-        if block is not None and key == "topics" and state in ("speakers", "arguments", "summary"):
-            block.topics = _pipe_list(cur.next())
-            state, block = "done", None
-            continue
-        if state == "speakers" and _BULLET.match(line):
-            block.speakers.append(collapse_ws(_BULLET.match(line).group(1)))
-            continue
-        if state == "arguments":
-            block.arguments.append(collapse_ws(line))
-            continue
-        if state == "done":
-            pre, state = [line], "pre"
-            continue
-        pre.append(line)
+            self._overall_assessment()
+            self.state = "done"
+            return True
+        if key == "speakers" and self.state in ("pre", "done"):
+            self.block = Agreement(kind=self.kind, statement=collapse_ws(" ".join(self.pre)))
+            self.session.agreements.append(self.block)
+            self.pre, self.state = [], "speakers"
+            return True
+        return False
+
+    def _overall_assessment(self) -> None:
+        """"Summary" / "Consensus level" / "Disagreement level", each with its value on the next line."""
+        top, cur = self.top, self.cur
+        name = "agreements" if top == "agreements" else "differences" if top == "differences" else "partial_agreements"
+        while not cur.done and _key(cur.peek()) in ("summary", "consensus level", "disagreement level"):
+            label = _key(cur.next())
+            value = collapse_ws(cur.next() or "")
+            target = f"{name}_summary" if label == "summary" else label.replace(" ", "_")
+            self.session.texts[target] = value
+
+    def _block_label(self, key: str) -> bool:
+        """A block's "Arguments", "Summary" (or "Explanation") and "Topics" labels; topics close the block."""
+        block, state = self.block, self.state
+        if block is None:
+            return False
+        if key == "arguments" and state == "speakers":
+            self.state = "arguments"
+            return True
+        if key in ("summary", "explanation") and state in ("speakers", "arguments"):
+            block.summary = collapse_ws(self.cur.next() or "") or None
+            self.state = "summary"
+            return True
+        if key == "topics" and state in ("speakers", "arguments", "summary"):
+            block.topics = _pipe_list(self.cur.next())
+            self.state, self.block = "done", None
+            return True
+        return False
+
+    def _body_line(self, line: str) -> None:
+        """A speaker bullet, an argument, or a line of the next block's statement."""
+        if self.state == "speakers" and _BULLET.match(line):
+            self.block.speakers.append(collapse_ws(_BULLET.match(line).group(1)))
+        elif self.state == "arguments":
+            self.block.arguments.append(collapse_ws(line))
+        elif self.state == "done":
+            self.pre, self.state = [line], "pre"
+        else:
+            self.pre.append(line)
 
 
 def _read_comment_blocks(cur: _Cursor, session: SessionRecord, kind: str, stop: set[str]) -> None:
