@@ -26,7 +26,7 @@ from pipeline.extract.dates import (TZ_OFFSETS, DateMention, find_dates, find_ti
                                     utc_offset, years_in)
 from pipeline.extract.people import (PersonLine, refusal_reason, clean_name, is_organization_like, is_person_name, is_position_like,
                                      parse_affiliation, parse_person_line, split_people, split_titles, strip_titles)
-from pipeline.model.names import country_name, is_place, split_role_mark
+from pipeline.model.names import is_place, split_role_mark
 from pipeline.extract.prose import country_adjective, people_in_prose
 from pipeline.model.vocabulary import field_of, is_break, is_segment_title, role_of
 

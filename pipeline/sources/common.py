@@ -186,36 +186,59 @@ def stops_mid_sentence(doc: Document) -> str | None:
     "and"/"the"; or a sentence of some length without its full stop. A short line without a stop is a
     title or a list item, and may well be the real end."""
     raw = doc.last_line
-    if raw:
-        unclosed = ((raw.startswith("|") and not raw.endswith("|") and raw.count("|") >= 1)
-                    or raw.count("**") % 2 == 1 or raw.count("(") > raw.count(")") or raw.count("[") > raw.count("]")
-                    or raw.rfind("<") > raw.rfind(">"))
-        if unclosed:
-            return f"the text stops inside a table row, bracket or mark: '…{raw[-60:]}'"
+    if raw and _left_open(raw):
+        return f"the text stops inside a table row, bracket or mark: '…{raw[-60:]}'"
     for block in reversed(doc.blocks):
-        lines = [line.text for cell in block.cells for line in cell] if block.kind == "row" else [l.text for l in block.lines]
         if block.kind == "label" and not block.value and field_of(block.label) in ("role", "key_topics", "policy_questions"):
             return f"the text stops after the field '{block.label}', before its entries"
-        if not lines:
-            continue
-        last = lines[-1].strip()
-        words = last.split()
-        if block.kind == "row" and len([c for c in block.cells if c]) == 1 and role_of(last.rstrip(":")):
-            return f"the table stops after its '{last}' heading, before its rows"
-        if (block.kind in ("heading", "paragraph") and len(words) <= 6 and
-                (last.endswith(":") or _ANNOUNCES.match(last)) and block is doc.blocks[-1]):
-            return f"the text stops after the heading '{last}', before what it announces"
-        if not last or _TERMINAL.search(last):
-            return None
-        value = last.split(": ", 1)[1] if ": " in last else ""
-        if (block.kind == "paragraph" or field_of(block.label) in ("description", "topic", "theme", "other")) and \
-                len(value.split()) >= 6 and value[:1].isupper() and last[-1].islower():
-            return f"the text stops mid-sentence: '…{last[-60:]}'"  # "Relevance to Theme: Nowadays, with the"
-        if (_OPEN_END.search(last) and len(words) >= 3) or (
-                block.kind in ("paragraph", "turn", "label") and len(words) >= 12 and (last[-1].isalnum() or last[-1] in ",")):
-            return f"the text stops mid-sentence: '…{last[-60:]}'"
-        return None
+        lines = _block_lines(block)
+        if lines:
+            return _cut_at_end_of(doc, block, lines[-1].strip())
     return None
+
+
+def _left_open(raw: str) -> bool:
+    """The source's last line leaves a table row, an emphasis, a bracket or a tag open."""
+    return ((raw.startswith("|") and not raw.endswith("|") and raw.count("|") >= 1)
+            or raw.count("**") % 2 == 1 or raw.count("(") > raw.count(")") or raw.count("[") > raw.count("]")
+            or raw.rfind("<") > raw.rfind(">"))
+
+
+def _block_lines(block: Block) -> list[str]:
+    """A block's line texts; a table row's are its cells' lines."""
+    if block.kind == "row":
+        return [line.text for cell in block.cells for line in cell]
+    return [l.text for l in block.lines]
+
+
+def _cut_at_end_of(doc: Document, block: Block, last: str) -> str | None:
+    """Why the last block with text, whose last line is `last`, is not a complete end; None when it is."""
+    words = last.split()
+    if block.kind == "row" and len([c for c in block.cells if c]) == 1 and role_of(last.rstrip(":")):
+        return f"the table stops after its '{last}' heading, before its rows"
+    if (block.kind in ("heading", "paragraph") and len(words) <= 6 and
+            (last.endswith(":") or _ANNOUNCES.match(last)) and block is doc.blocks[-1]):
+        return f"the text stops after the heading '{last}', before what it announces"
+    if not last or _TERMINAL.search(last):
+        return None
+    if _unstopped_sentence(block, last) or _open_ended(block, last):
+        return f"the text stops mid-sentence: '…{last[-60:]}'"
+    return None
+
+
+def _unstopped_sentence(block: Block, last: str) -> bool:
+    """A paragraph's or text field's value of some length that ends on a lower-case word
+    ("Relevance to Theme: Nowadays, with the")."""
+    value = last.split(": ", 1)[1] if ": " in last else ""
+    return ((block.kind == "paragraph" or field_of(block.label) in ("description", "topic", "theme", "other"))
+            and len(value.split()) >= 6 and value[:1].isupper() and last[-1].islower())
+
+
+def _open_ended(block: Block, last: str) -> bool:
+    """A line ending on a comma, a hyphen or "and"/"the"; or a long line of running text without its stop."""
+    words = last.split()
+    return bool((_OPEN_END.search(last) and len(words) >= 3) or (
+        block.kind in ("paragraph", "turn", "label") and len(words) >= 12 and (last[-1].isalnum() or last[-1] in ",")))
 
 
 def split_numbered(text: str) -> list[str]:

@@ -50,41 +50,59 @@ def read_transcript(doc: Document, fmt: str) -> ParsedDocument:
         if block.kind != "turn":
             continue
         speaker = block.label or ""
-        text = block.text
-        utterances.append(Utterance(speaker=speaker, text=text))
-        named = clean_name(speaker) if speaker and speaker_kind(speaker) == "person" else None
-        if named and is_person_name(named, slot=True):
-            draft.add(PersonLine(named), "speaker")
-            opener = opener or named
-        moderating = bool(_MODERATING.search(text))
-        for match in _SELF.finditer(text):
-            name = clean_name(match.group("name"))
-            if is_person_name(name):
-                info = _self_affiliation(text[match.end():]) or PersonLine("")
-                info.name = name
-                draft.add(info, "moderator" if moderating else "speaker")
-        if named and (moderating and not _SELF.search(text) or named == opener and _OPENING.search(text)):
-            draft.add(PersonLine(named), "moderator")
-        if moderating:
-            for match in _HELPED.finditer(text):
-                name = clean_name(match.group("name"))
-                if is_person_name(name):
-                    draft.add(PersonLine(name), "moderator")
-        for match in _OUR_MODERATOR.finditer(text):
-            name = clean_name(match.group("name"))
-            if is_person_name(name):
-                draft.add(PersonLine(name), "moderator")
-        for match in _INTRODUCED.finditer(text):
-            name = clean_name(match.group("name"))
-            if not is_person_name(name) or name.split()[0].lower() in ("everybody", "everyone", "all"):
-                continue
-            info = _affiliation(match.group("rest")) or PersonLine("")
-            info.name = name
-            draft.add(info, "panellist")
+        utterances.append(Utterance(speaker=speaker, text=block.text))
+        opener = _read_turn(draft, speaker, block.text, opener)
     # a speaker who is the label's person keeps one entry; MODERATOR-labelled turns name nobody
     record = record_of(draft, " ".join(filter(None, [title, doc.blocks[1].text if len(doc.blocks) > 1 else ""])))
     record.utterances = utterances
     return parsed(fmt, doc, [record], title=title)
+
+
+def _read_turn(draft: Draft, speaker: str, text: str, opener: str | None) -> str | None:
+    """The people one turn names: its labelled speaker, who introduces themselves, the moderators it names
+    and the people it introduces. Returns the opener (the first person named by a caption label)."""
+    named = clean_name(speaker) if speaker and speaker_kind(speaker) == "person" else None
+    if named and is_person_name(named, slot=True):
+        draft.add(PersonLine(named), "speaker")
+        opener = opener or named
+    moderating = bool(_MODERATING.search(text))
+    _add_self_introduced(draft, text, moderating)
+    if named and (moderating and not _SELF.search(text) or named == opener and _OPENING.search(text)):
+        draft.add(PersonLine(named), "moderator")
+    if moderating:
+        _add_named(draft, _HELPED, text, "moderator")
+    _add_named(draft, _OUR_MODERATOR, text, "moderator")
+    _add_introduced(draft, text)
+    return opener
+
+
+def _add_self_introduced(draft: Draft, text: str, moderating: bool) -> None:
+    """"My name is X ...": the speaker, with the organization they give; the moderator when the turn says so."""
+    for match in _SELF.finditer(text):
+        name = clean_name(match.group("name"))
+        if is_person_name(name):
+            info = _self_affiliation(text[match.end():]) or PersonLine("")
+            info.name = name
+            draft.add(info, "moderator" if moderating else "speaker")
+
+
+def _add_named(draft: Draft, pattern: re.Pattern, text: str, role: str) -> None:
+    """The people `pattern` names in the turn (its `name` group), in `role`."""
+    for match in pattern.finditer(text):
+        name = clean_name(match.group("name"))
+        if is_person_name(name):
+            draft.add(PersonLine(name), role)
+
+
+def _add_introduced(draft: Draft, text: str) -> None:
+    """"we have X, who is ... at Org": panellists the chair introduces, with their affiliation."""
+    for match in _INTRODUCED.finditer(text):
+        name = clean_name(match.group("name"))
+        if not is_person_name(name) or name.split()[0].lower() in ("everybody", "everyone", "all"):
+            continue
+        info = _affiliation(match.group("rest")) or PersonLine("")
+        info.name = name
+        draft.add(info, "panellist")
 
 
 def _affiliation(rest: str) -> PersonLine | None:

@@ -7,7 +7,7 @@ import re
 
 from pipeline.document import Document
 from pipeline.extract.agenda import extract_sessions
-from pipeline.model.records import Item, ParsedDocument
+from pipeline.model.records import Item, ParsedDocument, SessionRecord
 from pipeline.sources.common import page_context, parsed, prose_date, record_of
 
 FORMAT = "concept_note"
@@ -41,14 +41,20 @@ def parse_concept_note(doc: Document) -> ParsedDocument:
         drafts[0].date = prose_date(doc, ctx.year)
     sessions = [record_of(d, " ".join(texts[:3])) for d in drafts]
     if series_at is not None and len(sessions) == 1:
-        session = sessions[0]
-        session.series = texts[series_at]
-        if series_at > 0:
-            session.texts["forum_theme"] = " ".join(texts[:series_at])
-        topics_at = next((i for i, t in enumerate(texts) if TOPICS_HEADING.match(t)), None)
-        if topics_at is not None:
-            session.items = [Item("key_topic", t) for t in texts[topics_at + 1:] if t] + [
-                i for i in session.items if i.kind != "key_topic"]
-            session.description = "\n\n".join(t for t in texts[series_at + 2:topics_at]
-                                              if t and not t.startswith("[")) or session.description
+        _read_note_of_one_session(sessions[0], texts, series_at)
     return parsed(FORMAT, doc, sessions, title=ctx.title)
+
+
+def _read_note_of_one_session(session: SessionRecord, texts: list[str], series_at: int) -> None:
+    """A concept note of one session: the series line, the forum theme above it, and the key topics under
+    their heading (the paragraphs between the title and that heading are the description)."""
+    session.series = texts[series_at]
+    if series_at > 0:
+        session.texts["forum_theme"] = " ".join(texts[:series_at])
+    topics_at = next((i for i, t in enumerate(texts) if TOPICS_HEADING.match(t)), None)
+    if topics_at is None:
+        return
+    session.items = [Item("key_topic", t) for t in texts[topics_at + 1:] if t] + [
+        i for i in session.items if i.kind != "key_topic"]
+    session.description = "\n\n".join(t for t in texts[series_at + 2:topics_at]
+                                      if t and not t.startswith("[")) or session.description

@@ -169,58 +169,98 @@ def _read_speaker_block(cur: _Cursor, session: SessionRecord, known: set[str], s
 
 
 def _read_agreements(cur: _Cursor, session: SessionRecord, top: str) -> None:
-    kind = {"agreements": "agreement", "differences": "disagreement", "partial agreements": "partial_agreement"}[top]
-    context = top
-    block: Agreement | None = None
-    pre: list[str] = []
-    state = "pre"
-    while not cur.done:
-        line = cur.peek()
-        key = _key(line)
-        if key in TOP_SECTIONS and key != top or (key == "partial agreements" and top != "partial agreements"):
-            break
-        cur.next()
-        if key == top and state == "pre" and not pre:
-            continue
-        if key in AGREEMENT_HEADINGS and state in ("pre", "done"):
-            kind = AGREEMENT_HEADINGS[key]
-            pre, state = [], "pre"
-            continue
+    _AgreementsReader(cur, session, top).read()
+
+
+def _ends_agreements(key: str, top: str) -> bool:
+    """Another top section ends the agreements section; so does "Partial agreements" inside another one."""
+    return key in TOP_SECTIONS and key != top or (key == "partial agreements" and top != "partial agreements")
+
+
+class _AgreementsReader:
+    """The agreements (or differences, partial agreements) section: blocks of statement, "Speakers", "Arguments",
+    "Summary", "Topics", under kind headings ("Similar viewpoints"), and an "Overall assessment". `state` is the
+    part of a block the reader is in: "pre" (the statement), "speakers", "arguments", "summary", "done"."""
+
+    def __init__(self, cur: _Cursor, session: SessionRecord, top: str) -> None:
+        self.cur, self.session, self.top = cur, session, top
+        self.kind = {"agreements": "agreement", "differences": "disagreement", "partial agreements": "partial_agreement"}[top]
+        self.block: Agreement | None = None
+        self.pre: list[str] = []
+        self.state = "pre"
+
+    def read(self) -> None:
+        cur = self.cur
+        while not cur.done:
+            line = cur.peek()
+            key = _key(line)
+            if _ends_agreements(key, self.top):
+                break
+            cur.next()
+            self._read_line(line, key)
+
+    def _read_line(self, line: str, key: str) -> None:
+        if key == self.top and self.state == "pre" and not self.pre:
+            return  # the section's own heading
+        if self._heading(key) or self._block_label(key):
+            return
+        self._body_line(line)
+
+    def _heading(self, key: str) -> bool:
+        """A kind heading, the overall assessment, or "Speakers" that closes a block's statement."""
+        if key in AGREEMENT_HEADINGS and self.state in ("pre", "done"):
+            self.kind = AGREEMENT_HEADINGS[key]
+            self.pre, self.state = [], "pre"
+            return True
         if key == "overall assessment":
-            name = "agreements" if context == "agreements" else "differences" if context == "differences" else "partial_agreements"
-            while not cur.done and _key(cur.peek()) in ("summary", "consensus level", "disagreement level"):
-                label = _key(cur.next())
-                value = collapse_ws(cur.next() or "")
-                target = f"{name}_summary" if label == "summary" else label.replace(" ", "_")
-                session.texts[target] = value
-            state = "done"
-            continue
-        if key == "speakers" and state in ("pre", "done"):
-            block = Agreement(kind=kind, statement=collapse_ws(" ".join(pre)))
-            session.agreements.append(block)
-            pre, state = [], "speakers"
-            continue
-        if block is not None and key == "arguments" and state == "speakers":
-            state = "arguments"
-            continue
-        if block is not None and key in ("summary", "explanation") and state in ("speakers", "arguments"):
-            block.summary = collapse_ws(cur.next() or "") or None
-            state = "summary"
-            continue
-        if block is not None and key == "topics" and state in ("speakers", "arguments", "summary"):
-            block.topics = _pipe_list(cur.next())
-            state, block = "done", None
-            continue
-        if state == "speakers" and _BULLET.match(line):
-            block.speakers.append(collapse_ws(_BULLET.match(line).group(1)))
-            continue
-        if state == "arguments":
-            block.arguments.append(collapse_ws(line))
-            continue
-        if state == "done":
-            pre, state = [line], "pre"
-            continue
-        pre.append(line)
+            self._overall_assessment()
+            self.state = "done"
+            return True
+        if key == "speakers" and self.state in ("pre", "done"):
+            self.block = Agreement(kind=self.kind, statement=collapse_ws(" ".join(self.pre)))
+            self.session.agreements.append(self.block)
+            self.pre, self.state = [], "speakers"
+            return True
+        return False
+
+    def _overall_assessment(self) -> None:
+        """"Summary" / "Consensus level" / "Disagreement level", each with its value on the next line."""
+        top, cur = self.top, self.cur
+        name = "agreements" if top == "agreements" else "differences" if top == "differences" else "partial_agreements"
+        while not cur.done and _key(cur.peek()) in ("summary", "consensus level", "disagreement level"):
+            label = _key(cur.next())
+            value = collapse_ws(cur.next() or "")
+            target = f"{name}_summary" if label == "summary" else label.replace(" ", "_")
+            self.session.texts[target] = value
+
+    def _block_label(self, key: str) -> bool:
+        """A block's "Arguments", "Summary" (or "Explanation") and "Topics" labels; topics close the block."""
+        block, state = self.block, self.state
+        if block is None:
+            return False
+        if key == "arguments" and state == "speakers":
+            self.state = "arguments"
+            return True
+        if key in ("summary", "explanation") and state in ("speakers", "arguments"):
+            block.summary = collapse_ws(self.cur.next() or "") or None
+            self.state = "summary"
+            return True
+        if key == "topics" and state in ("speakers", "arguments", "summary"):
+            block.topics = _pipe_list(self.cur.next())
+            self.state, self.block = "done", None
+            return True
+        return False
+
+    def _body_line(self, line: str) -> None:
+        """A speaker bullet, an argument, or a line of the next block's statement."""
+        if self.state == "speakers" and _BULLET.match(line):
+            self.block.speakers.append(collapse_ws(_BULLET.match(line).group(1)))
+        elif self.state == "arguments":
+            self.block.arguments.append(collapse_ws(line))
+        elif self.state == "done":
+            self.pre, self.state = [line], "pre"
+        else:
+            self.pre.append(line)
 
 
 def _read_comment_blocks(cur: _Cursor, session: SessionRecord, kind: str, stop: set[str]) -> None:
@@ -279,6 +319,22 @@ def parse_diplo_report(document: Document) -> ParsedDocument | None:
         doc.problems.append("empty report")
         doc.sessions = [session]
         return doc
+    _read_heading(cur, session, doc)
+    reader = _ReportReader(cur, session, doc, leads)
+    reader.read()
+    _attach_statistics(session, reader.stats)
+    doc.problems += _missing_parts(reader.seen_sections, reader.last_section, bool(reader.stats), session)
+    if "speakers" not in reader.seen_sections:  # no speakers list: the people the summary and the report name
+        _add_people_in_prose(session)
+    session.duration_minutes = minutes_between(session.start_time, session.end_time)
+    session.event = find_event(session.texts.get("full_report", "") + "\n" + (session.summary or ""), session.date)
+    out = parsed(FORMAT, document, [session], problems=doc.problems, title=doc.title)
+    out.truncated = out.truncated or any("cut off" in p for p in doc.problems)
+    return out
+
+
+def _read_heading(cur: _Cursor, session: SessionRecord, doc: ParsedDocument) -> None:
+    """The title (with its series: "WSIS+20: ..."), the date line under it, and a repeat of the title."""
     session.title = clean_inline(cur.next())
     doc.title = session.title
     if session.title:
@@ -296,118 +352,177 @@ def parse_diplo_report(document: Document) -> ParsedDocument | None:
         doc.problems.append("no date line under the title")
     if cur.peek() and clean_inline(cur.peek()) == session.title:
         cur.next()
-    known: set[str] = set()
-    stats: dict[str, dict] = {}
-    seen_sections: set[str] = set()
-    last_section = ""
-    while not cur.done:
-        line = cur.next()
-        key = _key(line)
+
+
+# Sections a report has once: a repeat is reported and skipped.
+_ONCE_SECTIONS = ("summary", "speakers", "keypoints", "full session report", "session transcript")
+
+
+def _at_known_heading(line: str) -> bool:
+    return _key(line) in KNOWN_HEADINGS
+
+
+def _keypoint_item(para: str, lead: str | None) -> Item:
+    """A keypoint; a bold lead followed by a colon ("**Access:** ...") is its label."""
+    bullet = _BULLET.match(para)
+    body = bullet.group(1) if bullet else para
+    if lead and body.startswith(lead) and body[len(lead):].lstrip().startswith(":"):
+        return Item(kind="keypoint", label=lead, text=body[len(lead):].lstrip(" :") or "")
+    return Item(kind="keypoint", text=body)
+
+
+def _is_turn_speaker(speaker: str, known: set[str]) -> bool:
+    """A known speaker, or a short capitalised name with no sentence punctuation."""
+    return speaker in known or len(speaker.split()) <= 6 and speaker[:1].isupper() and not re.search(r"[.?!,;]", speaker)
+
+
+class _ReportReader:
+    """The report's sections after its heading, read in one pass. Each section reader takes its heading line
+    and reads on to the next section; what the sections share: the speakers known so far (a transcript turn
+    or a statistics block names them), the statistics, the sections seen and the last one."""
+
+    def __init__(self, cur: _Cursor, session: SessionRecord, doc: ParsedDocument, leads: dict[int, str]) -> None:
+        self.cur, self.session, self.doc, self.leads = cur, session, doc, leads
+        self.known: set[str] = set()
+        self.stats: dict[str, dict] = {}
+        self.seen_sections: set[str] = set()
+        self.last_section = ""
+
+    def read(self) -> None:
+        while not self.cur.done:
+            line = self.cur.next()
+            self._read_line(line, _key(line))
+
+    def _read_line(self, line: str, key: str) -> None:
         if key in KNOWN_HEADINGS or key in TOP_SECTIONS or key.startswith("disclaimer"):
-            last_section = "disclaimer" if key.startswith("disclaimer") else key
+            self.last_section = "disclaimer" if key.startswith("disclaimer") else key
         if _GLANCE.match(key):
-            continue
-        if key in ("summary", "speakers", "keypoints", "full session report", "session transcript") and key in seen_sections:
-            doc.problems.append(f"section {line!r} appears again; the repeat is ignored")
-            _read_paragraphs(cur, lambda l: _key(l) in KNOWN_HEADINGS)
-            continue
-        if key == "summary" and "summary" not in seen_sections:
-            seen_sections.add("summary")
-            paras = _read_paragraphs(cur, lambda l: _key(l) in KNOWN_HEADINGS)
-            session.summary = "\n\n".join(paras) or None
-            continue
-        if key in ("keypoints", "key points"):
-            seen_sections.add("keypoints")
-            target = "keypoint"
-            start_at = cur.i
-            for offset, para in enumerate(_read_paragraphs(cur, lambda l: _key(l) in ("speakers", "full session report"))):
-                head = _key(para)
-                if head in ("major discussion points", "main discussion points"):
-                    target = "keypoint"
-                    continue
-                if head in ("overall purpose", "overall tone"):
-                    target = head.replace(" ", "_")
-                    continue
-                bullet = _BULLET.match(para)
-                if target == "keypoint":
-                    body = bullet.group(1) if bullet else para
-                    lead = leads.get(start_at + offset)
-                    if lead and body.startswith(lead) and body[len(lead):].lstrip().startswith(":"):
-                        session.items.append(Item(kind="keypoint", label=lead, text=body[len(lead):].lstrip(" :") or ""))
-                    else:
-                        session.items.append(Item(kind="keypoint", text=body))
-                else:
-                    session.texts[target] = "\n\n".join(filter(None, [session.texts.get(target), clean_inline(para)]))
-            continue
-        if key == "speakers" and "speakers" not in seen_sections:
-            seen_sections.add("speakers")
-            for entry in _read_paragraphs(cur, lambda l: _key(l) in ("additional speakers", "full session report", "session transcript")):
-                bullet = _BULLET.match(entry)
-                person = parse_speaker_entry(bullet.group(1) if bullet else entry)
-                if person:
-                    session.participants.append(person)
-                    known.add(person.name)
-                else:
-                    doc.problems.append(f"speaker entry not understood: {entry[:80]!r}")
-            continue
-        if key == "additional speakers":
-            for entry in _read_paragraphs(cur, lambda l: _key(l) in ("full session report", "session transcript")):
-                bullet = _BULLET.match(entry)
-                person = parse_speaker_entry(bullet.group(1) if bullet else entry)
-                if person:
-                    session.participants.append(person)
-                    known.add(person.name)
-                elif not re.match(r"^none\b", entry, re.I):
-                    session.texts["additional_speakers"] = entry
-            continue
-        if key == "full session report":
-            seen_sections.add(key)
-            paras = _read_paragraphs(cur, lambda l: _key(l) == "session transcript")
-            session.texts["full_report"] = "\n".join(paras)
-            continue
-        if key == "session transcript":
-            seen_sections.add(key)
-            while not cur.done and not _is_speaker_block(cur, known) and _key(cur.peek()) not in TOP_SECTIONS:
-                turn_line = cur.next()
-                turn = _TRANSCRIPT_TURN.match(turn_line)
-                speaker = collapse_ws(turn.group(1)) if turn else None
-                if turn and (speaker in known or len(speaker.split()) <= 6 and speaker[:1].isupper()
-                             and not re.search(r"[.?!,;]", speaker)):
-                    session.utterances.append(Utterance(speaker=speaker, text=collapse_ws(turn.group(2))))
-                elif session.utterances:
-                    session.utterances[-1].text += "\n" + turn_line
-                else:
-                    doc.problems.append(f"transcript line without a speaker: {turn_line[:60]!r}")
-            while not cur.done and _is_speaker_block(cur, known):
-                _read_speaker_block(cur, session, known, stats)
-            continue
+            return
+        if key in _ONCE_SECTIONS and key in self.seen_sections:
+            self.doc.problems.append(f"section {line!r} appears again; the repeat is ignored")
+            _read_paragraphs(self.cur, _at_known_heading)
+            return
+        section = self._LEADING_SECTIONS.get(key)
+        if section is None and self._speaker_block():
+            return
+        section = section or self._TRAILING_SECTIONS.get(key)
+        if section is None and key.startswith("disclaimer"):
+            section = _ReportReader._disclaimer
+        if section is None:
+            self.doc.problems.append(f"line outside any known section: {line[:60]!r}")
+            return
+        section(self, line, key)
+
+    def _speaker_block(self) -> bool:
+        """The line just read opens a speaker's statistics and arguments: read them."""
+        cur = self.cur
         cur.i -= 1
-        if _is_speaker_block(cur, known):
-            _read_speaker_block(cur, session, known, stats)
-            continue
+        if _is_speaker_block(cur, self.known):
+            _read_speaker_block(cur, self.session, self.known, self.stats)
+            return True
         cur.i += 1
-        if key in ("agreements", "differences", "partial agreements"):
-            cur.i -= 1
-            _read_agreements(cur, session, key)
-            continue
-        if key in LIST_SECTIONS:
-            kind = LIST_SECTIONS[key]
-            for entry in _read_paragraphs(cur, lambda l: _key(l) in TOP_SECTIONS or _key(l).startswith("disclaimer")):
-                bullet = _BULLET.match(entry)
-                session.items.append(Item(kind=kind, text=clean_inline(bullet.group(1) if bullet else entry) or ""))
-            continue
-        if key in ("thought provoking comments", "thought-provoking comments"):
-            _read_comment_blocks(cur, session, "thought_provoking_comment", {"follow-up questions", "follow up questions"})
-            continue
-        if key in ("follow-up questions", "follow up questions"):
-            _read_comment_blocks(cur, session, "follow_up_question", set())
-            continue
-        if key.startswith("disclaimer"):
-            rest = _read_paragraphs(cur, lambda l: _key(l) in KNOWN_HEADINGS or _key(l) in TOP_SECTIONS)
-            session.texts["disclaimer"] = collapse_ws(" ".join([line] + rest))
-            continue
-        doc.problems.append(f"line outside any known section: {line[:60]!r}")
-    # statistics belong to the speakers they name; a speaker only in the statistics is still a speaker
+        return False
+
+    def _add_speaker(self, entry: str) -> Participant | None:
+        bullet = _BULLET.match(entry)
+        person = parse_speaker_entry(bullet.group(1) if bullet else entry)
+        if person:
+            self.session.participants.append(person)
+            self.known.add(person.name)
+        return person
+
+    def _summary(self, line: str, key: str) -> None:
+        self.seen_sections.add("summary")
+        paras = _read_paragraphs(self.cur, _at_known_heading)
+        self.session.summary = "\n\n".join(paras) or None
+
+    def _keypoints(self, line: str, key: str) -> None:
+        """Keypoints, and the overall purpose and tone under their own sub-headings."""
+        self.seen_sections.add("keypoints")
+        target = "keypoint"
+        start_at = self.cur.i
+        texts = self.session.texts
+        for offset, para in enumerate(_read_paragraphs(self.cur, lambda l: _key(l) in ("speakers", "full session report"))):
+            head = _key(para)
+            if head in ("major discussion points", "main discussion points"):
+                target = "keypoint"
+            elif head in ("overall purpose", "overall tone"):
+                target = head.replace(" ", "_")
+            elif target == "keypoint":
+                self.session.items.append(_keypoint_item(para, self.leads.get(start_at + offset)))
+            else:
+                texts[target] = "\n\n".join(filter(None, [texts.get(target), clean_inline(para)]))
+
+    def _speakers(self, line: str, key: str) -> None:
+        self.seen_sections.add("speakers")
+        for entry in _read_paragraphs(self.cur, lambda l: _key(l) in ("additional speakers", "full session report", "session transcript")):
+            if not self._add_speaker(entry):
+                self.doc.problems.append(f"speaker entry not understood: {entry[:80]!r}")
+
+    def _additional_speakers(self, line: str, key: str) -> None:
+        for entry in _read_paragraphs(self.cur, lambda l: _key(l) in ("full session report", "session transcript")):
+            if not self._add_speaker(entry) and not re.match(r"^none\b", entry, re.I):
+                self.session.texts["additional_speakers"] = entry
+
+    def _full_report(self, line: str, key: str) -> None:
+        self.seen_sections.add(key)
+        paras = _read_paragraphs(self.cur, lambda l: _key(l) == "session transcript")
+        self.session.texts["full_report"] = "\n".join(paras)
+
+    def _transcript(self, line: str, key: str) -> None:
+        """The turns, then the speakers' statistics and arguments blocks that follow them."""
+        self.seen_sections.add(key)
+        cur, known = self.cur, self.known
+        while not cur.done and not _is_speaker_block(cur, known) and _key(cur.peek()) not in TOP_SECTIONS:
+            self._transcript_line(cur.next())
+        while not cur.done and _is_speaker_block(cur, known):
+            _read_speaker_block(cur, self.session, known, self.stats)
+
+    def _transcript_line(self, turn_line: str) -> None:
+        """A turn ("Name: text"), or the next line of the turn above."""
+        utterances = self.session.utterances
+        turn = _TRANSCRIPT_TURN.match(turn_line)
+        speaker = collapse_ws(turn.group(1)) if turn else None
+        if turn and _is_turn_speaker(speaker, self.known):
+            utterances.append(Utterance(speaker=speaker, text=collapse_ws(turn.group(2))))
+        elif utterances:
+            utterances[-1].text += "\n" + turn_line
+        else:
+            self.doc.problems.append(f"transcript line without a speaker: {turn_line[:60]!r}")
+
+    def _agreements(self, line: str, key: str) -> None:
+        self.cur.i -= 1  # the agreements reader reads its heading itself
+        _read_agreements(self.cur, self.session, key)
+
+    def _list_section(self, line: str, key: str) -> None:
+        kind = LIST_SECTIONS[key]
+        for entry in _read_paragraphs(self.cur, lambda l: _key(l) in TOP_SECTIONS or _key(l).startswith("disclaimer")):
+            bullet = _BULLET.match(entry)
+            self.session.items.append(Item(kind=kind, text=clean_inline(bullet.group(1) if bullet else entry) or ""))
+
+    def _thought_provoking_comments(self, line: str, key: str) -> None:
+        _read_comment_blocks(self.cur, self.session, "thought_provoking_comment", {"follow-up questions", "follow up questions"})
+
+    def _follow_up_questions(self, line: str, key: str) -> None:
+        _read_comment_blocks(self.cur, self.session, "follow_up_question", set())
+
+    def _disclaimer(self, line: str, key: str) -> None:
+        rest = _read_paragraphs(self.cur, lambda l: _key(l) in KNOWN_HEADINGS or _key(l) in TOP_SECTIONS)
+        self.session.texts["disclaimer"] = collapse_ws(" ".join([line] + rest))
+
+    # Sections read before a line is tried as a speaker block, and after.
+    _LEADING_SECTIONS = {"summary": _summary, "keypoints": _keypoints, "key points": _keypoints, "speakers": _speakers,
+                         "additional speakers": _additional_speakers, "full session report": _full_report,
+                         "session transcript": _transcript}
+    _TRAILING_SECTIONS = {"agreements": _agreements, "differences": _agreements, "partial agreements": _agreements,
+                          **dict.fromkeys(LIST_SECTIONS, _list_section),
+                          "thought provoking comments": _thought_provoking_comments,
+                          "thought-provoking comments": _thought_provoking_comments,
+                          "follow-up questions": _follow_up_questions, "follow up questions": _follow_up_questions}
+
+
+def _attach_statistics(session: SessionRecord, stats: dict[str, dict]) -> None:
+    """Statistics belong to the speakers they name; a speaker only in the statistics is still a speaker."""
     by_name = {p.name: p for p in session.participants}
     for speaker, figures in stats.items():
         person = by_name.get(speaker)
@@ -418,29 +533,31 @@ def parse_diplo_report(document: Document) -> ParsedDocument | None:
         person.speech_speed_wpm = figures.get("speech speed")
         person.speech_length_words = figures.get("speech length")
         person.speech_time_seconds = figures.get("speech time")
-    for section, label in (("summary", "Summary"), ("speakers", "Speakers")):
-        if section not in seen_sections:
-            doc.problems.append(f"no {label} section")
+
+
+def _missing_parts(seen_sections: set[str], last_section: str, has_stats: bool, session: SessionRecord) -> list[str]:
+    """The problems of a report that lacks a part: no summary, no speakers, no transcript, or cut off."""
+    problems = [f"no {label} section" for section, label in (("summary", "Summary"), ("speakers", "Speakers"))
+                if section not in seen_sections]
     if "session transcript" not in seen_sections:
-        doc.problems.append("no transcript")
-    elif not stats and not session.arguments:
-        doc.problems.append("no speaker statistics or arguments after the transcript (the document may be cut off)")
+        problems.append("no transcript")
+    elif not has_stats and not session.arguments:
+        problems.append("no speaker statistics or arguments after the transcript (the document may be cut off)")
     elif last_section not in _CLOSING_SECTIONS:
-        doc.problems.append(f"the report stops in its '{last_section or 'transcript'}' section: the sections after it "
-                            "(agreements, takeaways, follow-up questions) are missing")
-    if "speakers" not in seen_sections:  # no speakers list: the people the summary and the report name
-        prose = [session.summary or ""] + session.texts.get("full_report", "").split("\n")
-        for paragraph in prose:
-            for mention in people_in_prose(paragraph):
-                if speaker_kind(mention.person.name) == "person" and not any(
-                        person_key(p.name) == person_key(mention.person.name) for p in session.participants):
-                    info = mention.person
-                    session.participants.append(Participant(
-                        name=info.name, roles=[mention.role or "speaker"], honorific=info.honorific,
-                        position=info.position, organization=info.organization,
-                        country=info.country or country_adjective(info.position)))
-    session.duration_minutes = minutes_between(session.start_time, session.end_time)
-    session.event = find_event(session.texts.get("full_report", "") + "\n" + (session.summary or ""), session.date)
-    out = parsed(FORMAT, document, [session], problems=doc.problems, title=doc.title)
-    out.truncated = out.truncated or any("cut off" in p for p in doc.problems)
-    return out
+        problems.append(f"the report stops in its '{last_section or 'transcript'}' section: the sections after it "
+                        "(agreements, takeaways, follow-up questions) are missing")
+    return problems
+
+
+def _add_people_in_prose(session: SessionRecord) -> None:
+    """The people the summary and the full report name, when the report has no speakers list."""
+    prose = [session.summary or ""] + session.texts.get("full_report", "").split("\n")
+    for paragraph in prose:
+        for mention in people_in_prose(paragraph):
+            if speaker_kind(mention.person.name) == "person" and not any(
+                    person_key(p.name) == person_key(mention.person.name) for p in session.participants):
+                info = mention.person
+                session.participants.append(Participant(
+                    name=info.name, roles=[mention.role or "speaker"], honorific=info.honorific,
+                    position=info.position, organization=info.organization,
+                    country=info.country or country_adjective(info.position)))
