@@ -5,7 +5,7 @@ import os
 
 import dagster as dg
 
-from pipeline.defs.assets import BuildSettings, StageIOManager, all_assets, export_checks, release_dataset, table_checks
+from pipeline.defs import BuildSettings, StageIOManager, all_assets, export_checks, release_dataset, table_checks
 from pipeline.defs.automation import build_automation
 
 # Everything but the release: what `cyberdialogue build`, the schedule and the sensor run.

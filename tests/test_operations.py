@@ -13,7 +13,7 @@ from tests.conftest import RAW, SEEDS
 
 
 def _evaluate(sensor, cursor, raw):
-    from pipeline.defs.assets import BuildSettings
+    from pipeline.defs.resources import BuildSettings
 
     settings = BuildSettings(raw_dir=str(raw), out_dir=str(raw.parent / "out"))
     context = dg.build_sensor_context(cursor=cursor, resources={"settings": settings})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-import pipeline.defs.assets
+import pipeline.defs.tables
 import pipeline.sources.common as sources_common
 from pipeline.cli import main
 from tests.conftest import RAW
@@ -30,13 +30,13 @@ def test_bad_record_is_quarantined_and_the_build_goes_on(tmp_path, monkeypatch, 
 
 
 def test_a_table_failing_as_a_whole_stops_the_export(tmp_path, monkeypatch, capsys):
-    real = pipeline.defs.assets.build_tables
+    real = pipeline.defs.tables.build_tables
 
     def broken(*args, **kwargs):
         tables = real(*args, **kwargs)
         tables["people"] = tables["people"].with_columns(pl.col("session_count").cast(pl.Utf8))
         return tables
-    monkeypatch.setattr(pipeline.defs.assets, "build_tables", broken)
+    monkeypatch.setattr(pipeline.defs.tables, "build_tables", broken)
     out = tmp_path / "out"
     assert main(["build", "--raw", str(RAW), "--out", str(out)]) == 1
     err = capsys.readouterr().err

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipeline.defs.assets import BuildSettings
+from pipeline.defs.resources import BuildSettings
 from pipeline.incremental.caches import load_file_identities
 from pipeline.ingest import known_hashes, list_raw_files, read_bytes
 from pipeline.model.text import sha256_hex

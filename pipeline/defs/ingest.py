@@ -1,0 +1,22 @@
+"""The ingest stage as an asset: raw files -> one row each (pipeline.ingest)."""
+from collections import Counter
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+
+from pipeline.ingest import read_raw_documents
+from pipeline.defs.resources import BuildSettings, StageMeter, preview
+
+
+@dg.asset(group_name="ingest", description="One row per raw file: sha256, size, decoded text, detected format.")
+def raw_documents(context: dg.AssetExecutionContext, settings: BuildSettings) -> pl.DataFrame:
+    meter = StageMeter()
+    df = read_raw_documents(settings.raw_dir, cache_dir=Path(settings.out_dir) / ".cache", read_cache=settings.use_cache)
+    formats = dict(Counter(df.get_column("format").to_list()))
+    context.log.info(f"read {df.height} raw files from {settings.raw_dir}: {formats}")
+    context.add_output_metadata({
+        "dagster/row_count": df.height, "formats": formats, "bytes": int(df.get_column("size_bytes").sum() or 0),
+        **meter.stop(), "preview": preview(df.drop("location")),
+    })
+    return df

@@ -1,0 +1,94 @@
+"""What every asset is given: the build's folders and switches, the IO manager for runs with a process per step, and the per-stage meter."""
+import os
+import pickle
+import time
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+from tabulate import tabulate
+
+import schemas
+from pipeline.project import find_project
+
+
+# The folders of the project the code location runs in (pipeline/project.py); CYBERDIALOGUE_* override them.
+PROJECT = find_project()
+
+
+_RAW = os.environ.get("CYBERDIALOGUE_RAW", str(PROJECT.raw))
+
+
+class BuildSettings(dg.ConfigurableResource):
+    """Where the raw documents are and where the build writes (defaults: the project's raw/ and output/)."""
+    raw_dir: str = _RAW
+    out_dir: str = os.environ.get("CYBERDIALOGUE_OUT", str(PROJECT.out))
+    # reviewed row-count bounds (the project file's `bounds`, for its own raw folder only); empty: no bounds
+    bounds_file: str = os.environ.get("CYBERDIALOGUE_BOUNDS", str(PROJECT.bounds_for(_RAW) or ""))
+    # reviewed merge / split decisions about people, applied on every run
+    overrides_file: str = os.environ.get("CYBERDIALOGUE_OVERRIDES", str(PROJECT.overrides))
+    # publish a build that loses more than half of a table's rows against the current one, or has
+    # no readable document (the `shrink` check blocks it otherwise)
+    allow_shrink: bool = os.environ.get("CYBERDIALOGUE_ALLOW_SHRINK", "").lower() in ("1", "true", "yes")
+    # what earlier builds read, parsed and assembled is reused from <out_dir>/.cache (pipeline/incremental/caches.py);
+    # False reads, parses and builds everything again (and refreshes the caches)
+    use_cache: bool = True
+    show_progress: bool = False   # a progress bar on the terminal (the CLI turns it on)
+
+
+class StageIOManager(dg.ConfigurableIOManager):
+    """Keeps each asset's value between steps as a pickle under <out_dir>/.stages/ (polars frames pickle natively)."""
+    settings: dg.ResourceDependency[BuildSettings]
+
+    def _path(self, context) -> Path:
+        return Path(self.settings.out_dir) / ".stages" / ("__".join(context.asset_key.path) + ".pickle")
+
+    def handle_output(self, context: dg.OutputContext, obj) -> None:
+        path = self._path(context)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp-{os.getpid()}")
+        with open(tmp, "wb") as handle:
+            pickle.dump(obj, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+
+    def load_input(self, context: dg.InputContext):
+        with open(self._path(context), "rb") as handle:
+            return pickle.load(handle)
+
+
+class StageMeter:
+    """Wall time and peak resident memory of one stage, from its creation to stop() (this process only;
+    worker processes are not counted)."""
+
+    def __init__(self):
+        try:
+            with open("/proc/self/clear_refs", "w") as handle:
+                handle.write("5")  # reset the peak, so that it is this stage's
+        except OSError:
+            pass
+        self.started = time.perf_counter()
+
+    def stop(self) -> dict:
+        peak_mb = None
+        try:
+            with open("/proc/self/status") as handle:
+                for line in handle:
+                    if line.startswith("VmHWM:"):
+                        peak_mb = round(int(line.split()[1]) / 1024, 1)
+        except OSError:
+            pass
+        return {"seconds": round(time.perf_counter() - self.started, 3), "peak_rss_mb": peak_mb}
+
+
+def preview(df: pl.DataFrame, rows: int = 5) -> dg.MetadataValue:
+    shown = df.head(rows).to_dicts()
+    cells = [[(str(v)[:60] + "…") if v is not None and len(str(v)) > 60 else v for v in row.values()] for row in shown]
+    return dg.MetadataValue.md(tabulate(cells, headers=df.columns, tablefmt="github"))
+
+
+def column_schema(name: str) -> dg.TableSchema:
+    descriptions = schemas.column_descriptions(name)
+    return dg.TableSchema(columns=[
+        dg.TableColumn(name=col, type=str(dtype), description=descriptions.get(col) or None)
+        for col, dtype in schemas.columns(name).items()
+    ])

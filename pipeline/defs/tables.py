@@ -1,0 +1,31 @@
+"""The assembly stage as a multi-asset: one asset per table (pipeline.transform.assemble)."""
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+
+import schemas
+from pipeline.stages import ParsedDocuments, build_tables, load_overrides
+from pipeline.defs.resources import BuildSettings, StageMeter, preview, column_schema
+
+
+@dg.multi_asset(
+    group_name="tables",
+    outs={name: dg.AssetOut(description=info.description, metadata={"dagster/column_schema": column_schema(name)})
+          for name, info in schemas.TABLES.items()},
+    description="The dataset's tables, with sessions merged across documents and people matched across sessions.",
+)
+def dataset_tables(context: dg.AssetExecutionContext, settings: BuildSettings, raw_documents: pl.DataFrame,
+                   parsed_documents: ParsedDocuments, duplicate_clusters: dict):
+    meter = StageMeter()
+    overrides = load_overrides(settings.overrides_file)
+    tables = build_tables(raw_documents, parsed_documents, duplicate_clusters["duplicates"],
+                          duplicate_clusters["canonical"], overrides, cache_dir=str(Path(settings.out_dir) / ".cache"),
+                          read_cache=settings.use_cache, report=(sessions := {}))
+    context.log.info(f"sessions: {sessions.get('sessions_built')} built, {sessions.get('sessions_reused')} unchanged "
+                     "since the previous build (taken from the session store)")
+    context.log.info("rows: " + ", ".join(f"{n}={df.height}" for n, df in tables.items()))
+    for name, df in tables.items():
+        yield dg.Output(df, output_name=name, metadata={
+            "dagster/row_count": df.height, "dagster/column_schema": column_schema(name), "preview": preview(df),
+            **meter.stop(), **sessions})
