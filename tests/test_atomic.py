@@ -1,12 +1,11 @@
-"""A killed build leaves the previous output complete; two builds on one folder do not corrupt it."""
+"""A build that fails at any stage boundary leaves the previous output complete; two builds on one
+folder do not corrupt it."""
 from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 
 import duckdb
 import polars as pl
@@ -14,7 +13,7 @@ import pytest
 
 import schemas
 from pipeline.outputs.publish import output_lock
-from tests.conftest import PROJECT_ROOT, RAW, SEEDS
+from tests.conftest import PROJECT_ROOT, RAW
 
 
 def _cli_process(*args):
@@ -34,41 +33,56 @@ def _snapshot(out):
     return parquet, database
 
 
-@pytest.fixture()
-def bigger_raw(tmp_path):
-    """The seeds plus a long report, so that a build runs long enough to be killed in every stage."""
-    raw = tmp_path / "raw"
-    raw.mkdir()
-    for name in SEEDS.values():
-        shutil.copy(RAW / name, raw / name)
-    turns = "".join(f"Ann Lee: Turn number {i} of a long day.\n" for i in range(10_000))
-    (raw / "long.txt").write_text("Long day\n3 Feb 2025 10:00h - 11:00h\nSummary\nS.\nSpeakers\n"
-                                  "– **Ann Lee**: Role/Title: Chair, Area of expertise: X\nFull session report\nR.\nSession transcript\n" + turns)
-    return raw
+# A function each stage calls, where the stage begins or ends its work: a failure injected there
+# stands for a crash (or a kill) at that stage boundary.
+STAGE_BOUNDARIES = {
+    "ingest": ("pipeline.defs.ingest", "read_raw_documents"),
+    "parse": ("pipeline.defs.parse", "parse_raw_documents"),
+    "dedup": ("pipeline.defs.dedup", "deduplicate"),
+    "assembly": ("pipeline.defs.tables", "build_tables"),
+    "parquet": ("pipeline.outputs.export", "write_parquet_tables"),
+    "duckdb": ("pipeline.outputs.export", "write_duckdb"),
+    "publish": ("pipeline.outputs.publish", "make_current"),
+}
 
 
-def test_sigkill_at_any_point_leaves_the_previous_output(bigger_raw, tmp_path):
-    out = tmp_path / "out"
-    first = _cli_process("build", "--raw", str(RAW), "--out", str(out))
-    assert first.wait(timeout=120) == 0, first.stderr.read()
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    """An output folder with a published build of the seeds, and a raw folder with one more document."""
+    from tests.conftest import run_build
+
+    root = tmp_path_factory.mktemp("faults")
+    out = root / "out"
+    assert run_build(RAW, out).success
+    raw = root / "raw"
+    shutil.copytree(RAW, raw)
+    (raw / "extra.txt").write_text("Extra day\n3 Feb 2025 10:00h - 11:00h\nSummary\nS.\nSpeakers\n"
+                                   "– **Ann Lee**: Role/Title: Chair, Area of expertise: X\nFull session report\nR.\n"
+                                   "Session transcript\nAnn Lee: One turn.\nFollow-up questions\nWhat next?\n")
+    return raw, out
+
+
+@pytest.mark.parametrize("stage", sorted(STAGE_BOUNDARIES))
+def test_a_build_that_fails_at_any_stage_boundary_leaves_the_previous_output(published, stage, monkeypatch):
+    import importlib
+
+    from tests.conftest import run_build
+
+    raw, out = published
     before = _snapshot(out)
-    started = time.perf_counter()
-    full = _cli_process("build", "--raw", str(bigger_raw), "--out", str(out / "probe"))
-    assert full.wait(timeout=300) == 0
-    duration = time.perf_counter() - started
-    new = _snapshot(out / "probe")
-    assert new[0]["utterances"] == 18 + 10_000
-    states = {str(before), str(new)}
-    for fraction in (0.15, 0.3, 0.45, 0.6, 0.75, 0.9, 0.97):
-        build = _cli_process("build", "--raw", str(bigger_raw), "--out", str(out))
-        time.sleep(duration * fraction)
-        build.send_signal(signal.SIGKILL)
-        build.wait()
-        after = _snapshot(out)  # complete and readable, whatever stage the kill hit
-        assert str(after) in states, (fraction, after)
-    finished = _cli_process("build", "--raw", str(bigger_raw), "--out", str(out))
-    assert finished.wait(timeout=300) == 0, finished.stderr.read()
-    assert _snapshot(out) == new
+    module_name, function = STAGE_BOUNDARIES[stage]
+
+    def crash(*args, **kwargs):
+        raise RuntimeError(f"injected failure at {stage}")
+    monkeypatch.setattr(importlib.import_module(module_name), function, crash)
+    result = run_build(raw, out)
+    assert not result.success
+    assert _snapshot(out) == before  # complete, readable and unchanged
+    monkeypatch.undo()
+    assert run_build(raw, out).success  # the next build is not hindered by the failed one
+    assert _snapshot(out)[0]["sessions"] == before[0]["sessions"] + 1
+    assert run_build(RAW, out).success  # back to the seeds for the next stage's test
+    assert _snapshot(out) == before
 
 
 def test_a_second_build_on_the_same_folder_is_refused_clearly(tmp_path):
