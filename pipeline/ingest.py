@@ -17,6 +17,7 @@ from pipeline.incremental.caches import (IDENTITY_COLUMNS, IDENTITY_SCHEMA, INGE
                              save_file_identities, save_ingest_cache)
 from pipeline.sources import detect_format, parser_version
 from pipeline.shards import run_sharded
+from pipeline.model.ids import document_id_column
 from pipeline.model.text import decode_bytes, normalize_document_text, sha256_hex
 
 # Hidden files and editor leftovers are not documents.
@@ -208,12 +209,10 @@ def with_document_ids(rows: pl.DataFrame) -> pl.DataFrame:
     unread = rows.filter(pl.col("content_key").is_null()).get_column("path").to_list()  # few: hash their paths only
     key = pl.coalesce("content_key", pl.col("path").replace_strict({p: sha256_hex(p) for p in unread}, default=None,
                                                                    return_dtype=pl.String))
-    base = pl.lit("doc_") + pl.col("content_key").str.slice(0, 16)
-    copy = pl.col("content_key").cum_count().over("content_key")
     return (rows.sort("path")
             .with_columns(key.alias("content_key"),
                           pl.col("format").replace_strict(versions, return_dtype=pl.String).alias("parser_version"))
-            .with_columns(pl.when(copy == 1).then(base).otherwise(base + pl.lit("-") + copy.cast(pl.String)).alias("document_id"))
+            .with_columns(document_id_column("content_key"))
             .select(list(RAW_SCHEMA)).cast(RAW_SCHEMA).sort("document_id"))
 
 

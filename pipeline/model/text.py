@@ -106,12 +106,6 @@ def sha256_hex(data: bytes | str) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def stable_id(prefix: str, *parts: object) -> str:
-    """An id that depends only on its parts: prefix + first 16 hex digits of sha256 over the parts."""
-    joined = "\x1f".join("" if p is None else str(p) for p in parts)
-    return f"{prefix}_{sha256_hex(joined)[:16]}"
-
-
 _BR_TAG = re.compile(r"<br\s*/?>", re.I)
 _TAG = re.compile(r"<[^>]+>")
 _MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")

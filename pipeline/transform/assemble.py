@@ -23,7 +23,9 @@ from pipeline.transform.dedup import DuplicateRow
 from pipeline.model.names import person_key, speaker_kind, strip_honorifics
 from pipeline.transform.plan import PlanDocument, Planner, SessionBuild, plan_input_column
 from pipeline.model.records import DocumentSummary, ParsedDocument, Participant
-from pipeline.model.text import collapse_ws, fold, sha256_hex, stable_id
+from pipeline.model import ids
+from pipeline.model.ids import stable_id
+from pipeline.model.text import collapse_ws, fold, sha256_hex
 from pipeline.model.vocabulary import AGREEING
 
 SESSION_FIELDS = ("title", "series", "event", "date", "start_time", "end_time", "utc_offset",
@@ -236,7 +238,7 @@ class DatasetBuilder:
                 label["document_ids"].append(document_id)
             return None
         key = person_key(participant.name)
-        pid = self.person_of.get((key, sid)) or self._merged(stable_id("per", key))
+        pid = self.person_of.get((key, sid)) or self._merged(ids.person_id(key))
         self.name_counts[(sid, pid, participant.name)] += 1
         person = people.get(pid)
         if person is None:
@@ -306,7 +308,7 @@ class DatasetBuilder:
         seen: dict[str, dict] = {}
         for document_id, record in self._records(build):
             for argument in record.arguments:
-                aid = stable_id("arg", sid, self._speaker_key(argument.speaker), fold(argument.text))
+                aid = ids.argument_id(sid, self._speaker_key(argument.speaker), argument.text)
                 if aid in seen:
                     if document_id not in seen[aid]["document_ids"]:
                         seen[aid]["document_ids"].append(document_id)
@@ -329,7 +331,7 @@ class DatasetBuilder:
         rows: dict[str, dict] = {}
         for document_id, record in self._records(build):
             for block in record.agreements:
-                agid = stable_id("agr", sid, block.kind, fold(block.statement))
+                agid = ids.agreement_id(sid, block.kind, block.statement)
                 row = rows.get(agid)
                 if row is None:
                     row = rows[agid] = {"agreement_id": agid, "session_id": sid, "kind": block.kind,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.model.text import stable_id
+from pipeline.model.ids import duplicate_cluster_id
 from pipeline.transform.fingerprint import HASH_MIX, NUM_PERM, Fingerprint, estimated_jaccard
 
 BANDS, ROWS = 32, 4               # LSH: candidate threshold about (1/32)^(1/4) = 0.42
@@ -233,7 +233,7 @@ def find_duplicates(views: list[DocumentView] | DocumentViews) -> tuple[list[Dup
     canonical: dict[str, str] = {d: d for d in docs.document_ids}
     for members in links.clusters():
         head = min(members, key=lambda d: _canonical_rank(links.view(links.position[d])))
-        cluster_id = stable_id("dup", *sorted(members))
+        cluster_id = duplicate_cluster_id(members)
         for member in members:
             canonical[member] = head
             if member != head:

@@ -11,7 +11,8 @@ import numpy as np
 import polars as pl
 
 from pipeline.model.records import ParsedDocument
-from pipeline.model.text import fold, sha256_hex, stable_id
+from pipeline.model.ids import stable_id
+from pipeline.model.text import fold, sha256_hex
 
 SHINGLE_WORDS = 5
 NUM_PERM = 128

@@ -14,9 +14,8 @@ from typing import Callable
 
 import polars as pl
 
-from pipeline.model.names import session_title_key
 from pipeline.model.records import DocumentSummary
-from pipeline.model.text import fold, stable_id
+from pipeline.model import ids
 
 # What a plan keeps for the next build, one frame each.
 PLAN_SCHEMAS = {
@@ -66,20 +65,6 @@ class Plan:
     session_keys: dict[str, set[str]]            # session -> the name keys it lists, for the sessions to_build
     notes: list[dict]                            # review notes, after the reviewed merges
     documents: list[str]                         # the documents looked at again (all, in full)
-
-
-def session_id_of(record, summary: DocumentSummary, document_id: str, index: int) -> str:
-    """A session's id (ids.md): its folded title and date; without a date, what identifies it on its page
-    (folded title, series, event, and the page's stated address or title), so that an edit elsewhere on
-    the page keeps it; only a session with nothing of its own takes the document's id and its place."""
-    if record.title_key and record.date:
-        return stable_id("ses", record.title_key, record.date.isoformat())
-    page = fold(summary.url) or session_title_key(summary.title)
-    if record.title_key and page:
-        return stable_id("ses", record.title_key, fold(record.series), fold(record.event), page)
-    if page and (record.series or record.event or record.date):
-        return stable_id("ses", fold(record.series), fold(record.event), record.date, page, index)
-    return stable_id("ses", document_id, index)
 
 
 def plan_input_column(canonical: pl.Expr, parsed: pl.Expr) -> pl.Expr:
@@ -206,7 +191,7 @@ class Planner:
         self.splits = {}
         for entry in overrides.get("split", []) or []:
             for sid in entry.get("sessions", []):
-                self.splits[(entry["person_id"], sid)] = stable_id("per", entry["person_id"], "split", *sorted(entry["sessions"]))
+                self.splits[(entry["person_id"], sid)] = ids.split_person_id(entry["person_id"], entry["sessions"])
 
     # -- sessions --------------------------------------------------------------------------------
     def _order(self, document_id: str) -> tuple:
@@ -223,22 +208,22 @@ class Planner:
             if inherited:
                 session_id = inherited[index]
             else:
-                session_id = session_id_of(record, doc.summary, self.canonical.get(doc.document_id, doc.document_id), index)
+                session_id = ids.session_id(record, doc.summary, self.canonical.get(doc.document_id, doc.document_id), index)
             if session_id in used:  # one page, two sessions with one title and date
-                session_id = stable_id("ses", session_id, index)
+                session_id = ids.repeated_session_id(session_id, index)
             used.append(session_id)
         return used
 
     def _assign_ids(self, docs: dict[str, PlanDocument], stored: dict[str, list[str]]) -> dict[str, list[str]]:
         """Session ids of `docs`; a copy whose canonical document is not among them inherits from `stored`."""
-        ids: dict[str, list[str]] = {}
+        assigned: dict[str, list[str]] = {}
         for document_id in sorted(docs, key=self._order):
             head = self.canonical.get(document_id, document_id)
             inherited = None
             if head != document_id:
-                inherited = ids.get(head) if head in docs else stored.get(head)
-            ids[document_id] = self._session_ids(docs[document_id], inherited)
-        return ids
+                inherited = assigned.get(head) if head in docs else stored.get(head)
+            assigned[document_id] = self._session_ids(docs[document_id], inherited)
+        return assigned
 
     @staticmethod
     def _contributions(exploded: pl.DataFrame) -> dict[str, SessionBuild]:
@@ -278,19 +263,19 @@ class Planner:
         for key in sorted(by_key):
             groups = split_by_affiliation(list(by_key[key].values()))
             if len(groups) == 1:
-                ids = [stable_id("per", key)]
+                person_ids = [ids.person_id(key)]
             else:
-                ids = [stable_id("per", key, *sorted({p.country or "" for p in g}), *sorted(set().union(*(p.org_tokens for p in g))))
-                       for g in groups]
+                person_ids = [ids.person_id(key, *sorted({p.country or "" for p in g}),
+                                            *sorted(set().union(*(p.org_tokens for p in g)))) for g in groups]
                 seq = 0
                 for i in range(len(groups)):
                     for j in range(i + 1, len(groups)):
                         describe = lambda g: "; ".join(sorted({f"{p.organization or '?'} ({p.country_label or '?'})" for p in g}))
-                        a, b = sorted((ids[i], ids[j]))
+                        a, b = sorted((person_ids[i], person_ids[j]))
                         notes.append({"key": key, "seq": seq, "person_id": a, "other_person_id": b, "reason":
                             f"same name '{groups[i][0].name}' but conflicting affiliations: {describe(groups[i])} vs {describe(groups[j])}; not merged"})
                         seq += 1
-            for pid, group in zip(ids, groups):
+            for pid, group in zip(person_ids, groups):
                 for part in group:
                     final = self.merged(pid)
                     person_of[(key, part.session_id)] = self.splits.get((final, part.session_id), final)
