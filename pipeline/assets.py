@@ -1,7 +1,7 @@
 """The Dagster asset graph. Assets only wire the stages of pipeline.stages together and report
 what they made; every rule lives in the stage functions and the schemas.
 
-raw_documents -> parsed_documents -> duplicate_clusters -> {one asset per table} -> parquet_files -> duckdb_database
+raw_documents -> parsed_documents -> duplicate_clusters -> {one asset per table} -> parquet_files -> duckdb_database -> site
 """
 
 import json
@@ -311,6 +311,19 @@ def duckdb_database(context: dg.AssetExecutionContext, settings: BuildSettings, 
     return str(Path(settings.out_dir) / export.DATABASE_FILE)
 
 
+@dg.asset(group_name="export", deps=[duckdb_database],
+          description="The static website of the published build (output/site/): overview with charts, a page per "
+                      "session, person and table, offline search. Same as `cyberdialogue site`.")
+def site(context: dg.AssetExecutionContext, settings: BuildSettings) -> str:
+    from pipeline.outputs.site import SITE_DIR, build_site
+
+    meter = _StageMeter()
+    result = build_site(settings.out_dir, Path(settings.out_dir) / SITE_DIR)
+    context.log.info(f"site: {result.pages} pages at {result.path}")
+    context.add_output_metadata({"path": str(result.path / "index.html"), "pages": result.pages, **meter.stop()})
+    return str(result.path)
+
+
 class ReleaseConfig(dg.Config):
     version: str
     releases_dir: str = ""  # default: the project's releases folder for its output folder, else <out_dir>/releases
@@ -333,5 +346,5 @@ def release_dataset():
     publish_release_op()
 
 
-all_assets = [raw_documents, parsed_documents, duplicate_clusters, dataset_tables, parquet_files, duckdb_database]
+all_assets = [raw_documents, parsed_documents, duplicate_clusters, dataset_tables, parquet_files, duckdb_database, site]
 export_checks = [shrink_guard]

@@ -23,6 +23,7 @@ import polars as pl
 
 import schemas
 from pipeline import docs, export
+from pipeline.outputs.site import SITE_DIR, build_site
 
 VERSION_RE = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 TRACKED = tuple(schemas.RELEASED_MODELS)
@@ -253,6 +254,7 @@ def publish_release(version: str, out_dir: str | os.PathLike, releases_dir: str 
         manifest = {"version": version, "previous": previous, "released_at": released_at, "code_version": code_version(),
                     "build_report": _build_report(out), "row_counts": row_counts, "files": {}}
         (staging / "README.md").write_text(docs.dataset_card(version, row_counts, manifest))
+        build_site(staging, staging / SITE_DIR, version=version, date=released_at[:10], released=True)
         files = sorted(p for p in staging.rglob("*") if p.is_file())
         manifest["files"] = {str(p.relative_to(staging)): {"sha256": sha256_file(p), "bytes": p.stat().st_size} for p in files}
         (staging / "manifest.json").write_text(docs.dumps(manifest))
