@@ -413,7 +413,7 @@ def make_parser() -> argparse.ArgumentParser:
     bench.set_defaults(func=cmd_bench)
     release = sub.add_parser("release", help="publish the current build as an immutable, versioned release",
                              description="Publish --out's current build as RELEASES/VERSION: Parquet tables, a DuckDB database, "
-                                         "CSV copies, datapackage.json, croissant.json, DATA_DICTIONARY.md, a dataset card, "
+                                         "CSV copies, datapackage.json, croissant.json, DATA_DICTIONARY.md, a dataset card, a static website (site/), "
                                          "manifest.json, SHA256SUMS, and a diff against the previous release (diff.json, "
                                          "CHANGELOG.md). Refuses an existing version, a version not above the latest, a version "
                                          "lower than the changes require (MAJOR: column or table removed or retyped; MINOR: rows, "
