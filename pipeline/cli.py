@@ -243,6 +243,29 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_site(args: argparse.Namespace) -> int:
+    from pipeline.outputs.site import SITE_DIR, build_site
+
+    if args.release:
+        data = _releases_dir(args) / args.release
+        manifest = data / "manifest.json"
+        if not manifest.is_file():
+            raise CommandError(f"no release {args.release} in {_releases_dir(args)}")
+        released_at = json.loads(manifest.read_text()).get("released_at") or ""
+        site = Path(args.site) if args.site else Path(args.out or _project().out) / f"{SITE_DIR}-{args.release}"
+        version, date = args.release, released_at[:10] or None
+    else:
+        data = Path(args.out) if args.out else _project().out
+        site = Path(args.site) if args.site else data / SITE_DIR
+        version = date = None
+    try:
+        result = build_site(data, site, version=version, date=date, released=bool(args.release))
+    except FileNotFoundError as exc:
+        raise CommandError(str(exc)) from None
+    print(f"site: {result.pages} pages in {result.seconds:.1f} s at {result.path} (open {result.path / 'index.html'})")
+    return 0
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     from devtools.generate import generate_corpus
 
@@ -335,7 +358,7 @@ def make_parser() -> argparse.ArgumentParser:
     bench.set_defaults(func=cmd_bench)
     release = sub.add_parser("release", help="publish the current build as an immutable, versioned release",
                              description="Publish --out's current build as RELEASES/VERSION: Parquet tables, a DuckDB database, "
-                                         "CSV copies, datapackage.json, croissant.json, DATA_DICTIONARY.md, a dataset card, "
+                                         "CSV copies, datapackage.json, croissant.json, DATA_DICTIONARY.md, a dataset card, a static website (site/), "
                                          "manifest.json, SHA256SUMS, and a diff against the previous release (diff.json, "
                                          "CHANGELOG.md). Refuses an existing version, a version not above the latest, a version "
                                          "lower than the changes require (MAJOR: column or table removed or retyped; MINOR: rows, "
@@ -345,6 +368,18 @@ def make_parser() -> argparse.ArgumentParser:
     release.add_argument("--allow-empty", action="store_true", help="publish even when no table changed since the latest release")
     _add_release_folders(release, "the build to publish (default: the project's output/)")
     release.set_defaults(func=cmd_release)
+    site = sub.add_parser("site", help="write the static website of the current build (or of a release)",
+                          description="Write a static website (plain HTML and CSS, no server, nothing fetched when viewed: it "
+                                      "works from file://): an overview with row counts, sources, licence, downloads and "
+                                      "charts, a page per session, per person and per table, and an offline search. "
+                                      "Every release has one in its site/ folder.")
+    site.add_argument("--out", metavar="DIR", help="output folder holding the build (default: the project's output/); "
+                      "the site goes to DIR/site")
+    site.add_argument("--release", metavar="VERSION", help="the site of this published release instead "
+                      "(written to OUT/site-VERSION; its own copy is in the release's site/ folder)")
+    site.add_argument("--releases", metavar="DIR", help="releases folder (default: OUT/releases)")
+    site.add_argument("--site", metavar="DIR", help="write the site to DIR instead")
+    site.set_defaults(func=cmd_site)
     verify = sub.add_parser("verify", help="re-check every checksum of a release",
                             description="Recompute the sha256 of every file of a release and compare with its SHA256SUMS; "
                                         "exit 1 and list every mismatch, missing or unlisted file.")

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from pipeline.transform.agreement_pairs import NAME as AGREEMENT_PAIRS, agreement_pairs
 from pipeline.transform.assemble import assemble
 from pipeline.incremental.caches import (PARSE_COLUMNS, ParseIndex, load_session_store, no_gc, parse_cache_path,
                              parse_key_column, save_session_store)
@@ -263,4 +264,7 @@ def build_tables(raw: pl.DataFrame, parsed: ParsedDocuments, duplicates: list[Du
         save_session_store(cache_dir, store, changed)
     if report is not None:
         report.update(stats)
-    return quarantine(tables)
+    tables = quarantine(tables)
+    # derived from the agreements that passed quarantine, so every id in it resolves
+    tables[AGREEMENT_PAIRS] = agreement_pairs(tables["agreements"])
+    return tables

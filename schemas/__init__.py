@@ -20,6 +20,7 @@ class TableInfo:
     description: str
     primary_key: tuple[str, ...]
     foreign_keys: tuple[tuple[str, str, str], ...] = field(default=())  # (column, table, column)
+    derived: bool = False  # made from other tables after quarantine (pipeline/agreement_pairs.py), not assembled
 
 
 # Columns holding lists of ids, and the table each id points at.
@@ -47,6 +48,10 @@ TABLES: dict[str, TableInfo] = {
                   (("session_id", "sessions", "session_id"), ("person_id", "people", "person_id"))),
         TableInfo("agreements", t.Agreements, "One row per agreement or difference among speakers.", ("agreement_id",),
                   (("session_id", "sessions", "session_id"),)),
+        TableInfo("agreement_pairs", t.AgreementPairs, "The agreement network: one row per ordered pair of people named by one agreements row (both ways), derived from agreements.",
+                  ("person_id", "other_person_id", "agreement_id"),
+                  (("person_id", "people", "person_id"), ("other_person_id", "people", "person_id"),
+                   ("session_id", "sessions", "session_id"), ("agreement_id", "agreements", "agreement_id")), derived=True),
         TableInfo("utterances", t.Utterances, "Transcript turns.", ("session_id", "seq"),
                   (("session_id", "sessions", "session_id"), ("person_id", "people", "person_id"))),
         TableInfo("session_items", t.SessionItems, "Every other list a session document states (takeaways, policy questions, SDG goals, ...).",

@@ -155,6 +155,17 @@ class Agreements(pa.DataFrameModel):
         pass
 
 
+class AgreementPairs(pa.DataFrameModel):
+    person_id: str = Field(str_matches=ID, description="A person named by an agreement or difference (people.person_id).")
+    other_person_id: str = Field(str_matches=ID, description="Another person named by the same agreements row; every pair is listed both ways.")
+    session_id: str = Field(str_matches=ID, description="The session of the agreement (sessions.session_id).")
+    agreement_id: str = Field(str_matches=ID, description="The agreement or difference (agreements.agreement_id).")
+    kind: str = Field(isin=AGREEMENT_KINDS, description="The agreements row's kind: agreement, similar_viewpoints, unexpected_consensus (they agree), disagreement, unexpected_difference (they differ), partial_agreement.")
+
+    class Config(_Strict):
+        unique = ["person_id", "other_person_id", "agreement_id"]
+
+
 class Utterances(pa.DataFrameModel):
     session_id: str = Field(str_matches=ID, description="The session.")
     seq: pl.Int32 = Field(ge=1, description="Turn number in the transcript, from 1.")

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 
+import dagster as dg
 import duckdb
 import polars as pl
 
@@ -22,7 +23,9 @@ def test_definitions_load():
 
     repo = defs.get_repository_def()
     keys = {k.to_user_string() for k in repo.asset_graph.get_all_asset_keys()}
-    assert {"raw_documents", "parsed_documents", "duplicate_clusters", "parquet_files", "duckdb_database"} <= keys
+    assert {"raw_documents", "parsed_documents", "duplicate_clusters", "parquet_files", "duckdb_database", "site"} <= keys
+    site = repo.asset_graph.get(dg.AssetKey("site"))
+    assert {k.to_user_string() for k in site.parent_keys} == {"duckdb_database"}  # the site follows the export
     assert set(schemas.TABLES) <= keys
     check_keys = {(k.asset_key.to_user_string(), k.name) for k in repo.asset_graph.asset_check_keys}
     assert all((name, "schema") in check_keys for name in schemas.TABLES)

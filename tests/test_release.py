@@ -45,7 +45,7 @@ def test_first_release_files(two_releases):
     assert first.level == "first"
     expected = {"CHANGELOG.md", "DATA_DICTIONARY.md", "README.md", "SHA256SUMS", "cyberdialogue.duckdb",
                 "datapackage.json", "croissant.json", "diff.json", "manifest.json"}
-    assert expected <= set(first.files) and len([f for f in first.files if f.startswith("parquet/")]) == 14
+    assert expected <= set(first.files) and len([f for f in first.files if f.startswith("parquet/")]) == len(schemas.TABLES)
     assert sorted(f for f in first.files if f.startswith("csv/")) == sorted(f"csv/{n}.csv" for n in schemas.TABLES)
     manifest = json.loads((releases / "1.0.0" / "manifest.json").read_text())
     assert manifest["version"] == "1.0.0" and manifest["row_counts"]["sessions"] == 3 and manifest["code_version"]
@@ -137,7 +137,7 @@ def test_datapackage_validates_with_the_frictionless_tool(two_releases, second, 
     folder = releases / "1.1.0"
     descriptor = json.loads((folder / "datapackage.json").read_text())
     assert Package.validate_descriptor(descriptor).valid
-    assert descriptor["version"] == "1.1.0" and len(descriptor["resources"]) == 14
+    assert descriptor["version"] == "1.1.0" and len(descriptor["resources"]) == len(schemas.TABLES)
     participants = next(r for r in descriptor["resources"] if r["name"] == "participants")
     assert participants["schema"]["primaryKey"] == ["session_id", "person_id"]
     assert {"fields": ["person_id"], "reference": {"resource": "people", "fields": ["person_id"]}} in participants["schema"]["foreignKeys"]

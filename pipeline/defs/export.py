@@ -96,3 +96,16 @@ def build_report(context: dg.AssetExecutionContext, settings: BuildSettings) -> 
 
 
 export_checks = [shrink_guard]
+
+
+@dg.asset(group_name="export", deps=[duckdb_database],
+          description="The static website of the published build (output/site/): overview with charts, a page per "
+                      "session, person and table, offline search. Same as `cyberdialogue site`.")
+def site(context: dg.AssetExecutionContext, settings: BuildSettings) -> str:
+    from pipeline.outputs.site import SITE_DIR, build_site
+
+    meter = StageMeter()
+    result = build_site(settings.out_dir, Path(settings.out_dir) / SITE_DIR)
+    context.log.info(f"site: {result.pages} pages at {result.path}")
+    context.add_output_metadata({"path": str(result.path / "index.html"), "pages": result.pages, **meter.stop()})
+    return str(result.path)

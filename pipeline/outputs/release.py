@@ -24,6 +24,7 @@ import polars as pl
 import schemas
 from pipeline.outputs import docs
 from pipeline.outputs import export
+from pipeline.outputs.site import SITE_DIR, build_site
 
 VERSION_RE = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 TRACKED = tuple(schemas.RELEASED_MODELS)
@@ -267,7 +268,7 @@ def _check_level(version: str, previous: str | None, diff: dict, allow_empty: bo
 def _write_release(staging: Path, released: dict[str, pl.DataFrame], out: Path, root: Path, version: str,
                    previous: str | None, diff: dict, level: str, reasons: list[str], released_at: str) -> None:
     """Every file of the release into `staging`: tables, diff, changelog, dictionary, datapackage,
-    croissant, card, manifest and checksums, all read-only."""
+    croissant, card, website, manifest and checksums, all read-only."""
     paths = export.write_parquet_tables(released, staging, released=True)
     export.write_duckdb(paths, staging / export.DATABASE_FILE, released=True)
     csv_paths = export.write_csv_tables(released, staging)
@@ -285,6 +286,7 @@ def _write_release(staging: Path, released: dict[str, pl.DataFrame], out: Path, 
     manifest = {"version": version, "previous": previous, "released_at": released_at, "code_version": code_version(),
                 "build_report": _build_report(out), "row_counts": row_counts, "files": {}}
     (staging / "README.md").write_text(docs.dataset_card(version, row_counts, manifest))
+    build_site(staging, staging / SITE_DIR, version=version, date=released_at[:10], released=True)
     files = sorted(p for p in staging.rglob("*") if p.is_file())
     manifest["files"] = {str(p.relative_to(staging)): {"sha256": sha256_file(p), "bytes": p.stat().st_size} for p in files}
     (staging / "manifest.json").write_text(docs.dumps(manifest))

@@ -547,7 +547,8 @@ def _load(cache_file: str) -> ParsedDocument:
 # Kept per session besides the tables: every written form of a person's name (people are built from
 # them), and the rejects a session's rows produced.
 SESSION_NAMES, SESSION_REJECTS = "_names", "_rejects"
-SESSION_TABLES = [n for n in schemas.TABLES if "session_id" in schemas.columns(n)] + [SESSION_NAMES, SESSION_REJECTS]
+SESSION_TABLES = [n for n in schemas.TABLES if "session_id" in schemas.columns(n) and not schemas.TABLES[n].derived] + [
+    SESSION_NAMES, SESSION_REJECTS]
 _PRIVATE_COLUMNS = {
     SESSION_NAMES: {"session_id": pl.String, "person_id": pl.String, "name": pl.String, "count": pl.Int64},
     SESSION_REJECTS: {"session_id": pl.String, **schemas.columns("rejects")},
