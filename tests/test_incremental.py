@@ -46,6 +46,7 @@ def corpus(tmp_path_factory):
     return folder / "raw", truth
 
 
+@pytest.mark.slow  # a few builds through the CLI: `pytest -m "not slow"` skips it
 def test_incremental_assembly_equals_a_full_one_after_each_change(corpus, tmp_path):
     source, truth = corpus
     raw = tmp_path / "raw"

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import polars as pl
+import pytest
 from radon.complexity import cc_visit
 
 from tests.conftest import PROJECT_ROOT
@@ -88,6 +89,7 @@ def parse_toy_minutes(doc: Document) -> ParsedDocument | None:
 TOY_DOCUMENT = "MINUTES OF The Toy Forum on Routing Security\n\nDate: 3 March 2025\n\nPresent: Ada Lovelace; Alan Turing\n"
 
 
+@pytest.mark.slow  # a few builds through the CLI: `pytest -m "not slow"` skips it
 def test_a_new_source_is_one_folder(tmp_path):
     """The README's recipe: a folder with source.yaml and a module; nothing else is edited. The build
     detects the format, the schema accepts it, the dictionary and the dataset card name the source."""

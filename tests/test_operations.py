@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import pytest
 import shutil
 
 import dagster as dg
@@ -118,6 +119,7 @@ def test_generator_writes_all_formats_with_truth(tmp_path):
     assert (tmp_path / "corpus.truth.json").exists()
 
 
+@pytest.mark.slow  # a few builds through the CLI: `pytest -m "not slow"` skips it
 def test_benchmark_smoke(tmp_path, capsys):
     assert main(["bench", "build", "--sizes", "150", "--workdir", str(tmp_path)]) == 0
     printed = capsys.readouterr().out

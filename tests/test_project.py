@@ -34,6 +34,7 @@ def _seeds(folder: Path) -> Path:
     return folder
 
 
+@pytest.mark.slow  # a few builds through the CLI: `pytest -m "not slow"` skips it
 def test_without_a_project_file_the_working_directory_holds_everything(tmp_path):
     work = tmp_path / "work"
     _seeds(work / "raw")
@@ -105,6 +106,7 @@ def _project_copy(tmp_path: Path) -> Path:
     return project
 
 
+@pytest.mark.slow  # a few builds through the CLI: `pytest -m "not slow"` skips it
 def test_cli_builds_and_dg_runs_share_the_project_instance(tmp_path):
     import dagster as dg
 

@@ -3,6 +3,7 @@ says why in one line, without stack traces or a success line."""
 from __future__ import annotations
 
 import json
+import pytest
 import os
 import shutil
 import subprocess
@@ -25,6 +26,7 @@ def _published(out):
     return parquet, sessions
 
 
+@pytest.mark.slow  # a few builds through the CLI: `pytest -m "not slow"` skips it
 def test_an_empty_or_wrong_raw_folder_does_not_replace_a_good_build(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["build", "--raw", str(RAW), "--out", str(out)]) == 0
@@ -56,6 +58,7 @@ def test_an_empty_or_wrong_raw_folder_does_not_replace_a_good_build(tmp_path, ca
     assert _published(out) == before
 
 
+@pytest.mark.slow  # a few builds through the CLI: `pytest -m "not slow"` skips it
 def test_allow_shrink_publishes_on_purpose(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["build", "--raw", str(RAW), "--out", str(out)]) == 0
@@ -90,6 +93,7 @@ def _cli(*args, env=None):
                           env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT), **(env or {})})
 
 
+@pytest.mark.slow  # a few builds through the CLI: `pytest -m "not slow"` skips it
 def test_a_failed_build_says_why_in_one_line(tmp_path):
     overrides = tmp_path / "overrides.yaml"
     overrides.write_text("split:\n  - {person_id: per_0000000000000000}\n")
