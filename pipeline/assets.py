@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 import schemas
 from pipeline import checks, export, publish
+from pipeline.engine.resource import ComputeEngine
 from pipeline.ingest import read_raw_documents
 from pipeline.project import find_project
 from pipeline.stages import ParsedDocuments, build_tables, deduplicate, load_overrides, parse_raw_documents
@@ -116,8 +117,10 @@ def raw_documents(context: dg.AssetExecutionContext, settings: BuildSettings) ->
 
 
 @dg.asset(group_name="parse", description="Each readable document parsed by the parser of its detected format.")
-def parsed_documents(context: dg.AssetExecutionContext, settings: BuildSettings, raw_documents: pl.DataFrame) -> ParsedDocuments:
+def parsed_documents(context: dg.AssetExecutionContext, settings: BuildSettings, compute: ComputeEngine,
+                     raw_documents: pl.DataFrame) -> ParsedDocuments:
     meter = _StageMeter()
+    engine = compute.open()
     bar = tqdm(unit="doc", desc="parse", disable=not settings.show_progress, leave=False, smoothing=0.1, dynamic_ncols=True)
     last = [0]
 
@@ -130,7 +133,7 @@ def parsed_documents(context: dg.AssetExecutionContext, settings: BuildSettings,
             context.log.info(f"parsed {done}/{total} documents")
     cache_dir = str(Path(settings.out_dir) / ".cache" / "parse")
     parsed = parse_raw_documents(raw_documents, progress=progress,
-                                 cache_dir=cache_dir, read_cache=settings.use_cache)
+                                 cache_dir=cache_dir, read_cache=settings.use_cache, engine=engine)
     bar.close()
     frame = parsed.frame
     problems, sessions, cached = (int(frame[c].sum()) for c in ("problems", "sessions", "from_cache"))
@@ -139,6 +142,8 @@ def parsed_documents(context: dg.AssetExecutionContext, settings: BuildSettings,
                                   pl.col("from_cache").alias("cached")).to_dicts()
     context.add_output_metadata({"dagster/row_count": len(parsed), "session_records": sessions, "problems": problems,
                                  "from_cache": cached, "parsed_now": len(parsed) - cached,
+                                 "engine": engine.name, "parse_shards_run": parsed.shards_run,
+                                 "engine_startup_seconds": round(engine.startup_seconds, 3),
                                  "preview": _preview(pl.DataFrame(sample)) if sample else "no documents",
                                  **meter.stop()})
     return parsed
