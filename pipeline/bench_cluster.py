@@ -27,7 +27,7 @@ _REQUEST = re.compile(r'"(GET|PUT|POST|HEAD|DELETE) ')
 class S3Server:
     """moto_server on 127.0.0.1, its request log in a file (one line per request)."""
 
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, access_key: str = "bench"):
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
@@ -35,8 +35,8 @@ class S3Server:
         self.handle = open(self.log, "w")
         self.process = subprocess.Popen([str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1",
                                          "-p", str(self.port)], stdout=self.handle, stderr=subprocess.STDOUT)
-        self.env = {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{self.port}", "AWS_ACCESS_KEY_ID": "bench",
-                    "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1"}
+        self.env = {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{self.port}", "AWS_ACCESS_KEY_ID": access_key,
+                    "AWS_SECRET_ACCESS_KEY": access_key, "AWS_DEFAULT_REGION": "us-east-1"}
         for _ in range(100):
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
@@ -53,8 +53,22 @@ class S3Server:
         self.process.wait(timeout=30)
         self.handle.close()
 
+    def __enter__(self) -> "S3Server":
+        """Its endpoint and keys in this process's environment (and so in the processes it starts)."""
+        self.saved = {k: os.environ.get(k) for k in self.env}
+        os.environ.update(self.env)
+        return self
 
-def _upload(folder: Path, url: str) -> None:
+    def __exit__(self, *exc) -> None:
+        self.close()
+        for k, v in self.saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def upload_folder(folder: Path, url: str) -> None:
     from upath import UPath
 
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
@@ -107,16 +121,13 @@ def bench_engines(sizes: list[int], workdir: Path, seed: int = 1, shard_size: in
     import boto3
 
     results = {"machine": {"cores": os.cpu_count()}, "shard_size": shard_size, "sizes": []}
-    server = S3Server(workdir)
-    saved = {k: os.environ.get(k) for k in server.env}
-    os.environ.update(server.env)
-    try:
+    with S3Server(workdir) as server:
         boto3.client("s3").create_bucket(Bucket=BUCKET)
         results["ray_tasks"] = task_overhead()
         for size in sizes:
             raw, _ = ensure_corpus(size, workdir, seed)
             local, local_wall = _build(str(raw), str(workdir / f"out_local_{size}_{seed}"), {})
-            _upload(raw, f"s3://{BUCKET}/raw_{size}")
+            upload_folder(raw, f"s3://{BUCKET}/raw_{size}")
             before = server.requests()
             ray, ray_wall = _build(f"s3://{BUCKET}/raw_{size}", f"s3://{BUCKET}/out_{size}",
                                    {"CYBERDIALOGUE_SHARD_SIZE": str(shard_size)}, "--engine", "ray")
@@ -132,13 +143,6 @@ def bench_engines(sizes: list[int], workdir: Path, seed: int = 1, shard_size: in
                         "s3_requests": dict(sorted(requests.items())), "s3_requests_total": sum(requests.values()),
                         "storage": ray.get("storage")},
                 "stages": stages})
-    finally:
-        server.close()
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     return results
 
 
