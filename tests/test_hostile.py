@@ -41,7 +41,8 @@ HOSTILE = {
     "crlf_mixed.txt": (CONCEPT.format(n=16, title="Mixed line endings").replace("\n\n", "\r\n\r\n", 2).replace("\n", "\r", 1).encode(), "parsed", None),
     "nul_bytes.txt": (CONCEPT.format(n=17, title="NUL\x00 bytes").encode(), "partial", "NUL"),
     "cut_off_report.txt": (REPORT.replace("Leaders TalkX: Towards", "Cut TalkX: Towards")[: len(REPORT) // 3].encode(), "partial", "no speaker statistics"),
-    "no_statistics.txt": (_report("Stats-free talk", "Ann Lee: Hello.\nAnn Lee\nRules matter\nExplanation\nBecause.\nTopics\nCybersecurity\n").encode(), "parsed", None),
+    "no_statistics.txt": (_report("Stats-free talk", "Ann Lee: Hello.\nAnn Lee\nRules matter\nExplanation\nBecause.\nTopics\nCybersecurity\n"
+                                   "Follow-up questions\nWhat next?\n").encode(), "parsed", None),
     "missing_cell.md": (b'---\ntitle: "Missing cell"\npermalink: /missing-cell/\nvariant: markdown\n---\n**9 May 2025**\n|**Speakers**| |\n| [Mr Solo Cell](/speakers/solo/) |\n', "parsed", None),
     "duplicated_sections.txt": (_report("Twice summarised", "Ann Lee: Hi.\n").replace("Speakers\n", "Summary\nAgain.\nSpeakers\n", 1).encode(), "partial", "appears again"),
     "long_transcript.txt": (_report("Marathon", "".join(f"Ann Lee: Turn {i}.\n" if i % 2 else f"Bo Chen: Reply {i}.\n" for i in range(10_000)),
