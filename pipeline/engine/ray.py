@@ -31,8 +31,9 @@ class RayEngine(Engine):
         self.shard_size = shard_size
         started = time.perf_counter()
         if not ray.is_initialized():
-            address = address or os.environ.get("RAY_ADDRESS") or None
-            options = {} if address else {"include_dashboard": False}
+            # "local" starts a Ray for this run: without it Ray would join whatever cluster this machine ran last
+            address = address or os.environ.get("RAY_ADDRESS") or "local"
+            options = {"include_dashboard": False} if address == "local" else {}
             ray.init(address=address, runtime_env={"env_vars": storage_environment()}, log_to_driver=False,
                      logging_level="ERROR", **options)
         self.startup_seconds = time.perf_counter() - started
