@@ -49,12 +49,15 @@ def _dagster_instance():
     return dg.DagsterInstance.from_config(str(home))
 
 
-def _run_build(raw: Path, out: Path, verbose: bool, bounds: str | None = None, full: bool = False,
-               allow_shrink: bool = False) -> dict:
+def _run_build(raw: Path | str, out: Path, verbose: bool, bounds: str | None = None, full: bool = False,
+               allow_shrink: bool = False, engine: str = "local") -> dict:
+    from pipeline import storage
     from pipeline.outputs.publish import OutputLocked, output_lock
 
-    if not raw.is_dir():
+    if not storage.folder_exists(raw):
         raise CommandError(f"raw folder not found: {raw}")
+    if bounds is None and storage.is_url(raw):
+        bounds = ""
     if bounds is None:
         reviewed = _project().bounds_for(raw)
         bounds = str(reviewed) if reviewed else ""
@@ -63,17 +66,19 @@ def _run_build(raw: Path, out: Path, verbose: bool, bounds: str | None = None, f
     out.mkdir(parents=True, exist_ok=True)
     try:
         with output_lock(out):
-            return _run_build_locked(raw, out, verbose, bounds, full, allow_shrink)
+            return _run_build_locked(raw, out, verbose, bounds, full, allow_shrink, engine)
     except OutputLocked as exc:
         raise CommandError(str(exc)) from None
 
 
-def _run_build_locked(raw: Path, out: Path, verbose: bool, bounds: str, full: bool, allow_shrink: bool) -> dict:
+def _run_build_locked(raw: Path | str, out: Path, verbose: bool, bounds: str, full: bool, allow_shrink: bool,
+                      engine: str = "local") -> dict:
     from pipeline.definitions import build_definitions
 
     started = time.perf_counter()
-    defs = build_definitions(str(raw.resolve()), str(out.resolve()), bounds, in_process=True,
-                             use_cache=not full, show_progress=sys.stderr.isatty(), allow_shrink=allow_shrink)
+    defs = build_definitions(raw if isinstance(raw, str) else str(raw.resolve()), str(out.resolve()), bounds,
+                             in_process=True, use_cache=not full, show_progress=sys.stderr.isatty(),
+                             allow_shrink=allow_shrink, engine=engine)
     job = defs.resolve_job_def("build")
     # Dagster's own log only with --verbose: a failure is reported below in one line, not as a stack trace
     level = "INFO" if verbose else "CRITICAL"
@@ -83,13 +88,24 @@ def _run_build_locked(raw: Path, out: Path, verbose: bool, bounds: str, full: bo
             run_config={"loggers": {"console": {"config": {"log_level": level}}}},
         )
     seconds = time.perf_counter() - started
-    report = make_report(raw, out, seconds, result.success, full, result.all_events)
+    report = {**make_report(raw, out, seconds, result.success, full, result.all_events),
+              "engine": engine, "parse": _parse_metadata(result)}
     if report["success"] and not report["failed_checks"]:
         # the build_report asset wrote the published build's report; the CLI adds the whole run's
         # wall time (start-up included) and the report step's own seconds
         report = {**json.loads((out / REPORT_FILE).read_text()), **report}
     write_report(out, report)
     return report
+
+
+def _parse_metadata(result) -> dict:
+    """What the parse stage said about its engine and shards (see assets.parsed_documents)."""
+    for e in result.all_events:
+        if e.event_type_value == "ASSET_MATERIALIZATION" and e.step_key == "parsed_documents":
+            metadata = e.event_specific_data.materialization.metadata
+            return {k: metadata[k].value for k in ("engine", "parse_shards_run", "engine_startup_seconds", "parsed_now")
+                    if k in metadata}
+    return {}
 
 
 def _print_report(report: dict) -> None:
@@ -117,10 +133,22 @@ def _print_report(report: dict) -> None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from pipeline import storage
+    from pipeline.outputs.export import DATABASE_FILE, PARQUET_DIR
+
     project = _project()
-    out = Path(args.out) if args.out else project.out
-    report = _run_build(Path(args.raw) if args.raw else project.raw, out, args.verbose, args.bounds, args.full,
-                        args.allow_shrink)
+    out = args.out if storage.is_url(args.out) else Path(args.out) if args.out else project.out
+    raw = args.raw if storage.is_url(args.raw) else Path(args.raw) if args.raw else project.raw
+    if storage.is_url(out):  # built in a local folder, uploaded when it passed
+        with storage.staged_output(out) as (local_out, transfers):
+            report = _run_build(raw, local_out, args.verbose, args.bounds, args.full, args.allow_shrink, args.engine)
+            if report["success"] and not report["failed_checks"]:
+                tables = [f"{PARQUET_DIR}/{p.name}" for p in sorted((local_out / PARQUET_DIR).glob("*.parquet"))]
+                storage.upload_output(local_out, out, tables + [DATABASE_FILE], transfers)
+                report.update(out_dir=out, database=f"{out}/{DATABASE_FILE}", storage=transfers.as_dict())
+                storage.write_text(out, REPORT_FILE, json.dumps(report, indent=2, ensure_ascii=False) + "\n")  # last
+    else:
+        report = _run_build(raw, out, args.verbose, args.bounds, args.full, args.allow_shrink, args.engine)
     _print_report(report)
     kept = f"; nothing published, {out} is as before"
     if report["failed_checks"]:
@@ -287,7 +315,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
     workdir = Path(args.workdir) if args.workdir else _project().out / "bench"
     workdir.mkdir(parents=True, exist_ok=True)
     sizes = [int(x) for x in args.sizes.split(",") if x]
-    if args.what == "dedup":
+    if args.engine == "ray":  # the build on Ray (s3 -> s3, S3 server on loopback) against the local engine
+        from devtools import bench_cluster
+
+        results = bench_cluster.bench_engines(sizes, workdir, args.seed, args.shard_size)
+        bench_cluster.print_engines(results)
+        args.what = "ray"
+    elif args.what == "dedup":
         results = bench.bench_dedup(sizes, workdir, args.seed)
         bench.print_dedup(results)
     else:
@@ -313,8 +347,10 @@ def make_parser() -> argparse.ArgumentParser:
                                        "(recursively), parse, de-duplicate, validate, and write --out/parquet/*.parquet "
                                        "and --out/cyberdialogue.duckdb. Prints a summary and writes --out/build_report.json "
                                        "(--out/failed_build_report.json for a build that was not published).")
-    build.add_argument("--raw", metavar="DIR", help="folder of raw documents, searched recursively (default: the project's raw/)")
-    build.add_argument("--out", metavar="DIR", help="output folder (default: the project's output/)")
+    build.add_argument("--raw", metavar="DIR", help="folder of raw documents, searched recursively (default: the project's raw/); "
+                                                    "or an object-storage URL such as s3://bucket/raw")
+    build.add_argument("--out", metavar="DIR", help="output folder (default: the project's output/); or an object-storage URL "
+                                                    "such as s3://bucket/out (built locally, uploaded when it passed)")
     build.add_argument("--strict", action="store_true", help="fail (exit 1) when any document or record was rejected")
     build.add_argument("--bounds", metavar="FILE", help="reviewed row-count bounds (YAML); default: the project file's "
                        "`bounds` when building the project's raw folder, none otherwise; '' for none")
@@ -322,6 +358,9 @@ def make_parser() -> argparse.ArgumentParser:
                        help="publish even when a table loses more than half its rows against the build it replaces, "
                             "or the raw folder has no readable document (refused otherwise: exit 1, output kept)")
     build.add_argument("--verbose", action="store_true", help="show the Dagster log of every step")
+    build.add_argument("--engine", choices=("local", "ray"), default="local",
+                       help="where parsing runs: this machine's process pool (default) or Ray tasks on the cluster "
+                            "RAY_ADDRESS names (a local Ray when unset); needs the `cluster` extra")
     build.add_argument("--full", action="store_true", help="ignore the caches of earlier builds (read, parse and build everything again; the caches are refreshed)")
     build.set_defaults(func=cmd_build)
     sql = sub.add_parser("sql", help="run SQL on the built DuckDB database and print a table",
@@ -355,6 +394,10 @@ def make_parser() -> argparse.ArgumentParser:
     bench.add_argument("--workdir", metavar="DIR",
                        help="where corpora, outputs and results go (default: the project's output/bench; corpora are reused)")
     bench.add_argument("--seed", type=int, default=1, metavar="S", help="corpus seed (default 1)")
+    bench.add_argument("--engine", choices=("local", "ray"), default="local",
+                       help="ray: full builds on Ray from s3:// into s3:// (an S3 server on loopback) against local ones, "
+                            "per stage, with start-up, per-task overhead, driver memory and S3 requests (the `cluster` extra)")
+    bench.add_argument("--shard-size", type=int, default=2000, metavar="N", help="documents per parse shard on Ray (default 2000)")
     bench.set_defaults(func=cmd_bench)
     release = sub.add_parser("release", help="publish the current build as an immutable, versioned release",
                              description="Publish --out's current build as RELEASES/VERSION: Parquet tables, a DuckDB database, "

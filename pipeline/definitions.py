@@ -7,6 +7,7 @@ import dagster as dg
 
 from pipeline.defs import BuildSettings, StageIOManager, all_assets, export_checks, release_dataset, table_checks
 from pipeline.defs.automation import build_automation
+from pipeline.engine.resource import ComputeEngine
 
 # Everything but the release: what `cyberdialogue build`, the schedule and the sensor run.
 build_job = dg.define_asset_job("build", selection=dg.AssetSelection.all(),
@@ -31,11 +32,13 @@ def build_definitions(raw_dir: str | None = None, out_dir: str | None = None, bo
 
     Another raw folder than the default gets no row-count bounds unless `bounds_file` names some.
     `in_process` keeps intermediate values in memory (the CLI's single-process run); otherwise they are
-    pickled under <out>/.stages/ so that each step can run in its own process.
+    pickled under <out>/.stages/ so that each step can run in its own process. `engine` ("local" or
+    "ray", see pipeline.engine) is where the heavy stages run.
     """
     overrides = {k: v for k, v in (("raw_dir", raw_dir), ("out_dir", out_dir)) if v}
     if raw_dir is not None or bounds_file is not None:
         overrides["bounds_file"] = bounds_file or ""
+    engine = settings_overrides.pop("engine", None)
     overrides.update(settings_overrides)
     settings = BuildSettings(**overrides)
     io_manager = dg.InMemoryIOManager() if in_process else StageIOManager(settings=settings)
@@ -45,7 +48,8 @@ def build_definitions(raw_dir: str | None = None, out_dir: str | None = None, bo
         jobs=[build_job, release_dataset],
         schedules=[daily_build],
         sensors=[raw_folder_changed],
-        resources={"settings": settings, "io_manager": io_manager},
+        resources={"settings": settings, "io_manager": io_manager,
+                   "compute": ComputeEngine(kind=engine) if engine else ComputeEngine()},
         executor=executor_from_environment(),
     )
 

@@ -20,6 +20,7 @@ from pipeline.transform.agreement_pairs import NAME as AGREEMENT_PAIRS, agreemen
 from pipeline.transform.assemble import assemble
 from pipeline.incremental.caches import (PARSE_COLUMNS, ParseIndex, load_session_store, no_gc, parse_cache_path,
                              parse_key_column, save_session_store)
+from pipeline.engine import content_shards
 from pipeline.transform.dedup import DocumentViews, DuplicateRow, find_duplicates
 from pipeline.transform.fingerprint import NUM_PERM, fingerprints, session_keys
 from pipeline.ingest import RawFile, load_document
@@ -145,19 +146,22 @@ def parse_shard(task: ParseTask) -> dict[str, tuple]:
 
 
 def parse_raw_documents(raw: pl.DataFrame, shard_size: int = 500, workers: int | None = None,
-                        progress=None, cache_dir: str | None = None, read_cache: bool = True) -> ParsedDocuments:
+                        progress=None, cache_dir: str | None = None, read_cache: bool = True,
+                        engine=None) -> ParsedDocuments:
     """Parse every readable document whose parse is not cached yet, in shards; shards run on
     `workers` processes (default: one per core) once there are enough of them for that to pay.
-    `progress(done, total)` is called per shard, over the documents that are parsed (not cached)."""
+    `progress(done, total)` is called per shard, over the documents that are parsed (not cached).
+    An `engine` (pipeline.engine) with a shard size runs shards cut by content-hash prefix there;
+    the result's `shards_run` says how many shards had work."""
     if cache_dir is None:  # no cache asked for: parses still go to disk, in a folder of this process
         cache_dir = _scratch_cache()
     with no_gc():
-        parsed = _parse_raw_documents(raw, shard_size, workers, progress, cache_dir, read_cache)
+        parsed = _parse_raw_documents(raw, shard_size, workers, progress, cache_dir, read_cache, engine)
         _freeze_long_lived()  # before the collector is back: else its first pass walks every new object
     return parsed
 
 
-def _parse_raw_documents(raw, shard_size, workers, progress, cache_dir, read_cache) -> ParsedDocuments:
+def _parse_raw_documents(raw, shard_size, workers, progress, cache_dir, read_cache, engine=None) -> ParsedDocuments:
     documents = (raw.filter((pl.col("format") != "unknown") & pl.col("location").is_not_null())
                  .with_columns(parse_key_column()))
     index = ParseIndex(cache_dir)
@@ -169,11 +173,16 @@ def _parse_raw_documents(raw, shard_size, workers, progress, cache_dir, read_cac
     if not read_cache:  # parse again: the full parses go too
         for row in missing:
             Path(parse_cache_path(cache_dir, row["parse_key"])).unlink(missing_ok=True)
-    shards = [ParseTask(missing[i:i + shard_size], cache_dir) for i in range(0, len(missing), shard_size)]
     workers = workers if workers is not None else (os.cpu_count() or 1)
+    if engine is not None and engine.shard_size:
+        shards = [ParseTask(rows, cache_dir) for rows in content_shards(missing, documents.height, engine.shard_size)]
+        results = engine.map(parse_shard, shards, workers)
+    else:
+        shards = [ParseTask(missing[i:i + shard_size], cache_dir) for i in range(0, len(missing), shard_size)]
+        results = run_sharded(parse_shard, shards, workers if len(missing) >= 2000 else 1)
     fresh: dict[str, tuple] = {}
     done = 0
-    for shard, result in run_sharded(parse_shard, shards, workers if len(missing) >= 2000 else 1):
+    for shard, result in results:
         fresh.update(result)
         done += len(shard.rows)
         if progress:
@@ -186,7 +195,9 @@ def _parse_raw_documents(raw, shard_size, workers, progress, cache_dir, read_cac
     frame = (documents.select("document_id", "parse_key")
              .join(pl.concat([known, columns]).unique("key", keep="last"), left_on="parse_key", right_on="key", how="inner")
              .with_columns(from_cache=~pl.col("parse_key").is_in(pl.Series(list(fresh), dtype=pl.String).implode())))
-    return ParsedDocuments(frame, SummaryStore(index, summaries))
+    parsed = ParsedDocuments(frame, SummaryStore(index, summaries))
+    parsed.shards_run = len(shards)
+    return parsed
 
 
 def _freeze_long_lived() -> None:

@@ -5,13 +5,16 @@ import dagster as dg
 import polars as pl
 from tqdm import tqdm
 
+from pipeline.engine.resource import ComputeEngine
 from pipeline.stages import ParsedDocuments, parse_raw_documents
 from pipeline.defs.resources import BuildSettings, StageMeter, preview
 
 
 @dg.asset(group_name="parse", description="Each readable document parsed by the parser of its detected format.")
-def parsed_documents(context: dg.AssetExecutionContext, settings: BuildSettings, raw_documents: pl.DataFrame) -> ParsedDocuments:
+def parsed_documents(context: dg.AssetExecutionContext, settings: BuildSettings, compute: ComputeEngine,
+                     raw_documents: pl.DataFrame) -> ParsedDocuments:
     meter = StageMeter()
+    engine = compute.open()
     bar = tqdm(unit="doc", desc="parse", disable=not settings.show_progress, leave=False, smoothing=0.1, dynamic_ncols=True)
     last = [0]
 
@@ -24,7 +27,7 @@ def parsed_documents(context: dg.AssetExecutionContext, settings: BuildSettings,
             context.log.info(f"parsed {done}/{total} documents")
     cache_dir = str(Path(settings.out_dir) / ".cache" / "parse")
     parsed = parse_raw_documents(raw_documents, progress=progress,
-                                 cache_dir=cache_dir, read_cache=settings.use_cache)
+                                 cache_dir=cache_dir, read_cache=settings.use_cache, engine=engine)
     bar.close()
     frame = parsed.frame
     problems, sessions, cached = (int(frame[c].sum()) for c in ("problems", "sessions", "from_cache"))
@@ -33,6 +36,8 @@ def parsed_documents(context: dg.AssetExecutionContext, settings: BuildSettings,
                                   pl.col("from_cache").alias("cached")).to_dicts()
     context.add_output_metadata({"dagster/row_count": len(parsed), "session_records": sessions, "problems": problems,
                                  "from_cache": cached, "parsed_now": len(parsed) - cached,
+                                 "engine": engine.name, "parse_shards_run": parsed.shards_run,
+                                 "engine_startup_seconds": round(engine.startup_seconds, 3),
                                  "preview": preview(pl.DataFrame(sample)) if sample else "no documents",
                                  **meter.stop()})
     return parsed

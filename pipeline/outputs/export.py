@@ -40,7 +40,9 @@ def _engine() -> dict:
 def write_parquet(df: pl.DataFrame, path: str | os.PathLike, schema: pa.Schema) -> None:
     """One table as Parquet with its schema: the types, non-null required columns and descriptions
     travel with the file, not only in this project's code."""
-    table = df.to_arrow().cast(schema)  # the cast also gives the fields their nullability and metadata
+    # the cast also gives the fields their nullability and metadata; one chunk per column, so that the
+    # pages do not depend on how the frame was put together (a stored session bucket read back, or built)
+    table = df.to_arrow().cast(schema).combine_chunks()
     pq.write_table(table, path, **PARQUET_OPTIONS)
 
 

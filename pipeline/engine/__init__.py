@@ -1,0 +1,46 @@
+"""Where the heavy stages run: the compute seam.
+
+An engine runs one stage function over a list of shards and yields (shard, result) in shard order:
+`local` on this machine's process pool (the default), `ray` as Ray tasks on the cluster named by
+RAY_ADDRESS (or a Ray started for the run). The stage functions are the same either way; only where
+they run changes, so both engines give the same bytes in every table.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+ENGINES = ("local", "ray")
+
+
+class Engine:
+    name = "local"
+    shard_size: int | None = None   # None: the stage cuts its shards as it always has
+    startup_seconds = 0.0
+
+    def map(self, function: Callable, shards: list, workers: int | None = None) -> Iterator[tuple]:
+        raise NotImplementedError
+
+
+def open_engine(kind: str, address: str | None = None, shard_size: int = 2000) -> Engine:
+    if kind == "local":
+        from pipeline.engine.local import LocalEngine
+
+        return LocalEngine()
+    if kind == "ray":
+        from pipeline.engine.ray import RayEngine
+
+        return RayEngine(address, shard_size)
+    raise ValueError(f"unknown engine {kind!r}: expected one of {', '.join(ENGINES)}")
+
+
+def content_shards(rows: list[dict], total: int, shard_size: int, key: str = "parse_key") -> list[list[dict]]:
+    """`rows` grouped by the first hex digits of their content key, as many digits as make a shard of
+    `total` documents hold about `shard_size`: a shard's members depend on their content only, so after
+    one document changes only its shard has work to do. Shards in key order."""
+    digits = 0
+    while total > shard_size * 16 ** digits and digits < 8:
+        digits += 1
+    groups: dict[str, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(row[key][:digits], []).append(row)
+    return [groups[prefix] for prefix in sorted(groups)]

@@ -1,0 +1,112 @@
+"""Raw and output folders that can be object storage: any fsspec URL (s3://, gs://, az://, ...), through
+universal-pathlib. Credentials and the endpoint come from the usual environment of the storage's
+client (for S3: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL, ...).
+
+The raw folder is read where it is (workers read each object themselves). An output URL is built in a
+local folder first: its caches are downloaded, the build runs there, the DuckDB file is written
+locally, and only a build that passed every blocking check is uploaded (caches first, the database and
+the report last), so a failed build leaves the published output as it was.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from upath import UPath
+
+CACHE_DIR = ".cache"
+
+
+def is_url(location: str | os.PathLike | None) -> bool:
+    """True for object storage (and any other fsspec URL), False for a local path or file:// URL."""
+    text = str(location or "")
+    return "://" in text and not text.startswith("file://")
+
+
+def folder_exists(location: str | os.PathLike) -> bool:
+    return UPath(location).is_dir() if is_url(location) else Path(location).is_dir()
+
+
+@dataclass
+class Transfers:
+    """Objects moved between the local build folder and the output URL by this process."""
+    downloaded: int = 0
+    uploaded: int = 0
+    bytes_uploaded: int = 0
+    listed: int = 0
+    # cache objects as downloaded: relative path -> (size, mtime ns) of the local copy; unchanged ones are not uploaded
+    fetched: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {"downloaded": self.downloaded, "uploaded": self.uploaded, "bytes_uploaded": self.bytes_uploaded,
+                "listed": self.listed}
+
+
+def download_cache(url: str, local_out: Path, transfers: Transfers) -> None:
+    """The output's caches (<url>/.cache/) into <local_out>/.cache/; none yet is a first build."""
+    remote = UPath(url) / CACHE_DIR
+    transfers.listed += 1
+    if not remote.exists():
+        return
+    for entry in remote.rglob("*"):
+        if entry.is_file():
+            relative = _relative(entry, remote)
+            target = local_out / CACHE_DIR / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(entry.read_bytes())
+            transfers.downloaded += 1
+            info = target.stat()
+            transfers.fetched[relative] = (info.st_size, info.st_mtime_ns)
+
+
+def _relative(entry: UPath, base: UPath) -> str:
+    return entry.path[len(base.path.rstrip("/")) + 1:]
+
+
+def _upload(local: Path, remote: UPath, transfers: Transfers) -> None:
+    data = local.read_bytes()
+    remote.write_bytes(data)
+    transfers.uploaded += 1
+    transfers.bytes_uploaded += len(data)
+
+
+def upload_output(local_out: Path, url: str, files: list[str], transfers: Transfers) -> None:
+    """The caches that changed (objects the remote no longer needs are removed), then `files` (relative to
+    local_out, links followed) in the order given."""
+    base = UPath(url)
+    local_cache = local_out / CACHE_DIR
+    remote_cache = base / CACHE_DIR
+    kept: set[str] = set()
+    for path in sorted(p for p in local_cache.rglob("*") if p.is_file() and ".tmp-" not in p.name):
+        relative = path.relative_to(local_cache).as_posix()
+        kept.add(relative)
+        info = path.stat()
+        if transfers.fetched.get(relative) != (info.st_size, info.st_mtime_ns):
+            _upload(path, remote_cache / relative, transfers)
+    if remote_cache.exists():
+        transfers.listed += 1
+        for entry in remote_cache.rglob("*"):
+            if entry.is_file() and _relative(entry, remote_cache) not in kept:
+                entry.unlink()
+    for name in files:
+        _upload(local_out / name, base / name, transfers)
+
+
+def write_text(url: str, name: str, text: str) -> None:
+    (UPath(url) / name).write_text(text)
+
+
+@contextmanager
+def staged_output(url: str, workdir: str | None = None):
+    """A local folder holding the output's caches, to build `url` in; removed afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix="cyberdialogue-out-", dir=workdir))
+    transfers = Transfers()
+    try:
+        download_cache(url, folder, transfers)
+        yield folder, transfers
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
