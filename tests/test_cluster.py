@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.bench_cluster import S3Server, upload_folder
+from devtools.bench_cluster import S3Server, upload_folder
 from devtools.generate import generate_corpus
 
 BUCKET = "cyberdialogue-it"
