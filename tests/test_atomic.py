@@ -62,6 +62,7 @@ def published(tmp_path_factory):
     return raw, out
 
 
+@pytest.mark.slow  # several builds: `pytest -m "not slow"` skips it
 @pytest.mark.parametrize("stage", sorted(STAGE_BOUNDARIES))
 def test_a_build_that_fails_at_any_stage_boundary_leaves_the_previous_output(published, stage, monkeypatch):
     import importlib
@@ -85,6 +86,7 @@ def test_a_build_that_fails_at_any_stage_boundary_leaves_the_previous_output(pub
     assert _snapshot(out) == before
 
 
+@pytest.mark.slow  # several builds: `pytest -m "not slow"` skips it
 def test_a_second_build_on_the_same_folder_is_refused_clearly(tmp_path):
     out = tmp_path / "out"
     with output_lock(out):
@@ -97,6 +99,7 @@ def test_a_second_build_on_the_same_folder_is_refused_clearly(tmp_path):
     assert third.wait(timeout=120) == 0
 
 
+@pytest.mark.slow  # several builds: `pytest -m "not slow"` skips it
 def test_two_builds_started_at_once_leave_a_complete_output(tmp_path):
     out = tmp_path / "out"
     builds = [_cli_process("build", "--raw", str(RAW), "--out", str(out)) for _ in range(2)]

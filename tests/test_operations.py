@@ -57,6 +57,7 @@ def test_schedule_and_sensor_are_in_the_code_location():
     assert defs.get_sensor_def("raw_folder_changed").job_name == "build"
 
 
+@pytest.mark.slow  # several builds: `pytest -m "not slow"` skips it
 def test_incremental_build_matches_a_full_build(tmp_path, capsys):
     raw = tmp_path / "raw"
     shutil.copytree(RAW, raw)
@@ -168,6 +169,7 @@ def test_files_not_rewritten_since_they_were_hashed_are_not_read_again(tmp_path)
     assert rewritten.identity[:3] == raw.identity[:3] and known_hashes([rewritten], recorded) == {}
 
 
+@pytest.mark.slow  # several builds: `pytest -m "not slow"` skips it
 def test_a_damaged_session_store_costs_only_a_rebuild_of_its_sessions(tmp_path):
     out = tmp_path / "out"
     assert main(["build", "--raw", str(RAW), "--out", str(out)]) == 0
@@ -181,6 +183,7 @@ def test_a_damaged_session_store_costs_only_a_rebuild_of_its_sessions(tmp_path):
         assert (out / "parquet" / f"{name}.parquet").read_bytes() == first[name], name
 
 
+@pytest.mark.slow  # several builds: `pytest -m "not slow"` skips it
 def test_the_sensor_reuses_the_build_hashes_and_still_sees_a_change(tmp_path):
     import time
 

@@ -13,6 +13,7 @@ import sys
 import dagster as dg
 import duckdb
 import polars as pl
+import pytest
 
 import schemas
 from tests.conftest import PROJECT_ROOT, RAW, SEEDS, run_build
@@ -102,6 +103,7 @@ def _cli(*args, cwd=PROJECT_ROOT):
                           env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})
 
 
+@pytest.mark.slow  # several builds: `pytest -m "not slow"` skips it
 def test_cli_build_and_sql(tmp_path):
     out = tmp_path / "out"
     built = _cli("build", "--raw", str(RAW), "--out", str(out))
@@ -173,6 +175,7 @@ def test_times_are_plain_time_in_duckdb(db):
     assert nullable["session_id"] is False and nullable["title"] is True
 
 
+@pytest.mark.slow  # several builds: `pytest -m "not slow"` skips it
 def test_sql_cannot_touch_files_and_answers_bad_queries_in_one_line(seed_build, tmp_path):
     _, out = seed_build
     target = tmp_path / "x.csv"

@@ -53,6 +53,7 @@ def test_without_a_project_file_the_working_directory_holds_everything(tmp_path)
     assert sorted(p.name for p in (PROJECT_ROOT / "output").iterdir()) == checkout  # the code's folder untouched
 
 
+@pytest.mark.slow  # several builds: `pytest -m "not slow"` skips it
 def test_a_project_file_found_upward_sets_the_folders(tmp_path):
     project = tmp_path / "project"
     _seeds(project / "documents")

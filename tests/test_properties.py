@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 import schemas
 import tempfile
+import pytest
 from pathlib import Path
 
 from pipeline.ingest import read_raw_documents
@@ -44,6 +45,7 @@ def _one_document_tables(text: str, folder) -> dict[str, pl.DataFrame]:
     return build_tables(raw, parsed, duplicates, canonical)
 
 
+@pytest.mark.slow  # several builds: `pytest -m "not slow"` skips it
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(documentish)
 def test_output_passes_the_schemas_or_is_rejected(text):

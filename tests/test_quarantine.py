@@ -7,10 +7,12 @@ import polars as pl
 
 import pipeline.defs.tables
 import pipeline.sources.common as sources_common
+import pytest
 from pipeline.cli import main
 from tests.conftest import RAW
 
 
+@pytest.mark.slow  # several builds: `pytest -m "not slow"` skips it
 def test_bad_record_is_quarantined_and_the_build_goes_on(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(sources_common, "utc_offset", lambda text: "GMT+8")  # breaks sessions.utc_offset
     out = tmp_path / "out"
@@ -45,6 +47,7 @@ def test_a_table_failing_as_a_whole_stops_the_export(tmp_path, monkeypatch, caps
     assert not (out / "parquet").exists()
 
 
+@pytest.mark.slow  # several builds: `pytest -m "not slow"` skips it
 def test_row_count_bounds_fail_below_minimum_and_warn_above_maximum(tmp_path, capsys):
     bounds = tmp_path / "bounds.yaml"
     bounds.write_text("documents_by_format:\n  diplo_report: {min: 2}\n  isomer_event: {max: 1}\ntables:\n  sessions: {min: 1, max: 3}\n")
