@@ -8,11 +8,11 @@ from functools import lru_cache
 
 from pipeline.model.text import fold
 
-# Roles as recorded: lower-case, singular, one spelling each. ROLE_ORDER is the order `roles` lists use.
+# Roles as recorded: lower-case, singular, one spelling each; a parse lists a person's roles in this
+# order (the tables sort them alphabetically).
 ROLES = ("moderator", "chair", "co-chair", "guest of honour", "keynote", "speaker", "panellist", "presenter",
          "discussant", "briefer", "expert", "convener", "arbitrator", "expert witness", "counsel", "facilitator",
          "organizer", "rapporteur", "attendee", "listed")
-ROLE_ORDER = ROLES
 
 # The other closed word lists of the tables (schemas/tables.py checks every value against these).
 STATUSES = ("parsed", "partial", "duplicate", "rejected")

@@ -11,7 +11,7 @@ from pipeline.extract.dates import find_dates, find_times, minutes_between, utc_
 from pipeline.extract.prose import country_adjective
 from pipeline.model.records import Item, ParsedDocument, Participant, SessionRecord
 from pipeline.model.text import collapse_ws, fold
-from pipeline.model.vocabulary import ROLE_ORDER, field_of, role_of
+from pipeline.model.vocabulary import ROLES, field_of, role_of
 
 # Navigation and widget residue that opens scraped pages; never a title.
 _RESIDUE = re.compile(r"^(?:go back|back|loading…?|loading\.\.\.|skip to (?:main )?content|menu|home|search|"
@@ -153,7 +153,7 @@ def prose_date(doc: Document, year: int | None):
 def _roles(roles: list[str], others: int) -> list[str]:
     # CONVENTIONS: the chair of a panel is its moderator
     out = ["moderator" if r == "chair" and others else r for r in roles]
-    return sorted(set(out), key=lambda r: (ROLE_ORDER.index(r) if r in ROLE_ORDER else len(ROLE_ORDER), r))
+    return sorted(set(out), key=lambda r: (ROLES.index(r) if r in ROLES else len(ROLES), r))
 
 
 def record_of(draft: Draft, text_for_event: str = "") -> SessionRecord:
