@@ -40,7 +40,9 @@ def score_labelled() -> dict:
     """Precision and recall of document and person matching on the labelled set."""
     from pipeline.ingest import read_raw_documents
     from devtools.labelled import build_labelled_corpus
-    from pipeline.stages import build_tables, deduplicate, parse_raw_documents
+    from pipeline.incremental.assembly_cache import build_tables
+    from pipeline.incremental.parse_cache import parse_raw_documents
+    from pipeline.stages import deduplicate
 
     with tempfile.TemporaryDirectory() as folder:
         truth = build_labelled_corpus(folder)
@@ -82,7 +84,8 @@ def _dedup_worker(raw_dir: str, cache_dir: str | None = None) -> dict:
     """In its own process: read and parse a corpus, then time and measure the de-duplication alone."""
     from pipeline.transform.dedup import find_duplicates
     from pipeline.ingest import read_raw_documents
-    from pipeline.stages import dedup_views, parse_raw_documents
+    from pipeline.incremental.parse_cache import parse_raw_documents
+    from pipeline.stages import dedup_views
 
     started = time.perf_counter()
     raw = read_raw_documents(raw_dir)

@@ -7,7 +7,9 @@ import yaml
 
 from pipeline.ingest import read_raw_documents
 from devtools.labelled import SEEDS, build_labelled_corpus
-from pipeline.stages import build_tables, deduplicate, parse_raw_documents
+from pipeline.incremental.assembly_cache import build_tables
+from pipeline.incremental.parse_cache import parse_raw_documents
+from pipeline.stages import deduplicate
 
 
 def _build(folder, overrides=None):

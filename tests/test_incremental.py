@@ -12,7 +12,9 @@ import pytest
 import schemas
 from devtools.generate import generate_corpus
 from pipeline.ingest import read_raw_documents
-from pipeline.stages import build_tables, deduplicate, parse_raw_documents
+from pipeline.incremental.assembly_cache import build_tables
+from pipeline.incremental.parse_cache import parse_raw_documents
+from pipeline.stages import deduplicate
 from tests.conftest import RAW, SEEDS
 
 

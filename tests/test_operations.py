@@ -87,7 +87,7 @@ def test_incremental_build_matches_a_full_build(tmp_path, capsys):
 
 def test_the_cache_is_used_and_full_ignores_it(tmp_path):
     from pipeline.ingest import read_raw_documents
-    from pipeline.stages import parse_raw_documents
+    from pipeline.incremental.parse_cache import parse_raw_documents
 
     raw = read_raw_documents(RAW)
     cache = tmp_path / "cache"

@@ -14,7 +14,9 @@ from pathlib import Path
 from pipeline.ingest import read_raw_documents
 from pipeline.document import read_document
 from pipeline.sources import GENERIC, SOURCES, detect_format
-from pipeline.stages import build_tables, deduplicate, parse_raw_documents
+from pipeline.incremental.assembly_cache import build_tables
+from pipeline.incremental.parse_cache import parse_raw_documents
+from pipeline.stages import deduplicate
 from tests.conftest import RAW, SEEDS
 
 # Lines of every real format, shuffled with noise, reach deep into each parser's branches.

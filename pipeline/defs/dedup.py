@@ -4,7 +4,8 @@ from collections import Counter
 import dagster as dg
 import polars as pl
 
-from pipeline.stages import ParsedDocuments, deduplicate
+from pipeline.incremental.parse_cache import ParsedDocuments
+from pipeline.stages import deduplicate
 from pipeline.defs.resources import StageMeter, preview
 
 

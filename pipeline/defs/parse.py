@@ -1,4 +1,4 @@
-"""The parse stage as an asset: each readable document parsed by its family (pipeline.stages)."""
+"""The parse stage as an asset: each readable document parsed by its family (pipeline.parse, kept by pipeline.incremental.parse_cache)."""
 from pathlib import Path
 
 import dagster as dg
@@ -6,7 +6,7 @@ import polars as pl
 from tqdm import tqdm
 
 from pipeline.engine.resource import ComputeEngine
-from pipeline.stages import ParsedDocuments, parse_raw_documents
+from pipeline.incremental.parse_cache import ParsedDocuments, parse_raw_documents
 from pipeline.defs.resources import BuildSettings, StageMeter, preview
 
 

@@ -30,7 +30,7 @@ class BuildSettings(dg.ConfigurableResource):
     # publish a build that loses more than half of a table's rows against the current one, or has
     # no readable document (the `shrink` check blocks it otherwise)
     allow_shrink: bool = os.environ.get("CYBERDIALOGUE_ALLOW_SHRINK", "").lower() in ("1", "true", "yes")
-    # what earlier builds read, parsed and assembled is reused from <out_dir>/.cache (pipeline/incremental/caches.py);
+    # what earlier builds read, parsed and assembled is reused from <out_dir>/.cache (pipeline/incremental/);
     # False reads, parses and builds everything again (and refreshes the caches)
     use_cache: bool = True
     show_progress: bool = False   # a progress bar on the terminal (the CLI turns it on)

@@ -1,11 +1,13 @@
-"""The assembly stage as a multi-asset: one asset per table (pipeline.transform.assemble)."""
+"""The assembly stage as a multi-asset: one asset per table (pipeline.transform.assembly, kept by pipeline.incremental.assembly_cache)."""
 from pathlib import Path
 
 import dagster as dg
 import polars as pl
 
 import schemas
-from pipeline.stages import ParsedDocuments, build_tables, load_overrides
+from pipeline.incremental.assembly_cache import build_tables
+from pipeline.incremental.parse_cache import ParsedDocuments
+from pipeline.stages import load_overrides
 from pipeline.defs.resources import BuildSettings, StageMeter, preview, column_schema
 
 

@@ -1,7 +1,7 @@
 """What a parser returns: plain records, one document at a time, before any cross-document identity.
 
 Every parser fills the same shapes, so the assembly stage never needs to know which format a
-record came from. Speakers are kept as written; ids are given later (pipeline.transform.assemble).
+record came from. Speakers are kept as written; ids are given later (pipeline.transform.assembly).
 """
 from __future__ import annotations
 

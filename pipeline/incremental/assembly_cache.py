@@ -1,0 +1,130 @@
+"""The assembly stage, wrapped: sessions whose inputs did not change since the last build are taken
+from the rows it kept, per session bucket, under <out>/.cache/assembly-<code digest>/.
+
+The stage itself (pipeline.stages.assemble_tables) takes the stored sessions as plain frames and
+hands back the ones to keep; this module only reads and writes them.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import warnings
+from pathlib import Path
+
+import polars as pl
+
+from pipeline.incremental.caches import source_digest
+from pipeline.stages import assemble_tables
+from pipeline.transform.assembly import AssemblyResult
+from pipeline.transform.assembly.store import BUCKETS, StoredSessions, session_bucket, split_by_bucket
+from pipeline.transform.dedup import DuplicateRow
+
+# Only the code assembly runs: an edit to the CLI, the Dagster wiring, parsing or the exports keeps the store.
+ASSEMBLY_CODE = ("pipeline/model", "pipeline/transform", "pipeline/incremental/assembly_cache.py", "schemas")
+
+
+def build_tables(raw: pl.DataFrame, parsed, duplicates: list[DuplicateRow], canonical: dict[str, str],
+                 overrides: dict | None = None, cache_dir: str | None = None, read_cache: bool = True,
+                 report: dict | None = None) -> dict[str, pl.DataFrame]:
+    """The dataset's tables after quarantine. With a cache_dir, sessions whose inputs did not change
+    since the last build there are taken from it (read_cache=False builds every session again);
+    either way the store is refreshed for the next build. `report` receives how many sessions were
+    built and reused."""
+    previous = load_session_store(cache_dir) if cache_dir and read_cache else None
+    try:
+        result: AssemblyResult = assemble_tables(raw, parsed, duplicates, canonical, overrides, previous)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        if previous is None:
+            raise
+        warnings.warn(f"the stored sessions could not be read ({exc}); building every session again")
+        result = assemble_tables(raw, parsed, duplicates, canonical, overrides, None)
+    if cache_dir:
+        save_session_store(cache_dir, result.stored, result.changed)
+    if report is not None:
+        report.update(result.stats)
+    return result.tables
+def _assembly_dir(cache_dir: str | os.PathLike) -> Path:
+    return Path(cache_dir) / f"assembly-{source_digest(*ASSEMBLY_CODE)}"
+
+
+def load_session_store(cache_dir: str | os.PathLike) -> StoredSessions | None:
+    """The stored sessions; a bucket that is missing or unreadable only means its sessions are built again."""
+    folder = _assembly_dir(cache_dir)
+    inputs: dict[str, str] = {}
+    parts: dict[str, dict[str, pl.LazyFrame]] = {}
+    for bucket in sorted(folder.glob("bucket-*")):
+        try:
+            inputs_df = pl.read_ipc(bucket / "_inputs.arrow")
+            files = [p for p in sorted(bucket.glob("*.arrow")) if p.stem != "_inputs"]
+            for file in files:
+                pl.read_ipc_schema(file)  # a damaged file costs its bucket, not the build
+        except (OSError, ValueError, pl.exceptions.PolarsError):
+            continue
+        inputs.update(zip(inputs_df["session_id"].to_list(), inputs_df["input_hash"].to_list()))
+        for file in files:
+            parts.setdefault(file.stem, {})[bucket.name[-1]] = pl.scan_ipc(file)
+    if not inputs:
+        return None
+    plan, plan_key = _load_plan(folder / "plan")
+    # read lazily: the build takes unchanged buckets as they are and merges its new rows into the others
+    return StoredSessions(inputs, parts, plan, plan_key)
+
+
+def _load_plan(folder: Path) -> tuple[dict[str, pl.DataFrame] | None, str | None]:
+    """The plan as a whole or nothing: a build without it plans every document again."""
+    try:
+        key = (folder / "key").read_text()
+        return {file.stem: pl.read_ipc(file) for file in sorted(folder.glob("*.arrow"))}, key
+    except (OSError, ValueError, pl.exceptions.PolarsError):
+        return None, None
+
+
+def _save_plan(folder: Path, plan: dict[str, pl.DataFrame], key: str) -> None:
+    staging = folder.with_name(f".plan.tmp-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    for name, df in plan.items():
+        df.write_ipc(staging / f"{name}.arrow", compression="lz4")
+    (staging / "key").write_text(key)
+    old = folder.with_name(f".plan.old-{os.getpid()}")
+    if folder.exists():
+        os.replace(folder, old)
+    os.replace(staging, folder)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def save_session_store(cache_dir: str | os.PathLike, store: StoredSessions, changed: set[str] | None = None) -> None:
+    """Write the buckets holding a session in `changed` (all buckets when None), then the plan. Each
+    is written beside the old one and swapped in with renames: a killed build loses at most a
+    bucket, whose sessions are then built again. The plan goes last: an older plan with newer
+    buckets only makes the next build look at the same changes again, never miss one."""
+    folder = _assembly_dir(cache_dir)
+    buckets = set(BUCKETS) if changed is None else {sid[4:5] for sid in changed}
+    ids = pl.DataFrame({"session_id": list(store.inputs), "input_hash": list(store.inputs.values())},
+                       schema={"session_id": pl.String, "input_hash": pl.String})
+    frames = {"_inputs": ids, **store.tables}
+    if len(buckets) > 2:  # one pass over each table
+        split = {name: split_by_bucket(df) for name, df in frames.items()}
+    else:
+        split = {name: {b: df.filter(session_bucket() == b) for b in buckets} for name, df in frames.items()}
+    for bucket in sorted(buckets):
+        target = folder / f"bucket-{bucket}"
+        staging = folder / f".bucket-{bucket}.tmp-{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        for name, df in frames.items():
+            split[name].get(bucket, df.clear()).write_ipc(staging / f"{name}.arrow", compression="lz4")
+        old = folder / f".bucket-{bucket}.old-{os.getpid()}"
+        if target.exists():
+            os.replace(target, old)
+        os.replace(staging, target)
+        shutil.rmtree(old, ignore_errors=True)
+    if store.plan is not None:
+        _save_plan(folder / "plan", store.plan, store.plan_key or "")
+    for other in Path(cache_dir).glob("assembly-*"):
+        if other != folder:
+            shutil.rmtree(other, ignore_errors=True)
+
+
+
+source_digest(*ASSEMBLY_CODE)

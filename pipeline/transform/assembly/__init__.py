@@ -1,0 +1,186 @@
+"""From parsed documents to the dataset's tables: sessions merged across documents, people matched
+across sessions, speakers linked to people, arguments linked to agreements, conflicts recorded.
+
+Which sessions exist and who each name is are planned first (pipeline.transform.plan); then each
+session's rows are built from one `SessionContext` by small pieces: `sessions` (fields, conflicts,
+quality flags), `identity` (participants, speakers, the people table), `links` (utterances,
+arguments, agreements, items), `documents` (document rows). `store` merges the rows of the sessions
+built now into those a previous build kept. Pure: records and frames in, frames out.
+"""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import polars as pl
+
+import schemas
+from pipeline.memory import no_gc
+from pipeline.model.ids import stable_id
+from pipeline.model.records import ParsedDocument
+from pipeline.model.text import sha256_hex
+from pipeline.transform.assembly.context import PersonIdentity, SessionContext
+from pipeline.transform.assembly.documents import DocumentInput, document_rows, document_status
+from pipeline.transform.assembly.identity import people_rows
+from pipeline.transform.assembly.sessions import build_session
+from pipeline.transform.assembly.store import (SESSION_NAMES, SESSION_REJECTS, SESSION_TABLES, StoredSessions,
+                                               merge_frames, merge_stored, table_frame)
+from pipeline.transform.dedup import DuplicateRow
+from pipeline.transform.plan import PlanDocument, Planner, SessionBuild, plan_input_column
+
+
+@dataclass
+class AssemblyResult:
+    tables: dict[str, pl.DataFrame]     # every table, sorted by primary key, before quarantine
+    stored: StoredSessions              # what the next build needs to reuse this one's sessions
+    changed: set[str] | None            # the sessions built or dropped (None: all of them)
+    stats: dict[str, int]               # sessions, sessions_built, sessions_reused, documents_planned
+
+
+class DatasetBuilder:
+    """`raw` is the raw documents frame (see pipeline.ingest); `parsed` maps a document id to its
+    parse record (.key, .summary, and .document, the full parse, read when needed) for every
+    document that was parsed."""
+
+    def __init__(self, raw: pl.DataFrame, parsed: Mapping, duplicates: list[DuplicateRow], canonical: dict[str, str],
+                 overrides: dict | None = None):
+        self.raw = raw.sort("document_id")
+        self.parsed = parsed
+        self.duplicates = duplicates
+        self.canonical = canonical
+        self.rows: dict[str, list[dict]] = defaultdict(list)
+        self.formats = dict(zip(self.raw["document_id"].to_list(), self.raw["format"].to_list()))
+        self.inputs: dict[str, DocumentInput] = {}   # the documents looked at in this build
+        self.frames: dict[str, list] = defaultdict(list)
+        self.overrides = overrides or {}
+        merge_into = {}
+        for entry in self.overrides.get("merge") or []:
+            entry_ids = entry.get("ids", []) if isinstance(entry, dict) else entry
+            for pid in entry_ids[1:]:
+                merge_into[pid] = entry_ids[0]
+        self.identity = PersonIdentity(merge_into=merge_into)
+        self.person_notes: list[dict] = []
+        self.session_person_keys: dict[str, set[str]] = {}   # session -> name keys it lists
+        self.merge_digest = stable_id("merge", *sorted(f"{a}>{b}" for a, b in merge_into.items()))
+        # a plan made under other reviewed overrides is not planned against
+        self.plan_key = stable_id("plan", json.dumps(self.overrides, sort_keys=True, default=str))
+
+    # -- planning --------------------------------------------------------------------------------
+    def _describe(self, ids: set[str] | None) -> dict[str, PlanDocument]:
+        """The documents of `ids` (all when None) that are in this build, as planning sees them."""
+        frame = self.raw if ids is None else self.raw.filter(pl.col("document_id").is_in(pl.Series(sorted(ids), dtype=pl.String)))
+        columns = ["document_id", "path", "sha256", "size_bytes", "encoding", "format", "parser_version", "problems"]
+        described = {}
+        for row in zip(*(frame.get_column(c).to_list() for c in columns)):
+            record = self.parsed.get(row[0])
+            doc = self.inputs[row[0]] = DocumentInput(*row, record.summary if record else None)
+            described[row[0]] = PlanDocument(row[0], document_status(doc, self.canonical), doc.summary)
+        return described
+
+    def _plan_documents(self) -> pl.DataFrame:
+        """Every document's id, canonical id, is_copy and plan input (see pipeline.transform.plan)."""
+        canonical = pl.DataFrame({"document_id": list(self.canonical), "canonical": list(self.canonical.values())},
+                                 schema={"document_id": pl.String, "canonical": pl.String})
+        parsed = pl.Series(list(self.parsed), dtype=pl.String)
+        return (self.raw.join(canonical, on="document_id", how="left")
+                .with_columns(canonical=pl.coalesce("canonical", "document_id"))
+                .select("document_id", "canonical", (pl.col("canonical") != pl.col("document_id")).alias("is_copy"),
+                        plan_input_column(pl.col("canonical"), pl.col("document_id").is_in(parsed.implode())).alias("plan_input"))
+                .sort("document_id"))
+
+    def _plan(self, previous: StoredSessions | None):
+        """The plan of every session (or, given the previous store, of what changed) and the document rows."""
+        planner = Planner(self._plan_documents(), self._describe, lambda d: self.parsed[d].summary, self.canonical,
+                          self.overrides, self.identity.merged)
+        plan = planner.plan_changes(previous.plan, set(previous.inputs)) if previous else planner.plan_all()
+        self.identity.person_of, self.session_person_keys, self.person_notes = plan.person_of, plan.session_keys, plan.notes
+        self._document_frames(plan.documents, previous.plan if previous else None)
+        return plan
+
+    def session_input(self, build: SessionBuild) -> str:
+        """A hash of everything a session's rows are built from: its documents (id, parsed content,
+        position), the people its names were given, and the reviewed merges."""
+        sid = build.session_id
+        documents = [f"{d}\x1e{self.parsed[d].key}\x1e{i}" for d, i in build.contributions]
+        people = [f"{k}\x1e{self.identity.person_of.get((k, sid))}" for k in sorted(self.session_person_keys.get(sid, ()))]
+        return sha256_hex("\x1f".join([sid, self.merge_digest, *documents, *people]))[:32]
+
+    # -- rows ------------------------------------------------------------------------------------
+    def _document_frames(self, ids: list[str], previous: dict[str, pl.DataFrame] | None) -> None:
+        """The documents rows and document rejects: made for `ids`, the others as `previous` made them."""
+        made = [document_rows(self.inputs[d], self.canonical) for d in ids]
+        rows = table_frame("documents", [row for row, _ in made])
+        rejects = schemas.frame("rejects", [reject for _, reject in made if reject is not None])
+        if previous is not None:
+            keep = pl.col("document_id").is_in(self.raw["document_id"].implode()) & ~pl.col("document_id").is_in(
+                pl.Series(ids, dtype=pl.String).implode())
+            rows = pl.concat([previous["document_rows"].filter(keep), rows]).sort("document_id")
+            rejects = pl.concat([previous["document_rejects"].filter(keep), rejects]).sort("document_id", maintain_order=True)
+        self.frames["documents"].append(rows)
+        self.frames["rejects"].append(rejects)
+        self.document_rejects = rejects
+
+    def _build_sessions(self, todo: list[SessionBuild], batch_sessions: int) -> None:
+        """The rows of the sessions to build, a batch of full parses in memory at a time."""
+        for start in range(0, len(todo), batch_sessions):
+            batch = todo[start:start + batch_sessions]
+            needed = sorted({d for b in batch for d, _ in b.contributions})
+            loaded: dict[str, ParsedDocument] = {d: self.parsed[d].document for d in needed}
+            for build in batch:
+                records = [(d, loaded[d].sessions[i]) for d, i in build.contributions]
+                build_session(SessionContext(build.session_id, records, self.identity, self.formats, self.rows))
+            counts = self.identity.name_counts
+            self.rows[SESSION_NAMES] = [{"session_id": sid, "person_id": pid, "name": name, "count": n}
+                                        for (sid, pid, name), n in counts.items()]
+            counts.clear()
+            self._flush(SESSION_TABLES)
+
+    def _flush(self, names) -> None:
+        """Rows so far -> Arrow-backed frames; memory then holds columns, not Python dicts."""
+        for name in names:
+            if self.rows.get(name):
+                self.frames[name].append(table_frame(name, self.rows[name]))
+                self.rows[name] = []
+
+    def _tables(self, stored: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+        """Every table: the per-session ones as stored, people, duplicates and rejects added."""
+        people, candidates = people_rows(stored[SESSION_NAMES], self.person_notes)
+        self.rows["people"].extend(people)
+        self.rows["person_candidates"].extend(candidates)
+        for dup in self.duplicates:
+            self.rows["duplicates"].append(dup.__dict__.copy())
+        self.frames["rejects"].append(stored[SESSION_REJECTS].drop("session_id"))
+        self._flush(schemas.TABLES)
+        return {name: stored[name] if name in stored else merge_frames(name, self.frames.get(name, []))
+                for name in schemas.TABLES}
+
+    def build(self, previous: StoredSessions | None = None, batch_sessions: int = 2000) -> AssemblyResult:
+        """Sessions whose inputs hash as in `previous` take their rows from it instead of being built again."""
+        reusable = previous is not None and previous.plan is not None and previous.plan_key == self.plan_key
+        plan = self._plan(previous if reusable else None)
+        inputs = {sid: previous.inputs[sid] for sid in plan.sessions if sid not in plan.to_build} if reusable else {}
+        inputs.update((sid, self.session_input(build)) for sid, build in plan.to_build.items())
+        inputs = dict(sorted(inputs.items()))
+        old = previous.inputs if previous else {}
+        todo = [build for sid, build in sorted(plan.to_build.items()) if old.get(sid) != inputs[sid]]
+        dropped = [sid for sid, digest in old.items() if inputs.get(sid) != digest]
+        self._build_sessions(todo, batch_sessions)
+        changed_buckets = {sid[4:5] for sid in dropped} | {b.session_id[4:5] for b in todo}
+        stored = {name: merge_stored(name, self.frames.pop(name, []), previous.tables.get(name) if previous else None,
+                                     dropped, changed_buckets) for name in SESSION_TABLES}
+        tables = self._tables(stored)
+        stats = {"sessions": len(inputs), "sessions_built": len(todo), "sessions_reused": len(inputs) - len(todo),
+                 "documents_planned": len(plan.documents)}
+        plan_frames = {**plan.frames, "document_rows": tables["documents"], "document_rejects": self.document_rejects}
+        changed = {b.session_id for b in todo} | set(dropped) if previous is not None else None
+        return AssemblyResult(tables, StoredSessions(inputs, stored, plan_frames, self.plan_key), changed, stats)
+
+
+def assemble(raw: pl.DataFrame, parsed: Mapping, duplicates: list[DuplicateRow], canonical: dict[str, str],
+             overrides: dict | None = None, previous: StoredSessions | None = None) -> AssemblyResult:
+    """The dataset's tables (sorted by primary key, before quarantine) from the parsed documents,
+    reusing the sessions of `previous` whose inputs did not change."""
+    with no_gc():  # millions of small objects and no cycles among them
+        return DatasetBuilder(raw, parsed, duplicates, canonical, overrides).build(previous)

@@ -1,0 +1,98 @@
+"""The session tables as frames: their private companions, their sort order, and how the rows of
+the sessions built now merge into the rows a previous build kept (`StoredSessions`).
+
+Sessions live in 16 buckets by the first hex digit of their id, so that a build that changed a few
+sessions sorts only their buckets again. Plain frames in, plain frames out: where stored sessions
+come from (a cache on disk, object storage, nowhere) is not this module's business.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+import schemas
+
+# Kept per session besides the tables: every written form of a person's name (people are built from
+# them), and the rejects a session's rows produced.
+SESSION_NAMES, SESSION_REJECTS = "_names", "_rejects"
+SESSION_TABLES = [n for n in schemas.TABLES if "session_id" in schemas.columns(n) and not schemas.TABLES[n].derived] + [
+    SESSION_NAMES, SESSION_REJECTS]
+_PRIVATE_COLUMNS = {
+    SESSION_NAMES: {"session_id": pl.String, "person_id": pl.String, "name": pl.String, "count": pl.Int64},
+    SESSION_REJECTS: {"session_id": pl.String, **schemas.columns("rejects")},
+}
+
+BUCKETS = "0123456789abcdef"
+
+
+@dataclass
+class StoredSessions:
+    """Every session's rows as a build assembled them (before quarantine), and the hash of the
+    inputs each session was built from: a session whose inputs hash the same is not built again."""
+    inputs: dict[str, str]              # session_id -> input hash
+    # SESSION_TABLES: whole, as a build made them, or as loaded, table -> bucket -> rows (each bucket
+    # sorted as its table is)
+    tables: dict[str, pl.DataFrame | dict[str, pl.LazyFrame]]
+    plan: dict[str, pl.DataFrame] | None = None     # the plan's frames (see pipeline.transform.plan), None if unreadable
+    plan_key: str | None = None                     # what the plan was made under (the reviewed overrides)
+
+
+def session_bucket(column: str = "session_id") -> pl.Expr:
+    return pl.col(column).str.slice(4, 1)  # "ses_<hex>"
+
+
+def split_by_bucket(df: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    if df.is_empty():
+        return {}
+    return {key[0]: part for key, part in
+            df.with_columns(session_bucket().alias("_bucket")).partition_by("_bucket", as_dict=True, include_key=False,
+                                                                           maintain_order=True).items()}
+
+
+def sort_key(name: str) -> list[str]:
+    """Primary key, then session: rows that tie on a key come from one session, in the order it made them."""
+    if name == SESSION_NAMES:
+        return ["session_id", "person_id", "name"]
+    if name == SESSION_REJECTS:
+        return ["session_id"]
+    key = list(schemas.TABLES[name].primary_key)
+    return key + ["session_id"] if "session_id" in schemas.columns(name) and "session_id" not in key else key
+
+
+def table_frame(name: str, rows: list[dict]) -> pl.DataFrame:
+    if name in _PRIVATE_COLUMNS:
+        return pl.DataFrame(rows, schema=_PRIVATE_COLUMNS[name], orient="row") if rows else pl.DataFrame(schema=_PRIVATE_COLUMNS[name])
+    return schemas.frame(name, rows)
+
+
+def merge_frames(name: str, frames: list) -> pl.DataFrame:
+    if not frames:
+        return table_frame(name, [])
+    return (pl.concat([f.lazy() for f in frames]).sort(sort_key(name), nulls_last=True, maintain_order=True)
+            .collect())
+
+
+def merge_stored(name: str, fresh: list[pl.DataFrame], buckets: dict[str, pl.LazyFrame] | None, dropped: list[str],
+                 changed_buckets: set[str]) -> pl.DataFrame:
+    """A session table: the rows of the sessions just built, merged into the stored rows of the
+    others. A table ordered by session first is ordered bucket by bucket (session ids are "ses_"
+    and hex, and a bucket is the first hex digit), so a bucket without changes is taken as stored
+    and only the changed buckets are sorted again."""
+    if not buckets:
+        return merge_frames(name, fresh)
+    kept = ~pl.col("session_id").is_in(pl.Series(dropped, dtype=pl.String).implode())
+    key = sort_key(name)
+    if key[0] != "session_id":
+        return merge_frames(name, [pl.concat(list(buckets.values())).filter(kept), *fresh])
+    new = split_by_bucket(pl.concat(fresh)) if fresh else {}
+    parts = []
+    for bucket in BUCKETS:
+        old = buckets.get(bucket)
+        if old is not None and bucket not in changed_buckets:
+            parts.append(old)
+            continue
+        pieces = ([old.filter(kept)] if old is not None else []) + ([new[bucket].lazy()] if bucket in new else [])
+        if pieces:
+            parts.append(pl.concat(pieces).sort(key, nulls_last=True, maintain_order=True))
+    return pl.concat(parts).collect() if parts else table_frame(name, [])
