@@ -44,11 +44,13 @@ def load_overrides(path: str | None) -> dict:
 
 
 def assemble_tables(raw: pl.DataFrame, parsed, duplicates: list[DuplicateRow], canonical: dict[str, str],
-                    overrides: dict | None = None, previous: StoredSessions | None = None) -> AssemblyResult:
+                    overrides: dict | None = None, previous: StoredSessions | None = None,
+                    run_batches=None) -> AssemblyResult:
     """The dataset's tables after quarantine, from the raw documents, their parses (document_id ->
-    record with .key, .summary, .document) and the duplicate clusters; the sessions of `previous`
-    whose inputs did not change are reused. `stored` in the result is what a later build can reuse."""
-    result = assemble(raw, parsed, duplicates, canonical, overrides, previous)
+    record with .key and .summary, and .loader(ids) reading their full parses) and the duplicate clusters; the sessions of `previous`
+    whose inputs did not change are reused. `stored` in the result is what a later build can reuse.
+    `run_batches(function, batches)` runs the batches of sessions to build (default: here)."""
+    result = assemble(raw, parsed, duplicates, canonical, overrides, previous, run_batches)
     tables = quarantine(result.tables)
     # derived from the agreements that passed quarantine, so every id in it resolves
     tables[AGREEMENT_PAIRS] = agreement_pairs(tables["agreements"])

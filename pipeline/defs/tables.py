@@ -5,6 +5,7 @@ import dagster as dg
 import polars as pl
 
 import schemas
+from pipeline.engine.resource import ComputeEngine
 from pipeline.incremental.assembly_cache import build_tables
 from pipeline.incremental.parse_cache import ParsedDocuments
 from pipeline.stages import load_overrides
@@ -17,13 +18,18 @@ from pipeline.defs.resources import BuildSettings, StageMeter, preview, column_s
           for name, info in schemas.TABLES.items()},
     description="The dataset's tables, with sessions merged across documents and people matched across sessions.",
 )
-def dataset_tables(context: dg.AssetExecutionContext, settings: BuildSettings, raw_documents: pl.DataFrame,
-                   parsed_documents: ParsedDocuments, duplicate_clusters: dict):
+def dataset_tables(context: dg.AssetExecutionContext, settings: BuildSettings, compute: ComputeEngine,
+                   raw_documents: pl.DataFrame, parsed_documents: ParsedDocuments, duplicate_clusters: dict):
     meter = StageMeter()
+    engine = compute.open()
+
+    def run_batches(function, batches):  # batches of sessions on the engine's workers
+        return (result for _, result in engine.map(function, batches))
+
     overrides = load_overrides(settings.overrides_file)
     tables = build_tables(raw_documents, parsed_documents, duplicate_clusters["duplicates"],
                           duplicate_clusters["canonical"], overrides, cache_dir=str(Path(settings.out_dir) / ".cache"),
-                          read_cache=settings.use_cache, report=(sessions := {}))
+                          read_cache=settings.use_cache, report=(sessions := {}), run_batches=run_batches)
     context.log.info(f"sessions: {sessions.get('sessions_built')} built, {sessions.get('sessions_reused')} unchanged "
                      "since the previous build (taken from the session store)")
     context.log.info("rows: " + ", ".join(f"{n}={df.height}" for n, df in tables.items()))

@@ -25,19 +25,19 @@ ASSEMBLY_CODE = ("pipeline/model", "pipeline/transform", "pipeline/incremental/a
 
 def build_tables(raw: pl.DataFrame, parsed, duplicates: list[DuplicateRow], canonical: dict[str, str],
                  overrides: dict | None = None, cache_dir: str | None = None, read_cache: bool = True,
-                 report: dict | None = None) -> dict[str, pl.DataFrame]:
+                 report: dict | None = None, run_batches=None) -> dict[str, pl.DataFrame]:
     """The dataset's tables after quarantine. With a cache_dir, sessions whose inputs did not change
     since the last build there are taken from it (read_cache=False builds every session again);
     either way the store is refreshed for the next build. `report` receives how many sessions were
-    built and reused."""
+    built and reused; `run_batches` runs the batches of sessions to build (see assemble_tables)."""
     previous = load_session_store(cache_dir) if cache_dir and read_cache else None
     try:
-        result: AssemblyResult = assemble_tables(raw, parsed, duplicates, canonical, overrides, previous)
+        result: AssemblyResult = assemble_tables(raw, parsed, duplicates, canonical, overrides, previous, run_batches)
     except (OSError, pl.exceptions.PolarsError) as exc:
         if previous is None:
             raise
         warnings.warn(f"the stored sessions could not be read ({exc}); building every session again")
-        result = assemble_tables(raw, parsed, duplicates, canonical, overrides, None)
+        result = assemble_tables(raw, parsed, duplicates, canonical, overrides, None, run_batches)
     if cache_dir:
         save_session_store(cache_dir, result.stored, result.changed)
     if report is not None:

@@ -110,6 +110,25 @@ class ParseTask:
     cache_dir: str              # where parses are kept by parse key
 
 
+def _read_kept(cache_file: str) -> ParsedDocument:
+    try:
+        with open(cache_file, "rb") as handle:
+            return pickle.load(handle)[0]
+    except (OSError, EOFError, pickle.UnpicklingError) as exc:
+        raise RuntimeError(f"the parse cache lost {cache_file} ({exc}); build again with --full") from None
+
+
+@dataclass
+class KeptParses:
+    """Where the full parses of some documents are kept; small, so it travels to a worker, which
+    reads them there."""
+    files: dict[str, str]               # document_id -> its kept full parse
+
+    def load(self) -> dict[str, ParsedDocument]:
+        with no_gc():
+            return {document_id: _read_kept(path) for document_id, path in self.files.items()}
+
+
 @dataclass
 class ParsedRecord:
     key: str                            # the parse key (see parse_key_column)
@@ -123,11 +142,7 @@ class ParsedRecord:
 
     @property
     def document(self) -> ParsedDocument:
-        try:
-            with open(self.cache_file, "rb") as handle:
-                return pickle.load(handle)[0]
-        except (OSError, EOFError, pickle.UnpicklingError) as exc:
-            raise RuntimeError(f"the parse cache lost {self.cache_file} ({exc}); build again with --full") from None
+        return _read_kept(self.cache_file)
 
 
 class SummaryStore:
@@ -165,6 +180,11 @@ class ParsedDocuments(Mapping):
         self.shards_run = shards_run    # how many parse shards had work
         self._records = dict(zip(self.frame["document_id"].to_list(),
                                  zip(self.frame["parse_key"].to_list(), self.frame["from_cache"].to_list())))
+
+    def loader(self, document_ids: list[str]) -> KeptParses:
+        """What reads the full parses of `document_ids`, here or on a worker."""
+        cache_dir = self.summaries.index.cache_dir
+        return KeptParses({d: parse_cache_path(cache_dir, self._records[d][0]) for d in document_ids})
 
     def __getitem__(self, document_id: str) -> ParsedRecord:
         key, from_cache = self._records[document_id]

@@ -39,10 +39,32 @@ class AssemblyResult:
     stats: dict[str, int]               # sessions, sessions_built, sessions_reused, documents_planned
 
 
+@dataclass
+class SessionBatch:
+    """Sessions built together, with all that building them reads (it travels to a worker whole)."""
+    builds: list[SessionBuild]
+    documents: object                   # .load() -> document_id -> ParsedDocument, for the batch's documents
+    identity: PersonIdentity            # who each name of these sessions is
+    formats: dict[str, str]             # document_id -> format, for the batch's documents
+
+
+def build_session_batch(batch: SessionBatch) -> dict[str, pl.DataFrame]:
+    """The SESSION_TABLES rows of a batch of sessions, as frames."""
+    rows: dict[str, list[dict]] = defaultdict(list)
+    with no_gc():
+        loaded: dict[str, ParsedDocument] = batch.documents.load()
+        for build in batch.builds:
+            records = [(d, loaded[d].sessions[i]) for d, i in build.contributions]
+            build_session(SessionContext(build.session_id, records, batch.identity, batch.formats, rows))
+        rows[SESSION_NAMES] = [{"session_id": sid, "person_id": pid, "name": name, "count": n}
+                               for (sid, pid, name), n in batch.identity.name_counts.items()]
+        return {name: table_frame(name, rows[name]) for name in SESSION_TABLES if rows.get(name)}
+
+
 class DatasetBuilder:
     """`raw` is the raw documents frame (see pipeline.ingest); `parsed` maps a document id to its
-    parse record (.key, .summary, and .document, the full parse, read when needed) for every
-    document that was parsed."""
+    parse record (.key, .summary) for every document that was parsed, and `parsed.loader(ids)`
+    reads their full parses (here or on a worker)."""
 
     def __init__(self, raw: pl.DataFrame, parsed: Mapping, duplicates: list[DuplicateRow], canonical: dict[str, str],
                  overrides: dict | None = None):
@@ -122,20 +144,23 @@ class DatasetBuilder:
         self.frames["rejects"].append(rejects)
         self.document_rejects = rejects
 
-    def _build_sessions(self, todo: list[SessionBuild], batch_sessions: int) -> None:
-        """The rows of the sessions to build, a batch of full parses in memory at a time."""
-        for start in range(0, len(todo), batch_sessions):
-            batch = todo[start:start + batch_sessions]
-            needed = sorted({d for b in batch for d, _ in b.contributions})
-            loaded: dict[str, ParsedDocument] = {d: self.parsed[d].document for d in needed}
-            for build in batch:
-                records = [(d, loaded[d].sessions[i]) for d, i in build.contributions]
-                build_session(SessionContext(build.session_id, records, self.identity, self.formats, self.rows))
-            counts = self.identity.name_counts
-            self.rows[SESSION_NAMES] = [{"session_id": sid, "person_id": pid, "name": name, "count": n}
-                                        for (sid, pid, name), n in counts.items()]
-            counts.clear()
-            self._flush(SESSION_TABLES)
+    def _build_sessions(self, todo: list[SessionBuild], batch_sessions: int, run_batches=None) -> None:
+        """The rows of the sessions to build, in batches of consecutive sessions (a batch's full
+        parses in memory at a time); `run_batches(function, batches)` may run them elsewhere (on
+        worker processes or a cluster), yielding results in batch order."""
+        batches = [todo[i:i + batch_sessions] for i in range(0, len(todo), batch_sessions)]
+        by_session: dict[str, dict] = defaultdict(dict)
+        for (key, sid), pid in self.identity.person_of.items():
+            by_session[sid][(key, sid)] = pid
+        tasks = [SessionBatch(batch, self.parsed.loader(sorted({d for b in batch for d, _ in b.contributions})),
+                              PersonIdentity({k: v for b in batch for k, v in by_session.get(b.session_id, {}).items()},
+                                             self.identity.merge_into),
+                              {d: self.formats[d] for b in batch for d, _ in b.contributions})
+                 for batch in batches]
+        results = run_batches(build_session_batch, tasks) if run_batches and len(tasks) > 1 else map(build_session_batch, tasks)
+        for frames in results:
+            for name, frame in frames.items():
+                self.frames[name].append(frame)
 
     def _flush(self, names) -> None:
         """Rows so far -> Arrow-backed frames; memory then holds columns, not Python dicts."""
@@ -156,7 +181,7 @@ class DatasetBuilder:
         return {name: stored[name] if name in stored else merge_frames(name, self.frames.get(name, []))
                 for name in schemas.TABLES}
 
-    def build(self, previous: StoredSessions | None = None, batch_sessions: int = 2000) -> AssemblyResult:
+    def build(self, previous: StoredSessions | None = None, batch_sessions: int = 2000, run_batches=None) -> AssemblyResult:
         """Sessions whose inputs hash as in `previous` take their rows from it instead of being built again."""
         reusable = previous is not None and previous.plan is not None and previous.plan_key == self.plan_key
         plan = self._plan(previous if reusable else None)
@@ -166,7 +191,7 @@ class DatasetBuilder:
         old = previous.inputs if previous else {}
         todo = [build for sid, build in sorted(plan.to_build.items()) if old.get(sid) != inputs[sid]]
         dropped = [sid for sid, digest in old.items() if inputs.get(sid) != digest]
-        self._build_sessions(todo, batch_sessions)
+        self._build_sessions(todo, batch_sessions, run_batches)
         changed_buckets = {sid[4:5] for sid in dropped} | {b.session_id[4:5] for b in todo}
         stored = {name: merge_stored(name, self.frames.pop(name, []), previous.tables.get(name) if previous else None,
                                      dropped, changed_buckets) for name in SESSION_TABLES}
@@ -179,8 +204,9 @@ class DatasetBuilder:
 
 
 def assemble(raw: pl.DataFrame, parsed: Mapping, duplicates: list[DuplicateRow], canonical: dict[str, str],
-             overrides: dict | None = None, previous: StoredSessions | None = None) -> AssemblyResult:
+             overrides: dict | None = None, previous: StoredSessions | None = None, run_batches=None) -> AssemblyResult:
     """The dataset's tables (sorted by primary key, before quarantine) from the parsed documents,
-    reusing the sessions of `previous` whose inputs did not change."""
+    reusing the sessions of `previous` whose inputs did not change. `run_batches(function, batches)`
+    (default: here, one after the other) runs the batches of sessions to build."""
     with no_gc():  # millions of small objects and no cycles among them
-        return DatasetBuilder(raw, parsed, duplicates, canonical, overrides).build(previous)
+        return DatasetBuilder(raw, parsed, duplicates, canonical, overrides).build(previous, run_batches=run_batches)
