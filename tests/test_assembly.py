@@ -119,3 +119,31 @@ def test_stored_buckets_without_changes_are_kept_and_changed_ones_merged():
                            .select("session_id", "person_id", "name", "count") for b, f in buckets.items()},
                           dropped=["ses_0b"], changed_buckets={"0"})
     assert merged.select("session_id", "name").rows() == [("ses_0a", "old"), ("ses_0b", "new"), ("ses_1a", "old")]
+
+
+def test_batches_of_sessions_built_on_worker_processes_give_the_same_tables(tmp_path):
+    """Each batch travels to a worker whole (pickled) and comes back as frames: the tables are the
+    ones built here, batch by batch."""
+    from tests.conftest import PROJECT_ROOT
+    from pipeline.engine.local import LocalEngine
+    from pipeline.incremental.parse_cache import parse_raw_documents
+    from pipeline.ingest import read_raw_documents
+    from pipeline.stages import deduplicate
+    from pipeline.transform.assembly import DatasetBuilder
+
+    raw = read_raw_documents(PROJECT_ROOT / "raw")
+    parsed = parse_raw_documents(raw, cache_dir=str(tmp_path / "parse"))
+    duplicates, canonical = deduplicate(parsed)
+    here = DatasetBuilder(raw, parsed, duplicates, canonical).build(batch_sessions=10_000)
+    engine = LocalEngine()
+    ran = []
+
+    def on_workers(function, batches):
+        ran.append(len(batches))
+        return (result for _, result in engine.map(function, batches, 2))
+
+    there = DatasetBuilder(raw, parsed, duplicates, canonical).build(batch_sessions=1, run_batches=on_workers)
+    assert ran == [4]
+    assert here.stats == there.stats and here.stats["sessions"] == 4
+    for name, frame in here.tables.items():
+        assert frame.equals(there.tables[name]), name

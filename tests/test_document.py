@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pipeline.document import read_document
+from pipeline.document.markup import read_markdown, render_markdown
 
 MARKDOWN = """---
 title: "Cyber Norms Day"
@@ -117,3 +118,34 @@ def test_markdown_emphasis_left_in_raw_html_is_still_emphasis():
     lines = [(line.text, line.strong) for block in doc.blocks for line in block.lines]
     assert lines[0] == ("Keynote 1: Food Science & Tech", True)
     assert doc.blocks[0].kind == "paragraph"  # a bold title, not a "Keynote 1:" role field
+
+
+def test_markdown_line_breaks_tables_and_raw_html():
+    # markdown-it-pyrs has no `breaks` option: every line break of a paragraph still ends a line
+    blocks = read_markdown("Panel on cyber norms\nwith Ana Silva, Director\n\n| Time | Programme |\n|---|---|\n"
+                           "| 10:00 | Opening *remarks* |\n\n"
+                           "<div class=\"card\"><p>Bo Chen<br>Professor, Tech University</p></div>\n")
+    shape = [(b.kind, [line.text for line in b.lines], [[line.text for line in cell] for cell in b.cells])
+             for b in blocks]
+    assert shape == [
+        ("paragraph", ["Panel on cyber norms", "with Ana Silva, Director"], []),
+        ("row", [], [["Time"], ["Programme"]]),
+        ("row", [], [["10:00"], ["Opening remarks"]]),
+        ("paragraph", ["Bo Chen", "Professor, Tech University"], []),
+    ]
+    assert render_markdown("a\nb") == "<p>a<br />\nb</p>\n"
+
+
+def test_markdown_backslash_line_ends_and_fenced_code():
+    # no backtick, so markdown-it-pyrs reads it; a line ending in one backslash is a hard break already
+    blocks = read_markdown("Ends in a backslash\\\nnext\nends in an escaped one \\\\\nlast\n\n"
+                           "~~~\ncode line\nmore\n~~~\n")
+    assert [[line.text for line in b.lines] for b in blocks] == [
+        ["Ends in a backslash", "next", "ends in an escaped one \\", "last"], ["code line more"]]
+
+
+def test_markdown_with_a_backtick_in_link_brackets_is_read():
+    # markdown-it-pyrs 0.4.0 panics on "[Ana`s" (a BaseException, past any `except Exception`):
+    # a body with a backtick goes to markdown-it-py
+    blocks = read_markdown("[Ana`s panel] starts\nat 10:00\n")
+    assert [[line.text for line in b.lines] for b in blocks] == [["[Ana`s panel] starts", "at 10:00"]]

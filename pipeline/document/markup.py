@@ -1,10 +1,16 @@
-"""Markdown and HTML bodies: markdown-it-py renders markdown (raw HTML passes through), selectolax
-parses the HTML, and one walk over the tree makes the blocks."""
+"""Markdown and HTML bodies: markdown-it-pyrs (markdown-it in Rust) renders markdown (raw HTML passes
+through), selectolax parses the HTML, and one walk over the tree makes the blocks.
+
+Every line break of the source ends a line (markdown-it's `breaks` option). markdown-it-pyrs has no
+such option: each line is given the two trailing spaces of a hard break instead. A body with a
+backtick is rendered by markdown-it-py with `breaks`: markdown-it-pyrs 0.4.0 panics on a backtick
+inside link brackets ("[don`t]"), and two spaces would show inside a code span that ends a line."""
 from __future__ import annotations
 
 import re
 
-from markdown_it import MarkdownIt
+from markdown_it import MarkdownIt as PythonMarkdownIt
+from markdown_it_pyrs import MarkdownIt
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from pipeline.document.clean import clean_line, emphasis_marks
@@ -13,10 +19,17 @@ from pipeline.document.model import Block, Line
 from pipeline.extract.dates import find_times
 from pipeline.model.vocabulary import field_of
 
-# Indented code is off: pages indent text for layout, not to show code. Blockquote is off so that
-# caption turns (">> NAME:") stay text; setext headings are off so that a "---" rule stays a rule.
-_MARKDOWN = (MarkdownIt("commonmark", {"html": True, "breaks": True}).enable("table")
-             .disable(["code", "blockquote", "lheading"]))
+# CommonMark with tables and raw HTML, less three rules: indented code ("code") is off because pages
+# indent text for layout, not to show code; "blockquote" is off so that caption turns (">> NAME:")
+# stay text; setext headings ("lheading") are off so that a "---" rule stays a rule.
+_MARKDOWN = MarkdownIt("zero").enable_many([
+    "paragraph", "heading", "hr", "list", "fence", "reference", "html_block", "table",
+    "newline", "escape", "backticks", "emphasis", "link", "image", "autolink", "html_inline", "entity"])
+# the same rules in markdown-it-py, for a body with a backtick (see render_markdown)
+_MARKDOWN_WITH_BACKTICKS = (PythonMarkdownIt("commonmark", {"html": True, "breaks": True}).enable("table")
+                            .disable(["code", "blockquote", "lheading"]))
+# A newline after an even run of backslashes (none included): after an odd run it is a hard break already.
+_SOFT_BREAK = re.compile(r"(?<!\\)((?:\\\\)*)\n")
 
 _SKIPPED = frozenset({"script", "style", "noscript", "iframe", "svg", "template", "head", "title", "object",
                       "embed", "video", "audio", "canvas", "select", "option", "button", "input", "textarea",
@@ -290,5 +303,23 @@ def read_html(body: str) -> list[Block]:
     return _split_fields(_field_rows(walker.blocks))
 
 
+def _hard_breaks(body: str) -> str:
+    """Two spaces before each line break make it a hard break (<br>). Elsewhere trailing spaces change
+    nothing that is read: table rows, fences, headings and HTML ignore them, and in fenced code they
+    are blanks that clean_line collapses."""
+    if "\r" in body:
+        body = body.replace("\r\n", "\n").replace("\r", "\n")  # markdown-it's own line endings
+    if "\\\n" in body:  # a backslash before "  " would be a literal one
+        return _SOFT_BREAK.sub(r"\1  \n", body)
+    return body.replace("\n", "  \n")
+
+
+def render_markdown(body: str) -> str:
+    """The HTML of a markdown body, every line break a <br> (see the module's docstring)."""
+    if "`" in body:  # rare in these pages; the panic is a BaseException that parse_document would not catch
+        return _MARKDOWN_WITH_BACKTICKS.render(body)
+    return _MARKDOWN.render(_hard_breaks(body))
+
+
 def read_markdown(body: str) -> list[Block]:
-    return read_html(_MARKDOWN.render(_add_table_delimiters(_normalise_bullets(body))))
+    return read_html(render_markdown(_add_table_delimiters(_normalise_bullets(body))))

@@ -3,7 +3,8 @@
 - YAML front matter: python-frontmatter (a front matter that is not valid YAML is a problem, and
   the body is read without it);
 - markdown and HTML (pages mix them: raw HTML in markdown, text between HTML blocks) are rendered
-  by markdown-it-py and parsed by selectolax (lexbor); one walk over the HTML tree makes the blocks
+  by markdown-it (markdown-it-pyrs, in Rust; see markup.py) and parsed by selectolax (lexbor); one
+  walk over the HTML tree makes the blocks
   (pipeline.document.markup);
 - a text with no markup at all (form exports, agendas copied from web pages, transcripts) is read
   line by line (pipeline.document.plain): indentation and line-break style do not matter.
