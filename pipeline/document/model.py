@@ -45,13 +45,18 @@ class Block:
     marker: str | None = None
     gap: bool = True
     indent: int = 0
+    _text: str | None = field(default=None, init=False, repr=False, compare=False)  # text, once asked for
 
     @property
     def text(self) -> str:
         """The block's text, its lines joined by spaces (a row: its cells joined by ' | ')."""
-        if self.kind == "row":
-            return " | ".join(" ".join(line.text for line in cell) for cell in self.cells)
-        return " ".join(line.text for line in self.lines)
+        if self._text is None:
+            if self.kind == "row":
+                text = " | ".join(" ".join(line.text for line in cell) for cell in self.cells)
+            else:
+                text = " ".join(line.text for line in self.lines)
+            object.__setattr__(self, "_text", text)  # extractors ask for it again and again
+        return self._text
 
     @property
     def strong(self) -> bool:
