@@ -25,8 +25,10 @@ def dedup_views(parsed) -> DocumentViews:
                          frame["problems"].to_list(), frame["url"].to_list(), keys, signatures)
 
 
-def deduplicate(parsed) -> tuple[list[DuplicateRow], dict[str, str]]:
-    return find_duplicates(dedup_views(parsed))
+def deduplicate(parsed, run_tasks=None) -> tuple[list[DuplicateRow], dict[str, str]]:
+    """Duplicate rows and document_id -> canonical id; `run_tasks(function, tasks)` runs the LSH and
+    confirmation tasks elsewhere (default: here)."""
+    return find_duplicates(dedup_views(parsed), run_tasks)
 
 
 def load_overrides(path: str | None) -> dict:

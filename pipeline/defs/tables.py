@@ -23,13 +23,11 @@ def dataset_tables(context: dg.AssetExecutionContext, settings: BuildSettings, c
     meter = StageMeter()
     engine = compute.open()
 
-    def run_batches(function, batches):  # batches of sessions on the engine's workers
-        return (result for _, result in engine.map(function, batches))
-
     overrides = load_overrides(settings.overrides_file)
     tables = build_tables(raw_documents, parsed_documents, duplicate_clusters["duplicates"],
                           duplicate_clusters["canonical"], overrides, cache_dir=str(Path(settings.out_dir) / ".cache"),
-                          read_cache=settings.use_cache, report=(sessions := {}), run_batches=run_batches)
+                          read_cache=settings.use_cache, report=(sessions := {}),
+                          run_batches=engine.runner())  # batches of sessions on the engine's workers
     context.log.info(f"sessions: {sessions.get('sessions_built')} built, {sessions.get('sessions_reused')} unchanged "
                      "since the previous build (taken from the session store)")
     context.log.info("rows: " + ", ".join(f"{n}={df.height}" for n, df in tables.items()))

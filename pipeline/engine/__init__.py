@@ -16,9 +16,17 @@ class Engine:
     name = "local"
     shard_size: int | None = None   # None: the stage cuts its shards as it always has
     startup_seconds = 0.0
+    remote = False                  # tasks run on other machines: worth it even for a light stage
 
     def map(self, function: Callable, shards: list, workers: int | None = None) -> Iterator[tuple]:
         raise NotImplementedError
+
+    def runner(self) -> Callable:
+        """`run(function, tasks)`: the results of function(task) for each task, in task order, run
+        here by the engine; what the stages take to spread their tasks."""
+        def run(function: Callable, tasks: list) -> Iterator:
+            return (result for _, result in self.map(function, tasks))
+        return run
 
 
 def open_engine(kind: str, address: str | None = None, shard_size: int = 2000) -> Engine:

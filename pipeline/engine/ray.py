@@ -24,6 +24,7 @@ def storage_environment() -> dict[str, str]:
 
 class RayEngine(Engine):
     name = "ray"
+    remote = True
 
     def __init__(self, address: str | None = None, shard_size: int = 2000):
         import ray

@@ -65,17 +65,25 @@ class DocumentViews:
                             self.problems[i], self.urls[i], self.session_keys[i])
 
 
-def lsh_candidate_pairs(signatures: np.ndarray) -> set[tuple[int, int]]:
-    """Pairs of row indices that share at least one LSH band (sub-quadratic: bucket by band hash).
+BANDS_PER_TASK = 8                # a task of the LSH step groups this many bands
+PAIRS_PER_TASK = 50_000           # a task of the confirmation step checks this many candidate pairs
+
+
+@dataclass
+class BandTask:
+    """Some LSH bands of every document: their signature columns, in document order."""
+    columns: np.ndarray                 # (documents, bands * ROWS)
+
+
+def band_candidate_codes(task: BandTask) -> np.ndarray:
+    """Candidate pairs (as i * n + j, i < j in document order) of documents sharing one of the task's bands.
 
     Within a bucket, members are in row order and each is paired with the next MAX_BUCKET_PAIRS - 1
     members: every pair of a small bucket, sorted windows of a huge one (shared boilerplate)."""
-    n = len(signatures)
-    if n < 2:
-        return set()
-    found = []
-    for band in range(BANDS):
-        block = np.ascontiguousarray(signatures[:, band * ROWS:(band + 1) * ROWS])
+    n = len(task.columns)
+    found = [np.empty(0, dtype=np.int64)]
+    for band in range(task.columns.shape[1] // ROWS):
+        block = np.ascontiguousarray(task.columns[:, band * ROWS:(band + 1) * ROWS])
         # one 64-bit key per document and band (the band's rows mixed); a collision only adds a candidate
         with np.errstate(over="ignore"):
             keys = (block * HASH_MIX[:ROWS]).sum(axis=1, dtype=np.uint64)
@@ -86,10 +94,37 @@ def lsh_candidate_pairs(signatures: np.ndarray) -> set[tuple[int, int]]:
             if not same.any():
                 break  # no bucket has more than `step` members
             found.append(order[:-step][same].astype(np.int64) * n + order[step:][same])
-    if not found:
+    return np.unique(np.concatenate(found))
+
+
+def lsh_candidate_pairs(signatures: np.ndarray, run_tasks=None) -> set[tuple[int, int]]:
+    """Pairs of row indices that share at least one LSH band (sub-quadratic: bucket by band hash).
+    The bands are grouped into tasks, each grouping its bands' keys on its own (`run_tasks(function,
+    tasks)` may run them on workers); only the pairs come back."""
+    n = len(signatures)
+    if n < 2:
         return set()
-    codes = np.unique(np.concatenate(found))
+    width = BANDS_PER_TASK * ROWS
+    tasks = [BandTask(np.ascontiguousarray(signatures[:, start:start + width])) for start in range(0, BANDS * ROWS, width)]
+    results = list(run_tasks(band_candidate_codes, tasks) if run_tasks else map(band_candidate_codes, tasks))
+    codes = np.unique(np.concatenate(results))
     return set(zip((codes // n).tolist(), (codes % n).tolist()))
+
+
+@dataclass
+class ConfirmTask:
+    """Candidate pairs, with what confirming them reads of each document in them."""
+    pairs: list[tuple[int, int]]
+    views: dict[int, DocumentView]
+
+
+def confirm_pairs(task: ConfirmTask) -> list[str | None]:
+    """The method ('near', 'mirror') or None of each candidate pair, in order."""
+    out = []
+    for i, j in task.pairs:
+        a, b = task.views[i], task.views[j]
+        out.append(confirm_pair(a, b, estimated_jaccard(a.fingerprint.signature, b.fingerprint.signature)))
+    return out
 
 
 def _dates_conflict(a: DocumentView, b: DocumentView) -> bool:
@@ -184,14 +219,19 @@ class _Links:
             if first != document_id:
                 self.link(first, document_id, "exact")
 
-    def link_near(self) -> None:
-        ids, signatures = self.ids, self.signatures
-        for i, j in sorted(lsh_candidate_pairs(signatures)):
-            if frozenset((ids[i], ids[j])) in self.links:
-                continue
-            method = confirm_pair(self.view(i), self.view(j), estimated_jaccard(signatures[i], signatures[j]))
-            if method:
-                self.link(ids[i], ids[j], method)
+    def link_near(self, run_tasks=None) -> None:
+        """Candidate pairs from LSH, confirmed field by field in tasks of PAIRS_PER_TASK pairs, each
+        carrying the views of its documents (an exact copy is linked already)."""
+        ids = self.ids
+        pairs = [(i, j) for i, j in sorted(lsh_candidate_pairs(self.signatures, run_tasks))
+                 if frozenset((ids[i], ids[j])) not in self.links]
+        tasks = [ConfirmTask(chunk, {k: self.view(k) for pair in chunk for k in pair})
+                 for chunk in (pairs[start:start + PAIRS_PER_TASK] for start in range(0, len(pairs), PAIRS_PER_TASK))]
+        results = run_tasks(confirm_pairs, tasks) if run_tasks and len(tasks) > 1 else map(confirm_pairs, tasks)
+        for task, methods in zip(tasks, results):
+            for (i, j), method in zip(task.pairs, methods):
+                if method:
+                    self.link(ids[i], ids[j], method)
 
     def link_mirrors(self) -> None:
         """Mirrors too far apart for LSH: the same session stated by two pages of one format."""
@@ -222,12 +262,15 @@ class _Links:
         return list(clusters.values())
 
 
-def find_duplicates(views: list[DocumentView] | DocumentViews) -> tuple[list[DuplicateRow], dict[str, str]]:
-    """Duplicate rows for every non-canonical member, and document_id -> canonical id for all."""
+def find_duplicates(views: list[DocumentView] | DocumentViews, run_tasks=None) -> tuple[list[DuplicateRow], dict[str, str]]:
+    """Duplicate rows for every non-canonical member, and document_id -> canonical id for all.
+    `run_tasks(function, tasks)` (default: here) runs the LSH band groups and the pair confirmations,
+    the way large text pipelines spread them over workers; the clusters are then closed over the
+    confirmed pairs alone."""
     docs = views if isinstance(views, DocumentViews) else DocumentViews.from_views(views)
     links = _Links(docs)
     links.link_exact()
-    links.link_near()
+    links.link_near(run_tasks)
     links.link_mirrors()
     rows: list[DuplicateRow] = []
     canonical: dict[str, str] = {d: d for d in docs.document_ids}
