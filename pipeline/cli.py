@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import time
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -217,15 +218,33 @@ def cmd_sql(args: argparse.Namespace) -> int:
     return 0
 
 
-def _releases_dir(args: argparse.Namespace) -> Path:
+def _releases_dir(args: argparse.Namespace):
+    """The releases folder: a Path, or a UPath for a URL (both join with `/`)."""
+    from pipeline import storage
+
     if args.releases:
-        return Path(args.releases)
+        return storage.remote(args.releases) if storage.is_url(args.releases) else Path(args.releases)
+    if args.out and storage.is_url(args.out):
+        return storage.remote(storage.join(args.out, "releases"))
     return Path(args.out) / "releases" if args.out else _project().releases
+
+
+@contextmanager
+def _reaching(*locations):
+    """Object-storage failures inside (when a location is a URL) as one line: exit 1, no stack trace."""
+    from pipeline import storage
+
+    try:
+        with storage.reaching(*locations):
+            yield
+    except storage.StorageError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def _add_release_folders(parser: argparse.ArgumentParser, out_help: str) -> None:
     parser.add_argument("--out", metavar="DIR", help=out_help)
-    parser.add_argument("--releases", metavar="DIR", help="releases folder (default: OUT/releases)")
+    parser.add_argument("--releases", metavar="DIR", help="releases folder (default: OUT/releases), or an object-storage "
+                                                          "URL such as s3://bucket/releases")
 
 
 def cmd_release(args: argparse.Namespace) -> int:
@@ -233,36 +252,49 @@ def cmd_release(args: argparse.Namespace) -> int:
 
     releases = _releases_dir(args)
     if args.list:
-        versions = list_releases(releases)
-        if not versions:
-            print(f"no releases in {releases}")
-        for version in versions:
-            manifest = json.loads((releases / version / "manifest.json").read_text())
-            rows = manifest.get("row_counts", {})
-            print(f"{version}  released {manifest.get('released_at')}  code {manifest.get('code_version')}  "
-                  f"sessions={rows.get('sessions')} people={rows.get('people')} arguments={rows.get('arguments')}")
+        with _reaching(releases):
+            _print_releases(releases, list_releases(releases))
         return 0
     if not args.version:
         raise CommandError("give a VERSION (e.g. 1.0.0) or --list")
+    out = args.out or _project().out
     try:
-        result = publish_release(args.version, args.out or _project().out, releases, allow_empty=args.allow_empty)
+        with _reaching(releases, out):
+            result = publish_release(args.version, out, releases, allow_empty=args.allow_empty)
     except ReleaseError as exc:
         raise CommandError(str(exc)) from None
     kind = "first release" if result.level == FIRST else f"{result.level.upper()} change"
+    if result.replaced:
+        print(f"removed {result.replaced} object(s) an unfinished upload of {result.version} had left")
     print(f"released {result.version} ({kind}) at {result.path}")
     for name, size in result.files.items():
         print(f"  {size:>10}  {name}")
     return 0
 
 
+def _print_releases(releases, versions: list[str]) -> None:
+    if not versions:
+        print(f"no releases in {releases}")
+    for version in versions:
+        manifest = json.loads((releases / version / "manifest.json").read_text())
+        rows = manifest.get("row_counts", {})
+        print(f"{version}  released {manifest.get('released_at')}  code {manifest.get('code_version')}  "
+              f"sessions={rows.get('sessions')} people={rows.get('people')} arguments={rows.get('arguments')}")
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
-    from pipeline.outputs.release import verify_release
+    from pipeline import storage
+    from pipeline.outputs.release import list_releases, verify_release
 
     releases = _releases_dir(args)
     path = releases / args.version
-    if not path.is_dir():
-        raise CommandError(f"no release {args.version} in {releases}")
-    problems = verify_release(path)
+    with _reaching(releases):
+        if not path.is_dir():
+            raise CommandError(f"no release {args.version} in {releases}")
+        if storage.is_url(releases) and args.version not in list_releases(releases):
+            raise CommandError(f"{path} has no SHA256SUMS: an upload that did not finish, not a release "
+                               f"(publishing {args.version} again replaces it)")
+        problems = verify_release(path)
     for problem in problems:
         print(f"MISMATCH {problem}", file=sys.stderr)
     if problems:
@@ -272,17 +304,26 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_site(args: argparse.Namespace) -> int:
+    from pipeline import storage
     from pipeline.outputs.site import SITE_DIR, build_site
 
     if args.release:
         data = _releases_dir(args) / args.release
+        site = args.site or (storage.join(args.out, f"{SITE_DIR}-{args.release}") if storage.is_url(args.out)
+                             else Path(args.out or _project().out) / f"{SITE_DIR}-{args.release}")
+        if storage.is_url(data) or storage.is_url(site):
+            with _reaching(data, site):
+                return _site_of_release_at_url(data, site, args.release)
         manifest = data / "manifest.json"
         if not manifest.is_file():
             raise CommandError(f"no release {args.release} in {_releases_dir(args)}")
         released_at = json.loads(manifest.read_text()).get("released_at") or ""
-        site = Path(args.site) if args.site else Path(args.out or _project().out) / f"{SITE_DIR}-{args.release}"
+        site = Path(site)
         version, date = args.release, released_at[:10] or None
     else:
+        if storage.is_url(args.out):
+            raise CommandError("the site of a build at a URL is not made here: give a local --out, or --release "
+                               "VERSION (every release also has its site/)")
         data = Path(args.out) if args.out else _project().out
         site = Path(args.site) if args.site else data / SITE_DIR
         version = date = None
@@ -291,6 +332,45 @@ def cmd_site(args: argparse.Namespace) -> int:
     except FileNotFoundError as exc:
         raise CommandError(str(exc)) from None
     print(f"site: {result.pages} pages in {result.seconds:.1f} s at {result.path} (open {result.path / 'index.html'})")
+    return 0
+
+
+def _site_of_release_at_url(data, site, version: str) -> int:
+    """The site of a release when the release or the site is at a URL. It is made in a temporary folder
+    laid out as the default (OUT/site-VERSION beside OUT/releases/VERSION), so its links to the release's
+    files work wherever the site sits beside the releases folder, from the release's tables (downloaded
+    when at a URL), then uploaded (replacing an earlier site there) or copied to the site's folder."""
+    import shutil
+    import tempfile
+
+    import schemas
+    from pipeline import storage
+    from pipeline.outputs.export import PARQUET_DIR
+    from pipeline.outputs.release import SUMS
+    from pipeline.outputs.site import SITE_DIR, build_site
+
+    with tempfile.TemporaryDirectory(prefix="cyberdialogue-site-") as tmp:
+        local_data, built = Path(tmp) / "releases" / version, Path(tmp) / f"{SITE_DIR}-{version}"
+        local_data.parent.mkdir()
+        if storage.is_url(data):
+            if SUMS not in storage.list_files(data):
+                raise CommandError(f"no release {version} at {data}")
+            names = ["manifest.json"] + [f"{PARQUET_DIR}/{n}.parquet" for n in schemas.TABLES]
+            storage.download_files(data, names, local_data)
+        elif (Path(data) / "manifest.json").is_file():
+            local_data.symlink_to(Path(data).resolve(), target_is_directory=True)
+        else:
+            raise CommandError(f"no release {version} in {Path(data).parent}")
+        released_at = json.loads((local_data / "manifest.json").read_text()).get("released_at") or ""
+        result = build_site(local_data, built, version=version, date=released_at[:10] or None, released=True)
+        files = storage.local_files(built)
+        if storage.is_url(site):
+            stale = sorted(set(storage.list_files(site)) - set(files))
+            storage.upload_files(built, site, files)
+            storage.remove_files(site, stale)
+        else:
+            shutil.copytree(built, site, dirs_exist_ok=True)
+    print(f"site: {result.pages} pages in {result.seconds:.1f} s at {site} (open {storage.join(site, 'index.html')})")
     return 0
 
 
@@ -405,11 +485,13 @@ def make_parser() -> argparse.ArgumentParser:
                                          "manifest.json, SHA256SUMS, and a diff against the previous release (diff.json, "
                                          "CHANGELOG.md). Refuses an existing version, a version not above the latest, a version "
                                          "lower than the changes require (MAJOR: column or table removed or retyped; MINOR: rows, "
-                                         "columns or tables added; PATCH: corrections), and a release with no change.")
+                                         "columns or tables added; PATCH: corrections), and a release with no change. At a URL "
+                                         "(s3://...) it is made locally and uploaded, SHA256SUMS last; a version folder "
+                                         "without SHA256SUMS is an unfinished upload: not listed, replaced by the next publish.")
     release.add_argument("version", nargs="?", help="MAJOR.MINOR.PATCH, e.g. 1.0.0")
     release.add_argument("--list", action="store_true", help="list the published releases instead")
     release.add_argument("--allow-empty", action="store_true", help="publish even when no table changed since the latest release")
-    _add_release_folders(release, "the build to publish (default: the project's output/)")
+    _add_release_folders(release, "the build to publish (default: the project's output/), or its URL (s3://...)")
     release.set_defaults(func=cmd_release)
     site = sub.add_parser("site", help="write the static website of the current build (or of a release)",
                           description="Write a static website (plain HTML and CSS, no server, nothing fetched when viewed: it "
@@ -420,14 +502,15 @@ def make_parser() -> argparse.ArgumentParser:
                       "the site goes to DIR/site")
     site.add_argument("--release", metavar="VERSION", help="the site of this published release instead "
                       "(written to OUT/site-VERSION; its own copy is in the release's site/ folder)")
-    site.add_argument("--releases", metavar="DIR", help="releases folder (default: OUT/releases)")
+    site.add_argument("--releases", metavar="DIR", help="releases folder (default: OUT/releases), or its URL (s3://...)")
     site.add_argument("--site", metavar="DIR", help="write the site to DIR instead")
     site.set_defaults(func=cmd_site)
     verify = sub.add_parser("verify", help="re-check every checksum of a release",
                             description="Recompute the sha256 of every file of a release and compare with its SHA256SUMS; "
-                                        "exit 1 and list every mismatch, missing or unlisted file.")
+                                        "exit 1 and list every mismatch, missing or unlisted file. A release at a URL is downloaded "
+                                        "into a temporary folder and checked there.")
     verify.add_argument("version", help="the release to check, e.g. 1.0.0")
-    _add_release_folders(verify, "output folder (default: the project's output/)")
+    _add_release_folders(verify, "output folder (default: the project's output/), or its URL (s3://...)")
     verify.set_defaults(func=cmd_verify)
     return parser
 

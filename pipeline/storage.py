@@ -6,6 +6,9 @@ The raw folder is read where it is (workers read each object themselves). An out
 local folder first: its caches are downloaded, the build runs there, the DuckDB file is written
 locally, and only a build that passed every blocking check is uploaded (caches first, the database and
 the report last), so a failed build leaves the published output as it was.
+
+Releases at a URL (pipeline/outputs/release.py) use the folder helpers at the end: list, download and
+upload sets of files concurrently (fsspec's batched get/put), and turn the client's errors into one line.
 """
 from __future__ import annotations
 
@@ -110,3 +113,99 @@ def staged_output(url: str, workdir: str | None = None):
         yield folder, transfers
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+# --- folders of files at a URL (releases) ---------------------------------------------------------------
+
+class StorageError(Exception):
+    """Object storage could not be reached or refused a request, with a one-line reason."""
+
+
+def _storage_exceptions() -> tuple[type[BaseException], ...]:
+    """What a client raises when its storage is unreachable or refuses: OSError (fsspec's own translation),
+    and the client libraries' errors it lets through (botocore's when the endpoint does not answer)."""
+    kinds: list[type[BaseException]] = [OSError]
+    try:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        kinds += [BotoCoreError, ClientError]
+    except ImportError:
+        pass
+    try:
+        from aiohttp import ClientError as HTTPClientError
+
+        kinds.append(HTTPClientError)
+    except ImportError:
+        pass
+    return tuple(kinds)
+
+
+@contextmanager
+def reaching(*locations: str | os.PathLike | None):
+    """Storage failures inside, when a location is a URL, raised as one StorageError line naming them."""
+    urls = [str(location) for location in locations if is_url(location)]
+    if not urls:
+        yield
+        return
+    try:
+        yield
+    except _storage_exceptions() as exc:
+        first = (str(exc).strip().splitlines() or [""])[0]
+        raise StorageError(f"storage error at {', '.join(urls)}: {type(exc).__name__}: {first}") from None
+
+
+def join(location: str | os.PathLike, *names: str) -> str:
+    return "/".join([str(location).rstrip("/"), *names])
+
+
+def remote(url: str | os.PathLike) -> UPath:
+    """The URL as a path, listings cached by earlier calls forgotten (another process may have written since)."""
+    path = UPath(str(url))
+    path.fs.invalidate_cache()
+    return path
+
+
+def list_files(url: str | os.PathLike) -> list[str]:
+    """Every object under the URL, relative to it, sorted; none (or no such folder): []."""
+    base = remote(url)
+    prefix = base.path.rstrip("/") + "/"
+    try:
+        found = base.fs.find(base.path)
+    except FileNotFoundError:
+        return []
+    return sorted(path[len(prefix):] for path in found if path.startswith(prefix))
+
+
+def subfolders_holding(url: str | os.PathLike, name: str) -> list[str]:
+    """The folders directly under the URL that hold an object `name` (one listing per level)."""
+    base = remote(url)
+    prefix = base.path.rstrip("/") + "/"
+    found = base.fs.glob(f"{prefix}*/{name}")
+    return sorted(path[len(prefix):].split("/")[0] for path in found if path.startswith(prefix))
+
+
+def download_files(url: str | os.PathLike, names: list[str], local: Path) -> None:
+    """`names` (relative to the URL) into the same relative paths under `local`, concurrently."""
+    base = UPath(str(url))
+    for name in names:
+        (local / name).parent.mkdir(parents=True, exist_ok=True)
+    if names:
+        base.fs.get([f"{base.path.rstrip('/')}/{n}" for n in names], [str(local / n) for n in names])
+
+
+def upload_files(local: Path, url: str | os.PathLike, names: list[str]) -> None:
+    """`names` (relative to `local`) to the same relative paths under the URL, concurrently."""
+    base = UPath(str(url))
+    if names:
+        base.fs.put([str(local / n) for n in names], [f"{base.path.rstrip('/')}/{n}" for n in names])
+
+
+def remove_files(url: str | os.PathLike, names: list[str]) -> None:
+    base = UPath(str(url))
+    if names:
+        base.fs.rm([f"{base.path.rstrip('/')}/{n}" for n in names])
+
+
+def local_files(folder: Path) -> list[str]:
+    """Every file under a local folder, relative to it (POSIX separators), sorted."""
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())

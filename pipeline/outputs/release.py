@@ -6,6 +6,11 @@ Versions follow semantic versioning for data: MAJOR when a column or table is re
 retyped (a rename is a removal and an addition), MINOR when rows, columns or tables are added, PATCH
 for corrections (rows changed or removed). A version lower than the change requires is refused, and
 so is a release with no change at all unless asked for (allow_empty).
+
+The build and the releases folder can be fsspec URLs (s3://...; pipeline/storage.py): the release is
+then made by the same code in a local temporary folder (the build's tables and the previous release
+downloaded into it) and uploaded, SHA256SUMS last. A version folder at a URL without SHA256SUMS is an
+upload that did not finish: not a release, not listed, and replaced by the next publish of its version.
 """
 from __future__ import annotations
 
@@ -16,12 +21,14 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
 import schemas
+from pipeline import storage
 from pipeline.outputs import docs
 from pipeline.outputs import export
 from pipeline.outputs.site import SITE_DIR, build_site
@@ -32,6 +39,7 @@ LEVELS = ("patch", "minor", "major")
 FIRST = "first"  # the level of a first release: nothing to compare with
 SOURCE_ROOT = Path(__file__).resolve().parent.parent.parent  # a git checkout when run from one, else site-packages
 NO_CHANGE = "no change in any table"
+SUMS = "SHA256SUMS"  # written last: at a URL, a version folder without it is an unfinished upload
 
 
 class ReleaseError(Exception):
@@ -46,6 +54,9 @@ def parse_version(version: str) -> tuple[int, int, int]:
 
 
 def list_releases(releases_dir: str | os.PathLike) -> list[str]:
+    if storage.is_url(releases_dir):  # complete releases only: their SHA256SUMS is uploaded last
+        found = [name for name in storage.subfolders_holding(releases_dir, SUMS) if VERSION_RE.match(name)]
+        return sorted(found, key=parse_version)
     root = Path(releases_dir)
     if not root.is_dir():
         return []
@@ -174,9 +185,10 @@ def changelog_section(version: str, previous: str | None, diff: dict, level: str
 @dataclass
 class ReleaseResult:
     version: str
-    path: Path
+    path: Path | str  # a URL (str) when published to one
     level: str
     files: dict[str, int]
+    replaced: int = 0  # objects of an unfinished earlier upload of this version, removed before uploading
 
 
 def _carry_forward(name: str, df: pl.DataFrame, previous: pl.DataFrame | None, version: str) -> pl.DataFrame:
@@ -195,6 +207,8 @@ def publish_release(version: str, out_dir: str | os.PathLike, releases_dir: str 
                     now: dt.datetime | None = None, allow_empty: bool = False) -> ReleaseResult:
     """Publish the current build of out_dir as releases_dir/VERSION; refuses rather than overwrite,
     under-version, or publish a release that changes nothing (unless allow_empty)."""
+    if storage.is_url(out_dir) or storage.is_url(releases_dir):
+        return _publish_staged(version, out_dir, releases_dir, now, allow_empty)
     out = Path(out_dir)
     root = Path(releases_dir) if releases_dir else out / "releases"
     previous = _check_target(version, out, root)
@@ -312,6 +326,8 @@ def _build_report(out: Path) -> dict | None:
 
 def verify_release(path: str | os.PathLike) -> list[str]:
     """Every file listed in SHA256SUMS has its checksum, and no file is missing or unlisted."""
+    if storage.is_url(path):
+        return _verify_at_url(str(path))
     root = Path(path)
     sums = root / "SHA256SUMS"
     if not sums.exists():
@@ -332,3 +348,81 @@ def verify_release(path: str | os.PathLike) -> list[str]:
         if file.is_file() and rel != "SHA256SUMS" and rel not in listed and not rel.endswith(".wal"):
             problems.append(f"{rel}: not in SHA256SUMS")
     return problems
+
+
+# --- releases at a URL ---------------------------------------------------------------------------
+
+def _publish_staged(version: str, out_dir: str | os.PathLike, releases_dir: str | os.PathLike | None,
+                    now: dt.datetime | None, allow_empty: bool) -> ReleaseResult:
+    """publish_release with the build or the releases folder at a URL: the build's tables (and report)
+    and the previous release are downloaded into a temporary folder, the release is made there by the
+    local code, and uploaded."""
+    root = str(releases_dir) if releases_dir else storage.join(out_dir, "releases")
+    with tempfile.TemporaryDirectory(prefix="cyberdialogue-release-") as tmp:
+        previous = _check_remote_target(version, root) if storage.is_url(root) else None
+        out = _download_build(str(out_dir), Path(tmp) / "out") if storage.is_url(out_dir) else Path(out_dir)
+        if not storage.is_url(root):
+            return publish_release(version, out, root, now, allow_empty)
+        local_root = Path(tmp) / "releases"
+        if previous:  # for the diff, the changelog's history and first_seen; verified after download
+            folder = storage.join(root, previous)
+            storage.download_files(folder, storage.list_files(folder), local_root / previous)
+        staged = publish_release(version, out, local_root, now, allow_empty)
+        target = storage.join(root, version)
+        replaced = _upload_release(Path(staged.path), target, version)
+        return ReleaseResult(version, target, staged.level, staged.files, replaced)
+
+
+def _check_remote_target(version: str, root: str) -> str | None:
+    """The latest release at the URL; refuses a version published there or not above the latest."""
+    parse_version(version)
+    existing = list_releases(root)
+    if version in existing:
+        raise ReleaseError(f"release {version} already exists at {storage.join(root, version)}; releases are never overwritten")
+    previous = existing[-1] if existing else None
+    if previous and parse_version(version) <= parse_version(previous):
+        raise ReleaseError(f"version {version} is not above the latest release {previous}")
+    return previous
+
+
+def _download_build(url: str, local: Path) -> Path:
+    """What a release reads of a build at a URL: its Parquet tables and build_report.json."""
+    tables = [f"{n}.parquet" for n in schemas.TABLES]
+    present = set(storage.list_files(storage.join(url, export.PARQUET_DIR)))
+    if not present.issuperset(tables):
+        raise ReleaseError(f"no complete build in {url}: run 'cyberdialogue build --out {url}' first")
+    names = [f"{export.PARQUET_DIR}/{t}" for t in tables]
+    if storage.remote(storage.join(url, "build_report.json")).exists():
+        names.append("build_report.json")
+    storage.download_files(url, names, local)
+    return local
+
+
+def _upload_release(local: Path, target: str, version: str) -> int:
+    """Every file of the release folder under the URL, SHA256SUMS last: until it is there the folder is
+    no release. Objects an unfinished earlier upload left there are removed first; returns how many."""
+    leftovers = storage.list_files(target)
+    if SUMS in leftovers:  # checked again: minutes may have passed since the first check
+        raise ReleaseError(f"release {version} was published at {target} meanwhile by another process")
+    storage.remove_files(target, leftovers)
+    names = storage.local_files(local)
+    try:
+        storage.upload_files(local, target, [n for n in names if n != SUMS])
+        storage.upload_files(local, target, [SUMS])
+    except Exception:
+        try:  # absent rather than incomplete, when the storage still answers
+            storage.remove_files(target, storage.list_files(target))
+        except Exception:
+            pass
+        raise
+    return len(leftovers)
+
+
+def _verify_at_url(url: str) -> list[str]:
+    """verify_release on a downloaded copy of every object under the URL."""
+    names = storage.list_files(url)
+    if SUMS not in names:
+        return [f"{storage.join(url, SUMS)} is missing (an upload that did not finish: not a release)"]
+    with tempfile.TemporaryDirectory(prefix="cyberdialogue-verify-") as tmp:
+        storage.download_files(url, names, Path(tmp))
+        return verify_release(tmp)
