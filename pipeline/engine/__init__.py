@@ -41,14 +41,11 @@ def open_engine(kind: str, address: str | None = None, shard_size: int = 2000) -
     raise ValueError(f"unknown engine {kind!r}: expected one of {', '.join(ENGINES)}")
 
 
-def content_shards(rows: list[dict], total: int, shard_size: int, key: str = "parse_key") -> list[list[dict]]:
-    """`rows` grouped by the first hex digits of their content key, as many digits as make a shard of
-    `total` documents hold about `shard_size`: a shard's members depend on their content only, so after
-    one document changes only its shard has work to do. Shards in key order."""
+def shard_digits(total: int, shard_size: int) -> int:
+    """How many leading hex digits of a content key cut `total` documents into shards of about
+    `shard_size`: a shard's members then depend on their content only, so after one document
+    changes only its shard has work to do."""
     digits = 0
     while total > shard_size * 16 ** digits and digits < 8:
         digits += 1
-    groups: dict[str, list[dict]] = {}
-    for row in rows:
-        groups.setdefault(row[key][:digits], []).append(row)
-    return [groups[prefix] for prefix in sorted(groups)]
+    return digits

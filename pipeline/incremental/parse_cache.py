@@ -1,35 +1,43 @@
 """The parse stage, wrapped: a document whose parse is kept is not parsed again.
 
-Each parse is kept under its parse key (sha256, format, parser version, and a digest of the parsing
-code), one pickle per document with its fingerprints, and beside them an index: per sha256 prefix
-the summaries, per first hex digit the columns de-duplication and the report need. The wrapper reads
-each new text, checks that it is the text whose hash it will be filed under, runs the pure stage
-(pipeline.parse.parse_texts) on what is new, and stores the results.
+Parses are kept by parse key (sha256, format, parser version, and a digest of the parsing code) in
+shard objects: the documents whose key starts with the same hex digits (as many as make a shard of
+the corpus hold about `shard_size` documents) share one Parquet object, `shards/<prefix>.parquet`,
+with each one's full parse and summary (pickled) and the columns de-duplication and the report read.
+A shard is run again only when one of its documents is new to it; its task reads each new text,
+checks that it is the text whose hash it is filed under, runs the pure stage (pipeline.parse) on
+what is new, copies the kept parses it still needs, and writes its object whole. Beside the objects,
+an index of their columns (16 files by first hex digit) says which object holds which key.
+
+Paths go through UPath, so the cache can be object storage as well as a local folder.
 """
 from __future__ import annotations
 
+import io
 import os
 import pickle
+from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
+from upath import UPath
 
-from pipeline.engine import content_shards
-from pipeline.incremental.caches import source_digest, write_atomically
+from pipeline.engine import shard_digits
+from pipeline.incremental.caches import source_digest
 from pipeline.ingest import RawFile, load_document
 from pipeline.memory import freeze_long_lived, no_gc
 from pipeline.model.records import DocumentSummary, ParsedDocument, summarize
 from pipeline.parse import parse_texts
 from pipeline.shards import run_sharded
-from pipeline.transform.fingerprint import NUM_PERM, session_keys
 
 # A parse depends on the parser's version and, as a safety net for an unbumped version, on the code
 # that turns text into records, names into keys and text into fingerprints.
 PARSE_CODE = ("pipeline/parse.py", "pipeline/sources", "pipeline/document", "pipeline/extract", "pipeline/model",
               "pipeline/transform/fingerprint.py")
+
+
 def parse_key_column() -> pl.Expr:
     """The parse key, from a frame's sha256, format and parser_version columns: what a parse depends
     on (the file's bytes, the format detected in them, the parser's version) and the parsing code
@@ -38,134 +46,196 @@ def parse_key_column() -> pl.Expr:
                           pl.lit(source_digest(*PARSE_CODE)[:8])], separator="-").alias("parse_key")
 
 
-def parse_cache_path(cache_dir: str | os.PathLike, key: str) -> str:
-    return os.path.join(cache_dir, key[:2], key + ".pickle")
-
-
 # What de-duplication and the stage's report need of every parse, kept as columns (one row per parse
-# key) so that a re-build does not unpickle 100,000 summaries to get them.
+# key) so that a re-build reads no pickle to get them; `shard` names the object holding the parse.
 PARSE_COLUMNS = {"key": pl.String, "exact_key": pl.String, "signature": pl.List(pl.UInt64),  # MinHash, read as an array
                  "session_keys": pl.List(pl.List(pl.String)), "format": pl.String, "title": pl.String,
-                 "url": pl.String, "problems": pl.Int64, "sessions": pl.Int64}
+                 "url": pl.String, "problems": pl.Int64, "sessions": pl.Int64, "shard": pl.String}
+SHARD_COLUMNS = {**{k: v for k, v in PARSE_COLUMNS.items() if k != "shard"},
+                 "summary": pl.Binary, "document": pl.Binary}   # pickled DocumentSummary and ParsedDocument
+SHARDS = "shards"
+
+
+def _is_local(path: str) -> bool:
+    return "://" not in path or path.startswith("file://")
+
+
+def shard_object(cache_dir: str, shard: str) -> str:
+    return f"{str(cache_dir).rstrip('/')}/{SHARDS}/{shard or 'all'}.parquet"
+
+
+def _write_object(path: str, frame: pl.DataFrame) -> None:
+    """One whole object: a local file written beside and renamed (a killed build leaves the old one);
+    an object store's PUT is whole already."""
+    if _is_local(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.tmp-{os.getpid()}"
+        frame.write_parquet(tmp, compression="zstd", row_group_size=256)
+        os.replace(tmp, path)
+    else:
+        buffer = io.BytesIO()
+        frame.write_parquet(buffer, compression="zstd", row_group_size=256)
+        UPath(path).write_bytes(buffer.getvalue())
+
+
+def _read_object(path: str, columns: list[str], keys: list[str] | None = None) -> pl.DataFrame:
+    """Some columns of a shard object, only the rows of `keys` when given."""
+    source = path if _is_local(path) else io.BytesIO(UPath(path).read_bytes())
+    frame = pl.read_parquet(source, columns=columns)
+    return frame if keys is None else frame.filter(pl.col("key").is_in(pl.Series(keys, dtype=pl.String).implode()))
 
 
 class ParseIndex:
-    """Beside the full parses: per sha256 prefix (256 folders) the summaries of its parses (key ->
-    DocumentSummary, one pickle), and per first hex digit (16 files) their PARSE_COLUMNS. A re-build
-    reads all the columns, and the summaries of a prefix only when one of them is asked for."""
-
-    SUMMARIES = "summaries.v2.pickle"
+    """The PARSE_COLUMNS of every kept parse, per first hex digit of its key (16 files)."""
 
     def __init__(self, cache_dir: str | os.PathLike):
-        self.cache_dir = Path(cache_dir)
+        self.cache_dir = str(cache_dir)
 
-    def _columns_file(self, digit: str) -> Path:
-        return self.cache_dir / f"columns-{digit}.arrow"
+    def _columns_file(self, digit: str) -> str:
+        return f"{self.cache_dir.rstrip('/')}/columns-{digit}.parquet"
 
-    def load_columns(self, prefixes) -> pl.DataFrame:
+    def load_columns(self) -> pl.DataFrame:
         frames = []
-        for digit in sorted({p[0] for p in prefixes}):
+        for digit in "0123456789abcdef":
             try:
-                frames.append(pl.read_ipc(self._columns_file(digit)))
+                frames.append(_read_object(self._columns_file(digit), list(PARSE_COLUMNS)).cast(PARSE_COLUMNS))
             except (OSError, ValueError, pl.exceptions.PolarsError):
-                continue  # no index yet (or a damaged one): those documents are summarized again
+                continue  # no index yet (or a damaged one): those documents' shards run again
         return pl.concat(frames) if frames else pl.DataFrame(schema=PARSE_COLUMNS)
 
-    def load_summaries(self, prefix: str) -> dict:
-        try:
-            with no_gc(), open(self.cache_dir / prefix / self.SUMMARIES, "rb") as handle:
-                return pickle.load(handle)
-        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, TypeError):
-            return {}
+    def save(self, index: pl.DataFrame, digits: set[str]) -> None:
+        """The files of `digits` (those whose rows changed), from the whole index."""
+        for digit in sorted(digits):
+            _write_object(self._columns_file(digit), index.filter(pl.col("key").str.starts_with(digit)).sort("key"))
 
-    def save(self, summaries: dict, columns: pl.DataFrame, known: pl.DataFrame, used: set[str]) -> None:
-        """Write the prefixes that gained parses (`summaries` and `columns` of the new ones); there,
-        entries this build does not use are dropped together with their full parse (a file that
-        comes back is parsed again). The summaries go first: columns never name a parse whose
-        summary is missing."""
-        kept: set[str] = set()
-        for prefix in sorted({key[:2] for key in summaries}):
-            merged = {k: v for k, v in self.load_summaries(prefix).items() if k in used}
-            merged.update((k, v) for k, v in summaries.items() if k[:2] == prefix)
-            kept |= set(merged)
-            folder = self.cache_dir / prefix
-            for stale in folder.glob("*.pickle"):  # parses no longer used, and indexes of other code
-                if stale.name != self.SUMMARIES and stale.stem not in merged:
-                    stale.unlink(missing_ok=True)
-            write_atomically(folder / self.SUMMARIES,
-                              lambda tmp: tmp.write_bytes(pickle.dumps(merged, protocol=pickle.HIGHEST_PROTOCOL)))
-        written = {key[:2] for key in summaries}
-        for digit in sorted({key[0] for key in summaries}):
-            rows = pl.concat([known, columns]).filter(pl.col("key").str.starts_with(digit))
-            # in a rewritten prefix only what its summaries kept; other prefixes as they were
-            rewritten = pl.col("key").str.slice(0, 2).is_in(pl.Series(sorted(written), dtype=pl.String).implode())
-            kept_here = pl.col("key").is_in(pl.Series(sorted(kept), dtype=pl.String).implode())
-            rows = rows.filter(~rewritten | kept_here).unique("key", keep="last").sort("key")
-            write_atomically(self._columns_file(digit), lambda tmp: rows.write_ipc(tmp, compression="lz4"))
+    def remove_unreferenced(self, shards: set[str]) -> None:
+        """Shard objects no key of the index is in (left when the corpus grew past a shard size)."""
+        folder = UPath(f"{self.cache_dir.rstrip('/')}/{SHARDS}")
+        if folder.exists():
+            names = {f"{shard or 'all'}.parquet" for shard in shards}
+            for entry in folder.iterdir():
+                if entry.name.endswith(".parquet") and entry.name not in names:
+                    entry.unlink()
 
 
 @dataclass
 class ParseTask:
-    rows: list[dict]            # document_id, path, location, sha256 (as ingest saw it), format, parse_key
-    cache_dir: str              # where parses are kept by parse key
+    shard: str                  # the hex prefix its documents' parse keys share
+    rows: list[dict]            # document_id, path, location, sha256 (as ingest saw it), format, parse_key,
+                                # kept_in (the object holding its parse, or None)
+    cache_dir: str
 
 
-def _read_kept(cache_file: str) -> ParsedDocument:
+@dataclass
+class ShardResult:
+    index: pl.DataFrame                                         # PARSE_COLUMNS of every parse in the shard
+    summaries: dict[str, DocumentSummary] = field(default_factory=dict)   # of the documents parsed now
+    parsed: int = 0
+
+
+def _parsed_rows(task: ParseTask) -> tuple[list[dict], dict[str, DocumentSummary]]:
+    """The shard's new documents read and parsed, as shard rows; a file rewritten since ingest hashed
+    it would file the new text's parse under the old hash: it gets no parse in this build (the next
+    build, which sees its new hash, parses it)."""
+    todo = []
+    for row in task.rows:
+        if row["kept_in"] is None:
+            loaded = load_document(RawFile(row["path"], row["location"]))
+            if loaded.text is not None and loaded.sha256 == row["sha256"]:
+                todo.append((row["parse_key"], loaded.text, row["format"]))
+    rows, summaries = [], {}
+    for (key, _, _), result in zip(todo, parse_texts([(text, fmt) for _, text, fmt in todo])):
+        summary = summaries[key] = summarize(result.document)
+        rows.append({"key": key, "exact_key": result.exact_key,
+                     "signature": np.frombuffer(result.signature, dtype=np.uint64).tolist(),
+                     "session_keys": [list(k) for k in result.session_keys], "format": summary.format,
+                     "title": summary.title, "url": summary.url, "problems": len(summary.problems),
+                     "sessions": len(summary.sessions),
+                     "summary": pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL),
+                     "document": pickle.dumps(result.document, protocol=pickle.HIGHEST_PROTOCOL)})
+    return rows, summaries
+
+
+def parse_shard(task: ParseTask) -> ShardResult:
+    """One shard: its kept parses copied from the objects holding them, its new documents parsed,
+    the shard's object written whole; its index rows (and the new summaries) travel back."""
+    kept_in: dict[str, list[str]] = defaultdict(list)
+    for row in task.rows:
+        if row["kept_in"] is not None:
+            kept_in[row["kept_in"]].append(row["parse_key"])
+    kept = [_read_object(shard_object(task.cache_dir, shard), list(SHARD_COLUMNS), keys)
+            for shard, keys in sorted(kept_in.items())]
+    rows, summaries = _parsed_rows(task)
+    frame = (pl.concat([*kept, pl.DataFrame(rows, schema=SHARD_COLUMNS)]).cast(SHARD_COLUMNS)
+             .unique("key", keep="first").sort("key"))
+    _write_object(shard_object(task.cache_dir, task.shard), frame)
+    index = frame.select(list(SHARD_COLUMNS)[:-2]).with_columns(shard=pl.lit(task.shard, dtype=pl.String))
+    return ShardResult(index, summaries, len(rows))
+
+
+def _read_kept(cache_dir: str, shard: str, keys: list[str]) -> dict[str, ParsedDocument]:
     try:
-        with open(cache_file, "rb") as handle:
-            return pickle.load(handle)[0]
-    except (OSError, EOFError, pickle.UnpicklingError) as exc:
-        raise RuntimeError(f"the parse cache lost {cache_file} ({exc}); build again with --full") from None
+        frame = _read_object(shard_object(cache_dir, shard), ["key", "document"], keys)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise RuntimeError(f"the parse cache lost {shard_object(cache_dir, shard)} ({exc}); build again with --full") from None
+    found = {key: pickle.loads(blob) for key, blob in frame.iter_rows()}
+    missing = [k for k in keys if k not in found]
+    if missing:
+        raise RuntimeError(f"the parse cache lost {missing[0]} from {shard_object(cache_dir, shard)}; build again with --full")
+    return found
 
 
 @dataclass
 class KeptParses:
     """Where the full parses of some documents are kept; small, so it travels to a worker, which
-    reads them there."""
-    files: dict[str, str]               # document_id -> its kept full parse
+    reads them there, one shard object at a time."""
+    cache_dir: str
+    documents: dict[str, tuple[str, str]]       # document_id -> (shard, parse key)
 
     def load(self) -> dict[str, ParsedDocument]:
+        by_shard: dict[str, list[str]] = defaultdict(list)
+        for shard, key in self.documents.values():
+            by_shard[shard].append(key)
         with no_gc():
-            return {document_id: _read_kept(path) for document_id, path in self.files.items()}
+            parses = {key: doc for shard, keys in sorted(by_shard.items())
+                      for key, doc in _read_kept(self.cache_dir, shard, sorted(set(keys))).items()}
+            return {document_id: parses[key] for document_id, (_, key) in self.documents.items()}
 
 
 @dataclass
 class ParsedRecord:
     key: str                            # the parse key (see parse_key_column)
-    cache_file: str                     # the full ParsedDocument, pickled with its fingerprint
+    shard: str                          # the shard object holding its parse
     from_cache: bool
     summaries: "SummaryStore"
 
     @property
     def summary(self) -> DocumentSummary:
-        return self.summaries.summary(self.key)
+        return self.summaries.summary(self.key, self.shard)
 
     @property
     def document(self) -> ParsedDocument:
-        return _read_kept(self.cache_file)
+        return _read_kept(self.summaries.cache_dir, self.shard, [self.key])[self.key]
 
 
 class SummaryStore:
-    """Summaries by parse key: those parsed in this build, else read from the parse index one
-    prefix at a time when first asked for (an incremental build asks for a handful)."""
+    """Summaries by parse key: those parsed in this build, else read from their shard object, one
+    shard at a time when first asked for (an incremental build asks for a handful)."""
 
-    def __init__(self, index: ParseIndex, fresh: dict[str, DocumentSummary]):
-        self.index = index
+    def __init__(self, cache_dir: str, fresh: dict[str, DocumentSummary]):
+        self.cache_dir = cache_dir
         self.entries = dict(fresh)
-        self.prefixes: set[str] = set()
+        self.shards: set[str] = set()
 
-    def summary(self, key: str) -> DocumentSummary:
+    def summary(self, key: str, shard: str) -> DocumentSummary:
         found = self.entries.get(key)
         if found is None:
-            prefix = key[:2]
-            if prefix not in self.prefixes:
-                self.prefixes.add(prefix)
-                for k, v in self.index.load_summaries(prefix).items():
-                    self.entries.setdefault(k, v)
-            found = self.entries.get(key)
-            if found is None:  # the index lost it: the full parse is still there
-                with open(parse_cache_path(self.index.cache_dir, key), "rb") as handle:
-                    found = self.entries[key] = summarize(pickle.load(handle)[0])
+            if shard not in self.shards:
+                self.shards.add(shard)
+                with no_gc():
+                    for k, blob in _read_object(shard_object(self.cache_dir, shard), ["key", "summary"]).iter_rows():
+                        self.entries.setdefault(k, pickle.loads(blob))
+            found = self.entries[key]
         return found
 
 
@@ -179,16 +249,20 @@ class ParsedDocuments(Mapping):
         self.summaries = summaries
         self.shards_run = shards_run    # how many parse shards had work
         self._records = dict(zip(self.frame["document_id"].to_list(),
-                                 zip(self.frame["parse_key"].to_list(), self.frame["from_cache"].to_list())))
+                                 zip(self.frame["parse_key"].to_list(), self.frame["shard"].to_list(),
+                                     self.frame["from_cache"].to_list())))
 
     def loader(self, document_ids: list[str]) -> KeptParses:
         """What reads the full parses of `document_ids`, here or on a worker."""
-        cache_dir = self.summaries.index.cache_dir
-        return KeptParses({d: parse_cache_path(cache_dir, self._records[d][0]) for d in document_ids})
+        return KeptParses(self.summaries.cache_dir, {d: (self._records[d][1], self._records[d][0]) for d in document_ids})
+
+    def locality(self, document_id: str) -> str:
+        """Documents of one locality are read together (one shard object)."""
+        return self._records[document_id][1]
 
     def __getitem__(self, document_id: str) -> ParsedRecord:
-        key, from_cache = self._records[document_id]
-        return ParsedRecord(key, parse_cache_path(self.summaries.index.cache_dir, key), from_cache, self.summaries)
+        key, shard, from_cache = self._records[document_id]
+        return ParsedRecord(key, shard, from_cache, self.summaries)
 
     def __iter__(self):
         return iter(self._records)
@@ -200,102 +274,77 @@ class ParsedDocuments(Mapping):
         return document_id in self._records
 
 
-def _index_rows(entries: dict[str, tuple]) -> pl.DataFrame:
-    """PARSE_COLUMNS of freshly parsed entries (summary, exact_key, signature bytes, session_keys)."""
-    rows = [(key, exact, [list(k) for k in keys], s.format, s.title, s.url, len(s.problems), len(s.sessions))
-            for key, (s, exact, _, keys) in entries.items()]
-    schema = {k: v for k, v in PARSE_COLUMNS.items() if k != "signature"}
-    frame = pl.DataFrame(rows, schema=schema, orient="row")
-    signatures = np.frombuffer(b"".join(e[2] for e in entries.values()), dtype=np.uint64).reshape(len(entries), NUM_PERM)
-    return frame.with_columns(signature=pl.Series(signatures).cast(PARSE_COLUMNS["signature"])).select(list(PARSE_COLUMNS))
-
-
-def _kept_parse(cache_dir: str, key: str) -> tuple | None:
-    """The index entry of a kept full parse (its summary index may have been made by other code)."""
-    try:
-        with open(parse_cache_path(cache_dir, key), "rb") as handle:
-            document, exact_key, signature = pickle.load(handle)
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, TypeError):
-        return None  # not parsed yet
-    return summarize(document), exact_key, signature, session_keys(document)
-
-
-def parse_shard(task: ParseTask) -> dict[str, tuple]:
-    """One shard: kept parses replayed, new texts read and parsed (pipeline.parse), their full parses
-    kept; the index entry of each (summary, exact key, signature, session keys) travels back."""
-    out: dict[str, tuple] = {}
-    todo: list[tuple[str, str, str]] = []
-    for row in task.rows:
-        key = row["parse_key"]
-        kept = _kept_parse(task.cache_dir, key)
-        if kept is not None:
-            out[key] = kept
-            continue
-        loaded = load_document(RawFile(row["path"], row["location"]))
-        # a file rewritten since ingest hashed it would file the new text's parse under the old hash:
-        # it gets no parse in this build (the next build, which sees its new hash, parses it)
-        if loaded.text is not None and loaded.sha256 == row["sha256"]:
-            todo.append((key, loaded.text, row["format"]))
-    for (key, _, _), result in zip(todo, parse_texts([(text, fmt) for _, text, fmt in todo])):
-        path = Path(parse_cache_path(task.cache_dir, key))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(path, lambda tmp: tmp.write_bytes(
-            pickle.dumps((result.document, result.exact_key, result.signature), protocol=pickle.HIGHEST_PROTOCOL)))
-        out[key] = (summarize(result.document), result.exact_key, result.signature, result.session_keys)
-    return out
-
-
 def parse_raw_documents(raw: pl.DataFrame, shard_size: int = 500, workers: int | None = None,
                         progress=None, cache_dir: str | None = None, read_cache: bool = True,
                         engine=None) -> ParsedDocuments:
-    """Parse every readable document whose parse is not kept yet, in shards; shards run on
-    `workers` processes (default: one per core) once there are enough of them for that to pay.
-    `progress(done, total)` is called per shard, over the documents that are parsed (not kept).
-    An `engine` (pipeline.engine) with a shard size runs shards cut by content-hash prefix there;
-    the result's `shards_run` says how many shards had work."""
+    """Parse every readable document whose parse is not kept yet, in shards cut by content-hash
+    prefix (`shard_size` documents each, or the engine's); shards run on `workers` processes
+    (default: one per core) once there are enough documents to parse for that to pay, or on the
+    engine. `progress(done, total)` is called per shard, over the documents parsed (not kept); the
+    result's `shards_run` says how many shards had work."""
     if cache_dir is None:  # no cache asked for: parses still go to disk, in a folder of this process
         cache_dir = _scratch_cache()
     with no_gc():
-        parsed = _parse_raw_documents(raw, shard_size, workers, progress, cache_dir, read_cache, engine)
+        parsed = _parse_raw_documents(raw, shard_size, workers, progress, str(cache_dir), read_cache, engine)
         freeze_long_lived()  # the summaries live as long as the build; before the collector is back
     return parsed
+
+
+def _shard_tasks(documents: pl.DataFrame, known: pl.DataFrame, digits: int, cache_dir: str) -> list[ParseTask]:
+    """A task for each shard one of whose documents is not in that shard's object yet."""
+    wanted = (documents.unique("parse_key", keep="first", maintain_order=True)  # identical copies parse once
+              .join(known.select(pl.col("key").alias("parse_key"), pl.col("shard").alias("kept_in")), on="parse_key", how="left")
+              .with_columns(pl.col("parse_key").str.slice(0, digits).alias("_shard"))
+              .sort("parse_key"))
+    stale = wanted.filter(pl.col("kept_in").is_null() | (pl.col("kept_in") != pl.col("_shard")))["_shard"].unique()
+    todo = wanted.filter(pl.col("_shard").is_in(stale.implode()))
+    columns = ["document_id", "path", "location", "sha256", "format", "parse_key", "kept_in"]
+    return [ParseTask(shard[0], part.select(columns).to_dicts(), cache_dir)
+            for shard, part in todo.partition_by("_shard", as_dict=True, maintain_order=True).items()]
 
 
 def _parse_raw_documents(raw, shard_size, workers, progress, cache_dir, read_cache, engine=None) -> ParsedDocuments:
     documents = (raw.filter((pl.col("format") != "unknown") & pl.col("location").is_not_null())
                  .with_columns(parse_key_column()))
     index = ParseIndex(cache_dir)
-    prefixes = set(documents["parse_key"].str.slice(0, 2).unique().to_list())
-    known = index.load_columns(prefixes) if read_cache else pl.DataFrame(schema=PARSE_COLUMNS)
-    missing = (documents.filter(~pl.col("parse_key").is_in(known["key"].implode()))
-               .unique("parse_key", keep="first", maintain_order=True)  # identical copies parse once
-               .select("document_id", "path", "location", "sha256", "format", "parse_key").to_dicts())
-    if not read_cache:  # parse again: the full parses go too
-        for row in missing:
-            Path(parse_cache_path(cache_dir, row["parse_key"])).unlink(missing_ok=True)
+    known = index.load_columns() if read_cache else pl.DataFrame(schema=PARSE_COLUMNS)
+    size = engine.shard_size if engine is not None and engine.shard_size else shard_size
+    tasks = _shard_tasks(documents, known, shard_digits(documents.height, size), cache_dir)
+    to_parse = sum(1 for t in tasks for r in t.rows if r["kept_in"] is None)
     workers = workers if workers is not None else (os.cpu_count() or 1)
     if engine is not None and engine.shard_size:
-        shards = [ParseTask(rows, cache_dir) for rows in content_shards(missing, documents.height, engine.shard_size)]
-        results = engine.map(parse_shard, shards, workers)
+        results = engine.map(parse_shard, tasks, workers)
     else:
-        shards = [ParseTask(missing[i:i + shard_size], cache_dir) for i in range(0, len(missing), shard_size)]
-        results = run_sharded(parse_shard, shards, workers if len(missing) >= 2000 else 1)
-    fresh: dict[str, tuple] = {}
-    done = 0
-    for shard, result in results:
-        fresh.update(result)
-        done += len(shard.rows)
+        results = run_sharded(parse_shard, tasks, workers if to_parse >= 2000 else 1)
+    fresh: dict[str, DocumentSummary] = {}
+    redone, done = [], 0
+    for task, result in results:
+        fresh.update(result.summaries)
+        redone.append(result.index)
+        done += sum(1 for r in task.rows if r["kept_in"] is None)
         if progress:
-            progress(done, len(missing))
-    columns = _index_rows(fresh)
-    summaries = {k: v[0] for k, v in fresh.items()}
-    if fresh:
-        index.save(summaries, columns, known, set(documents["parse_key"].to_list()))
+            progress(done, to_parse)
+    if redone:
+        known = _updated_index(index, known, pl.concat(redone), documents["parse_key"])
     # a document whose file could not be read again (it vanished or changed while the build ran) has no parse
     frame = (documents.select("document_id", "parse_key")
-             .join(pl.concat([known, columns]).unique("key", keep="last"), left_on="parse_key", right_on="key", how="inner")
+             .join(known.unique("key", keep="last"), left_on="parse_key", right_on="key", how="inner")
              .with_columns(from_cache=~pl.col("parse_key").is_in(pl.Series(list(fresh), dtype=pl.String).implode())))
-    return ParsedDocuments(frame, SummaryStore(index, summaries), shards_run=len(shards))
+    return ParsedDocuments(frame, SummaryStore(cache_dir, fresh), shards_run=len(tasks))
+
+
+def _updated_index(index: ParseIndex, known: pl.DataFrame, rewritten: pl.DataFrame, used: pl.Series) -> pl.DataFrame:
+    """The index once the shards run now are written: every row that named one of them goes (a shard
+    object holds exactly what its last task wrote), their new rows come in, and keys no document of
+    this build has are dropped. Only the files whose rows changed are written again."""
+    shards = rewritten["shard"].unique().implode()
+    stays = ~pl.col("shard").is_in(shards) & ~pl.col("key").is_in(rewritten["key"].implode()) & pl.col("key").is_in(used.implode())
+    gone = known.filter(~stays)
+    updated = pl.concat([known.filter(stays), rewritten.filter(pl.col("key").is_in(used.implode()))])
+    digits = set(gone["key"].str.slice(0, 1).to_list()) | set(rewritten["key"].str.slice(0, 1).to_list())
+    index.save(updated, digits)
+    index.remove_unreferenced(set(updated["shard"].unique().to_list()))
+    return updated
 
 
 _SCRATCH: list = []

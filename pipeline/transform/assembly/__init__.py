@@ -61,6 +61,16 @@ def build_session_batch(batch: SessionBatch) -> dict[str, pl.DataFrame]:
         return {name: table_frame(name, rows[name]) for name in SESSION_TABLES if rows.get(name)}
 
 
+def _batches_by_locality(todo: list[SessionBuild], parsed, batch_sessions: int) -> list[list[SessionBuild]]:
+    """Batches of up to `batch_sessions` sessions, those whose first document shares a locality (its
+    parse is stored with theirs: `parsed.locality`) side by side, so that a batch reads few stores.
+    Which sessions share a batch does not change a row (tests/test_assembly.py)."""
+    locality = getattr(parsed, "locality", None)
+    if locality is not None:
+        todo = sorted(todo, key=lambda b: locality(b.contributions[0][0]))  # stable: session order within
+    return [todo[i:i + batch_sessions] for i in range(0, len(todo), batch_sessions)]
+
+
 class DatasetBuilder:
     """`raw` is the raw documents frame (see pipeline.ingest); `parsed` maps a document id to its
     parse record (.key, .summary) for every document that was parsed, and `parsed.loader(ids)`
@@ -148,7 +158,7 @@ class DatasetBuilder:
         """The rows of the sessions to build, in batches of consecutive sessions (a batch's full
         parses in memory at a time); `run_batches(function, batches)` may run them elsewhere (on
         worker processes or a cluster), yielding results in batch order."""
-        batches = [todo[i:i + batch_sessions] for i in range(0, len(todo), batch_sessions)]
+        batches = _batches_by_locality(todo, self.parsed, batch_sessions)
         by_session: dict[str, dict] = defaultdict(dict)
         for (key, sid), pid in self.identity.person_of.items():
             by_session[sid][(key, sid)] = pid
@@ -157,7 +167,8 @@ class DatasetBuilder:
                                              self.identity.merge_into),
                               {d: self.formats[d] for b in batch for d, _ in b.contributions})
                  for batch in batches]
-        results = run_batches(build_session_batch, tasks) if run_batches and len(tasks) > 1 else map(build_session_batch, tasks)
+        elsewhere = run_batches and len(todo) > batch_sessions  # a few sessions are quicker built here
+        results = run_batches(build_session_batch, tasks) if elsewhere else map(build_session_batch, tasks)
         for frames in results:
             for name, frame in frames.items():
                 self.frames[name].append(frame)
