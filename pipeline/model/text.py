@@ -38,6 +38,21 @@ def looks_binary(data: bytes) -> bool:
     return controls / len(head) > 0.10
 
 
+def _decode_utf16_without_bom(data: bytes) -> Decoded | None:
+    """UTF-16 text without a byte order mark, told by its NULs: in ASCII-range text one byte of each pair."""
+    if len(data) < 4:
+        return None
+    pairs = len(data) // 2
+    odd_nuls, even_nuls = data[1::2].count(0), data[0::2].count(0)
+    for encoding, high_nuls, low_nuls in (("utf-16-le", odd_nuls, even_nuls), ("utf-16-be", even_nuls, odd_nuls)):
+        if high_nuls > 0.4 * pairs and low_nuls < 0.1 * pairs:
+            try:
+                return Decoded(data.decode(encoding), encoding, ["UTF-16 without byte order mark"])
+            except UnicodeDecodeError:
+                pass
+    return None
+
+
 def decode_bytes(data: bytes) -> Decoded:
     """Decode a raw file: UTF-8 (with or without BOM), UTF-16 (BOM or detected), else a detected charset.
 
@@ -55,17 +70,12 @@ def decode_bytes(data: bytes) -> Decoded:
             return Decoded(data.decode("utf-16"), "utf-16")
         except UnicodeDecodeError:
             return Decoded(None, None, ["UTF-16 byte order mark but the content is not valid UTF-16"])
-    # UTF-16 without a BOM: every other byte NUL in ASCII-range text
-    if len(data) >= 4 and data[1::2].count(0) > 0.4 * (len(data) // 2) and data[0::2].count(0) < 0.1 * (len(data) // 2):
-        try:
-            return Decoded(data.decode("utf-16-le"), "utf-16-le", ["UTF-16 without byte order mark"])
-        except UnicodeDecodeError:
-            pass
-    if len(data) >= 4 and data[0::2].count(0) > 0.4 * (len(data) // 2) and data[1::2].count(0) < 0.1 * (len(data) // 2):
-        try:
-            return Decoded(data.decode("utf-16-be"), "utf-16-be", ["UTF-16 without byte order mark"])
-        except UnicodeDecodeError:
-            pass
+    # UTF-16 without a BOM: every other byte NUL in ASCII-range text (no NUL at all, the common case:
+    # not UTF-16, and no need to copy the odd and even bytes to count them)
+    if b"\x00" in data:
+        utf16 = _decode_utf16_without_bom(data)
+        if utf16 is not None:
+            return utf16
     try:
         return Decoded(data.decode("utf-8"), "utf-8")
     except UnicodeDecodeError as exc:
@@ -96,7 +106,8 @@ def normalize_document_text(text: str) -> str:
     so re-saving a file with other line endings or a BOM does not change it.
     """
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
-    text = unicodedata.normalize("NFC", text)
+    if not text.isascii():  # ASCII is already NFC; isascii() is a flag read, normalize() a pass over the text
+        text = unicodedata.normalize("NFC", text)
     return "\n".join(line.rstrip() for line in text.split("\n")).strip("\n") + "\n"
 
 

@@ -30,27 +30,32 @@ _LISTED_TITLE = re.compile(r"^IGF\s*\d{4}\s+(?:(?:WS|OF|DC|NS|LT|BPF|Open Forum|
 
 
 def looks_like(text: str) -> int:
+    # Each pattern is tried only when a word it cannot match without is in the text: a plain substring
+    # test is a fast scan, a regex without a literal start is tried at every position of the 8000 chars.
     head = text[:8000]
+    lowered = head.lower()  # for the IGNORECASE patterns' words (str.lower() keeps their ASCII letters)
     score = 0
-    score += 3 * bool(re.search(r"^\s*Organi[sz]er \d+\s*:", head, re.M))
-    score += 2 * bool(re.search(r"^\s*Speaker \d+\s*:", head, re.M))
+    score += 3 * ("Organi" in head and bool(re.search(r"^\s*Organi[sz]er \d+\s*:", head, re.M)))
+    score += 2 * ("Speaker " in head and bool(re.search(r"^\s*Speaker \d+\s*:", head, re.M)))
     score += 3 * ("Proposer's Name:" in head)
     score += 2 * ("\nGOAL " in text)
     score += 2 * ("Relevance to Theme:" in text or "Relevance to Internet Governance:" in text)
     score += 2 * bool(re.search(r"(?:Civil Society|Private Sector|Technical Community|Government),\s*"
                                 r"(?:Asia-Pacific|African|Eastern European|Western European|Latin American)", head))
     score += 3 * ("real-time captioning" in head or "outputs of the captioning" in head)
-    score += 2 * bool(re.search(r"^IGF\s*\d{4}\b", head, re.M))
-    score += 2 * bool(re.search(r"^IGF\s*\d{4}\s+(?:WS|OF|DC|NS|BPF)\s*#?\s*\d+\b", head, re.M))  # a session code
+    if "IGF" in head:
+        score += 2 * bool(re.search(r"^IGF\s*\d{4}\b", head, re.M))
+        score += 2 * bool(re.search(r"^IGF\s*\d{4}\s+(?:WS|OF|DC|NS|BPF)\s*#?\s*\d+\b", head, re.M))  # a session code
     # an IGF Sched listing greets with its edition ("Welcome to IGF2016!"): an IGF page on its own
-    score += 3 * bool(re.search(r"Welcome to IGF\s?\d{4}", head, re.I))
-    score += 2 * bool(re.search(r"igf\d{4}\.sched|intgovforum", head, re.I))
+    score += 3 * ("welcome to" in lowered and bool(re.search(r"Welcome to IGF\s?\d{4}", head, re.I)))
+    # (not "sched", "intgovforum": under IGNORECASE "ſ" is an "s" and "ı" an "i", which lower() keeps)
+    score += 2 * (("ched" in lowered or "ntgovforum" in lowered) and bool(re.search(r"igf\d{4}\.sched|intgovforum", head, re.I)))
     # the schedule line of an IGF session page: "Thursday, 26th June, 2025 (07:00 UTC) - Thursday, ..."
-    score += 3 * bool(re.search(r"\b[A-Z][a-z]+day, \d{1,2}(?:st|nd|rd|th) [A-Z][a-z]+, \d{4} \(\d{1,2}:\d{2} UTC\) - "
-                                r"[A-Z][a-z]+day, ", head))
+    score += 3 * (" UTC) - " in head and bool(re.search(r"\b[A-Z][a-z]+day, \d{1,2}(?:st|nd|rd|th) [A-Z][a-z]+, \d{4} \(\d{1,2}:\d{2} UTC\) - "
+                                                     r"[A-Z][a-z]+day, ", head)))
     score += 1 * ("Policy Question(s)" in head)
     # the numbered proposal form of 2016: a "No. 26 Title" heading line over "6. Title" and the other sections
-    score += 3 * bool(re.search(r"^No\.\s*\d+\s+\S", head, re.M) and re.search(r"^\d{1,2}\.\s*Title\s*$", head, re.M))
+    score += 3 * ("No." in head and bool(re.search(r"^No\.\s*\d+\s+\S", head, re.M) and re.search(r"^\d{1,2}\.\s*Title\s*$", head, re.M)))
     return score
 
 
