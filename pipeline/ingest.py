@@ -7,14 +7,11 @@ from __future__ import annotations
 
 import os
 import stat
-import time
 from dataclasses import dataclass, field
 
 import polars as pl
 from upath import UPath
 
-from pipeline.incremental.caches import (IDENTITY_COLUMNS, IDENTITY_SCHEMA, INGEST_SCHEMA, identity_frame, load_file_identities, load_ingest_cache,
-                             save_file_identities, save_ingest_cache)
 from pipeline.sources import detect_format, parser_version
 from pipeline.shards import run_sharded
 from pipeline.model.ids import document_id_column
@@ -122,6 +119,10 @@ def load_document(raw: RawFile) -> LoadedDocument:
     return LoadedDocument(sha256_hex(data), len(data), text, decoded.encoding, problems)
 
 
+# what reading one file gives (the text itself is not kept: content_key is its hash)
+INGEST_SCHEMA = {"sha256": pl.String, "size_bytes": pl.Int64, "encoding": pl.String, "format": pl.String,
+                 "problems": pl.List(pl.String), "content_key": pl.String}
+LISTING_SCHEMA = {"path": pl.String, "location": pl.String}
 RAW_SCHEMA = {
     "document_id": pl.String, "path": pl.String, "location": pl.String, "sha256": pl.String, "size_bytes": pl.Int64,
     "encoding": pl.String, "format": pl.String, "parser_version": pl.String, "problems": pl.List(pl.String),
@@ -151,56 +152,29 @@ def hash_shard(locations: list[str]) -> list[str | None]:
     return hashes
 
 
-def known_hashes(files: list[RawFile], identities: pl.DataFrame, listing: pl.DataFrame | None = None) -> dict[str, str]:
-    """path -> sha256 for files whose inode, size, modification and change times (ns) are exactly
-    those recorded when they were last hashed (`identities`, see caches.load_file_identities): their
-    bytes were not rewritten, so they are not read again (the way git's index avoids re-hashing). A
-    program can set a modification time back but not a change time; a file whose change time is
-    less than a second before its hashing began is hashed again (timestamps are coarser than their
-    nanoseconds), as git does with racy entries. (`listing`: identity_frame(files), when at hand.)"""
-    listing = identity_frame(files) if listing is None else listing
-    same = (listing.join(identities, on=["path", *IDENTITY_COLUMNS], how="inner")
-            .filter(pl.col("ctime_ns") < pl.col("recorded_ns") - 1_000_000_000))
-    return dict(zip(same.get_column("path").to_list(), same.get_column("sha256").to_list()))
-
-
-def read_raw_documents(root: str | os.PathLike, workers: int | None = None, shard_size: int = 500,
-                       cache_dir: str | os.PathLike | None = None, read_cache: bool = True) -> pl.DataFrame:
-    """One row per raw file (no text: parsing reads the file again, so memory does not grow with the corpus).
-
-    With a cache_dir, files whose bytes were read before (same sha256) are only hashed, not decoded
-    again, and local files not rewritten since they were hashed are not read at all (known_hashes);
-    read_cache=False reads every file again and refreshes the cache."""
-    started_ns = time.time_ns()  # before any file is read (see known_hashes)
+def read_raw_documents(root: str | os.PathLike, workers: int | None = None, shard_size: int = 500) -> pl.DataFrame:
+    """One row per raw file (no text: parsing reads the file again, so memory does not grow with the
+    corpus). pipeline.incremental.ingest_cache wraps this stage so that files read before are not
+    decoded again."""
     files = list_raw_files(root)
-    workers = workers if workers is not None else (os.cpu_count() or 1)
-
-    def sharded(function, items: list, size: int) -> list:  # processes: hashing in threads holds the GIL too often
-        shards = [items[i:i + size] for i in range(0, len(items), size)]
-        return [x for _, result in run_sharded(function, shards, workers if len(items) >= 2000 else 1) for x in result]
-
-    known = load_ingest_cache(cache_dir) if cache_dir and read_cache else None
-    identities = load_file_identities(cache_dir) if cache_dir and read_cache else pl.DataFrame(schema=IDENTITY_SCHEMA)
-    listing_schema = {"path": pl.String, "location": pl.String}
-    readable = [f for f in files if f.location is not None]
-    parts, todo, rehashed, listing = [], files, 0, None
-    if known is not None and known.height:  # hash every file (or take its recorded hash), decode only new content
-        listing = identity_frame(readable)
-        hashes = known_hashes(readable, identities, listing)
-        unread = [f for f in readable if f.path not in hashes]
-        hashes.update(zip((f.path for f in unread), sharded(hash_shard, [f.location for f in unread], 2000)))
-        rehashed = len(unread)
-        hashed = pl.DataFrame({"path": [f.path for f in readable], "location": [f.location for f in readable],
-                               "sha256": [hashes[f.path] for f in readable]}, schema={**listing_schema, "sha256": pl.String})
-        parts.append(hashed.join(known, on="sha256", how="inner"))
-        done = set(parts[0].get_column("path").to_list())
-        todo = [f for f in files if f.path not in done]
-    fresh = sharded(ingest_shard, todo, shard_size)
-    parts.append(pl.DataFrame(fresh, schema={**listing_schema, **INGEST_SCHEMA}))
-    rows = pl.concat([p.select(list(listing_schema) + list(INGEST_SCHEMA)) for p in parts])
-    if cache_dir:
-        _save_caches(cache_dir, rows, bool(fresh), rehashed, readable, identities, listing, started_ns)
+    rows = pl.DataFrame(read_files(files, workers, shard_size), schema={**LISTING_SCHEMA, **INGEST_SCHEMA})
     return with_document_ids(rows)
+
+
+def read_files(files: list[RawFile], workers: int | None = None, shard_size: int = 500) -> list[dict]:
+    """ingest_shard over the files, in shards on `workers` processes once there are enough files."""
+    return run_in_shards(ingest_shard, files, shard_size, workers)
+
+
+def hash_files(locations: list[str], workers: int | None = None) -> list[str | None]:
+    return run_in_shards(hash_shard, locations, 2000, workers)
+
+
+def run_in_shards(function, items: list, size: int, workers: int | None) -> list:
+    """function over shards of `items`, flattened; processes: hashing in threads holds the GIL too often."""
+    workers = workers if workers is not None else (os.cpu_count() or 1)
+    shards = [items[i:i + size] for i in range(0, len(items), size)]
+    return [x for _, result in run_sharded(function, shards, workers if len(items) >= 2000 else 1) for x in result]
 
 
 def with_document_ids(rows: pl.DataFrame) -> pl.DataFrame:
@@ -214,13 +188,3 @@ def with_document_ids(rows: pl.DataFrame) -> pl.DataFrame:
                           pl.col("format").replace_strict(versions, return_dtype=pl.String).alias("parser_version"))
             .with_columns(document_id_column("content_key"))
             .select(list(RAW_SCHEMA)).cast(RAW_SCHEMA).sort("document_id"))
-
-
-def _save_caches(cache_dir, rows: pl.DataFrame, decoded: bool, rehashed: int, readable: list[RawFile],
-                 identities: pl.DataFrame, listing: pl.DataFrame | None, started_ns: int) -> None:
-    """What was decoded, by sha256; and each file's identity when files were read or the listing changed."""
-    if decoded:
-        save_ingest_cache(cache_dir, rows)
-    if decoded or rehashed or len(readable) != identities.height:
-        listing = identity_frame(readable) if listing is None else listing
-        save_file_identities(cache_dir, listing, rows.select("path", "sha256"), started_ns, identities)

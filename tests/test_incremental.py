@@ -11,7 +11,7 @@ import pytest
 
 import schemas
 from devtools.generate import generate_corpus
-from pipeline.ingest import read_raw_documents
+from pipeline.incremental.ingest_cache import read_raw_documents
 from pipeline.incremental.assembly_cache import build_tables
 from pipeline.incremental.parse_cache import parse_raw_documents
 from pipeline.stages import deduplicate

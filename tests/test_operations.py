@@ -148,8 +148,8 @@ def test_files_not_rewritten_since_they_were_hashed_are_not_read_again(tmp_path)
 
     import polars as pl
 
-    from pipeline.incremental.caches import IDENTITY_SCHEMA
-    from pipeline.ingest import known_hashes, list_raw_files
+    from pipeline.incremental.ingest_cache import IDENTITY_SCHEMA, known_hashes
+    from pipeline.ingest import list_raw_files
 
     page = tmp_path / "a.txt"
     page.write_text("hello")
@@ -188,8 +188,8 @@ def test_the_sensor_reuses_the_build_hashes_and_still_sees_a_change(tmp_path):
     import time
 
     from pipeline.defs.automation import raw_folder_digest
-    from pipeline.incremental.caches import load_file_identities
-    from pipeline.ingest import known_hashes, list_raw_files
+    from pipeline.incremental.ingest_cache import known_hashes, load_file_identities
+    from pipeline.ingest import list_raw_files
 
     raw = tmp_path / "raw"
     shutil.copytree(RAW, raw)

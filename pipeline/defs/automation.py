@@ -15,8 +15,8 @@ from pathlib import Path
 import dagster as dg
 
 from pipeline.defs.resources import BuildSettings
-from pipeline.incremental.caches import load_file_identities
-from pipeline.ingest import known_hashes, list_raw_files, read_bytes
+from pipeline.incremental.ingest_cache import known_hashes, load_file_identities
+from pipeline.ingest import list_raw_files, read_bytes
 from pipeline.model.text import sha256_hex
 
 DEFAULT_CRON = os.environ.get("CYBERDIALOGUE_SCHEDULE", "0 3 * * *")  # daily, 03:00
@@ -27,7 +27,7 @@ def raw_folder_digest(root: str, cache_dir: str | None = None) -> tuple[str, int
     """sha256 over every (path, content sha256) of the raw folder, and the number of files.
 
     With the build's cache folder, a local file whose inode, size and times are those the last
-    build recorded when it hashed the file keeps that hash (pipeline.ingest.known_hashes); every
+    build recorded when it hashed the file keeps that hash (pipeline.incremental.ingest_cache.known_hashes); every
     other file is read and hashed, so a change of content is always seen."""
     digest = hashlib.sha256()
     files = list_raw_files(root)

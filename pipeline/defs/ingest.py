@@ -5,7 +5,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from pipeline.ingest import read_raw_documents
+from pipeline.incremental.ingest_cache import read_raw_documents
 from pipeline.defs.resources import BuildSettings, StageMeter, preview
 
 
