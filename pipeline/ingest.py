@@ -152,28 +152,34 @@ def hash_shard(locations: list[str]) -> list[str | None]:
     return hashes
 
 
-def read_raw_documents(root: str | os.PathLike, workers: int | None = None, shard_size: int = 500) -> pl.DataFrame:
+def read_raw_documents(root: str | os.PathLike, workers: int | None = None, shard_size: int = 500,
+                       run_tasks=None) -> pl.DataFrame:
     """One row per raw file (no text: parsing reads the file again, so memory does not grow with the
     corpus). pipeline.incremental.ingest_cache wraps this stage so that files read before are not
-    decoded again."""
+    decoded again. `run_tasks(function, shards)` runs the shards elsewhere (a cluster's workers
+    reading each object themselves); by default on `workers` processes here."""
     files = list_raw_files(root)
-    rows = pl.DataFrame(read_files(files, workers, shard_size), schema={**LISTING_SCHEMA, **INGEST_SCHEMA})
+    rows = pl.DataFrame(read_files(files, workers, shard_size, run_tasks), schema={**LISTING_SCHEMA, **INGEST_SCHEMA})
     return with_document_ids(rows)
 
 
-def read_files(files: list[RawFile], workers: int | None = None, shard_size: int = 500) -> list[dict]:
-    """ingest_shard over the files, in shards on `workers` processes once there are enough files."""
-    return run_in_shards(ingest_shard, files, shard_size, workers)
+def read_files(files: list[RawFile], workers: int | None = None, shard_size: int = 500, run_tasks=None) -> list[dict]:
+    """ingest_shard over the files, in shards (see run_in_shards)."""
+    return run_in_shards(ingest_shard, files, shard_size, workers, run_tasks)
 
 
-def hash_files(locations: list[str], workers: int | None = None) -> list[str | None]:
-    return run_in_shards(hash_shard, locations, 2000, workers)
+def hash_files(locations: list[str], workers: int | None = None, run_tasks=None) -> list[str | None]:
+    return run_in_shards(hash_shard, locations, 2000, workers, run_tasks)
 
 
-def run_in_shards(function, items: list, size: int, workers: int | None) -> list:
-    """function over shards of `items`, flattened; processes: hashing in threads holds the GIL too often."""
-    workers = workers if workers is not None else (os.cpu_count() or 1)
+def run_in_shards(function, items: list, size: int, workers: int | None, run_tasks=None) -> list:
+    """function over shards of `items`, flattened: by `run_tasks(function, shards)` when given, else
+    on `workers` processes once there are enough items (processes: hashing in threads holds the GIL
+    too often)."""
     shards = [items[i:i + size] for i in range(0, len(items), size)]
+    if run_tasks is not None and shards:
+        return [x for result in run_tasks(function, shards) for x in result]
+    workers = workers if workers is not None else (os.cpu_count() or 1)
     return [x for _, result in run_sharded(function, shards, workers if len(items) >= 2000 else 1) for x in result]
 
 

@@ -5,14 +5,18 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
+from pipeline.engine.resource import ComputeEngine
 from pipeline.incremental.ingest_cache import read_raw_documents
 from pipeline.defs.resources import BuildSettings, StageMeter, preview
 
 
 @dg.asset(group_name="ingest", description="One row per raw file: sha256, size, decoded text, detected format.")
-def raw_documents(context: dg.AssetExecutionContext, settings: BuildSettings) -> pl.DataFrame:
+def raw_documents(context: dg.AssetExecutionContext, settings: BuildSettings, compute: ComputeEngine) -> pl.DataFrame:
     meter = StageMeter()
-    df = read_raw_documents(settings.raw_dir, cache_dir=Path(settings.out_dir) / ".cache", read_cache=settings.use_cache)
+    engine = compute.open()
+    # on a cluster the workers read the raw objects themselves; here the process pool does
+    df = read_raw_documents(settings.raw_dir, cache_dir=Path(settings.out_dir) / ".cache", read_cache=settings.use_cache,
+                            run_tasks=engine.runner() if engine.remote else None)
     formats = dict(Counter(df.get_column("format").to_list()))
     context.log.info(f"read {df.height} raw files from {settings.raw_dir}: {formats}")
     context.add_output_metadata({

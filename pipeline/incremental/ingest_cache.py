@@ -98,10 +98,12 @@ def known_hashes(files: list[RawFile], identities: pl.DataFrame, listing: pl.Dat
 
 
 def read_raw_documents(root: str | os.PathLike, workers: int | None = None, shard_size: int = 500,
-                       cache_dir: str | os.PathLike | None = None, read_cache: bool = True) -> pl.DataFrame:
-    """pipeline.ingest.read_raw_documents, with what earlier builds read: with a cache_dir, files whose bytes were read before (same sha256) are only hashed, not decoded
-    again, and local files not rewritten since they were hashed are not read at all (known_hashes);
-    read_cache=False reads every file again and refreshes the cache."""
+                       cache_dir: str | os.PathLike | None = None, read_cache: bool = True,
+                       run_tasks=None) -> pl.DataFrame:
+    """pipeline.ingest.read_raw_documents, with what earlier builds read: with a cache_dir, files
+    whose bytes were read before (same sha256) are only hashed, not decoded again, and local files
+    not rewritten since they were hashed are not read at all (known_hashes); read_cache=False reads
+    every file again and refreshes the cache. `run_tasks` runs the reading and hashing shards."""
     started_ns = time.time_ns()  # before any file is read (see known_hashes)
     files = list_raw_files(root)
     known = load_ingest_cache(cache_dir) if cache_dir and read_cache else None
@@ -112,14 +114,14 @@ def read_raw_documents(root: str | os.PathLike, workers: int | None = None, shar
         listing = identity_frame(readable)
         hashes = known_hashes(readable, identities, listing)
         unread = [f for f in readable if f.path not in hashes]
-        hashes.update(zip((f.path for f in unread), hash_files([f.location for f in unread], workers)))
+        hashes.update(zip((f.path for f in unread), hash_files([f.location for f in unread], workers, run_tasks)))
         rehashed = len(unread)
         hashed = pl.DataFrame({"path": [f.path for f in readable], "location": [f.location for f in readable],
                                "sha256": [hashes[f.path] for f in readable]}, schema={**LISTING_SCHEMA, "sha256": pl.String})
         parts.append(hashed.join(known, on="sha256", how="inner"))
         done = set(parts[0].get_column("path").to_list())
         todo = [f for f in files if f.path not in done]
-    fresh = read_files(todo, workers, shard_size)
+    fresh = read_files(todo, workers, shard_size, run_tasks)
     parts.append(pl.DataFrame(fresh, schema={**LISTING_SCHEMA, **INGEST_SCHEMA}))
     rows = pl.concat([p.select(list(LISTING_SCHEMA) + list(INGEST_SCHEMA)) for p in parts])
     if cache_dir:
