@@ -51,7 +51,7 @@ def _dagster_instance():
 
 
 def _run_build(raw: Path | str, out: Path, verbose: bool, bounds: str | None = None, full: bool = False,
-               allow_shrink: bool = False, engine: str = "local") -> dict:
+               allow_shrink: bool = False, engine: str = "local", parse_cache: str = "") -> dict:
     from pipeline import storage
     from pipeline.outputs.publish import OutputLocked, output_lock
 
@@ -67,19 +67,19 @@ def _run_build(raw: Path | str, out: Path, verbose: bool, bounds: str | None = N
     out.mkdir(parents=True, exist_ok=True)
     try:
         with output_lock(out):
-            return _run_build_locked(raw, out, verbose, bounds, full, allow_shrink, engine)
+            return _run_build_locked(raw, out, verbose, bounds, full, allow_shrink, engine, parse_cache)
     except OutputLocked as exc:
         raise CommandError(str(exc)) from None
 
 
 def _run_build_locked(raw: Path | str, out: Path, verbose: bool, bounds: str, full: bool, allow_shrink: bool,
-                      engine: str = "local") -> dict:
+                      engine: str = "local", parse_cache: str = "") -> dict:
     from pipeline.definitions import build_definitions
 
     started = time.perf_counter()
     defs = build_definitions(raw if isinstance(raw, str) else str(raw.resolve()), str(out.resolve()), bounds,
                              in_process=True, use_cache=not full, show_progress=sys.stderr.isatty(),
-                             allow_shrink=allow_shrink, engine=engine)
+                             allow_shrink=allow_shrink, engine=engine, parse_cache=parse_cache)
     job = defs.resolve_job_def("build")
     # Dagster's own log only with --verbose: a failure is reported below in one line, not as a stack trace
     level = "INFO" if verbose else "CRITICAL"
@@ -141,8 +141,11 @@ def cmd_build(args: argparse.Namespace) -> int:
     out = args.out if storage.is_url(args.out) else Path(args.out) if args.out else project.out
     raw = args.raw if storage.is_url(args.raw) else Path(args.raw) if args.raw else project.raw
     if storage.is_url(out):  # built in a local folder, uploaded when it passed
-        with storage.staged_output(out) as (local_out, transfers):
-            report = _run_build(raw, local_out, args.verbose, args.bounds, args.full, args.allow_shrink, args.engine)
+        # on a cluster the parse shards stay in object storage: the workers read and write them there
+        remote_parses = storage.join(out, storage.REMOTE_PARSE_CACHE) if args.engine == "ray" else ""
+        with storage.staged_output(out, skip=storage.REMOTE_PARSE_CACHE if remote_parses else None) as (local_out, transfers):
+            report = _run_build(raw, local_out, args.verbose, args.bounds, args.full, args.allow_shrink, args.engine,
+                                remote_parses)
             if report["success"] and not report["failed_checks"]:
                 tables = [f"{PARQUET_DIR}/{p.name}" for p in sorted((local_out / PARQUET_DIR).glob("*.parquet"))]
                 storage.upload_output(local_out, out, tables + [DATABASE_FILE], transfers)

@@ -22,6 +22,7 @@ from pathlib import Path
 from upath import UPath
 
 CACHE_DIR = ".cache"
+REMOTE_PARSE_CACHE = f"{CACHE_DIR}/parse"   # where a cluster build keeps its parse shards (see cmd_build)
 
 
 def is_url(location: str | os.PathLike | None) -> bool:
@@ -43,6 +44,11 @@ class Transfers:
     listed: int = 0
     # cache objects as downloaded: relative path -> (size, mtime ns) of the local copy; unchanged ones are not uploaded
     fetched: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # cache objects under this prefix (relative to .cache/) stay where they are: the workers use them there
+    remote_only: str | None = None
+
+    def stays_remote(self, relative: str) -> bool:
+        return bool(self.remote_only) and relative.startswith(self.remote_only)
 
     def as_dict(self) -> dict:
         return {"downloaded": self.downloaded, "uploaded": self.uploaded, "bytes_uploaded": self.bytes_uploaded,
@@ -56,7 +62,7 @@ def download_cache(url: str, local_out: Path, transfers: Transfers) -> None:
     if not remote.exists():
         return
     for entry in remote.rglob("*"):
-        if entry.is_file():
+        if entry.is_file() and not transfers.stays_remote(_relative(entry, remote)):
             relative = _relative(entry, remote)
             target = local_out / CACHE_DIR / relative
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -93,7 +99,8 @@ def upload_output(local_out: Path, url: str, files: list[str], transfers: Transf
     if remote_cache.exists():
         transfers.listed += 1
         for entry in remote_cache.rglob("*"):
-            if entry.is_file() and _relative(entry, remote_cache) not in kept:
+            relative = _relative(entry, remote_cache)
+            if entry.is_file() and relative not in kept and not transfers.stays_remote(relative):
                 entry.unlink()
     for name in files:
         _upload(local_out / name, base / name, transfers)
@@ -104,10 +111,13 @@ def write_text(url: str, name: str, text: str) -> None:
 
 
 @contextmanager
-def staged_output(url: str, workdir: str | None = None):
-    """A local folder holding the output's caches, to build `url` in; removed afterwards."""
+def staged_output(url: str, workdir: str | None = None, skip: str | None = None):
+    """A local folder holding the output's caches, to build `url` in; removed afterwards. The caches
+    under `skip` (a path below the output, e.g. REMOTE_PARSE_CACHE) are neither downloaded nor
+    uploaded: the build uses them in place."""
     folder = Path(tempfile.mkdtemp(prefix="cyberdialogue-out-", dir=workdir))
-    transfers = Transfers()
+    remote_only = skip[len(CACHE_DIR) + 1:].rstrip("/") + "/" if skip else None
+    transfers = Transfers(remote_only=remote_only)
     try:
         download_cache(url, folder, transfers)
         yield folder, transfers

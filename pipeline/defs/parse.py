@@ -25,7 +25,7 @@ def parsed_documents(context: dg.AssetExecutionContext, settings: BuildSettings,
         last[0] = done
         if done == total or done // 5000 != (done - 500) // 5000:
             context.log.info(f"parsed {done}/{total} documents")
-    cache_dir = str(Path(settings.out_dir) / ".cache" / "parse")
+    cache_dir = settings.parse_cache or str(Path(settings.out_dir) / ".cache" / "parse")
     parsed = parse_raw_documents(raw_documents, progress=progress,
                                  cache_dir=cache_dir, read_cache=settings.use_cache, engine=engine)
     bar.close()

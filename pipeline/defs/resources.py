@@ -33,6 +33,9 @@ class BuildSettings(dg.ConfigurableResource):
     # what earlier builds read, parsed and assembled is reused from <out_dir>/.cache (pipeline/incremental/);
     # False reads, parses and builds everything again (and refreshes the caches)
     use_cache: bool = True
+    # where parses are kept (any fsspec URL); empty: <out_dir>/.cache/parse. A cluster build into an
+    # output URL keeps them there, so that its workers read and write them without the driver
+    parse_cache: str = ""
     show_progress: bool = False   # a progress bar on the terminal (the CLI turns it on)
 
 

@@ -111,6 +111,8 @@ class ParseIndex:
     def remove_unreferenced(self, shards: set[str]) -> None:
         """Shard objects no key of the index is in (left when the corpus grew past a shard size)."""
         folder = UPath(f"{self.cache_dir.rstrip('/')}/{SHARDS}")
+        if not _is_local(self.cache_dir):
+            folder.fs.invalidate_cache()  # the workers wrote objects this process has not listed
         if folder.exists():
             names = {f"{shard or 'all'}.parquet" for shard in shards}
             for entry in folder.iterdir():
