@@ -1,8 +1,14 @@
 """The static site, opened as a person would: in Debian's chromium (headless), driven by Playwright.
+Built from the seeds and from a generated corpus; screenshots go to the test's output folder (slow:
+a real browser over every page, about a minute).
 
-Built from the seeds and from a generated corpus; screenshots go to the test's output folder."""
+Then, fast: the site of a small hand-made dataset, written again after its tables changed, is the
+same as one written whole; only changed files are written; a build that fails or is killed leaves the
+previous site."""
 from __future__ import annotations
 
+import datetime as dt
+import os
 import shutil
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -13,9 +19,11 @@ import pytest
 import schemas
 from pipeline.cli import main
 from pipeline.outputs.site import build_site
+from pipeline.outputs.site import pages as site_pages
+from pipeline.outputs.site import store
+from pipeline.outputs.site.build import _SiteFiles
 from tests.conftest import run_build
 
-pytestmark = pytest.mark.slow  # a real browser over every page: about a minute
 
 
 def chromium_executable() -> str:
@@ -111,6 +119,7 @@ def check_every_link(visitor: Visitor, site: Path) -> int:
     return len(pages)
 
 
+@pytest.mark.slow
 def test_generated_site_in_the_browser(generated_site, browser, shots):
     out, site = generated_site
     visitor = Visitor(browser, viewport={"width": 1280, "height": 900})
@@ -126,6 +135,7 @@ def test_generated_site_in_the_browser(generated_site, browser, shots):
     assert visitor.errors == []
 
 
+@pytest.mark.slow
 def test_seed_site_in_the_browser(browser, seed_site, shots):
     out, site = seed_site
     visitor = Visitor(browser, viewport={"width": 1280, "height": 900})
@@ -181,6 +191,7 @@ def test_seed_site_in_the_browser(browser, seed_site, shots):
     print(f"screenshots: {shots}")
 
 
+@pytest.mark.slow
 def test_release_has_the_site(seed_build, tmp_path):
     _, out = seed_build
     releases = tmp_path / "releases"
@@ -193,3 +204,253 @@ def test_release_has_the_site(seed_build, tmp_path):
         assert (site / href).exists()
     assert "site/index.html" in (releases / "1.0.0" / "SHA256SUMS").read_text()
     assert main(["verify", "1.0.0", "--releases", str(releases)]) == 0
+
+
+# -- written again, only what changed, never half-written (a small hand-made dataset) --
+
+DAY = "2025-01-31"  # the overview's "Built" date, fixed so that two builds can be compared
+
+
+def small_tables() -> dict[str, list[dict]]:
+    return {
+        "sessions": [
+            {"session_id": "s1", "title": "Opening", "series": "IGF", "event": "IGF 2025", "date": dt.date(2025, 7, 9),
+             "start_time": dt.time(9, 0), "end_time": dt.time(10, 30), "utc_offset": "+08:00", "duration_minutes": 90,
+             "description": "First.\n\nSecond.", "document_ids": ["d1"], "quality_flags": []},
+            {"session_id": "s2", "title": None, "session_format": "Panel", "series": "", "event": "Cyber Week",
+             "document_ids": ["d2", "d3", "missing"], "quality_flags": ["no_date"]},
+            {"session_id": "s3", "title": "", "series": "Talks & <more>", "date": dt.date(2024, 10, 1),
+             "start_time": dt.time(0, 0), "document_ids": [], "quality_flags": []},
+        ],
+        "documents": [{"document_id": f"d{i}", "path": f"raw/d{i}.html", "format": "generic", "status": "parsed",
+                       "url": "https://example.org/d" if i == 1 else None} for i in (1, 2, 3)],
+        "people": [{"person_id": "p1", "name": "Ann Lee", "name_variants": ["Ann Lee", "A. Lee"], "session_count": 2},
+                   {"person_id": "p2", "name": "Bo Chen", "name_variants": ["Bo Chen"], "session_count": 1},
+                   {"person_id": "p3", "name": "Cy Diaz", "name_variants": ["Cy Diaz"], "session_count": 1}],
+        "participants": [{"session_id": "s1", "person_id": "p1", "name": "Ann Lee", "roles": ["speaker"], "country": "Chile"},
+                         {"session_id": "s1", "person_id": "p2", "name": "Bo Chen", "roles": ["moderator"]},
+                         {"session_id": "s2", "person_id": "p1", "name": "Ann Lee", "roles": ["speaker", "host"]},
+                         {"session_id": "s3", "person_id": "p3", "name": "Cy Diaz", "roles": []}],
+        "arguments": [{"argument_id": "a1", "session_id": "s1", "person_id": "p1", "speaker": "Ann Lee",
+                       "text": "Norms matter.", "topics": ["norms"]},
+                      {"argument_id": "a2", "session_id": "s1", "person_id": None, "speaker": "Chair", "text": "Time.", "topics": []}],
+        "agreements": [{"agreement_id": "g1", "session_id": "s1", "kind": "agreement", "statement": "Norms matter",
+                        "person_ids": ["p1", "p2"]},
+                       {"agreement_id": "g2", "session_id": "s2", "kind": "disagreement", "statement": "On capacity",
+                        "person_ids": ["p1", "p9"]}],
+        "agreement_pairs": [{"person_id": "p1", "other_person_id": "p2", "session_id": "s1", "agreement_id": "g1", "kind": "agreement"},
+                            {"person_id": "p2", "other_person_id": "p1", "session_id": "s1", "agreement_id": "g1", "kind": "agreement"},
+                            {"person_id": "p1", "other_person_id": "p9", "session_id": "s2", "agreement_id": "g2", "kind": "disagreement"}],
+        "conflicts": [{"session_id": "s2", "field": "title", "document_id": "d2", "value": "Panel <B>"}],
+    }
+
+
+def write_tables(data: Path, rows: dict[str, list[dict]]) -> None:
+    (data / "parquet").mkdir(parents=True, exist_ok=True)
+    for name in schemas.TABLES:
+        frame = pl.DataFrame(rows.get(name, []), schema=schemas.columns(name))
+        frame.write_parquet(data / "parquet" / f"{name}.parquet")
+
+
+def site_files(site: Path) -> dict[str, bytes]:
+    return {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file()}
+
+
+def inodes(site: Path) -> dict[str, int]:
+    return {p.relative_to(site).as_posix(): p.stat().st_ino for p in site.rglob("*") if p.is_file()}
+
+
+def whole_site(data: Path) -> dict[str, bytes]:
+    """The site of `data` written from nothing, beside the one under test (so its links are the same)."""
+    shutil.rmtree(data / "whole", ignore_errors=True)
+    build_site(data, data / "whole", date=DAY)
+    return site_files(data / "whole")
+
+
+def changed(rows: dict[str, list[dict]]) -> dict[str, list[dict]]:
+    """The small dataset after a rebuild: a description and a name changed, a session gone, one added."""
+    rows = {name: [dict(r) for r in table] for name, table in rows.items()}
+    rows["sessions"][0]["description"] = "Rewritten."
+    rows["people"][1]["name"] = "Bo Chen-Wu"
+    rows["sessions"] = [s for s in rows["sessions"] if s["session_id"] != "s2"] + [
+        {"session_id": "s4", "title": "Closing", "date": dt.date(2025, 7, 10), "document_ids": ["d2"], "quality_flags": []}]
+    rows["participants"] = [p for p in rows["participants"] if p["session_id"] != "s2"] + [
+        {"session_id": "s4", "person_id": "p3", "name": "Cy Diaz", "roles": ["speaker"]}]
+    for name in ("agreements", "agreement_pairs", "conflicts"):
+        rows[name] = [r for r in rows[name] if r["session_id"] != "s2"]
+    return rows
+
+
+@pytest.fixture
+def small(tmp_path):
+    data = tmp_path / "data"
+    write_tables(data, small_tables())
+    return data
+
+
+def test_when_and_the_sessions_list_written_as_columns():
+    frame = pl.DataFrame(small_tables()["sessions"], schema=schemas.columns("sessions")).with_columns(site_pages.when())
+    assert frame["when"].to_list() == [
+        '<time datetime="2025-07-09">2025-07-09</time> 09:00–10:30 (UTC+08:00)', "undated",
+        '<time datetime="2024-10-01">2024-10-01</time> 00:00']
+    listing = pl.DataFrame({"session_id": ["s1", "s3"], "heading": ["A & B", "Talks"], "series": ["IGF", "Talks & <more>"],
+                            "event": ["IGF 2025", None], "when": ["undated", "undated"], "participants": [2, 0]})
+    assert site_pages.session_rows_html(listing, root="") == (
+        '<tr><td>undated</td><td><a href="sessions/s1.html">A &amp; B</a></td><td>IGF · IGF 2025</td><td class="num">2</td></tr>\n'
+        '<tr><td>undated</td><td><a href="sessions/s3.html">Talks</a></td><td>Talks &amp; &lt;more&gt;</td><td class="num">0</td></tr>\n')
+
+
+def test_small_site_pages(small):
+    result = build_site(small, date=DAY)
+    site = result.path
+    assert result.pages == 3 + 3 + len(schemas.TABLES) + 5 and result.written == result.pages + 3  # + search-index, css, js
+    s1 = (site / "sessions" / "s1.html").read_text()
+    assert '<a href="../people/p1.html">Ann Lee</a>, <a href="../people/p2.html">Bo Chen</a>' in s1
+    assert "<p>First.</p><p>Second.</p>" in s1
+    s2 = (site / "sessions" / "s2.html").read_text()
+    assert "<h1>Panel</h1>" in s2 and '<a href="../people/p9.html">p9</a>' in s2 and "Panel &lt;B&gt;" in s2
+    assert "Documents (2)" in s2  # the id with no documents row is left out
+    ann = (site / "people" / "p1.html").read_text()
+    assert "<td>speaker, host</td>" in ann and "Disagreed or differed with (1)" in ann and "“On capacity”" in ann
+    listing = (site / "sessions.html").read_text()
+    assert listing.index("sessions/s3.html") < listing.index("sessions/s1.html") < listing.index("sessions/s2.html")
+    assert "<td>Cyber Week</td>" in listing
+    index = (site / "search-index.js").read_text()
+    assert '{"k":"s","t":"Talks & <more>","u":"sessions/s3.html","d":"2024-10-01 · Talks & <more>"}' in index
+    assert '{"k":"p","t":"Ann Lee","v":"A. Lee","u":"people/p1.html"}' in index
+
+
+def test_a_site_written_again_is_the_same_as_one_written_whole(small):
+    build_site(small, date=DAY)
+    write_tables(small, changed(small_tables()))
+    result = build_site(small, date=DAY)
+    assert site_files(small / "site") == whole_site(small)
+    assert not (small / "site" / "sessions" / "s2.html").exists() and (small / "site" / "sessions" / "s4.html").exists()
+    assert result.written < result.pages
+
+
+def test_only_files_that_changed_are_written(small):
+    build_site(small, date=DAY)
+    before = inodes(small / "site")
+    again = build_site(small, date=DAY)
+    assert again.written == 0 and inodes(small / "site") == before
+    rows = small_tables()
+    rows["sessions"][0]["description"] = "Rewritten."
+    write_tables(small, rows)
+    assert build_site(small, date=DAY).written == 1
+    after = inodes(small / "site")
+    assert [p for p in after if after[p] != before[p]] == ["sessions/s1.html"]
+    assert "<p>Rewritten.</p>" in (small / "site" / "sessions" / "s1.html").read_text()
+
+
+def test_pages_removed_or_added_by_hand_are_put_right(small):
+    build_site(small, date=DAY)
+    (small / "site" / "people" / "p2.html").unlink()
+    (small / "site" / "stray.html").write_text("not ours")
+    assert build_site(small, date=DAY).written == 1
+    assert site_files(small / "site") == whole_site(small)
+
+
+def test_a_build_that_fails_while_rendering_leaves_the_previous_site(small, monkeypatch):
+    build_site(small, date=DAY)
+    before = site_files(small / "site")
+    write_tables(small, changed(small_tables()))
+    rendered = []
+
+    def fail_on_second(self, row):
+        rendered.append(row["path"])
+        if len(rendered) == 2:
+            raise RuntimeError("a page that cannot be rendered")
+        return original(self, row)
+
+    original = _SiteFiles._session_page
+    monkeypatch.setattr(_SiteFiles, "_session_page", fail_on_second)
+    with pytest.raises(RuntimeError, match="cannot be rendered"):
+        build_site(small, date=DAY)
+    monkeypatch.undo()
+    assert site_files(small / "site") == before
+    assert sorted(p.name for p in (small / ".site.state").iterdir()) == ["charts.json", "folders.json", "lock", "pages.parquet", "templates"]
+    build_site(small, date=DAY)
+    assert site_files(small / "site") == whole_site(small)
+
+
+def failing_replace(after: int):
+    """os.replace that fails once, on the call after `after` calls (the journal's own replace is the first)."""
+    calls = []
+    real = os.replace
+
+    def replace(src, dst):
+        calls.append(dst)
+        if len(calls) == after + 1:
+            raise OSError("disk full")
+        real(src, dst)
+    return replace
+
+
+def test_a_build_that_fails_while_committing_is_rolled_back(small, monkeypatch):
+    build_site(small, date=DAY)
+    before = site_files(small / "site")
+    write_tables(small, changed(small_tables()))
+    monkeypatch.setattr(store.os, "replace", failing_replace(after=3))
+    with pytest.raises(OSError, match="disk full"):
+        build_site(small, date=DAY)
+    monkeypatch.undo()
+    assert site_files(small / "site") == before
+    assert not (small / ".site.state" / "undo").exists()
+    build_site(small, date=DAY)
+    assert site_files(small / "site") == whole_site(small)
+
+
+def test_a_build_killed_while_committing_is_undone_by_the_next(small, monkeypatch):
+    build_site(small, date=DAY)
+    before = site_files(small / "site")
+    write_tables(small, changed(small_tables()))
+    with monkeypatch.context() as killed:  # no rollback: as if the process had died mid-commit
+        killed.setattr(store.SiteWriter, "_rollback", lambda self: None)
+        killed.setattr(store.os, "replace", failing_replace(after=3))
+        with pytest.raises(OSError):
+            build_site(small, date=DAY)
+    half = site_files(small / "site")
+    assert half != before and (small / ".site.state" / "undo" / "journal.json").exists()
+    with store.SiteWriter(small / "site"):  # what every build does first
+        assert site_files(small / "site") == before
+    build_site(small, date=DAY)
+    assert site_files(small / "site") == whole_site(small)
+
+
+def test_a_release_site_keeps_no_state(small):
+    result = build_site(small, small / "release-site", version="1.0.0", date=DAY, released=True)
+    assert (result.path / "index.html").exists()
+    assert '<dd id="release-version">1.0.0</dd>' in (result.path / "index.html").read_text()
+    assert sorted(p.name for p in small.iterdir()) == ["parquet", "release-site"]
+    again = build_site(small, small / "release-site", version="1.0.0", date=DAY, released=True)
+    assert again.written == 0 and sorted(p.name for p in small.iterdir()) == ["parquet", "release-site"]
+
+
+def test_charts_are_queried_and_drawn_again_only_when_their_columns_change(small, monkeypatch):
+    from pipeline.outputs.site import charts
+
+    import vl_convert
+
+    build_site(small, date=DAY)
+    monkeypatch.setattr(charts, "chart_specs", lambda con: pytest.fail("the charts' columns did not change"))
+    monkeypatch.setattr(vl_convert, "vegalite_to_svg", lambda spec: pytest.fail("no chart changed"))
+    rows = small_tables()
+    rows["sessions"][0]["description"] = "Rewritten."
+    write_tables(small, rows)
+    assert build_site(small, date=DAY).written == 1  # the session's page
+    monkeypatch.undo()
+    assert site_files(small / "site") == whole_site(small)
+    rows["sessions"][0]["event"] = "Another event"
+    write_tables(small, rows)
+    build_site(small, date=DAY)
+    assert "Another event" in (small / "site" / "index.html").read_text()
+    assert site_files(small / "site") == whole_site(small)
+
+
+def test_without_reuse_every_file_is_rendered_and_only_changed_ones_written(small):
+    build_site(small, date=DAY)
+    before = inodes(small / "site")
+    assert build_site(small, date=DAY, reuse=False).written == 0
+    assert inodes(small / "site") == before
+    assert build_site(small, date="2025-02-01", reuse=False).written == 1  # the overview's date

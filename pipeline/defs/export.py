@@ -105,7 +105,9 @@ def site(context: dg.AssetExecutionContext, settings: BuildSettings) -> str:
     from pipeline.outputs.site import SITE_DIR, build_site
 
     meter = StageMeter()
-    result = build_site(settings.out_dir, Path(settings.out_dir) / SITE_DIR)
-    context.log.info(f"site: {result.pages} pages at {result.path}")
-    context.add_output_metadata({"path": str(result.path / "index.html"), "pages": result.pages, **meter.stop()})
+    # pages whose inputs did not change are not rendered again (--full renders every page)
+    result = build_site(settings.out_dir, Path(settings.out_dir) / SITE_DIR, reuse=settings.use_cache)
+    context.log.info(f"site: {result.pages} pages at {result.path}, {result.written} files written")
+    context.add_output_metadata({"path": str(result.path / "index.html"), "pages": result.pages,
+                                 "written": result.written, **meter.stop()})
     return str(result.path)

@@ -2,10 +2,15 @@
 to SVG when the site is built (vl-convert: no browser, no script and nothing fetched when viewed)."""
 from __future__ import annotations
 
+import hashlib
+import json
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import duckdb
+import polars as pl
+
+from pipeline.outputs.site.pages import frame_digest
 
 
 @dataclass(frozen=True)
@@ -164,41 +169,94 @@ def _listing(rows: list[dict], fields: list[str], limit: int = 20) -> str:
     return (shown + more) if rows else "no data in this release"
 
 
-def draw_charts(con: duckdb.DuckDBPyConnection) -> list[Chart]:
-    """Every chart of the overview, from the tables `con` has (names as in the dataset)."""
-    import vl_convert
+@dataclass(frozen=True)
+class ChartSpec:
+    """A chart before it is drawn: its Vega-Lite spec, with the data in it."""
+    slug: str
+    title: str
+    sql: str
+    alt: str
+    spec: dict
 
-    charts = []
+    def key(self) -> str:
+        """What the drawing depends on: the spec (with its data) and the version of vl-convert."""
+        import vl_convert
 
-    def add(slug: str, title: str, sql: str, spec: dict, alt: str) -> None:
-        svg = vl_convert.vegalite_to_svg(spec)
-        charts.append(Chart(slug, title, sql, alt, svg))
+        text = json.dumps([self.spec, getattr(vl_convert, "__version__", "")], sort_keys=True, default=str)
+        return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
+
+def chart_specs(con: duckdb.DuckDBPyConnection) -> list[ChartSpec]:
+    """Every chart of the overview, from the tables `con` has (names as in the dataset), not yet drawn."""
     per_year = _rows(con, SESSIONS_PER_YEAR)
-    add("sessions-per-year", "Sessions per year, by event", SESSIONS_PER_YEAR,
-        _stacked("Sessions per year, by event", per_year, "year", "event", "sessions", "sessions"),
-        "Sessions per year and event (year, event, sessions): " + _listing(per_year, ["year", "event", "sessions"]))
     organizations = _rows(con, TOP_ORGANIZATIONS)
-    add("organizations", f"The {TOP} most frequent organizations among participants", TOP_ORGANIZATIONS,
-        _bars("Organizations among participants", organizations, "organization", "participations", "participations"),
-        "Organizations and their participations: " + _listing(organizations, ["organization", "participations"]))
     countries = _rows(con, TOP_COUNTRIES)
-    add("countries", f"The {TOP} most frequent countries among participants", TOP_COUNTRIES,
-        _bars("Countries among participants", countries, "country", "participations", "participations"),
-        "Countries and their participations: " + _listing(countries, ["country", "participations"]))
     roles = _rows(con, ROLES)
-    add("roles", "Roles of participants", ROLES, _bars("Roles", roles, "role", "participations", "participations"),
-        "Roles and their participations: " + _listing(roles, ["role", "participations"]))
     documents = _rows(con, DOCUMENTS)
-    add("documents", "Documents by format and status", DOCUMENTS,
-        _stacked("Documents by format and status", documents, "format", "status", "documents", "documents"),
-        "Documents by format and status (parsed, partial, duplicate, rejected): "
-        + _listing(documents, ["format", "status", "documents"]))
     people = _rows(con, NETWORK_PEOPLE)
     links = _rows(con, NETWORK_LINKS)
-    add("agreement-network", f"The agreement network of the {NETWORK_SIZE} most connected people",
-        NETWORK_PEOPLE + ";\n\n" + NETWORK_LINKS,
-        _network("Who agreed or differed with whom", people, links),
-        f"{len(people)} people and {len(links)} links between them; people with the number of others they agreed or "
-        "differed with: " + _listing(people, ["name", "partners"]))
+    return [
+        ChartSpec("sessions-per-year", "Sessions per year, by event", SESSIONS_PER_YEAR,
+                  "Sessions per year and event (year, event, sessions): " + _listing(per_year, ["year", "event", "sessions"]),
+                  _stacked("Sessions per year, by event", per_year, "year", "event", "sessions", "sessions")),
+        ChartSpec("organizations", f"The {TOP} most frequent organizations among participants", TOP_ORGANIZATIONS,
+                  "Organizations and their participations: " + _listing(organizations, ["organization", "participations"]),
+                  _bars("Organizations among participants", organizations, "organization", "participations", "participations")),
+        ChartSpec("countries", f"The {TOP} most frequent countries among participants", TOP_COUNTRIES,
+                  "Countries and their participations: " + _listing(countries, ["country", "participations"]),
+                  _bars("Countries among participants", countries, "country", "participations", "participations")),
+        ChartSpec("roles", "Roles of participants", ROLES,
+                  "Roles and their participations: " + _listing(roles, ["role", "participations"]),
+                  _bars("Roles", roles, "role", "participations", "participations")),
+        ChartSpec("documents", "Documents by format and status", DOCUMENTS,
+                  "Documents by format and status (parsed, partial, duplicate, rejected): "
+                  + _listing(documents, ["format", "status", "documents"]),
+                  _stacked("Documents by format and status", documents, "format", "status", "documents", "documents")),
+        ChartSpec("agreement-network", f"The agreement network of the {NETWORK_SIZE} most connected people",
+                  NETWORK_PEOPLE + ";\n\n" + NETWORK_LINKS,
+                  f"{len(people)} people and {len(links)} links between them; people with the number of others they "
+                  "agreed or differed with: " + _listing(people, ["name", "partners"]),
+                  _network("Who agreed or differed with whom", people, links)),
+    ]
+
+
+def draw(specs: list[ChartSpec], drawn: dict[str, str] | None = None) -> list[Chart]:
+    """The charts drawn to SVG; `drawn` (SVG by ChartSpec.key) is reused and gets those drawn here."""
+    import vl_convert
+
+    drawn = {} if drawn is None else drawn
+    charts = []
+    for spec in specs:
+        key = spec.key()
+        if key not in drawn:
+            drawn[key] = vl_convert.vegalite_to_svg(spec.spec)
+        charts.append(Chart(spec.slug, spec.title, spec.sql, spec.alt, drawn[key]))
     return charts
+
+
+class Charts:
+    """The overview's charts of one build, queried and drawn only when what they show changed: `kept`
+    (what state() gave the previous build) has the specs, reused while the code (`code`, a hash of it)
+    and the columns the queries read are the same, and the SVG of each spec drawn."""
+
+    def __init__(self, tables: dict[str, pl.DataFrame], kept: dict, code: int):
+        self.inputs = json.dumps({"code": code, **{name: frame_digest(frame) for name, frame in tables.items()}},
+                                 sort_keys=True)
+        if kept.get("inputs") == self.inputs and kept.get("specs"):
+            self.specs = [ChartSpec(**spec) for spec in kept["specs"]]
+        else:
+            con = duckdb.connect()
+            try:
+                for name, frame in tables.items():
+                    con.register(name, frame)
+                self.specs = chart_specs(con)
+            finally:
+                con.close()
+        keys = {spec.key() for spec in self.specs}
+        self.svg = {key: svg for key, svg in kept.get("svg", {}).items() if key in keys}
+
+    def drawn(self) -> list[Chart]:
+        return draw(self.specs, self.svg)
+
+    def state(self) -> dict:
+        return {"inputs": self.inputs, "specs": [asdict(spec) for spec in self.specs], "svg": self.svg}

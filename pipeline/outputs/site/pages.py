@@ -1,0 +1,228 @@
+"""The site's pages as columns, prepared with polars.
+
+A session page or a person page is one row of a base frame (the session, the person) and the rows of
+a few part frames that share its key (its participants, its arguments...), in the order the page lists
+them. A page's fingerprint is the hash of those rows, so every page's is computed at once from flat
+columns, and only the pages whose fingerprint changed are assembled into Python dicts and rendered.
+What is made from other columns (a session's heading, when it was) is made only for the pages
+rendered; fingerprints hash the columns it is made from.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import polars as pl
+
+SESSION_ORDER = ["date", "start_time", "title", "session_id"]
+# what Jinja's autoescape (markupsafe) replaces
+ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;"}
+
+
+@dataclass(frozen=True)
+class Tables:
+    """The published tables the pages show, read once."""
+    sessions: pl.DataFrame
+    people: pl.DataFrame
+    documents: pl.DataFrame
+    participants: pl.DataFrame
+    arguments: pl.DataFrame
+    agreements: pl.DataFrame
+    conflicts: pl.DataFrame
+    pairs: pl.DataFrame
+
+
+def read_tables(parquet: Path) -> Tables:
+    def read(name: str, columns: list[str] | None = None) -> pl.DataFrame:
+        return pl.read_parquet(parquet / f"{name}.parquet", columns=columns)
+
+    return Tables(
+        sessions=read("sessions"),
+        people=read("people", ["person_id", "name", "name_variants", "session_count"]).sort(["name", "person_id"]),
+        documents=read("documents", ["document_id", "path", "format", "status", "url"]),
+        participants=read("participants", ["session_id", "person_id", "name", "roles", "position", "organization", "country"]),
+        arguments=read("arguments", ["argument_id", "session_id", "person_id", "speaker", "text", "topics"]),
+        agreements=read("agreements", ["agreement_id", "session_id", "kind", "statement", "person_ids"]),
+        conflicts=read("conflicts"),
+        pairs=read("agreement_pairs"),
+    )
+
+
+def _sources(*exprs: pl.Expr) -> list[str]:
+    """The columns these expressions read."""
+    return sorted({name for expr in exprs for name in expr.meta.root_names()})
+
+
+def frame_digest(frame: pl.DataFrame) -> str:
+    """A fingerprint of a whole frame, its rows in order."""
+    return hashlib.blake2b(frame.hash_rows().to_numpy().tobytes(), digest_size=16).hexdigest()
+
+
+def _text(column: str) -> pl.Expr:
+    """The column where it has text; null where it is null or "" (what Python's `or` passes over)."""
+    return pl.when(pl.col(column) != "").then(pl.col(column))
+
+
+def escaped(text: pl.Expr) -> pl.Expr:
+    """Text as HTML, escaped as the templates escape it."""
+    return text.str.replace_many(list(ESCAPES), list(ESCAPES.values()))
+
+
+def heading() -> pl.Expr:
+    """A session's title, or what names it best when it has none."""
+    return pl.coalesce(_text("title"), _text("session_format"), _text("series"),
+                       pl.format("Untitled session {}", "session_id")).alias("heading")
+
+
+def when() -> pl.Expr:
+    """When a session was, as HTML: its date (or "undated"), then its start and end time and UTC offset."""
+    date = pl.col("date").cast(pl.String)
+    day = pl.when(pl.col("date").is_not_null()).then(pl.format('<time datetime="{}">{}</time>', date, date))
+    end = pl.when(pl.col("end_time").is_not_null()).then(pl.lit("–") + pl.col("end_time").dt.strftime("%H:%M"))
+    offset = pl.when(_text("utc_offset").is_not_null()).then(pl.format(" (UTC{})", escaped(pl.col("utc_offset"))))
+    hours = pl.when(pl.col("start_time").is_not_null()).then(pl.concat_str(
+        pl.lit(" "), pl.col("start_time").dt.strftime("%H:%M"), end.fill_null(""), offset.fill_null("")))
+    return pl.concat_str(day.fill_null("undated"), hours.fill_null("")).alias("when")
+
+
+def _last(frame: pl.DataFrame, key: str) -> pl.DataFrame:
+    """One row per key, the last one, as a dict built from the rows would keep."""
+    return frame.unique(subset=key, keep="last", maintain_order=True)
+
+
+def _named(ids: pl.Expr, people: pl.DataFrame) -> pl.Expr:
+    """A person's name for each id; the id itself where it names no one in the people table."""
+    names = _last(people, "person_id")
+    return ids.replace(names["person_id"], names["name"])
+
+
+@dataclass(frozen=True)
+class Part:
+    """Rows a page lists: `rows` has the page's key and what each row shows, in the page's order; the
+    columns `from_session` make from the row's session (by session_id; "" where the session is not in
+    the site) are added to the rows rendered, and hashed as the columns they are made from."""
+    rows: pl.DataFrame
+    from_session: tuple[pl.Expr, ...] = ()
+
+
+@dataclass(frozen=True)
+class PageSet:
+    """The pages of one template: one per row of `base` (with the columns `derived` makes from it), each
+    with the rows of every part that have its key, as a list named after the part (key left out)."""
+    key: str
+    path: str  # the page's path, "{}" standing for its key
+    base: pl.DataFrame
+    parts: dict[str, Part]
+    sessions: pl.DataFrame
+    derived: tuple[pl.Expr, ...] = ()
+
+    def fingerprints(self, site_key: int) -> pl.DataFrame:
+        """path, key and fingerprint of every page: a hash of its base row, its parts' rows, and `site_key`."""
+        hashes = self.base.select(self.key, pl.lit(site_key, pl.UInt64).alias("site_key"),
+                                  self.base.hash_rows().alias("row"))
+        for name, part in self.parts.items():
+            rows = part.rows
+            if part.from_session:
+                sources = self.sessions.select(_sources(*part.from_session))
+                made_from = pl.DataFrame({"session_id": self.sessions["session_id"], "session": sources.hash_rows()})
+                rows = rows.join(made_from, on="session_id", how="left", maintain_order="left")
+            hashed = (rows.select(self.key).with_columns(rows.drop(self.key).hash_rows().alias(name))
+                      .group_by(self.key, maintain_order=True).agg(pl.col(name)).with_columns(pl.col(name).hash()))
+            hashes = hashes.join(hashed, on=self.key, how="left", maintain_order="left")
+        return pl.DataFrame({"path": self.base.select(pl.format(self.path, self.key))[:, 0], self.key: hashes[self.key],
+                             "fingerprint": hashes.drop(self.key).hash_rows()})
+
+    def rows(self, keys: list[str]) -> Iterator[dict]:
+        """The pages of these keys, each a dict: the base row, a list per part, and "path"."""
+        wanted = pl.Series(keys, dtype=pl.String).implode()
+        frame = self.base.filter(pl.col(self.key).is_in(wanted)).with_columns(*self.derived)
+        for name, part in self.parts.items():
+            rows = part.rows.filter(pl.col(self.key).is_in(wanted))
+            if part.from_session:
+                sessions = self.sessions.filter(pl.col("session_id").is_in(rows["session_id"].implode()))
+                rows = (rows.join(sessions.select("session_id", *part.from_session), on="session_id", how="left",
+                                  maintain_order="left")
+                        .with_columns(pl.col([e.meta.output_name() for e in part.from_session]).fill_null("")))
+            lists = rows.group_by(self.key, maintain_order=True).agg(pl.struct(pl.exclude(self.key)).alias(name))
+            frame = frame.join(lists, on=self.key, how="left", maintain_order="left")
+        for row in frame.iter_rows(named=True):
+            yield row | {name: row[name] or [] for name in self.parts} | {"path": self.path.format(row[self.key])}
+
+
+def session_pages(t: Tables) -> PageSet:
+    """A page per session: the session with its heading and when it was; its documents, participants,
+    arguments, agreements (with the names of the people in each) and conflicts."""
+    documents = (t.sessions.select("session_id", pl.col("document_ids").alias("document_id")).explode("document_id")
+                 .join(_last(t.documents, "document_id"), on="document_id", how="inner", maintain_order="left"))
+    agreements = t.agreements.select("session_id", "kind", "statement", people=pl.col("person_ids").list.eval(
+        pl.struct(pl.element().alias("person_id"), _named(pl.element(), t.people).alias("name"))))
+    return PageSet("session_id", "sessions/{}.html", t.sessions, {
+        "documents": Part(documents.select("session_id", "document_id", "path", "format", "status", "url")),
+        "participants": Part(t.participants.select("session_id", "person_id", "name", "roles", "position",
+                                                   "organization", "country")),
+        "arguments": Part(t.arguments.select("session_id", "person_id", "speaker", "text", "topics")),
+        "agreements": Part(agreements),
+        "conflicts": Part(t.conflicts.select("session_id", "field", "document_id", "value")),
+    }, t.sessions, derived=(heading(), when()))
+
+
+def person_pages(t: Tables) -> PageSet:
+    """A page per person: the person; the sessions they took part in (heading, when, and their roles,
+    organization and country there), their arguments and their agreement pairs, each with its session's heading."""
+    in_site = t.sessions["session_id"].implode()
+    statements = _last(t.agreements, "agreement_id")
+    pairs = t.pairs.with_columns(
+        name=_named(pl.col("other_person_id"), t.people),
+        statement=pl.col("agreement_id").replace_strict(statements["agreement_id"], statements["statement"], default=""))
+    return PageSet("person_id", "people/{}.html", t.people, {
+        "sessions": Part(t.participants.filter(pl.col("session_id").is_in(in_site))
+                         .select("person_id", "session_id", "roles", "organization", "country"), (heading(), when())),
+        "arguments": Part(t.arguments.filter(pl.col("person_id").is_not_null()).select("person_id", "session_id", "text"),
+                          (heading(),)),
+        "pairs": Part(pairs.select("person_id", "other_person_id", "name", "kind", "statement", "session_id"), (heading(),)),
+    }, t.sessions)
+
+
+def _list_columns() -> list[pl.Expr]:
+    return [pl.col("session_id"), heading(), pl.col("series"), pl.col("event"), when(), pl.col("date")]
+
+
+def session_list_sources(t: Tables) -> list[pl.DataFrame]:
+    """What the sessions list and the search index are made from, in the tables' order (their order is
+    made from it too): to fingerprint them without making them. Participants are counted from their
+    session_id column."""
+    return [t.sessions.select(_sources(*_list_columns(), *map(pl.col, SESSION_ORDER))), t.participants.select("session_id")]
+
+
+def session_list(t: Tables) -> pl.DataFrame:
+    """The sessions in the site's order (date, time, title): what sessions.html and the search index say of each."""
+    counts = t.participants.group_by("session_id").agg(pl.len().alias("participants"))
+    return (t.sessions.select(_sources(*_list_columns(), *map(pl.col, SESSION_ORDER)))
+            .sort(SESSION_ORDER, nulls_last=True).select(_list_columns())
+            .join(counts, on="session_id", how="left", maintain_order="left")
+            .with_columns(pl.col("participants").fill_null(0)))
+
+
+def session_rows_html(sessions: pl.DataFrame, root: str) -> str:
+    """The rows of sessions.html, written as columns: with 100,000 sessions a template loop takes seconds.
+    Each row reads as the template would write it: when, the linked heading, series · event, participants."""
+    series, event = _text("series"), _text("event")
+    row = pl.concat_str(
+        pl.lit("<tr><td>"), pl.col("when"), pl.lit(f'</td><td><a href="{root}sessions/'), escaped(pl.col("session_id")),
+        pl.lit('.html">'), escaped(pl.col("heading")), pl.lit("</a></td><td>"), escaped(series).fill_null(""),
+        pl.when(series.is_not_null() & event.is_not_null()).then(pl.lit(" · ")).otherwise(pl.lit("")),
+        escaped(event).fill_null(""), pl.lit('</td><td class="num">'), pl.col("participants").cast(pl.String),
+        pl.lit("</td></tr>\n"))
+    return sessions.select(row.str.join("")).item() if sessions.height else ""
+
+
+def search_entries(sessions: pl.DataFrame) -> list[str]:
+    """Each session's entry of the search index, as JSON (the text json.dumps writes, with no spaces):
+    its heading, page, and date and series (or event)."""
+    detail = pl.concat_str(pl.col("date").cast(pl.String), pl.coalesce(_text("series"), _text("event")),
+                           separator=" · ", ignore_nulls=True)
+    entry = pl.struct(pl.lit("s").alias("k"), pl.col("heading").alias("t"),
+                      pl.format("sessions/{}.html", "session_id").alias("u"), detail.alias("d"))
+    return sessions.select(entry.struct.json_encode())[:, 0].to_list()
