@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from pipeline.model.records import ParsedDocument
 from pipeline.sources import parse_document
 from pipeline.transform.fingerprint import fingerprints, session_keys
@@ -16,7 +18,7 @@ from pipeline.transform.fingerprint import fingerprints, session_keys
 class ParseOutput:
     document: ParsedDocument
     exact_key: str                      # the normalised text's hash: exact copies share it
-    signature: bytes                    # MinHash signature (NUM_PERM uint64)
+    signature: np.ndarray               # MinHash signature (NUM_PERM uint64)
     session_keys: list[tuple]           # what names each stated session, for near-duplicate checks
 
 
@@ -25,5 +27,5 @@ def parse_texts(items: list[tuple[str, str]]) -> list[ParseOutput]:
     out = []
     for (text, fmt), fingerprint in zip(items, fingerprints([text for text, _ in items])):
         document = parse_document(text, fmt)
-        out.append(ParseOutput(document, fingerprint.exact_key, fingerprint.signature.tobytes(), session_keys(document)))
+        out.append(ParseOutput(document, fingerprint.exact_key, fingerprint.signature, session_keys(document)))
     return out

@@ -18,7 +18,7 @@ from pipeline.transform.quarantine import quarantine
 def dedup_views(parsed) -> DocumentViews:
     """What de-duplication compares, from the parses' frame (one row per document: document_id,
     exact_key, signature, session_keys, format, problems, url)."""
-    frame = parsed.frame.sort("document_id")
+    frame = parsed.frame  # sorted by document_id
     signatures = frame["signature"].list.to_array(NUM_PERM).to_numpy().reshape(frame.height, NUM_PERM)
     keys = [tuple(map(tuple, k)) for k in frame["session_keys"].to_list()]
     return DocumentViews(frame["document_id"].to_list(), frame["exact_key"].to_list(), frame["format"].to_list(),

@@ -55,12 +55,9 @@ def _finish(process: subprocess.Popen) -> None:
 
 
 def _remote(url: str):
-    """The URL as a path, with what this process listed there before forgotten (another process wrote since)."""
-    from upath import UPath
+    from pipeline.storage import remote
 
-    path = UPath(url)
-    path.fs.invalidate_cache()
-    return path
+    return remote(url)
 
 
 def _shard_objects() -> list:

@@ -20,10 +20,10 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-import numpy as np
 import polars as pl
 from upath import UPath
 
+from pipeline import storage
 from pipeline.engine import shard_digits
 from pipeline.incremental.caches import source_digest
 from pipeline.ingest import RawFile, load_document
@@ -51,23 +51,20 @@ def parse_key_column() -> pl.Expr:
 PARSE_COLUMNS = {"key": pl.String, "exact_key": pl.String, "signature": pl.List(pl.UInt64),  # MinHash, read as an array
                  "session_keys": pl.List(pl.List(pl.String)), "format": pl.String, "title": pl.String,
                  "url": pl.String, "problems": pl.Int64, "sessions": pl.Int64, "shard": pl.String}
-SHARD_COLUMNS = {**{k: v for k, v in PARSE_COLUMNS.items() if k != "shard"},
+INDEXED = [c for c in PARSE_COLUMNS if c != "shard"]           # what a shard object keeps of each parse's index row
+SHARD_COLUMNS = {**{c: PARSE_COLUMNS[c] for c in INDEXED},
                  "summary": pl.Binary, "document": pl.Binary}   # pickled DocumentSummary and ParsedDocument
 SHARDS = "shards"
 
 
-def _is_local(path: str) -> bool:
-    return "://" not in path or path.startswith("file://")
-
-
 def shard_object(cache_dir: str, shard: str) -> str:
-    return f"{str(cache_dir).rstrip('/')}/{SHARDS}/{shard or 'all'}.parquet"
+    return storage.join(cache_dir, SHARDS, f"{shard or 'all'}.parquet")
 
 
 def _write_object(path: str, frame: pl.DataFrame) -> None:
     """One whole object: a local file written beside and renamed (a killed build leaves the old one);
     an object store's PUT is whole already."""
-    if _is_local(path):
+    if not storage.is_url(path):
         os.makedirs(os.path.dirname(path), exist_ok=True)
         tmp = f"{path}.tmp-{os.getpid()}"
         frame.write_parquet(tmp, compression="zstd", row_group_size=256)
@@ -80,7 +77,7 @@ def _write_object(path: str, frame: pl.DataFrame) -> None:
 
 def _read_object(path: str, columns: list[str], keys: list[str] | None = None) -> pl.DataFrame:
     """Some columns of a shard object, only the rows of `keys` when given."""
-    source = path if _is_local(path) else io.BytesIO(UPath(path).read_bytes())
+    source = io.BytesIO(UPath(path).read_bytes()) if storage.is_url(path) else path
     frame = pl.read_parquet(source, columns=columns)
     return frame if keys is None else frame.filter(pl.col("key").is_in(pl.Series(keys, dtype=pl.String).implode()))
 
@@ -92,7 +89,7 @@ class ParseIndex:
         self.cache_dir = str(cache_dir)
 
     def _columns_file(self, digit: str) -> str:
-        return f"{self.cache_dir.rstrip('/')}/columns-{digit}.parquet"
+        return storage.join(self.cache_dir, f"columns-{digit}.parquet")
 
     def load_columns(self) -> pl.DataFrame:
         frames = []
@@ -110,9 +107,9 @@ class ParseIndex:
 
     def remove_unreferenced(self, shards: set[str]) -> None:
         """Shard objects no key of the index is in (left when the corpus grew past a shard size)."""
-        folder = UPath(f"{self.cache_dir.rstrip('/')}/{SHARDS}")
-        if not _is_local(self.cache_dir):
-            folder.fs.invalidate_cache()  # the workers wrote objects this process has not listed
+        # listed afresh: the workers wrote objects this process has not listed
+        folder = storage.remote(storage.join(self.cache_dir, SHARDS)) if storage.is_url(self.cache_dir) else UPath(
+            storage.join(self.cache_dir, SHARDS))
         if folder.exists():
             names = {f"{shard or 'all'}.parquet" for shard in shards}
             for entry in folder.iterdir():
@@ -149,7 +146,7 @@ def _parsed_rows(task: ParseTask) -> tuple[list[dict], dict[str, DocumentSummary
     for (key, _, _), result in zip(todo, parse_texts([(text, fmt) for _, text, fmt in todo])):
         summary = summaries[key] = summarize(result.document)
         rows.append({"key": key, "exact_key": result.exact_key,
-                     "signature": np.frombuffer(result.signature, dtype=np.uint64).tolist(),
+                     "signature": result.signature.tolist(),
                      "session_keys": [list(k) for k in result.session_keys], "format": summary.format,
                      "title": summary.title, "url": summary.url, "problems": len(summary.problems),
                      "sessions": len(summary.sessions),
@@ -171,7 +168,7 @@ def parse_shard(task: ParseTask) -> ShardResult:
     frame = (pl.concat([*kept, pl.DataFrame(rows, schema=SHARD_COLUMNS)]).cast(SHARD_COLUMNS)
              .unique("key", keep="first").sort("key"))
     _write_object(shard_object(task.cache_dir, task.shard), frame)
-    index = frame.select(list(SHARD_COLUMNS)[:-2]).with_columns(shard=pl.lit(task.shard, dtype=pl.String))
+    index = frame.select(INDEXED).with_columns(shard=pl.lit(task.shard, dtype=pl.String))
     return ShardResult(index, summaries, len(rows))
 
 
