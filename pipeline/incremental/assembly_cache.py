@@ -103,21 +103,24 @@ def save_session_store(cache_dir: str | os.PathLike, store: StoredSessions, chan
     ids = pl.DataFrame({"session_id": list(store.inputs), "input_hash": list(store.inputs.values())},
                        schema={"session_id": pl.String, "input_hash": pl.String})
     frames = {"_inputs": ids, **store.tables}
-    if len(buckets) > 2:  # one pass over each table
-        split = {name: split_by_bucket(df) for name, df in frames.items()}
-    else:
-        split = {name: {b: df.filter(session_bucket() == b) for b in buckets} for name, df in frames.items()}
-    for bucket in sorted(buckets):
+    staging = {bucket: folder / f".bucket-{bucket}.tmp-{os.getpid()}" for bucket in sorted(buckets)}
+    for path in staging.values():
+        shutil.rmtree(path, ignore_errors=True)
+        path.mkdir(parents=True)
+    for name, df in frames.items():  # one table split at a time: a second copy of one table, not of all
+        if len(buckets) > 2:
+            split = split_by_bucket(df)
+        else:
+            split = {b: df.filter(session_bucket() == b) for b in buckets}
+        for bucket, path in staging.items():
+            split.get(bucket, df.clear()).write_ipc(path / f"{name}.arrow", compression="lz4")
+        del split
+    for bucket, path in staging.items():
         target = folder / f"bucket-{bucket}"
-        staging = folder / f".bucket-{bucket}.tmp-{os.getpid()}"
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
-        for name, df in frames.items():
-            split[name].get(bucket, df.clear()).write_ipc(staging / f"{name}.arrow", compression="lz4")
         old = folder / f".bucket-{bucket}.old-{os.getpid()}"
         if target.exists():
             os.replace(target, old)
-        os.replace(staging, target)
+        os.replace(path, target)
         shutil.rmtree(old, ignore_errors=True)
     if store.plan is not None:
         _save_plan(folder / "plan", store.plan, store.plan_key or "")

@@ -237,6 +237,11 @@ class SummaryStore:
             found = self.entries[key]
         return found
 
+    def clear(self) -> None:
+        """Hold no summary in memory; one asked for later is read from its shard object."""
+        self.entries.clear()
+        self.shards.clear()
+
 
 class ParsedDocuments(Mapping):
     """document_id -> ParsedRecord for every document with a parse. `frame` holds, per document,
@@ -254,6 +259,10 @@ class ParsedDocuments(Mapping):
     def loader(self, document_ids: list[str]) -> KeptParses:
         """What reads the full parses of `document_ids`, here or on a worker."""
         return KeptParses(self.summaries.cache_dir, {d: (self._records[d][1], self._records[d][0]) for d in document_ids})
+
+    def release_summaries(self) -> None:
+        """Free the summaries held in memory (assembly is done planning); they are read again when asked for."""
+        self.summaries.clear()
 
     def locality(self, document_id: str) -> str:
         """Documents of one locality are read together (one shard object)."""

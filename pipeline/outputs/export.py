@@ -20,6 +20,7 @@ import schemas
 
 PARQUET_DIR = "parquet"
 DATABASE_FILE = "cyberdialogue.duckdb"
+DUCKDB_MEMORY = "1GB"  # the writing connection's buffer (DuckDB's default is 80 % of the machine)
 
 
 ROW_KEYS_DIR = ".rowkeys"    # per table: primary key + a hash of each row, for the next build's database delta
@@ -135,7 +136,8 @@ def write_duckdb(parquet_paths: dict[str, Path], database_path: str | os.PathLik
     if incremental:
         shutil.copyfile(previous / DATABASE_FILE, tmp)
     done: dict[str, str] = {}
-    con = duckdb.connect(str(tmp))
+    # the tables stream from Parquet into the file: a bounded buffer spills instead of growing with the corpus
+    con = duckdb.connect(str(tmp), config={"memory_limit": DUCKDB_MEMORY})
     try:
         for name, info in schemas.TABLES.items():
             source = _sql_string(str(Path(parquet_paths[name]).resolve()))

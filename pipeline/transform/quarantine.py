@@ -78,9 +78,10 @@ def quarantine(tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
                 continue
             known = tables[other].get_column(other_column).implode()
             dangling = df.filter(pl.col(column).is_not_null() & ~pl.col(column).is_in(known))
-            for row in dangling.to_dicts():
-                rejected.append(_reject_row(name, f"{column}: references a quarantined {other} row", row))
-            df = df.filter(pl.col(column).is_null() | pl.col(column).is_in(known))
+            if dangling.height:  # a frame with nothing to remove stays the same frame: no copy
+                for row in dangling.to_dicts():
+                    rejected.append(_reject_row(name, f"{column}: references a quarantined {other} row", row))
+                df = df.filter(pl.col(column).is_null() | pl.col(column).is_in(known))
         for column, (other, other_column) in schemas.LIST_REFERENCES.items():
             if column not in df.columns or ORDER.index(other) > ORDER.index(name):
                 continue

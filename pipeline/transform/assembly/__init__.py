@@ -73,8 +73,9 @@ def _batches_by_locality(todo: list[SessionBuild], parsed, batch_sessions: int) 
 
 class DatasetBuilder:
     """`raw` is the raw documents frame (see pipeline.ingest); `parsed` maps a document id to its
-    parse record (.key, .summary) for every document that was parsed, and `parsed.loader(ids)`
-    reads their full parses (here or on a worker)."""
+    parse record (.key, .summary) for every document that was parsed, `parsed.loader(ids)` reads
+    their full parses (here or on a worker), and `parsed.release_summaries()`, where it exists,
+    lets go of the summaries held in memory once planning is done."""
 
     def __init__(self, raw: pl.DataFrame, parsed: Mapping, duplicates: list[DuplicateRow], canonical: dict[str, str],
                  overrides: dict | None = None):
@@ -129,6 +130,11 @@ class DatasetBuilder:
         plan = planner.plan_changes(previous.plan, set(previous.inputs)) if previous else planner.plan_all()
         self.identity.person_of, self.session_person_keys, self.person_notes = plan.person_of, plan.session_keys, plan.notes
         self._document_frames(plan.documents, previous.plan if previous else None)
+        # the summaries were for planning and document rows; the session batches read full parses
+        self.inputs.clear()
+        release = getattr(self.parsed, "release_summaries", None)
+        if release is not None:
+            release()
         return plan
 
     def session_input(self, build: SessionBuild) -> str:

@@ -69,8 +69,8 @@ def table_frame(name: str, rows: list[dict]) -> pl.DataFrame:
 def merge_frames(name: str, frames: list) -> pl.DataFrame:
     if not frames:
         return table_frame(name, [])
-    return (pl.concat([f.lazy() for f in frames]).sort(sort_key(name), nulls_last=True, maintain_order=True)
-            .collect())
+    # the pieces side by side without a copy, then one sorted copy (a lazy concat would copy twice)
+    return pl.concat(frames, rechunk=False).sort(sort_key(name), nulls_last=True, maintain_order=True)
 
 
 def merge_stored(name: str, fresh: list[pl.DataFrame], buckets: dict[str, pl.LazyFrame] | None, dropped: list[str],
