@@ -136,8 +136,9 @@ def arrow_schema(name: str, released: bool = False):
     return pa.schema(fields, metadata={"table": name, "description": TABLES[name].description})
 
 
-def frame(name: str, rows: list[dict]) -> pl.DataFrame:
-    """Rows -> a DataFrame with exactly the table's columns and types, sorted by its primary key.
+def frame(name: str, rows: list[dict], sort: bool = True) -> pl.DataFrame:
+    """Rows -> a DataFrame with exactly the table's columns and types, sorted by its primary key
+    (sort=False: in the rows' order, for pieces that are sorted once they are put together).
 
     Columns go through Arrow arrays, built in C++ (list columns from Python lists are slow in polars)."""
     import pyarrow as pa
@@ -147,4 +148,4 @@ def frame(name: str, rows: list[dict]) -> pl.DataFrame:
         return empty_frame(name)
     arrays = [pa.array([row.get(col) for row in rows], type=_arrow_type(dtype)) for col, dtype in cols.items()]
     df = pl.from_arrow(pa.Table.from_arrays(arrays, names=list(cols))).cast(cols)
-    return df.sort(list(TABLES[name].primary_key), nulls_last=True, maintain_order=True)
+    return df.sort(list(TABLES[name].primary_key), nulls_last=True, maintain_order=True) if sort else df

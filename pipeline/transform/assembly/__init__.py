@@ -58,7 +58,7 @@ def build_session_batch(batch: SessionBatch) -> dict[str, pl.DataFrame]:
             build_session(SessionContext(build.session_id, records, batch.identity, batch.formats, rows))
         rows[SESSION_NAMES] = [{"session_id": sid, "person_id": pid, "name": name, "count": n}
                                for (sid, pid, name), n in batch.identity.name_counts.items()]
-        return {name: table_frame(name, rows[name]) for name in SESSION_TABLES if rows.get(name)}
+        return {name: table_frame(name, rows[name], sort=False) for name in SESSION_TABLES if rows.get(name)}
 
 
 def _batches_by_locality(todo: list[SessionBuild], parsed, batch_sessions: int) -> list[list[SessionBuild]]:

@@ -60,17 +60,21 @@ def sort_key(name: str) -> list[str]:
     return key + ["session_id"] if "session_id" in schemas.columns(name) and "session_id" not in key else key
 
 
-def table_frame(name: str, rows: list[dict]) -> pl.DataFrame:
+def table_frame(name: str, rows: list[dict], sort: bool = True) -> pl.DataFrame:
+    """A session table's rows as a frame, sorted by primary key unless sort=False (a piece that
+    merge_frames or merge_stored sorts with the others: a stable sort by the same key first gives
+    the same order)."""
     if name in _PRIVATE_COLUMNS:
         return pl.DataFrame(rows, schema=_PRIVATE_COLUMNS[name], orient="row") if rows else pl.DataFrame(schema=_PRIVATE_COLUMNS[name])
-    return schemas.frame(name, rows)
+    return schemas.frame(name, rows, sort)
 
 
-def merge_frames(name: str, frames: list) -> pl.DataFrame:
+def merge_frames(name: str, frames: list[pl.DataFrame | pl.LazyFrame]) -> pl.DataFrame:
     if not frames:
         return table_frame(name, [])
     # the pieces side by side without a copy, then one sorted copy (a lazy concat would copy twice)
-    return pl.concat(frames, rechunk=False).sort(sort_key(name), nulls_last=True, maintain_order=True)
+    pieces = [f.collect() if isinstance(f, pl.LazyFrame) else f for f in frames]
+    return pl.concat(pieces, rechunk=False).sort(sort_key(name), nulls_last=True, maintain_order=True)
 
 
 def merge_stored(name: str, fresh: list[pl.DataFrame], buckets: dict[str, pl.LazyFrame] | None, dropped: list[str],
