@@ -5,7 +5,8 @@ import os
 
 import dagster as dg
 
-from pipeline.defs import BuildSettings, StageIOManager, all_assets, export_checks, release_dataset, table_checks
+from pipeline.defs import (BuildSettings, ReleasingMemoryIOManager, StageIOManager, all_assets, export_checks,
+                           input_readers, release_dataset, table_checks)
 from pipeline.defs.automation import build_automation
 from pipeline.engine.resource import ComputeEngine
 
@@ -41,10 +42,12 @@ def build_definitions(raw_dir: str | None = None, out_dir: str | None = None, bo
     engine = settings_overrides.pop("engine", None)
     overrides.update(settings_overrides)
     settings = BuildSettings(**overrides)
-    io_manager = dg.InMemoryIOManager() if in_process else StageIOManager(settings=settings)
+    checks = table_checks + export_checks
+    io_manager = (ReleasingMemoryIOManager(input_readers([*all_assets, *checks])) if in_process
+                  else StageIOManager(settings=settings))
     return dg.Definitions(
         assets=all_assets,
-        asset_checks=table_checks + export_checks,
+        asset_checks=checks,
         jobs=[build_job, release_dataset],
         schedules=[daily_build],
         sensors=[raw_folder_changed],

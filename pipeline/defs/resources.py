@@ -59,6 +59,46 @@ class StageIOManager(dg.ConfigurableIOManager):
             return pickle.load(handle)
 
 
+class ReleasingMemoryIOManager(dg.InMemoryIOManager):
+    """Each value in memory (the CLI's one-process run) until the last input that reads it has: the
+    parses do not stay while the tables are exported, nor the tables while the site is written.
+    `readers` counts the inputs of the graph that read each asset (see input_readers); a value
+    whose readers do not all run (a subset of the graph, a blocked step) stays until the run ends."""
+
+    def __init__(self, readers: dict[tuple[str, ...], int]):
+        super().__init__()
+        self.readers = readers
+        self.unread: dict[tuple, int] = {}
+
+    def handle_output(self, context: dg.OutputContext, obj) -> None:
+        readers = self.readers.get(tuple(context.asset_key.path), 0) if context.has_asset_key else None
+        if readers != 0:  # a value nothing reads (the site's, the report's) is not kept at all
+            super().handle_output(context, obj)
+            self.unread[tuple(context.get_identifier())] = readers
+
+    def load_input(self, context: dg.InputContext):
+        keys = tuple(context.get_identifier())
+        if keys not in self.values:
+            raise KeyError(f"{'/'.join(context.upstream_output.asset_key.path)}: value already released or never made")
+        value = self.values[keys]
+        left = self.unread.get(keys)
+        if left is not None:
+            self.unread[keys] = left - 1
+            if left <= 1:
+                del self.values[keys], self.unread[keys]
+        return value
+
+
+def input_readers(definitions) -> dict[tuple[str, ...], int]:
+    """How many inputs of these asset and check definitions load each asset (a `deps` edge loads nothing)."""
+    readers: dict[tuple[str, ...], int] = {}
+    for definition in definitions:
+        for name, key in definition.keys_by_input_name.items():
+            if not definition.node_def.input_def_named(name).dagster_type.is_nothing:
+                readers[tuple(key.path)] = readers.get(tuple(key.path), 0) + 1
+    return readers
+
+
 class StageMeter:
     """Wall time and peak resident memory of one stage, from its creation to stop() (this process only;
     worker processes are not counted)."""

@@ -77,9 +77,15 @@ def _write_object(path: str, frame: pl.DataFrame) -> None:
 
 def _read_object(path: str, columns: list[str], keys: list[str] | None = None) -> pl.DataFrame:
     """Some columns of a shard object, only the rows of `keys` when given."""
-    source = io.BytesIO(UPath(path).read_bytes()) if storage.is_url(path) else path
-    frame = pl.read_parquet(source, columns=columns)
-    return frame if keys is None else frame.filter(pl.col("key").is_in(pl.Series(keys, dtype=pl.String).implode()))
+    wanted = None if keys is None else pl.col("key").is_in(pl.Series(keys, dtype=pl.String).implode())
+    if storage.is_url(path):
+        frame = pl.read_parquet(io.BytesIO(UPath(path).read_bytes()), columns=columns)
+        return frame if wanted is None else frame.filter(wanted)
+    if wanted is None:
+        return pl.read_parquet(path, columns=columns)
+    # the key filter read first: row groups without a wanted key are skipped (a batch of sessions
+    # often wants a few documents of a shard, the copies and mirrors of its own)
+    return pl.scan_parquet(path).select(columns).filter(wanted).collect()
 
 
 class ParseIndex:

@@ -20,7 +20,7 @@ import schemas
 
 PARQUET_DIR = "parquet"
 DATABASE_FILE = "cyberdialogue.duckdb"
-DUCKDB_MEMORY = "1GB"  # the writing connection's buffer (DuckDB's default is 80 % of the machine)
+DUCKDB_MEMORY = "256MB"  # the writing connection's buffer, spilled past that (DuckDB's default: 80 % of the machine)
 
 
 ROW_KEYS_DIR = ".rowkeys"    # per table: primary key + a hash of each row, for the next build's database delta

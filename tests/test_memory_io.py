@@ -1,0 +1,72 @@
+"""The CLI's in-memory I/O manager lets go of a value once every input that reads it has read it."""
+import dagster as dg
+import polars as pl
+
+from pipeline.defs import ReleasingMemoryIOManager, all_assets, export_checks, input_readers, table_checks
+from pipeline.definitions import build_definitions
+from tests.conftest import RAW
+
+seen: dict[str, list] = {}
+
+
+@dg.asset
+def numbers() -> pl.DataFrame:
+    return pl.DataFrame({"n": [1, 2, 3]})
+
+
+@dg.asset(deps=[numbers])
+def ordered_after() -> int:  # a deps edge: runs after numbers, loads nothing
+    return 0
+
+
+@dg.asset
+def total(numbers: pl.DataFrame) -> int:
+    return int(numbers["n"].sum())
+
+
+@dg.asset_check(asset=total, additional_ins={"numbers": dg.AssetIn("numbers")})
+def total_is_six(total: int, numbers: pl.DataFrame) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(passed=total == 6)
+
+
+@dg.asset
+def doubled(numbers: pl.DataFrame, total: int) -> int:
+    manager = seen["manager"]
+    seen["held while doubled ran"] = sorted(step for _, step, _ in manager.values)
+    return int(numbers["n"].sum()) * 2 + total
+
+
+def test_readers_are_counted_per_loading_input():
+    readers = input_readers([numbers, ordered_after, total, total_is_six, doubled])
+    assert readers == {("numbers",): 3, ("total",): 2}
+
+
+def test_values_are_released_after_their_last_reader():
+    manager = ReleasingMemoryIOManager(input_readers([numbers, ordered_after, total, total_is_six, doubled]))
+    seen["manager"] = manager
+    result = dg.materialize([numbers, ordered_after, total, total_is_six, doubled], resources={"io_manager": manager})
+    assert result.success
+    assert result.get_asset_check_evaluations()[0].passed
+    # ordered_after is read by no input: never kept; the others only while the check may still read them
+    assert set(seen["held while doubled ran"]) <= {"numbers", "total"}
+    assert manager.values == {} and manager.unread == {}
+
+
+def test_a_value_whose_readers_do_not_run_stays():
+    manager = ReleasingMemoryIOManager(input_readers([numbers, total, doubled]))
+    result = dg.materialize([numbers, total], resources={"io_manager": manager})  # doubled is not in this run
+    assert result.success
+    assert sorted(step for _, step, _ in manager.values) == ["numbers", "total"]
+    assert manager.unread == {k: 1 for k in manager.values}
+
+
+def test_a_build_of_the_seeds_releases_every_value(tmp_path):
+    defs = build_definitions(str(RAW), str(tmp_path / "out"), in_process=True, use_cache=False)
+    manager = defs.resources["io_manager"]
+    assert isinstance(manager, ReleasingMemoryIOManager)
+    assert manager.readers == input_readers([*all_assets, *table_checks, *export_checks])
+    assert manager.readers[("parsed_documents",)] == 2 and manager.readers[("sessions",)] >= 3
+    result = defs.resolve_job_def("build").execute_in_process(raise_on_error=False)
+    assert result.success
+    assert manager.values == {}  # every table, the parses and the raw rows were let go once read
+    assert pl.read_parquet(tmp_path / "out" / "parquet" / "sessions.parquet").height > 0
