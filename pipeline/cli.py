@@ -47,7 +47,30 @@ def _dagster_instance():
     home.mkdir(parents=True, exist_ok=True)
     if not (home / "dagster.yaml").exists():
         (home / "dagster.yaml").write_text(DAGSTER_YAML)
+    _unsynced_run_event_logs()
     return dg.DagsterInstance.from_config(str(home))
+
+
+def _unsynced_run_event_logs() -> None:
+    """A run's own event log (history/runs/<run id>.db) is written without waiting for the disk: each
+    of a build's ~400 events is one SQLite commit, and the waits alone cost seconds of a re-build.
+    A power cut in a build can then lose that run's log; the run list, the asset index and the
+    schedules (runs.db, index.db, schedules.db) are written as before, and the dataset is not
+    written through SQLite at all."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    if not event.contains(Engine, "connect", _run_log_without_fsync):
+        event.listen(Engine, "connect", _run_log_without_fsync)
+
+
+def _run_log_without_fsync(connection, _record) -> None:
+    import sqlite3
+
+    if isinstance(connection, sqlite3.Connection):
+        files = [Path(row[2]) for row in connection.execute("PRAGMA database_list") if row[2]]
+        if files and files[0].parent.name == "runs" and files[0].stem != "index":
+            connection.execute("PRAGMA synchronous=OFF")
 
 
 def _run_build(raw: Path | str, out: Path, verbose: bool, bounds: str | None = None, full: bool = False,

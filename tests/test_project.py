@@ -183,3 +183,23 @@ def test_readme_and_dictionary_agree_on_how_ids_are_made():
     for column, rule in rows.items():
         description = schemas.column_descriptions(tables[column])[column]
         assert "first 16 hex digits of sha256" in rule and "first 16 hex digits of sha256" in description, column
+
+
+def test_only_a_runs_own_event_log_is_written_without_fsync(tmp_path):
+    import sqlalchemy
+
+    from pipeline.cli import _unsynced_run_event_logs
+
+    _unsynced_run_event_logs()
+    _unsynced_run_event_logs()  # registered once, however often the CLI opens the instance
+    (tmp_path / "history" / "runs").mkdir(parents=True)
+    (tmp_path / "schedules").mkdir()
+
+    def synchronous(path) -> int:
+        engine = sqlalchemy.create_engine(f"sqlite:///{path}", poolclass=sqlalchemy.pool.NullPool)
+        with engine.connect() as conn:
+            return conn.exec_driver_sql("PRAGMA synchronous").scalar()
+
+    assert synchronous(tmp_path / "history" / "runs" / "0a15a325-919a-48aa-89f5-81a43ccbf2f7.db") == 0  # OFF
+    for kept in ("history/runs/index.db", "history/runs.db", "schedules/schedules.db"):
+        assert synchronous(tmp_path / kept) == 2  # FULL, SQLite's default
