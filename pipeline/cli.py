@@ -113,23 +113,13 @@ def _run_build_locked(raw: Path | str, out: Path, verbose: bool, bounds: str, fu
         )
     seconds = time.perf_counter() - started
     report = {**make_report(raw, out, seconds, result.success, full, result.all_events),
-              "engine": engine, "parse": _parse_metadata(result)}
+              "engine": engine}
     if report["success"] and not report["failed_checks"]:
         # the build_report asset wrote the published build's report; the CLI adds the whole run's
         # wall time (start-up included) and the report step's own seconds
         report = {**json.loads((out / REPORT_FILE).read_text()), **report}
     write_report(out, report)
     return report
-
-
-def _parse_metadata(result) -> dict:
-    """What the parse stage said about its engine and shards (see assets.parsed_documents)."""
-    for e in result.all_events:
-        if e.event_type_value == "ASSET_MATERIALIZATION" and e.step_key == "parsed_documents":
-            metadata = e.event_specific_data.materialization.metadata
-            return {k: metadata[k].value for k in ("engine", "parse_shards_run", "engine_startup_seconds", "parsed_now")
-                    if k in metadata}
-    return {}
 
 
 def _print_report(report: dict) -> None:

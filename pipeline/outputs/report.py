@@ -22,10 +22,14 @@ def _innermost_reason(error) -> str:
     return error.message.strip().splitlines()[0]
 
 
+# What the parse stage says of its engine and shards (see pipeline/defs/parse.py).
+PARSE_FIELDS = ("engine", "parse_shards_run", "engine_startup_seconds", "parsed_now")
+
+
 def run_outcome(events) -> dict:
-    """Checks that failed or warned, failed steps and why, seconds and peak memory per step, from a
-    run's Dagster events (DagsterEvent objects)."""
-    failed_checks, warnings, peaks = [], [], {}
+    """Checks that failed or warned, failed steps and why, seconds and peak memory per step, and what
+    the parse stage said of its engine and shards, from a run's Dagster events (DagsterEvent objects)."""
+    failed_checks, warnings, peaks, parse = [], [], {}, {}
     for event in events:
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
@@ -38,9 +42,12 @@ def run_outcome(events) -> dict:
                     "offending": offending.value if offending is not None else None,
                 })
         elif event.event_type_value == "ASSET_MATERIALIZATION":
-            value = event.event_specific_data.materialization.metadata.get("peak_rss_mb")
+            metadata = event.event_specific_data.materialization.metadata
+            value = metadata.get("peak_rss_mb")
             if value is not None and value.value is not None:
                 peaks[event.step_key] = max(peaks.get(event.step_key, 0), value.value)
+            if event.step_key == "parsed_documents":
+                parse = {k: metadata[k].value for k in PARSE_FIELDS if k in metadata}
     failures = [e for e in events if e.event_type_value == "STEP_FAILURE"]
     return {
         "stage_seconds": {e.step_key: round(e.event_specific_data.duration_ms / 1000, 3)
@@ -50,6 +57,7 @@ def run_outcome(events) -> dict:
         "warnings": warnings,
         "failed_steps": [e.step_key for e in failures],
         "errors": [_innermost_reason(e.event_specific_data.error) for e in failures if e.event_specific_data.error],
+        "parse": parse,
     }
 
 
