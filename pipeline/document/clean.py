@@ -14,22 +14,24 @@ _BACK_LINKS = re.compile(r"\s*[↩↑⬆⤴]\ufe0f?\s*")
 _ENTITY = re.compile(r"&(?:#\d{2,7}|#x[0-9a-fA-F]{2,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 
 
-_ORDINARY = re.compile(r"[ -%'-~]*")  # printable ASCII without "&": nothing to decode or drop
-
-
 def clean_line(text: str) -> str:
     """One line of text as a reader sees it: entities decoded, invisible characters dropped,
     non-breaking hyphens as "-", blanks collapsed."""
-    if _ORDINARY.fullmatch(text) and "  " not in text and "{:" not in text:
+    # printable ASCII (U+0020-U+007E) without "&": nothing to decode or drop. isascii() reads a flag, and
+    # on ASCII text isprintable() is exactly "no control character" (U+0000-U+001F, U+007F).
+    if text.isascii() and text.isprintable() and "&" not in text and "  " not in text and "{:" not in text:
         return text.strip()
     if "&" in text and _ENTITY.search(text):
         text = html.unescape(text)
-    text = _INVISIBLE.sub("", text)
+    non_ascii = not text.isascii()  # invisible characters, arrows and U+2011 are all outside ASCII
+    if non_ascii:
+        text = _INVISIBLE.sub("", text)
     if "{:" in text:
         text = _KRAMDOWN_ATTRIBUTES.sub("", text)
-    if any(arrow in text for arrow in "↩↑⬆⤴"):
-        text = _BACK_LINKS.sub(" ", text)
-    text = text.replace("\u2011", "-")
+    if non_ascii:
+        if any(arrow in text for arrow in "↩↑⬆⤴"):
+            text = _BACK_LINKS.sub(" ", text)
+        text = text.replace("\u2011", "-")
     return _BLANKS.sub(" ", text).strip()
 
 

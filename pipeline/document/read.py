@@ -61,7 +61,13 @@ def split_front_matter(text: str) -> tuple[dict[str, str], str, list[str]]:
 def layout_of(body: str) -> str:
     """markup | plain: how the body is written. Markdown and HTML are read the same way: a page
     mixes them freely (raw HTML in markdown, text between HTML blocks)."""
-    if _HTML_TAG.search(body) is not None or _MARKDOWN.search(body):
+    # Substring scans before the regexes, which try every position: "](" and "![" are alternatives of
+    # _MARKDOWN written out, a tag starts with "<", and the other alternatives need a "|" or "__".
+    if "](" in body or "![" in body:
+        return "markup"
+    if "<" in body and _HTML_TAG.search(body) is not None:
+        return "markup"
+    if ("|" in body or "__" in body) and _MARKDOWN.search(body):
         return "markup"
     return "plain"
 

@@ -1176,12 +1176,15 @@ _TOPIC_INTRO = re.compile(r"(?:discuss|topic|question|issue|focus|delve|explore|
                           r"we discussed|will look at|include)[^.]*:\s*$", re.I)
 
 
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+")
+
+
 def _topics_in(blocks: list[Block]) -> list[str]:
     """The items of a list introduced as topics or questions ("we discussed:", "Focus Questions:")."""
     topics: list[str] = []
     for i, block in enumerate(blocks):
         text = block.text if block.kind != "label" else f"{block.label}:"
-        tail = re.split(r"(?<=[.!?])\s+", text.rstrip())[-1][-200:]  # the sentence that introduces the list
+        tail = _SENTENCE_BREAK.split(text.rstrip())[-1][-200:]  # the sentence that introduces the list
         if not (((tail.endswith(":") or tail.lower().endswith(("we discussed", "discussed", "such as", "include")))
                  and _TOPIC_INTRO.search(tail + (":" if not tail.endswith(":") else "")))
                 or (block.kind == "label" and field_of(block.label) == "key_topics")):

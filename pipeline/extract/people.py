@@ -109,7 +109,7 @@ def _name_shape(name: str, slot: bool) -> tuple[str, list[str]] | None:
     if not name or len(name) > 60 or any(ch.isdigit() for ch in name):
         return None
     name = _GENERATIONAL_TAIL.sub("", _NICKNAME.sub(" ", name)).strip()
-    if re.search(r"[@/\\|()\[\]{}<>:;!?=+*#%$&\"“”]", name):
+    if _NAME_FORBIDDEN.search(name):
         return None
     tokens = name.replace("–", "-").split()
     if not (2 <= len(tokens) <= 6) and not (slot and len(tokens) == 1 and len(tokens[0]) > 2):
@@ -156,11 +156,17 @@ def _names_a_place_or_group(name: str, tokens: list[str]) -> bool:
     return fold(name) in STAKEHOLDER_GROUPS or fold(name) in REGIONAL_GROUPS
 
 
+_NAME_FORBIDDEN = re.compile(r"[@/\\|()\[\]{}<>:;!?=+*#%$&\"“”]")
+_ENDS_WITH_INITIAL = re.compile(r"(?:\b[A-Z]|\b[JS]r)\.$")
+_FINAL_STOP = re.compile(r"\s*\.$")
+
+
 def clean_name(text: str) -> str:
     """The name as recorded: titles stripped, quotes and stray punctuation gone, a duplicated last
     token repaired ("Ann Lee Lee" -> "Ann Lee"), casing kept."""
     name = strip_titles(text.strip(" \"'“”‘’*•-–"))
-    name = re.sub(r"\s*\.$", "", name) if not re.search(r"(?:\b[A-Z]|\b[JS]r)\.$", name) else name
+    if "." in name and not _ENDS_WITH_INITIAL.search(name):  # both patterns need a "."
+        name = _FINAL_STOP.sub("", name)
     tokens = name.split()
     if len(tokens) >= 3 and tokens[-1] == tokens[-2]:
         tokens = tokens[:-1]

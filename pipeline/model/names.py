@@ -67,7 +67,7 @@ _MODERATOR_MARK = re.compile(r"\s*[\[(]\s*(moderator|chair|co-chair|rapporteur|o
 
 def split_role_mark(name: str) -> tuple[str, str | None]:
     """"Ms Y [Moderator]" -> ("Ms Y", "moderator")."""
-    match = _MODERATOR_MARK.search(name)
+    match = _MODERATOR_MARK.search(name) if "(" in name or "[" in name else None  # the mark is in brackets
     if not match:
         return name, None
     return (name[: match.start()] + " " + name[match.end():]).strip(), match.group(1).lower()

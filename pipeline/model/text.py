@@ -9,6 +9,7 @@ import html
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import ftfy
 from anyascii import anyascii
@@ -148,10 +149,22 @@ def fix_mojibake(value: str) -> str:
     return ftfy.fix_text(value, normalization="NFC")
 
 
+_FOLD_CACHED_LENGTH = 200  # names, labels and titles repeat across a document's lines; long texts do not
+
+
 def fold(value: str | None) -> str:
     """Comparison key: mojibake fixed, transliterated to ASCII, case-folded, punctuation and blanks collapsed."""
     if not value:
         return ""
+    return _fold_short(value) if len(value) <= _FOLD_CACHED_LENGTH else _fold(value)
+
+
+@lru_cache(maxsize=65536)
+def _fold_short(value: str) -> str:
+    return _fold(value)
+
+
+def _fold(value: str) -> str:
     value = anyascii(fix_mojibake(value)).casefold()
     value = _PUNCT.sub(" ", value)
     return " ".join(value.split())

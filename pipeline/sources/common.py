@@ -36,13 +36,30 @@ FORUMS = [
 ]
 
 
+def _forums_union(forums: list[tuple[re.Pattern, str]]) -> re.Pattern:
+    """One pattern for any of `forums` (each keeps its flags); group f<i> says which one matched."""
+    return re.compile("|".join(f"(?P<f{i}>(?{'i' if pattern.flags & re.I else ''}:{pattern.pattern}))"
+                               for i, (pattern, _) in enumerate(forums)))
+
+
+# _FORUMS_BEFORE[k]: any of the first k forums, in one scan that stops at the first match
+_FORUMS_BEFORE = [_forums_union(FORUMS[:k]) if k else None for k in range(len(FORUMS) + 1)]
+
+
 def find_event(text: str, date) -> str | None:
-    """The forum a document says it belongs to, with the edition year when the session's date is known."""
+    """The forum a document says it belongs to, with the edition year when the session's date is known.
+    The first forum of the list that the text names: a union scan finds a named one, then scans of the
+    forums listed before it look for an earlier one, until none is (one scan per forum was slower)."""
     text = text[:50000]
-    for pattern, name in FORUMS:
-        if pattern.search(text):
-            return f"{name} {date.year}" if date else name
-    return None
+    first = None
+    union = _FORUMS_BEFORE[len(FORUMS)]
+    while union is not None and (match := union.search(text)):
+        first = next(int(name[1:]) for name, value in match.groupdict().items() if value is not None)
+        union = _FORUMS_BEFORE[first]
+    if first is None:
+        return None
+    name = FORUMS[first][1]
+    return f"{name} {date.year}" if date else name
 
 
 def page_title(doc: Document) -> str | None:

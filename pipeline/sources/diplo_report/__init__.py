@@ -10,6 +10,7 @@ reported, never silently dropped.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from pipeline.document import Document
 from pipeline.extract.dates import find_dates, find_times, minutes_between
@@ -68,6 +69,7 @@ def looks_like(text: str) -> int:
     return score
 
 
+@lru_cache(maxsize=8192)  # a line is peeked at, then read: keyed two or three times
 def _key(line: str) -> str:
     return collapse_ws(line.strip().strip("*:").lower())
 

@@ -31,11 +31,16 @@ _ACRONYM_UNIT = re.compile(r"^(?P<org>[A-Z][A-Z0-9&\-]{1,9})\s+[a-z]")
 
 
 # -- people ---------------------------------------------------------------------------------------
+_GRULAC_TAIL = re.compile(r"\s*\(?GRULAC\s*$")
+_BRACKETED_TAIL = re.compile(r"\s*\(.*")
+_COMMA = re.compile(r"\s*,\s*")
+
+
 def _group(value: str) -> str | None:
-    folded = fold(re.sub(r"\s*\(?GRULAC\s*$", " (GRULAC)", value))
+    folded = fold(_GRULAC_TAIL.sub(" (GRULAC)", value) if "GRULAC" in value else value)
     if folded in STAKEHOLDER_GROUPS:
         return "stakeholder"
-    if folded in REGIONAL_GROUPS or fold(re.sub(r"\s*\(.*", "", value)) in REGIONAL_GROUPS:
+    if folded in REGIONAL_GROUPS or fold(_BRACKETED_TAIL.sub("", value) if "(" in value else value) in REGIONAL_GROUPS:
         return "region"
     return None
 
@@ -65,7 +70,7 @@ def form_person(value: str) -> PersonLine | None:
     value = _HIDDEN_MARK.sub("", collapse_ws(value)).strip(" ,;")
     if not value:
         return None
-    first = re.split(r"\s*,\s*", value)[0]
+    first = _COMMA.split(value)[0]
     if _group(first) or ":" in first:
         return None  # a hidden name, or a "Label: value" line
     person = parse_person_line(value, slot=True)

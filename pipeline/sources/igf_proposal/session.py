@@ -33,6 +33,7 @@ _ROLE_OF_NAME = re.compile(r"\b(?P<role>moderator|chair|rapporteur|facilitator|k
 _ANNOUNCED_ROLE = re.compile(r"\b(?P<role>speakers|panell?ists|moderators|discussants)\b", re.I)
 # A line that opens a list of topics or questions: "... touching on the following topics (65 minutes)",
 # "The discussion will focus on several policy guiding questions:"
+_GLUED_FIELD_TIME = re.compile(r"(?<=[A-Za-z]):(?=\d)")  # "Time:13:30"
 _LIST_INTRO = re.compile(r"\b(?P<what>topics|(?:policy\s+)?(?:guiding\s+|focus\s+)?questions)\s*"
                          r"(?::|\(\s*\d{1,3}\s*min(?:ute)?s?\s*\))\s*$", re.I)
 
@@ -41,7 +42,7 @@ _LIST_INTRO = re.compile(r"\b(?P<what>topics|(?:policy\s+)?(?:guiding\s+|focus\s
 def _schedule(texts: list[str], year: int | None):
     """Date, start, end and offset from the page's schedule line, or from a day line followed by a
     time line (Sched: "Monday, December 18" / "09:00 CET")."""
-    texts = [re.sub(r"(?<=[A-Za-z]):(?=\d)", ": ", t) for t in texts]  # "Time:13:30"
+    texts = [_GLUED_FIELD_TIME.sub(": ", t) if ":" in t else t for t in texts]  # "Time:13:30"
     for text in texts:
         dates, times = find_dates(text), find_times(text)
         if dates and times and len(text) < 200:
@@ -205,6 +206,8 @@ class _SessionReader:
 
     def _add_roles_of_names(self, text: str) -> None:
         """"by the moderator (Duncan Hollis)": a person named in brackets after a role word."""
+        if "(" not in text:  # the name is in brackets
+            return
         for match in _ROLE_OF_NAME.finditer(text):
             if is_person_name(clean_name(match.group("name"))):
                 self.draft.add(PersonLine(clean_name(match.group("name"))), role_of(match.group("role")) or "speaker")
@@ -374,7 +377,7 @@ class _SessionReader:
         if self.list_kind and block.kind == "paragraph" and _sub_heading(text):
             return True
         self.list_kind = None
-        intro = _LIST_INTRO.search(text)
+        intro = _LIST_INTRO.search(text) if ":" in text or ")" in text else None  # it ends in ":" or "(.. min)"
         if intro and block.kind in ("paragraph", "item"):
             what = intro.group("what").lower()
             self.list_kind = "policy_question" if "policy" in what else "key_topic"
