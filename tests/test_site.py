@@ -363,8 +363,8 @@ def test_a_build_that_fails_while_rendering_leaves_the_previous_site(small, monk
             raise RuntimeError("a page that cannot be rendered")
         return original(self, row)
 
-    original = _SiteFiles._session_page
-    monkeypatch.setattr(_SiteFiles, "_session_page", fail_on_second)
+    original = _SiteFiles.session_page
+    monkeypatch.setattr(_SiteFiles, "session_page", fail_on_second)
     with pytest.raises(RuntimeError, match="cannot be rendered"):
         build_site(small, date=DAY)
     monkeypatch.undo()
@@ -454,3 +454,64 @@ def test_without_reuse_every_file_is_rendered_and_only_changed_ones_written(smal
     assert build_site(small, date=DAY, reuse=False).written == 0
     assert inodes(small / "site") == before
     assert build_site(small, date="2025-02-01", reuse=False).written == 1  # the overview's date
+
+
+# -- pages rendered by worker processes (forced on the small dataset: a real build uses them from thousands of pages) --
+
+def pooled(monkeypatch, workers: int = 2) -> list[int]:
+    """Render the pages in `workers` processes; the slices given to each pool, one list per build."""
+    from pipeline.outputs.site import build
+    slices = []
+
+    def in_pool(jobs, count, meanwhile):
+        slices.append(len(jobs))
+        return real(jobs, count, meanwhile)
+
+    real = build.render_in_pool
+    monkeypatch.setattr(build, "_workers", lambda pages: workers)
+    monkeypatch.setattr(build, "render_in_pool", in_pool)
+    return slices
+
+
+def test_a_site_rendered_by_workers_is_the_one_rendered_in_one_process(small, monkeypatch):
+    serial = build_site(small, small / "serial", date=DAY)
+    slices = pooled(monkeypatch)
+    result = build_site(small, small / "pooled", date=DAY)
+    assert slices == [6]  # 3 sessions and 3 people, a slice each
+    assert site_files(small / "pooled") == site_files(small / "serial")
+    assert (result.pages, result.written) == (serial.pages, serial.written) == (26, 29)
+    assert pl.read_parquet(small / ".pooled.state" / "pages.parquet").equals(
+        pl.read_parquet(small / ".serial.state" / "pages.parquet"))
+    assert not any((small / ".pooled.state" / name).exists() for name in ("staging", "next", "undo"))
+    # written again by workers after the tables changed: only what changed, the same as one written whole
+    write_tables(small, changed(small_tables()))
+    again = build_site(small, small / "pooled", date=DAY)
+    assert site_files(small / "pooled") == whole_site(small)
+    assert 0 < again.written < again.pages
+    assert build_site(small, small / "pooled", date=DAY, reuse=False).written == 0
+
+
+def test_a_build_that_fails_while_workers_render_leaves_the_previous_site(small, monkeypatch):
+    build_site(small, date=DAY)
+    before = site_files(small / "site")
+    write_tables(small, changed(small_tables()))
+    pooled(monkeypatch)
+    monkeypatch.setattr(_SiteFiles, "_make_files", lambda self, paths, writer: pytest.fail("the overview cannot be drawn"))
+    with pytest.raises(pytest.fail.Exception, match="cannot be drawn"):
+        build_site(small, date=DAY)
+    assert site_files(small / "site") == before
+    assert not (small / ".site.state" / "staging").exists()
+
+
+def test_page_rows_in_slices_are_the_rows_in_order(small):
+    rows = site_pages.session_pages(site_pages.read_tables(small / "parquet")).rows(["s1", "s2", "s3"])
+    whole = [row["path"] for row in rows]
+    assert whole == ["sessions/s1.html", "sessions/s2.html", "sessions/s3.html"]
+    for count in (1, 2, 3, 16):
+        parts = rows.slices(count)
+        assert len(parts) == min(count, 3) and [row["path"] for part in parts for row in part] == whole
+    first, last = rows.slices(2)
+    assert len(first) == 2 and [row["documents"] for row in last] == [[]]  # s3 has none
+    assert list(first)[1]["documents"] == [
+        {"document_id": "d2", "path": "raw/d2.html", "format": "generic", "status": "parsed", "url": None},
+        {"document_id": "d3", "path": "raw/d3.html", "format": "generic", "status": "parsed", "url": None}]

@@ -7,7 +7,9 @@ checksums), and links to them relatively.
 
 A build of the site renders only the files whose inputs changed since it was last written (their
 fingerprints are kept beside it, see store.py) and writes only files whose bytes changed; the pages'
-inputs are prepared as columns (pages.py), one row per page.
+inputs are prepared as columns (pages.py), one row per page. When there are thousands of pages to
+render, worker processes render and stage them in slices (render.py), one per core, while this one
+makes the other files (the overview's charts, the lists, the search index).
 """
 from __future__ import annotations
 
@@ -24,19 +26,18 @@ from pathlib import Path
 from typing import Callable
 
 import polars as pl
-from jinja2 import Environment, FileSystemBytecodeCache, PackageLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 import schemas
 from pipeline.outputs import export
 from pipeline.outputs.docs import dataset_metadata
 from pipeline.outputs.site import pages as columns
 from pipeline.outputs.site.charts import Charts
+from pipeline.outputs.site.render import PageSlice, Renderer, environment, render_in_pool
 from pipeline.outputs.site.store import SiteWriter
 
 SITE_DIR = "site"
 STATIC_FILES = ("style.css", "search.js")
-DIFFERENCES = ("disagreement", "unexpected_difference")
 
 # What a release publishes beside its site, in the order the overview lists them (path, label, note).
 DOWNLOADS = [
@@ -58,40 +59,13 @@ class SiteResult:
     written: int = 0  # files written by this build (the others were unchanged)
 
 
+# Pages to render from which worker processes pay: starting them costs about half a second, in which
+# this process renders some 2,000 session pages.
+POOL_PAGES = 5000
+SLICES_PER_WORKER = 8  # slices of each kind of page per worker, so that none waits long for another
+
 # what rendering depends on besides the package's own files
 LIBRARIES = ("jinja2", "markupsafe", "polars", "duckdb", "vl-convert-python")
-
-
-class _Environment(Environment):
-    def getattr(self, obj, attribute: str):
-        """`row.field` looks the key up first in the dicts the pages are made of (Jinja tries the
-        attribute first, and an AttributeError a field costs more than the rest of rendering it)."""
-        if type(obj) is dict and attribute in obj:
-            return obj[attribute]
-        return super().getattr(obj, attribute)
-
-
-def person_link(root: str, person_id: str | None, name: str | None) -> Markup:
-    """A person's name, linked to their page when they have one (a function, not a macro: it is called
-    a hundred thousand times)."""
-    if person_id:
-        return Markup(f'<a href="{escape(root)}people/{escape(person_id)}.html">{escape(name)}</a>')
-    return escape(name)
-
-
-def session_link(root: str, session_id: str, title: str) -> Markup:
-    return Markup(f'<a href="{escape(root)}sessions/{escape(session_id)}.html">{escape(title)}</a>')
-
-
-def _environment(compiled: Path | None) -> Environment:
-    """The templates' environment; `compiled`, a folder that keeps them compiled from one build to the next."""
-    # StrictUndefined: a page's row holds only the fields its template shows; a field the template
-    # names and the row lacks is an error, not an empty string
-    env = _Environment(loader=PackageLoader("pipeline.outputs.site", "templates"), autoescape=select_autoescape(["html"]),
-                       trim_blocks=True, lstrip_blocks=True, undefined=StrictUndefined, auto_reload=False,
-                       bytecode_cache=FileSystemBytecodeCache(str(compiled)) if compiled else None)
-    env.globals.update(person=person_link, session=session_link)
-    return env
 
 
 def _downloads(data_dir: Path, site_dir: Path, released: bool) -> list[dict]:
@@ -163,7 +137,7 @@ def build_site(data_dir: str | os.PathLike, site_dir: str | os.PathLike | None =
     with SiteWriter(site_dir, keep_state=not released, reuse=reuse) as writer:
         site = _SiteFiles(data_dir, site_dir, version, date, released, writer.previous_charts(), writer.compiled)
         listing = site.listing()
-        site.make(writer.to_render(listing), writer.stage)
+        site.make(writer.to_render(listing), writer)
         writer.commit(listing, site.charts.state())
     pages = listing.filter(pl.col("path").str.ends_with(".html")).height
     return SiteResult(site_dir, pages, round(time.perf_counter() - started, 3), len(writer.staged))
@@ -179,10 +153,11 @@ class _File:
 
 @dataclass(frozen=True)
 class _Pages:
-    """Pages of one template: their fingerprints (path, key, fingerprint) and how to make one from its row."""
+    """Pages of one template: their fingerprints (path, key, fingerprint) and the Renderer method that
+    makes one from its row."""
     pages: columns.PageSet
     fingerprints: pl.DataFrame
-    make: Callable[[dict], str]
+    make: str  # e.g. "session_page"
 
 
 def _row_counts(parquet: Path) -> dict[str, int]:
@@ -197,15 +172,21 @@ def _charts(t: columns.Tables, kept: dict, code: int) -> Charts:
                    "people": t.people.select("person_id", "name"), "agreement_pairs": t.pairs}, kept, code)
 
 
-class _SiteFiles:
+def _workers(pages: int) -> int:
+    """Worker processes to render this many pages in (0: render them in this process)."""
+    cores = os.cpu_count() or 1
+    return cores if cores > 1 and pages >= POOL_PAGES else 0
+
+
+class _SiteFiles(Renderer):
     """Every file of the site, with its fingerprint; renders those asked for."""
 
     def __init__(self, data_dir: Path, site_dir: Path, version: str | None, date: str | None, released: bool,
                  kept_charts: dict, compiled: Path | None):
         parquet = data_dir / export.PARQUET_DIR
-        self.common = {"dataset": dataset_metadata(), "version": version or "unreleased build"}
+        super().__init__({"dataset": dataset_metadata(), "version": version or "unreleased build"}, environment(compiled))
+        self.compiled = compiled
         self.key = _site_key(self.common)
-        self.env = _environment(compiled)
         self.tables = columns.read_tables(parquet)
         self.charts = _charts(self.tables, kept_charts, self.key)
         tables = _table_pages(_row_counts(parquet), data_dir, site_dir)
@@ -222,17 +203,14 @@ class _SiteFiles:
             *self._static(),
         ]
         self.pages = [
-            self._pages(columns.session_pages(self.tables), self._session_page),
-            self._pages(columns.person_pages(self.tables), self._person_page),
+            self._pages(columns.session_pages(self.tables), "session_page"),
+            self._pages(columns.person_pages(self.tables), "person_page"),
         ]
-
-    def render(self, template: str, path: str, **context) -> str:
-        return self.env.get_template(template).render(root="../" * path.count("/"), **self.common, **context)
 
     def _file(self, path: str, inputs, make: Callable[[], str]) -> _File:
         return _File(path, _digest(self.key, path, inputs), make)
 
-    def _pages(self, pages: columns.PageSet, make: Callable[[dict], str]) -> _Pages:
+    def _pages(self, pages: columns.PageSet, make: str) -> _Pages:
         return _Pages(pages, pages.fingerprints(self.key), make)
 
     def _lists(self) -> list[_File]:
@@ -263,26 +241,32 @@ class _SiteFiles:
                               schema={"path": pl.String, "fingerprint": pl.UInt64})
         return pl.concat([single, *[p.fingerprints.select("path", "fingerprint") for p in self.pages]])
 
-    def make(self, paths: set[str], stage: Callable[[str, str], None]) -> None:
-        """Render the files named in `paths` and stage each."""
+    def make(self, paths: set[str], writer: SiteWriter) -> None:
+        """Render the files named in `paths` and stage each; the pages in worker processes when there
+        are enough of them, each staging its own (the order staged is the same either way)."""
+        wanted = pl.Series(list(paths), dtype=pl.String).implode()
+        pages = [(group.make, group.pages.rows(group.fingerprints.filter(pl.col("path").is_in(wanted))[group.pages.key]
+                                                .to_list())) for group in self.pages]
+        workers = _workers(sum(len(rows) for _, rows in pages))
+        if not workers:
+            self._make_files(paths, writer)
+            for make, rows in pages:
+                render = getattr(self, make)
+                for row in rows:
+                    writer.stage(row["path"], render(row))
+            return
+        for template in ("session.html", "person.html"):
+            self.env.get_template(template)  # compiled once, here, for the workers to load
+        jobs = [PageSlice(part, make, self.common, self.compiled, writer.stager())
+                for make, rows in pages for part in rows.slices(workers * SLICES_PER_WORKER)]
+        for staged in render_in_pool(jobs, workers, lambda: self._make_files(paths, writer)):
+            writer.adopt(staged)
+
+    def _make_files(self, paths: set[str], writer: SiteWriter) -> None:
+        """Render and stage the files other than the pages."""
         for f in self.files:
             if f.path in paths:
-                stage(f.path, f.make())
-        wanted = pl.Series(list(paths), dtype=pl.String).implode()
-        for group in self.pages:
-            keys = group.fingerprints.filter(pl.col("path").is_in(wanted))[group.pages.key].to_list()
-            for row in group.pages.rows(keys):
-                stage(row["path"], group.make(row))
-
-    def _session_page(self, s: dict) -> str:
-        lists = {name: s.pop(name) for name in ("documents", "participants", "arguments", "agreements", "conflicts")}
-        return self.render("session.html", s["path"], s=s, heading=s["heading"], **lists)
-
-    def _person_page(self, p: dict) -> str:
-        sessions, arguments, related = (p.pop(name) for name in ("sessions", "arguments", "pairs"))
-        return self.render("person.html", p["path"], p=p, sessions=sessions, arguments=arguments,
-                           relations=[("Agreed with", [r for r in related if r["kind"] not in DIFFERENCES]),
-                                      ("Disagreed or differed with", [r for r in related if r["kind"] in DIFFERENCES])])
+                writer.stage(f.path, f.make())
 
 
 def _search_index(sessions: pl.DataFrame, people: pl.DataFrame) -> str:

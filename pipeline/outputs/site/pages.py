@@ -10,6 +10,7 @@ rendered; fingerprints hash the columns it is made from.
 from __future__ import annotations
 
 import hashlib
+import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -134,8 +135,8 @@ class PageSet:
         return pl.DataFrame({"path": self.base.select(pl.format(self.path, self.key))[:, 0], self.key: hashes[self.key],
                              "fingerprint": hashes.drop(self.key).hash_rows()})
 
-    def rows(self, keys: list[str]) -> Iterator[dict]:
-        """The pages of these keys, each a dict: the base row, a list per part, and "path"."""
+    def rows(self, keys: list[str]) -> PageRows:
+        """The pages of these keys: the base row, a list per part, and "path"."""
         wanted = pl.Series(keys, dtype=pl.String).implode()
         frame = self.base.filter(pl.col(self.key).is_in(wanted)).with_columns(*self.derived)
         for name, part in self.parts.items():
@@ -147,8 +148,42 @@ class PageSet:
                         .with_columns(pl.col([e.meta.output_name() for e in part.from_session]).fill_null("")))
             lists = rows.group_by(self.key, maintain_order=True).agg(pl.struct(pl.exclude(self.key)).alias(name))
             frame = frame.join(lists, on=self.key, how="left", maintain_order="left")
-        for row in frame.iter_rows(named=True):
+        return PageRows(frame, self.key, self.path, tuple(self.parts))
+
+
+@dataclass(frozen=True)
+class PageRows:
+    """Pages ready to render, one row each (a PageSet's, with a list column per part). Made in this
+    process, they can be sent in slices to others: a slice pickles as only its rows."""
+    frame: pl.DataFrame
+    key: str
+    path: str  # the page's path, "{}" standing for its key
+    parts: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return self.frame.height
+
+    def __iter__(self) -> Iterator[dict]:
+        """Each page as a dict: the base row, a list per part ([] where it has none), and "path"."""
+        for row in self.frame.iter_rows(named=True):
             yield row | {name: row[name] or [] for name in self.parts} | {"path": self.path.format(row[self.key])}
+
+    def __getstate__(self) -> dict:
+        """Pickled (for a worker process) as Arrow IPC with plain strings: polars' own pickle of a slice
+        keeps whole the buffers its strings are views into, so that a slice weighed as much as all the rows."""
+        ipc = io.BytesIO()
+        self.frame.write_ipc(ipc, compat_level=pl.CompatLevel.oldest())
+        return {"frame": ipc.getvalue(), "key": self.key, "path": self.path, "parts": self.parts}
+
+    def __setstate__(self, state: dict) -> None:
+        for name, value in (state | {"frame": pl.read_ipc(io.BytesIO(state["frame"]))}).items():
+            object.__setattr__(self, name, value)  # a frozen dataclass
+
+    def slices(self, count: int) -> list[PageRows]:
+        """The pages in `count` slices of (nearly) the same number, in order; none empty."""
+        size = -(-self.frame.height // max(count, 1))
+        return [PageRows(self.frame.slice(start, size), self.key, self.path, self.parts)
+                for start in range(0, self.frame.height, max(size, 1))]
 
 
 def session_pages(t: Tables) -> PageSet:

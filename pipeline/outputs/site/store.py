@@ -51,8 +51,8 @@ class SiteWriter:
         self.state = state_dir(site)
         self.staging, self.undo, self.next = self.state / "staging", self.state / "undo", self.state / "next"
         self.compiled = self.state / "templates" if keep_state else None  # Jinja's compiled templates
-        self.staged: list[str] = []
-        self._dirs: set[Path] = set()
+        self._stager = Stager(site, self.staging)
+        self.staged: list[str] = self._stager.staged
         self._present: pl.Series | None = None
         self._lock = None
 
@@ -141,19 +141,16 @@ class SiteWriter:
 
     def stage(self, path: str, text: str) -> None:
         """Stage one file, unless the site already has these bytes there."""
-        data = text.encode("utf-8")
-        live = self.site / path
-        try:
-            if live.stat().st_size == len(data) and live.read_bytes() == data:
-                return
-        except FileNotFoundError:
-            pass
-        target = self.staging / path
-        if target.parent not in self._dirs:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self._dirs.add(target.parent)
-        target.write_bytes(data)
-        self.staged.append(path)
+        self._stager.stage(path, text)
+
+    def stager(self) -> Stager:
+        """A stager of its own for another process, into the same staging folder: the files it staged
+        are then added with `adopt`."""
+        return Stager(self.site, self.staging)
+
+    def adopt(self, staged: list[str]) -> None:
+        """Files another process staged (by a `stager()`), committed with those staged here."""
+        self.staged.extend(staged)
 
     # -- commit
 
@@ -215,6 +212,30 @@ class SiteWriter:
             elif kept.exists():
                 os.replace(kept, live)
         shutil.rmtree(self.undo)
+
+
+class Stager:
+    """Writes files into a staging folder, each unless the site already has its bytes; lists those written."""
+
+    def __init__(self, site: Path, staging: Path):
+        self.site, self.staging = site, staging
+        self.staged: list[str] = []
+        self._dirs: set[Path] = set()
+
+    def stage(self, path: str, text: str) -> None:
+        data = text.encode("utf-8")
+        live = self.site / path
+        try:
+            if live.stat().st_size == len(data) and live.read_bytes() == data:
+                return
+        except FileNotFoundError:
+            pass
+        target = self.staging / path
+        if target.parent not in self._dirs:
+            target.parent.mkdir(parents=True, exist_ok=True)  # exist_ok: other processes stage into it too
+            self._dirs.add(target.parent)
+        target.write_bytes(data)
+        self.staged.append(path)
 
 
 def _keep(live: Path, copy: Path, move: bool) -> None:

@@ -1,0 +1,122 @@
+"""Rendering the site's pages from their rows, in this process or in worker processes.
+
+A worker imports only this module (Jinja, polars and the site's pages and store, not the pipeline's
+schemas): it starts in a fraction of a second, and renders and stages a slice of pages itself, so
+that the pages' HTML does not go back through a pipe.
+"""
+from __future__ import annotations
+
+import functools
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from jinja2 import Environment, FileSystemBytecodeCache, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
+
+from pipeline.outputs.site.pages import PageRows
+from pipeline.outputs.site.store import Stager
+
+DIFFERENCES = ("disagreement", "unexpected_difference")
+
+
+class _Environment(Environment):
+    def getattr(self, obj, attribute: str):
+        """`row.field` looks the key up first in the dicts the pages are made of (Jinja tries the
+        attribute first, and an AttributeError a field costs more than the rest of rendering it)."""
+        if type(obj) is dict and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+
+def person_link(root: str, person_id: str | None, name: str | None) -> Markup:
+    """A person's name, linked to their page when they have one (a function, not a macro: it is called
+    a hundred thousand times)."""
+    if person_id:
+        return Markup(f'<a href="{escape(root)}people/{escape(person_id)}.html">{escape(name)}</a>')
+    return escape(name)
+
+
+def session_link(root: str, session_id: str, title: str) -> Markup:
+    return Markup(f'<a href="{escape(root)}sessions/{escape(session_id)}.html">{escape(title)}</a>')
+
+
+def environment(compiled: Path | None) -> Environment:
+    """The templates' environment; `compiled`, a folder that keeps them compiled from one build to the next."""
+    # StrictUndefined: a page's row holds only the fields its template shows; a field the template
+    # names and the row lacks is an error, not an empty string
+    env = _Environment(loader=PackageLoader("pipeline.outputs.site", "templates"), autoescape=select_autoescape(["html"]),
+                       trim_blocks=True, lstrip_blocks=True, undefined=StrictUndefined, auto_reload=False,
+                       bytecode_cache=FileSystemBytecodeCache(str(compiled)) if compiled else None)
+    env.globals.update(person=person_link, session=session_link)
+    return env
+
+
+@functools.cache
+def _worker_environment(compiled: Path | None) -> Environment:
+    """The environment of a worker process, made once for all the slices it renders."""
+    return environment(compiled)
+
+
+class Renderer:
+    """The templates, with what every page shows: all a process needs to render pages from their rows."""
+
+    def __init__(self, common: dict, env: Environment):
+        self.common, self.env = common, env
+
+    def render(self, template: str, path: str, **context) -> str:
+        return self.env.get_template(template).render(root="../" * path.count("/"), **self.common, **context)
+
+    def session_page(self, s: dict) -> str:
+        lists = {name: s.pop(name) for name in ("documents", "participants", "arguments", "agreements", "conflicts")}
+        return self.render("session.html", s["path"], s=s, heading=s["heading"], **lists)
+
+    def person_page(self, p: dict) -> str:
+        sessions, arguments, related = (p.pop(name) for name in ("sessions", "arguments", "pairs"))
+        return self.render("person.html", p["path"], p=p, sessions=sessions, arguments=arguments,
+                           relations=[("Agreed with", [r for r in related if r["kind"] not in DIFFERENCES]),
+                                      ("Disagreed or differed with", [r for r in related if r["kind"] in DIFFERENCES])])
+
+
+@dataclass(frozen=True)
+class PageSlice:
+    """Pages a worker process renders and stages: their rows, the Renderer method that makes each
+    (its name), and what that needs."""
+    rows: PageRows
+    make: str
+    common: dict
+    compiled: Path | None
+    stager: Stager
+
+
+def render_slice(job: PageSlice) -> list[str]:
+    """Render and stage one slice of pages; the paths staged, in order."""
+    make = getattr(Renderer(job.common, _worker_environment(job.compiled)), job.make)
+    for row in job.rows:
+        job.stager.stage(row["path"], make(row))
+    return job.stager.staged
+
+
+def render_in_pool(jobs: list[PageSlice], workers: int, meanwhile: Callable[[], None]) -> list[list[str]]:
+    """Each job's staged paths, in the jobs' order, the jobs rendered by `workers` processes while this
+    one does `meanwhile`. Forkserver, as pipeline/shards.py: a fork of this process would copy its
+    threads' locks. If the workers cannot start (e.g. an interactive __main__), the jobs not done are
+    rendered here."""
+    ctx = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        futures = [pool.submit(render_slice, job) for job in jobs]
+        try:
+            meanwhile()
+            staged = []
+            for i, future in enumerate(futures):
+                try:
+                    staged.append(future.result())
+                except BrokenProcessPool:
+                    return staged + [render_slice(job) for job in jobs[i:]]
+            return staged
+        except BaseException:
+            pool.shutdown(cancel_futures=True)  # the build failed: no more slices
+            raise
