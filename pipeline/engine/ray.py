@@ -48,5 +48,8 @@ class RayEngine(Engine):
         remote = ray.remote(max_retries=TASK_RETRIES, retry_exceptions=False)(function)
         refs = [remote.remote(shard) for shard in shards]
         self.tasks += len(refs)
-        for shard, ref in zip(shards, refs):
+        for i, shard in enumerate(shards):
+            # the reference goes as its result is taken: the object store frees the result instead of
+            # keeping every result of the stage pinned (and mapped into this process) until the last
+            ref, refs[i] = refs[i], None
             yield shard, ray.get(ref)
