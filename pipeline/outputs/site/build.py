@@ -33,7 +33,7 @@ from pipeline.outputs import export
 from pipeline.outputs.docs import dataset_metadata
 from pipeline.outputs.site import pages as columns
 from pipeline.outputs.site.charts import Charts
-from pipeline.outputs.site.render import PageSlice, Renderer, environment, render_in_pool
+from pipeline.outputs.site.render import PageSlice, Renderer, environment, render_in_pool, stage_pages
 from pipeline.outputs.site.store import SiteWriter
 
 SITE_DIR = "site"
@@ -251,9 +251,7 @@ class _SiteFiles(Renderer):
         if not workers:
             self._make_files(paths, writer)
             for make, rows in pages:
-                render = getattr(self, make)
-                for row in rows:
-                    writer.stage(row["path"], render(row))
+                stage_pages(getattr(self, make), rows, writer.stage)
             return
         for template in ("session.html", "person.html"):
             self.env.get_template(template)  # compiled once, here, for the workers to load

@@ -12,7 +12,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 from jinja2 import Environment, FileSystemBytecodeCache, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
@@ -92,11 +92,15 @@ class PageSlice:
     stager: Stager
 
 
+def stage_pages(make: Callable[[dict], str], rows: Iterable[dict], stage: Callable[[str, str], None]) -> None:
+    """Render each page from its row and stage it at its path (here or in a worker)."""
+    for row in rows:
+        stage(row["path"], make(row))
+
+
 def render_slice(job: PageSlice) -> list[str]:
     """Render and stage one slice of pages; the paths staged, in order."""
-    make = getattr(Renderer(job.common, _worker_environment(job.compiled)), job.make)
-    for row in job.rows:
-        job.stager.stage(row["path"], make(row))
+    stage_pages(getattr(Renderer(job.common, _worker_environment(job.compiled)), job.make), job.rows, job.stager.stage)
     return job.stager.staged
 
 
