@@ -7,7 +7,6 @@ that the pages' HTML does not go back through a pipe.
 from __future__ import annotations
 
 import functools
-import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from markupsafe import Markup, escape
 
 from pipeline.outputs.site.pages import PageRows
 from pipeline.outputs.site.store import Stager
+from pipeline.shards import worker_context
 
 DIFFERENCES = ("disagreement", "unexpected_difference")
 
@@ -106,11 +106,9 @@ def render_slice(job: PageSlice) -> list[str]:
 
 def render_in_pool(jobs: list[PageSlice], workers: int, meanwhile: Callable[[], None]) -> list[list[str]]:
     """Each job's staged paths, in the jobs' order, the jobs rendered by `workers` processes while this
-    one does `meanwhile`. Forkserver, as pipeline/shards.py: a fork of this process would copy its
-    threads' locks. If the workers cannot start (e.g. an interactive __main__), the jobs not done are
-    rendered here."""
-    ctx = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    one does `meanwhile`, in pipeline/shards.py's worker context. If the workers cannot start (e.g. an
+    interactive __main__), the jobs not done are rendered here."""
+    with ProcessPoolExecutor(max_workers=workers, mp_context=worker_context()) as pool:
         futures = [pool.submit(render_slice, job) for job in jobs]
         try:
             meanwhile()
