@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -81,8 +82,8 @@ def write_parquet_tables(tables: dict[str, pl.DataFrame], out_dir: str | os.Path
     if track:
         keys_dir.mkdir(parents=True, exist_ok=True)
     before = _previous_tables(Path(previous) if previous else None)
-    written, manifest = {}, {}
-    for name in schemas.TABLES:
+
+    def write(name: str) -> dict:
         schema = schemas.arrow_schema(name, released)
         df = tables[name].select(schema.names)
         path = target / f"{name}.parquet"
@@ -96,8 +97,15 @@ def write_parquet_tables(tables: dict[str, pl.DataFrame], out_dir: str | os.Path
         os.replace(tmp, path)
         if track:
             keys.write_ipc(keys_dir / f"{name}.arrow", compression="lz4")
-        written[name] = path
-        manifest[name] = {"rows": df.height, "digest": digest, "reused": bool(reused)}
+        return {"rows": df.height, "digest": digest, "reused": bool(reused)}
+
+    # a table's file is written by one thread (pyarrow and polars let go of the GIL): as many tables at
+    # once as there are cores, largest first; each file's bytes do not depend on which thread wrote it
+    largest_first = sorted(schemas.TABLES, key=lambda name: tables[name].estimated_size(), reverse=True)
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        done = dict(zip(largest_first, pool.map(write, largest_first)))
+    manifest = {name: done[name] for name in schemas.TABLES}
+    written = {name: target / f"{name}.parquet" for name in schemas.TABLES}
     if track:
         (Path(out_dir) / TABLES_FILE).write_text(json.dumps({"engine": _engine(), "tables": manifest}, indent=1) + "\n")
     return written
@@ -135,31 +143,67 @@ def write_duckdb(parquet_paths: dict[str, Path], database_path: str | os.PathLik
     incremental = bool(before and now and set(before) == set(schemas.TABLES) and (previous / DATABASE_FILE).is_file())
     if incremental:
         shutil.copyfile(previous / DATABASE_FILE, tmp)
-    done: dict[str, str] = {}
+    files = {name: Path(parquet_paths[name]).resolve() for name in schemas.TABLES}
     # the tables stream from Parquet into the file: a bounded buffer spills instead of growing with the corpus
     con = duckdb.connect(str(tmp), config={"memory_limit": DUCKDB_MEMORY})
     try:
-        for name, info in schemas.TABLES.items():
-            source = _sql_string(str(Path(parquet_paths[name]).resolve()))
-            if incremental and before[name]["digest"] == now[name]["digest"]:
-                done[name] = "unchanged"
-            elif incremental:
-                done[name] = _apply_delta(con, name, source, previous / ROW_KEYS_DIR / f"{name}.arrow",
-                                          build / ROW_KEYS_DIR / f"{name}.arrow")
-            else:
-                con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM read_parquet({source})')
-                con.execute(f'COMMENT ON TABLE "{name}" IS {_sql_string(info.description)}')
-                for column, text in schemas.column_descriptions(name, released).items():
-                    con.execute(f'COMMENT ON COLUMN "{name}"."{column}" IS {_sql_string(text)}')
-                for column, may_be_null in schemas.column_nullable(name, released).items():
-                    if not may_be_null:
-                        con.execute(f'ALTER TABLE "{name}" ALTER COLUMN "{column}" SET NOT NULL')
-                done[name] = "created"
+        if incremental:
+            done = {}
+            for name, file in files.items():
+                if before[name]["digest"] == now[name]["digest"]:
+                    done[name] = "unchanged"
+                else:
+                    done[name] = _apply_delta(con, name, _sql_string(str(file)),
+                                              previous / ROW_KEYS_DIR / f"{name}.arrow",
+                                              build / ROW_KEYS_DIR / f"{name}.arrow")
+        else:
+            done = _create_tables(con, files, released)
         con.execute("CHECKPOINT")
     finally:
         con.close()
     os.replace(tmp, database_path)
     return done
+
+
+def _parquet_source(file: Path) -> str:
+    return f"read_parquet({_sql_string(str(file))})"
+
+
+def _create_tables(con, files: dict[str, Path], released: bool) -> dict[str, str]:
+    """Every table from its Parquet file.
+
+    The empty tables with their comments and NOT NULL columns are declared first, one after the other
+    in the schemas' order, so the catalog is built the same way whatever the timing (and the inserts
+    check NOT NULL as they go, no scan afterwards). Then the rows are loaded by one
+    single-threaded INSERT per table, as many tables at once as there are cores, largest first: an
+    order-preserving insert run by several DuckDB threads costs more CPU than it saves on a few cores,
+    and a table in one Parquet row group cannot be split at all. One thread per table reads its file
+    in order, so every table keeps the rows in the order of its Parquet file."""
+    for name, file in files.items():
+        con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM {_parquet_source(file)} LIMIT 0')
+        _describe_table(con, name, released)
+    con.execute("SET threads = 1")  # per query: the parallelism comes from the tables loaded at once
+    largest_first = sorted(files, key=lambda name: files[name].stat().st_size, reverse=True)
+    # a cursor is a connection of its own to the same database: made here, used by one load each
+    loads = [(con.cursor(), name, files[name]) for name in largest_first]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        list(pool.map(lambda load: _insert_rows(*load), loads))  # list(): re-raises a worker's error
+    return dict.fromkeys(files, "created")
+
+
+def _insert_rows(cursor, name: str, file: Path) -> None:
+    with cursor:
+        cursor.execute(f'INSERT INTO "{name}" SELECT * FROM {_parquet_source(file)}')
+
+
+def _describe_table(con, name: str, released: bool) -> None:
+    """The schema's table and column comments and NOT NULL columns on a created table."""
+    con.execute(f'COMMENT ON TABLE "{name}" IS {_sql_string(schemas.TABLES[name].description)}')
+    for column, text in schemas.column_descriptions(name, released).items():
+        con.execute(f'COMMENT ON COLUMN "{name}"."{column}" IS {_sql_string(text)}')
+    for column, may_be_null in schemas.column_nullable(name, released).items():
+        if not may_be_null:
+            con.execute(f'ALTER TABLE "{name}" ALTER COLUMN "{column}" SET NOT NULL')
 
 
 def _apply_delta(con, name: str, source: str, old_keys_file: Path, new_keys_file: Path) -> str:
