@@ -1,4 +1,6 @@
 """The CLI's in-memory I/O manager lets go of a value once every input that reads it has read it."""
+import weakref
+
 import dagster as dg
 import polars as pl
 
@@ -51,6 +53,27 @@ def test_values_are_released_after_their_last_reader():
     # ordered_after is read by no input: never kept; the others only while the check may still read them
     assert set(seen["held while doubled ran"]) <= {"numbers", "total"}
     assert manager.values == {} and manager.unread == {}
+
+
+@dg.asset
+def big_frame() -> pl.DataFrame:
+    frame = pl.DataFrame({"n": list(range(1000))})
+    seen["big_frame"] = weakref.ref(frame)
+    return frame
+
+
+@dg.asset
+def frame_rows(big_frame: pl.DataFrame) -> int:
+    return big_frame.height
+
+
+def test_a_released_value_is_gone_though_the_run_captures_outputs():
+    """execute_in_process (dg.materialize) keeps every output for result.output_for_node(); the manager
+    drops that copy, so a value read by its last reader is freed while the run's result lives on."""
+    manager = ReleasingMemoryIOManager(input_readers([big_frame, frame_rows]))
+    result = dg.materialize([big_frame, frame_rows], resources={"io_manager": manager})
+    assert result.success and manager.values == {}
+    assert seen["big_frame"]() is None
 
 
 def test_a_value_whose_readers_do_not_run_stays():

@@ -59,6 +59,17 @@ class StageIOManager(dg.ConfigurableIOManager):
             return pickle.load(handle)
 
 
+def _drop_captured_output(context: dg.OutputContext) -> None:
+    """`execute_in_process` also keeps every output value, the whole run long, for
+    `result.output_for_node()`: that would hold the parses and the tables to the end whatever this
+    manager lets go. Its runs (the CLI's) read their results from the events and the output
+    folder, so the captured copy is dropped and the value lives here only."""
+    capture = context.step_context.output_capture
+    if capture:
+        for handle in [h for h in capture if h.step_key == context.step_key and h.output_name == context.name]:
+            del capture[handle]
+
+
 class ReleasingMemoryIOManager(dg.InMemoryIOManager):
     """Each value in memory (the CLI's one-process run) until the last input that reads it has: the
     parses do not stay while the tables are exported, nor the tables while the site is written.
@@ -71,6 +82,7 @@ class ReleasingMemoryIOManager(dg.InMemoryIOManager):
         self.unread: dict[tuple, int] = {}
 
     def handle_output(self, context: dg.OutputContext, obj) -> None:
+        _drop_captured_output(context)
         readers = self.readers.get(tuple(context.asset_key.path), 0) if context.has_asset_key else None
         if readers != 0:  # a value nothing reads (the site's, the report's) is not kept at all
             super().handle_output(context, obj)
