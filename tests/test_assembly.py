@@ -14,7 +14,7 @@ from pipeline.transform.assembly import sessions
 from pipeline.transform.assembly.context import PersonIdentity, SessionContext
 from pipeline.transform.assembly.documents import DocumentInput, document_rows
 from pipeline.transform.assembly.identity import add_participant, people_rows, resolve_speaker, speaker_reference
-from pipeline.transform.assembly.store import SESSION_REJECTS, merge_stored, split_by_bucket
+from pipeline.transform.assembly.store import SESSION_REJECTS, FreshRows, merge_frames, merge_stored, split_by_bucket
 
 
 def _context(*records: tuple[str, SessionRecord], formats: dict | None = None, identity=None) -> SessionContext:
@@ -112,13 +112,32 @@ def test_document_rows_say_what_became_of_each_document():
 def test_stored_buckets_without_changes_are_kept_and_changed_ones_merged():
     stored = pl.DataFrame({"session_id": ["ses_0a", "ses_0b", "ses_1a"], "text": ["old", "old", "old"]})
     buckets = {b: df.lazy() for b, df in split_by_bucket(stored).items()}
-    fresh = [pl.DataFrame({"session_id": ["ses_0b"], "text": ["new"]})]
-    merged = merge_stored("_names", [f.rename({"text": "name"}).with_columns(person_id=pl.lit("p"), count=1)
-                                     .select("session_id", "person_id", "name", "count") for f in fresh],
+    fresh = FreshRows()
+    fresh.add("_names", pl.DataFrame({"session_id": ["ses_0b"], "name": ["new"]})
+              .with_columns(person_id=pl.lit("p"), count=1).select("session_id", "person_id", "name", "count"))
+    merged = merge_stored("_names", fresh.take("_names"),
                           {b: f.rename({"text": "name"}).with_columns(person_id=pl.lit("p"), count=1)
                            .select("session_id", "person_id", "name", "count") for b, f in buckets.items()},
                           dropped=["ses_0b"], changed_buckets={"0"})
     assert merged.select("session_id", "name").rows() == [("ses_0a", "old"), ("ses_0b", "new"), ("ses_1a", "old")]
+
+
+def test_rows_sorted_a_bucket_at_a_time_are_the_rows_sorted_at_once():
+    """FreshRows splits each batch's rows by bucket as they arrive; sorting bucket by bucket gives the
+    rows (ties included: same key, batch order kept) of one stable sort of every batch's rows."""
+    import random
+
+    rng = random.Random(7)
+    batches = [pl.DataFrame({"session_id": [f"ses_{rng.choice('0123456789abcdef')}{rng.randrange(3)}" for _ in range(40)],
+                             "person_id": [rng.choice(["p1", "p2"]) for _ in range(40)],
+                             "name": [rng.choice(["A", "B"]) for _ in range(40)],
+                             "count": list(range(40 * b, 40 * b + 40))}) for b in range(5)]
+    fresh = FreshRows()
+    for frame in batches:
+        fresh.add("_names", frame)
+    merged = merge_stored("_names", fresh.take("_names"), None, [], set())
+    assert merged.rows() == merge_frames("_names", batches).rows()
+    assert merged.height == 200 and fresh.take("_names") == {}
 
 
 def test_batches_of_sessions_built_on_worker_processes_give_the_same_tables(tmp_path):

@@ -266,9 +266,11 @@ class ParsedDocuments(Mapping):
         """What reads the full parses of `document_ids`, here or on a worker."""
         return KeptParses(self.summaries.cache_dir, {d: (self._records[d][1], self._records[d][0]) for d in document_ids})
 
-    def release_summaries(self) -> None:
-        """Free the summaries held in memory (assembly is done planning); they are read again when asked for."""
+    def release_after_planning(self) -> None:
+        """Free what only de-duplication and planning read (assembly is done planning): the summaries
+        held in memory, read again when asked for, and the fingerprint columns (about 1 KB a document)."""
         self.summaries.clear()
+        self.frame = self.frame.drop("exact_key", "signature", "session_keys", strict=False)
 
     def locality(self, document_id: str) -> str:
         """Documents of one locality are read together (one shard object)."""

@@ -25,7 +25,7 @@ from pipeline.transform.assembly.context import PersonIdentity, SessionContext
 from pipeline.transform.assembly.documents import DocumentInput, document_rows, document_status
 from pipeline.transform.assembly.identity import people_rows
 from pipeline.transform.assembly.sessions import build_session
-from pipeline.transform.assembly.store import (SESSION_NAMES, SESSION_REJECTS, SESSION_TABLES, StoredSessions,
+from pipeline.transform.assembly.store import (SESSION_NAMES, SESSION_REJECTS, SESSION_TABLES, FreshRows, StoredSessions,
                                                merge_frames, merge_stored, table_frame)
 from pipeline.transform.dedup import DuplicateRow
 from pipeline.transform.plan import PlanDocument, Planner, SessionBuild, plan_input_column
@@ -74,8 +74,8 @@ def _batches_by_locality(todo: list[SessionBuild], parsed, batch_sessions: int) 
 class DatasetBuilder:
     """`raw` is the raw documents frame (see pipeline.ingest); `parsed` maps a document id to its
     parse record (.key, .summary) for every document that was parsed, `parsed.loader(ids)` reads
-    their full parses (here or on a worker), and `parsed.release_summaries()`, where it exists,
-    lets go of the summaries held in memory once planning is done."""
+    their full parses (here or on a worker), and `parsed.release_after_planning()`, where it exists,
+    lets go of what only planning read (summaries, fingerprints) once planning is done."""
 
     def __init__(self, raw: pl.DataFrame, parsed: Mapping, duplicates: list[DuplicateRow], canonical: dict[str, str],
                  overrides: dict | None = None):
@@ -87,6 +87,7 @@ class DatasetBuilder:
         self.formats = dict(zip(self.raw["document_id"].to_list(), self.raw["format"].to_list()))
         self.inputs: dict[str, DocumentInput] = {}   # the documents looked at in this build
         self.frames: dict[str, list] = defaultdict(list)
+        self.fresh = FreshRows()                     # the session tables' rows built now
         self.overrides = overrides or {}
         merge_into = {}
         for entry in self.overrides.get("merge") or []:
@@ -132,7 +133,7 @@ class DatasetBuilder:
         self._document_frames(plan.documents, previous.plan if previous else None)
         # the summaries were for planning and document rows; the session batches read full parses
         self.inputs.clear()
-        release = getattr(self.parsed, "release_summaries", None)
+        release = getattr(self.parsed, "release_after_planning", None)
         if release is not None:
             release()
         return plan
@@ -177,7 +178,7 @@ class DatasetBuilder:
         results = run_batches(build_session_batch, tasks) if elsewhere else map(build_session_batch, tasks)
         for frames in results:
             for name, frame in frames.items():
-                self.frames[name].append(frame)
+                self.fresh.add(name, frame)
 
     def _flush(self, names) -> None:
         """Rows so far -> Arrow-backed frames; memory then holds columns, not Python dicts."""
@@ -210,7 +211,7 @@ class DatasetBuilder:
         dropped = [sid for sid, digest in old.items() if inputs.get(sid) != digest]
         self._build_sessions(todo, batch_sessions, run_batches)
         changed_buckets = {sid[4:5] for sid in dropped} | {b.session_id[4:5] for b in todo}
-        stored = {name: merge_stored(name, self.frames.pop(name, []), previous.tables.get(name) if previous else None,
+        stored = {name: merge_stored(name, self.fresh.take(name), previous.tables.get(name) if previous else None,
                                      dropped, changed_buckets) for name in SESSION_TABLES}
         tables = self._tables(stored)
         stats = {"sessions": len(inputs), "sessions_built": len(todo), "sessions_reused": len(inputs) - len(todo),

@@ -7,6 +7,7 @@ come from (a cache on disk, object storage, nowhere) is not this module's busine
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 
 import polars as pl
@@ -77,26 +78,44 @@ def merge_frames(name: str, frames: list[pl.DataFrame | pl.LazyFrame]) -> pl.Dat
     return pl.concat(pieces, rechunk=False).sort(sort_key(name), nulls_last=True, maintain_order=True)
 
 
-def merge_stored(name: str, fresh: list[pl.DataFrame], buckets: dict[str, pl.LazyFrame] | None, dropped: list[str],
-                 changed_buckets: set[str]) -> pl.DataFrame:
-    """A session table: the rows of the sessions just built, merged into the stored rows of the
-    others. A table ordered by session first is ordered bucket by bucket (session ids are "ses_"
-    and hex, and a bucket is the first hex digit), so a bucket without changes is taken as stored
-    and only the changed buckets are sorted again."""
-    if not buckets:
-        return merge_frames(name, fresh)
+class FreshRows:
+    """The rows of the sessions built now, per table, as the batches hand them over. A table ordered
+    by session first keeps them per bucket (split as they arrive), so that merging sorts one bucket
+    at a time and lets its pieces go: a sixteenth of the table is held twice, not the whole table."""
+
+    def __init__(self):
+        self._pieces: dict[str, dict[str, list[pl.DataFrame]]] = defaultdict(lambda: defaultdict(list))
+
+    def add(self, name: str, frame: pl.DataFrame) -> None:
+        if sort_key(name)[0] != "session_id":
+            self._pieces[name][""].append(frame)
+            return
+        for bucket, part in split_by_bucket(frame).items():
+            self._pieces[name][bucket].append(part)
+
+    def take(self, name: str) -> dict[str, list[pl.DataFrame]]:
+        """A table's pieces by bucket ("" for a table not ordered by session), handed over once."""
+        return self._pieces.pop(name, {})
+
+
+def merge_stored(name: str, fresh: dict[str, list[pl.DataFrame]], buckets: dict[str, pl.LazyFrame] | None,
+                 dropped: list[str], changed_buckets: set[str]) -> pl.DataFrame:
+    """A session table: the rows of the sessions just built (FreshRows.take), merged into the stored
+    rows of the others. A table ordered by session first is ordered bucket by bucket (session ids are
+    "ses_" and hex, and a bucket is the first hex digit), so it is sorted a bucket at a time, and a
+    stored bucket without changes is taken as it is."""
     kept = ~pl.col("session_id").is_in(pl.Series(dropped, dtype=pl.String).implode())
     key = sort_key(name)
     if key[0] != "session_id":
-        return merge_frames(name, [pl.concat(list(buckets.values())).filter(kept), *fresh])
-    new = split_by_bucket(pl.concat(fresh)) if fresh else {}
+        old = [pl.concat(list(buckets.values())).filter(kept)] if buckets else []
+        return merge_frames(name, old + [f for pieces in fresh.values() for f in pieces])
     parts = []
     for bucket in BUCKETS:
-        old = buckets.get(bucket)
+        old = buckets.get(bucket) if buckets else None
         if old is not None and bucket not in changed_buckets:
-            parts.append(old)
+            parts.append(old.collect())
             continue
-        pieces = ([old.filter(kept)] if old is not None else []) + ([new[bucket].lazy()] if bucket in new else [])
-        if pieces:
-            parts.append(pl.concat(pieces).sort(key, nulls_last=True, maintain_order=True))
-    return pl.concat(parts).collect() if parts else table_frame(name, [])
+        pieces = ([old.filter(kept)] if old is not None else []) + fresh.pop(bucket, [])
+        if pieces:  # the bucket's pieces go as soon as it is sorted
+            parts.append(merge_frames(name, pieces))
+    return pl.concat(parts, rechunk=False) if parts else table_frame(name, [])
