@@ -43,9 +43,16 @@ def write_parquet(df: pl.DataFrame, path: str | os.PathLike, schema: pa.Schema) 
     """One table as Parquet with its schema: the types, non-null required columns and descriptions
     travel with the file, not only in this project's code."""
     # the cast also gives the fields their nullability and metadata; one chunk per column, so that the
-    # pages do not depend on how the frame was put together (a stored session bucket read back, or built)
-    table = df.to_arrow().cast(schema).combine_chunks()
-    pq.write_table(table, path, **PARQUET_OPTIONS)
+    # pages do not depend on how the frame was put together (a stored session bucket read back, or built).
+    # A row group at a time: the same row groups and pages as the whole table written at once, with one
+    # row group's copy in memory instead of the table's.
+    if df.is_empty():
+        pq.write_table(df.to_arrow().cast(schema), path, **PARQUET_OPTIONS)
+        return
+    rows = PARQUET_OPTIONS["row_group_size"]
+    with pq.ParquetWriter(path, schema, **{k: v for k, v in PARQUET_OPTIONS.items() if k != "row_group_size"}) as writer:
+        for start in range(0, df.height, rows):
+            writer.write_table(df.slice(start, rows).to_arrow().cast(schema).combine_chunks(), row_group_size=rows)
 
 
 def row_keys(name: str, df: pl.DataFrame) -> pl.DataFrame:
@@ -99,12 +106,8 @@ def write_parquet_tables(tables: dict[str, pl.DataFrame], out_dir: str | os.Path
             keys.write_ipc(keys_dir / f"{name}.arrow", compression="lz4")
         return {"rows": df.height, "digest": digest, "reused": bool(reused)}
 
-    # a table's file is written by one thread (pyarrow and polars let go of the GIL): as many tables at
-    # once as there are cores, largest first; each file's bytes do not depend on which thread wrote it
-    largest_first = sorted(schemas.TABLES, key=lambda name: tables[name].estimated_size(), reverse=True)
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        done = dict(zip(largest_first, pool.map(write, largest_first)))
-    manifest = {name: done[name] for name in schemas.TABLES}
+    # one table at a time: two at once gained little on two cores and held two tables' copies
+    manifest = {name: write(name) for name in schemas.TABLES}
     written = {name: target / f"{name}.parquet" for name in schemas.TABLES}
     if track:
         (Path(out_dir) / TABLES_FILE).write_text(json.dumps({"engine": _engine(), "tables": manifest}, indent=1) + "\n")
