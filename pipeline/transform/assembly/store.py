@@ -109,13 +109,17 @@ def merge_stored(name: str, fresh: dict[str, list[pl.DataFrame]], buckets: dict[
     if key[0] != "session_id":
         old = [pl.concat(list(buckets.values())).filter(kept)] if buckets else []
         return merge_frames(name, old + [f for pieces in fresh.values() for f in pieces])
-    parts = []
+    parts: list[pl.DataFrame | pl.LazyFrame] = []
     for bucket in BUCKETS:
         old = buckets.get(bucket) if buckets else None
         if old is not None and bucket not in changed_buckets:
-            parts.append(old.collect())
+            parts.append(old)
             continue
         pieces = ([old.filter(kept)] if old is not None else []) + fresh.pop(bucket, [])
         if pieces:  # the bucket's pieces go as soon as it is sorted
             parts.append(merge_frames(name, pieces))
-    return pl.concat(parts, rechunk=False) if parts else table_frame(name, [])
+    if not parts:
+        return table_frame(name, [])
+    if buckets:  # the stored buckets read side by side, in one pass
+        return pl.concat([part.lazy() for part in parts]).collect()
+    return pl.concat(parts, rechunk=False)
