@@ -18,20 +18,27 @@ def clean_line(text: str) -> str:
     """One line of text as a reader sees it: entities decoded, invisible characters dropped,
     non-breaking hyphens as "-", blanks collapsed."""
     # printable ASCII (U+0020-U+007E) without "&": nothing to decode or drop. isascii() reads a flag, and
-    # on ASCII text isprintable() is exactly "no control character" (U+0000-U+001F, U+007F).
-    if text.isascii() and text.isprintable() and "&" not in text and "  " not in text and "{:" not in text:
-        return text.strip()
+    # on ASCII text isprintable() is exactly "no control character" (U+0000-U+001F, U+007F). Tested on the
+    # stripped line: what strip() drops is blank, and the slow path would collapse it and strip it too.
+    stripped = text.strip()
+    if (stripped.isascii() and stripped.isprintable() and "&" not in stripped and "  " not in stripped
+            and "{:" not in stripped):
+        return stripped
     if "&" in text and _ENTITY.search(text):
         text = html.unescape(text)
     non_ascii = not text.isascii()  # invisible characters, arrows and U+2011 are all outside ASCII
-    if non_ascii:
+    # every invisible character and every blank but " " is unprintable: a printable text has none of them
+    printable = text.isprintable()
+    if non_ascii and not printable:
         text = _INVISIBLE.sub("", text)
     if "{:" in text:
         text = _KRAMDOWN_ATTRIBUTES.sub("", text)
     if non_ascii:
-        if any(arrow in text for arrow in "↩↑⬆⤴"):
+        if "↩" in text or "↑" in text or "⬆" in text or "⤴" in text:  # four scans, no generator
             text = _BACK_LINKS.sub(" ", text)
         text = text.replace("\u2011", "-")
+    if printable and "  " not in text:  # nothing above made a text unprintable: no blank to collapse
+        return text.strip()
     return _BLANKS.sub(" ", text).strip()
 
 

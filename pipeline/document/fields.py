@@ -17,7 +17,8 @@ def label_parts(text: str) -> tuple[str, str] | None:
     """("Date", "28 May 2019") for "Date: 28 May 2019" when the label is a known field or role."""
     if ":" not in text:
         return None
-    stripped = _LEADING_SYMBOLS.sub("", text)
+    # a line that starts with a letter (a word character) has no leading symbols to drop
+    stripped = text if text[:1].isalpha() else _LEADING_SYMBOLS.sub("", text)
     match = _LABEL.match(stripped)
     if not match:
         return None

@@ -58,6 +58,8 @@ def _normalise_bullets(body: str) -> str:
 def _add_table_delimiters(body: str) -> str:
     """A run of "| a | b |" lines with no delimiter row under its first line is meant as a table:
     give it the delimiter row that markdown needs."""
+    if "|" not in body:  # no pipe row, nothing to add: the lines would be joined back as they were
+        return body
     lines = body.split("\n")
     out: list[str] = []
     i = 0
@@ -189,6 +191,8 @@ def _make_line(chunks: list[tuple[str, bool]]) -> Line | None:
     if "**" in text:  # markdown emphasis inside a raw HTML block is left as asterisks by the renderer
         text, strong, lead = emphasis_marks(text)
         return Line(text, strong, lead) if text else None
+    if not any(bold for _, bold in chunks):  # the common line with no bold run: neither strong nor a lead
+        return Line(text)
     meaningful = [(v, b) for v, b in chunks if not _PUNCTUATION_ONLY.match(v)]
     strong = bool(meaningful) and all(b for _, b in meaningful)
     lead = None

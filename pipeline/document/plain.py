@@ -3,6 +3,7 @@ a ">>" line starts a caption turn that runs until the next one, and every other 
 of one line. Indentation is kept only as a number; blank lines only as a `gap` on the next block."""
 from __future__ import annotations
 
+import itertools
 import re
 
 from pipeline.document.clean import clean_line, emphasis_marks
@@ -15,6 +16,8 @@ _NOT_NUMBERED = re.compile(r"^\d{1,2}[.)]\d")
 
 
 def _indent(raw: str) -> int:
+    if raw[:1] not in (" ", "\t"):  # the common unindented line: expandtabs keeps its first character
+        return 0
     expanded = raw.expandtabs(4)
     return len(expanded) - len(expanded.lstrip(" "))
 
@@ -22,21 +25,18 @@ def _indent(raw: str) -> int:
 def read_plain(body: str) -> list[Block]:
     blocks: list[Block] = []
     gap = True
-    in_turns = False
-    for raw in body.split("\n"):
+    raws = body.split("\n")
+    for number, raw in enumerate(raws):
         text = clean_line(raw)
         if not text:
             gap = True
             continue
         indent = _indent(raw)
-        turn = turn_parts(text)
-        if turn is not None:
-            in_turns = True
-            blocks.append(Block("turn", (Line(turn[1]),) if turn[1] else (), label=turn[0], gap=gap, indent=indent))
-        elif in_turns:  # a caption turn runs until the next one
-            last = blocks[-1]
-            blocks[-1] = Block("turn", last.lines + (Line(text),), label=last.label, gap=last.gap, indent=last.indent)
-        elif not gap and blocks and _continues(blocks[-1], text, indent):
+        if text.startswith(">>") and turn_parts(text) is not None:  # the one test of turn_parts, inlined
+            # a caption turn runs until the next one: from the first turn on, every line is a turn or goes on one
+            blocks.extend(_read_turns(itertools.islice(raws, number, None), gap))
+            break
+        if not gap and blocks and _continues(blocks[-1], text, indent):
             last = blocks[-1]  # a line that wraps the one above: its list item, or the list a field holds
             joined = f"{last.lines[-1].text} {text}"
             value = f"{last.value} {text}".strip() if last.kind == "label" else last.value
@@ -48,26 +48,50 @@ def read_plain(body: str) -> list[Block]:
     return blocks
 
 
+def _read_turns(raws, gap: bool) -> list[Block]:
+    """Caption turns, the first line a turn: each turn's lines gathered in a list and made a block once
+    (a block rebuilt for every line that goes on a turn costs the square of the turn's length)."""
+    turns: list[tuple[str, bool, int, list[Line]]] = []
+    for raw in raws:
+        text = clean_line(raw)
+        if not text:
+            gap = True
+            continue
+        turn = turn_parts(text)
+        if turn is not None:
+            turns.append((turn[0], gap, _indent(raw), [Line(turn[1])] if turn[1] else []))
+        else:
+            turns[-1][3].append(Line(text))
+        gap = False
+    return [Block("turn", tuple(lines), label=label, gap=gap, indent=indent) for label, gap, indent, lines in turns]
+
+
 def _continues(last: Block, text: str, indent: int) -> bool:
     """A wrapped line: it starts in lower case under a list item indented at least as deep, or it goes on
     with the comma list of a field whose value stopped without an ending ("Invited speakers: A, B, Jay" /
     "Healey, C")."""
-    if _BULLET.match(text) or label_parts(text) or text.startswith(">>"):
+    # the cheap tests of the block above first: most lines follow a paragraph, which nothing continues
+    if last.kind == "item":
+        wraps = text[:1].islower() and indent >= last.indent
+    elif last.kind == "label":
+        wraps = (bool(last.value) and last.value.count(",") >= 2 and "," in text and len(text.split()) <= 12
+                 and _ends_with_cut_name(last.value))
+    else:
         return False
-    if last.kind == "item" and text[:1].islower() and indent >= last.indent:
-        return True
-    if last.kind == "label" and last.value and last.value.count(",") >= 2 and "," in text and len(text.split()) <= 12:
-        tail = last.value.rsplit(",", 1)[-1].split()
-        return len(tail) == 1 and tail[0][:1].isupper()  # "..., Jay" + "Healey, C": a name cut by the line end
-    return False
+    return wraps and not (_BULLET.match(text) or label_parts(text) or text.startswith(">>"))
+
+
+def _ends_with_cut_name(value: str) -> bool:
+    tail = value.rsplit(",", 1)[-1].split()
+    return len(tail) == 1 and tail[0][:1].isupper()  # "..., Jay" + "Healey, C": a name cut by the line end
 
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*$")
 
 
 def _line_block(text: str, gap: bool, indent: int, raw: str = "") -> Block:
-    heading = _HEADING.match(text)
-    if heading:  # "# Comprehensive Report": a text with markdown headings and emphasis but no other markup
+    heading = _HEADING.match(text) if text.startswith("#") else None  # a heading starts with "#"
+    if heading is not None:  # "# Comprehensive Report": a text with markdown headings and emphasis but no other markup
         return Block("heading", (Line(emphasis_marks(heading.group(2))[0], True),), level=len(heading.group(1)),
                      gap=gap, indent=indent)
     if "**" in text:
@@ -81,7 +105,9 @@ def _line_block(text: str, gap: bool, indent: int, raw: str = "") -> Block:
             return Block("label", (Line(plain),), label=field[0], value=field[1], gap=gap, indent=indent)
         return Block("paragraph", (Line(plain, strong, lead),), gap=gap, indent=indent)
     # the bullet is read on the raw line: "o   Name" keeps the blanks that make its "o" a bullet
-    bullet = _BULLET.match(raw.expandtabs(4)) or _BULLET.match(text)
+    bullet = _BULLET.match(raw.expandtabs(4) if "\t" in raw else raw)
+    if bullet is None and raw != text:  # the raw line is the text itself when cleaning only stripped it
+        bullet = _BULLET.match(text)
     if bullet and not _NOT_NUMBERED.match(text):
         # "o" is the second-level bullet of word-processor text ("-" items, then "o" items under them)
         level = max(1 + indent // 4, 2 if bullet.group("marker") == "o" else 1)

@@ -28,7 +28,14 @@ _HTML_TAG = re.compile(r"<(?:p|div|br|table|tr|td|th|h[1-6]|ul|ol|li|strong|b|i|
                        r"article|center|font|u)\b[^>]*>", re.I)
 # Markdown that needs a markdown parser: tables, links, images. Headings and emphasis alone ("# Report",
 # "**Speaker**: ...") are read by the plain reader, which knows those two marks.
+# (layout_of searches for its alternatives one by one: see below)
 _MARKDOWN = re.compile(r"^\s{0,3}(?:\|.*\|\s*$|\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)+\|?\s*$)|\]\(|!\[|__[^\s_]", re.M)
+# _MARKDOWN's alternatives one by one (a search for "a|b" finds something when a search for a or for b does):
+# a pattern that opens with "^" is tried at every position, one that opens with a literal jumps between them.
+_TABLE_LINE = re.compile(r"^\s{0,3}(?:\|.*\|\s*$|\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)+\|?\s*$)", re.M)
+_UNDERSCORE_EMPHASIS = re.compile(r"__[^\s_]")
+# A pipe that ends a line: the end of every match of _TABLE_LINE that has no "---" (its first alternative).
+_PIPE_AT_LINE_END = re.compile(r"\|\s*$", re.M)
 
 
 def _meta_value(value) -> str | None:
@@ -67,7 +74,10 @@ def layout_of(body: str) -> str:
         return "markup"
     if "<" in body and _HTML_TAG.search(body) is not None:
         return "markup"
-    if ("|" in body or "__" in body) and _MARKDOWN.search(body):
+    if "__" in body and _UNDERSCORE_EMPHASIS.search(body):
+        return "markup"
+    # a table line needs a pipe at a line's end or a "---": a cheap test before the search from every position
+    if "|" in body and ("---" in body or _PIPE_AT_LINE_END.search(body)) and _TABLE_LINE.search(body):
         return "markup"
     return "plain"
 
