@@ -10,7 +10,7 @@ the first of two affiliations, never a biography) and country (only when stated 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import probablepeople
@@ -52,6 +52,7 @@ _NAME_TOKEN = re.compile(r"^(?:[^\W\d_][\w'’.\-–]*|\w+[’'][^\W\d_]\w*)$", 
 UPPER = "".join(chr(c) for c in range(0x41, 0x250) if chr(c).isupper())
 
 
+@lru_cache(maxsize=65536)  # names repeat across documents; the result is two immutable strings
 def split_titles(text: str) -> tuple[str | None, str]:
     """("Lt. General (Ret.)", "Harry D. Raduege") for "Lt. General (Ret.) Harry D. Raduege": the
     honorifics, ranks and courtesy titles before a name, and the rest without post-nominals."""
@@ -161,6 +162,7 @@ _ENDS_WITH_INITIAL = re.compile(r"(?:\b[A-Z]|\b[JS]r)\.$")
 _FINAL_STOP = re.compile(r"\s*\.$")
 
 
+@lru_cache(maxsize=65536)  # the same name is cleaned many times (a list, then each person in it)
 def clean_name(text: str) -> str:
     """The name as recorded: titles stripped, quotes and stray punctuation gone, a duplicated last
     token repaired ("Ann Lee Lee" -> "Ann Lee"), casing kept."""
@@ -196,8 +198,9 @@ _ACRONYM = re.compile(r"^[A-Z][A-Za-z0-9&*\-]{1,9}$")
 _CAMEL = re.compile(r"^[A-Z][a-z]+[A-Z]\w*$")
 
 
-def _words(text: str) -> list[str]:
-    return [w.strip(".,()'’\"").lower() for w in text.replace("/", " ").replace("-", " ").split()]
+@lru_cache(maxsize=65536)  # the same segment is asked org-like, position-like and has-org-word: split it once
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(w.strip(".,()'’\"").lower() for w in text.replace("/", " ").replace("-", " ").split())
 
 
 def is_organization_like(segment: str) -> bool:
@@ -234,6 +237,10 @@ def is_position_like(segment: str) -> bool:
 
 def _split_top(text: str, separators: str = ",") -> list[str]:
     """Split on separators outside parentheses."""
+    if "(" not in text and "[" not in text:  # no bracket opens, so every separator is at the top: a plain split
+        for other in separators[1:]:
+            text = text.replace(other, separators[0])
+        return [p.strip() for p in text.split(separators[0]) if p.strip()]
     parts, depth, current = [], 0, []
     for ch in text:
         if ch in "([":
@@ -263,13 +270,21 @@ def refusal_reason(text: str) -> str:
     return "not a personal name"
 
 
+# compiled once, not looked up in re's cache on every call
+_POSITION_IN_BRACKETS = re.compile(r"^(?P<pos>[^()]+?)\s*\((?P<org>[^()]+)\)$")
+_FROM_ORG = re.compile(r"\s+from\s+")
+_JOINER = re.compile(r"\s+(of|for|with)\s+")
+_UPPER_ACRONYM = re.compile(r"[A-Z][A-Z0-9&*\-]{1,9}")
+_INSTITUTION_TAIL = re.compile(r"\s+(?:for|at|of)\s+(?:the\s+)?(?P<org>[A-Z].+)$")
+
+
 def _org_from_position(segment: str) -> tuple[str | None, str | None]:
     """"Executive Director of X at Y" -> (position, Y); "Chief Technology Officer of MND" -> (.., MND);
     "Chief Executive (Ghana Cyber Authority)" -> (Chief Executive, Ghana Cyber Authority)."""
-    inner = re.match(r"^(?P<pos>[^()]+?)\s*\((?P<org>[^()]+)\)$", segment)
+    inner = _POSITION_IN_BRACKETS.match(segment)
     if inner and is_position_like(inner.group("pos")) and _has_org_word(inner.group("org")):
         return inner.group("pos").strip(), inner.group("org").strip()
-    source = re.split(r"\s+from\s+", segment, maxsplit=1)
+    source = _FROM_ORG.split(segment, maxsplit=1)
     if len(source) == 2 and is_organization_like(source[1]):
         return source[0], source[1].strip()
     at = _AT.split(segment)
@@ -277,14 +292,14 @@ def _org_from_position(segment: str) -> tuple[str | None, str | None]:
         return " at ".join(at[:-1]), at[-1].strip()
     of = _OF.split(segment, maxsplit=1)
     # "Editor of X": X is an institution; "Director for Cyber Policy": a domain unless it names an institution
-    joiner = re.search(r"\s+(of|for|with)\s+", segment)
-    strong = bool(len(of) > 1 and (_has_org_word(of[1]) or re.fullmatch(r"[A-Z][A-Z0-9&*\-]{1,9}", of[1].split()[0])
+    joiner = _JOINER.search(segment)
+    strong = bool(len(of) > 1 and (_has_org_word(of[1]) or _UPPER_ACRONYM.fullmatch(of[1].split()[0])
                                    or _CAMEL.match(of[1].split()[0])))
     if len(of) > 1 and is_position_like(of[0]) and is_organization_like(of[1]) and (
             strong or (joiner and joiner.group(1) == "of")):
         org = of[1].strip()
         # "Director of International Relations for the Swiss Federal Office": the institution is the last part
-        tail = re.search(r"\s+(?:for|at|of)\s+(?:the\s+)?(?P<org>[A-Z].+)$", org)
+        tail = _INSTITUTION_TAIL.search(org)
         if tail and _has_org_word(tail.group("org")) and not _has_org_word(org[:tail.start()]):
             return f"{of[0]} of {org[:tail.start()]}", tail.group("org")
         return of[0], org
@@ -297,8 +312,18 @@ def country_of_segment(segment: str) -> str | None:
     return text if country_name(text) else None
 
 
+def _copy(person: PersonLine | None) -> PersonLine | None:
+    """A copy the caller may change without changing the cached parse."""
+    return replace(person, extra=list(person.extra)) if person is not None else None
+
+
 def parse_affiliation(text: str | None) -> PersonLine:
     """Position, organization and country from what follows a name."""
+    return _copy(_parse_affiliation(text))
+
+
+@lru_cache(maxsize=65536)  # affiliations repeat across documents; parse_affiliation hands out copies
+def _parse_affiliation(text: str | None) -> PersonLine:
     out = PersonLine("")
     if not text:
         return out
@@ -316,14 +341,20 @@ def parse_affiliation(text: str | None) -> PersonLine:
     return out
 
 
+_SPACED_DASH = re.compile(r"\s+[-–—]\s+")  # compiled once, as the patterns below
+
+
 def _affiliation_segments(affiliation: str) -> list[str]:
     """The comma-separated segments of one affiliation; "Position - Org": a spaced dash separates too,
     where commas do not."""
     segments = _split_top(affiliation.replace(" | ", ", "), ",")
     flat: list[str] = []
     for segment in segments:
-        flat.extend(p.strip() for p in re.split(r"\s+[-–—]\s+", segment) if p.strip())
+        flat.extend(p.strip() for p in _SPACED_DASH.split(segment) if p.strip())
     return flat
+
+
+_BRACKET_TAIL = re.compile(r"\s*\(.*\)$")
 
 
 def _without_groups(segments: list[str], out: PersonLine) -> list[str]:
@@ -336,7 +367,7 @@ def _without_groups(segments: list[str], out: PersonLine) -> list[str]:
         if folded in STAKEHOLDER_GROUPS and not out.stakeholder_group:
             out.stakeholder_group = segment
             continue
-        if folded in REGIONAL_GROUPS or fold(re.sub(r"\s*\(.*\)$", "", segment)) in REGIONAL_GROUPS:
+        if folded in REGIONAL_GROUPS or fold(_BRACKET_TAIL.sub("", segment)) in REGIONAL_GROUPS:
             out.regional_group = out.regional_group or segment
             continue
         kept.append(segment)
@@ -366,11 +397,15 @@ def _organization_index(kept: list[str]) -> int | None:
     return None
 
 
+_LEADING_THE = re.compile(r"^the\s+(?=[A-Z])")
+_IN_COUNTRY = re.compile(r"^(?P<org>.+?)\s+in\s+(?P<country>[A-Z][\w ]+)$")
+
+
 def _take_organization(kept: list[str], org_index: int, out: PersonLine) -> list[str]:
     """Set the organization (and a country it is "in") on `out`; the segments left are the position.
     "Ministry of Digital Development, Information and Communications" is one name cut by a comma."""
-    organization = re.sub(r"^the\s+(?=[A-Z])", "", kept[org_index].strip(" ."))
-    located = re.match(r"^(?P<org>.+?)\s+in\s+(?P<country>[A-Z][\w ]+)$", organization)
+    organization = _LEADING_THE.sub("", kept[org_index].strip(" ."))
+    located = _IN_COUNTRY.match(organization)
     if located and country_name(located.group("country")) and not out.country:
         organization, out.country = located.group("org"), located.group("country")
     if org_index > 0 and _continues_name(organization) and _has_org_word(kept[org_index - 1]):
@@ -381,6 +416,7 @@ def _take_organization(kept: list[str], org_index: int, out: PersonLine) -> list
     return kept[:org_index] + kept[org_index + 1:]
 
 
+_GENERATIONAL = re.compile(r"(jr|sr|ii|iii|iv)\.?(?=,|\s|$)", re.I)
 _NAME_END = re.compile(r"\s*(?:,|\s[-–—]\s|\s\((?![A-Z][a-z]+\)\s)|(?<=[a-z]{2})\.\s|\s\|\s|:\s)")
 
 
@@ -388,6 +424,11 @@ def parse_person_line(text: str, slot: bool = False) -> PersonLine | None:
     """A line that starts with a person: "Name, Position, Org", "Name – Position, Org; Position, Org",
     "Name (Position, Org)", "Name. Position, Org", "Name, Position - Org | Country". None when the
     line does not start with a personal name."""
+    return _copy(_parse_person_line(text, slot))
+
+
+@lru_cache(maxsize=65536)  # the same speaker lines recur across documents; parse_person_line hands out copies
+def _parse_person_line(text: str, slot: bool) -> PersonLine | None:
     text = " ".join(text.split()).strip(" •*-–—·")
     if not text:
         return None
@@ -396,7 +437,7 @@ def parse_person_line(text: str, slot: bool = False) -> PersonLine | None:
     cut = _NAME_END.search(body)
     name, rest = (body[:cut.start()], body[cut.start():]) if cut else (body, "")
     tail = rest.lstrip(" ,")
-    suffix = re.match(r"(jr|sr|ii|iii|iv)\.?(?=,|\s|$)", tail, re.I)
+    suffix = _GENERATIONAL.match(tail)
     if suffix and rest.lstrip().startswith(","):
         name = f"{name}, {suffix.group(0)}"
         rest = tail[suffix.end():]
@@ -413,7 +454,7 @@ def parse_person_line(text: str, slot: bool = False) -> PersonLine | None:
                 close = k
                 break
         rest = rest[1:close] if close > 0 else rest.strip("() ")
-    info = parse_affiliation(rest.lstrip(".,:|-–— "))
+    info = parse_affiliation(rest.lstrip(".,:|-–— "))  # a copy: naming it leaves the cached affiliation as it was
     info.name = name
     info.honorific = honorific
     return info
@@ -468,7 +509,8 @@ def _starts_person(segments: list[str], i: int, in_person: bool, have_people: bo
     It must lead with a name, and: nothing is open, or it brings its own bracket, or it is the last and only
     candidate, or the next segment is its affiliation, or the list is names only."""
     segment = segments[i]
-    if not is_person_name(clean_name(re.split(r"\s*\(", segment)[0]), False):
+    # what precedes the first bracket, without the blanks before it (as re.split(r"\s*\(", segment)[0])
+    if not is_person_name(clean_name(segment.split("(", 1)[0].rstrip()), False):
         return False
     if not in_person or "(" in segment:
         return True

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pipeline.extract.people import (UPPER, PersonLine, _has_org_word, clean_name, is_organization_like, is_person_name, parse_affiliation,
                                      split_people, strip_titles)
@@ -79,29 +80,39 @@ _ROLE_AFTER = re.compile(r"^[^.;]{0,120}?\b(?:who\s+)?(?:will\s+)?(moderat(?:ed|
                          r"facilitat(?:ed|es|ing|e)\b|(?:gave|delivered|give|deliver)\s+(?:the|a|his|her)\s+keynote)\b", re.I)
 
 
+# compiled once, not looked up in re's cache on every call
+_CLAUSE_BREAK = re.compile(r"[.;,]\s|\band\b")
+_NAME_RUN = re.compile(_NAME)
+_WORD_BREAK = re.compile(r"[\s-]+")
+_SENTENCE_END = re.compile(r"(?<!\b[A-Z])\.(?:\s|$)|;")  # a full stop that is not an initial, or a semicolon
+_LEADING_THE = re.compile(r"^the\s+")
+_OWNED = re.compile(r"^(?P<owner>[A-Z][\w ]+?)[’']s\s+(?P<org>.+)$")
+
+
 def _role_near(text: str, start: int, end: int) -> str | None:
     """The role the sentence gives a name: a role word just before it ("moderator Roy Yuen", "keynote
     speaker X"), or a role verb just after it and its apposition ("X, Editor of Y, moderated")."""
     before = text[max(0, start - 30):start].lower()
-    before = re.split(r"[.;,]\s|\band\b", before)[-1]
+    before = _CLAUSE_BREAK.split(before)[-1]
     for stem, role in _ROLE_WORDS:
         if stem in before:
             return role
     after = _ROLE_AFTER.match(text[end:])
-    if after and not any(is_person_name(m.group(0)) for m in re.finditer(_NAME, text[end:end + after.start(1)])):
+    if after and not any(is_person_name(m.group(0)) for m in _NAME_RUN.finditer(text[end:end + after.start(1)])):
         verb = after.group(1).lower()
         return "keynote" if "keynote" in verb else next((r for s, r in _ROLE_WORDS if s in verb), None)
     return None
 
 
 def _has_position(text: str) -> bool:
-    return any(w.strip(",.;:()") in _POSITION_HINTS for w in re.split(r"[\s-]+", text.lower()))
+    return any(w.strip(",.;:()") in _POSITION_HINTS for w in _WORD_BREAK.split(text.lower()))
 
 
+@lru_cache(maxsize=64)  # add() and _apposition() both ask for the clause after the same name
 def _clause(text: str) -> str:
     """What follows a name up to the verb of its sentence (or the end of the sentence or list item):
     the apposition that says who they are."""
-    text = re.split(r"(?<!\b[A-Z])\.(?:\s|$)|;", text, maxsplit=1)[0]  # a full stop that is not an initial
+    text = _SENTENCE_END.split(text, maxsplit=1)[0]
     cut = _CLAUSE_END.search(text)
     text = text[:cut.start()] if cut else text
     return text.strip(" ,")
@@ -155,12 +166,12 @@ def _from_affiliation(match: re.Match) -> PersonLine | None:
     """"X from the Ministry of Y" / "X of Kenya" / "X representing ...": the country or organization named
     after the name, if it is one."""
     org = match.group("org").strip()
-    org = re.sub(r"^the\s+", "", org)
+    org = _LEADING_THE.sub("", org)
     info = PersonLine("")
     if country_name(org):
         info.country = org
     elif is_organization_like(org) and (_has_org_word(org) or " of " not in match.group(0)):
-        owner = re.match(r"^(?P<owner>[A-Z][\w ]+?)[’']s\s+(?P<org>.+)$", org)
+        owner = _OWNED.match(org)
         if owner and country_name(owner.group("owner")):
             info.country, info.organization = owner.group("owner"), owner.group("org")
         else:
