@@ -45,18 +45,16 @@ class Block:
     marker: str | None = None
     gap: bool = True
     indent: int = 0
-    _text: str | None = field(default=None, init=False, repr=False, compare=False)  # text, once asked for
+    # the block's text, its lines joined by spaces (a row: its cells joined by ' | '); filled once when the
+    # block is made, a plain slot read: extractors read it hundreds of thousands of times per thousand documents
+    text: str = field(init=False, repr=False, compare=False)
 
-    @property
-    def text(self) -> str:
-        """The block's text, its lines joined by spaces (a row: its cells joined by ' | ')."""
-        if self._text is None:
-            if self.kind == "row":
-                text = " | ".join(" ".join(line.text for line in cell) for cell in self.cells)
-            else:
-                text = " ".join(line.text for line in self.lines)
-            object.__setattr__(self, "_text", text)  # extractors ask for it again and again
-        return self._text
+    def __post_init__(self) -> None:
+        if self.kind == "row":
+            text = " | ".join([" ".join([line.text for line in cell]) for cell in self.cells])
+        else:
+            text = " ".join([line.text for line in self.lines])  # a list joins faster than a generator
+        object.__setattr__(self, "text", text)
 
     @property
     def strong(self) -> bool:

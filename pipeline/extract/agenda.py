@@ -61,6 +61,12 @@ _POSSESSIVE = re.compile(r"^(?P<owner>[A-Z][\w&.\- ]{0,40}?)[’']s\s+")
 _PUBLICATION = re.compile(r"\b(?:published|posted|updated|last modified|press release|news release)\b", re.I)
 _PLACEHOLDER_TITLE = re.compile(r"^(?:<?image>?|click here.*|read more|learn more.*|back to top|register.*|"
                                 r"download.*|watch.*|view map)$", re.I)
+_DIGIT = re.compile(r"\d")   # what find_dates and find_times need before they look at a text (dates._DIGIT)
+
+
+def _words_at_most(text: str, n: int) -> bool:
+    """len(text.split()) <= n, cheaply: the split stops after n + 1 words instead of cutting a long text whole."""
+    return len(text.split(None, n)) <= n
 
 
 # -- what the engine produces -------------------------------------------------------------------------
@@ -99,8 +105,13 @@ class Draft:
 
 
 def _same_person(a: str, b: str) -> bool:
-    fa, fb = " ".join(sorted(a.casefold().split())), " ".join(sorted(b.casefold().split()))
-    return fa == fb
+    return _name_key(a) == _name_key(b)
+
+
+@lru_cache(maxsize=8192)
+def _name_key(name: str) -> str:
+    """The name's words case-folded and sorted (cached: a draft compares each new person with every one it has)."""
+    return " ".join(sorted(name.casefold().split()))
 
 
 @dataclass
@@ -121,16 +132,19 @@ def page_year(doc: Document) -> int | None:
     for key in ("title", "permalink", "third_nav_title"):
         years |= years_in(doc.meta.get(key, ""))
     for block in doc.blocks:
+        text = block.text
+        if not _DIGIT.search(text):
+            continue  # no digit, no year (find_dates, month_years and years_in all need one): most blocks
         if block.kind == "label" and field_of(block.label) == "published":
             continue
-        if _PUBLICATION.search(block.text[:60]):
+        if _PUBLICATION.search(text[:60]):
             continue
-        for mention in find_dates(block.text):
+        for mention in find_dates(text):
             if mention.year:
                 years.add(mention.year)
-        years |= month_years(block.text)
+        years |= month_years(text)
         if block.kind == "heading" or block.strong:
-            years |= years_in(block.text)
+            years |= years_in(text)
     if len(years) == 1:
         return years.pop()
     # an edition year named in the title decides when the text mentions other years too
@@ -148,7 +162,7 @@ def _is_heading(block: Block) -> bool:
     if block.kind == "heading":
         return True
     return (block.kind == "paragraph" and block.strong and len(block.lines) == 1
-            and 1 <= len(block.text.split()) <= 20 and not find_times(block.text))
+            and 1 <= len(block.text.split(None, 20)) <= 20 and not find_times(block.text))  # see _words_at_most
 
 
 def _heading_level(block: Block) -> int:
@@ -448,7 +462,7 @@ def _is_sub_title(body: list[Block], i: int) -> bool:
     if not (block.kind in ("heading", "paragraph") and block.lines and block.lines[0].strong):
         return False
     text = block.lines[0].text
-    if len(text.split()) > 25 or _SECTION_NAMES.match(text) or role_of(text.rstrip(":")) or _day_only(text) \
+    if not _words_at_most(text, 25) or _SECTION_NAMES.match(text) or role_of(text.rstrip(":")) or _day_only(text) \
             or find_times(text):
         return False
     for other in body[i + 1:i + 12]:
@@ -682,6 +696,7 @@ def _drop_title_line(body: list[Block], title: str | None) -> list[Block]:
 
 # -- titles that carry their speaker ------------------------------------------------------------------
 _GLUE = re.compile(r"(?<=[a-z)])(?=[A-Z][a-z])")
+_GLUE_AT = re.compile(r"[a-z)](?=[A-Z][a-z])")  # whether _GLUE matches: no look-behind tried at every position
 _SENTENCE_START = re.compile(r"^(?:The|This|These|A|An|In|Our|We|Join|As|With|How|What|Why|Discover|Learn)\b")
 
 
@@ -855,7 +870,7 @@ def _people_in(blocks: list[Block], default_role: str | None = None, probe: bool
 
 def _slot_line_role(block: Block) -> str | None:
     """The role a short slot line gives the unlabelled people below it ("Panel Discussion and Q&A")."""
-    if block.kind == "paragraph" and len(block.text.split()) <= 14:
+    if block.kind == "paragraph" and _words_at_most(block.text, 14):
         return _role_of_title(block.text)
     return None
 
@@ -889,8 +904,9 @@ class _PeopleScan:
 
     def _track_contact(self, block: Block) -> None:
         """Contact sections name people who are not participants: skip until the next heading."""
-        if _is_heading(block) or (block.kind == "paragraph" and len(block.text.split()) <= 4):
-            self.in_contact = bool(_CONTACT.match(block.text.strip())) or (self.in_contact and not _is_heading(block))
+        heading = _is_heading(block)  # asked once, not again for the contact state
+        if heading or (block.kind == "paragraph" and _words_at_most(block.text, 4)):
+            self.in_contact = bool(_CONTACT.match(block.text.strip())) or (self.in_contact and not heading)
 
     def _read_row(self, i: int, block: Block) -> None:
         row_role, people = _people_of_row(block, self.role or self.default_role)
@@ -920,7 +936,7 @@ class _PeopleScan:
 
     def _card_lines(self, i: int, lines: list[Line]) -> list[Line]:
         """A card: the name in one block, the position and organization in the next (up to two) blocks."""
-        if not (len(lines) == 1 and len(lines[0].text.split()) <= 6 and is_person_name(clean_name(lines[0].text))):
+        if not (len(lines) == 1 and _words_at_most(lines[0].text, 6) and is_person_name(clean_name(lines[0].text))):
             return []
         more: list[Line] = []
         for j in range(i + 1, min(i + 3, len(self.blocks))):
@@ -939,7 +955,7 @@ class _PeopleScan:
             return
         lines += self._card_lines(i, lines)
         text = block.text
-        bare_role = role_of(text.rstrip(": ")) if len(text.split()) <= 5 and len(lines) == 1 else None
+        bare_role = role_of(text.rstrip(": ")) if len(lines) == 1 and _words_at_most(text, 5) else None
         if bare_role and not parse_person_line(text):
             self.role, self.role_block = bare_role, i
             return
@@ -974,8 +990,9 @@ def _people_of_row(block: Block, role: str | None) -> tuple[str | None, list[tup
     if not cells:
         return None, []
     texts = [" ".join(line.text for line in cell) for cell in cells]
-    if len(cells) == 1 and len(texts[0].split()) <= 4 and role_of(texts[0].rstrip(": ")):
-        return role_of(texts[0].rstrip(": ")), []
+    heading_role = role_of(texts[0].rstrip(": ")) if len(cells) == 1 and _words_at_most(texts[0], 4) else None
+    if heading_role:  # looked up once
+        return heading_role, []
     info = _person_of_row(cells)
     if info:
         return None, [(info, role)]
@@ -986,10 +1003,13 @@ def _person_of_row(cells: list[tuple[Line, ...]]) -> PersonLine | None:
     """The person of a row whose first cell is a name alone and whose other cells say who they are."""
     first = [line for line in cells[0] if line.text]
     name = clean_name(first[0].text) if len(first) == 1 else ""
-    if not (len(cells) > 1 and name and is_person_name(name, slot=bool(split_titles(first[0].text)[0]))):
+    if not (len(cells) > 1 and name):
+        return None
+    honorific = split_titles(first[0].text)[0]  # split once, for the name test and the person
+    if not is_person_name(name, slot=bool(honorific)):
         return None
     info = affiliation_from_lines(name, [line.text for cell in cells[1:] for line in cell if line.text])
-    info.honorific = split_titles(first[0].text)[0]
+    info.honorific = honorific
     return info
 
 
@@ -1039,7 +1059,7 @@ def _unglued_lines(lines: list[Line]) -> list[Line]:
     """The lines with flattened parts cut apart again (see unglue)."""
     expanded: list[Line] = []
     for line in lines:
-        parts = unglue(line.text.strip()) if _GLUE.search(line.text) else [line.text.strip()]
+        parts = unglue(line.text.strip()) if _GLUE_AT.search(line.text) else [line.text.strip()]
         expanded += [line] if len(parts) == 1 else [Line(part, line.strong) for part in parts]
     return expanded
 
@@ -1110,7 +1130,7 @@ class _LineReader:
 
     def _bare_role(self, line: Line, text: str, marked: str | None) -> bool:
         """A role word right under a name is that person's position; elsewhere it labels the lines below."""
-        bare = role_of(text.rstrip(": ")) if len(text.split()) <= 4 and (self.current is None or self.tail) else None
+        bare = role_of(text.rstrip(": ")) if (self.current is None or self.tail) and _words_at_most(text, 4) else None
         if not bare or is_person_name(clean_name(text)):
             return False
         self.close()
@@ -1119,10 +1139,13 @@ class _LineReader:
 
     def _name_line(self, line: Line, text: str, marked: str | None) -> bool:
         """A name on its own line opens a person."""
-        if not ((line.strong or len(text.split()) <= 6) and is_person_name(clean_name(text))):
+        if not (line.strong or _words_at_most(text, 6)):
+            return False
+        name = clean_name(text)  # cleaned once, for the test and the person
+        if not is_person_name(name):
             return False
         self.close()
-        self.current = PersonLine(clean_name(text), honorific=split_titles(text)[0])
+        self.current = PersonLine(name, honorific=split_titles(text)[0])
         self.current_role = marked or self.role_now
         return True
 
@@ -1163,7 +1186,7 @@ _ROLE_TAG = re.compile(r"^\[(?P<role>[^\]]{2,30})\]\s*(?P<rest>.+)$")
 
 def _affiliation_block(block: Block) -> bool:
     """Short lines that say who someone is (position, organization) and name no one."""
-    return all(len(line.text.split()) <= 12 and not is_person_name(clean_name(line.text.split(",")[0]))
+    return all(_words_at_most(line.text, 12) and not is_person_name(clean_name(line.text.split(",")[0]))
                and not line.text.endswith(("?", "!")) for line in block.lines)
 
 
@@ -1179,13 +1202,25 @@ _TOPIC_INTRO = re.compile(r"(?:discuss|topic|question|issue|focus|delve|explore|
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+")
 
 
+_LIST_INTRO_ENDINGS = ("we discussed", "discussed", "such as", "include")
+
+
+def _may_introduce_list(text: str) -> bool:
+    """The test of _topics_in on the text's end alone (its last sentence ends where the text does), before
+    the text is cut into sentences: most paragraphs end otherwise. 12 characters hold the longest ending."""
+    end = text.rstrip()[-12:]
+    return end.endswith(":") or end.lower().endswith(_LIST_INTRO_ENDINGS)
+
+
 def _topics_in(blocks: list[Block]) -> list[str]:
     """The items of a list introduced as topics or questions ("we discussed:", "Focus Questions:")."""
     topics: list[str] = []
     for i, block in enumerate(blocks):
         text = block.text if block.kind != "label" else f"{block.label}:"
+        if not _may_introduce_list(text):
+            continue
         tail = _SENTENCE_BREAK.split(text.rstrip())[-1][-200:]  # the sentence that introduces the list
-        if not (((tail.endswith(":") or tail.lower().endswith(("we discussed", "discussed", "such as", "include")))
+        if not (((tail.endswith(":") or tail.lower().endswith(_LIST_INTRO_ENDINGS))
                  and _TOPIC_INTRO.search(tail + (":" if not tail.endswith(":") else "")))
                 or (block.kind == "label" and field_of(block.label) == "key_topics")):
             continue

@@ -55,13 +55,18 @@ _ROLE_WORDS = {
 }
 
 
+# compiled once: role_of compiles nothing per label it has not seen yet
+_TRAILING_NUMBER = re.compile(r"\s*\d+\s*$")
+_FILLER_WORDS = re.compile(r"\b(the|our|and|with)\b")
+
+
 @lru_cache(maxsize=4096)
 def role_of(label: str | None) -> str | None:
     """The role a label names ("Panellists:", "Online Moderator", "Session Co-Chairs") or None."""
     if not label:
         return None
-    key = fold(re.sub(r"\s*\d+\s*$", "", label))  # "Speaker 3" -> speaker
-    key = re.sub(r"\b(the|our|and|with)\b", " ", key)
+    key = fold(_TRAILING_NUMBER.sub("", label))  # "Speaker 3" -> speaker
+    key = _FILLER_WORDS.sub(" ", key)
     key = " ".join(key.split())
     if key in _ROLE_WORDS:
         return _ROLE_WORDS[key]
