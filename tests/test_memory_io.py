@@ -98,3 +98,10 @@ def test_a_build_of_the_seeds_releases_every_value(tmp_path):
     assert result.success
     assert manager.values == {}  # every table, the parses and the raw rows were let go once read
     assert pl.read_parquet(tmp_path / "out" / "parquet" / "sessions.parquet").height > 0
+
+
+def test_a_context_built_outside_a_run_is_handled():
+    """Unit tests build output contexts without a run: nothing was captured, the value is kept."""
+    manager = ReleasingMemoryIOManager({("a",): 1})
+    manager.handle_output(dg.build_output_context(asset_key="a", name="result", step_key="s"), 5)
+    assert list(manager.values.values()) == [5] and list(manager.unread.values()) == [1]

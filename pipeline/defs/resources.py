@@ -64,7 +64,10 @@ def _drop_captured_output(context: dg.OutputContext) -> None:
     `result.output_for_node()`: that would hold the parses and the tables to the end whatever this
     manager lets go. Its runs (the CLI's) read their results from the events and the output
     folder, so the captured copy is dropped and the value lives here only."""
-    capture = context.step_context.output_capture
+    try:
+        capture = context.step_context.output_capture
+    except dg.DagsterInvariantViolationError:  # a context built outside a run: nothing was captured
+        return
     if capture:
         for handle in [h for h in capture if h.step_key == context.step_key and h.output_name == context.name]:
             del capture[handle]
