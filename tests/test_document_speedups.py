@@ -9,6 +9,7 @@ import pytest
 
 from pipeline.document import clean, fields, markup, plain, read
 from pipeline.document.model import Block, Line
+from tests.test_parse_speedups import MARKDOWN_SIGNS
 
 
 # -- clean_line: tested on the stripped line; unprintable text alone goes through the blank pass ------
@@ -202,9 +203,9 @@ def test_indent_same_as_plain_form(raw):
     assert plain._indent(raw) == _indent_plain(raw)
 
 
-# -- layout_of: the alternatives of _MARKDOWN one by one, a cheap test before the table search --------
+# -- layout_of: the markdown signs one by one, a cheap test before the table search --------
 def _layout_plain(body: str) -> str:
-    return "markup" if read._HTML_TAG.search(body) is not None or read._MARKDOWN.search(body) else "plain"
+    return "markup" if read._HTML_TAG.search(body) is not None or MARKDOWN_SIGNS.search(body) else "plain"
 
 
 LAYOUT_BODIES = [

@@ -63,7 +63,8 @@ def _read_turns(raws, gap: bool) -> list[Block]:
         else:
             turns[-1][3].append(Line(text))
         gap = False
-    return [Block("turn", tuple(lines), label=label, gap=gap, indent=indent) for label, gap, indent, lines in turns]
+    return [Block("turn", tuple(lines), label=label, gap=turn_gap, indent=indent)
+            for label, turn_gap, indent, lines in turns]
 
 
 def _continues(last: Block, text: str, indent: int) -> bool:

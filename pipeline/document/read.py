@@ -26,12 +26,10 @@ _FRONT_MATTER = re.compile(r"\A---[ \t]*\n")
 # Signs that a body is markup rather than plain text.
 _HTML_TAG = re.compile(r"<(?:p|div|br|table|tr|td|th|h[1-6]|ul|ol|li|strong|b|i|em|span|a|sup|img|iframe|section|"
                        r"article|center|font|u)\b[^>]*>", re.I)
-# Markdown that needs a markdown parser: tables, links, images. Headings and emphasis alone ("# Report",
-# "**Speaker**: ...") are read by the plain reader, which knows those two marks.
-# (layout_of searches for its alternatives one by one: see below)
-_MARKDOWN = re.compile(r"^\s{0,3}(?:\|.*\|\s*$|\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)+\|?\s*$)|\]\(|!\[|__[^\s_]", re.M)
-# _MARKDOWN's alternatives one by one (a search for "a|b" finds something when a search for a or for b does):
-# a pattern that opens with "^" is tried at every position, one that opens with a literal jumps between them.
+# Markdown that needs a markdown parser: table lines, links ("]("), images ("!["), "__" emphasis. Headings
+# and emphasis alone ("# Report", "**Speaker**: ...") are read by the plain reader, which knows those two
+# marks. layout_of looks for each sign on its own: a pattern that opens with "^" is tried at every
+# position, one that opens with a literal jumps between them.
 _TABLE_LINE = re.compile(r"^\s{0,3}(?:\|.*\|\s*$|\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)+\|?\s*$)", re.M)
 _UNDERSCORE_EMPHASIS = re.compile(r"__[^\s_]")
 # A pipe that ends a line: the end of every match of _TABLE_LINE that has no "---" (its first alternative).
@@ -68,8 +66,8 @@ def split_front_matter(text: str) -> tuple[dict[str, str], str, list[str]]:
 def layout_of(body: str) -> str:
     """markup | plain: how the body is written. Markdown and HTML are read the same way: a page
     mixes them freely (raw HTML in markdown, text between HTML blocks)."""
-    # Substring scans before the regexes, which try every position: "](" and "![" are alternatives of
-    # _MARKDOWN written out, a tag starts with "<", and the other alternatives need a "|" or "__".
+    # Substring scans before the regexes, which try every position: links and images are literal signs,
+    # a tag starts with "<", and the other signs need a "|" or "__".
     if "](" in body or "![" in body:
         return "markup"
     if "<" in body and _HTML_TAG.search(body) is not None:

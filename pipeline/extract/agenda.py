@@ -22,7 +22,7 @@ from functools import lru_cache
 
 from pipeline.document import Block, Document, Line
 from pipeline.document.fields import label_parts
-from pipeline.extract.dates import (TZ_OFFSETS, DateMention, find_dates, find_times, minutes_between, month_years,
+from pipeline.extract.dates import (DIGIT, TZ_OFFSETS, DateMention, find_dates, find_times, minutes_between, month_years,
                                     utc_offset, years_in)
 from pipeline.extract.people import (PersonLine, refusal_reason, clean_name, is_organization_like, is_person_name, is_position_like,
                                      parse_affiliation, parse_person_line, split_people, split_titles, strip_titles)
@@ -61,7 +61,6 @@ _POSSESSIVE = re.compile(r"^(?P<owner>[A-Z][\w&.\- ]{0,40}?)[’']s\s+")
 _PUBLICATION = re.compile(r"\b(?:published|posted|updated|last modified|press release|news release)\b", re.I)
 _PLACEHOLDER_TITLE = re.compile(r"^(?:<?image>?|click here.*|read more|learn more.*|back to top|register.*|"
                                 r"download.*|watch.*|view map)$", re.I)
-_DIGIT = re.compile(r"\d")   # what find_dates and find_times need before they look at a text (dates._DIGIT)
 
 
 def _words_at_most(text: str, n: int) -> bool:
@@ -133,7 +132,7 @@ def page_year(doc: Document) -> int | None:
         years |= years_in(doc.meta.get(key, ""))
     for block in doc.blocks:
         text = block.text
-        if not _DIGIT.search(text):
+        if not DIGIT.search(text):
             continue  # no digit, no year (find_dates, month_years and years_in all need one): most blocks
         if block.kind == "label" and field_of(block.label) == "published":
             continue

@@ -61,13 +61,13 @@ def _month_day(written: str) -> tuple[int, int] | None:
     return parsed.month, parsed.day
 
 
-_DIGIT = re.compile(r"\d")
+DIGIT = re.compile(r"\d")  # every date and time has one: a text without any is not scanned
 
 
 @lru_cache(maxsize=32768)
 def find_dates(text: str) -> tuple[DateMention, ...]:
     """Every day-and-month written in `text`, in order (a range gives its first day)."""
-    if not text or not _DIGIT.search(text):
+    if not text or not DIGIT.search(text):
         return ()
     found: list[DateMention] = []
     taken: list[tuple[int, int]] = []
@@ -154,7 +154,7 @@ def _has_minutes_or_meridiem(match: re.Match, p: str) -> bool:
 def find_times(text: str) -> tuple[TimeMention, ...]:
     """Clock times and ranges in `text`: "9:30 am – 12:00 pm", "11.30-12.10pm" (one meridiem for both),
     "2-4pm", "0730AM - 1030AM", "14h30-16h00", "12 noon". A bare "2 - 3" is not a time."""
-    if not text or not _DIGIT.search(text):
+    if not text or not DIGIT.search(text):
         return ()
     found = (_time_of_match(match) for match in _RANGE.finditer(text))
     return tuple(mention for mention in found if mention is not None)
