@@ -136,6 +136,15 @@ def arrow_schema(name: str, released: bool = False):
     return pa.schema(fields, metadata={"table": name, "description": TABLES[name].description})
 
 
+def columns_frame(values: dict[str, list], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """Python lists, one per column, -> a DataFrame of `schema`, through Arrow arrays (built in C++;
+    polars builds list columns from Python lists one value at a time)."""
+    import pyarrow as pa
+
+    arrays = [pa.array(values[col], type=_arrow_type(dtype)) for col, dtype in schema.items()]
+    return pl.from_arrow(pa.Table.from_arrays(arrays, names=list(schema))).cast(schema)
+
+
 def frame(name: str, rows: list[dict], sort: bool = True) -> pl.DataFrame:
     """Rows -> a DataFrame with exactly the table's columns and types, sorted by its primary key
     (sort=False: in the rows' order, for pieces that are sorted once they are put together).

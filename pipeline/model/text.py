@@ -172,3 +172,23 @@ def _fold(value: str) -> str:
 
 def collapse_ws(value: str) -> str:
     return " ".join(value.split())
+
+
+class LinePattern:
+    """A pattern that must open a line (what `^pattern` finds under MULTILINE), found fast: a match
+    at the text's start, else a search for a newline followed by the pattern. (`^` under MULTILINE is
+    tried at every position of the text; a pattern that opens with a literal is scanned for.)"""
+
+    def __init__(self, pattern: str, flags: int = 0):
+        self.first = re.compile(f"(?:{pattern})", flags | re.M)
+        self.later = re.compile(f"\n(?:{pattern})", flags | re.M)
+
+    def found_in(self, text: str) -> bool:
+        return bool(self.first.match(text) or self.later.search(text))
+
+
+@lru_cache(maxsize=16)
+def lower_prefix(text: str, length: int) -> str:
+    """text[:length].lower(), kept for the last few texts: every family's detector lowers the head of
+    the same text, and lowering non-ASCII text costs more than the scans that follow."""
+    return text[:length].lower()

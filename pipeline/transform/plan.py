@@ -16,6 +16,7 @@ import polars as pl
 
 from pipeline.model.records import DocumentSummary
 from pipeline.model import ids
+from schemas import columns_frame
 
 # What a plan keeps for the next build, one frame each.
 PLAN_SCHEMAS = {
@@ -290,14 +291,20 @@ class Planner:
 
     @staticmethod
     def _participation_frame(by_key: dict[str, dict[str, Participation]], person_of: dict) -> pl.DataFrame:
-        rows = [(key, sid, p.name, p.country, p.country_label, sorted(p.org_tokens), p.organization, person_of[(key, sid)])
-                for key, parts in by_key.items() for sid, p in parts.items()]
-        return pl.DataFrame(rows, schema=PLAN_SCHEMAS["participations"], orient="row")
+        parts = [(key, sid, p) for key, of_key in by_key.items() for sid, p in of_key.items()]
+        return columns_frame({
+            "key": [key for key, _, _ in parts], "session_id": [sid for _, sid, _ in parts],
+            "name": [p.name for _, _, p in parts], "country": [p.country for _, _, p in parts],
+            "country_label": [p.country_label for _, _, p in parts],
+            "org_tokens": [sorted(p.org_tokens) for _, _, p in parts],
+            "organization": [p.organization for _, _, p in parts],
+            "person_id": [person_of[(key, sid)] for key, sid, _ in parts]}, PLAN_SCHEMAS["participations"])
 
     # -- whole plans -----------------------------------------------------------------------------
     def _documents_frame(self, ids: dict[str, list[str]], frame: pl.DataFrame) -> pl.DataFrame:
-        return frame.select("document_id", "plan_input", "is_copy").with_columns(
-            session_ids=pl.Series([ids.get(d, []) for d in frame["document_id"].to_list()], dtype=pl.List(pl.String)))
+        session_ids = columns_frame({"session_ids": [ids.get(d, []) for d in frame["document_id"].to_list()]},
+                                    {"session_ids": pl.List(pl.String)})
+        return frame.select("document_id", "plan_input", "is_copy").with_columns(session_ids.to_series())
 
     @staticmethod
     def _explode(documents: pl.DataFrame) -> pl.DataFrame:

@@ -8,6 +8,7 @@ import re
 from pipeline.document import Document
 from pipeline.extract.agenda import extract_sessions
 from pipeline.model.records import Item, ParsedDocument, SessionRecord
+from pipeline.model.text import lower_prefix
 from pipeline.sources.common import page_context, parsed, prose_date, record_of
 
 FORMAT = "concept_note"
@@ -21,7 +22,7 @@ TOPICS_HEADING = re.compile(r"^(?:key\s+topics(?:\s+of\s+discussion)?|guiding\s+
 
 def looks_like(text: str) -> int:
     head = [line.strip() for line in text[:3000].split("\n") if line.strip()][:6]
-    lowered = text[:20000].lower()
+    lowered = lower_prefix(text, 20000)
     score = 0
     score += 3 * ("\nkey topics of discussion" in lowered or "\nguiding questions" in lowered)
     score += 3 * any(SERIES_LINE.match(line) for line in head)

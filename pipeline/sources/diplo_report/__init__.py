@@ -18,7 +18,7 @@ from pipeline.extract.prose import country_adjective, people_in_prose
 from pipeline.model.names import is_place, person_key, speaker_kind, strip_honorifics
 from pipeline.model.records import Agreement, Argument, Item, ParsedDocument, Participant, SessionRecord, Utterance
 from pipeline.sources.common import find_event, parsed
-from pipeline.model.text import clean_inline, collapse_ws
+from pipeline.model.text import LinePattern, clean_inline, collapse_ws
 
 FORMAT = "diplo_report"
 
@@ -64,9 +64,13 @@ def looks_like(text: str) -> int:
     score += 2 * ("at a glance\n" in head[:5000])
     score += 2 * ("DiploAI" in text or "Digital Watch" in text or "DiploGPT" in text)
     score += 1 * ("\nAgreement points\n" in text)
-    score += 2 * bool(re.search(r"^\d{1,2} [A-Z][a-z]{2} \d{4} \d{1,2}:\d{2}h", text[:3000], re.M))  # "13 May 2025 12:00h - 13:30h"
+    score += 2 * _SCHEDULE_LINE.found_in(text[:3000])
     score += 1 * ("\nKeypoints\n" in head or "\nfull session report" in head or "disclaimer: this is not an official" in head)
     return score
+
+
+# "13 May 2025 12:00h - 13:30h" opening a line
+_SCHEDULE_LINE = LinePattern(r"\d{1,2} [A-Z][a-z]{2} \d{4} \d{1,2}:\d{2}h")
 
 
 @lru_cache(maxsize=8192)  # a line is peeked at, then read: keyed two or three times

@@ -16,6 +16,7 @@ from pipeline.document import Block, Document, Line
 from pipeline.document.fields import label_parts
 from pipeline.extract.dates import years_in
 from pipeline.model.records import ParsedDocument, SessionRecord
+from pipeline.model.text import LinePattern
 from pipeline.sources.common import parsed
 from pipeline.sources.igf_proposal.session import _read_session
 from pipeline.sources.transcripts import read_transcript
@@ -28,6 +29,19 @@ _LISTED_TITLE = re.compile(r"^IGF\s*\d{4}\s+(?:(?:WS|OF|DC|NS|LT|BPF|Open Forum|
                            r"Town Hall|Launch|Workshop|Day 0 Event)\s*#?\s*\d+|Main Session|High[- ]Level Session)"
                            r"\s*:?\s+\S.{3,}$", re.I)
 
+# "Civil Society, African Group": a proposal's organiser or speaker, anonymised to stakeholder and region
+STAKEHOLDER_GROUPS = ("Civil Society", "Private Sector", "Technical Community", "Government")
+STAKEHOLDER_REGION = re.compile(f"(?:{'|'.join(STAKEHOLDER_GROUPS)}),\\s*"
+                                r"(?:Asia-Pacific|African|Eastern European|Western European|Latin American)")
+
+# lines the proposal forms open with (detection reads the first 8000 characters of every file)
+_ORGANISER_LINE = LinePattern(r"\s*Organi[sz]er \d+\s*:")
+_SPEAKER_LINE = LinePattern(r"\s*Speaker \d+\s*:")
+_EDITION_LINE = LinePattern(r"IGF\s*\d{4}\b")
+_SESSION_CODE_LINE = LinePattern(r"IGF\s*\d{4}\s+(?:WS|OF|DC|NS|BPF)\s*#?\s*\d+\b")
+_NUMBERED_HEADING = LinePattern(r"No\.\s*\d+\s+\S")
+_TITLE_SECTION = LinePattern(r"\d{1,2}\.\s*Title\s*$")
+
 
 def looks_like(text: str) -> int:
     # Each pattern is tried only when a word it cannot match without is in the text: a plain substring
@@ -35,17 +49,16 @@ def looks_like(text: str) -> int:
     head = text[:8000]
     lowered = head.lower()  # for the IGNORECASE patterns' words (str.lower() keeps their ASCII letters)
     score = 0
-    score += 3 * ("Organi" in head and bool(re.search(r"^\s*Organi[sz]er \d+\s*:", head, re.M)))
-    score += 2 * ("Speaker " in head and bool(re.search(r"^\s*Speaker \d+\s*:", head, re.M)))
+    score += 3 * ("Organi" in head and _ORGANISER_LINE.found_in(head))
+    score += 2 * ("Speaker " in head and _SPEAKER_LINE.found_in(head))
     score += 3 * ("Proposer's Name:" in head)
     score += 2 * ("\nGOAL " in text)
     score += 2 * ("Relevance to Theme:" in text or "Relevance to Internet Governance:" in text)
-    score += 2 * bool(re.search(r"(?:Civil Society|Private Sector|Technical Community|Government),\s*"
-                                r"(?:Asia-Pacific|African|Eastern European|Western European|Latin American)", head))
+    score += 2 * (any(group in head for group in STAKEHOLDER_GROUPS) and bool(STAKEHOLDER_REGION.search(head)))
     score += 3 * ("real-time captioning" in head or "outputs of the captioning" in head)
     if "IGF" in head:
-        score += 2 * bool(re.search(r"^IGF\s*\d{4}\b", head, re.M))
-        score += 2 * bool(re.search(r"^IGF\s*\d{4}\s+(?:WS|OF|DC|NS|BPF)\s*#?\s*\d+\b", head, re.M))  # a session code
+        score += 2 * _EDITION_LINE.found_in(head)
+        score += 2 * _SESSION_CODE_LINE.found_in(head)  # a session code
     # an IGF Sched listing greets with its edition ("Welcome to IGF2016!"): an IGF page on its own
     score += 3 * ("welcome to" in lowered and bool(re.search(r"Welcome to IGF\s?\d{4}", head, re.I)))
     # (not "sched", "intgovforum": under IGNORECASE "ſ" is an "s" and "ı" an "i", which lower() keeps)
@@ -55,7 +68,7 @@ def looks_like(text: str) -> int:
                                                      r"[A-Z][a-z]+day, ", head)))
     score += 1 * ("Policy Question(s)" in head)
     # the numbered proposal form of 2016: a "No. 26 Title" heading line over "6. Title" and the other sections
-    score += 3 * ("No." in head and bool(re.search(r"^No\.\s*\d+\s+\S", head, re.M) and re.search(r"^\d{1,2}\.\s*Title\s*$", head, re.M)))
+    score += 3 * ("No." in head and _NUMBERED_HEADING.found_in(head) and _TITLE_SECTION.found_in(head))
     return score
 
 

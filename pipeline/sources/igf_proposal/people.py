@@ -267,7 +267,11 @@ def _same_name(a: str, b: str) -> bool:
     short, long_ = sorted((ta, tb), key=len)
     if len(short) >= 2 and long_[:len(short)] == short:
         return True
-    return len(ta) == len(tb) >= 2 and SequenceMatcher(None, " ".join(ta), " ".join(tb)).ratio() >= 0.9
+    if not len(ta) == len(tb) >= 2:
+        return False
+    # the quick ratios are upper bounds of ratio(): most pairs of names are told apart by them
+    matcher = SequenceMatcher(None, " ".join(ta), " ".join(tb))
+    return matcher.real_quick_ratio() >= 0.9 and matcher.quick_ratio() >= 0.9 and matcher.ratio() >= 0.9
 
 
 def _replacement(text: str) -> PersonLine | None:

@@ -66,7 +66,7 @@ def table_frame(name: str, rows: list[dict], sort: bool = True) -> pl.DataFrame:
     merge_frames or merge_stored sorts with the others: a stable sort by the same key first gives
     the same order)."""
     if name in _PRIVATE_COLUMNS:
-        return pl.DataFrame(rows, schema=_PRIVATE_COLUMNS[name], orient="row") if rows else pl.DataFrame(schema=_PRIVATE_COLUMNS[name])
+        return schemas.columns_frame({c: [row.get(c) for row in rows] for c in _PRIVATE_COLUMNS[name]}, _PRIVATE_COLUMNS[name])
     return schemas.frame(name, rows, sort)
 
 
