@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import random
 from collections import defaultdict
 
 import polars as pl
@@ -10,7 +11,7 @@ import polars as pl
 from pipeline.model import ids
 from pipeline.model.names import person_key
 from pipeline.model.records import Agreement, Argument, Item, Participant, SessionRecord, Utterance
-from pipeline.transform.assembly import sessions
+from pipeline.transform.assembly import sessions, store
 from pipeline.transform.assembly.context import PersonIdentity, SessionContext
 from pipeline.transform.assembly.documents import DocumentInput, document_rows
 from pipeline.transform.assembly.identity import add_participant, people_rows, resolve_speaker, speaker_reference
@@ -125,7 +126,6 @@ def test_stored_buckets_without_changes_are_kept_and_changed_ones_merged():
 def test_rows_sorted_a_bucket_at_a_time_are_the_rows_sorted_at_once():
     """FreshRows splits each batch's rows by bucket as they arrive; sorting bucket by bucket gives the
     rows (ties included: same key, batch order kept) of one stable sort of every batch's rows."""
-    import random
 
     rng = random.Random(7)
     batches = [pl.DataFrame({"session_id": [f"ses_{rng.choice('0123456789abcdef')}{rng.randrange(3)}" for _ in range(40)],
@@ -166,3 +166,28 @@ def test_batches_of_sessions_built_on_worker_processes_give_the_same_tables(tmp_
     assert here.stats == there.stats and here.stats["sessions"] == 4
     for name, frame in here.tables.items():
         assert frame.equals(there.tables[name]), name
+
+
+def _split_by_bucket_plain(df: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """split_by_bucket as it read before sorted tables were sliced: one partition per bucket."""
+    if df.is_empty():
+        return {}
+    return {key[0]: part for key, part in df.with_columns(store.session_bucket().alias("_bucket")).partition_by(
+        "_bucket", as_dict=True, include_key=False, maintain_order=True).items()}
+
+
+def test_split_by_bucket_slices_a_sorted_table_as_partitioning_would():
+    rng = random.Random(3)
+    frames = []
+    for n in (0, 1, 5, 300):
+        ids = [f"ses_{rng.getrandbits(64):016x}" for _ in range(n)]
+        frames += [pl.DataFrame({"session_id": sorted(ids), "v": range(n)}),   # sliced
+                   pl.DataFrame({"session_id": ids, "v": range(n)}),           # not sorted: partitioned
+                   pl.DataFrame({"session_id": sorted(ids + ["ses_zz", "abc", "ses_"]), "v": range(n + 3)})]
+    frames += [pl.DataFrame({"session_id": ["ses_00", "ses_00", "ses_0f", "ses_a1", "ses_a1"], "v": range(5)}),
+               pl.DataFrame({"session_id": ["ses_00", None, "ses_a1"], "v": range(3)})]
+    for df in frames:
+        plain, split = _split_by_bucket_plain(df), store.split_by_bucket(df)
+        assert list(split) == list(plain)
+        assert all(split[b].equals(plain[b]) for b in plain)
+    assert list(store.split_by_bucket(frames[-2])) == ["0", "a"]

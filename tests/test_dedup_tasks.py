@@ -46,3 +46,13 @@ def test_band_tasks_cover_every_band_once():
     dedup.lsh_candidate_pairs(signatures, lambda function, ts: tasks.extend(ts) or [function(t) for t in ts])
     assert sum(t.columns.shape[1] for t in tasks) == dedup.BANDS * dedup.ROWS
     assert len(tasks) == dedup.BANDS // dedup.BANDS_PER_TASK
+
+
+def test_estimated_jaccard_is_the_mean_of_equal_minima():
+    rng = np.random.default_rng(7)
+    signatures = fingerprints([BASE, BASE + " One more closing remark.", "An unrelated page. " * 9])
+    pairs = [(a.signature, b.signature) for a in signatures for b in signatures]
+    pairs += [tuple(rng.integers(0, 3, (2, 128), dtype=np.uint64)) for _ in range(200)]
+    for a, b in pairs:
+        value = dedup.estimated_jaccard(a, b)
+        assert type(value) is float and value == float(np.mean(a == b))

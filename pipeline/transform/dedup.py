@@ -19,12 +19,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.model.ids import duplicate_cluster_id
-from pipeline.transform.fingerprint import HASH_MIX, NUM_PERM, Fingerprint, estimated_jaccard
+from pipeline.transform.fingerprint import HASH_MIX, NUM_PERM, Fingerprint
 
 BANDS, ROWS = 32, 4               # LSH: candidate threshold about (1/32)^(1/4) = 0.42
 NEAR_MIN_JACCARD = 0.8            # same title and date: a near copy from here
 RETITLED_MIN_JACCARD = 0.9        # another title: a copy only when nearly all else is the same
 MAX_BUCKET_PAIRS = 20             # a huge LSH bucket (shared boilerplate) is compared in sorted windows
+
+
+def estimated_jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """The share of equal minima of two MinHash signatures (a count over NUM_PERM, a power of two:
+    exactly what their mean gives, faster)."""
+    return int(np.count_nonzero(a == b)) / len(a)
 
 
 @dataclass(frozen=True)

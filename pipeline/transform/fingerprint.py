@@ -82,7 +82,3 @@ def minhash_signatures(texts: list[str], chunk_docs: int = 2000) -> np.ndarray:
             sig[i] = np.random.default_rng(seed).integers(0, (1 << 61) - 1, NUM_PERM, dtype=np.uint64)
         signatures[start:start + len(chunk)] = sig
     return signatures
-
-
-def estimated_jaccard(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.mean(a == b))

@@ -44,11 +44,27 @@ def session_bucket(column: str = "session_id") -> pl.Expr:
 
 
 def split_by_bucket(df: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """The rows of each bucket, in order (buckets in order of first appearance)."""
     if df.is_empty():
         return {}
+    runs = _bucket_runs(df.get_column("session_id"))
+    if runs is not None:  # a table sorted by session: its buckets sliced, not copied
+        return {bucket: df.slice(start, end - start) for bucket, (start, end) in runs.items()}
     return {key[0]: part for key, part in
             df.with_columns(session_bucket().alias("_bucket")).partition_by("_bucket", as_dict=True, include_key=False,
                                                                            maintain_order=True).items()}
+
+
+def _bucket_runs(ids: pl.Series) -> dict[str, tuple[int, int]] | None:
+    """Each bucket's (start, end) rows when the ids are sorted and each bucket is one run of them:
+    the first and the last id of a run are in its bucket, so every id between them is. None otherwise."""
+    if ids.null_count() or not ids.is_sorted():
+        return None
+    bounds = ids.search_sorted(pl.Series([f"ses_{b}" for b in BUCKETS[1:]], dtype=pl.String), side="left").to_list()
+    runs = {b: (start, end) for b, start, end in zip(BUCKETS, [0, *bounds], [*bounds, len(ids)]) if end > start}
+    if any(not (ids[start].startswith(f"ses_{b}") and ids[end - 1].startswith(f"ses_{b}")) for b, (start, end) in runs.items()):
+        return None
+    return runs
 
 
 def sort_key(name: str) -> list[str]:
