@@ -129,6 +129,8 @@ def _surname_first(text: str, strict: bool = False) -> PersonLine | None:
     """"Hoepers, Cristine" / "van Duren, David; GFCE (government)" / "Craig, Amanda Microsoft, (private)" /
     "Wilches, Juan Manuel Commissioner, Comision ..., Government of Colombia" -> natural order, with the
     organization. `strict`: only the plain shapes ("Surname, Given" and "Surname, Given; Org")."""
+    if "," not in text:
+        return None  # _SURNAME_GIVEN needs the comma; a long paragraph without one is not collapsed for nothing
     text = collapse_ws(text).strip(" •")
     match = _SURNAME_GIVEN.match(text)
     if not match:
@@ -183,6 +185,8 @@ def _surname_first_runs(blocks: list[Block]) -> set[int]:
     run: list[int] = []
 
     def close() -> None:
+        if not run:
+            return  # most lines are in no run: nothing to count
         texts = [blocks[k].text for k in run]
         plain = sum(1 for t in texts if ";" in t or _surname_first(t, strict=True))
         one_word = sum(1 for t in texts if _surname_words(t) == 1)
@@ -210,9 +214,9 @@ _PARTICLES = frozenset({"van", "von", "de", "der", "den", "da", "di", "du", "la"
 def _split_records(text: str) -> list[PersonLine]:
     """"Mr. Paul, Nicholas, Private Sector, Microsoft Mr. Duncan, Hollis, Civil Society, Temple University, ...":
     honorific, given name, surname, stakeholder group and organizations, one record per honorific."""
+    if not _SPLIT_RECORD_START.match(text):
+        return []  # the first record opens the text: the scan for the others is for a text that opens with one
     starts = [m.start() for m in _SPLIT_RECORD_START.finditer(text)]
-    if not starts or starts[0] != 0:
-        return []
     people = []
     for k, start in enumerate(starts):
         record = text[start:starts[k + 1] if k + 1 < len(starts) else len(text)].strip(" ,")
@@ -269,9 +273,27 @@ def _same_name(a: str, b: str) -> bool:
         return True
     if not len(ta) == len(tb) >= 2:
         return False
-    # the quick ratios are upper bounds of ratio(): most pairs of names are told apart by them
-    matcher = SequenceMatcher(None, " ".join(ta), " ".join(tb))
-    return matcher.real_quick_ratio() >= 0.9 and matcher.quick_ratio() >= 0.9 and matcher.ratio() >= 0.9
+    # the quick ratios are upper bounds of ratio(): most pairs of names are told apart by them, computed
+    # here without a SequenceMatcher (building one indexes the second name, which only ratio() needs)
+    joined_a, joined_b = " ".join(ta), " ".join(tb)
+    return (_real_quick_ratio(joined_a, joined_b) >= 0.9 and _quick_ratio(joined_a, joined_b) >= 0.9
+            and SequenceMatcher(None, joined_a, joined_b).ratio() >= 0.9)
+
+
+def _ratio(matches: int, length: int) -> float:
+    """difflib's _calculate_ratio."""
+    return 2.0 * matches / length if length else 1.0
+
+
+def _real_quick_ratio(a: str, b: str) -> float:
+    """SequenceMatcher(None, a, b).real_quick_ratio(): the lengths alone."""
+    return _ratio(min(len(a), len(b)), len(a) + len(b))
+
+
+def _quick_ratio(a: str, b: str) -> float:
+    """SequenceMatcher(None, a, b).quick_ratio(): the characters the two have in common, counted with repeats
+    (str.count over a name's few distinct characters is quicker than two Counters)."""
+    return _ratio(sum(min(a.count(c), b.count(c)) for c in set(a)), len(a) + len(b))
 
 
 def _replacement(text: str) -> PersonLine | None:

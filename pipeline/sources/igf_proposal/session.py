@@ -31,11 +31,19 @@ _ROLE_OF_NAME = re.compile(r"\b(?P<role>moderator|chair|rapporteur|facilitator|k
                            r"\((?P<name>[^()]{3,60})\)", re.I)
 # "Next 3 speakers will ...": a line that announces the people of the list under it
 _ANNOUNCED_ROLE = re.compile(r"\b(?P<role>speakers|panell?ists|moderators|discussants)\b", re.I)
+# "Time:13:30". The ":" leads (the letter is looked behind from it): a pattern that opens with a literal
+# is scanned for it, one that opens with a lookbehind is tried at every position.
+_GLUED_FIELD_TIME = re.compile(r":(?<=[A-Za-z]:)(?=\d)")
 # A line that opens a list of topics or questions: "... touching on the following topics (65 minutes)",
 # "The discussion will focus on several policy guiding questions:"
-_GLUED_FIELD_TIME = re.compile(r"(?<=[A-Za-z]):(?=\d)")  # "Time:13:30"
 _LIST_INTRO = re.compile(r"\b(?P<what>topics|(?:policy\s+)?(?:guiding\s+|focus\s+)?questions)\s*"
                          r"(?::|\(\s*\d{1,3}\s*min(?:ute)?s?\s*\))\s*$", re.I)
+
+
+def _publication_day(text: str) -> bool:
+    """"Day 2": a line of the page's publication, not the session's schedule. The regex runs only on a text
+    whose lower case has "day" (no letter of it has a non-ASCII case variant that IGNORECASE matches)."""
+    return "day" in text.lower() and bool(_PUBLICATION_DAY.search(text))
 
 
 # -- dates ----------------------------------------------------------------------------------------
@@ -44,18 +52,29 @@ def _schedule(texts: list[str], year: int | None):
     time line (Sched: "Monday, December 18" / "09:00 CET")."""
     texts = [_GLUED_FIELD_TIME.sub(": ", t) if ":" in t else t for t in texts]  # "Time:13:30"
     for text in texts:
-        dates, times = find_dates(text), find_times(text)
-        if dates and times and len(text) < 200:
+        dates, times = _short_line_dates_and_times(text)
+        if dates and times:
             date = dates[0].on(year)
             start = times[0].start
             end = times[0].end or (times[1].start if len(times) > 1 else None)
             return date, start, end, utc_offset(text)
     for day_line, time_line in zip(texts, texts[1:]):
         day = _day_only(day_line)
+        if not day:
+            continue  # the time line is read only under a day line (both readings are pure)
         start, end, before, after = _strip_time(time_line)
-        if day and start and not before.strip() and len(after.split()) <= 1:
+        if start and not before.strip() and len(after.split()) <= 1:
             return day.on(year), start, end, utc_offset(time_line)
     return None, None, None, None
+
+
+def _short_line_dates_and_times(text: str) -> tuple[tuple, tuple]:
+    """The dates and times of a schedule line: a line under 200 characters with both (each empty
+    otherwise). The times are looked for only when there is a date: both scans are pure."""
+    if len(text) >= 200:
+        return (), ()
+    dates = find_dates(text)
+    return (dates, find_times(text)) if dates else ((), ())
 
 
 def _title(blocks: list[Block]) -> tuple[str | None, str | None, int]:
@@ -150,7 +169,7 @@ class _SessionReader:
         draft.title, draft.series, self.title_index = _title(blocks)
         if self.title_index >= 0:
             draft.topics = _topic_lines(blocks, self.title_index)
-        schedule = _schedule([b.text for b in blocks[:40] if not _PUBLICATION_DAY.search(b.text)], year)
+        schedule = _schedule([b.text for b in blocks[:40] if not _publication_day(b.text)], year)
         draft.date, draft.start, draft.end, draft.offset = schedule
         self.surname_first = _surname_first_runs(blocks)
         self.pending_role: str | None = None   # the role a label above set for the lines below
@@ -185,10 +204,18 @@ class _SessionReader:
             return
         if block.kind == "paragraph" and (_ROOM.match(text) or text.startswith("avatar for ")):
             return
-        if any(step(self, i, block, text) for step in self._LINE_STEPS):
+        if self._line_used_up(i, block, text):
             return
         if len(text) > 200 or len(text.split()) <= 4:
             self.pending_role, self.role_lasts = None, False  # prose, or a heading of another part of the page
+
+    def _line_used_up(self, i: int, block: Block, text: str) -> bool:
+        """The line steps in order until one uses the line up (a loop: any() over a generator costs a frame
+        switch per step, and there are 17 steps per line)."""
+        for step in self._LINE_STEPS:
+            if step(self, i, block, text):
+                return True
+        return False
 
     def _affiliation_of_described(self, block: Block, text: str) -> bool:
         """The line under a person named alone ("Sophie Huber,"): their position and organization."""
@@ -289,9 +316,10 @@ class _SessionReader:
     def _role_heading(self, i: int, block: Block, text: str) -> bool:
         """A role label alone on its line, the people on the next ones; a contact; the policy-question heading."""
         bare = _bare(text)
-        slot_person = self.pending_role is not None and _chair_surname(clean_name(text))
         label = text.rstrip(": ")
-        if not slot_person and (bare in _ROLE_HEADINGS or role_of(label) and len(text.split()) <= 3):
+        # a role heading is short: role_of (which folds the text) is asked only of texts of 3 words or fewer
+        heading = bare in _ROLE_HEADINGS or len(text.split()) <= 3 and role_of(label)
+        if heading and not (self.pending_role is not None and _chair_surname(clean_name(text))):
             self.pending_role = role_of(label) or "speaker"
             self.role_lasts = _plural(label)
             self.section = "surname_first" if "provisionally" in bare else None
@@ -328,7 +356,7 @@ class _SessionReader:
         if bare == "format":
             self.pending_field = "format"
             return True
-        if _KEY_MESSAGES.search(text) and len(text) < 160:
+        if len(text) < 160 and _KEY_MESSAGES.search(text):  # the length first: it is the cheap test
             self.section = "keypoints"
             return True
         return False
@@ -377,7 +405,7 @@ class _SessionReader:
         if self.list_kind and block.kind == "paragraph" and _sub_heading(text):
             return True
         self.list_kind = None
-        intro = _LIST_INTRO.search(text) if ":" in text or ")" in text else None  # it ends in ":" or "(.. min)"
+        intro = _LIST_INTRO.search(text) if _ends_like_intro(text) else None
         if intro and block.kind in ("paragraph", "item"):
             what = intro.group("what").lower()
             self.list_kind = "policy_question" if "policy" in what else "key_topic"
@@ -393,7 +421,7 @@ class _SessionReader:
         return False
 
     def _replacement_line(self, i: int, block: Block, text: str) -> bool:
-        replaced = _REPLACED.match(text)
+        replaced = _REPLACED.match(text) if _mentions_replacement(text) else None
         if not replaced:
             return False
         person = _replacement(replaced.group("new"))
@@ -478,6 +506,12 @@ class _SessionReader:
         return record
 
 
+def _mentions_replacement(text: str) -> bool:
+    """A text _REPLACED can match has "be replaced" (no letter of it has a non-ASCII case variant that
+    IGNORECASE matches, so the lower case has it)."""
+    return "be replaced" in text.lower()
+
+
 def _plural(label: str) -> bool:
     """"Additional Speakers", "Organizer(s)": a label of a list rather than of one person."""
     last = re.sub(r"\s*\d+\s*$", "", label).strip().split()[-1].lower() if label.strip() else ""
@@ -495,6 +529,12 @@ def _numbered_title(blocks: list[Block]) -> str | None:
 def _looks_like_field(text: str) -> bool:
     return bool(re.match(r"^(?:what will participants gain|connection with previous messages|expected outcomes?|"
                          r"description|targets?|sdgs?)\b", text, re.I))
+
+
+def _ends_like_intro(text: str) -> bool:
+    """A text _LIST_INTRO can match: it ends in ":" or ")" ("(.. min)") before trailing blanks (str.rstrip()
+    strips the characters the pattern's final blanks match)."""
+    return text.rstrip().endswith((":", ")"))
 
 
 def _sub_heading(text: str) -> bool:
