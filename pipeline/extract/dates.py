@@ -62,17 +62,44 @@ def _month_day(written: str) -> tuple[int, int] | None:
 
 
 DIGIT = re.compile(r"\d")  # every date and time has one: a text without any is not scanned
+_ASCII_DIGITS = b"0123456789"
+
+
+def _first_digit(text: str) -> int:
+    """Where DIGIT first matches in `text`, -1 when nowhere. An ASCII text without digits, the common
+    case, is told by deleting its digits in bytes, much faster than a scan for \\d."""
+    if not text:
+        return -1
+    if text.isascii() and len(text.encode("ascii").translate(None, _ASCII_DIGITS)) == len(text):
+        return -1
+    digit = DIGIT.search(text)
+    return digit.start() if digit else -1
+
+
+# The first three letters of every month, in lower-cased text ("ſep": re.I reads "ſ" as an "s" that
+# lower() keeps): a text without any is not scanned for a written month.
+_MONTH_START = re.compile(r"jan|feb|mar|apr|may|jun|jul|aug|sep|ſep|oct|nov|dec")
+
+
+def _date_scans(text: str, first_digit: int) -> list[tuple[re.Pattern, int]]:
+    """The date patterns that can match in `text`, in the order they are tried, each with the position
+    its first match cannot start before: an ISO date and a day before its month start with a digit."""
+    scans = [(_ISO, first_digit)] if "-" in text else []
+    if _MONTH_START.search(text.lower()):
+        scans += [(_DAY_MONTH, first_digit), (_MONTH_DAY, 0)]
+    return scans
 
 
 @lru_cache(maxsize=32768)
 def find_dates(text: str) -> tuple[DateMention, ...]:
     """Every day-and-month written in `text`, in order (a range gives its first day)."""
-    if not text or not DIGIT.search(text):
+    first_digit = _first_digit(text)
+    if first_digit < 0:
         return ()
     found: list[DateMention] = []
     taken: list[tuple[int, int]] = []
-    for pattern in (_ISO, _DAY_MONTH, _MONTH_DAY):
-        for match in pattern.finditer(text):
+    for pattern, start in _date_scans(text, first_digit):
+        for match in pattern.finditer(text, start):
             if any(a < match.end() and match.start() < b for a, b in taken):
                 continue
             month, day = match.group("month"), int(match.group("day"))
@@ -154,9 +181,11 @@ def _has_minutes_or_meridiem(match: re.Match, p: str) -> bool:
 def find_times(text: str) -> tuple[TimeMention, ...]:
     """Clock times and ranges in `text`: "9:30 am – 12:00 pm", "11.30-12.10pm" (one meridiem for both),
     "2-4pm", "0730AM - 1030AM", "14h30-16h00", "12 noon". A bare "2 - 3" is not a time."""
-    if not text or not DIGIT.search(text):
+    first_digit = _first_digit(text)
+    if first_digit < 0:
         return ()
-    found = (_time_of_match(match) for match in _RANGE.finditer(text))
+    # a time starts with its hour's digit: the scan starts at the first digit
+    found = (_time_of_match(match) for match in _RANGE.finditer(text, first_digit))
     return tuple(mention for mention in found if mention is not None)
 
 

@@ -10,7 +10,7 @@ the first of two affiliations, never a biography) and country (only when stated 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import probablepeople
@@ -37,6 +37,8 @@ _LEADING_TITLE = re.compile(rf"^(?:{_TITLES})\.?(?:\s*\(ret(?:ired)?\.?\))?\s*,?
 # Post-nominals after a name: "SC", "GCB", "Ph.D", "(Ret.)"; a generational suffix stays with the name.
 _POSTNOMINAL = re.compile(r"(?:,?\s+(?:SC|KC|QC|GCB|KCB|KCMG|CMG|OBE|CBE|MBE|Ph\.?\s?D\.?|MD|Esq\.?|MP|"
                           r"\(ret\.?\)|\(retd\.?\)|\(TBC\)|\(tbc\)))+\s*$")
+# The last character of each post-nominal: a name ending otherwise has none to strip.
+_POSTNOMINAL_ENDS = frozenset("CBGEDqP.)")
 _MOJIBAKE_TOKEN = re.compile("[\u00c0-\u00ff]{2,}")  # a word made only of Latin-1 accented letters
 _GENERATIONAL_TAIL = re.compile(r",?\s+(?:jr|sr|ii|iii|iv)\.?$", re.I)
 _NICKNAME = re.compile(r"\s\([A-Z][a-z]+\)\s")
@@ -67,7 +69,15 @@ def split_titles(text: str) -> tuple[str | None, str]:
             break
         removed.append(match.group(0).strip(" ,"))
         text = text[match.end():].strip(" ,")
-    return (" ".join(removed) or None), _POSTNOMINAL.sub("", text).strip(" ,;:")
+    return (" ".join(removed) or None), _without_postnominals(text).strip(" ,;:")
+
+
+def _without_postnominals(text: str) -> str:
+    """`text` without the post-nominals that end it; _POSTNOMINAL is anchored at the end, so a text
+    whose last non-blank character ends none of them is not scanned."""
+    if text.rstrip()[-1:] not in _POSTNOMINAL_ENDS:
+        return text
+    return _POSTNOMINAL.sub("", text)
 
 
 def strip_titles(text: str) -> str:
@@ -107,7 +117,7 @@ def _name_shape(name: str, slot: bool) -> tuple[str, list[str]] | None:
     """The candidate without nickname and generational suffix, and its words, when it has the outward
     shape of a name: no digits, no punctuation a name never has, two to six words (one in a slot),
     no undecoded bytes."""
-    if not name or len(name) > 60 or any(ch.isdigit() for ch in name):
+    if not name or len(name) > 60 or _has_digit(name):
         return None
     name = _GENERATIONAL_TAIL.sub("", _NICKNAME.sub(" ", name)).strip()
     if _NAME_FORBIDDEN.search(name):
@@ -115,9 +125,19 @@ def _name_shape(name: str, slot: bool) -> tuple[str, list[str]] | None:
     tokens = name.replace("–", "-").split()
     if not (2 <= len(tokens) <= 6) and not (slot and len(tokens) == 1 and len(tokens[0]) > 2):
         return None
-    if "\ufffd" in name or any(_MOJIBAKE_TOKEN.fullmatch(t) for t in tokens):
-        return None  # bytes that did not decode: "ÿþý broken" is no one's name
+    if "\ufffd" in name or not name.isascii() and any(_MOJIBAKE_TOKEN.fullmatch(t) for t in tokens):
+        return None  # bytes that did not decode: "ÿþý broken" is no one's name (an ASCII name has no such word)
     return name, tokens
+
+
+_ASCII_DIGIT = re.compile(r"[0-9]")
+
+
+def _has_digit(text: str) -> bool:
+    """Whether a character of `text` is a digit (str.isdigit); in ASCII text only 0-9 are, found by one scan."""
+    if text.isascii():
+        return _ASCII_DIGIT.search(text) is not None
+    return any(ch.isdigit() for ch in text)
 
 
 def _capitalised_name_words(tokens: list[str], words: list[str], slot: bool) -> int | None:
@@ -152,7 +172,7 @@ def _cased_like_a_name(tokens: list[str], words: list[str], cased: int, slot: bo
 
 def _names_a_place_or_group(name: str, tokens: list[str]) -> bool:
     """"Esri Singapore", "Lithuania", a stakeholder or regional group."""
-    if country_name(name) or any(country_name(t) and len(t) > 3 for t in tokens[-1:]):
+    if country_name(name) or any(len(t) > 3 and country_name(t) for t in tokens[-1:]):  # no lookup of a short word
         return True
     return fold(name) in STAKEHOLDER_GROUPS or fold(name) in REGIONAL_GROUPS
 
@@ -313,8 +333,14 @@ def country_of_segment(segment: str) -> str | None:
 
 
 def _copy(person: PersonLine | None) -> PersonLine | None:
-    """A copy the caller may change without changing the cached parse."""
-    return replace(person, extra=list(person.extra)) if person is not None else None
+    """A copy the caller may change without changing the cached parse: its fields as they are (in the
+    same order), with a list of its own; dataclasses.replace would run __init__ again, three times slower."""
+    if person is None:
+        return None
+    clone = object.__new__(PersonLine)
+    clone.__dict__.update(person.__dict__)
+    clone.extra = list(person.extra)
+    return clone
 
 
 def parse_affiliation(text: str | None) -> PersonLine:
@@ -418,6 +444,14 @@ def _take_organization(kept: list[str], org_index: int, out: PersonLine) -> list
 
 _GENERATIONAL = re.compile(r"(jr|sr|ii|iii|iv)\.?(?=,|\s|$)", re.I)
 _NAME_END = re.compile(r"\s*(?:,|\s[-–—]\s|\s\((?![A-Z][a-z]+\)\s)|(?<=[a-z]{2})\.\s|\s\|\s|:\s)")
+_NAME_END_MARKS = ",-–—(.|:"  # every way _NAME_END ends a name has one of these
+
+
+def _name_end(body: str) -> re.Match | None:
+    """Where the name that opens `body` ends (_NAME_END), not searched for in a body without any of its marks."""
+    if not any(mark in body for mark in _NAME_END_MARKS):
+        return None
+    return _NAME_END.search(body)
 
 
 def parse_person_line(text: str, slot: bool = False) -> PersonLine | None:
@@ -434,7 +468,7 @@ def _parse_person_line(text: str, slot: bool) -> PersonLine | None:
         return None
     honorific, body = split_titles(text)
     # "Ross Perot, Jr., Co-Chairman, ..." keeps its generational suffix
-    cut = _NAME_END.search(body)
+    cut = _name_end(body)
     name, rest = (body[:cut.start()], body[cut.start():]) if cut else (body, "")
     tail = rest.lstrip(" ,")
     suffix = _GENERATIONAL.match(tail)

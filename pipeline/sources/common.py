@@ -36,26 +36,41 @@ FORUMS = [
 ]
 
 
-def _forums_union(forums: list[tuple[re.Pattern, str]]) -> re.Pattern:
-    """One pattern for any of `forums` (each keeps its flags); group f<i> says which one matched."""
-    return re.compile("|".join(f"(?P<f{i}>(?{'i' if pattern.flags & re.I else ''}:{pattern.pattern}))"
-                               for i, (pattern, _) in enumerate(forums)))
+# Per forum, words its pattern cannot match without, so a text naming none of them is never scanned:
+# literals of the text for the case-sensitive patterns, words of the lower-cased text for the IGNORECASE
+# ones, without s, i or k (re.I matches "ſ", "ı", "İ" and the Kelvin sign to those, and lower() keeps
+# "ſ" and "ı").
+_FORUM_WORDS = [
+    ((), ("level event",)),
+    ((), ("forum",)),
+    (("Internet Governance Forum", "IGF"), ()),
+    (("Singapore International Cyber Week", "SICW"), ()),
+    (("Munich Security Conference",), ()),
+    (("Paris Peace Forum",), ()),
+    (("EuroDIG",), ()),
+    ((), ("ended wo", "oewg")),
+    (("CyCon",), ()),
+    (("Jeju Forum",), ()),
+]
 
 
-# _FORUMS_BEFORE[k]: any of the first k forums, in one scan that stops at the first match
-_FORUMS_BEFORE = [_forums_union(FORUMS[:k]) if k else None for k in range(len(FORUMS) + 1)]
+# (forum index, word, whether the word is looked for in the lower-cased text), every word once
+_FORUM_WORD_TESTS = [(index, word, folded) for index, words in enumerate(_FORUM_WORDS)
+                     for folded, group in enumerate(words) for word in group]
+
+
+def _first_forum(text: str) -> int | None:
+    """The index of the first forum of FORUMS that `text` names; a pattern is searched only when its
+    words are in the text (one scan for all forums at every position was slow)."""
+    lowered = text.lower()
+    named = sorted({index for index, word, folded in _FORUM_WORD_TESTS if word in (lowered if folded else text)})
+    return next((index for index in named if FORUMS[index][0].search(text)), None)
 
 
 def find_event(text: str, date) -> str | None:
-    """The forum a document says it belongs to, with the edition year when the session's date is known.
-    The first forum of the list that the text names: a union scan finds a named one, then scans of the
-    forums listed before it look for an earlier one, until none is (one scan per forum was slower)."""
-    text = text[:50000]
-    first = None
-    union = _FORUMS_BEFORE[len(FORUMS)]
-    while union is not None and (match := union.search(text)):
-        first = next(int(name[1:]) for name, value in match.groupdict().items() if value is not None)
-        union = _FORUMS_BEFORE[first]
+    """The forum a document says it belongs to, with the edition year when the session's date is known:
+    the first forum of the list that the text names."""
+    first = _first_forum(text[:50000])
     if first is None:
         return None
     name = FORUMS[first][1]
@@ -144,8 +159,11 @@ def _date_time_line(block: Block):
     fields = [f.strip() for f in text.split(" | ")]
     if len(fields) > 2 and _day_only(fields[0]) and any(find_times(f) and len(f) < 30 for f in fields[1:3]):
         return _day_only(fields[0])  # "20 June 2019 | 9:30-10:30 | MAIN HALL | Video recording"
-    dates, times = find_dates(text), find_times(text)
-    if not dates or not times or len(text) > 120:
+    if len(text) > 120:  # a long line is more than a date and a time: not scanned for them
+        return None
+    dates = find_dates(text)
+    times = find_times(text) if dates else ()
+    if not dates or not times:
         return None
     rest = text
     for m in sorted([(d.start, d.end) for d in dates] + [(t.begin, t.finish) for t in times], reverse=True):

@@ -28,6 +28,15 @@ _BULLET = re.compile(r"^\s*[–\-•●*]\s+(.*)$")
 _SPEAKER_ENTRY = re.compile(r"^([^:]{2,80}?)\s*:\s*(.*)$")
 _TRANSCRIPT_TURN = re.compile(r"^([^:]{1,80}?):\s+(.*)$")
 _STAT_NUMBER = re.compile(r"(\d+)")
+_ROLE = re.compile(r"Role/Title:\s*(.*?)(?:,\s*Area of expertise:|$)", re.I)
+_AREA = re.compile(r"Area of expertise:\s*(.*)$", re.I)
+_BRACKETED = re.compile(r"\(([^()]+)\)")
+_BRACKET = re.compile(r"\([^()]*\)")
+_REPRESENTATIVE_END = re.compile(r"\s+representative$", re.I)
+_NOT_SPECIFIED = re.compile(r"^not specified\b\.?", re.I)
+_REPRESENTATIVE_OF = re.compile(r"^representative of (?:the )?(.+)$", re.I)
+_SENTENCE_PUNCTUATION = re.compile(r"[.?!,;]")
+_NONE = re.compile(r"^none\b", re.I)
 
 ARGUMENT_LABELS = {"explanation": "explanation", "evidence": "evidence",
                    "major discussion point": "discussion_point", "topics": "topics",
@@ -78,6 +87,35 @@ def _key(line: str) -> str:
     return collapse_ws(line.strip().strip("*:").lower())
 
 
+# Section names, block labels and headings have at most this many words. A line's key keeps its words but for
+# a word of stars or colons at either end, so a line of more words than this plus two cannot key to one of them.
+_MAX_NAME_WORDS = 4
+
+
+def _name_key(line: str) -> str:
+    """The line's key where it is compared with section names and labels only; "" (no name) for a line too
+    long to be one: keying (lowering, splitting) the long lines of a transcript was most of the reader's time."""
+    if len(line.split(None, _MAX_NAME_WORDS + 2)) > _MAX_NAME_WORDS + 2:
+        return ""
+    return _key(line)
+
+
+# What str.split() splits at in an ASCII text, but the blank.
+_ASCII_SPACES_BUT_BLANK = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"
+
+
+def _collapse_fresh(text: str) -> str:
+    """collapse_ws(text), for a string no record holds yet (a match's group): an ASCII text with single blanks
+    between its words and no other whitespace is returned as it is, not split into words and joined again
+    (most of a transcript's time went there)."""
+    if not text.isascii() or text[:1] == " " or text[-1:] == " " or "  " in text:
+        return collapse_ws(text)
+    for space in _ASCII_SPACES_BUT_BLANK:
+        if space in text:
+            return collapse_ws(text)
+    return text
+
+
 def _pipe_list(value: str | None) -> list[str]:
     return [t for t in (collapse_ws(x) for x in (value or "").split("|")) if t]
 
@@ -91,22 +129,22 @@ def parse_speaker_entry(line: str) -> Participant | None:
     if not name:
         return None
     rest = match.group(2)
-    role_match = re.search(r"Role/Title:\s*(.*?)(?:,\s*Area of expertise:|$)", rest, re.I)
-    area_match = re.search(r"Area of expertise:\s*(.*)$", rest, re.I)
+    role_match = _ROLE.search(rest)
+    area_match = _AREA.search(rest)
     person = Participant(name=name, roles=["speaker"], honorific=" ".join(honorifics) or None)
     person.area_of_expertise = collapse_ws(area_match.group(1)) if area_match else None
     role = collapse_ws(role_match.group(1)) if role_match else ""
-    for bracket in re.findall(r"\(([^()]+)\)", role):
-        candidate = re.sub(r"\s+representative$", "", bracket.strip(), flags=re.I)
+    for bracket in _BRACKETED.findall(role):
+        candidate = _REPRESENTATIVE_END.sub("", bracket.strip())
         if is_place(candidate):
             person.country = candidate
-    role = collapse_ws(re.sub(r"\([^()]*\)", "", role))
-    role = re.sub(r"^not specified\b\.?", "", role, flags=re.I).strip(" ,.")
+    role = collapse_ws(_BRACKET.sub("", role))
+    role = _NOT_SPECIFIED.sub("", role).strip(" ,.")
     position, more_honorifics = strip_honorifics(role + " x") if role else ("", [])
     if more_honorifics and position.strip() == "x":
         person.honorific = person.honorific or " ".join(more_honorifics)  # "Role/Title: H.E. Mr."
         role = ""
-    org = re.match(r"^representative of (?:the )?(.+)$", role, re.I)
+    org = _REPRESENTATIVE_OF.match(role)
     if org and org.group(1)[:1].isupper() and not is_place(org.group(1)):
         person.organization = org.group(1)
     person.position = role or None
@@ -125,9 +163,9 @@ class _Cursor:
         return self.lines[j] if 0 <= j < len(self.lines) else None
 
     def next(self) -> str | None:
-        line = self.peek()
-        self.i += 1
-        return line
+        i = self.i
+        self.i = i + 1
+        return self.lines[i] if 0 <= i < len(self.lines) else None
 
     @property
     def done(self) -> bool:
@@ -135,12 +173,18 @@ class _Cursor:
 
 
 def _is_speaker_block(cur: _Cursor, known: set[str]) -> bool:
-    line = cur.peek()
-    if line is None:
+    """A speaker's name over "Speech speed", or a known speaker's name over an argument and "Explanation"."""
+    lines, i = cur.lines, cur.i
+    if i + 1 >= len(lines):
         return False
-    if (cur.peek(1) or "").lower() == "speech speed":
-        return True
-    return line in known and (cur.peek(2) or "").lower() == "explanation"
+    return (_lowers_to(lines[i + 1], "speech speed")
+            or lines[i] in known and i + 2 < len(lines) and _lowers_to(lines[i + 2], "explanation"))
+
+
+def _lowers_to(line: str, lowered: str) -> bool:
+    """line.lower() == lowered (lower-case ASCII), without lowering the long lines: lowering never shortens
+    a character, and the only one it lengthens ("İ") does not lengthen into ASCII."""
+    return len(line) == len(lowered) and line.lower() == lowered
 
 
 def _read_speaker_block(cur: _Cursor, session: SessionRecord, known: set[str], stats: dict) -> None:
@@ -154,7 +198,7 @@ def _read_speaker_block(cur: _Cursor, session: SessionRecord, known: set[str], s
     argument: Argument | None = None
     while not cur.done:
         line = cur.peek()
-        key = _key(line)
+        key = _name_key(line)
         if key in TOP_SECTIONS or _is_speaker_block(cur, known):
             break
         cur.next()
@@ -365,7 +409,7 @@ _ONCE_SECTIONS = ("summary", "speakers", "keypoints", "full session report", "se
 
 
 def _at_known_heading(line: str) -> bool:
-    return _key(line) in KNOWN_HEADINGS
+    return _name_key(line) in KNOWN_HEADINGS
 
 
 def _keypoint_item(para: str, lead: str | None) -> Item:
@@ -379,7 +423,7 @@ def _keypoint_item(para: str, lead: str | None) -> Item:
 
 def _is_turn_speaker(speaker: str, known: set[str]) -> bool:
     """A known speaker, or a short capitalised name with no sentence punctuation."""
-    return speaker in known or len(speaker.split()) <= 6 and speaker[:1].isupper() and not re.search(r"[.?!,;]", speaker)
+    return speaker in known or len(speaker.split()) <= 6 and speaker[:1].isupper() and not _SENTENCE_PUNCTUATION.search(speaker)
 
 
 class _ReportReader:
@@ -467,7 +511,7 @@ class _ReportReader:
 
     def _additional_speakers(self, line: str, key: str) -> None:
         for entry in _read_paragraphs(self.cur, lambda l: _key(l) in ("full session report", "session transcript")):
-            if not self._add_speaker(entry) and not re.match(r"^none\b", entry, re.I):
+            if not self._add_speaker(entry) and not _NONE.match(entry):
                 self.session.texts["additional_speakers"] = entry
 
     def _full_report(self, line: str, key: str) -> None:
@@ -479,7 +523,7 @@ class _ReportReader:
         """The turns, then the speakers' statistics and arguments blocks that follow them."""
         self.seen_sections.add(key)
         cur, known = self.cur, self.known
-        while not cur.done and not _is_speaker_block(cur, known) and _key(cur.peek()) not in TOP_SECTIONS:
+        while not cur.done and not _is_speaker_block(cur, known) and _name_key(cur.peek()) not in TOP_SECTIONS:
             self._transcript_line(cur.next())
         while not cur.done and _is_speaker_block(cur, known):
             _read_speaker_block(cur, self.session, known, self.stats)
@@ -490,7 +534,7 @@ class _ReportReader:
         turn = _TRANSCRIPT_TURN.match(turn_line)
         speaker = collapse_ws(turn.group(1)) if turn else None
         if turn and _is_turn_speaker(speaker, self.known):
-            utterances.append(Utterance(speaker=speaker, text=collapse_ws(turn.group(2))))
+            utterances.append(Utterance(speaker=speaker, text=_collapse_fresh(turn.group(2))))
         elif utterances:
             utterances[-1].text += "\n" + turn_line
         else:
