@@ -17,6 +17,12 @@ class Line:
     strong: bool = False          # the whole line is emphasised (bold, strong, a bold font weight)
     lead: str | None = None       # an emphasised run that opens the line: "<b>Name</b>, Position"
 
+    def __init__(self, text: str, strong: bool = False, lead: str | None = None) -> None:
+        # written out rather than generated, as Block's (see there): a line is made for every line read
+        _set_line_text(self, text)
+        _set_line_strong(self, strong)
+        _set_line_lead(self, lead)
+
 
 @dataclass(frozen=True, slots=True)
 class Block:
@@ -49,17 +55,59 @@ class Block:
     # block is made, a plain slot read: extractors read it hundreds of thousands of times per thousand documents
     text: str = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        if self.kind == "row":
-            text = " | ".join([" ".join([line.text for line in cell]) for cell in self.cells])
-        else:
-            text = " ".join([line.text for line in self.lines])  # a list joins faster than a generator
-        object.__setattr__(self, "text", text)
+    def __init__(self, kind: str, lines: tuple[Line, ...] = (), level: int = 0,
+                 cells: tuple[tuple[Line, ...], ...] = (), header: bool = False, table: int = -1,
+                 label: str | None = None, value: str | None = None, marker: str | None = None,
+                 gap: bool = True, indent: int = 0) -> None:
+        # Written out rather than generated: the generated __init__ of a frozen dataclass sets each field
+        # through object.__setattr__, and a block is made for every line read; a slot's own setter costs
+        # half as much. Same parameters and defaults as the fields above (tests/test_plain_reading_speedups.py).
+        _set_kind(self, kind)
+        _set_lines(self, lines)
+        _set_level(self, level)
+        _set_cells(self, cells)
+        _set_header(self, header)
+        _set_table(self, table)
+        _set_label(self, label)
+        _set_value(self, value)
+        _set_marker(self, marker)
+        _set_gap(self, gap)
+        _set_indent(self, indent)
+        _set_text(self, _block_text(kind, lines, cells))
 
     @property
     def strong(self) -> bool:
         """Every line of the block is emphasised (a bold-only paragraph reads as a heading)."""
-        return bool(self.lines) and all(line.strong for line in self.lines)
+        lines = self.lines
+        if not lines:
+            return False
+        for line in lines:  # a loop, not all() over a generator: read for most blocks of every document
+            if not line.strong:
+                return False
+        return True
+
+
+def _block_text(kind: str, lines: tuple[Line, ...], cells: tuple[tuple[Line, ...], ...]) -> str:
+    if kind == "row":
+        return " | ".join([" ".join([line.text for line in cell]) for cell in cells])
+    if len(lines) == 1:
+        # what the join gives for one line: join hands back its one item when that is a str (the same
+        # object, which pickle then writes once); a str subclass it copies into a plain str
+        text = lines[0].text
+        if type(text) is str:
+            return text
+    return " ".join([line.text for line in lines])  # a list joins faster than a generator
+
+
+def _slot_setters(cls: type, names: str) -> list:
+    """The setters of a frozen class's slots, which its __setattr__ (it refuses every change) stands in front of."""
+    return [cls.__dict__[name].__set__ for name in names.split()]
+
+
+_set_line_text, _set_line_strong, _set_line_lead = _slot_setters(Line, "text strong lead")
+(_set_kind, _set_lines, _set_level, _set_cells, _set_header, _set_table, _set_label, _set_value, _set_marker,
+ _set_gap, _set_indent, _set_text) = _slot_setters(Block, "kind lines level cells header table label value marker "
+                                                          "gap indent text")
 
 
 @dataclass

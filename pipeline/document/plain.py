@@ -13,10 +13,21 @@ from pipeline.document.model import Block, Line
 _BULLET = re.compile(r"^(?P<marker>[•·▪◦●○‣⁃∙*+\-–—]|o(?=\s{2,}|\t)|\(?(?:\d{1,2}|[a-z]|[ivx]{1,4})[.)])\s+(?P<text>\S.*)$")
 # "1.5 million" or "10.00 - 10.30" start with a number but are not numbered items.
 _NOT_NUMBERED = re.compile(r"^\d{1,2}[.)]\d")
+# The characters _BULLET can open with, besides a digit (its \d is any Unicode decimal digit, which is what
+# str.isdecimal tests): most lines open with a capital letter, and skip the match.
+_BULLET_OPENERS = frozenset("•·▪◦●○‣⁃∙*+-–—(abcdefghijklmnopqrstuvwxyz")
+
+
+def _bullet(line: str) -> re.Match | None:
+    first = line[:1]
+    return _BULLET.match(line) if first in _BULLET_OPENERS or first.isdecimal() else None
+
+
+_BLANK_OPENERS = (" ", "\t")
 
 
 def _indent(raw: str) -> int:
-    if raw[:1] not in (" ", "\t"):  # the common unindented line: expandtabs keeps its first character
+    if raw[:1] not in _BLANK_OPENERS:  # the common unindented line: expandtabs keeps its first character
         return 0
     expanded = raw.expandtabs(4)
     return len(expanded) - len(expanded.lstrip(" "))
@@ -31,12 +42,12 @@ def read_plain(body: str) -> list[Block]:
         if not text:
             gap = True
             continue
-        indent = _indent(raw)
+        indent = _indent(raw) if raw[:1] in _BLANK_OPENERS else 0  # _indent's own first test, without the call
         if text.startswith(">>") and turn_parts(text) is not None:  # the one test of turn_parts, inlined
             # a caption turn runs until the next one: from the first turn on, every line is a turn or goes on one
             blocks.extend(_read_turns(itertools.islice(raws, number, None), gap))
             break
-        if not gap and blocks and _continues(blocks[-1], text, indent):
+        if not gap and blocks and blocks[-1].kind in _CONTINUED and _continues(blocks[-1], text, indent):
             last = blocks[-1]  # a line that wraps the one above: its list item, or the list a field holds
             joined = f"{last.lines[-1].text} {text}"
             value = f"{last.value} {text}".strip() if last.kind == "label" else last.value
@@ -67,6 +78,9 @@ def _read_turns(raws, gap: bool) -> list[Block]:
             for label, turn_gap, indent, lines in turns]
 
 
+_CONTINUED = ("item", "label")  # the kinds _continues lets a line go on: read_plain skips the call for the others
+
+
 def _continues(last: Block, text: str, indent: int) -> bool:
     """A wrapped line: it starts in lower case under a list item indented at least as deep, or it goes on
     with the comma list of a field whose value stopped without an ending ("Invited speakers: A, B, Jay" /
@@ -79,7 +93,7 @@ def _continues(last: Block, text: str, indent: int) -> bool:
                  and _ends_with_cut_name(last.value))
     else:
         return False
-    return wraps and not (_BULLET.match(text) or label_parts(text) or text.startswith(">>"))
+    return wraps and not (_bullet(text) or label_parts(text) or text.startswith(">>"))
 
 
 def _ends_with_cut_name(value: str) -> bool:
@@ -96,7 +110,7 @@ def _line_block(text: str, gap: bool, indent: int, raw: str = "") -> Block:
         return Block("heading", (Line(emphasis_marks(heading.group(2))[0], True),), level=len(heading.group(1)),
                      gap=gap, indent=indent)
     if "**" in text:
-        bullet = _BULLET.match(text)
+        bullet = _bullet(text)
         plain, strong, lead = emphasis_marks(bullet.group("text") if bullet else text)
         if bullet and not _NOT_NUMBERED.match(text):
             return Block("item", (Line(plain, strong, lead),), level=1 + indent // 4, marker=bullet.group("marker"),
@@ -106,15 +120,15 @@ def _line_block(text: str, gap: bool, indent: int, raw: str = "") -> Block:
             return Block("label", (Line(plain),), label=field[0], value=field[1], gap=gap, indent=indent)
         return Block("paragraph", (Line(plain, strong, lead),), gap=gap, indent=indent)
     # the bullet is read on the raw line: "o   Name" keeps the blanks that make its "o" a bullet
-    bullet = _BULLET.match(raw.expandtabs(4) if "\t" in raw else raw)
+    bullet = _bullet(raw.expandtabs(4) if "\t" in raw else raw)
     if bullet is None and raw != text:  # the raw line is the text itself when cleaning only stripped it
-        bullet = _BULLET.match(text)
+        bullet = _bullet(text)
     if bullet and not _NOT_NUMBERED.match(text):
         # "o" is the second-level bullet of word-processor text ("-" items, then "o" items under them)
         level = max(1 + indent // 4, 2 if bullet.group("marker") == "o" else 1)
         return Block("item", (Line(clean_line(bullet.group("text"))),), level=level,
                      marker=bullet.group("marker"), gap=gap, indent=indent)
-    field = label_parts(text)
+    field = label_parts(text) if ":" in text else None  # label_parts' own first test, without the call
     if field is not None:
         return Block("label", (Line(text),), label=field[0], value=field[1], gap=gap, indent=indent)
     return Block("paragraph", (Line(text),), gap=gap, indent=indent)

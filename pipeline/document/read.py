@@ -91,8 +91,11 @@ def join_field_values(blocks: list[Block]) -> list[Block]:
         if skip:
             skip = False
             continue
+        if block.kind != "label":  # the common block, tested before the next block is looked up
+            out.append(block)
+            continue
         nxt = blocks[i + 1] if i + 1 < len(blocks) else None
-        if (block.kind == "label" and not block.value and field_of(block.label) in _VALUE_ON_NEXT_LINE and nxt is not None
+        if (not block.value and field_of(block.label) in _VALUE_ON_NEXT_LINE and nxt is not None
                 and nxt.kind == "paragraph" and len(nxt.lines) == 1 and len(nxt.text.split()) <= 15):
             out.append(Block("label", (Line(f"{block.label}: {nxt.text}"),), label=block.label, value=nxt.text,
                              gap=block.gap, indent=block.indent))
