@@ -61,22 +61,28 @@ def _add_table_delimiters(body: str) -> str:
     if "|" not in body:  # no pipe row, nothing to add: the lines would be joined back as they were
         return body
     lines = body.split("\n")
+    last = len(lines) - 1
     out: list[str] = []
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        following = lines[i + 1] if i + 1 < len(lines) else ""
-        single = not _PIPE_ROW.match(following) and line.strip().strip("|").count("|") >= 1
-        if (_PIPE_ROW.match(line) and (single or (following and not _DELIMITER_ROW.match(following)))
-                and not (out and _PIPE_ROW.match(out[-1])) and not _DELIMITER_ROW.match(line)):
+    for i, line in enumerate(lines):
+        # a pipe row has two pipes at least: a line without one is kept as it is
+        if "|" in line and _opens_undelimited_table(line, lines[i + 1] if i < last else "", out[-1] if out else ""):
             columns = max(1, line.strip().strip("|").count("|") + 1)
             if out and out[-1].strip():
                 out.append("")  # a table starts a block of its own
             out += [line, "|" + "---|" * columns]
         else:
             out.append(line)
-        i += 1
     return "\n".join(out)
+
+
+def _opens_undelimited_table(line: str, following: str, previous: str) -> bool:
+    """`line` is a pipe row that starts a table (the line before it, as written out, is no pipe row)
+    with no delimiter row under it: a lone row with two cells at least, or rows that go on."""
+    if not _PIPE_ROW.match(line) or _DELIMITER_ROW.match(line) or ("|" in previous and _PIPE_ROW.match(previous)):
+        return False
+    if not _PIPE_ROW.match(following) and line.strip().strip("|").count("|") >= 1:
+        return True
+    return bool(following) and not _DELIMITER_ROW.match(following)
 
 
 class _Walker:
@@ -94,15 +100,12 @@ class _Walker:
         self.chunks: list[tuple[str, bool]] = []
 
     # -- lines and blocks ------------------------------------------------------------------------
-    def text(self, value: str, bold: bool) -> None:
-        if value:
-            self.chunks.append((value, bold))
-
     def newline(self) -> None:
-        line = _make_line(self.chunks)
-        if line is not None:
-            self.lines.append(line)
-        self.chunks = []
+        if self.chunks:  # no chunk makes no line: skip the join and the cleaning
+            line = _make_line(self.chunks)
+            if line is not None:
+                self.lines.append(line)
+            self.chunks = []
 
     def flush(self, next_kind: str = "paragraph", level: int = 0, marker: str | None = None) -> None:
         self.newline()
@@ -114,16 +117,15 @@ class _Walker:
     def walk(self, node: LexborNode, bold: bool = False, depth: int = 0) -> None:
         for child in node.iter(include_text=True):
             tag = child.tag
-            if tag == "-text":
-                self.text(child.text_content or "", bold)
-                continue
-            if tag in _SKIPPED:
-                continue
-            if tag == "br":
+            if tag == "-text":  # most children: the chunk is appended here, not through a call
+                value = child.text_content
+                if value:
+                    self.chunks.append((value, bold))
+            elif tag == "br":
                 self.newline()
+            elif tag in _SKIPPED:
                 continue
-            strong = bold or tag in _BOLD or bool(_BOLD_STYLE.search(child.attributes.get("style") or ""))
-            if tag in _HEADINGS:
+            elif tag in _HEADINGS:
                 self.flush("heading", _HEADINGS[tag])
                 self.walk(child, True, depth)
                 self.flush()
@@ -134,6 +136,7 @@ class _Walker:
                 self.flush()
                 self.list(child, depth + 1, ordered=tag == "ol")
             elif tag in _BLOCK:
+                strong = bold or tag in _BOLD or _bold_style(child)
                 if self.kind == "item":  # inside a list item a paragraph is one more line of the item
                     self.newline()
                     self.walk(child, strong, depth)
@@ -143,7 +146,7 @@ class _Walker:
                     self.walk(child, strong, depth)
                     self.flush()
             else:
-                self.walk(child, strong, depth)
+                self.walk(child, bold or tag in _BOLD or _bold_style(child), depth)
 
     def list(self, node: LexborNode, depth: int, ordered: bool) -> None:
         number = 0
@@ -163,17 +166,30 @@ class _Walker:
             cells = []
             header = True
             for cell in row.iter():
-                if cell.tag not in ("td", "th"):
+                tag = cell.tag
+                if tag != "td" and tag != "th":
                     continue
-                header &= cell.tag == "th"
-                inner = _Walker()
-                inner.kind = "item"  # every block inside a cell is one more line of the cell
-                inner.walk(cell, cell.tag == "th")
-                inner.newline()
-                lines = tuple(line for block in inner.blocks for line in block.lines) + tuple(inner.lines)
-                cells.append(lines)
+                header &= tag == "th"
+                cells.append(_cell_lines(cell, tag == "th"))
             if any(cells):
                 self.blocks.append(Block("row", cells=tuple(cells), header=header and bool(cells), table=index))
+
+
+def _cell_lines(cell: LexborNode, bold: bool) -> tuple[Line, ...]:
+    """The lines of a table cell: every block inside a cell is one more line of the cell."""
+    inner = _Walker()
+    inner.kind = "item"
+    inner.walk(cell, bold)
+    inner.newline()
+    if not inner.blocks:  # the common cell: text only, no heading, list or table inside
+        return tuple(inner.lines)
+    return tuple(line for block in inner.blocks for line in block.lines) + tuple(inner.lines)
+
+
+def _bold_style(node: LexborNode) -> bool:
+    """An inline style that makes the element bold ("font-weight: bold", "font-weight:700")."""
+    style = node.attributes.get("style")
+    return bool(style) and _BOLD_STYLE.search(style) is not None
 
 
 def _rows(table: LexborNode):
@@ -185,13 +201,18 @@ def _rows(table: LexborNode):
 
 
 def _make_line(chunks: list[tuple[str, bool]]) -> Line | None:
-    text = clean_line("".join(value for value, _ in chunks))
+    if len(chunks) == 1:  # most lines are one chunk: no join, no scan for a bold one
+        value, any_bold = chunks[0]
+        text = clean_line(value)
+    else:
+        text = clean_line("".join([value for value, _ in chunks]))
+        any_bold = any([bold for _, bold in chunks])
     if not text:
         return None
     if "**" in text:  # markdown emphasis inside a raw HTML block is left as asterisks by the renderer
         text, strong, lead = emphasis_marks(text)
         return Line(text, strong, lead) if text else None
-    if not any(bold for _, bold in chunks):  # the common line with no bold run: neither strong nor a lead
+    if not any_bold:  # the common line with no bold run: neither strong nor a lead
         return Line(text)
     meaningful = [(v, b) for v, b in chunks if not _PUNCTUATION_ONLY.match(v)]
     strong = bool(meaningful) and all(b for _, b in meaningful)
