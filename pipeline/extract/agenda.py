@@ -22,8 +22,8 @@ from functools import lru_cache
 
 from pipeline.document import Block, Document, Line
 from pipeline.document.fields import label_parts
-from pipeline.extract.dates import (DIGIT, TZ_OFFSETS, DateMention, find_dates, find_times, minutes_between, month_years,
-                                    utc_offset, years_in)
+from pipeline.extract.dates import (DIGIT, TZ_OFFSETS, DateMention, may_hold_year, find_dates, find_times,
+                                    minutes_between, month_years, utc_offset, years_in)
 from pipeline.extract.people import (PersonLine, refusal_reason, clean_name, is_organization_like, is_person_name, is_position_like,
                                      parse_affiliation, parse_person_line, split_people, split_titles, strip_titles)
 from pipeline.model.names import is_place, split_role_mark
@@ -132,8 +132,8 @@ def page_year(doc: Document) -> int | None:
         years |= years_in(doc.meta.get(key, ""))
     for block in doc.blocks:
         text = block.text
-        if not DIGIT.search(text):
-            continue  # no digit, no year (find_dates, month_years and years_in all need one): most blocks
+        if not may_hold_year(text):
+            continue  # every year is 19xx or 20xx (find_dates, month_years, years_in): most blocks hold neither
         if block.kind == "label" and field_of(block.label) == "published":
             continue
         if _PUBLICATION.search(text[:60]):
@@ -272,11 +272,14 @@ def extract_sessions(doc: Document, context: Context, listings: bool = False) ->
     """Every session of the document. `listings`: a plain text made of short title lines, each with
     its own description, is a listing of sessions (agenda and programme pages); elsewhere such lines
     are read as the section headings of one text (news reports)."""
-    if listings and doc.layout == "plain" and not _anchors(doc.blocks, context):
-        listed = _listing(doc.blocks, context)
-        if listed:
-            return listed
-    return _sessions_of(doc.blocks, context)
+    anchors = None  # found once, for the listing test and the sessions
+    if listings and doc.layout == "plain":
+        anchors = _anchors(doc.blocks, context)
+        if not anchors:
+            listed = _listing(doc.blocks, context)
+            if listed:
+                return listed
+    return _sessions_of(doc.blocks, context, anchors=anchors)
 
 
 _SERIES_ONLY = re.compile(r"^(?:session|part|panel|plenary|day|track|stream)\s+(?:[IVXLC]+|\d{1,2}|[A-Z])\s*:?$", re.I)
@@ -396,7 +399,9 @@ def _has_schedule(body: list[Block]) -> bool:
     return any(_label_value(b)[0] in ("date", "time") for b in body)
 
 
-def _sessions_of(blocks: list[Block], ctx: Context, nested: bool = False) -> list[Draft]:
+def _sessions_of(blocks: list[Block], ctx: Context, nested: bool = False,
+                 anchors: list[Anchor] | None = None) -> list[Draft]:
+    """The sessions of the blocks (see the module docstring); `anchors`: the blocks' anchors when already found."""
     sections = _sections(blocks)
     scheduled = [s for s in sections if _has_schedule(s[2])]
     if scheduled and len(sections) >= 2 and not nested:
@@ -407,7 +412,8 @@ def _sessions_of(blocks: list[Block], ctx: Context, nested: bool = False) -> lis
                           _offset_of(body) or ctx.offset)
             drafts += _event_sessions(body, sub)
         return drafts
-    anchors = _anchors(blocks, ctx)
+    if anchors is None:
+        anchors = _anchors(blocks, ctx)
     if anchors:
         return _agenda(blocks, anchors, ctx)
     carded = [s for s in sections if _people_in(s[2], probe=True)] if len(sections) >= 2 and not nested else []
@@ -419,7 +425,7 @@ def _sessions_of(blocks: list[Block], ctx: Context, nested: bool = False) -> lis
                 draft.date = draft.date or _date_in_text(body, ctx.year)
                 drafts.append(draft)
         return drafts
-    return _event_sessions(blocks, ctx)
+    return _one_event(blocks, ctx)  # no anchors (found above): not looked for again
 
 
 def _offset_of(body: list[Block]) -> str | None:
@@ -437,6 +443,11 @@ def _event_sessions(body: list[Block], ctx: Context) -> list[Draft]:
     anchors = _anchors(body, ctx)
     if anchors:
         return _agenda(body, anchors, ctx)
+    return _one_event(body, ctx)
+
+
+def _one_event(body: list[Block], ctx: Context) -> list[Draft]:
+    """An event without a programme: one session, and its titled sub-sessions."""
     main = Draft(ctx.title, date=ctx.date, start=ctx.start, end=ctx.end, offset=ctx.offset)
     subs: list[Draft] = []
     current = main
@@ -695,7 +706,8 @@ def _drop_title_line(body: list[Block], title: str | None) -> list[Block]:
 
 # -- titles that carry their speaker ------------------------------------------------------------------
 _GLUE = re.compile(r"(?<=[a-z)])(?=[A-Z][a-z])")
-_GLUE_AT = re.compile(r"[a-z)](?=[A-Z][a-z])")  # whether _GLUE matches: no look-behind tried at every position
+# whether _GLUE matches, opening with the capital: most characters are lower-case, few are capitals
+_GLUE_AT = re.compile(r"[A-Z](?<=[a-z)][A-Z])(?=[a-z])")
 _SENTENCE_START = re.compile(r"^(?:The|This|These|A|An|In|Our|We|Join|As|With|How|What|Why|Discover|Learn)\b")
 
 
@@ -988,8 +1000,7 @@ def _people_of_row(block: Block, role: str | None) -> tuple[str | None, list[tup
     cells = [cell for cell in block.cells if any(line.text for line in cell)]
     if not cells:
         return None, []
-    texts = [" ".join(line.text for line in cell) for cell in cells]
-    heading_role = role_of(texts[0].rstrip(": ")) if len(cells) == 1 and _words_at_most(texts[0], 4) else None
+    heading_role = _role_heading(cells[0]) if len(cells) == 1 else None
     if heading_role:  # looked up once
         return heading_role, []
     info = _person_of_row(cells)
@@ -998,11 +1009,19 @@ def _people_of_row(block: Block, role: str | None) -> tuple[str | None, list[tup
     return None, _people_of_lines([line for cell in cells for line in cell], role)
 
 
+def _role_heading(cell: tuple[Line, ...]) -> str | None:
+    """The role a row's lone cell names ("Moderator", "Panellists:")."""
+    text = " ".join(line.text for line in cell)
+    return role_of(text.rstrip(": ")) if _words_at_most(text, 4) else None
+
+
 def _person_of_row(cells: list[tuple[Line, ...]]) -> PersonLine | None:
     """The person of a row whose first cell is a name alone and whose other cells say who they are."""
+    if len(cells) < 2:
+        return None  # asked first: no name cleaned for a row of one cell
     first = [line for line in cells[0] if line.text]
     name = clean_name(first[0].text) if len(first) == 1 else ""
-    if not (len(cells) > 1 and name):
+    if not name:
         return None
     honorific = split_titles(first[0].text)[0]  # split once, for the name test and the person
     if not is_person_name(name, slot=bool(honorific)):

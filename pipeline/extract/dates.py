@@ -120,18 +120,18 @@ _MONTH_YEAR = re.compile(rf"\b{_MONTH}\s+(?P<year>{_YEAR})(?!\d)", re.I)
 
 def month_years(text: str) -> set[int]:
     """The years a text states with a month ("in July 2024"): a year of the calendar, not of a name."""
-    if not _may_hold_year(text):  # most lines: no month regex run over them
+    if not may_hold_year(text):  # most lines: no month regex run over them
         return set()
     return {int(m.group("year")) for m in _MONTH_YEAR.finditer(text)}
 
 
 def years_in(text: str) -> set[int]:
-    if not _may_hold_year(text):
+    if not may_hold_year(text):
         return set()
     return {int(y) for y in _YEAR_ONLY.findall(text)}
 
 
-def _may_hold_year(text: str | None) -> bool:
+def may_hold_year(text: str | None) -> bool:
     """Whether a year of _YEAR (19xx or 20xx) can be in the text at all."""
     return bool(text) and ("19" in text or "20" in text)
 
