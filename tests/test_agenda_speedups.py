@@ -10,7 +10,7 @@ import pytest
 
 from pipeline.document import Block, Document, Line
 from pipeline.extract import agenda
-from pipeline.extract.dates import find_dates, month_years, years_in
+from pipeline.extract.dates import DIGIT, find_dates, month_years, years_in
 from pipeline.model import vocabulary
 from pipeline.model.text import fold
 
@@ -54,7 +54,7 @@ YEAR_TEXTS = TEXTS + [
 
 @pytest.mark.parametrize("text", YEAR_TEXTS)
 def test_digit_free_text_has_no_year(text):
-    if not agenda.DIGIT.search(text):
+    if not DIGIT.search(text):
         assert not any(m.year for m in find_dates(text)) and not month_years(text) and not years_in(text)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import inspect
 import itertools
 import pickle
-import re
 from dataclasses import MISSING, dataclass, field, fields
 
 import pytest

@@ -22,7 +22,7 @@ from functools import lru_cache
 
 from pipeline.document import Block, Document, Line
 from pipeline.document.fields import label_parts
-from pipeline.extract.dates import (DIGIT, TZ_OFFSETS, DateMention, may_hold_year, find_dates, find_times,
+from pipeline.extract.dates import (TZ_OFFSETS, DateMention, may_hold_year, find_dates, find_times,
                                     minutes_between, month_years, utc_offset, years_in)
 from pipeline.extract.people import (PersonLine, refusal_reason, clean_name, is_organization_like, is_person_name, is_position_like,
                                      parse_affiliation, parse_person_line, split_people, split_titles, strip_titles)
