@@ -119,7 +119,7 @@ def _name_shape(name: str, slot: bool) -> tuple[str, list[str]] | None:
     no undecoded bytes."""
     if not name or len(name) > 60 or _has_digit(name):
         return None
-    name = _GENERATIONAL_TAIL.sub("", _NICKNAME.sub(" ", name)).strip()
+    name = _without_generational_tail(_without_nickname(name)).strip()
     if _NAME_FORBIDDEN.search(name):
         return None
     tokens = name.replace("–", "-").split()
@@ -128,6 +128,23 @@ def _name_shape(name: str, slot: bool) -> tuple[str, list[str]] | None:
     if "\ufffd" in name or not name.isascii() and any(_MOJIBAKE_TOKEN.fullmatch(t) for t in tokens):
         return None  # bytes that did not decode: "ÿþý broken" is no one's name (an ASCII name has no such word)
     return name, tokens
+
+
+def _without_nickname(name: str) -> str:
+    """`name` with a bracketed nickname blanked (_NICKNAME), not searched for without a bracket."""
+    return _NICKNAME.sub(" ", name) if "(" in name else name
+
+
+# The last letter of every generational suffix, in any case re.IGNORECASE matches ("ı", "İ" match "i").
+_GENERATIONAL_ENDS = frozenset("rRiIvV\u0130\u0131")
+
+
+def _without_generational_tail(name: str) -> str:
+    """`name` without the generational suffix that ends it (_GENERATIONAL_TAIL, anchored at the end, where
+    `$` also matches before a final newline); a name whose last letter ends no suffix is not scanned."""
+    if name.rstrip("\n.")[-1:] not in _GENERATIONAL_ENDS:
+        return name
+    return _GENERATIONAL_TAIL.sub("", name)
 
 
 _ASCII_DIGIT = re.compile(r"[0-9]")
@@ -174,7 +191,8 @@ def _names_a_place_or_group(name: str, tokens: list[str]) -> bool:
     """"Esri Singapore", "Lithuania", a stakeholder or regional group."""
     if country_name(name) or any(len(t) > 3 and country_name(t) for t in tokens[-1:]):  # no lookup of a short word
         return True
-    return fold(name) in STAKEHOLDER_GROUPS or fold(name) in REGIONAL_GROUPS
+    folded = fold(name)
+    return folded in STAKEHOLDER_GROUPS or folded in REGIONAL_GROUPS
 
 
 _NAME_FORBIDDEN = re.compile(r"[@/\\|()\[\]{}<>:;!?=+*#%$&\"“”]")
@@ -223,6 +241,7 @@ def _words(text: str) -> tuple[str, ...]:
     return tuple(w.strip(".,()'’\"").lower() for w in text.replace("/", " ").replace("-", " ").split())
 
 
+@lru_cache(maxsize=65536)  # the same affiliation lines are asked again and again (a card's lines, per document)
 def is_organization_like(segment: str) -> bool:
     """An organization's name rather than a position or a description."""
     text = segment.strip()
@@ -444,14 +463,20 @@ def _take_organization(kept: list[str], org_index: int, out: PersonLine) -> list
 
 _GENERATIONAL = re.compile(r"(jr|sr|ii|iii|iv)\.?(?=,|\s|$)", re.I)
 _NAME_END = re.compile(r"\s*(?:,|\s[-–—]\s|\s\((?![A-Z][a-z]+\)\s)|(?<=[a-z]{2})\.\s|\s\|\s|:\s)")
-_NAME_END_MARKS = ",-–—(.|:"  # every way _NAME_END ends a name has one of these
+_NAME_END_MARK = re.compile(r"[,\-–—(.|:]")  # every way _NAME_END ends a name has one of these
 
 
 def _name_end(body: str) -> re.Match | None:
-    """Where the name that opens `body` ends (_NAME_END), not searched for in a body without any of its marks."""
-    if not any(mark in body for mark in _NAME_END_MARKS):
+    """Where the name that opens `body` ends (_NAME_END). A match is blanks, then a mark or one blank and
+    a mark, so none begins before the blanks that precede the first mark: the search starts there (a
+    lookbehind still sees the text before the start)."""
+    mark = _NAME_END_MARK.search(body)
+    if mark is None:
         return None
-    return _NAME_END.search(body)
+    start = mark.start()
+    while start and body[start - 1].isspace():
+        start -= 1
+    return _NAME_END.search(body, start)
 
 
 def parse_person_line(text: str, slot: bool = False) -> PersonLine | None:
@@ -471,8 +496,8 @@ def _parse_person_line(text: str, slot: bool) -> PersonLine | None:
     cut = _name_end(body)
     name, rest = (body[:cut.start()], body[cut.start():]) if cut else (body, "")
     tail = rest.lstrip(" ,")
-    suffix = _GENERATIONAL.match(tail)
-    if suffix and rest.lstrip().startswith(","):
+    suffix = _GENERATIONAL.match(tail) if rest.lstrip().startswith(",") else None  # a suffix comes after a comma
+    if suffix:
         name = f"{name}, {suffix.group(0)}"
         rest = tail[suffix.end():]
     name = clean_name(name)

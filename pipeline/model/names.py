@@ -99,7 +99,7 @@ def person_key(name: str) -> str:
     return " ".join(sorted(deduped))
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=65536)  # a miss costs a scan of pycountry; misses repeat (every token of a name is asked)
 def country_name(value: str | None) -> str | None:
     """The ISO 3166 short name of a country written in any common form, or None if it is not one."""
     if not value:
@@ -110,13 +110,27 @@ def country_name(value: str | None) -> str | None:
     alias = COUNTRY_ALIASES.get(text.lower())
     if alias:
         return alias
-    try:
-        return pycountry.countries.lookup(text).name
-    except LookupError:
-        pass
+    if _may_be_in_pycountry(text):
+        try:
+            return pycountry.countries.lookup(text).name
+        except LookupError:
+            pass
     if text.lower().startswith("the "):
         return country_name(text[4:])
     return None
+
+
+@lru_cache(maxsize=1)
+def _pycountry_values() -> frozenset[str]:
+    """Every field of every country, in lower case: pycountry.countries.lookup finds a text only when
+    its lower case is one of them (an index key, or a non-indexed field compared in lower case)."""
+    return frozenset(value.lower() for country in pycountry.countries
+                     for value in country._fields.values() if isinstance(value, str))
+
+
+def _may_be_in_pycountry(text: str) -> bool:
+    """Whether pycountry's lookup can find `text`: a miss scans every country, a set lookup does not."""
+    return text.lower() in _pycountry_values()
 
 
 def is_place(value: str | None) -> bool:
