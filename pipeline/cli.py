@@ -41,14 +41,14 @@ def _project() -> Project:
 
 def _dagster_instance():
     """The project's Dagster instance (DAGSTER_HOME when set), so that CLI builds show in the UI."""
-    import dagster as dg
+    from pipeline.defs.event_log import with_kept_connections
 
     home = Path(os.environ.get("DAGSTER_HOME") or _project().dagster_home)
     home.mkdir(parents=True, exist_ok=True)
     if not (home / "dagster.yaml").exists():
         (home / "dagster.yaml").write_text(DAGSTER_YAML)
     _unsynced_run_event_logs()
-    return dg.DagsterInstance.from_config(str(home))
+    return with_kept_connections(home)
 
 
 def _unsynced_run_event_logs() -> None:
