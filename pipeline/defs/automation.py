@@ -16,7 +16,7 @@ import dagster as dg
 
 from pipeline.defs.resources import BuildSettings
 from pipeline.incremental.ingest_cache import known_hashes, load_file_identities
-from pipeline.ingest import list_raw_files, read_bytes
+from pipeline.ingest import list_raw_files, read_ahead, read_bytes
 from pipeline.model.text import sha256_hex
 
 DEFAULT_CRON = os.environ.get("CYBERDIALOGUE_SCHEDULE", "0 3 * * *")  # daily, 03:00
@@ -32,7 +32,8 @@ def raw_folder_digest(root: str, cache_dir: str | None = None) -> tuple[str, int
     digest = hashlib.sha256()
     files = list_raw_files(root)
     known = known_hashes(files, load_file_identities(cache_dir)) if cache_dir else {}
-    for raw in files:
+    # the files to read announced ahead (pipeline.ingest.read_ahead); those with a known hash are not read
+    for raw in read_ahead(files, lambda raw: None if raw.path in known else raw.location):
         if raw.location is None:
             content = "unreadable:" + "; ".join(raw.problems)
         elif raw.path in known:
