@@ -106,10 +106,13 @@ def normalize_document_text(text: str) -> str:
     Everything that identifies a document (its id, its exact-duplicate hash) is computed on this form,
     so re-saving a file with other line endings or a BOM does not change it.
     """
-    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    text = text.lstrip("\ufeff")
+    if "\r" in text:  # rare; looking for one character is a fast scan, looking for "\r\n" a slower one
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\x00", "")
     if not text.isascii():  # ASCII is already NFC; isascii() is a flag read, normalize() a pass over the text
         text = unicodedata.normalize("NFC", text)
-    return "\n".join(line.rstrip() for line in text.split("\n")).strip("\n") + "\n"
+    return "\n".join([line.rstrip() for line in text.split("\n")]).strip("\n") + "\n"
 
 
 def sha256_hex(data: bytes | str) -> str:
@@ -164,7 +167,16 @@ def _fold_short(value: str) -> str:
     return _fold(value)
 
 
+# The ASCII characters _PUNCT blanks (read from the pattern itself), as a table for bytes.translate
+_ASCII_PUNCT = bytes(c for c in range(128) if _PUNCT.match(chr(c)))
+_ASCII_PUNCT_TO_BLANK = bytes.maketrans(_ASCII_PUNCT, b" " * len(_ASCII_PUNCT))
+
+
 def _fold(value: str) -> str:
+    # Most keys are ASCII: no mojibake, nothing to transliterate, casefold() is lower(), and the table
+    # blanks the punctuation in a faster pass than the pattern (str.split(), not bytes', splits at \x1c-\x1f).
+    if value.isascii():
+        return " ".join(value.encode("ascii").lower().translate(_ASCII_PUNCT_TO_BLANK).decode("ascii").split())
     value = anyascii(fix_mojibake(value)).casefold()
     value = _PUNCT.sub(" ", value)
     return " ".join(value.split())
@@ -192,3 +204,24 @@ def lower_prefix(text: str, length: int) -> str:
     """text[:length].lower(), kept for the last few texts: every family's detector lowers the head of
     the same text, and lowering non-ASCII text costs more than the scans that follow."""
     return text[:length].lower()
+
+
+# The only characters beyond ASCII that lower() turns into ASCII letters: KELVIN SIGN ("k"), and "İ"
+# ("i" and a combining dot: the one character that lowering lengthens).
+_LOWERED_INTO_ASCII = ("\u212a", "\u0130")
+_WORDS_HEAD = 30000  # the longest head a family's detector reads
+
+
+def lowered_for_words(text: str, length: int) -> str:
+    """A stand-in for text[:length].lower() in which to look for ASCII words holding no "?": its ASCII
+    letters lowered, each other character a "?" (a word is found in it exactly where the lowered text
+    has it). Lowering a text that is not ASCII goes through Unicode's tables character by character,
+    several times slower; the stand-in of the same text is made once for every family's detector."""
+    if any(char in text for char in _LOWERED_INTO_ASCII):
+        return text[:length].lower()
+    return _ascii_lowered_head(text)[:length] if length <= _WORDS_HEAD else text[:length].lower()
+
+
+@lru_cache(maxsize=16)
+def _ascii_lowered_head(text: str) -> str:
+    return text[:_WORDS_HEAD].encode("ascii", "replace").lower().decode("ascii")

@@ -8,7 +8,7 @@ import re
 from pipeline.document import Document
 from pipeline.extract.agenda import extract_sessions
 from pipeline.model.records import Item, ParsedDocument, SessionRecord
-from pipeline.model.text import lower_prefix
+from pipeline.model.text import lowered_for_words
 from pipeline.sources.common import page_context, parsed, prose_date, record_of
 
 FORMAT = "concept_note"
@@ -22,11 +22,12 @@ TOPICS_HEADING = re.compile(r"^(?:key\s+topics(?:\s+of\s+discussion)?|guiding\s+
 
 def looks_like(text: str) -> int:
     head = [line.strip() for line in text[:3000].split("\n") if line.strip()][:6]
-    lowered = lower_prefix(text, 20000)
+    lowered = lowered_for_words(text, 20000)
     score = 0
     score += 3 * ("\nkey topics of discussion" in lowered or "\nguiding questions" in lowered)
     score += 3 * any(SERIES_LINE.match(line) for line in head)
-    score += 2 * bool(re.search(r"^\s*(?:agenda|programme|program)\b", lowered[:400], re.M))
+    # (the text's own lowering: a stand-in's "?" is no blank; cut again, as lowering may lengthen: "İ")
+    score += 2 * bool(re.search(r"^\s*(?:agenda|programme|program)\b", text[:400].lower()[:400], re.M))
     score += 1 * ("this session" in lowered)
     return score
 

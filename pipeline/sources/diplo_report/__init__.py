@@ -18,7 +18,7 @@ from pipeline.extract.prose import country_adjective, people_in_prose
 from pipeline.model.names import is_place, person_key, speaker_kind, strip_honorifics
 from pipeline.model.records import Agreement, Argument, Item, ParsedDocument, Participant, SessionRecord, Utterance
 from pipeline.sources.common import find_event, parsed
-from pipeline.model.text import LinePattern, clean_inline, collapse_ws
+from pipeline.model.text import LinePattern, clean_inline, collapse_ws, lowered_for_words
 
 FORMAT = "diplo_report"
 
@@ -65,7 +65,7 @@ KNOWN_HEADINGS = TOP_SECTIONS | {"summary", "keypoints", "key points", "speakers
 
 def looks_like(text: str) -> int:
     # plain substring tests: detection runs on every file, and must stay near read speed
-    head = text[:30000].lower()
+    head = lowered_for_words(text, 30000)
     score = 0
     score += 3 * ("\nSpeech speed\n" in text)
     score += 2 * ("\nsession transcript\n" in head)

@@ -16,7 +16,7 @@ from pipeline.document import Block, Document, Line
 from pipeline.document.fields import label_parts
 from pipeline.extract.dates import years_in
 from pipeline.model.records import ParsedDocument, SessionRecord
-from pipeline.model.text import LinePattern
+from pipeline.model.text import LinePattern, lowered_for_words
 from pipeline.sources.common import parsed
 from pipeline.sources.igf_proposal.session import _read_session
 from pipeline.sources.transcripts import read_transcript
@@ -47,7 +47,7 @@ def looks_like(text: str) -> int:
     # Each pattern is tried only when a word it cannot match without is in the text: a plain substring
     # test is a fast scan, a regex without a literal start is tried at every position of the 8000 chars.
     head = text[:8000]
-    lowered = head.lower()  # for the IGNORECASE patterns' words (str.lower() keeps their ASCII letters)
+    lowered = lowered_for_words(text, 8000)  # for the IGNORECASE patterns' words (lower() keeps their ASCII letters)
     score = 0
     score += 3 * ("Organi" in head and _ORGANISER_LINE.found_in(head))
     score += 2 * ("Speaker " in head and _SPEAKER_LINE.found_in(head))

@@ -7,7 +7,7 @@ import re
 
 from pipeline.document import Document
 from pipeline.model.records import ParsedDocument
-from pipeline.model.text import lower_prefix
+from pipeline.model.text import lowered_for_words
 from pipeline.sources.generic import parse_generic
 
 FORMAT = "isomer_event"
@@ -23,7 +23,7 @@ def looks_like(text: str) -> int:
     if head.startswith("---"):
         score += 2
         score += 2 * bool(re.search(r"^(?:permalink|third_nav_title|variant|layout|breadcrumb):", head, re.M))
-    score += 1 * ("isomer" in head.lower() or "tiptap" in head)
+    score += 1 * ("isomer" in lowered_for_words(text, 2000) or "tiptap" in head)
     score += 1 * _names_event_words(text, 20000)
     return score
 
@@ -32,7 +32,7 @@ def _names_event_words(text: str, length: int) -> bool:
     """EVENT_WORDS.search over text[:length], started where the first of its words is: an alternation
     under IGNORECASE is tried at every position before it, finding a word is a fast scan. The words
     are looked for as "peaker", not "speaker": under IGNORECASE "ſ" is an "s", which lower() keeps."""
-    lowered = lower_prefix(text, length)
+    lowered = lowered_for_words(text, length)
     found = [at for at in (lowered.find(word) for word in ("peaker", "programme", "moderator")) if at >= 0]
     if not found:
         return False
