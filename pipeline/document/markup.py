@@ -209,7 +209,9 @@ def _make_line(chunks: list[tuple[str, bool]]) -> Line | None:
         any_bold = any([bold for _, bold in chunks])
     if not text:
         return None
-    if "**" in text:  # markdown emphasis inside a raw HTML block is left as asterisks by the renderer
+    # markdown emphasis inside a raw HTML block is left as asterisks by the renderer (a "**" needs a "*": the
+    # one-character scan first)
+    if "*" in text and "**" in text:
         text, strong, lead = emphasis_marks(text)
         return Line(text, strong, lead) if text else None
     if not any_bold:  # the common line with no bold run: neither strong nor a lead
@@ -334,7 +336,7 @@ def _hard_breaks(body: str) -> str:
     are blanks that clean_line collapses."""
     if "\r" in body:
         body = body.replace("\r\n", "\n").replace("\r", "\n")  # markdown-it's own line endings
-    if "\\\n" in body:  # a backslash before "  " would be a literal one
+    if "\\" in body and "\\\n" in body:  # a backslash before "  " would be a literal one (its own scan first)
         return _SOFT_BREAK.sub(r"\1  \n", body)
     return body.replace("\n", "  \n")
 

@@ -109,7 +109,7 @@ def _line_block(text: str, gap: bool, indent: int, raw: str = "") -> Block:
     if heading is not None:  # "# Comprehensive Report": a text with markdown headings and emphasis but no other markup
         return Block("heading", (Line(emphasis_marks(heading.group(2))[0], True),), level=len(heading.group(1)),
                      gap=gap, indent=indent)
-    if "**" in text:
+    if "*" in text and "**" in text:  # the one-character scan first: most lines have no "*"
         bullet = _bullet(text)
         plain, strong, lead = emphasis_marks(bullet.group("text") if bullet else text)
         if bullet and not _NOT_NUMBERED.match(text):
