@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
 import polars as pl
 from upath import UPath
 
@@ -138,27 +139,35 @@ class ShardResult:
     parsed: int = 0
 
 
-def _parsed_rows(task: ParseTask) -> tuple[list[dict], dict[str, DocumentSummary]]:
-    """The shard's new documents read and parsed, as shard rows; a file rewritten since ingest hashed
-    it would file the new text's parse under the old hash: it gets no parse in this build (the next
-    build, which sees its new hash, parses it)."""
+def _parsed_rows(task: ParseTask) -> tuple[pl.DataFrame, dict[str, DocumentSummary]]:
+    """The shard's new documents read and parsed, as shard rows (SHARD_COLUMNS); a file rewritten
+    since ingest hashed it would file the new text's parse under the old hash: it gets no parse in
+    this build (the next build, which sees its new hash, parses it)."""
     todo = []
     for row in task.rows:
         if row["kept_in"] is None:
             loaded = load_document(RawFile(row["path"], row["location"]))
             if loaded.text is not None and loaded.sha256 == row["sha256"]:
                 todo.append((row["parse_key"], loaded.text, row["format"]))
-    rows, summaries = [], {}
-    for (key, _, _), result in zip(todo, parse_texts([(text, fmt) for _, text, fmt in todo])):
-        summary = summaries[key] = summarize(result.document)
-        rows.append({"key": key, "exact_key": result.exact_key,
-                     "signature": result.signature.tolist(),
-                     "session_keys": [list(k) for k in result.session_keys], "format": summary.format,
-                     "title": summary.title, "url": summary.url, "problems": len(summary.problems),
-                     "sessions": len(summary.sessions),
-                     "summary": pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL),
-                     "document": pickle.dumps(result.document, protocol=pickle.HIGHEST_PROTOCOL)})
-    return rows, summaries
+    keys = [key for key, _, _ in todo]
+    results = parse_texts([(text, fmt) for _, text, fmt in todo])
+    listed = [summarize(result.document) for result in results]
+    # built a column at a time, the signatures straight from one array: rows of dicts made polars
+    # read every signature's 128 numbers back from Python ints
+    columns = {"key": keys, "exact_key": [r.exact_key for r in results], "signature": _signature_column(results),
+               "session_keys": [[list(k) for k in r.session_keys] for r in results],
+               "format": [s.format for s in listed], "title": [s.title for s in listed], "url": [s.url for s in listed],
+               "problems": [len(s.problems) for s in listed], "sessions": [len(s.sessions) for s in listed],
+               "summary": [pickle.dumps(s, protocol=pickle.HIGHEST_PROTOCOL) for s in listed],
+               "document": [pickle.dumps(r.document, protocol=pickle.HIGHEST_PROTOCOL) for r in results]}
+    return pl.DataFrame(columns, schema=SHARD_COLUMNS), dict(zip(keys, listed))
+
+
+def _signature_column(results: list) -> pl.Series:
+    """The parses' MinHash signatures as one List(UInt64) column."""
+    if not results:
+        return pl.Series([], dtype=SHARD_COLUMNS["signature"])
+    return pl.Series(np.stack([r.signature for r in results])).cast(SHARD_COLUMNS["signature"])
 
 
 def parse_shard(task: ParseTask) -> ShardResult:
@@ -170,12 +179,11 @@ def parse_shard(task: ParseTask) -> ShardResult:
             kept_in[row["kept_in"]].append(row["parse_key"])
     kept = [_read_object(shard_object(task.cache_dir, shard), list(SHARD_COLUMNS), keys)
             for shard, keys in sorted(kept_in.items())]
-    rows, summaries = _parsed_rows(task)
-    frame = (pl.concat([*kept, pl.DataFrame(rows, schema=SHARD_COLUMNS)]).cast(SHARD_COLUMNS)
-             .unique("key", keep="first").sort("key"))
+    parsed, summaries = _parsed_rows(task)
+    frame = pl.concat([*kept, parsed]).cast(SHARD_COLUMNS).unique("key", keep="first").sort("key")
     _write_object(shard_object(task.cache_dir, task.shard), frame)
     index = frame.select(INDEXED).with_columns(shard=pl.lit(task.shard, dtype=pl.String))
-    return ShardResult(index, summaries, len(rows))
+    return ShardResult(index, summaries, parsed.height)
 
 
 def _read_kept(cache_dir: str, shard: str, keys: list[str]) -> dict[str, ParsedDocument]:

@@ -20,6 +20,10 @@ _MASK61 = np.uint64((1 << 61) - 1)
 _RNG = np.random.default_rng(20241015)
 _A = _RNG.integers(1, (1 << 61) - 1, NUM_PERM, dtype=np.uint64) | np.uint64(1)
 _B = _RNG.integers(0, (1 << 61) - 1, NUM_PERM, dtype=np.uint64)
+# (a * x + b) mod 2^61 is ((8a) * x + 8b) mod 2^64 shifted right by 3, and uint64 arithmetic wraps at
+# 2^64 by itself: permuted with these, a shingle needs no masking pass, and the least shifted value,
+# shifted back, is the least value
+_A8, _B8 = _A << np.uint64(3), _B << np.uint64(3)
 HASH_MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93,
                  0xFF51AFD7ED558CCD], dtype=np.uint64)
 
@@ -65,12 +69,11 @@ def permuted_minima(shingles: np.ndarray, starts: np.ndarray, block: int = BLOCK
         offsets = starts[first:last] - low
         with np.errstate(over="ignore"):
             for p in range(NUM_PERM):
-                np.multiply(shingles[low:ends[last - 1]], _A[p], out=values)
-                np.add(values, _B[p], out=values)
-                np.bitwise_and(values, _MASK61, out=values)
+                np.multiply(shingles[low:ends[last - 1]], _A8[p], out=values)
+                np.add(values, _B8[p], out=values)
                 out[first:last, p] = np.minimum.reduceat(values, offsets)
         first = last
-    return out
+    return np.right_shift(out, np.uint64(3), out=out)
 
 
 def minhash_signatures(texts: list[str], chunk_docs: int = 2000) -> np.ndarray:
@@ -97,7 +100,9 @@ def minhash_signatures(texts: list[str], chunk_docs: int = 2000) -> np.ndarray:
             valid = np.arange(count) + SHINGLE_WORDS - 1 < offsets[doc_of + 1]  # the shingle stays in its document
             shingle, doc_of = shingle[valid], doc_of[valid]
             if len(shingle):
-                present, starts = np.unique(doc_of, return_index=True)
+                # doc_of ascends: a document's shingles start where its number changes (np.unique would sort)
+                starts = np.flatnonzero(np.diff(doc_of, prepend=-1))
+                present = doc_of[starts]
                 shingle &= _MASK61
                 sig[present] = permuted_minima(shingle, starts, BLOCK_SHINGLES)
         # documents with fewer than five words: a signature of their own, never a candidate of others

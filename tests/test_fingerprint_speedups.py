@@ -1,0 +1,180 @@
+"""The fingerprint and parse-shard shortcuts give what the plain forms give: each test runs the
+shortcut and the form it replaced (as the code read before) on made-up variants, edge cases included."""
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import polars as pl
+import pytest
+
+from pipeline.incremental import parse_cache
+from pipeline.incremental.parse_cache import SHARD_COLUMNS, ParseTask
+from pipeline.ingest import RawFile, ingest_shard
+from pipeline.model.records import summarize
+from pipeline.parse import parse_texts
+from pipeline.transform import fingerprint
+from pipeline.transform.fingerprint import NUM_PERM, SHINGLE_WORDS, minhash_signatures, permuted_minima
+
+_MAX = np.iinfo(np.uint64).max
+
+
+# -- permuted_minima: permuted by (8a, 8b) and shifted back, no masking pass ----------------------
+def _masked_minima(shingles: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """The plain form: (a * x + b) & (2^61 - 1) for every shingle, least per document."""
+    out = np.empty((len(starts), NUM_PERM), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for p in range(NUM_PERM):
+            values = (shingles * fingerprint._A[p] + fingerprint._B[p]) & fingerprint._MASK61
+            out[:, p] = np.minimum.reduceat(values, starts)
+    return out
+
+
+EDGE_SHINGLES = np.array([0, 1, 2, 7, 8, (1 << 61) - 2, (1 << 61) - 1, 1 << 61, (1 << 63) - 1, 1 << 63,
+                          (1 << 64) - 9, (1 << 64) - 2, (1 << 64) - 1], dtype=np.uint64)
+
+
+@pytest.mark.parametrize("block", [1, 4, 13, 1 << 17])
+def test_shifted_permutation_gives_the_masked_minima(block):
+    rng = np.random.default_rng(11)
+    shingles = np.concatenate([EDGE_SHINGLES, rng.integers(0, _MAX, 300, dtype=np.uint64, endpoint=True),
+                               rng.integers(0, (1 << 61) - 1, 50, dtype=np.uint64)])
+    lengths = np.array([1, 1, 3, 8, 60, 2, 1, 200, 86, 1])
+    assert lengths.sum() == len(shingles)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    got = permuted_minima(shingles, starts, block)
+    assert got.dtype == np.uint64 and got.shape == (10, NUM_PERM)
+    assert np.array_equal(got, _masked_minima(shingles, starts))
+    assert (got < np.uint64(1 << 61)).all()
+    # each edge shingle alone (one-shingle documents): exactly its permuted value
+    ones = np.arange(len(EDGE_SHINGLES))
+    assert np.array_equal(permuted_minima(EDGE_SHINGLES, ones, block), _masked_minima(EDGE_SHINGLES, ones))
+
+
+def test_shift_identity_on_edge_values():
+    a, b = fingerprint._A, fingerprint._B
+    with np.errstate(over="ignore"):
+        for x in EDGE_SHINGLES:
+            masked = (x * a + b) & fingerprint._MASK61
+            shifted = (x * fingerprint._A8 + fingerprint._B8) >> np.uint64(3)
+            assert np.array_equal(masked, shifted)
+    assert np.array_equal(fingerprint._A8 >> np.uint64(3), a) and np.array_equal(fingerprint._B8 >> np.uint64(3), b)
+
+
+# -- minhash_signatures: document starts read off the ascending doc_of, not np.unique -------------
+def _plain_signatures(texts: list[str]) -> np.ndarray:
+    """minhash_signatures as it read before: np.unique for the starts, masked permutations."""
+    sig = np.full((len(texts), NUM_PERM), _MAX, dtype=np.uint64)
+    words = pl.Series(texts, dtype=pl.String).str.to_lowercase().str.extract_all(r"\w+")
+    lengths = words.list.len().fill_null(0).to_numpy().astype(np.int64)
+    hashes = words.explode().drop_nulls().hash(seed=17).to_numpy()
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    count = len(hashes) - SHINGLE_WORDS + 1
+    if count > 0:
+        with np.errstate(over="ignore"):
+            shingle = np.zeros(count, dtype=np.uint64)
+            for k in range(SHINGLE_WORDS):
+                shingle += hashes[k:k + count] * fingerprint.HASH_MIX[k]
+        doc_of = np.repeat(np.arange(len(texts)), lengths)[:count]
+        valid = np.arange(count) + SHINGLE_WORDS - 1 < offsets[doc_of + 1]
+        shingle, doc_of = shingle[valid], doc_of[valid]
+        if len(shingle):
+            present, starts = np.unique(doc_of, return_index=True)
+            sig[present] = _masked_minima(shingle & fingerprint._MASK61, starts)
+    for i in np.where((sig == _MAX).all(axis=1))[0]:
+        seed = int(fingerprint.sha256_hex(texts[i])[:15], 16)
+        sig[i] = np.random.default_rng(seed).integers(0, (1 << 61) - 1, NUM_PERM, dtype=np.uint64)
+    return sig
+
+
+VARIANT_TEXTS = [
+    "", "   ", "too short", "one two three four", "one two three four five",
+    "Chair: Ms. Ana Silva (Brazil) opened the session on norms of state behaviour.",
+    "ΟΔΥΣΣΕΥΣ ΚΑΙ Η ΘΑΛΑΣΣΑ ΣΤΟ ΤΕΛΟΣ. Straße groß İstanbul ǅemal Ǆ ﬁnance",
+    "tab\tsep\x1cfile\x1dgroup\x1erecord\x1funit  words\u00a0nbsp\u2028line\u3000ideo end",
+    "数字 治理 论坛 网络 安全 规范 国家 行为 责任 合作",
+    "a_b c_d e1 2f 3 4 5 6 7 8 -- ## ** !! ?? word word word word word word",
+    "\n\n\n", "x " * 40, "Zero\u200bwidth joiner\u200d and soft\u00adhyphen in five or more words here",
+]
+
+
+@pytest.mark.parametrize("chunk_docs", [1, 2, 5, 2000])
+def test_signatures_match_the_plain_form(chunk_docs):
+    # short and empty texts between long ones: documents without shingles leave gaps in doc_of
+    texts = VARIANT_TEXTS + [" ".join(f"panel {i} heard measure {j}" for j in range(i)) for i in range(9)]
+    texts = texts[::2] + texts[1::2]
+    got = minhash_signatures(texts, chunk_docs=chunk_docs)
+    want = np.concatenate([_plain_signatures(texts[s:s + chunk_docs]) for s in range(0, len(texts), chunk_docs)])
+    assert np.array_equal(got, want)
+    assert len({row.tobytes() for row in got}) == len(set(texts))
+
+
+def test_starts_of_an_ascending_doc_of():
+    for doc_of in ([0], [3], [0, 0, 0], [0, 1, 2], [0, 0, 2, 2, 2, 5, 9, 9], [4, 4, 4, 4, 7]):
+        doc_of = np.array(doc_of, dtype=np.int64)
+        starts = np.flatnonzero(np.diff(doc_of, prepend=-1))
+        present, want = np.unique(doc_of, return_index=True)
+        assert np.array_equal(starts, want) and np.array_equal(doc_of[starts], present)
+
+
+# -- _parsed_rows: the shard frame built a column at a time --------------------------------------
+SHARD_TEXTS = [
+    "Session: Norms of responsible state behaviour\nDate: 12 March 2024\nChair: Ms. Ana Silva (Brazil)\n",
+    "# Workshop on cyber capacity\n\nSpeakers: Mr. Jean Dupont, France; Dr. Li Wei, China\n",
+    "<html><body><h1>Open-ended working group</h1><p>Ministry of Foreign Affairs — statement</p></body></html>",
+    "ΟΔΥΣΣΕΥΣ\u3000tab\tunit\x1f sep",
+    "short",
+]
+
+
+def _plain_rows(task: ParseTask) -> tuple[pl.DataFrame, dict]:
+    """The plain form: one dict per parse, the signature as a Python list, a frame made of the rows."""
+    todo = []
+    for row in task.rows:
+        if row["kept_in"] is None:
+            loaded = parse_cache.load_document(RawFile(row["path"], row["location"]))
+            if loaded.text is not None and loaded.sha256 == row["sha256"]:
+                todo.append((row["parse_key"], loaded.text, row["format"]))
+    rows, summaries = [], {}
+    for (key, _, _), result in zip(todo, parse_texts([(text, fmt) for _, text, fmt in todo])):
+        summary = summaries[key] = summarize(result.document)
+        rows.append({"key": key, "exact_key": result.exact_key, "signature": result.signature.tolist(),
+                     "session_keys": [list(k) for k in result.session_keys], "format": summary.format,
+                     "title": summary.title, "url": summary.url, "problems": len(summary.problems),
+                     "sessions": len(summary.sessions),
+                     "summary": pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL),
+                     "document": pickle.dumps(result.document, protocol=pickle.HIGHEST_PROTOCOL)})
+    return pl.DataFrame(rows, schema=SHARD_COLUMNS), summaries
+
+
+def _task(tmp_path, texts: list[str], kept: set[int] = frozenset(), changed: set[int] = frozenset()) -> ParseTask:
+    rows = []
+    for i, text in enumerate(texts):
+        path = tmp_path / f"doc{i}.txt"
+        path.write_text(text, encoding="utf-8")
+        ingested = ingest_shard([RawFile(str(path), str(path))])[0]
+        if i in changed:  # rewritten since ingest hashed it
+            path.write_text(text + " rewritten", encoding="utf-8")
+        rows.append({"document_id": f"d{i}", "path": str(path), "location": str(path), "sha256": ingested["sha256"],
+                     "format": ingested["format"], "parse_key": f"{i:02d}-key", "kept_in": "ab" if i in kept else None})
+    return ParseTask("ab", rows, str(tmp_path / "cache"))
+
+
+@pytest.mark.parametrize("texts, kept, changed", [
+    (SHARD_TEXTS, set(), set()),
+    (SHARD_TEXTS, {1}, {3}),
+    ([], set(), set()),
+    (SHARD_TEXTS[:2], {0, 1}, set()),   # nothing new: an empty frame of the shard's schema
+    (SHARD_TEXTS[:1], set(), {0}),
+])
+def test_shard_frame_matches_the_rows_form(tmp_path, texts, kept, changed):
+    task = _task(tmp_path, texts, kept, changed)
+    got, summaries = parse_cache._parsed_rows(task)
+    want, want_summaries = _plain_rows(task)
+    assert got.schema == pl.Schema(SHARD_COLUMNS)
+    assert got.height == len(texts) - len(kept | changed)
+    assert summaries == want_summaries and list(summaries) == list(want_summaries)
+    assert got.equals(want)  # pickles too, byte for byte (one process: its frozensets iterate alike)
+    assert [pickle.loads(b) for b in got["summary"]] == list(summaries.values())
+    if got.height:
+        assert got["signature"].list.len().to_list() == [NUM_PERM] * got.height
