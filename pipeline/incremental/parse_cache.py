@@ -27,7 +27,7 @@ from upath import UPath
 from pipeline import storage
 from pipeline.engine import shard_digits
 from pipeline.incremental.caches import source_digest
-from pipeline.ingest import RawFile, load_document
+from pipeline.ingest import RawFile, load_document, read_ahead
 from pipeline.memory import freeze_long_lived, no_gc
 from pipeline.model.records import DocumentSummary, ParsedDocument, summarize
 from pipeline.parse import parse_texts
@@ -144,11 +144,11 @@ def _parsed_rows(task: ParseTask) -> tuple[pl.DataFrame, dict[str, DocumentSumma
     since ingest hashed it would file the new text's parse under the old hash: it gets no parse in
     this build (the next build, which sees its new hash, parses it)."""
     todo = []
-    for row in task.rows:
-        if row["kept_in"] is None:
-            loaded = load_document(RawFile(row["path"], row["location"]))
-            if loaded.text is not None and loaded.sha256 == row["sha256"]:
-                todo.append((row["parse_key"], loaded.text, row["format"]))
+    new = [row for row in task.rows if row["kept_in"] is None]
+    for row in read_ahead(new, lambda row: row["location"]):  # the next files announced to the disk
+        loaded = load_document(RawFile(row["path"], row["location"]))
+        if loaded.text is not None and loaded.sha256 == row["sha256"]:
+            todo.append((row["parse_key"], loaded.text, row["format"]))
     keys = [key for key, _, _ in todo]
     results = parse_texts([(text, fmt) for _, text, fmt in todo])
     listed = [summarize(result.document) for result in results]
