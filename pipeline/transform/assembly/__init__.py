@@ -58,7 +58,11 @@ def build_session_batch(batch: SessionBatch) -> dict[str, pl.DataFrame]:
             build_session(SessionContext(build.session_id, records, batch.identity, batch.formats, rows))
         rows[SESSION_NAMES] = [{"session_id": sid, "person_id": pid, "name": name, "count": n}
                                for (sid, pid, name), n in batch.identity.name_counts.items()]
-        return {name: table_frame(name, rows[name], sort=False) for name in SESSION_TABLES if rows.get(name)}
+        frames = {name: table_frame(name, rows[name], sort=False) for name in SESSION_TABLES if rows.get(name)}
+        # the rows and parses go while the collector is still off: freed by their counts, they are
+        # not walked once more by the collection that re-enabling it sets off
+        del rows, loaded
+        return frames
 
 
 def _batches_by_locality(todo: list[SessionBuild], parsed, batch_sessions: int) -> list[list[SessionBuild]]:

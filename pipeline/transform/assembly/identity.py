@@ -16,6 +16,7 @@ from pipeline.transform.assembly.context import SessionContext
 
 PARTICIPANT_FIELDS = ("honorific", "position", "organization", "country", "stakeholder_group", "regional_group",
                       "area_of_expertise", "profile_url", "speech_speed_wpm", "speech_length_words", "speech_time_seconds")
+_NO_FIELDS = dict.fromkeys(PARTICIPANT_FIELDS)  # a new participant's fields, none known yet
 SPEECH_STATS = ("speech_speed_wpm", "speech_length_words", "speech_time_seconds")
 
 
@@ -62,19 +63,27 @@ def add_participant(ctx: SessionContext, document_id: str, participant: Particip
     person = ctx.people.get(pid)
     if person is None:
         person = ctx.people[pid] = {"session_id": ctx.session_id, "person_id": pid, "name": participant.name,
-                                    "roles": [], "document_ids": [], "_keys": {key}, "_values": defaultdict(list)}
-        for attr in PARTICIPANT_FIELDS:
-            person[attr] = None
+                                    "roles": [], "document_ids": [], "_keys": {key}, "_values": defaultdict(list),
+                                    **_NO_FIELDS}
     person["roles"] = sorted_roles(person["roles"] + (participant.roles or ["listed"]))
     if document_id not in person["document_ids"]:
         person["document_ids"].append(document_id)
+    stated = person["_values"]
     for attr in PARTICIPANT_FIELDS:
         value = getattr(participant, attr)
         if value is not None:
-            person["_values"][attr].append((document_id, value))
+            stated[attr].append((document_id, value))
             if person[attr] is None:
                 person[attr] = value
     return pid
+
+
+def participant_row(person: dict) -> dict:
+    """A participant in the making as its row: without the private "_keys" and "_values" that
+    add_participant keeps beside the columns (a copy and two deletions, not a test per key)."""
+    row = person.copy()
+    del row["_keys"], row["_values"]
+    return row
 
 
 def resolve_speaker(ctx: SessionContext, document_id: str, label: str, role: str = "speaker") -> tuple[str | None, str]:

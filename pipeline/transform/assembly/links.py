@@ -3,7 +3,7 @@ arguments and people behind them) and the other session items."""
 from __future__ import annotations
 
 import json
-from collections import Counter, defaultdict
+from collections import defaultdict
 
 from pipeline.model import ids
 from pipeline.model.ids import stable_id
@@ -122,7 +122,7 @@ def _link_agreed_on(rows: dict[str, dict], argument_index: dict) -> None:
 def items(ctx: SessionContext) -> None:
     """Recommendations, questions, next steps and the like: one row per kind and text, numbered per kind."""
     seen: dict[tuple[str, str], dict] = {}
-    counters: Counter = Counter()
+    counters: dict[str, int] = {}  # a plain dict: a Counter costs more to make than this uses it
     for document_id, record in ctx.records:
         for item in record.items:
             key = (item.kind, fold(item.text))
@@ -132,7 +132,7 @@ def items(ctx: SessionContext) -> None:
             pid = None
             if item.speaker:
                 pid, _ = resolve_speaker(ctx, document_id, item.speaker)
-            counters[item.kind] += 1
+            counters[item.kind] = counters.get(item.kind, 0) + 1
             row = {"session_id": ctx.session_id, "kind": item.kind, "seq": counters[item.kind], "text": item.text,
                    "label": item.label, "speaker": item.speaker, "person_id": pid, "reason": item.reason,
                    "impact": item.impact, "explanation": item.explanation, "document_ids": [document_id]}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pipeline.model.text import fold
 from pipeline.transform.assembly import links
 from pipeline.transform.assembly.context import SessionContext
-from pipeline.transform.assembly.identity import add_participant
+from pipeline.transform.assembly.identity import add_participant, participant_row
 
 SESSION_FIELDS = ("title", "series", "event", "date", "start_time", "end_time", "utc_offset",
                   "session_format", "duration_minutes", "description", "summary")
@@ -39,11 +39,7 @@ def record_conflict(ctx: SessionContext, name: str, values: list[tuple[str, obje
 def build_session(ctx: SessionContext) -> None:
     doc_ids = ctx.document_ids
     row: dict = {"session_id": ctx.session_id, "document_ids": doc_ids}
-    conflicted = False
-    for name in SESSION_FIELDS:
-        values = [(d, getattr(r, name)) for d, r in ctx.records]
-        row[name] = next((v for _, v in values if v is not None), None)
-        conflicted |= record_conflict(ctx, name, values)
+    conflicted = _session_fields(ctx, row)
     conflicted |= _listed_people(ctx)
     # everything that names a speaker must resolve to a participant or a label
     ctx.index = {key: pid for pid, p in ctx.people.items() for key in p["_keys"]}
@@ -57,12 +53,28 @@ def build_session(ctx: SessionContext) -> None:
             if text:
                 ctx.out["session_texts"].append({"session_id": ctx.session_id, "kind": kind, "document_id": document_id,
                                                  "text": text})
+    several_documents = len(doc_ids) > 1  # one document's values cannot conflict
     for pid, person in ctx.people.items():
-        conflicted |= _participant_conflicts(ctx, pid, person)
-        ctx.out["participants"].append({k: v for k, v in person.items() if not k.startswith("_")})
+        if several_documents:
+            conflicted |= _participant_conflicts(ctx, pid, person)
+        ctx.out["participants"].append(participant_row(person))
     ctx.out["speaker_labels"].extend(ctx.labels.values())
     row["quality_flags"] = _quality_flags(ctx, row, bool(ctx.people), conflicted, doc_ids)
     ctx.out["sessions"].append(row)
+
+
+def _session_fields(ctx: SessionContext, row: dict) -> bool:
+    """The first value of each field into `row`; whether the documents give different values."""
+    if len(ctx.records) == 1:  # most sessions: one record, its values, nothing to disagree with
+        record = ctx.records[0][1]
+        row.update((name, getattr(record, name)) for name in SESSION_FIELDS)
+        return False
+    conflicted = False
+    for name in SESSION_FIELDS:
+        values = [(d, getattr(r, name)) for d, r in ctx.records]
+        row[name] = next((v for _, v in values if v is not None), None)
+        conflicted |= record_conflict(ctx, name, values)
+    return conflicted
 
 
 def _listed_people(ctx: SessionContext) -> bool:
@@ -74,7 +86,10 @@ def _listed_people(ctx: SessionContext) -> bool:
         for participant in record.participants:
             add_participant(ctx, document_id, participant)
             names.append(participant.name)
-        per_doc_names.append((document_id, sorted(set(names), key=fold)))
+        per_doc_names.append((document_id, names))
+    if len(per_doc_names) == 1:  # one record lists its people once: nothing to compare
+        return False
+    per_doc_names = [(document_id, sorted(set(names), key=fold)) for document_id, names in per_doc_names]
     if len({tuple(fold(n) for n in names) for _, names in per_doc_names}) <= 1:
         return False
     for document_id, names in per_doc_names:
