@@ -98,6 +98,7 @@ def _run_build(raw: Path | str, out: Path, verbose: bool, bounds: str | None = N
 def _run_build_locked(raw: Path | str, out: Path, verbose: bool, bounds: str, full: bool, allow_shrink: bool,
                       engine: str = "local", parse_cache: str = "") -> dict:
     from pipeline.definitions import build_definitions
+    from pipeline.memory import freeze_long_lived
 
     started = time.perf_counter()
     defs = build_definitions(raw if isinstance(raw, str) else str(raw.resolve()), str(out.resolve()), bounds,
@@ -107,6 +108,9 @@ def _run_build_locked(raw: Path | str, out: Path, verbose: bool, bounds: str, fu
     # Dagster's own log only with --verbose: a failure is reported below in one line, not as a stack trace
     level = "INFO" if verbose else "CRITICAL"
     with _dagster_instance() as instance:
+        # the code and definitions loaded by now live as long as the run: out of the cycle collector's
+        # sight, its full collections do not walk them again and again (a second or two of a re-build)
+        freeze_long_lived()
         result = job.execute_in_process(
             instance=instance, raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": level}}}},
