@@ -165,8 +165,11 @@ class PageRows:
 
     def __iter__(self) -> Iterator[dict]:
         """Each page as a dict: the base row, a list per part ([] where it has none), and "path"."""
-        for row in self.frame.iter_rows(named=True):
-            yield row | {name: row[name] or [] for name in self.parts} | {"path": self.path.format(row[self.key])}
+        for row in self.frame.iter_rows(named=True):  # each row a new dict: completed in place
+            for name in self.parts:
+                row[name] = row[name] or []
+            row["path"] = self.path.format(row[self.key])
+            yield row
 
     def __getstate__(self) -> dict:
         """Pickled (for a worker process) as Arrow IPC with plain strings: polars' own pickle of a slice

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
-from jinja2 import Environment, FileSystemBytecodeCache, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemBytecodeCache, PackageLoader, StrictUndefined, Template, select_autoescape
 from markupsafe import Markup, escape
 
 from pipeline.outputs.site.pages import PageRows
@@ -44,6 +44,12 @@ def session_link(root: str, session_id: str, title: str) -> Markup:
     return Markup(f'<a href="{escape(root)}sessions/{escape(session_id)}.html">{escape(title)}</a>')
 
 
+def paragraphs(text: str) -> Markup:
+    """Text's paragraphs (split at blank lines), each in a <p>: escaped at once, as escaping each
+    paragraph alone would (no escaped character is a line break)."""
+    return Markup("<p>" + str(escape(text)).replace("\n\n", "</p><p>") + "</p>")
+
+
 def environment(compiled: Path | None) -> Environment:
     """The templates' environment; `compiled`, a folder that keeps them compiled from one build to the next."""
     # StrictUndefined: a page's row holds only the fields its template shows; a field the template
@@ -51,7 +57,7 @@ def environment(compiled: Path | None) -> Environment:
     env = _Environment(loader=PackageLoader("pipeline.outputs.site", "templates"), autoescape=select_autoescape(["html"]),
                        trim_blocks=True, lstrip_blocks=True, undefined=StrictUndefined, auto_reload=False,
                        bytecode_cache=FileSystemBytecodeCache(str(compiled)) if compiled else None)
-    env.globals.update(person=person_link, session=session_link)
+    env.globals.update(person=person_link, session=session_link, paragraphs=paragraphs)
     return env
 
 
@@ -66,9 +72,12 @@ class Renderer:
 
     def __init__(self, common: dict, env: Environment):
         self.common, self.env = common, env
+        self._templates: dict[str, Template] = {}
 
     def render(self, template: str, path: str, **context) -> str:
-        return self.env.get_template(template).render(root="../" * path.count("/"), **self.common, **context)
+        if template not in self._templates:  # looked up once: get_template costs more than a small page's rows
+            self._templates[template] = self.env.get_template(template)
+        return self._templates[template].render(root="../" * path.count("/"), **self.common, **context)
 
     def session_page(self, s: dict) -> str:
         lists = {name: s.pop(name) for name in ("documents", "participants", "arguments", "agreements", "conflicts")}

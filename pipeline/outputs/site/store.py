@@ -220,22 +220,36 @@ class Stager:
     def __init__(self, site: Path, staging: Path):
         self.site, self.staging = site, staging
         self.staged: list[str] = []
-        self._dirs: set[Path] = set()
+        self._dirs: set[str] = set()
 
     def stage(self, path: str, text: str) -> None:
         data = text.encode("utf-8")
-        live = self.site / path
-        try:
-            if live.stat().st_size == len(data) and live.read_bytes() == data:
-                return
-        except FileNotFoundError:
-            pass
-        target = self.staging / path
-        if target.parent not in self._dirs:
-            target.parent.mkdir(parents=True, exist_ok=True)  # exist_ok: other processes stage into it too
-            self._dirs.add(target.parent)
-        target.write_bytes(data)
+        if _holds(f"{self.site}/{path}", data):
+            return
+        target = f"{self.staging}/{path}"
+        folder = os.path.dirname(target)
+        if folder not in self._dirs:
+            os.makedirs(folder, exist_ok=True)  # exist_ok: other processes stage into it too
+            self._dirs.add(folder)
+        with open(target, "wb") as f:
+            f.write(data)
         self.staged.append(path)
+
+
+def _holds(path: str, data: bytes) -> bool:
+    """Whether the file at `path` has these bytes. One read of one byte more than `data` answers (a
+    short read only makes the file be written again); a file object's read would ask for its size and
+    whether it is a terminal first."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        return os.read(fd, len(data) + 1) == data
+    except IsADirectoryError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def _keep(live: Path, copy: Path, move: bool) -> None:
