@@ -27,6 +27,7 @@ _SERIES = re.compile(r"^([A-Z][^:]{1,40}?)\s*:\s+\S.{8,}$")
 _BULLET = re.compile(r"^\s*[–\-•●*]\s+(.*)$")
 _SPEAKER_ENTRY = re.compile(r"^([^:]{2,80}?)\s*:\s*(.*)$")
 _TRANSCRIPT_TURN = re.compile(r"^([^:]{1,80}?):\s+(.*)$")
+_TURN_OPENING = re.compile(r"([^:]{1,80}?):\s+")  # _TRANSCRIPT_TURN without its "(.*)$"
 _STAT_NUMBER = re.compile(r"(\d+)")
 _ROLE = re.compile(r"Role/Title:\s*(.*?)(?:,\s*Area of expertise:|$)", re.I)
 _AREA = re.compile(r"Area of expertise:\s*(.*)$", re.I)
@@ -421,6 +422,22 @@ def _keypoint_item(para: str, lead: str | None) -> Item:
     return Item(kind="keypoint", text=body)
 
 
+def _turn_parts(line: str) -> tuple[str, str] | None:
+    """The two groups of _TRANSCRIPT_TURN in a "Name: text" line. In a line without a newline its "(.*)$" takes
+    the rest of the line whatever it is: the rest is sliced off rather than scanned (most of the match's time)."""
+    if "\n" in line:
+        turn = _TRANSCRIPT_TURN.match(line)
+        return (turn.group(1), turn.group(2)) if turn else None
+    opening = _TURN_OPENING.match(line)
+    return (opening.group(1), line[opening.end():]) if opening else None
+
+
+def _ends_list(line: str) -> bool:
+    """A list section ends at a top section or the disclaimer (the line keyed once)."""
+    key = _key(line)
+    return key in TOP_SECTIONS or key.startswith("disclaimer")
+
+
 def _is_turn_speaker(speaker: str, known: set[str]) -> bool:
     """A known speaker, or a short capitalised name with no sentence punctuation."""
     return speaker in known or len(speaker.split()) <= 6 and speaker[:1].isupper() and not _SENTENCE_PUNCTUATION.search(speaker)
@@ -531,10 +548,10 @@ class _ReportReader:
     def _transcript_line(self, turn_line: str) -> None:
         """A turn ("Name: text"), or the next line of the turn above."""
         utterances = self.session.utterances
-        turn = _TRANSCRIPT_TURN.match(turn_line)
-        speaker = collapse_ws(turn.group(1)) if turn else None
+        turn = _turn_parts(turn_line)
+        speaker = collapse_ws(turn[0]) if turn else None
         if turn and _is_turn_speaker(speaker, self.known):
-            utterances.append(Utterance(speaker=speaker, text=_collapse_fresh(turn.group(2))))
+            utterances.append(Utterance(speaker=speaker, text=_collapse_fresh(turn[1])))
         elif utterances:
             utterances[-1].text += "\n" + turn_line
         else:
@@ -546,7 +563,7 @@ class _ReportReader:
 
     def _list_section(self, line: str, key: str) -> None:
         kind = LIST_SECTIONS[key]
-        for entry in _read_paragraphs(self.cur, lambda l: _key(l) in TOP_SECTIONS or _key(l).startswith("disclaimer")):
+        for entry in _read_paragraphs(self.cur, _ends_list):
             bullet = _BULLET.match(entry)
             self.session.items.append(Item(kind=kind, text=clean_inline(bullet.group(1) if bullet else entry) or ""))
 

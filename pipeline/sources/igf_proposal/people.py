@@ -30,6 +30,12 @@ _POSSESSIVE_ORG = re.compile(r"(?:^|\b(?:for|of|at|with)\s+(?:the\s+)?)(?P<org>[
 _ACRONYM_UNIT = re.compile(r"^(?P<org>[A-Z][A-Z0-9&\-]{1,9})\s+[a-z]")
 
 
+def _at_most_words(text: str, count: int) -> bool:
+    """len(text.split()) <= count, told by a split that stops after count + 1 words: splitting every word of a
+    long paragraph (most lines are asked) is most of the cost of a word-count test."""
+    return len(text.split(None, count)) <= count
+
+
 # -- people ---------------------------------------------------------------------------------------
 _GRULAC_TAIL = re.compile(r"\s*\(?GRULAC\s*$")
 _BRACKETED_TAIL = re.compile(r"\s*\(.*")
@@ -129,8 +135,8 @@ def _surname_first(text: str, strict: bool = False) -> PersonLine | None:
     """"Hoepers, Cristine" / "van Duren, David; GFCE (government)" / "Craig, Amanda Microsoft, (private)" /
     "Wilches, Juan Manuel Commissioner, Comision ..., Government of Colombia" -> natural order, with the
     organization. `strict`: only the plain shapes ("Surname, Given" and "Surname, Given; Org")."""
-    if "," not in text:
-        return None  # _SURNAME_GIVEN needs the comma; a long paragraph without one is not collapsed for nothing
+    if "," not in text or not _surname_before_comma(text):
+        return None  # a text _SURNAME_GIVEN cannot match is not collapsed for nothing (most are prose)
     text = collapse_ws(text).strip(" •")
     match = _SURNAME_GIVEN.match(text)
     if not match:
@@ -152,6 +158,13 @@ def _surname_first(text: str, strict: bool = False) -> PersonLine | None:
         info = _affiliation(aff)
         info.name = name
     return info
+
+
+def _surname_before_comma(text: str) -> bool:
+    """Whether _SURNAME_GIVEN can match the collapsed text: one or two words before its first comma, besides
+    particles ("van") and the leading bullets it strips (the text's words are those of the collapsed one)."""
+    head = text[:text.find(",")].replace("•", " ").split()
+    return 1 <= sum(1 for word in head if word not in _PARTICLES) <= 2
 
 
 def _given_and_affiliation(rest: str, marked: bool, strict: bool) -> tuple[str, str] | None:
@@ -234,7 +247,7 @@ def _split_records(text: str) -> list[PersonLine]:
 def _affiliation_line(block: Block) -> bool:
     """A short line that says who the person above is ("Coordinator of Development Projects, LACNIC")."""
     text = block.text.strip()
-    if block.kind not in ("paragraph", "item") or not text or len(text.split()) > 16 or text.endswith(("?", "!")):
+    if block.kind not in ("paragraph", "item") or not text or not _at_most_words(text, 16) or text.endswith(("?", "!")):
         return False
     if label_parts(text) or role_of(text.rstrip(": ")) or re.search(r"\b(?:is|was|has|will|are)\b", text):
         return False
@@ -247,17 +260,18 @@ def _affiliation_line(block: Block) -> bool:
 def _merge_same_people(draft: Draft) -> None:
     """One person written twice in a session: a name that is a prefix of a longer one ("Julia Rodriguez" /
     "Julia Rodriguez Acosta") or a spelling slip ("Chharia" / "Charia"). The first form is kept."""
-    kept: list[Person] = []
+    kept: list[tuple[Person, list[str]]] = []  # with the words of its name, folded once (a merge keeps the name)
     for person in draft.people:
-        same = next((k for k in kept if _same_name(k.info.name, person.info.name)), None)
+        words = person.info.name.casefold().split()
+        same = next((k for k, kept_words in kept if _same_words(kept_words, words)), None)
         if same is None:
-            kept.append(person)
+            kept.append((person, words))
             continue
         same.roles += [r for r in person.roles if r not in same.roles]
         for attr in ("position", "organization", "country", "stakeholder_group", "regional_group"):
             if getattr(same.info, attr) is None and getattr(person.info, attr):
                 setattr(same.info, attr, getattr(person.info, attr))
-    draft.people = kept
+    draft.people = [person for person, _ in kept]
 
 
 def _person_named(draft: Draft, name: str) -> PersonLine:
@@ -267,7 +281,11 @@ def _person_named(draft: Draft, name: str) -> PersonLine:
 
 
 def _same_name(a: str, b: str) -> bool:
-    ta, tb = a.casefold().split(), b.casefold().split()
+    return _same_words(a.casefold().split(), b.casefold().split())
+
+
+def _same_words(ta: list[str], tb: list[str]) -> bool:
+    """_same_name of two names' casefolded words."""
     short, long_ = sorted((ta, tb), key=len)
     if len(short) >= 2 and long_[:len(short)] == short:
         return True

@@ -12,8 +12,9 @@ from pipeline.extract.prose import people_in_prose
 from pipeline.model.records import Item, SessionRecord
 from pipeline.sources.common import parse_sdg_line, record_of, split_numbered
 from pipeline.sources.igf_proposal.people import (_DURATION_MARK, _KEYNOTE_MARK, _affiliation, _affiliation_line, _as_recorded,
-                                                  _chair_surname, _merge_same_people, _person_line, _person_named, _replacement,
-                                                  _slot_name, _split_records, _surname_first, _surname_first_runs, form_person)
+                                                  _at_most_words, _chair_surname, _merge_same_people, _person_line, _person_named,
+                                                  _replacement, _slot_name, _split_records, _surname_first, _surname_first_runs,
+                                                  form_person)
 from pipeline.model.text import collapse_ws
 from pipeline.model.vocabulary import field_of, role_of
 
@@ -22,6 +23,7 @@ _TITLE_CODE = re.compile(r"^(?:IGF\s*\d{4}\b|No\.\s*\d+\s|.*\((?:WS|OF)\s*#?\d+\
 _FORMAT = re.compile(r"^(?:format\s*:?\s*)?(?P<format>(?:round ?table|panel|break-?out|birds of a feather|debate|"
                      r"fishbowl|open forum|other|tutorial|workshop|lightning talk|presentation|roundtable)[^\n]{0,60}?)"
                      r"\s*[-–]\s*(?P<minutes>\d{2,3})\s*min(?:utes)?\.?$", re.I)
+_SECOND_NUMBER = re.compile(r"\s2[.)]\s")  # "... 2. ...": a second numbered question on the line
 _LEADING_MARK = re.compile(r"^[^\w(\"'“‘]+")
 _KEY_MESSAGES = re.compile(r"key messages|key takeaways|main messages", re.I)
 _PUBLICATION_DAY = re.compile(r"\bday\s+\d+\b", re.I)
@@ -98,7 +100,7 @@ def _topic_lines(blocks: list[Block], title_index: int) -> list[str]:
         if block.kind == "label":
             return lines if role_of(block.label) and len(lines) >= 2 else []
         text = block.text.strip()
-        if block.kind != "paragraph" or role_of(text) or len(text.split()) > 10 or text.endswith((".", "?", ":")) or _ROOM.match(text) \
+        if block.kind != "paragraph" or role_of(text) or not _at_most_words(text, 10) or text.endswith((".", "?", ":")) or _ROOM.match(text) \
                 or find_dates(text) or find_times(text) or any(c.isdigit() for c in text):
             return []
         lines.append(text)
@@ -206,7 +208,7 @@ class _SessionReader:
             return
         if self._line_used_up(i, block, text):
             return
-        if len(text) > 200 or len(text.split()) <= 4:
+        if len(text) > 200 or _at_most_words(text, 4):
             self.pending_role, self.role_lasts = None, False  # prose, or a heading of another part of the page
 
     def _line_used_up(self, i: int, block: Block, text: str) -> bool:
@@ -318,7 +320,7 @@ class _SessionReader:
         bare = _bare(text)
         label = text.rstrip(": ")
         # a role heading is short: role_of (which folds the text) is asked only of texts of 3 words or fewer
-        heading = bare in _ROLE_HEADINGS or len(text.split()) <= 3 and role_of(label)
+        heading = bare in _ROLE_HEADINGS or _at_most_words(text, 3) and role_of(label)
         if heading and not (self.pending_role is not None and _chair_surname(clean_name(text))):
             self.pending_role = role_of(label) or "speaker"
             self.role_lasts = _plural(label)
@@ -385,7 +387,8 @@ class _SessionReader:
 
     def _inline_questions(self, i: int, block: Block, text: str) -> bool:
         """"1. ...? 2. ...?" on one line."""
-        if block.kind == "item" and (block.marker or "").rstrip(".)") == "1" and re.search(r"\s2[.)]\s", text) and "?" in text:
+        # the "?" first: a one-character scan, where the pattern has no literal to look for
+        if block.kind == "item" and (block.marker or "").rstrip(".)") == "1" and "?" in text and _SECOND_NUMBER.search(text):
             self.items += [Item("policy_question", q) for q in split_numbered(f"1. {text}")]
             return True
         return False
@@ -539,7 +542,7 @@ def _ends_like_intro(text: str) -> bool:
 
 def _sub_heading(text: str) -> bool:
     """A short title line inside a list ("Multistakeholder Cooperation and Cyber Resilience")."""
-    return len(text.split()) <= 8 and not text.endswith((".", "?", "!", ":", ",")) and text[:1].isupper()
+    return _at_most_words(text, 8) and not text.endswith((".", "?", "!", ":", ",")) and text[:1].isupper()
 
 
 def _policy_questions(entries: list[str]) -> list[str]:
