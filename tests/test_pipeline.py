@@ -49,6 +49,7 @@ def test_parquet_files_match_schemas(seed_build):
         assert df.equals(df.sort(key, nulls_last=True, maintain_order=True)), f"{name} not sorted by {key}"
 
 
+@pytest.mark.slow  # whole builds again, or an external validator: CI runs it, `-m "not slow"` skips it
 def test_builds_are_byte_identical_whatever_the_file_order(seed_build, tmp_path):
     _, first_out = seed_build
     raw = tmp_path / "raw"
@@ -70,6 +71,7 @@ def test_builds_are_byte_identical_whatever_the_file_order(seed_build, tmp_path)
         assert (first_out / "parquet" / f"{name}.parquet").read_bytes() == (tmp_path / "out" / "parquet" / f"{name}.parquet").read_bytes(), name
 
 
+@pytest.mark.slow  # whole builds again, or an external validator: CI runs it, `-m "not slow"` skips it
 def test_rebuild_same_input_same_bytes(seed_build, tmp_path):
     _, first_out = seed_build
     result = run_build(RAW, tmp_path / "again")

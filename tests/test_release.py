@@ -132,6 +132,7 @@ def _frictionless_validate(descriptor: Path) -> dict:
     return report
 
 
+@pytest.mark.slow  # whole builds again, or an external validator: CI runs it, `-m "not slow"` skips it
 def test_datapackage_validates_with_the_frictionless_tool(two_releases, second, tmp_path):
     _, _, releases, _ = two_releases
     folder = releases / "1.1.0"
@@ -170,6 +171,7 @@ def test_csv_copies_hold_the_parquet_rows(two_releases, second):
         assert from_csv == pl.read_parquet(folder / "parquet" / f"{resource.name}.parquet").to_dicts(), resource.name
 
 
+@pytest.mark.slow  # whole builds again, or an external validator: CI runs it, `-m "not slow"` skips it
 def test_croissant_validates_with_mlcroissant_and_loads_the_parquet_rows(two_releases, second):
     import mlcroissant as mlc
 

@@ -56,6 +56,7 @@ def test_publish_to_a_url_uploads_every_file_and_lists_it(seed_build, memory_roo
         publish_release("1.0.1", out, releases)
 
 
+@pytest.mark.slow  # whole builds again, or an external validator: CI runs it, `-m "not slow"` skips it
 def test_an_unfinished_upload_is_no_release_and_is_replaced(seed_build, memory_root):
     _, out = seed_build
     releases = f"{memory_root}/releases"
@@ -84,6 +85,7 @@ def test_verify_at_a_url_finds_a_changed_and_an_unlisted_object(seed_build, memo
     assert list_releases(releases) == ["1.0.0"]
 
 
+@pytest.mark.slow  # whole builds again, or an external validator: CI runs it, `-m "not slow"` skips it
 def test_a_build_at_a_url_is_published_into_a_local_folder(seed_build, memory_root, tmp_path):
     _, out = seed_build
     build = f"{memory_root}/out"
