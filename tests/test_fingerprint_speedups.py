@@ -15,19 +15,14 @@ from pipeline.model.records import summarize
 from pipeline.parse import parse_texts
 from pipeline.transform import fingerprint
 from pipeline.transform.fingerprint import NUM_PERM, SHINGLE_WORDS, minhash_signatures, permuted_minima
+from tests.test_fingerprint_blocks import _per_permutation
 
 _MAX = np.iinfo(np.uint64).max
 
 
 # -- permuted_minima: permuted by (8a, 8b) and shifted back, no masking pass ----------------------
-def _masked_minima(shingles: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """The plain form: (a * x + b) & (2^61 - 1) for every shingle, least per document."""
-    out = np.empty((len(starts), NUM_PERM), dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for p in range(NUM_PERM):
-            values = (shingles * fingerprint._A[p] + fingerprint._B[p]) & fingerprint._MASK61
-            out[:, p] = np.minimum.reduceat(values, starts)
-    return out
+# the plain form, (a * x + b) & (2^61 - 1) for every shingle, least per document, is the blocks test's
+_masked_minima = _per_permutation
 
 
 EDGE_SHINGLES = np.array([0, 1, 2, 7, 8, (1 << 61) - 2, (1 << 61) - 1, 1 << 61, (1 << 63) - 1, 1 << 63,
