@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from pipeline.model.text import LinePattern, lower_prefix
+from pipeline.model.text import LinePattern
 from pipeline.sources import detect_format, diplo_report, igf_proposal, isomer_event
 
 TEXTS = [
@@ -39,12 +39,6 @@ def test_line_pattern_finds_what_a_multiline_caret_finds(pattern, flags, texts):
     found = LinePattern(pattern, flags)
     for text in texts:
         assert found.found_in(text) is bool(re.search("^" + pattern, text, flags | re.M)), text
-
-
-def test_lower_prefix_is_the_lowered_slice():
-    for text in TEXTS:
-        for length in (0, 5, 400, 20000):
-            assert lower_prefix(text, length) == text[:length].lower()
 
 
 def test_detectors_on_variant_pages():

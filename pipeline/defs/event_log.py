@@ -33,12 +33,13 @@ class KeptConnectionSqliteEventLogStorage(SqliteEventLogStorage):
         return cls(inst_data=inst_data, **config_value)
 
     def _engine(self, shard: str):
-        engine = self._engines.pop(shard, None)
-        if engine is None:
-            # one connection, used under the storage's lock only (so by one thread at a time)
-            engine = create_engine(self.conn_string_for_shard(shard), poolclass=StaticPool,
-                                   connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False})
-        self._engines[shard] = engine
+        if shard in self._engines:
+            self._engines.move_to_end(shard)  # used last: closed last
+            return self._engines[shard]
+        # one connection, used under the storage's lock only (so by one thread at a time)
+        engine = self._engines[shard] = create_engine(
+            self.conn_string_for_shard(shard), poolclass=StaticPool,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False})
         while len(self._engines) > KEPT_DATABASES:
             self._engines.popitem(last=False)[1].dispose()
         return engine

@@ -199,13 +199,6 @@ class LinePattern:
         return bool(self.first.match(text) or self.later.search(text))
 
 
-@lru_cache(maxsize=16)
-def lower_prefix(text: str, length: int) -> str:
-    """text[:length].lower(), kept for the last few texts: every family's detector lowers the head of
-    the same text, and lowering non-ASCII text costs more than the scans that follow."""
-    return text[:length].lower()
-
-
 # The only characters beyond ASCII that lower() turns into ASCII letters: KELVIN SIGN ("k"), and "İ"
 # ("i" and a combining dot: the one character that lowering lengthens).
 _LOWERED_INTO_ASCII = ("\u212a", "\u0130")
