@@ -4,9 +4,16 @@ Shards are the unit a bigger executor would partition on; here they share the ma
 """
 from __future__ import annotations
 
+import itertools
 import multiprocessing
+import os
+import shutil
+import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.reduction import ForkingPickler
+
+import polars as pl
 
 # What the workers run. The fork server imports them once and every worker is forked from it with them
 # loaded: a pool then starts in milliseconds, where each worker importing them itself cost 1-2 s per
@@ -14,6 +21,14 @@ from concurrent.futures.process import BrokenProcessPool
 # worker that needs it, as before.
 WORKER_MODULES = ("pipeline.ingest", "pipeline.incremental.parse_cache", "pipeline.transform.dedup",
                   "pipeline.transform.assembly", "pipeline.outputs.site.render")
+
+# A worker's result frames of at least this size go back as Arrow IPC files in the pool's folder, not
+# in the pickled message: a pickled frame is serialised, pushed through a pipe and deserialised, several
+# times the cost of writing the file and reading it back (at 100k documents the session batches' frames
+# cost ~10 s of worker CPU and ~8 s of this process's). Smaller frames are cheaper in the message.
+FRAME_FILE_BYTES = 1 << 20
+_frame_folder: str | None = None   # set in a worker while it runs a pool's tasks
+_frame_numbers = itertools.count()
 
 
 def worker_context():
@@ -25,18 +40,64 @@ def worker_context():
     return ctx
 
 
+def _frame_from_file(path: str) -> pl.DataFrame:
+    try:
+        return pl.read_ipc(path).rechunk()   # one chunk, as the frame was sent; the file can go now
+    finally:
+        os.unlink(path)
+
+
+def _reduce_frame(frame: pl.DataFrame):
+    """How a worker pickles a frame: big ones as a file (read back and removed by the receiver); any
+    frame the file cannot hold (no folder, a full disk, a column IPC cannot store) as before."""
+    if _frame_folder is not None and frame.estimated_size() >= FRAME_FILE_BYTES:
+        path = os.path.join(_frame_folder, f"{os.getpid()}-{next(_frame_numbers)}.arrow")
+        try:
+            frame.write_ipc(path, compression="uncompressed")
+            return _frame_from_file, (path,)
+        except Exception:  # noqa: BLE001 - any failure only means the slower way
+            if os.path.exists(path):
+                os.unlink(path)
+    return frame.__reduce_ex__(5)
+
+
+ForkingPickler.register(pl.DataFrame, _reduce_frame)
+
+
+class _WithFrameFolder:
+    """`function` run in a worker whose result frames go back through `folder` (see _reduce_frame)."""
+
+    def __init__(self, function, folder: str):
+        self.function, self.folder = function, folder
+
+    def __call__(self, shard):
+        global _frame_folder
+        _frame_folder = self.folder  # stays set while the result is pickled, after this returns
+        return self.function(shard)
+
+
+def _frames_folder() -> str:
+    """A folder for one pool's result frames: in memory (/dev/shm) where there is one."""
+    shm = "/dev/shm"
+    base = shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
+    return tempfile.mkdtemp(prefix="cyberdialogue-frames-", dir=base)
+
+
 def run_sharded(function, shards: list, workers: int):
     """Yield (shard, function(shard)) in order, on a process pool when workers > 1. If worker
     processes cannot start (e.g. an interactive __main__), the rest of the shards run in this process."""
     done = 0
     if workers > 1 and len(shards) > 1:
+        folder = _frames_folder()
         try:
             with ProcessPoolExecutor(max_workers=workers, mp_context=worker_context()) as pool:
-                for shard, result in zip(shards, pool.map(function, shards)):
+                for shard, result in zip(shards, pool.map(_WithFrameFolder(function, folder), shards)):
                     done += 1
                     yield shard, result
             return
         except BrokenProcessPool:
             pass
+        finally:  # what a result never read (a pool stopped early) left behind
+            shutil.rmtree(folder, ignore_errors=True)
     for shard in shards[done:]:
         yield shard, function(shard)
