@@ -4,7 +4,6 @@ import pickle
 from multiprocessing.reduction import ForkingPickler
 
 import polars as pl
-import pytest
 
 from pipeline import shards
 
