@@ -173,3 +173,112 @@ def test_shard_frame_matches_the_rows_form(tmp_path, texts, kept, changed):
     assert [pickle.loads(b) for b in got["summary"]] == list(summaries.values())
     if got.height:
         assert got["signature"].list.len().to_list() == [NUM_PERM] * got.height
+
+
+# -- exact keys and word hashes read off a chunk's UTF-8 bytes with numpy ---------------------------
+# The plain forms: `" ".join(t.split())` hashed, and polars' regex words of the lower-cased texts.
+def _plain_exact_key(text: str) -> str:
+    return fingerprint.sha256_hex(" ".join(text.split()))
+
+
+def _plain_word_hashes(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    words = pl.Series(texts, dtype=pl.String).str.to_lowercase().str.extract_all(r"\w+")
+    return (words.explode().drop_nulls().hash(seed=17).to_numpy(),
+            words.list.len().fill_null(0).to_numpy().astype(np.int64))
+
+
+_SPACES = [chr(c) for c in range(0x110000) if chr(c).isspace()]   # \x1c-\x1f, \x85, \xa0, \u2028, \u3000...
+_ODD = ["\x00", "_", "9", "\u0663", "\u0301", "\u0307", "\u200c", "\u200d", "\u200b", "\u00ad", "İ", "ı", "ß", "ẞ",
+        "\u212a", "Σ", "σ", "ς", "ǅ", "Ǆ", "ﬁ", "–", "—", "'", ".", "数", "字", "\U0001f600", "\U00010400",
+        "\u2160", "\u24b6", "\u0130\u0307", "\x89", "\x7f", "\ufeff", "Å", "\u212b", "ǰ", "ŉ", "Ⱥ", "ȿ"]
+
+
+def _variants(count: int, seed: int) -> list[str]:
+    """Random mixes of words, every kind of white space and characters whose case or class is odd."""
+    rng = np.random.default_rng(seed)
+    pool = _SPACES + _ODD + list("abcXYZ019 \n\t ")
+    texts = []
+    for _ in range(count):
+        parts = []
+        for _ in range(int(rng.integers(0, 40))):
+            pick = rng.random()
+            if pick < 0.4:
+                parts.append(str(rng.choice(["Word", "ÖL", "ΟΔΟΣ", "Straße", "İstanbul", "x", "a_b", "12", "數字"])))
+            elif pick < 0.7:
+                parts.append("".join(rng.choice(_SPACES, int(rng.integers(1, 4)))))
+            else:
+                parts.append("".join(rng.choice(pool, int(rng.integers(1, 6)))))
+        texts.append("".join(parts))
+    return texts + ["", " ", "\u3000", "x", "\x1cx\x1f", "a b c d e", "a b c d e f"] + VARIANT_TEXTS
+
+
+def _real_texts(limit: int = 300) -> list[str]:
+    from pipeline.ingest import RawFile, load_document
+    from pathlib import Path
+    files = [f for root in ("/work/shared/corpus/raw", "/work/main/raw") if Path(root).is_dir()
+             for f in sorted(Path(root).rglob("*")) if f.is_file()]
+    files = [files[i] for i in np.random.default_rng(3).permutation(len(files))[:limit]]
+    texts = [load_document(RawFile(str(f), str(f))).text for f in files]
+    return [t for t in texts if t is not None]
+
+
+@pytest.fixture(scope="module")
+def variant_texts() -> list[str]:
+    return _variants(400, 7)
+
+
+@pytest.fixture(scope="module")
+def real_texts() -> list[str]:
+    texts = _real_texts()
+    if not texts:
+        pytest.skip("no corpus files here")
+    return texts
+
+
+@pytest.mark.parametrize("piece", [1, 3, 256])
+def test_exact_keys_match_the_plain_join(variant_texts, piece, monkeypatch):
+    monkeypatch.setattr(fingerprint, "PIECE_DOCS", piece)
+    texts = variant_texts[:150] if piece < 256 else variant_texts
+    got = fingerprint.exact_keys(texts, chunk_docs=97)
+    wrong = [t for t, key in zip(texts, got) if key != _plain_exact_key(t)]
+    assert not wrong
+
+
+@pytest.mark.parametrize("piece", [1, 3, 256])
+def test_word_hashes_match_the_regex_words(variant_texts, piece, monkeypatch):
+    monkeypatch.setattr(fingerprint, "PIECE_DOCS", piece)
+    texts = variant_texts[:150] if piece < 256 else variant_texts
+    lowered = pl.Series(texts, dtype=pl.String).str.to_lowercase()
+    pieces = fingerprint._in_pieces(lowered, fingerprint._word_hashes)
+    want_hashes, want_lengths = _plain_word_hashes(texts)
+    assert np.array_equal(np.concatenate([n for _, n in pieces]), want_lengths)
+    assert np.array_equal(np.concatenate([h for h, _ in pieces]), want_hashes)
+    # each text alone too: a text's words never run into the next text's
+    for text in texts[:60]:
+        hashes, lengths = fingerprint._word_hashes(pl.Series([text], dtype=pl.String).str.to_lowercase())
+        want = _plain_word_hashes([text])
+        assert np.array_equal(hashes, want[0]) and np.array_equal(lengths, want[1]), repr(text)
+
+
+def test_character_classes_are_the_plain_rules():
+    # every non-ASCII character is classed by the rule itself; the ASCII ranges must be those rules too
+    ascii_chars = [chr(c) for c in range(128)]
+    for ranges, rule in [(fingerprint._ASCII_SPACE, str.isspace),
+                         (fingerprint._ASCII_WORD, lambda c: fingerprint._is_word([c])[0])]:
+        data = np.frombuffer(bytes(range(128)), dtype=np.uint8)
+        assert fingerprint._char_mask(data, ranges, lambda chars: []).tolist() == [rule(c) for c in ascii_chars]
+    chars = [c for c in "".join(_SPACES + _ODD) + "éЁÿ" if not c.isascii()]
+    data = np.frombuffer("".join(chars).encode(), dtype=np.uint8)
+    for holds, rule in [(fingerprint._is_space, str.isspace), (fingerprint._is_word, lambda c: fingerprint._is_word([c])[0])]:
+        want = [rule(c) for c in chars for _ in c.encode()]
+        assert fingerprint._char_mask(data, [], holds).tolist() == want
+
+
+def test_fingerprints_match_the_plain_forms_on_corpus_texts(real_texts, variant_texts):
+    texts = real_texts + variant_texts[:100]
+    got = fingerprint.fingerprints(texts, chunk_docs=150)
+    want_sigs = np.concatenate([_plain_signatures(texts[s:s + 150]) for s in range(0, len(texts), 150)])
+    assert [f.exact_key for f in got] == [_plain_exact_key(t) for t in texts]
+    assert np.array_equal(np.stack([f.signature for f in got]), want_sigs)
+    assert np.array_equal(minhash_signatures(texts, chunk_docs=150), want_sigs)
+    assert fingerprint.fingerprints([]) == [] and minhash_signatures([]).shape == (0, NUM_PERM)

@@ -5,10 +5,12 @@ them does not parse anything again (the parse cache is keyed by this module, not
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from pipeline.model.records import ParsedDocument
 from pipeline.model.ids import stable_id
@@ -35,9 +37,21 @@ class Fingerprint:
     signature: np.ndarray       # MinHash over word 5-shingles
 
 
-def fingerprints(texts: list[str]) -> list[Fingerprint]:
-    signatures = minhash_signatures(texts)
-    return [Fingerprint(sha256_hex(" ".join(t.split())), signatures[i]) for i, t in enumerate(texts)]
+def fingerprints(texts: list[str], chunk_docs: int = 2000) -> list[Fingerprint]:
+    out = []
+    for start in range(0, len(texts), chunk_docs):
+        chunk = texts[start:start + chunk_docs]
+        series = pl.Series(chunk, dtype=pl.String)
+        keys = [key for piece in _in_pieces(series, _exact_keys) for key in piece]
+        out += map(Fingerprint, keys, _signatures(chunk, series))
+    return out
+
+
+def exact_keys(texts: list[str], chunk_docs: int = 2000) -> list[str]:
+    """sha256_hex(" ".join(t.split())) of each text."""
+    return [key for start in range(0, len(texts), chunk_docs)
+            for piece in _in_pieces(pl.Series(texts[start:start + chunk_docs], dtype=pl.String), _exact_keys)
+            for key in piece]
 
 
 def session_keys(parsed: ParsedDocument) -> tuple[tuple[str, str, str, str], ...]:
@@ -85,30 +99,143 @@ def minhash_signatures(texts: list[str], chunk_docs: int = 2000) -> np.ndarray:
     signatures = np.empty((len(texts), NUM_PERM), dtype=np.uint64)
     for start in range(0, len(texts), chunk_docs):
         chunk = texts[start:start + chunk_docs]
-        words = pl.Series(chunk, dtype=pl.String).str.to_lowercase().str.extract_all(r"\w+")
-        lengths = words.list.len().fill_null(0).to_numpy().astype(np.int64)
-        hashes = words.explode().drop_nulls().hash(seed=17).to_numpy()
-        offsets = np.concatenate([[0], np.cumsum(lengths)])
-        count = len(hashes) - SHINGLE_WORDS + 1
-        sig = np.full((len(chunk), NUM_PERM), np.iinfo(np.uint64).max, dtype=np.uint64)
-        if count > 0:
-            with np.errstate(over="ignore"):
-                shingle = np.zeros(count, dtype=np.uint64)
-                for k in range(SHINGLE_WORDS):
-                    shingle += hashes[k:k + count] * HASH_MIX[k]
-            doc_of = np.repeat(np.arange(len(chunk)), lengths)[:count]
-            valid = np.arange(count) + SHINGLE_WORDS - 1 < offsets[doc_of + 1]  # the shingle stays in its document
-            shingle, doc_of = shingle[valid], doc_of[valid]
-            if len(shingle):
-                # doc_of ascends: a document's shingles start where its number changes (np.unique would sort)
-                starts = np.flatnonzero(np.diff(doc_of, prepend=-1))
-                present = doc_of[starts]
-                shingle &= _MASK61
-                sig[present] = permuted_minima(shingle, starts, BLOCK_SHINGLES)
-        # documents with fewer than five words: a signature of their own, never a candidate of others
-        short = np.where((sig == np.iinfo(np.uint64).max).all(axis=1))[0]
-        for i in short:
-            seed = int(sha256_hex(chunk[i])[:15], 16)
-            sig[i] = np.random.default_rng(seed).integers(0, (1 << 61) - 1, NUM_PERM, dtype=np.uint64)
-        signatures[start:start + len(chunk)] = sig
+        signatures[start:start + len(chunk)] = _signatures(chunk, pl.Series(chunk, dtype=pl.String))
     return signatures
+
+
+def _signatures(chunk: list[str], series: pl.Series) -> np.ndarray:
+    """The signatures of a chunk of texts (`series` holds the same texts)."""
+    pieces = _in_pieces(series.str.to_lowercase(), _word_hashes)
+    hashes = np.concatenate([h for h, _ in pieces]) if pieces else np.empty(0, dtype=np.uint64)
+    lengths = np.concatenate([n for _, n in pieces]) if pieces else np.empty(0, dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    count = len(hashes) - SHINGLE_WORDS + 1
+    sig = np.full((len(chunk), NUM_PERM), np.iinfo(np.uint64).max, dtype=np.uint64)
+    if count > 0:
+        with np.errstate(over="ignore"):
+            shingle = np.zeros(count, dtype=np.uint64)
+            for k in range(SHINGLE_WORDS):
+                shingle += hashes[k:k + count] * HASH_MIX[k]
+        doc_of = np.repeat(np.arange(len(chunk)), lengths)[:count]
+        valid = np.arange(count) + SHINGLE_WORDS - 1 < offsets[doc_of + 1]  # the shingle stays in its document
+        shingle, doc_of = shingle[valid], doc_of[valid]
+        if len(shingle):
+            # doc_of ascends: a document's shingles start where its number changes (np.unique would sort)
+            starts = np.flatnonzero(np.diff(doc_of, prepend=-1))
+            present = doc_of[starts]
+            shingle &= _MASK61
+            sig[present] = permuted_minima(shingle, starts, BLOCK_SHINGLES)
+    # documents with fewer than five words: a signature of their own, never a candidate of others
+    short = np.where((sig == np.iinfo(np.uint64).max).all(axis=1))[0]
+    for i in short:
+        seed = int(sha256_hex(chunk[i])[:15], 16)
+        sig[i] = np.random.default_rng(seed).integers(0, (1 << 61) - 1, NUM_PERM, dtype=np.uint64)
+    return sig
+
+
+# -- Words and white space found on a chunk's UTF-8 bytes at once, with numpy ------------------------
+# `str.extract_all(r"\w+")` and `" ".join(t.split())` make an object per word (about 1,000 a document)
+# and cost most of the time; a few passes over all of a chunk's bytes give the same words and the same
+# collapsed text. ASCII bytes are classed by their value; the few non-ASCII characters are decoded and
+# classed once per distinct character by the very rule they replace (polars' regex \w, str.isspace).
+_GONE = 0xFF    # never a byte of UTF-8: marks the bytes to delete
+_ASCII_SPACE = [(9, 13), (28, 32)]                      # the ASCII characters str.isspace() holds for
+_ASCII_WORD = [(48, 57), (65, 90), (95, 95), (97, 122)]  # and \w: digits, letters, underscore
+# texts worked at once: about 2 MB, so each pass over the bytes reads them from the core's cache
+PIECE_DOCS = 256
+
+
+def _in_pieces(series: pl.Series, work) -> list:
+    return [work(series[start:start + PIECE_DOCS]) for start in range(0, len(series), PIECE_DOCS)]
+
+
+def _utf8(series: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A string column's UTF-8 bytes end to end, and where each text starts (then where the last ends)."""
+    arrow = series.to_arrow(compat_level=pl.CompatLevel.oldest())    # large_string: int64 offsets
+    _, offsets, data = arrow.buffers()
+    bounds = np.frombuffer(offsets, dtype=np.int64)[arrow.offset:arrow.offset + len(arrow) + 1]
+    data = np.frombuffer(data, dtype=np.uint8)[bounds[0]:bounds[-1]] if len(arrow) else np.empty(0, np.uint8)
+    return data, bounds - bounds[0]
+
+
+def _non_ascii_chars(data: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where data's non-ASCII characters start, their sizes in bytes and code points (data is valid UTF-8)."""
+    lead = np.flatnonzero(data >= 0xC0)
+    first = data[lead].astype(np.int64)
+    more = [data[np.minimum(lead + k, len(data) - 1)].astype(np.int64) & 0x3F for k in (1, 2, 3)]
+    size = 2 + (first >= 0xE0) + (first >= 0xF0)
+    code = np.select([size == 2, size == 3],
+                     [(first & 0x1F) << 6 | more[0], (first & 0x0F) << 12 | more[0] << 6 | more[1]],
+                     (first & 0x07) << 18 | more[0] << 12 | more[1] << 6 | more[2])
+    return lead, size, code
+
+
+def _char_mask(data: np.ndarray, ascii_ranges: list[tuple[int, int]], holds) -> np.ndarray:
+    """True on every byte of the characters of a class: ASCII bytes in `ascii_ranges`, other characters
+    those `holds` (a list of distinct characters -> a list of bools) says belong."""
+    mask = np.zeros(len(data), dtype=bool)
+    for low, high in ascii_ranges:
+        mask |= (data - np.uint8(low)) <= np.uint8(high - low)     # uint8 wraps: one comparison a range
+    lead, size, code = _non_ascii_chars(data)
+    if len(lead):
+        distinct, which = np.unique(code, return_inverse=True)
+        belongs = np.asarray(holds([chr(c) for c in distinct]), dtype=bool)[which]
+        lead, size = lead[belongs], size[belongs]
+        for k in range(4):
+            mask[lead[size > k] + k] = True
+    return mask
+
+
+def _is_word(chars: list[str]) -> list[bool]:
+    return pl.Series(chars, dtype=pl.String).str.contains(r"^\w$").to_list()
+
+
+def _is_space(chars: list[str]) -> list[bool]:
+    return [c.isspace() for c in chars]
+
+
+def _shifted(mask: np.ndarray, bounds: np.ndarray, step: int, edge: bool) -> np.ndarray:
+    """mask moved one byte on (step 1: each byte gets the value of the byte before it; -1: of the byte
+    after it), with `edge` where that byte is in another text."""
+    out = np.full_like(mask, edge)
+    if step == 1:
+        out[1:] = mask[:-1]
+        edges = bounds[:-1]
+    else:
+        out[:-1] = mask[1:]
+        edges = bounds[1:] - 1
+    out[edges[(edges >= 0) & (edges < len(mask))]] = edge
+    return out
+
+
+def _exact_keys(series: pl.Series) -> list[str]:
+    """sha256_hex(" ".join(t.split())) of each text: the first byte of each run of white space stays, as
+    a blank, the rest of the run goes, and so do the runs at either end of a text."""
+    data, bounds = _utf8(series)
+    space = _char_mask(data, _ASCII_SPACE, _is_space)
+    gone = np.flatnonzero(space & _shifted(space, bounds, 1, edge=True))  # after white space, or a text's start
+    kept = np.where(space, np.uint8(32), data)
+    kept[gone] = _GONE
+    kept = kept.tobytes().translate(None, bytes([_GONE]))
+    starts = bounds - np.searchsorted(gone, bounds)     # each text's start (then end) in `kept`
+    # a text that ends in white space kept one blank at its end (none if it is all white space)
+    ends_in_space = np.zeros(len(bounds) - 1, dtype=bool)
+    filled = bounds[1:] > bounds[:-1]
+    ends_in_space[filled] = space[bounds[1:][filled] - 1]
+    stops = starts[1:] - (ends_in_space & (starts[1:] > starts[:-1]))
+    view = memoryview(kept)
+    return [hashlib.sha256(view[a:b]).hexdigest() for a, b in zip(starts[:-1].tolist(), stops.tolist())]
+
+
+def _word_hashes(lowered: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """polars' hash (seed 17) of every word (r"\w+") of the texts, text after text, and each text's number
+    of words: the runs of word bytes are found, the other bytes deleted, and the words read as one column."""
+    data, bounds = _utf8(lowered)
+    word = _char_mask(data, _ASCII_WORD, _is_word)
+    starts = np.flatnonzero(word & ~_shifted(word, bounds, 1, edge=False))
+    ends = np.flatnonzero(word & ~_shifted(word, bounds, -1, edge=False)) + 1
+    letters = np.where(word, data, np.uint8(_GONE)).tobytes().translate(None, bytes([_GONE]))
+    offsets = np.concatenate([[0], np.cumsum(ends - starts)]).astype(np.int64)
+    words = pa.LargeStringArray.from_buffers(len(starts), pa.py_buffer(offsets), pa.py_buffer(letters))
+    hashes = pl.Series(words).hash(seed=17).to_numpy()
+    return hashes, np.diff(np.searchsorted(starts, bounds))
