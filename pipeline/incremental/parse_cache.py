@@ -13,6 +13,7 @@ Paths go through UPath, so the cache can be object storage as well as a local fo
 """
 from __future__ import annotations
 
+import bisect
 import io
 import os
 import pickle
@@ -22,6 +23,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 from upath import UPath
 
 from pipeline import storage
@@ -62,31 +65,83 @@ def shard_object(cache_dir: str, shard: str) -> str:
     return storage.join(cache_dir, SHARDS, f"{shard or 'all'}.parquet")
 
 
-def _write_object(path: str, frame: pl.DataFrame) -> None:
+# A shard object is written in small row groups, lz4-compressed: an assembly batch reads a few whole
+# shards and, for the copies and mirrors of its sessions, one to three documents of some eighty
+# others; it decompresses only the row groups whose key range holds a wanted key (16 documents, not
+# 256), and lz4 decompresses several times faster than zstd (the objects are a cache: about 1.6 times
+# the bytes). Objects written in the former layout (256 rows, zstd) read the same, only slower.
+SHARD_ROW_GROUP = 16
+SHARD_COMPRESSION = "lz4"
+
+
+def _write_object(path: str, frame: pl.DataFrame, row_group_size: int = 256, compression: str = "zstd") -> None:
     """One whole object: a local file written beside and renamed (a killed build leaves the old one);
     an object store's PUT is whole already."""
     if not storage.is_url(path):
         os.makedirs(os.path.dirname(path), exist_ok=True)
         tmp = f"{path}.tmp-{os.getpid()}"
-        frame.write_parquet(tmp, compression="zstd", row_group_size=256)
+        frame.write_parquet(tmp, compression=compression, row_group_size=row_group_size)
         os.replace(tmp, path)
     else:
         buffer = io.BytesIO()
-        frame.write_parquet(buffer, compression="zstd", row_group_size=256)
+        frame.write_parquet(buffer, compression=compression, row_group_size=row_group_size)
         UPath(path).write_bytes(buffer.getvalue())
+
+
+def _write_shard(path: str, frame: pl.DataFrame) -> None:
+    _write_object(path, frame, SHARD_ROW_GROUP, SHARD_COMPRESSION)
 
 
 def _read_object(path: str, columns: list[str], keys: list[str] | None = None) -> pl.DataFrame:
     """Some columns of a shard object, only the rows of `keys` when given."""
-    wanted = None if keys is None else pl.col("key").is_in(pl.Series(keys, dtype=pl.String).implode())
-    if storage.is_url(path):
-        frame = pl.read_parquet(io.BytesIO(UPath(path).read_bytes()), columns=columns)
-        return frame if wanted is None else frame.filter(wanted)
-    if wanted is None:
+    if keys is None:
+        if storage.is_url(path):
+            return pl.read_parquet(io.BytesIO(UPath(path).read_bytes()), columns=columns)
         return pl.read_parquet(path, columns=columns)
-    # the key filter read first: row groups without a wanted key are skipped (a batch of sessions
-    # often wants a few documents of a shard, the copies and mirrors of its own)
-    return pl.scan_parquet(path).select(columns).filter(wanted).collect()
+    # only the row groups whose key range holds a wanted key are read (a batch of sessions often
+    # wants a few documents of a shard, the copies and mirrors of its own)
+    keys = sorted(set(keys))
+    file = pq.ParquetFile(_source(path))
+    groups = _wanted_groups(file.metadata, file.schema_arrow.get_field_index("key"), keys)
+    table = file.read_row_groups(groups, columns=list(dict.fromkeys(["key", *columns])), use_threads=False)
+    frame = pl.from_arrow(table)
+    return frame.filter(pl.col("key").is_in(pl.Series(keys, dtype=pl.String).implode())).select(columns)
+
+
+def _source(path: str):
+    """What pyarrow opens: the local file, or an object's bytes."""
+    return pa.BufferReader(UPath(path).read_bytes()) if storage.is_url(path) else path
+
+
+def _wanted_groups(metadata: pq.FileMetaData, key_column: int, keys: list[str]) -> list[int]:
+    """The row groups whose key range (min..max statistics) holds one of the sorted `keys`; a group
+    without statistics is read."""
+    groups = []
+    for group in range(metadata.num_row_groups):
+        stats = metadata.row_group(group).column(key_column).statistics
+        if stats is None or not stats.has_min_max:
+            groups.append(group)
+            continue
+        i = bisect.bisect_left(keys, stats.min)
+        if i < len(keys) and keys[i] <= stats.max:
+            groups.append(group)
+    return groups
+
+
+def _read_blobs(path: str, column: str, keys: list[str]) -> list[tuple[str, bytes]]:
+    """(key, blob) of one binary column for the rows of `keys` in a shard object; only the
+    row groups that can hold one of them are read and decompressed."""
+    keys = sorted(set(keys))
+    file = pq.ParquetFile(_source(path))
+    groups = _wanted_groups(file.metadata, file.schema_arrow.get_field_index("key"), keys)
+    table = file.read_row_groups(groups, columns=["key", column], use_threads=False)
+    found = table.column("key").to_pylist()
+    wanted = set(keys)
+    rows = [i for i, key in enumerate(found) if key in wanted]
+    blobs = table.column(column)
+    if len(rows) < len(found):
+        blobs = blobs.take(pa.array(rows, type=pa.int64()))
+    return list(zip([found[i] for i in rows], blobs.to_pylist()))
 
 
 class ParseIndex:
@@ -185,17 +240,17 @@ def parse_shard(task: ParseTask) -> ShardResult:
     with no_gc():
         parsed, summaries = _parsed_rows(task)
     frame = pl.concat([*kept, parsed]).cast(SHARD_COLUMNS).unique("key", keep="first").sort("key")
-    _write_object(shard_object(task.cache_dir, task.shard), frame)
+    _write_shard(shard_object(task.cache_dir, task.shard), frame)
     index = frame.select(INDEXED).with_columns(shard=pl.lit(task.shard, dtype=pl.String))
     return ShardResult(index, summaries, parsed.height)
 
 
 def _read_kept(cache_dir: str, shard: str, keys: list[str]) -> dict[str, ParsedDocument]:
     try:
-        frame = _read_object(shard_object(cache_dir, shard), ["key", "document"], keys)
-    except (OSError, pl.exceptions.PolarsError) as exc:
+        rows = _read_blobs(shard_object(cache_dir, shard), "document", keys)
+    except (OSError, pa.ArrowException) as exc:
         raise RuntimeError(f"the parse cache lost {shard_object(cache_dir, shard)} ({exc}); build again with --full") from None
-    found = {key: pickle.loads(blob) for key, blob in frame.iter_rows()}
+    found = {key: pickle.loads(blob) for key, blob in rows}
     missing = [k for k in keys if k not in found]
     if missing:
         raise RuntimeError(f"the parse cache lost {missing[0]} from {shard_object(cache_dir, shard)}; build again with --full")
