@@ -102,3 +102,26 @@ def test_templates_looked_up_once_render_the_same(env):
         assert renderer.render(path, path, **context) == expected
         assert renderer.render(path, path, **context) == expected  # again, from the renderer's own lookup
     assert "12,345" in renderer.render("sessions.html", "sessions.html", count=12345, rows="")
+
+
+def test_pages_are_staged_with_the_collector_off_and_it_comes_back():
+    import gc
+
+    from pipeline.outputs.site.render import stage_pages
+
+    seen, staged = [], {}
+
+    def make(row):
+        seen.append(gc.isenabled())
+        return f"<p>{row['n']}</p>"
+
+    rows = [{"path": f"p{n}.html", "n": n} for n in range(5)]
+    assert gc.isenabled()
+    stage_pages(make, rows, staged.__setitem__)
+    assert staged == {f"p{n}.html": f"<p>{n}</p>" for n in range(5)}
+    assert seen == [False] * 5 and gc.isenabled()
+    try:
+        stage_pages(lambda row: 1 / 0, rows, staged.__setitem__)
+    except ZeroDivisionError:
+        pass
+    assert gc.isenabled()
