@@ -18,7 +18,13 @@ def label_parts(text: str) -> tuple[str, str] | None:
     if ":" not in text:
         return None
     # a line that starts with a letter (a word character) has no leading symbols to drop
-    stripped = text if text[:1].isalpha() else _LEADING_SYMBOLS.sub("", text)
+    # (the pattern opens with "^" and has no MULTILINE: it can match only at the start, where match() tries it
+    # once; sub() would try it at every position of the line)
+    if text[:1].isalpha():
+        stripped = text
+    else:
+        leading = _LEADING_SYMBOLS.match(text)
+        stripped = text[leading.end():] if leading is not None else text
     match = _LABEL.match(stripped)
     if not match:
         return None

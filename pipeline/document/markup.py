@@ -177,6 +177,17 @@ class _Walker:
 
 def _cell_lines(cell: LexborNode, bold: bool) -> tuple[Line, ...]:
     """The lines of a table cell: every block inside a cell is one more line of the cell."""
+    # the common cell, one text node (what iter(include_text=True) yields is the first_child ... next chain):
+    # what the walker below makes of it, without the walker
+    first = cell.first_child
+    if first is None:
+        return ()
+    if first.next is None and first.tag == "-text":
+        value = first.text_content
+        if not value:
+            return ()
+        line = _make_line([(value, bold)])
+        return () if line is None else (line,)
     inner = _Walker()
     inner.kind = "item"
     inner.walk(cell, bold)

@@ -33,16 +33,37 @@ def _indent(raw: str) -> int:
     return len(expanded) - len(expanded.lstrip(" "))
 
 
+# Bytes a body may hold for its ASCII lines to be printable once split on "\n": printable ASCII, the line
+# break, the tab (looked for line by line) and every byte of a non-ASCII character (such a line is cleaned
+# by clean_line itself). What translate() leaves of the UTF-8 body is a control character.
+_NOT_CONTROL = bytes(range(0x20, 0x7f)) + b"\n\t" + bytes(range(0x80, 0x100))
+
+
+def _no_control_characters(body: str) -> bool:
+    """No ASCII control character but line breaks and tabs in the body (surrogates pass as non-ASCII bytes)."""
+    return not body.encode("utf-8", "surrogatepass").translate(None, _NOT_CONTROL)
+
+
 def read_plain(body: str) -> list[Block]:
     blocks: list[Block] = []
     gap = True
     raws = body.split("\n")
+    # clean_line's own fast test, with its whole-body parts tested once: a stripped ASCII line of a body without
+    # control characters is printable when it has no tab, and has no "&" or "{:" when the body has none.
+    fast = _no_control_characters(body)
+    tabs, amp, brace = "\t" in body, "&" in body, "{" in body and "{:" in body
     for number, raw in enumerate(raws):
-        text = clean_line(raw)
+        stripped = raw.strip()
+        if (fast and stripped.isascii() and "  " not in stripped and not (tabs and "\t" in stripped)
+                and not (amp and "&" in stripped) and not (brace and "{:" in stripped)):
+            text = stripped  # what clean_line returns for it
+        else:
+            text = clean_line(raw)
         if not text:
             gap = True
             continue
-        indent = _indent(raw) if raw[:1] in _BLANK_OPENERS else 0  # _indent's own first test, without the call
+        # _indent's own first test, without the call (a line that strip() leaves as it is opens with no blank)
+        indent = 0 if stripped is raw or raw[:1] not in _BLANK_OPENERS else _indent(raw)
         if text.startswith(">>") and turn_parts(text) is not None:  # the one test of turn_parts, inlined
             # a caption turn runs until the next one: from the first turn on, every line is a turn or goes on one
             blocks.extend(_read_turns(itertools.islice(raws, number, None), gap))
@@ -54,7 +75,7 @@ def read_plain(body: str) -> list[Block]:
             blocks[-1] = Block(last.kind, last.lines[:-1] + (Line(joined),), level=last.level, label=last.label,
                                value=value, marker=last.marker, gap=last.gap, indent=last.indent)
         else:
-            blocks.append(_line_block(text, gap, indent, raw.strip()))
+            blocks.append(_line_block(text, gap, indent, stripped))
         gap = False
     return blocks
 
