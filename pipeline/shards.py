@@ -41,10 +41,14 @@ def worker_context():
 
 
 def _frame_from_file(path: str) -> pl.DataFrame:
+    """The frame a worker left in `path`, read without a copy (polars maps the file into memory), and
+    the file's name removed: its pages stay the frame's until the frame goes."""
+    frame = pl.read_ipc(path)
     try:
-        return pl.read_ipc(path).rechunk()   # one chunk, as the frame was sent; the file can go now
-    finally:
         os.unlink(path)
+    except OSError:  # a system that cannot remove a mapped file: the pool's folder goes at its end
+        pass
+    return frame
 
 
 def _reduce_frame(frame: pl.DataFrame):
