@@ -191,18 +191,3 @@ def test_split_by_bucket_slices_a_sorted_table_as_partitioning_would():
         assert list(split) == list(plain)
         assert all(split[b].equals(plain[b]) for b in plain)
     assert list(store.split_by_bucket(frames[-2])) == ["0", "a"]
-
-
-def test_a_batch_grouped_by_bucket_is_sliced_into_the_buckets_partitioning_gives():
-    rng = random.Random(5)
-    for n in (1, 7, 400):
-        ids = [f"ses_{rng.getrandbits(64):016x}" for _ in range(n)] + ["abc", "ses_", "ses_zz"] * (n % 2)
-        rng.shuffle(ids)
-        df = pl.DataFrame({"session_id": ids, "v": range(len(ids))})  # a batch's rows: in the order built
-        grouped = store.group_by_bucket(df)
-        assert store._bucket_runs(grouped.get_column("session_id")) is not None  # sliced, not partitioned
-        plain, split = _split_by_bucket_plain(df), store.split_by_bucket(grouped)
-        assert sorted(split) == sorted(plain)
-        assert all(split[b].equals(plain[b]) for b in plain)
-    frame = pl.DataFrame({"document_id": ["d2", "d1"]})  # a table without sessions stays as it is
-    assert store.group_by_bucket(frame).equals(frame)

@@ -26,8 +26,7 @@ from pipeline.transform.assembly.documents import DocumentInput, document_rows, 
 from pipeline.transform.assembly.identity import people_rows
 from pipeline.transform.assembly.sessions import build_session
 from pipeline.transform.assembly.store import (SESSION_NAMES, SESSION_REJECTS, SESSION_TABLES, FreshRows, StoredSessions,
-                                               group_by_bucket, merge_frames, merge_stored, sort_key,
-                                               table_frame)
+                                               merge_frames, merge_stored, table_frame)
 from pipeline.transform.dedup import DuplicateRow
 from pipeline.transform.plan import PlanDocument, Planner, SessionBuild, plan_input_column
 
@@ -59,11 +58,7 @@ def build_session_batch(batch: SessionBatch) -> dict[str, pl.DataFrame]:
             build_session(SessionContext(build.session_id, records, batch.identity, batch.formats, rows))
         rows[SESSION_NAMES] = [{"session_id": sid, "person_id": pid, "name": name, "count": n}
                                for (sid, pid, name), n in batch.identity.name_counts.items()]
-        # tables ordered by session come bucket after bucket, so that the builder slices them into its
-        # buckets instead of copying them (FreshRows.add)
         frames = {name: table_frame(name, rows[name], sort=False) for name in SESSION_TABLES if rows.get(name)}
-        frames = {name: group_by_bucket(frame) if sort_key(name)[0] == "session_id" else frame
-                  for name, frame in frames.items()}
         # the rows and parses go while the collector is still off: freed by their counts, they are
         # not walked once more by the collection that re-enabling it sets off
         del rows, loaded

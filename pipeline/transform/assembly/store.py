@@ -7,7 +7,6 @@ come from (a cache on disk, object storage, nowhere) is not this module's busine
 """
 from __future__ import annotations
 
-import itertools
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -49,7 +48,7 @@ def split_by_bucket(df: pl.DataFrame) -> dict[str, pl.DataFrame]:
     if df.is_empty():
         return {}
     runs = _bucket_runs(df.get_column("session_id"))
-    if runs is not None:  # rows grouped by bucket: the buckets sliced, not copied
+    if runs is not None:  # a table sorted by session: its buckets sliced, not copied
         return {bucket: df.slice(start, end - start) for bucket, (start, end) in runs.items()}
     return {key[0]: part for key, part in
             df.with_columns(session_bucket().alias("_bucket")).partition_by("_bucket", as_dict=True, include_key=False,
@@ -57,23 +56,15 @@ def split_by_bucket(df: pl.DataFrame) -> dict[str, pl.DataFrame]:
 
 
 def _bucket_runs(ids: pl.Series) -> dict[str, tuple[int, int]] | None:
-    """Each bucket's (start, end) rows when the rows come bucket after bucket, in bucket order (a table
-    sorted by session, or a batch's rows sorted by bucket: group_by_bucket); None otherwise."""
-    if ids.null_count():
+    """Each bucket's (start, end) rows when the ids are sorted and each bucket is one run of them:
+    the first and the last id of a run are in its bucket, so every id between them is. None otherwise."""
+    if ids.null_count() or not ids.is_sorted():
         return None
-    buckets = ids.str.slice(4, 1)  # session_bucket()
-    if not buckets.is_sorted():
+    bounds = ids.search_sorted(pl.Series([f"ses_{b}" for b in BUCKETS[1:]], dtype=pl.String), side="left").to_list()
+    runs = {b: (start, end) for b, start, end in zip(BUCKETS, [0, *bounds], [*bounds, len(ids)]) if end > start}
+    if any(not (ids[start].startswith(f"ses_{b}") and ids[end - 1].startswith(f"ses_{b}")) for b, (start, end) in runs.items()):
         return None
-    runs = buckets.rle()
-    lengths, values = runs.struct.field("len").to_list(), runs.struct.field("value").to_list()
-    ends = list(itertools.accumulate(lengths))
-    return {bucket: (end - length, end) for bucket, length, end in zip(values, lengths, ends)}
-
-
-def group_by_bucket(df: pl.DataFrame) -> pl.DataFrame:
-    """The rows bucket after bucket, each bucket's in their order: what split_by_bucket slices instead
-    of copying (a stable sort; done on the workers, where the batches are built side by side)."""
-    return df.sort(session_bucket(), maintain_order=True) if "session_id" in df.columns else df
+    return runs
 
 
 def sort_key(name: str) -> list[str]:
