@@ -1,16 +1,12 @@
 """The fast paths of document reading against the plain forms they replace (kept here)."""
 from __future__ import annotations
 
-import re
-
-from pipeline.document import fields, plain
+from pipeline.document import plain
 from pipeline.document.clean import clean_line
 from pipeline.document.markup import _cell_lines, _make_line, _Walker, read_markdown
 from pipeline.document.model import Block, Line
 from pipeline.document.read import read_document
 from selectolax.lexbor import LexborHTMLParser
-
-_LEADING_SYMBOLS = re.compile(r"^[^\w(\"'“‘]+", re.UNICODE)
 
 
 def _plain_cell_lines(cell, bold):
@@ -25,23 +21,6 @@ LINES = ["Date: 28 May 2019", "  indented  text  ", "\tTabbed:\tvalue", "Tom &am
          "Caf\u00e9 \u2014 r\u00e9sum\u00e9", "zero\u200bwidth", "", "   ", "• Moderator: Ann", "📅 Date: 1 June",
          "-- Organizers: X", "(a) item", "1.5 million", "**Speaker**: role", ">> ANN: hello", "bell\x07char", "\x7f",
          "a\u00a0b", "→ arrow ↩", "ünïcödé: text", "---", "|a|b|"]
-
-
-def test_label_parts_match_is_sub():
-    def plain_label_parts(text):
-        if ":" not in text:
-            return None
-        stripped = text if text[:1].isalpha() else _LEADING_SYMBOLS.sub("", text)
-        match = fields._LABEL.match(stripped)
-        if not match:
-            return None
-        label = match.group("label").strip()
-        if len(label.split()) > 6 or fields.field_of(label) is None:
-            return None
-        return label, match.group("value").strip()
-    for text in LINES + ["::: Date: x", "—— Venue: Room 1 ——", "  Time: 10:00", "123: not a label"]:
-        assert fields.label_parts(text) == plain_label_parts(text), text
-    assert fields.label_parts("📅 Date: 1 June") == ("Date", "1 June")
 
 
 def _plain_read_plain(body):

@@ -261,3 +261,10 @@ def test_table_delimiters_unchanged_without_a_pipe(body):
         assert "|---|---|" in added
     else:
         assert added == body
+
+
+def test_label_parts_drops_leading_symbols_by_one_match():
+    """Leading symbols are matched once at the start (sub() tried every position): same fields."""
+    for text in LABEL_LINES + ["::: Date: x", "—— Venue: Room 1 ——", "  Time: 10:00", "123: not a label", "\tTabbed:\tvalue"]:
+        assert fields.label_parts(text) == _label_parts_plain(text), text
+    assert fields.label_parts("📅 Date: 1 June") == ("Date", "1 June")
