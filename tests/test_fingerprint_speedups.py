@@ -239,7 +239,7 @@ def real_texts() -> list[str]:
 def test_exact_keys_match_the_plain_join(variant_texts, piece, monkeypatch):
     monkeypatch.setattr(fingerprint, "PIECE_DOCS", piece)
     texts = variant_texts[:150] if piece < 256 else variant_texts
-    got = fingerprint.exact_keys(texts, chunk_docs=97)
+    got = [f.exact_key for f in fingerprint.fingerprints(texts, chunk_docs=97)]
     wrong = [t for t, key in zip(texts, got) if key != _plain_exact_key(t)]
     assert not wrong
 

@@ -51,7 +51,7 @@ def read_plain(body: str) -> list[Block]:
     # clean_line's own fast test, with its whole-body parts tested once: a stripped ASCII line of a body without
     # control characters is printable when it has no tab, and has no "&" or "{:" when the body has none.
     fast = _no_control_characters(body)
-    tabs, amp, brace = "\t" in body, "&" in body, "{" in body and "{:" in body
+    tabs, amp, brace = "\t" in body, "&" in body, "{:" in body
     for number, raw in enumerate(raws):
         stripped = raw.strip()
         if (fast and stripped.isascii() and "  " not in stripped and not (tabs and "\t" in stripped)

@@ -100,12 +100,15 @@ def _read_object(path: str, columns: list[str], keys: list[str] | None = None) -
         return pl.read_parquet(path, columns=columns)
     # only the row groups whose key range holds a wanted key are read (a batch of sessions often
     # wants a few documents of a shard, the copies and mirrors of its own)
-    keys = sorted(set(keys))
-    file = pq.ParquetFile(_source(path))
-    groups = _wanted_groups(file.metadata, file.schema_arrow.get_field_index("key"), keys)
-    table = file.read_row_groups(groups, columns=list(dict.fromkeys(["key", *columns])), use_threads=False)
-    frame = pl.from_arrow(table)
+    frame = pl.from_arrow(_groups_holding(path, keys, list(dict.fromkeys(["key", *columns]))))
     return frame.filter(pl.col("key").is_in(pl.Series(keys, dtype=pl.String).implode())).select(columns)
+
+
+def _groups_holding(path: str, keys: list[str], columns: list[str]) -> pa.Table:
+    """`columns` of the row groups of a shard object whose key range can hold one of `keys`."""
+    file = pq.ParquetFile(_source(path))
+    groups = _wanted_groups(file.metadata, file.schema_arrow.get_field_index("key"), sorted(set(keys)))
+    return file.read_row_groups(groups, columns=columns, use_threads=False)
 
 
 def _source(path: str):
@@ -131,10 +134,7 @@ def _wanted_groups(metadata: pq.FileMetaData, key_column: int, keys: list[str]) 
 def _read_blobs(path: str, column: str, keys: list[str]) -> list[tuple[str, bytes]]:
     """(key, blob) of one binary column for the rows of `keys` in a shard object; only the
     row groups that can hold one of them are read and decompressed."""
-    keys = sorted(set(keys))
-    file = pq.ParquetFile(_source(path))
-    groups = _wanted_groups(file.metadata, file.schema_arrow.get_field_index("key"), keys)
-    table = file.read_row_groups(groups, columns=["key", column], use_threads=False)
+    table = _groups_holding(path, keys, ["key", column])
     found = table.column("key").to_pylist()
     wanted = set(keys)
     rows = [i for i, key in enumerate(found) if key in wanted]

@@ -47,13 +47,6 @@ def fingerprints(texts: list[str], chunk_docs: int = 2000) -> list[Fingerprint]:
     return out
 
 
-def exact_keys(texts: list[str], chunk_docs: int = 2000) -> list[str]:
-    """sha256_hex(" ".join(t.split())) of each text."""
-    return [key for start in range(0, len(texts), chunk_docs)
-            for piece in _in_pieces(pl.Series(texts[start:start + chunk_docs], dtype=pl.String), _exact_keys)
-            for key in piece]
-
-
 def session_keys(parsed: ParsedDocument) -> tuple[tuple[str, str, str, str], ...]:
     """(title, date, start, description digest), folded, of each session a document states."""
     return tuple(
