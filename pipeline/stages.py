@@ -10,19 +10,17 @@ import polars as pl
 from pipeline.transform.agreement_pairs import NAME as AGREEMENT_PAIRS, agreement_pairs
 from pipeline.transform.assembly import AssemblyResult, assemble
 from pipeline.transform.assembly.store import StoredSessions
-from pipeline.transform.dedup import DocumentViews, DuplicateRow, find_duplicates
+from pipeline.transform.dedup import VIEW_COLUMNS, DocumentViews, DuplicateRow, find_duplicates
 from pipeline.transform.fingerprint import NUM_PERM
 from pipeline.transform.quarantine import quarantine
 
 
 def dedup_views(parsed) -> DocumentViews:
     """What de-duplication compares, from the parses' frame (one row per document: document_id,
-    exact_key, signature, session_keys, format, problems, url)."""
+    exact_key, signature, session_keys, format, problems, url); the columns stay columns."""
     frame = parsed.frame  # sorted by document_id
     signatures = frame["signature"].list.to_array(NUM_PERM).to_numpy().reshape(frame.height, NUM_PERM)
-    keys = [tuple(map(tuple, k)) for k in frame["session_keys"].to_list()]
-    return DocumentViews(frame["document_id"].to_list(), frame["exact_key"].to_list(), frame["format"].to_list(),
-                         frame["problems"].to_list(), frame["url"].to_list(), keys, signatures)
+    return DocumentViews(frame["document_id"].to_list(), frame.select(list(VIEW_COLUMNS)).cast(VIEW_COLUMNS), signatures)
 
 
 def deduplicate(parsed, run_tasks=None) -> tuple[list[DuplicateRow], dict[str, str]]:

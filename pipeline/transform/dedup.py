@@ -17,7 +17,9 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
+import polars as pl
 
+from pipeline.memory import no_gc
 from pipeline.model.ids import duplicate_cluster_id
 from pipeline.transform.fingerprint import HASH_MIX, NUM_PERM, Fingerprint
 
@@ -33,6 +35,11 @@ def estimated_jaccard(a: np.ndarray, b: np.ndarray) -> float:
     return int(np.count_nonzero(a == b)) / len(a)
 
 
+def estimated_jaccards(a: np.ndarray, b: np.ndarray) -> list[float]:
+    """estimated_jaccard of each row of `a` with the same row of `b`, at once (the same values)."""
+    return (np.count_nonzero(a == b, axis=1) / a.shape[1]).tolist()
+
+
 @dataclass(frozen=True)
 class DocumentView:
     """What de-duplication needs to know of a document."""
@@ -44,31 +51,59 @@ class DocumentView:
     session_keys: tuple[tuple[str, str, str, str], ...]  # (title, date, start, description digest), folded
 
 
+# De-duplication's per-document columns besides the signatures, in order; a session key is a list of
+# its four folded strings
+VIEW_COLUMNS = {"exact_key": pl.String, "format": pl.String, "problems": pl.Int64, "url": pl.String,
+                "session_keys": pl.List(pl.List(pl.String))}
+
+
 @dataclass
 class DocumentViews:
     """De-duplication's input as columns, one position per document, sorted by document_id: a
-    DocumentView is made only for the documents a decision looks at (candidate pairs, clusters)."""
+    DocumentView is made only for the documents a decision looks at (candidate pairs, mirrors,
+    clusters), so the session keys of the rest are never turned into Python objects."""
     document_ids: list[str]
-    exact_keys: list[str]
-    formats: list[str]
-    problems: list[int]
-    urls: list[str | None]
-    session_keys: list[tuple[tuple[str, str, str, str], ...]]
+    columns: pl.DataFrame               # VIEW_COLUMNS
     signatures: np.ndarray              # (documents, NUM_PERM)
 
     @classmethod
     def from_views(cls, views: list[DocumentView]) -> DocumentViews:
         views = sorted(views, key=lambda v: v.document_id)
         signatures = np.stack([v.fingerprint.signature for v in views]) if views else np.empty((0, NUM_PERM), np.uint64)
-        return cls([v.document_id for v in views], [v.fingerprint.exact_key for v in views], [v.format for v in views],
-                   [v.problems for v in views], [v.url for v in views], [v.session_keys for v in views], signatures)
+        columns = pl.DataFrame({"exact_key": [v.fingerprint.exact_key for v in views], "format": [v.format for v in views],
+                                "problems": [v.problems for v in views], "url": [v.url for v in views],
+                                "session_keys": [[list(k) for k in v.session_keys] for v in views]}, schema=VIEW_COLUMNS)
+        return cls([v.document_id for v in views], columns, signatures)
 
     def __len__(self) -> int:
         return len(self.document_ids)
 
-    def view(self, i: int) -> DocumentView:
-        return DocumentView(self.document_ids[i], Fingerprint(self.exact_keys[i], self.signatures[i]), self.formats[i],
-                            self.problems[i], self.urls[i], self.session_keys[i])
+    def views(self, positions: list[int]) -> dict[int, DocumentView]:
+        """The DocumentView of each position, read off the columns in one go."""
+        rows = self.columns[positions].rows()
+        return {i: DocumentView(self.document_ids[i], Fingerprint(exact_key, self.signatures[i]), fmt, problems, url,
+                                tuple(map(tuple, keys)))
+                for i, (exact_key, fmt, problems, url, keys) in zip(positions, rows)}
+
+    def exact_copies(self) -> list[tuple[int, int]]:
+        """(first, other): each document whose text an earlier one (in document order) has, with that one."""
+        pairs = (self.columns.select("exact_key").with_row_index("other")
+                 .select(pl.col("other").first().over("exact_key").alias("first"), "other")
+                 .filter(pl.col("first") != pl.col("other")))
+        return list(zip(pairs["first"].to_list(), pairs["other"].to_list()))
+
+    def session_groups(self) -> list[list[int]]:
+        """The positions of the documents stating each session (format, title, date, start, description
+        digest; title, date and description stated), for the sessions more than one states: in
+        document order, a document as often as it states the session."""
+        parts = ["title", "date", "start", "description"]
+        stated = (self.columns.select("format", "session_keys").with_row_index("position")
+                  .explode("session_keys")
+                  .with_columns(pl.col("session_keys").list.get(k, null_on_oob=True).alias(part) for k, part in enumerate(parts))
+                  .filter(*(pl.col(part).str.len_bytes() > 0 for part in ("title", "date", "description"))))
+        groups = (stated.group_by(["format", *parts], maintain_order=True).agg("position")
+                  .filter(pl.col("position").list.len() > 1))
+        return groups["position"].to_list()
 
 
 BANDS_PER_TASK = 8                # a task of the LSH step groups this many bands
@@ -81,6 +116,32 @@ class BandTask:
     columns: np.ndarray                 # (documents, bands * ROWS)
 
 
+def band_keys(columns: np.ndarray) -> np.ndarray:
+    """(bands, documents): one 64-bit key per band and document, the band's ROWS minima mixed (a
+    collision only adds a candidate); a product with the mixing column (a sum mod 2^64: the order of
+    the terms does not matter), written band by band so that each band's keys are contiguous."""
+    documents, width = columns.shape
+    keys = np.empty((width // ROWS, documents), dtype=np.uint64)
+    np.matmul(columns.reshape(documents, width // ROWS, ROWS), HASH_MIX[:ROWS], out=keys.T)
+    return keys
+
+
+def shared_buckets(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The keys held by more than one document, sorted, with those documents' row indices, a bucket's
+    members in row order: what a stable sort of every key gives once the buckets of one are left out,
+    cheaper (an unstable sort, then each bucket's members sorted among themselves)."""
+    order = np.argsort(keys)
+    sorted_keys = keys[order]
+    repeated = sorted_keys[1:] == sorted_keys[:-1]
+    shared = np.zeros(len(keys), dtype=bool)
+    shared[1:] = repeated
+    shared[:-1] |= repeated
+    shared_keys, members = sorted_keys[shared], order[shared]
+    # bucket number * documents + row index: one sort puts each bucket's members in row order, in place
+    bucket = np.concatenate(([0], np.cumsum(shared_keys[1:] != shared_keys[:-1])))
+    return shared_keys, np.sort(bucket * len(keys) + members) % len(keys)
+
+
 def band_candidate_codes(task: BandTask) -> np.ndarray:
     """Candidate pairs (as i * n + j, i < j in document order) of documents sharing one of the task's bands.
 
@@ -88,33 +149,31 @@ def band_candidate_codes(task: BandTask) -> np.ndarray:
     members: every pair of a small bucket, sorted windows of a huge one (shared boilerplate)."""
     n = len(task.columns)
     found = [np.empty(0, dtype=np.int64)]
-    for band in range(task.columns.shape[1] // ROWS):
-        block = np.ascontiguousarray(task.columns[:, band * ROWS:(band + 1) * ROWS])
-        # one 64-bit key per document and band (the band's rows mixed); a collision only adds a candidate
-        with np.errstate(over="ignore"):
-            keys = (block * HASH_MIX[:ROWS]).sum(axis=1, dtype=np.uint64)
-        order = np.argsort(keys, kind="stable")  # stable: a bucket's members stay in row order
-        sorted_keys = keys[order]
+    for keys in band_keys(task.columns):
+        bucket_keys, members = shared_buckets(keys)
         for step in range(1, MAX_BUCKET_PAIRS):
-            same = sorted_keys[step:] == sorted_keys[:-step]
+            same = bucket_keys[step:] == bucket_keys[:-step]
             if not same.any():
                 break  # no bucket has more than `step` members
-            found.append(order[:-step][same].astype(np.int64) * n + order[step:][same])
+            found.append(members[:-step][same].astype(np.int64) * n + members[step:][same])
     return np.unique(np.concatenate(found))
 
 
-def lsh_candidate_pairs(signatures: np.ndarray, run_tasks=None) -> set[tuple[int, int]]:
-    """Pairs of row indices that share at least one LSH band (sub-quadratic: bucket by band hash).
-    The bands are grouped into tasks, each grouping its bands' keys on its own (`run_tasks(function,
-    tasks)` may run them on workers); only the pairs come back."""
+def lsh_candidate_pairs(signatures: np.ndarray, run_tasks=None) -> np.ndarray:
+    """Pairs of row indices that share at least one LSH band (sub-quadratic: bucket by band hash), as
+    rows (i, j), i < j, sorted. The bands are grouped into tasks, each grouping its bands' keys on its
+    own (`run_tasks(function, tasks)` may run them on workers); only the pairs come back."""
     n = len(signatures)
     if n < 2:
-        return set()
-    width = BANDS_PER_TASK * ROWS
-    tasks = [BandTask(np.ascontiguousarray(signatures[:, start:start + width])) for start in range(0, BANDS * ROWS, width)]
-    results = list(run_tasks(band_candidate_codes, tasks) if run_tasks else map(band_candidate_codes, tasks))
+        return np.empty((0, 2), dtype=np.int64)
+    if run_tasks is None:  # here: every band in one task, with no copy of the signatures' columns
+        results = [band_candidate_codes(BandTask(signatures[:, :BANDS * ROWS]))]
+    else:
+        width = BANDS_PER_TASK * ROWS
+        tasks = [BandTask(np.ascontiguousarray(signatures[:, start:start + width])) for start in range(0, BANDS * ROWS, width)]
+        results = list(run_tasks(band_candidate_codes, tasks))
     codes = np.unique(np.concatenate(results))
-    return set(zip((codes // n).tolist(), (codes % n).tolist()))
+    return np.column_stack((codes // n, codes % n))
 
 
 @dataclass
@@ -126,11 +185,12 @@ class ConfirmTask:
 
 def confirm_pairs(task: ConfirmTask) -> list[str | None]:
     """The method ('near', 'mirror') or None of each candidate pair, in order."""
-    out = []
-    for i, j in task.pairs:
-        a, b = task.views[i], task.views[j]
-        out.append(confirm_pair(a, b, estimated_jaccard(a.fingerprint.signature, b.fingerprint.signature)))
-    return out
+    if not task.pairs:
+        return []
+    firsts, seconds = ([task.views[pair[k]] for pair in task.pairs] for k in (0, 1))
+    similarities = estimated_jaccards(np.stack([v.fingerprint.signature for v in firsts]),
+                                      np.stack([v.fingerprint.signature for v in seconds]))
+    return list(map(confirm_pair, firsts, seconds, similarities))
 
 
 def _dates_conflict(a: DocumentView, b: DocumentView) -> bool:
@@ -202,36 +262,42 @@ class _Links:
         self.position = {d: i for i, d in enumerate(self.ids)}
         self.made: dict[int, DocumentView] = {}
         self.uf = _UnionFind()
-        self.links: dict[frozenset, tuple[str, float]] = {}
+        self.links: dict[frozenset, str] = {}         # the method of each linked pair
 
     def view(self, i: int) -> DocumentView:
         if i not in self.made:
-            self.made[i] = self.docs.view(i)
+            self.read_views([i])
         return self.made[i]
 
-    def similarity(self, a: str, b: str) -> float:
-        return estimated_jaccard(self.signatures[self.position[a]], self.signatures[self.position[b]])
+    def read_views(self, positions: list[int]) -> None:
+        """Make the views of `positions` not made yet, in one read of the columns."""
+        missing = sorted(set(positions).difference(self.made))
+        if missing:
+            self.made.update(self.docs.views(missing))
+
+    def similarities(self, pairs: list[tuple[str, str]]) -> list[float]:
+        """The estimated Jaccard of each pair of documents."""
+        firsts, seconds = ([self.position[pair[k]] for pair in pairs] for k in (0, 1))
+        return estimated_jaccards(self.signatures[firsts], self.signatures[seconds])
 
     def link(self, a: str, b: str, method: str) -> None:
         pair = frozenset((a, b))
         if pair not in self.links:
-            self.links[pair] = (method, self.similarity(a, b))
+            self.links[pair] = method
             self.uf.union(a, b)
 
     def link_exact(self) -> None:
-        by_text: dict[str, str] = {}
-        for document_id, exact_key in zip(self.ids, self.docs.exact_keys):
-            first = by_text.setdefault(exact_key, document_id)
-            if first != document_id:
-                self.link(first, document_id, "exact")
+        for first, other in self.docs.exact_copies():
+            self.link(self.ids[first], self.ids[other], "exact")
 
     def link_near(self, run_tasks=None) -> None:
         """Candidate pairs from LSH, confirmed field by field in tasks of PAIRS_PER_TASK pairs, each
         carrying the views of its documents (an exact copy is linked already)."""
         ids = self.ids
-        pairs = [(i, j) for i, j in sorted(lsh_candidate_pairs(self.signatures, run_tasks))
+        pairs = [(i, j) for i, j in lsh_candidate_pairs(self.signatures, run_tasks).tolist()
                  if frozenset((ids[i], ids[j])) not in self.links]
-        tasks = [ConfirmTask(chunk, {k: self.view(k) for pair in chunk for k in pair})
+        self.read_views([k for pair in pairs for k in pair])
+        tasks = [ConfirmTask(chunk, {k: self.made[k] for pair in chunk for k in pair})
                  for chunk in (pairs[start:start + PAIRS_PER_TASK] for start in range(0, len(pairs), PAIRS_PER_TASK))]
         results = run_tasks(confirm_pairs, tasks) if run_tasks and len(tasks) > 1 else map(confirm_pairs, tasks)
         for task, methods in zip(tasks, results):
@@ -241,24 +307,21 @@ class _Links:
 
     def link_mirrors(self) -> None:
         """Mirrors too far apart for LSH: the same session stated by two pages of one format."""
-        by_session: dict[tuple, list[str]] = {}
-        for document_id, fmt, keys in zip(self.ids, self.docs.formats, self.docs.session_keys):
-            for key in keys:
-                if key[0] and key[1] and key[3]:
-                    by_session.setdefault((fmt,) + key, []).append(document_id)
-        position = self.position
-        for members in by_session.values():
-            for other in members[1:]:
-                if frozenset((members[0], other)) not in self.links and not _dates_conflict(
-                        self.view(position[members[0]]), self.view(position[other])):
-                    self.link(members[0], other, "mirror")
+        groups = self.docs.session_groups()
+        self.read_views([position for members in groups for position in members])
+        ids = self.ids
+        for first, *others in groups:
+            for other in others:
+                if frozenset((ids[first], ids[other])) not in self.links and not _dates_conflict(
+                        self.made[first], self.made[other]):
+                    self.link(ids[first], ids[other], "mirror")
 
     def method_of(self, head: str, member: str) -> str:
         """How member is a copy of head; joined through a third member: the strongest link it has."""
-        method = self.links.get(frozenset((head, member)), (None, 0.0))[0]
+        method = self.links.get(frozenset((head, member)))
         if method is not None:
             return method
-        linked = [m for p, (m, _) in self.links.items() if member in p]
+        linked = [m for p, m in self.links.items() if member in p]
         return "exact" if "exact" in linked else "near" if "near" in linked else "mirror"
 
     def clusters(self) -> list[list[str]]:
@@ -274,18 +337,34 @@ def find_duplicates(views: list[DocumentView] | DocumentViews, run_tasks=None) -
     the way large text pipelines spread them over workers; the clusters are then closed over the
     confirmed pairs alone."""
     docs = views if isinstance(views, DocumentViews) else DocumentViews.from_views(views)
+    # many small objects (positions, candidate pairs, links, views) and no cycles among them: they go
+    # with the links, before the collector is back, but for the few the result keeps
+    with no_gc():
+        return _cluster_rows(_linked(docs, run_tasks))
+
+
+def _linked(docs: DocumentViews, run_tasks=None) -> _Links:
     links = _Links(docs)
     links.link_exact()
     links.link_near(run_tasks)
     links.link_mirrors()
-    rows: list[DuplicateRow] = []
-    canonical: dict[str, str] = {d: d for d in docs.document_ids}
-    for members in links.clusters():
+    return links
+
+
+def _cluster_rows(links: _Links) -> tuple[list[DuplicateRow], dict[str, str]]:
+    """Each cluster's canonical member, and a row for every other member; every document not in a
+    cluster is its own canonical."""
+    copies: list[tuple[str, str, str]] = []  # (head, member, cluster id)
+    canonical: dict[str, str] = {d: d for d in links.ids}
+    clusters = links.clusters()
+    links.read_views([links.position[d] for members in clusters for d in members])
+    for members in clusters:
         head = min(members, key=lambda d: _canonical_rank(links.view(links.position[d])))
         cluster_id = duplicate_cluster_id(members)
         for member in members:
             canonical[member] = head
             if member != head:
-                rows.append(DuplicateRow(member, head, cluster_id, round(links.similarity(head, member), 4),
-                                         links.method_of(head, member)))
+                copies.append((head, member, cluster_id))
+    rows = [DuplicateRow(member, head, cluster_id, round(similarity, 4), links.method_of(head, member))
+            for (head, member, cluster_id), similarity in zip(copies, links.similarities(copies))]
     return sorted(rows, key=lambda r: r.document_id), canonical
