@@ -228,17 +228,19 @@ def _canonical_rank(view: DocumentView) -> tuple:
 
 
 class _UnionFind:
-    def __init__(self) -> None:
-        self.parent: dict[str, str] = {}
+    """Over document positions: the least position of a cluster is its root."""
 
-    def find(self, x: str) -> str:
+    def __init__(self) -> None:
+        self.parent: dict[int, int] = {}
+
+    def find(self, x: int) -> int:
         self.parent.setdefault(x, x)
         while self.parent[x] != x:
             self.parent[x] = self.parent[self.parent[x]]
             x = self.parent[x]
         return x
 
-    def union(self, a: str, b: str) -> None:
+    def union(self, a: int, b: int) -> None:
         ra, rb = self.find(a), self.find(b)
         if ra != rb:
             self.parent[max(ra, rb)] = min(ra, rb)
@@ -254,15 +256,13 @@ class DuplicateRow:
 
 
 class _Links:
-    """The duplicate links found so far between documents, closed transitively (union-find)."""
+    """The duplicate links found so far between documents (by position), closed transitively (union-find)."""
 
     def __init__(self, docs: DocumentViews):
         self.docs = docs
-        self.ids, self.signatures = docs.document_ids, docs.signatures
-        self.position = {d: i for i, d in enumerate(self.ids)}
         self.made: dict[int, DocumentView] = {}
         self.uf = _UnionFind()
-        self.links: dict[frozenset, str] = {}         # the method of each linked pair
+        self.links: dict[tuple[int, int], str] = {}   # the method of each linked pair (i, j), i <= j
 
     def view(self, i: int) -> DocumentView:
         if i not in self.made:
@@ -275,27 +275,28 @@ class _Links:
         if missing:
             self.made.update(self.docs.views(missing))
 
-    def similarities(self, pairs: list[tuple[str, str]]) -> list[float]:
+    def similarities(self, pairs: list[tuple[int, int]]) -> list[float]:
         """The estimated Jaccard of each pair of documents."""
-        firsts, seconds = ([self.position[pair[k]] for pair in pairs] for k in (0, 1))
-        return estimated_jaccards(self.signatures[firsts], self.signatures[seconds])
+        firsts, seconds = ([pair[k] for pair in pairs] for k in (0, 1))
+        return estimated_jaccards(self.docs.signatures[firsts], self.docs.signatures[seconds])
 
-    def link(self, a: str, b: str, method: str) -> None:
-        pair = frozenset((a, b))
+    def linked(self, i: int, j: int) -> bool:
+        return (min(i, j), max(i, j)) in self.links
+
+    def link(self, i: int, j: int, method: str) -> None:
+        pair = (min(i, j), max(i, j))
         if pair not in self.links:
             self.links[pair] = method
-            self.uf.union(a, b)
+            self.uf.union(i, j)
 
     def link_exact(self) -> None:
         for first, other in self.docs.exact_copies():
-            self.link(self.ids[first], self.ids[other], "exact")
+            self.link(first, other, "exact")
 
     def link_near(self, run_tasks=None) -> None:
         """Candidate pairs from LSH, confirmed field by field in tasks of PAIRS_PER_TASK pairs, each
         carrying the views of its documents (an exact copy is linked already)."""
-        ids = self.ids
-        pairs = [(i, j) for i, j in lsh_candidate_pairs(self.signatures, run_tasks).tolist()
-                 if frozenset((ids[i], ids[j])) not in self.links]
+        pairs = [(i, j) for i, j in lsh_candidate_pairs(self.docs.signatures, run_tasks).tolist() if (i, j) not in self.links]
         self.read_views([k for pair in pairs for k in pair])
         tasks = [ConfirmTask(chunk, {k: self.made[k] for pair in chunk for k in pair})
                  for chunk in (pairs[start:start + PAIRS_PER_TASK] for start in range(0, len(pairs), PAIRS_PER_TASK))]
@@ -303,31 +304,29 @@ class _Links:
         for task, methods in zip(tasks, results):
             for (i, j), method in zip(task.pairs, methods):
                 if method:
-                    self.link(ids[i], ids[j], method)
+                    self.link(i, j, method)
 
     def link_mirrors(self) -> None:
         """Mirrors too far apart for LSH: the same session stated by two pages of one format."""
         groups = self.docs.session_groups()
         self.read_views([position for members in groups for position in members])
-        ids = self.ids
         for first, *others in groups:
             for other in others:
-                if frozenset((ids[first], ids[other])) not in self.links and not _dates_conflict(
-                        self.made[first], self.made[other]):
-                    self.link(ids[first], ids[other], "mirror")
+                if not self.linked(first, other) and not _dates_conflict(self.made[first], self.made[other]):
+                    self.link(first, other, "mirror")
 
-    def method_of(self, head: str, member: str) -> str:
+    def method_of(self, head: int, member: int) -> str:
         """How member is a copy of head; joined through a third member: the strongest link it has."""
-        method = self.links.get(frozenset((head, member)))
+        method = self.links.get((min(head, member), max(head, member)))
         if method is not None:
             return method
         linked = [m for p, m in self.links.items() if member in p]
         return "exact" if "exact" in linked else "near" if "near" in linked else "mirror"
 
-    def clusters(self) -> list[list[str]]:
-        clusters: dict[str, list[str]] = {}
-        for document_id in sorted(self.uf.parent):  # only linked documents; every other one is its own canonical
-            clusters.setdefault(self.uf.find(document_id), []).append(document_id)
+    def clusters(self) -> list[list[int]]:
+        clusters: dict[int, list[int]] = {}
+        for position in sorted(self.uf.parent):  # only linked documents; every other one is its own canonical
+            clusters.setdefault(self.uf.find(position), []).append(position)
         return list(clusters.values())
 
 
@@ -354,17 +353,18 @@ def _linked(docs: DocumentViews, run_tasks=None) -> _Links:
 def _cluster_rows(links: _Links) -> tuple[list[DuplicateRow], dict[str, str]]:
     """Each cluster's canonical member, and a row for every other member; every document not in a
     cluster is its own canonical."""
-    copies: list[tuple[str, str, str]] = []  # (head, member, cluster id)
-    canonical: dict[str, str] = {d: d for d in links.ids}
+    ids = links.docs.document_ids
+    copies: list[tuple[int, int, str]] = []  # (head, member, cluster id)
+    canonical: dict[str, str] = dict(zip(ids, ids))
     clusters = links.clusters()
-    links.read_views([links.position[d] for members in clusters for d in members])
+    links.read_views([position for members in clusters for position in members])
     for members in clusters:
-        head = min(members, key=lambda d: _canonical_rank(links.view(links.position[d])))
-        cluster_id = duplicate_cluster_id(members)
+        head = min(members, key=lambda i: _canonical_rank(links.view(i)))
+        cluster_id = duplicate_cluster_id([ids[i] for i in members])
         for member in members:
-            canonical[member] = head
+            canonical[ids[member]] = ids[head]
             if member != head:
                 copies.append((head, member, cluster_id))
-    rows = [DuplicateRow(member, head, cluster_id, round(similarity, 4), links.method_of(head, member))
+    rows = [DuplicateRow(ids[member], ids[head], cluster_id, round(similarity, 4), links.method_of(head, member))
             for (head, member, cluster_id), similarity in zip(copies, links.similarities(copies))]
     return sorted(rows, key=lambda r: r.document_id), canonical
