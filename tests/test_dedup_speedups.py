@@ -228,3 +228,14 @@ def test_estimated_jaccards_are_the_pairwise_values():
     a, b = (rng.integers(0, 3, (40, NUM_PERM), dtype=np.uint64) for _ in range(2))
     values = dedup.estimated_jaccards(a, b)
     assert values == [dedup.estimated_jaccard(x, y) for x, y in zip(a, b)] and all(type(v) is float for v in values)
+
+
+def test_no_documents_one_document_and_a_repeated_session():
+    signature = fingerprints(["one short text about spectrum policy"])[0]
+    key = ("t", "2024-01-01", "", "d")
+    assert find_duplicates([]) == ([], {})
+    assert find_duplicates([DocumentView("d1", signature, "x", 0, None, ())]) == ([], {"d1": "d1"})
+    rows, canonical = find_duplicates([DocumentView("d1", signature, "x", 0, None, (key, key)),
+                                       DocumentView("d0", signature, "x", 1, None, (key,))])
+    assert [(r.document_id, r.canonical_document_id, r.similarity, r.method) for r in rows] == [("d0", "d1", 1.0, "exact")]
+    assert canonical == {"d0": "d1", "d1": "d1"}

@@ -336,8 +336,8 @@ def find_duplicates(views: list[DocumentView] | DocumentViews, run_tasks=None) -
     the way large text pipelines spread them over workers; the clusters are then closed over the
     confirmed pairs alone."""
     docs = views if isinstance(views, DocumentViews) else DocumentViews.from_views(views)
-    # many small objects (positions, candidate pairs, links, views) and no cycles among them: they go
-    # with the links, before the collector is back, but for the few the result keeps
+    # many small objects (candidate pairs, links, views) and no cycles among them; they are freed with
+    # the links before the collector is back, so it never walks them
     with no_gc():
         return _cluster_rows(_linked(docs, run_tasks))
 
