@@ -114,43 +114,52 @@ def _random_views(seed: int, documents: int = 120) -> list[DocumentView]:
             for i in range(documents)]
 
 
-def plain_find_duplicates(views: list[DocumentView]) -> tuple[list[DuplicateRow], dict[str, str]]:
-    """De-duplication as it was written before it was vectorised: loops over every document."""
-    views = sorted(views, key=lambda v: v.document_id)
-    ids = [v.document_id for v in views]
-    by_id = {v.document_id: v for v in views}
-    signatures = np.stack([v.fingerprint.signature for v in views])
-    parent: dict[str, str] = {}
+class PlainLinks:
+    """De-duplication's links as they were kept before it was vectorised: by id, in a union-find of ids."""
 
-    def find(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            x = parent[x]
+    def __init__(self, views: list[DocumentView]):
+        self.by_id = {v.document_id: v for v in views}
+        self.parent: dict[str, str] = {}
+        self.links: dict[frozenset, str] = {}
+
+    def find(self, x: str) -> str:
+        self.parent.setdefault(x, x)
+        while self.parent[x] != x:
+            x = self.parent[x]
         return x
 
-    links: dict[frozenset, str] = {}
-
-    def link(a: str, b: str, method: str) -> None:
-        if frozenset((a, b)) not in links:
-            links[frozenset((a, b))] = method
-            ra, rb = find(a), find(b)
+    def link(self, a: str, b: str, method: str) -> None:
+        if frozenset((a, b)) not in self.links:
+            self.links[frozenset((a, b))] = method
+            ra, rb = self.find(a), self.find(b)
             if ra != rb:
-                parent[max(ra, rb)] = min(ra, rb)
+                self.parent[max(ra, rb)] = min(ra, rb)
 
-    def similarity(a: str, b: str) -> float:
-        return dedup.estimated_jaccard(by_id[a].fingerprint.signature, by_id[b].fingerprint.signature)
+    def similarity(self, a: str, b: str) -> float:
+        return dedup.estimated_jaccard(self.by_id[a].fingerprint.signature, self.by_id[b].fingerprint.signature)
 
+    def method_of(self, head: str, member: str) -> str:
+        method = self.links.get(frozenset((head, member)))
+        if method is None:
+            linked = [m for p, m in self.links.items() if member in p]
+            method = "exact" if "exact" in linked else "near" if "near" in linked else "mirror"
+        return method
+
+
+def plain_links(views: list[DocumentView]) -> PlainLinks:
+    """Exact, near and mirror links the plain way: loops over every document (views sorted by id)."""
+    links, ids = PlainLinks(views), [v.document_id for v in views]
     by_text: dict[str, str] = {}
     for v in views:
         first = by_text.setdefault(v.fingerprint.exact_key, v.document_id)
         if first != v.document_id:
-            link(first, v.document_id, "exact")
-    codes = plain_band_codes(signatures[:, :dedup.BANDS * dedup.ROWS])
+            links.link(first, v.document_id, "exact")
+    codes = plain_band_codes(np.stack([v.fingerprint.signature for v in views])[:, :dedup.BANDS * dedup.ROWS])
     for i, j in sorted(zip((codes // len(ids)).tolist(), (codes % len(ids)).tolist())):
-        if frozenset((ids[i], ids[j])) not in links:
-            method = dedup.confirm_pair(views[i], views[j], similarity(ids[i], ids[j]))
+        if frozenset((ids[i], ids[j])) not in links.links:
+            method = dedup.confirm_pair(views[i], views[j], links.similarity(ids[i], ids[j]))
             if method:
-                link(ids[i], ids[j], method)
+                links.link(ids[i], ids[j], method)
     by_session: dict[tuple, list[str]] = {}
     for v in views:
         for key in v.session_keys:
@@ -158,22 +167,27 @@ def plain_find_duplicates(views: list[DocumentView]) -> tuple[list[DuplicateRow]
                 by_session.setdefault((v.format,) + key, []).append(v.document_id)
     for members in by_session.values():
         for other in members[1:]:
-            if frozenset((members[0], other)) not in links and not dedup._dates_conflict(by_id[members[0]], by_id[other]):
-                link(members[0], other, "mirror")
+            if frozenset((members[0], other)) not in links.links and not dedup._dates_conflict(
+                    links.by_id[members[0]], links.by_id[other]):
+                links.link(members[0], other, "mirror")
+    return links
+
+
+def plain_find_duplicates(views: list[DocumentView]) -> tuple[list[DuplicateRow], dict[str, str]]:
+    """De-duplication as it was written before it was vectorised."""
+    views = sorted(views, key=lambda v: v.document_id)
+    links = plain_links(views)
     clusters: dict[str, list[str]] = {}
-    for document_id in sorted(parent):
-        clusters.setdefault(find(document_id), []).append(document_id)
-    rows, canonical = [], {d: d for d in ids}
+    for document_id in sorted(links.parent):
+        clusters.setdefault(links.find(document_id), []).append(document_id)
+    rows, canonical = [], {v.document_id: v.document_id for v in views}
     for members in clusters.values():
-        head = min(members, key=lambda d: dedup._canonical_rank(by_id[d]))
+        head = min(members, key=lambda d: dedup._canonical_rank(links.by_id[d]))
         for member in members:
             canonical[member] = head
             if member != head:
-                method = links.get(frozenset((head, member)))
-                if method is None:
-                    linked = [m for p, m in links.items() if member in p]
-                    method = "exact" if "exact" in linked else "near" if "near" in linked else "mirror"
-                rows.append(DuplicateRow(member, head, duplicate_cluster_id(members), round(similarity(head, member), 4), method))
+                rows.append(DuplicateRow(member, head, duplicate_cluster_id(members), round(links.similarity(head, member), 4),
+                                         links.method_of(head, member)))
     return sorted(rows, key=lambda r: r.document_id), canonical
 
 
