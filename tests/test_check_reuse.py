@@ -130,3 +130,37 @@ def test_quarantine_resolves_every_reference_but_those_to_itself_or_later(monkey
                             (("document_id", "duplicates", "document_id"),))
     monkeypatch.setitem(schemas.TABLES, "documents", ahead)
     assert not _resolves_every_reference("documents")
+
+
+def _coverage_by_sets(raw: pl.DataFrame, documents: pl.DataFrame, rejects: pl.DataFrame) -> list[dict]:
+    """The coverage failures as the check found them with Python sets (before it compared in polars)."""
+    missing = set(raw["document_id"].to_list()) - set(documents["document_id"].to_list())
+    failures = [{"column": "document_id", "check": "raw file missing from documents", "value": d, "row": None} for d in sorted(missing)]
+    rejected = documents.filter(pl.col("status") == "rejected")
+    failures += [{"column": "problems", "check": "rejected without a reason", "value": d, "row": None}
+                 for d in rejected.filter(pl.col("problems").list.len() == 0)["document_id"].to_list()]
+    in_rejects = set(rejects.filter(pl.col("table") == "documents")["document_id"].to_list())
+    return failures + [{"column": "document_id", "check": "rejected but not in rejects", "value": d, "row": None}
+                       for d in rejected["document_id"].to_list() if d not in in_rejects]
+
+
+def test_document_coverage_finds_what_the_sets_found(tables):
+    documents, rejects = tables["documents"], tables["rejects"]
+    raw = documents.select("document_id", "path")
+    extra = pl.DataFrame({"document_id": ["doc_zz", "doc_aa", "doc_zz"], "path": ["z", "a", "z2"]})
+    rejected = documents.with_columns(pl.lit("rejected").alias("status"))
+    first = documents["document_id"][0]
+    cases = [
+        (raw, documents, rejects),                                                   # every file accounted for
+        (pl.concat([raw, extra]), documents, rejects),                               # files missing, repeated, unsorted
+        (raw, rejected, rejects),                                                    # rejected, not in rejects
+        (raw, rejected.with_columns(pl.lit([], pl.List(pl.Utf8)).alias("problems")),  # ... and without a reason
+         schemas.frame("rejects", [{"document_id": first, "path": "p", "table": "documents", "rule": "r", "offending_values": "{}"},
+                                   {"document_id": None, "path": "q", "table": "documents", "rule": "r", "offending_values": "{}"}])),
+        (pl.concat([raw, raw.head(1)]), pl.concat([rejected, rejected.head(1)]), rejects),  # an id twice
+    ]
+    for case in cases:
+        outcome = checks.check_document_coverage(*case)
+        assert outcome.failures == _coverage_by_sets(*case)
+        assert outcome.passed == (not outcome.failures)
+    assert [len(checks.check_document_coverage(*case).failures) for case in cases] == [0, 2, 10, 9, 12]
