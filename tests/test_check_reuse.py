@@ -70,6 +70,16 @@ def test_rows_are_distinct_only_when_no_two_are_equal():
         assert frame.is_duplicated().all() and not checks._distinct(frame, ("a", "b"))
     assert not checks._distinct(pl.DataFrame({"a": ["x", None, None]}), ("a",))
     assert checks._distinct(pl.DataFrame({"a": ["x", "x", None], "b": [1, 2, 1]}), ("a", "b"))
+    assert not checks._distinct(pl.DataFrame({"a": ["x", "y"]}), ("a", "b"))  # a column missing: Pandera decides
+
+
+def test_the_uniqueness_rules_taken_apart_are_those_of_the_model():
+    rest, unique = checks._uniqueness_apart("utterances")
+    assert unique == (("session_id", "seq"),) and rest.unique is None
+    assert schemas.TABLES["utterances"].model.to_schema().unique == ["session_id", "seq"]  # the model keeps its rule
+    rest, unique = checks._uniqueness_apart("documents")
+    assert unique == (("document_id",), ("path",)) and not any(c.unique for c in rest.columns.values())
+    assert schemas.TABLES["documents"].model.to_schema().columns["path"].unique
 
 
 def test_the_checks_take_over_only_what_quarantine_showed_on_the_same_frames(tables, monkeypatch):

@@ -58,16 +58,19 @@ def _uniqueness_apart(name: str) -> tuple[pa.DataFrameSchema, tuple[tuple[str, .
     """The table's schema without its uniqueness rules, and the column sets those rules keep unique."""
     schema = schemas.TABLES[name].model.to_schema()
     unique = schema.unique or []
-    joint = [tuple(unique)] if all(isinstance(c, str) for c in unique) and unique else [tuple(u) for u in unique]
+    joint = [unique] if unique and all(isinstance(c, str) for c in unique) else unique  # one set, or several
     single = [c for c, column in schema.columns.items() if column.unique]
     rest = schema.update_columns({c: {"unique": False} for c in single})
     rest.unique = None
-    return rest, (*((c,) for c in single), *joint)
+    return rest, (*((c,) for c in single), *(tuple(columns) for columns in joint))
 
 
 def _distinct(df: pl.DataFrame, columns: tuple[str, ...]) -> bool:
     """True when no two rows share these columns' values. Several columns are compared by row hash
-    (equal rows hash alike, nulls and -0.0 / NaN included), so True is certain and False may be a collision."""
+    (equal rows hash alike, nulls and -0.0 / NaN included), so True is certain and False may be a collision;
+    a column missing is False too (Pandera then says what it makes of that)."""
+    if not set(columns) <= set(df.columns):
+        return False
     keys = df.select(columns)
     values = keys.to_series() if len(columns) == 1 else keys.hash_rows()
     return values.n_unique() == df.height
