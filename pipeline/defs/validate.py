@@ -6,6 +6,10 @@ events more each, for rules of a few milliseconds (at 100k documents 28 steps to
 assets a check step checks) and every check reports, even beside a failing one; a failing blocking
 check fails the step, and every asset downstream of the tables waits on it. A rule that raises is a
 failed check with the error. A subset of the checks (chosen in the UI) runs only the rules of those.
+
+A table that quarantine validated, and whose references it resolved, reaches this step as the very same
+frame in the CLI's one-process run: its schema and references checks take that result over instead of
+computing it again (pipeline.transform.checks.passed_before); any other frame is checked in full.
 """
 import traceback
 from collections.abc import Callable, Mapping

@@ -13,6 +13,7 @@ import pandera.polars as pa
 import polars as pl
 
 import schemas
+from pipeline.transform import checks
 
 # Referenced tables first, so that dropping a row can cascade to the rows that point at it.
 ORDER = ["documents", "sessions", "people", "arguments", "agreements", "participants", "speaker_labels",
@@ -38,10 +39,19 @@ def _reject_row(table: str, rule: str, row: dict) -> dict:
             "offending_values": json.dumps(row, default=_json_default, ensure_ascii=False, sort_keys=True)}
 
 
+def _resolves_every_reference(name: str) -> bool:
+    """Whether quarantine resolves every reference of `name` against a table it has already finished
+    (a reference to itself or to a later table is left to the table's references check)."""
+    before = ORDER[:ORDER.index(name)]
+    pointed = [other for _, other, _ in schemas.TABLES[name].foreign_keys]
+    pointed += [other for column, (other, _) in schemas.LIST_REFERENCES.items() if column in schemas.columns(name)]
+    return all(other in before for other in pointed)
+
+
 def row_failures(name: str, df: pl.DataFrame) -> dict[int, list[str]]:
     """Row index -> the rules it breaks (empty when the table passes or fails only as a whole)."""
     try:
-        schemas.TABLES[name].model.validate(df, lazy=True)
+        checks.validate_table(name, df)  # a pass is remembered: the table check of this frame reuses it
         return {}
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases
@@ -60,41 +70,59 @@ def row_failures(name: str, df: pl.DataFrame) -> dict[int, list[str]]:
     return failures
 
 
+def _drop_failing_rows(name: str, df: pl.DataFrame, rejected: list[dict]) -> pl.DataFrame:
+    """The table without the rows that break its rules (each one a reject, with the rules it breaks)."""
+    failures = row_failures(name, df)
+    if not failures:
+        return df
+    rows = df.to_dicts()
+    for index, rules in sorted(failures.items()):
+        rejected.append(_reject_row(name, "; ".join(sorted(set(rules))), rows[index]))
+    return df.filter(pl.Series([i not in failures for i in range(df.height)]))
+
+
+def _drop_dangling_rows(name: str, df: pl.DataFrame, tables: dict[str, pl.DataFrame], rejected: list[dict]) -> pl.DataFrame:
+    """The table without the rows whose reference points at a quarantined row of a finished table."""
+    for column, other, other_column in schemas.TABLES[name].foreign_keys:
+        if other == name or ORDER.index(other) > ORDER.index(name):
+            continue
+        known = tables[other].get_column(other_column).implode()
+        dangling = df.filter(pl.col(column).is_not_null() & ~pl.col(column).is_in(known))
+        if dangling.height:  # a frame with nothing to remove stays the same frame: no copy
+            for row in dangling.to_dicts():
+                rejected.append(_reject_row(name, f"{column}: references a quarantined {other} row", row))
+            df = df.filter(pl.col(column).is_null() | pl.col(column).is_in(known))
+    return df
+
+
+def _prune_id_lists(name: str, df: pl.DataFrame, tables: dict[str, pl.DataFrame], rejected: list[dict]) -> pl.DataFrame:
+    """The table with the ids of quarantined rows taken out of its lists of ids (each row touched a reject)."""
+    for column, (other, other_column) in schemas.LIST_REFERENCES.items():
+        if column not in df.columns or ORDER.index(other) > ORDER.index(name):
+            continue
+        known = tables[other].get_column(other_column)
+        is_known = pl.element().is_in(known.implode())
+        broken = df.filter(~pl.col(column).list.eval(is_known).list.all())
+        if broken.height:  # only these rows go through Python
+            known_ids = set(known.to_list())
+            for row in broken.to_dicts():
+                missing = [x for x in row[column] if x not in known_ids]
+                rejected.append(_reject_row(name, f"{column}: reference to a quarantined {other} row removed",
+                                            {**row, column: missing}))
+            df = df.with_columns(pl.col(column).list.eval(pl.element().filter(is_known)))
+    return df
+
+
 def quarantine(tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
     """Move every row that breaks a rule (or points at a moved row) to `rejects`."""
     tables = dict(tables)
     rejected: list[dict] = []
     for name in ORDER:
-        df = tables[name]
-        failures = row_failures(name, df)
-        if failures:
-            rows = df.to_dicts()
-            for index, rules in sorted(failures.items()):
-                rejected.append(_reject_row(name, "; ".join(sorted(set(rules))), rows[index]))
-            keep = pl.Series([i not in failures for i in range(df.height)])
-            df = df.filter(keep)
-        for column, other, other_column in schemas.TABLES[name].foreign_keys:
-            if other == name or ORDER.index(other) > ORDER.index(name):
-                continue
-            known = tables[other].get_column(other_column).implode()
-            dangling = df.filter(pl.col(column).is_not_null() & ~pl.col(column).is_in(known))
-            if dangling.height:  # a frame with nothing to remove stays the same frame: no copy
-                for row in dangling.to_dicts():
-                    rejected.append(_reject_row(name, f"{column}: references a quarantined {other} row", row))
-                df = df.filter(pl.col(column).is_null() | pl.col(column).is_in(known))
-        for column, (other, other_column) in schemas.LIST_REFERENCES.items():
-            if column not in df.columns or ORDER.index(other) > ORDER.index(name):
-                continue
-            known = tables[other].get_column(other_column)
-            is_known = pl.element().is_in(known.implode())
-            broken = df.filter(~pl.col(column).list.eval(is_known).list.all())
-            if broken.height:  # only these rows go through Python
-                known_ids = set(known.to_list())
-                for row in broken.to_dicts():
-                    missing = [x for x in row[column] if x not in known_ids]
-                    rejected.append(_reject_row(name, f"{column}: reference to a quarantined {other} row removed",
-                                                {**row, column: missing}))
-                df = df.with_columns(pl.col(column).list.eval(pl.element().filter(is_known)))
+        df = _drop_failing_rows(name, tables[name], rejected)
+        df = _drop_dangling_rows(name, df, tables, rejected)
+        df = _prune_id_lists(name, df, tables, rejected)
+        if _resolves_every_reference(name):  # the table's references check need not search them again
+            checks.remember_pass("references", name, checks.reference_frames(name, df, tables))
         tables[name] = df
     if rejected:
         tables["rejects"] = schemas.frame("rejects", tables["rejects"].to_dicts() + rejected)
