@@ -100,3 +100,14 @@ def test_recorded_hashes_are_known_hashes(tmp_path):
     assert listing.equals(ingest_cache.identity_frame(files))
     recorded = ingest_cache.recorded_hashes(listing, identities)
     assert dict(recorded.iter_rows()) == ingest_cache.known_hashes(files, identities)
+
+
+def test_format_counts_are_a_counter_of_the_formats():
+    from collections import Counter
+
+    from pipeline.defs.ingest import format_counts
+
+    formats = ["igf_proposal", "unknown", "igf_proposal", "diplo_report", "unknown", "igf_proposal"]
+    frame = pl.DataFrame({"format": formats})
+    assert list(format_counts(frame).items()) == list(Counter(formats).items())
+    assert format_counts(frame.clear()) == {}
