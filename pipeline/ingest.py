@@ -41,14 +41,11 @@ class RawListing:
     readable: pl.DataFrame
     unreadable: list[RawFile]
 
-    def files(self, identities: bool = True) -> list[RawFile]:
-        """Every file as a RawFile, sorted by path (without the identities unless asked for)."""
+    def files(self) -> list[RawFile]:
+        """Every file as a RawFile, sorted by path."""
         frame = self.readable
-        found = [RawFile(path, location) for path, location in zip(frame["path"].to_list(), frame["location"].to_list())]
-        if identities:
-            rows = frame.select(IDENTITY_COLUMNS).rows()
-            for raw, identity in zip(found, rows):
-                raw.identity = identity if identity[0] is not None else None
+        found = [RawFile(path, location, [], tuple(identity) if identity[0] is not None else None)
+                 for path, location, *identity in frame.select("path", "location", *IDENTITY_COLUMNS).rows()]
         return sorted(found + self.unreadable, key=lambda f: f.path)
 
 
@@ -70,7 +67,7 @@ def list_raw(root: str | os.PathLike) -> RawListing:
     for entry in base.rglob("*"):
         if entry.is_file() and not entry.name.startswith(SKIPPED_NAMES):
             found.append((str(entry.relative_to(base)), str(entry)))
-    frame = pl.DataFrame(found, schema=["path", "location"], orient="row").cast(pl.String)
+    frame = pl.DataFrame(found, schema={"path": pl.String, "location": pl.String}, orient="row")
     return RawListing(frame.with_columns(pl.lit(None, pl.Int64).alias(c) for c in IDENTITY_COLUMNS).sort("path"), [])
 
 

@@ -111,3 +111,18 @@ def test_format_counts_are_a_counter_of_the_formats():
     frame = pl.DataFrame({"format": formats})
     assert list(format_counts(frame).items()) == list(Counter(formats).items())
     assert format_counts(frame.clear()) == {}
+
+
+def test_object_storage_is_listed_without_identities():
+    import fsspec
+
+    memory = fsspec.filesystem("memory")
+    for name in ("raw-listing/b/x.txt", "raw-listing/a.txt", "raw-listing/.hidden"):
+        memory.pipe(f"/{name}", (RAW / SEEDS["concept"]).read_bytes())
+    try:
+        files = ingest.list_raw_files("memory://raw-listing")
+        assert [(f.path, f.location, f.identity) for f in files] == [
+            ("a.txt", "memory://raw-listing/a.txt", None), ("b/x.txt", "memory://raw-listing/b/x.txt", None)]
+        assert ingest.list_raw("memory://raw-listing").readable.select(ingest.IDENTITY_COLUMNS).null_count().row(0) == (2,) * 4
+    finally:
+        memory.rm("/raw-listing", recursive=True)
