@@ -14,7 +14,6 @@ from upath import UPath
 
 from pipeline.sources import detect_format, parser_version
 from pipeline.shards import run_sharded
-from pipeline.model.ids import document_id_column
 from pipeline.model.text import decode_bytes, normalize_document_text, sha256_hex
 
 # Hidden files and editor leftovers are not documents.
@@ -30,19 +29,46 @@ class RawFile:
     identity: tuple | None = None  # local files: (inode, size, mtime ns, ctime ns), see known_hashes
 
 
+IDENTITY_COLUMNS = ["inode", "size", "mtime_ns", "ctime_ns"]
+# the readable files of a listing: where to read each and, for a local file, its identity (see RawFile)
+LISTED_SCHEMA = {"path": pl.String, "location": pl.String, **{c: pl.Int64 for c in IDENTITY_COLUMNS}}
+
+
+@dataclass
+class RawListing:
+    """Every file below a raw root: the readable ones as columns (LISTED_SCHEMA, sorted by path; a
+    listing of 100k files is kept as a frame, not as objects), the others as records with the reason."""
+    readable: pl.DataFrame
+    unreadable: list[RawFile]
+
+    def files(self) -> list[RawFile]:
+        """Every file as a RawFile, sorted by path."""
+        frame = self.readable
+        found = [RawFile(path, location, [], tuple(identity) if identity[0] is not None else None)
+                 for path, location, *identity in frame.select("path", "location", *IDENTITY_COLUMNS).rows()]
+        return sorted(found + self.unreadable, key=lambda f: f.path)
+
+
 def list_raw_files(root: str | os.PathLike) -> list[RawFile]:
     """Every regular file below `root`, recursively, sorted by relative path; links are followed once."""
+    return list_raw(root).files()
+
+
+def list_raw(root: str | os.PathLike) -> RawListing:
+    """The files below `root` (see list_raw_files) as a RawListing."""
     base = UPath(root)
     if not base.exists():
         raise FileNotFoundError(f"raw folder not found: {root}")
-    found: list[RawFile] = []
     if base.protocol in ("", "file"):
-        _walk_local(str(base.path), "", found, set())
-    else:  # object storage: no links, no permissions to worry about
-        for entry in base.rglob("*"):
-            if entry.is_file() and not entry.name.startswith(SKIPPED_NAMES):
-                found.append(RawFile(str(entry.relative_to(base)), str(entry)))
-    return sorted(found, key=lambda f: f.path)
+        walk = _LocalWalk()
+        walk.visit(str(base.path), "", frozenset())
+        return walk.listing()
+    found = []  # object storage: no links, no permissions to worry about
+    for entry in base.rglob("*"):
+        if entry.is_file() and not entry.name.startswith(SKIPPED_NAMES):
+            found.append((str(entry.relative_to(base)), str(entry)))
+    frame = pl.DataFrame(found, schema={"path": pl.String, "location": pl.String}, orient="row")
+    return RawListing(frame.with_columns(pl.lit(None, pl.Int64).alias(c) for c in IDENTITY_COLUMNS).sort("path"), [])
 
 
 def read_bytes(location: str) -> bytes:
@@ -87,40 +113,69 @@ def read_ahead(items: list, location=lambda item: item, ahead: int = READ_AHEAD)
         yield item
 
 
-def _walk_local(directory: str, prefix: str, out: list[RawFile], seen: set[tuple[int, int]]) -> None:
-    try:
-        info = os.stat(directory)
-    except OSError as exc:
-        out.append(RawFile(prefix.rstrip("/") or ".", None, [f"folder not readable: {exc.strerror}"]))
-        return
-    if (info.st_dev, info.st_ino) in seen:
-        out.append(RawFile(prefix.rstrip("/"), None, ["symlink loop: folder already visited"]))
-        return
-    seen = seen | {(info.st_dev, info.st_ino)}
-    try:
-        with os.scandir(directory) as listing:  # order does not matter: list_raw_files sorts by path
-            entries = [e for e in listing if not e.name.startswith(SKIPPED_NAMES)]
-    except OSError as exc:
-        out.append(RawFile(prefix.rstrip("/") or ".", None, [f"folder not readable: {exc.strerror}"]))
-        return
-    is_regular, is_folder = stat.S_ISREG, stat.S_ISDIR
-    for entry in entries:  # the common case first: 100k files a build
-        rel = prefix + entry.name
+class _LocalWalk:
+    """A walk of a local folder: the regular files' columns as found (os.scandir, one stat each: its
+    result gives the identity), a RawFile with the reason for every other entry."""
+
+    def __init__(self):
+        self.paths: list[str] = []
+        self.locations: list[str] = []
+        self.identities: tuple[list[int], ...] = ([], [], [], [])   # IDENTITY_COLUMNS
+        self.unreadable: list[RawFile] = []
+
+    def listing(self) -> RawListing:
+        columns = {"path": self.paths, "location": self.locations, **dict(zip(IDENTITY_COLUMNS, self.identities))}
+        return RawListing(pl.DataFrame(columns, schema=LISTED_SCHEMA).sort("path"),
+                          sorted(self.unreadable, key=lambda f: f.path))
+
+    def visit(self, directory: str, prefix: str, seen: frozenset[tuple[int, int]]) -> None:
         try:
-            st = entry.stat()  # follows a link, once
+            info = os.stat(directory)
         except OSError as exc:
-            out.append(RawFile(rel, None, [f"not readable: {exc.strerror or exc}"]))
-            continue
+            self.unreadable.append(RawFile(prefix.rstrip("/") or ".", None, [f"folder not readable: {exc.strerror}"]))
+            return
+        if (info.st_dev, info.st_ino) in seen:
+            self.unreadable.append(RawFile(prefix.rstrip("/"), None, ["symlink loop: folder already visited"]))
+            return
+        seen = seen | {(info.st_dev, info.st_ino)}
+        try:
+            with os.scandir(directory) as listing:  # order does not matter: the listing is sorted by path
+                entries = [e for e in listing if not e.name.startswith(SKIPPED_NAMES)]
+        except OSError as exc:
+            self.unreadable.append(RawFile(prefix.rstrip("/") or ".", None, [f"folder not readable: {exc.strerror}"]))
+            return
+        self._add_entries(entries, prefix, seen)
+
+    def _add_entries(self, entries: list[os.DirEntry], prefix: str, seen: frozenset[tuple[int, int]]) -> None:
+        is_regular = stat.S_ISREG
+        paths, locations, unreadable = self.paths, self.locations, self.unreadable
+        inodes, sizes, mtimes, ctimes = self.identities
+        for entry in entries:  # the common case first, appended column by column: 100k files a build
+            rel = prefix + entry.name
+            try:
+                st = entry.stat()  # follows a link, once
+            except OSError as exc:
+                unreadable.append(RawFile(rel, None, [f"not readable: {exc.strerror or exc}"]))
+                continue
+            if is_regular(st.st_mode) and st.st_size <= MAX_BYTES:
+                paths.append(rel)
+                locations.append(entry.path)
+                inodes.append(st.st_ino)
+                sizes.append(st.st_size)
+                mtimes.append(st.st_mtime_ns)
+                ctimes.append(st.st_ctime_ns)
+            else:
+                self._add_other(entry, rel, st, seen)
+
+    def _add_other(self, entry: os.DirEntry, rel: str, st: os.stat_result, seen: frozenset[tuple[int, int]]) -> None:
         mode = st.st_mode
-        if is_regular(mode) and st.st_size <= MAX_BYTES:
-            out.append(RawFile(rel, entry.path, [], (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)))
-        elif is_regular(mode):
-            out.append(RawFile(rel, None, [f"file too large: {st.st_size} bytes (limit {MAX_BYTES})"]))
-        elif is_folder(mode):
-            _walk_local(entry.path, rel + "/", out, seen)
+        if stat.S_ISREG(mode):
+            self.unreadable.append(RawFile(rel, None, [f"file too large: {st.st_size} bytes (limit {MAX_BYTES})"]))
+        elif stat.S_ISDIR(mode):
+            self.visit(entry.path, rel + "/", seen)
         else:
             kind = "named pipe" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode) else "device or special file"
-            out.append(RawFile(rel, None, [f"not a regular file ({kind}); not read"]))
+            self.unreadable.append(RawFile(rel, None, [f"not a regular file ({kind}); not read"]))
 
 
 @dataclass
@@ -227,5 +282,16 @@ def with_document_ids(rows: pl.DataFrame) -> pl.DataFrame:
     return (rows.sort("path")
             .with_columns(key.alias("content_key"),
                           pl.col("format").replace_strict(versions, return_dtype=pl.String).alias("parser_version"))
-            .with_columns(document_id_column("content_key"))
+            .with_columns(copy_numbered_ids("content_key"))
             .select(list(RAW_SCHEMA)).cast(RAW_SCHEMA).sort("document_id"))
+
+
+def copy_numbered_ids(content_key: str = "content_key") -> pl.Expr:
+    """The ids of pipeline.model.ids.document_id_column ('doc_' + 16 hex digits, '-2', '-3' for the
+    later copies in frame order), its count of copies taken over the repeated keys only: a window
+    over every key (a group each: 100k) cost more than the rest of the stage. The unrepeated keys
+    share one group, whose count is not used: a key's first row keeps the plain id."""
+    key = pl.col(content_key)
+    plain = pl.lit("doc_") + key.str.slice(0, 16)
+    copy = key.cum_count().over(pl.when(key.is_duplicated()).then(key))
+    return pl.when(key.is_first_distinct()).then(plain).otherwise(plain + pl.lit("-") + copy.cast(pl.String)).alias("document_id")

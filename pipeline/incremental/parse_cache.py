@@ -88,6 +88,18 @@ def _write_object(path: str, frame: pl.DataFrame, row_group_size: int = 256, com
         UPath(path).write_bytes(buffer.getvalue())
 
 
+def _in_former_layout(path: str) -> bool:
+    """A local index file not written in INDEX_COMPRESSION (objects at a URL are left as they are:
+    they change layout when their rows change)."""
+    if storage.is_url(path):
+        return False
+    try:
+        metadata = pq.read_metadata(path)
+    except (OSError, pa.ArrowException):
+        return False
+    return metadata.num_row_groups > 0 and metadata.row_group(0).column(0).compression != INDEX_COMPRESSION.upper()
+
+
 def _write_shard(path: str, frame: pl.DataFrame) -> None:
     _write_object(path, frame, SHARD_ROW_GROUP, SHARD_COMPRESSION)
 
@@ -144,11 +156,19 @@ def _read_blobs(path: str, column: str, keys: list[str]) -> list[tuple[str, byte
     return list(zip([found[i] for i in rows], blobs.to_pylist()))
 
 
+# The index is read whole by every build (about 130 MB of columns at 100k documents, most of it the
+# signatures): in lz4 and large row groups it decodes in about half the time it took in zstd and
+# 256-row groups. A local file in that former layout reads the same and is written again in this one.
+INDEX_ROW_GROUP = 4096
+INDEX_COMPRESSION = "lz4"
+
+
 class ParseIndex:
     """The PARSE_COLUMNS of every kept parse, per first hex digit of its key (16 files)."""
 
     def __init__(self, cache_dir: str | os.PathLike):
         self.cache_dir = str(cache_dir)
+        self.former: set[str] = set()   # digits whose file load_columns found in the former layout
 
     def _columns_file(self, digit: str) -> str:
         return storage.join(self.cache_dir, f"columns-{digit}.parquet")
@@ -156,16 +176,22 @@ class ParseIndex:
     def load_columns(self) -> pl.DataFrame:
         frames = []
         for digit in "0123456789abcdef":
+            path = self._columns_file(digit)
             try:
-                frames.append(_read_object(self._columns_file(digit), list(PARSE_COLUMNS)).cast(PARSE_COLUMNS))
+                frames.append(_read_object(path, list(PARSE_COLUMNS)).cast(PARSE_COLUMNS))
             except (OSError, ValueError, pl.exceptions.PolarsError):
                 continue  # no index yet (or a damaged one): those documents' shards run again
+            if _in_former_layout(path):
+                self.former.add(digit)
         return pl.concat(frames) if frames else pl.DataFrame(schema=PARSE_COLUMNS)
 
     def save(self, index: pl.DataFrame, digits: set[str]) -> None:
-        """The files of `digits` (those whose rows changed), from the whole index."""
-        for digit in sorted(digits):
-            _write_object(self._columns_file(digit), index.filter(pl.col("key").str.starts_with(digit)).sort("key"))
+        """The files of `digits` (those whose rows changed) and of those found in the former layout,
+        from the whole index."""
+        for digit in sorted(digits | self.former):
+            rows = index.filter(pl.col("key").str.starts_with(digit)).sort("key")
+            _write_object(self._columns_file(digit), rows, INDEX_ROW_GROUP, INDEX_COMPRESSION)
+        self.former.clear()
 
     def remove_unreferenced(self, shards: set[str]) -> None:
         """Shard objects no key of the index is in (left when the corpus grew past a shard size)."""
@@ -322,7 +348,8 @@ class ParsedDocuments(Mapping):
     when asked for."""
 
     def __init__(self, frame: pl.DataFrame, summaries: SummaryStore, shards_run: int = 0):
-        self.frame = frame.sort("document_id")
+        # the stage joins in document order already: sorting would copy its 130 MB once more
+        self.frame = frame if frame["document_id"].is_sorted() else frame.sort("document_id")
         self.summaries = summaries
         self.shards_run = shards_run    # how many parse shards had work
         self._records = dict(zip(self.frame["document_id"].to_list(),
@@ -377,10 +404,10 @@ def _shard_tasks(documents: pl.DataFrame, known: pl.DataFrame, digits: int, cach
     """A task for each shard one of whose documents is not in that shard's object yet."""
     wanted = (documents.unique("parse_key", keep="first", maintain_order=True)  # identical copies parse once
               .join(known.select(pl.col("key").alias("parse_key"), pl.col("shard").alias("kept_in")), on="parse_key", how="left")
-              .with_columns(pl.col("parse_key").str.slice(0, digits).alias("_shard"))
-              .sort("parse_key"))
+              .with_columns(pl.col("parse_key").str.slice(0, digits).alias("_shard")))
     stale = wanted.filter(pl.col("kept_in").is_null() | (pl.col("kept_in") != pl.col("_shard")))["_shard"].unique()
-    todo = wanted.filter(pl.col("_shard").is_in(stale.implode()))
+    # sorted once filtered: a re-build sorts its few stale shards' rows, not every document's
+    todo = wanted.filter(pl.col("_shard").is_in(stale.implode())).sort("parse_key")
     columns = ["document_id", "path", "location", "sha256", "format", "parse_key", "kept_in"]
     return [ParseTask(shard[0], part.select(columns).to_dicts(), cache_dir)
             for shard, part in todo.partition_by("_shard", as_dict=True, maintain_order=True).items()]
@@ -409,11 +436,19 @@ def _parse_raw_documents(raw, shard_size, workers, progress, cache_dir, read_cac
             progress(done, to_parse)
     if redone:
         known = _updated_index(index, known, pl.concat(redone), documents["parse_key"])
+    elif index.former:  # nothing changed, but files in the former layout: written in the new one
+        index.save(known, set())
     # a document whose file could not be read again (it vanished or changed while the build ran) has no parse
     frame = (documents.select("document_id", "parse_key")
-             .join(known.unique("key", keep="last"), left_on="parse_key", right_on="key", how="inner")
+             .join(_unique_keys(known), left_on="parse_key", right_on="key", how="inner", maintain_order="left")
              .with_columns(from_cache=~pl.col("parse_key").is_in(pl.Series(list(fresh), dtype=pl.String).implode())))
     return ParsedDocuments(frame, SummaryStore(cache_dir, fresh), shards_run=len(tasks))
+
+
+def _unique_keys(known: pl.DataFrame) -> pl.DataFrame:
+    """The index with one row per key (the last): it has that already unless a file was damaged, and
+    making it so costs a copy of its 130 MB."""
+    return known.unique("key", keep="last") if known["key"].is_duplicated().any() else known
 
 
 def _updated_index(index: ParseIndex, known: pl.DataFrame, rewritten: pl.DataFrame, used: pl.Series) -> pl.DataFrame:
