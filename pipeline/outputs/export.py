@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -82,44 +84,105 @@ def write_parquet_tables(tables: dict[str, pl.DataFrame], out_dir: str | os.Path
 
     track=True (builds) also writes out_dir/tables.json and the row keys a later build uses to update
     its database by delta. A table whose content is the same as in the `previous` build folder is
-    linked to its file there instead of written again (the bytes would be the same)."""
+    linked to its file (and its row keys) there instead of written again (the bytes would be the same)."""
     target = Path(out_dir) / PARQUET_DIR
     target.mkdir(parents=True, exist_ok=True)
     keys_dir = Path(out_dir) / ROW_KEYS_DIR
     if track:
         keys_dir.mkdir(parents=True, exist_ok=True)
-    before = _previous_tables(Path(previous) if previous else None)
+    previous = Path(previous) if previous else None
+    before = _previous_tables(previous)
+    arrow_schemas = {name: schemas.arrow_schema(name, released) for name in schemas.TABLES}
+    frames = {name: tables[name].select(arrow_schemas[name].names) for name in schemas.TABLES}
+    budget = MemoryBudget(max(map(_write_cost, frames.values()), default=0) + CONCURRENT_WRITE_ALLOWANCE)
 
     def write(name: str) -> dict:
-        schema = schemas.arrow_schema(name, released)
-        df = tables[name].select(schema.names)
+        df = frames[name]
         path = target / f"{name}.parquet"
-        tmp = path.with_suffix(f".parquet.tmp-{os.getpid()}")
         keys = row_keys(name, df) if track or before else None  # a release neither reuses nor is reused
         digest = _digest(keys, df) if keys is not None else None
-        reused = (digest is not None and before.get(name, {}).get("digest") == digest
-                  and _link(Path(previous) / PARQUET_DIR / path.name, tmp))
-        if not reused:
-            write_parquet(df, tmp, schema)
-        os.replace(tmp, path)
+        reused = digest is not None and before.get(name, {}).get("digest") == digest
+        if not (reused and _link_into_place(previous / PARQUET_DIR / path.name, path)):
+            reused = False
+            with budget.hold(_write_cost(df)):
+                _replace_with(path, lambda tmp: write_parquet(df, tmp, arrow_schemas[name]))
         if track:
-            keys.write_ipc(keys_dir / f"{name}.arrow", compression="lz4")
-        return {"rows": df.height, "digest": digest, "reused": bool(reused)}
+            keys_file = keys_dir / f"{name}.arrow"
+            if not (reused and _link_into_place(previous / ROW_KEYS_DIR / keys_file.name, keys_file)):
+                _replace_with(keys_file, lambda tmp: keys.write_ipc(tmp, compression="lz4"))
+        return {"rows": df.height, "digest": digest, "reused": reused}
 
-    # one table at a time: two at once gained little on two cores and held two tables' copies
-    manifest = {name: write(name) for name in schemas.TABLES}
+    # As many tables at once as there are cores, the largest first (pyarrow writes and polars hashes without
+    # the GIL): in a re-build the few changed tables are written side by side and the others only hashed.
+    # The memory budget keeps the writes held at once to about what the largest one needs alone.
+    order = sorted(schemas.TABLES, key=lambda name: _write_cost(frames[name]), reverse=True)
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        done = dict(zip(order, pool.map(write, order)))  # map re-raises a worker's error
+    manifest = {name: done[name] for name in schemas.TABLES}
     written = {name: target / f"{name}.parquet" for name in schemas.TABLES}
     if track:
         (Path(out_dir) / TABLES_FILE).write_text(json.dumps({"engine": _engine(), "tables": manifest}, indent=1) + "\n")
     return written
 
 
-def _link(source: Path, destination: Path) -> bool:
+CONCURRENT_WRITE_ALLOWANCE = 64 * 2**20  # bytes a second table's write may add beside the largest one's
+
+
+def _write_cost(df: pl.DataFrame) -> int:
+    """The memory a table's write holds at once, in estimated bytes: one row group converted to Arrow."""
+    if df.height == 0:
+        return 0
+    return df.estimated_size() * min(df.height, PARQUET_OPTIONS["row_group_size"]) // df.height
+
+
+class MemoryBudget:
+    """Lets work run at once only while the bytes it holds together stay within `limit`; one piece of
+    work always may run (however large), so nothing waits forever."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.used = 0
+        self._changed = threading.Condition()
+
+    @contextmanager
+    def hold(self, amount: int):
+        with self._changed:
+            self._changed.wait_for(lambda: self.used == 0 or self.used + amount <= self.limit)
+            self.used += amount
+        try:
+            yield
+        finally:
+            with self._changed:
+                self.used -= amount
+                self._changed.notify_all()
+
+
+def _temporary(path: Path) -> Path:
+    return path.with_name(f"{path.name}.tmp-{os.getpid()}")
+
+
+def _replace_with(path: Path, write) -> None:
+    """write(tmp) beside `path`, then the file renamed into place: a reader never sees half a file."""
+    tmp = _temporary(path)
     try:
-        os.link(source, destination)
-        return True
+        write(tmp)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, path)
+
+
+def _link_into_place(source: Path, destination: Path) -> bool:
+    """`destination` as a hard link to `source` (same content, no bytes written); False if it cannot be linked."""
+    tmp = _temporary(destination)
+    try:
+        if tmp.exists():
+            tmp.unlink()
+        os.link(source, tmp)
     except OSError:
         return False
+    os.replace(tmp, destination)
+    return True
 
 
 def _sql_string(value: str) -> str:

@@ -1,0 +1,93 @@
+"""The export's cheaper re-build: tables written several at once within a memory budget, unchanged tables'
+row keys linked like their Parquet files.
+
+Every file must hold the bytes the plain one-at-a-time writing gives."""
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import polars as pl
+import pytest
+
+import schemas
+from pipeline.outputs import export
+
+
+@pytest.fixture(scope="module")
+def seed_tables(seed_build):
+    _, out = seed_build
+    return {name: pl.read_parquet(out / "parquet" / f"{name}.parquet") for name in schemas.TABLES}
+
+
+def _changed(tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """The tables with one utterance gone and another one's text changed."""
+    utterances = tables["utterances"]
+    return {**tables, "utterances": utterances.slice(1).with_columns(
+        pl.when(pl.int_range(pl.len()) == 0).then(pl.lit("changed text")).otherwise(pl.col("text")).alias("text"))}
+
+
+@pytest.mark.parametrize("budget", [0, 2**40])  # one write at a time, or every write at once
+def test_tables_written_at_once_hold_the_bytes_of_one_at_a_time(seed_tables, tmp_path, monkeypatch, budget):
+    monkeypatch.setattr(export, "CONCURRENT_WRITE_ALLOWANCE", budget)
+    paths = export.write_parquet_tables(seed_tables, tmp_path / "build", track=True)
+    for name, df in seed_tables.items():
+        schema = schemas.arrow_schema(name)
+        export.write_parquet(df.select(schema.names), tmp_path / f"{name}.plain.parquet", schema)
+        assert paths[name].read_bytes() == (tmp_path / f"{name}.plain.parquet").read_bytes(), name
+        keys = pl.read_ipc(tmp_path / "build" / export.ROW_KEYS_DIR / f"{name}.arrow")
+        assert keys.equals(export.row_keys(name, df.select(schema.names))), name
+    assert not [p.name for p in (tmp_path / "build").rglob("*.tmp-*")]
+
+
+def test_an_unchanged_tables_file_and_row_keys_are_linked_and_a_changed_ones_written(seed_tables, tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    export.write_parquet_tables(seed_tables, first, track=True)
+    export.write_parquet_tables(_changed(seed_tables), second, previous=first, track=True)
+    manifest = export._previous_tables(second)
+    for name in schemas.TABLES:
+        for folder, suffix in ((export.PARQUET_DIR, "parquet"), (export.ROW_KEYS_DIR, "arrow")):
+            same_inode = os.path.samefile(first / folder / f"{name}.{suffix}", second / folder / f"{name}.{suffix}")
+            assert same_inode == (name != "utterances") == manifest[name]["reused"], (name, folder)
+    keys = pl.read_ipc(second / export.ROW_KEYS_DIR / "utterances.arrow")
+    assert keys.height == seed_tables["utterances"].height - 1
+
+
+def test_a_missing_previous_row_keys_file_is_written_instead_of_linked(seed_tables, tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    export.write_parquet_tables(seed_tables, first, track=True)
+    (first / export.ROW_KEYS_DIR / "people.arrow").unlink()
+    export.write_parquet_tables(seed_tables, second, previous=first, track=True)
+    people = seed_tables["people"].select(schemas.arrow_schema("people").names)
+    assert pl.read_ipc(second / export.ROW_KEYS_DIR / "people.arrow").equals(export.row_keys("people", people))
+    assert export._previous_tables(second)["people"]["reused"]  # the Parquet file itself was still linked
+
+
+def test_the_memory_budget_runs_work_together_only_within_its_limit():
+    budget = export.MemoryBudget(limit=10)
+    running, most = [], []
+
+    def work(amount):
+        with budget.hold(amount):
+            running.append(amount)
+            most.append(sum(running))
+            time.sleep(0.05)
+            running.remove(amount)
+
+    for amounts, expected in (([6, 6], 6), ([4, 6], 10), ([25, 3], 25)):  # 25: alone, above the limit
+        most.clear()
+        threads = [threading.Thread(target=work, args=(a,)) for a in amounts]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert max(most) == expected and budget.used == 0, amounts
+
+
+def test_the_write_cost_is_one_row_group(monkeypatch):
+    df = pl.DataFrame({"a": list(range(1000))})
+    monkeypatch.setitem(export.PARQUET_OPTIONS, "row_group_size", 100)
+    assert export._write_cost(df) == df.estimated_size() // 10
+    assert export._write_cost(df.head(50)) == df.head(50).estimated_size()
+    assert export._write_cost(df.clear()) == 0
