@@ -1,13 +1,15 @@
 """The export's cheaper re-build: tables written several at once within a memory budget, unchanged tables'
-row keys linked like their Parquet files.
+row keys linked like their Parquet files, and the previous database copied while the Parquet files are written.
 
-Every file must hold the bytes the plain one-at-a-time writing gives."""
+Every file must hold the bytes the plain one-at-a-time writing gives, and the database the rows a plain
+update gives, whether the copy made beforehand is there, stale or missing."""
 from __future__ import annotations
 
 import os
 import threading
 import time
 
+import duckdb
 import polars as pl
 import pytest
 
@@ -91,3 +93,80 @@ def test_the_write_cost_is_one_row_group(monkeypatch):
     assert export._write_cost(df) == df.estimated_size() // 10
     assert export._write_cost(df.head(50)) == df.head(50).estimated_size()
     assert export._write_cost(df.clear()) == 0
+
+
+@pytest.fixture(scope="module")
+def builds(seed_tables, tmp_path_factory):
+    """A first build with its database, and a second one's Parquet files (one table changed) without one."""
+    root = tmp_path_factory.mktemp("builds")
+    first, second = root / "first", root / "second"
+    paths = export.write_parquet_tables(seed_tables, first, track=True)
+    export.write_duckdb(paths, first / export.DATABASE_FILE)
+    paths = export.write_parquet_tables(_changed(seed_tables), second, previous=first, track=True)
+    return first, second, paths
+
+
+def _rows(database) -> dict[str, list]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        return {name: sorted(con.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr) for name in schemas.TABLES}
+
+
+def _update(builds, tmp_path, prepare) -> tuple[dict, dict, list]:
+    """write_duckdb into a copy of the second build after prepare(previous, build); what it did, the rows, the
+    files left beside the database."""
+    first, second, paths = builds
+    build = tmp_path / "second"
+    build.mkdir(parents=True)
+    (build / export.TABLES_FILE).write_bytes((second / export.TABLES_FILE).read_bytes())
+    os.symlink(second / export.ROW_KEYS_DIR, build / export.ROW_KEYS_DIR)
+    prepare(first, build)
+    done = export.write_duckdb(paths, build / export.DATABASE_FILE, previous=first)
+    return done, _rows(build / export.DATABASE_FILE), sorted(p.name for p in build.iterdir())
+
+
+def _copy_beforehand(previous, build):
+    with export.copying_previous_database(previous, build):
+        pass
+    assert (build / f".{export.DATABASE_FILE}.from-{previous.name}").read_bytes() == \
+        (previous / export.DATABASE_FILE).read_bytes()
+
+
+def _stale_copy(previous, build):
+    (build / f".{export.DATABASE_FILE}.from-another-build").write_bytes(b"not a database")
+
+
+@pytest.mark.parametrize("prepare", [_copy_beforehand, _stale_copy, lambda previous, build: None])
+def test_the_update_by_delta_gives_the_same_database_with_or_without_the_copy_made_beforehand(builds, tmp_path, prepare):
+    done, rows, files = _update(builds, tmp_path, prepare)
+    plain_done, plain_rows, _ = _update(builds, tmp_path / "plain", lambda previous, build: None)
+    assert done == plain_done and done["utterances"] == "2 rows deleted, 1 inserted"
+    assert rows == plain_rows
+    assert files == sorted([export.DATABASE_FILE, export.ROW_KEYS_DIR, export.TABLES_FILE])  # no copy left behind
+    assert (builds[0] / export.DATABASE_FILE).is_file()  # the previous build's database stays where it was
+
+
+def test_the_copy_made_beforehand_becomes_the_database(builds, tmp_path):
+    copied = {}
+
+    def prepare(previous, build):
+        _copy_beforehand(previous, build)
+        copied["inode"] = (build / f".{export.DATABASE_FILE}.from-{previous.name}").stat().st_ino
+
+    _update(builds, tmp_path, prepare)
+    assert (tmp_path / "second" / export.DATABASE_FILE).stat().st_ino == copied["inode"]  # renamed, not copied again
+
+
+def test_no_copy_is_made_when_the_previous_build_cannot_be_updated(builds, tmp_path):
+    first, _, _ = builds
+    for previous in (None, tmp_path / "empty"):
+        with export.copying_previous_database(previous, tmp_path):
+            pass
+        assert not list(tmp_path.glob(".*.from-*"))
+
+
+def test_a_stage_that_fails_while_the_copy_is_made_leaves_no_copy(builds, tmp_path):
+    first, _, _ = builds
+    with pytest.raises(RuntimeError):
+        with export.copying_previous_database(first, tmp_path):
+            raise RuntimeError("the Parquet writing failed")
+    assert list(tmp_path.iterdir()) == []

@@ -206,9 +206,10 @@ def write_duckdb(parquet_paths: dict[str, Path], database_path: str | os.PathLik
     previous = Path(previous) if previous else None
     before = _previous_tables(previous)
     now = _previous_tables(build) if before else {}
-    incremental = bool(before and now and set(before) == set(schemas.TABLES) and (previous / DATABASE_FILE).is_file())
-    if incremental:
+    incremental = bool(now and updatable(previous))
+    if incremental and not _take_copy(_copy_name(database_path, previous), tmp):
         shutil.copyfile(previous / DATABASE_FILE, tmp)
+    _remove_copies(database_path)  # one made from another build, or not wanted: not left in the build folder
     files = {name: Path(parquet_paths[name]).resolve() for name in schemas.TABLES}
     # the tables stream from Parquet into the file: a bounded buffer spills instead of growing with the corpus
     con = duckdb.connect(str(tmp), config={"memory_limit": DUCKDB_MEMORY})
@@ -229,6 +230,58 @@ def write_duckdb(parquet_paths: dict[str, Path], database_path: str | os.PathLik
         con.close()
     os.replace(tmp, database_path)
     return done
+
+
+def updatable(previous: Path | None) -> bool:
+    """Whether a build can update the database of the `previous` build folder by delta rather than create one:
+    it has every table's digest from the same engine versions, and a database."""
+    before = _previous_tables(previous)
+    return bool(before and set(before) == set(schemas.TABLES) and (previous / DATABASE_FILE).is_file())
+
+
+def _copy_name(database_path: Path, previous: Path) -> Path:
+    """Where a whole copy of the `previous` build's database waits beside this build's (named after that build)."""
+    return database_path.with_name(f".{database_path.name}.from-{previous.name}")
+
+
+@contextmanager
+def copying_previous_database(previous: Path | None, build: Path):
+    """Copies the previous build's database into `build` in a thread while the caller works (writes the
+    Parquet files: independent of the copy), for write_duckdb to update by delta instead of copying then.
+    The copy is whole or absent: made under a temporary name and renamed when complete."""
+    if previous is None or not updatable(previous):
+        yield
+        return
+    copy = _copy_name(build / DATABASE_FILE, previous)
+    thread = threading.Thread(target=_copy_whole, args=(previous / DATABASE_FILE, copy), name="copy-database")
+    thread.start()
+    try:
+        yield
+    except BaseException:
+        thread.join()
+        copy.unlink(missing_ok=True)  # a failed stage leaves no 262 MB copy behind
+        raise
+    thread.join()
+
+
+def _copy_whole(source: Path, destination: Path) -> None:
+    try:
+        _replace_with(destination, lambda tmp: shutil.copyfile(source, tmp))
+    except OSError:
+        pass  # no copy waiting: write_duckdb copies the database itself
+
+
+def _take_copy(copy: Path, destination: Path) -> bool:
+    try:
+        os.replace(copy, destination)
+        return True
+    except OSError:
+        return False
+
+
+def _remove_copies(database_path: Path) -> None:
+    for copy in database_path.parent.glob(f".{database_path.name}.from-*"):
+        copy.unlink(missing_ok=True)
 
 
 def _parquet_source(file: Path) -> str:
