@@ -170,3 +170,38 @@ def test_a_stage_that_fails_while_the_copy_is_made_leaves_no_copy(builds, tmp_pa
         with export.copying_previous_database(first, tmp_path):
             raise RuntimeError("the Parquet writing failed")
     assert list(tmp_path.iterdir()) == []
+
+
+def _plain_changed_rows(old_keys, new_keys, key):
+    new_keys = new_keys.with_row_index("file_row_number")
+    gone = old_keys.join(new_keys, on=[*key, "_row_hash"], how="anti", nulls_equal=True).select(key)
+    added = new_keys.join(old_keys, on=[*key, "_row_hash"], how="anti", nulls_equal=True).select("file_row_number")
+    return gone, added
+
+
+def _keys(rows):
+    return pl.DataFrame(rows, schema={"a": pl.String, "b": pl.Int64, "_row_hash": pl.UInt64}, orient="row")
+
+
+OLD_KEYS = _keys([("x", 1, 10), ("x", 2, 20), (None, 3, 30), ("y", None, 40), ("z", 5, 50), ("w", 6, 60)])
+CHANGES = {
+    "none": OLD_KEYS,
+    "content changed": _keys([("x", 1, 10), ("x", 2, 21), (None, 3, 30), ("y", None, 40), ("z", 5, 50), ("w", 6, 60)]),
+    "removed and added": _keys([("v", 0, 5), ("x", 1, 10), (None, 3, 30), ("y", None, 40), ("z", 5, 51), ("w", 6, 60)]),
+    "null keys changed": _keys([("x", 1, 10), ("x", 2, 20), (None, 4, 30), ("y", 0, 40), ("z", 5, 50), ("w", 6, 60)]),
+    # hashes shared by rows of other keys (a collision) or moved between rows: the keys decide
+    "hashes swapped": _keys([("x", 1, 20), ("x", 2, 10), (None, 3, 30), ("y", None, 40), ("z", 5, 50), ("w", 6, 50)]),
+    "hash repeated": _keys([("x", 1, 10), ("x", 2, 10), (None, 3, 10), ("y", None, 40), ("z", 5, 50), ("w", 6, 60)]),
+    "empty": OLD_KEYS.clear(),
+}
+
+
+@pytest.mark.parametrize("change", list(CHANGES))
+def test_changed_rows_are_those_of_a_join_on_key_and_hash(change):
+    new_keys = CHANGES[change]
+    for old, new in ((OLD_KEYS, new_keys), (new_keys, OLD_KEYS)):
+        gone, added = export.changed_rows(old, new, ["a", "b"])
+        plain_gone, plain_added = _plain_changed_rows(old, new, ["a", "b"])
+        assert gone.equals(plain_gone) and added.equals(plain_added), change
+    if change == "hashes swapped":
+        assert gone.height == 3 and added.height == 3
