@@ -6,6 +6,7 @@ update gives, whether the copy made beforehand is there, stale or missing."""
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import time
 
@@ -154,6 +155,26 @@ def test_the_copy_made_beforehand_becomes_the_database(builds, tmp_path):
 
     _update(builds, tmp_path, prepare)
     assert (tmp_path / "second" / export.DATABASE_FILE).stat().st_ino == copied["inode"]  # renamed, not copied again
+
+
+@pytest.mark.parametrize("damage", ["missing", "truncated", "another table's"])
+def test_a_missing_or_damaged_row_keys_file_costs_the_full_creation_only(builds, tmp_path, damage):
+    first, second, paths = builds
+    previous = tmp_path / "previous"
+    shutil.copytree(first, previous)
+    keys = previous / export.ROW_KEYS_DIR / "utterances.arrow"
+    if damage == "missing":
+        keys.unlink()
+    elif damage == "truncated":
+        keys.write_bytes(keys.read_bytes()[:100])
+    else:
+        shutil.copy(previous / export.ROW_KEYS_DIR / "people.arrow", keys)
+    build = tmp_path / "build"
+    shutil.copytree(second, build)
+    done = export.write_duckdb(paths, build / export.DATABASE_FILE, previous=previous)
+    assert set(done.values()) == {"created"}
+    _, plain_rows, _ = _update(builds, tmp_path / "plain", lambda previous, build: None)
+    assert _rows(build / export.DATABASE_FILE) == plain_rows
 
 
 def test_no_copy_is_made_when_the_previous_build_cannot_be_updated(builds, tmp_path):

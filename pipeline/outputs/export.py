@@ -202,27 +202,18 @@ def write_duckdb(parquet_paths: dict[str, Path], database_path: str | os.PathLik
     for leftover in (tmp, Path(str(tmp) + ".wal")):
         if leftover.exists():
             leftover.unlink()
-    build = database_path.parent
     previous = Path(previous) if previous else None
-    before = _previous_tables(previous)
-    now = _previous_tables(build) if before else {}
-    incremental = bool(now and updatable(previous))
-    if incremental and not _take_copy(_copy_name(database_path, previous), tmp):
+    deltas = _deltas(previous, database_path.parent)
+    if deltas is not None and not _take_copy(_copy_name(database_path, previous), tmp):
         shutil.copyfile(previous / DATABASE_FILE, tmp)
     _remove_copies(database_path)  # one made from another build, or not wanted: not left in the build folder
     files = {name: Path(parquet_paths[name]).resolve() for name in schemas.TABLES}
     # the tables stream from Parquet into the file: a bounded buffer spills instead of growing with the corpus
     con = duckdb.connect(str(tmp), config={"memory_limit": DUCKDB_MEMORY})
     try:
-        if incremental:
-            done = {}
-            for name, file in files.items():
-                if before[name]["digest"] == now[name]["digest"]:
-                    done[name] = "unchanged"
-                else:
-                    done[name] = _apply_delta(con, name, _sql_string(str(file)),
-                                              previous / ROW_KEYS_DIR / f"{name}.arrow",
-                                              build / ROW_KEYS_DIR / f"{name}.arrow")
+        if deltas is not None:
+            done = {name: _apply_delta(con, name, files[name], *deltas[name]) if name in deltas else "unchanged"
+                    for name in files}
         else:
             done = _create_tables(con, files, released)
         con.execute("CHECKPOINT")
@@ -230,6 +221,25 @@ def write_duckdb(parquet_paths: dict[str, Path], database_path: str | os.PathLik
         con.close()
     os.replace(tmp, database_path)
     return done
+
+
+def _deltas(previous: Path | None, build: Path) -> dict[str, tuple[pl.DataFrame, pl.DataFrame]] | None:
+    """Per table whose digest changed since the `previous` build, its rows gone and added (changed_rows);
+    None when the previous database cannot be updated: then every table is created. Read before the database
+    is touched, so that a missing or damaged row keys file only costs the full creation."""
+    if not updatable(previous):
+        return None
+    before, now = _previous_tables(previous), _previous_tables(build)
+    if set(now) != set(before):
+        return None
+    changed = [name for name in schemas.TABLES if before[name]["digest"] != now[name]["digest"]]
+    try:
+        return {name: changed_rows(pl.read_ipc(previous / ROW_KEYS_DIR / f"{name}.arrow"),
+                                   pl.read_ipc(build / ROW_KEYS_DIR / f"{name}.arrow"),
+                                   list(schemas.TABLES[name].primary_key))
+                for name in changed}
+    except (OSError, pl.exceptions.PolarsError):
+        return None
 
 
 def updatable(previous: Path | None) -> bool:
@@ -325,16 +335,15 @@ def _describe_table(con, name: str, released: bool) -> None:
             con.execute(f'ALTER TABLE "{name}" ALTER COLUMN "{column}" SET NOT NULL')
 
 
-def _apply_delta(con, name: str, source: str, old_keys_file: Path, new_keys_file: Path) -> str:
+def _apply_delta(con, name: str, file: Path, gone: pl.DataFrame, added: pl.DataFrame) -> str:
     """Delete the rows whose key or content changed since the previous build, insert the new ones."""
     key = list(schemas.TABLES[name].primary_key)
-    gone, added = changed_rows(pl.read_ipc(old_keys_file), pl.read_ipc(new_keys_file), key)
     con.register("gone_rows", gone.to_arrow())
     con.register("added_rows", added.to_arrow())
     match = " AND ".join(f't."{c}" IS NOT DISTINCT FROM g."{c}"' for c in key)
     con.execute(f'DELETE FROM "{name}" AS t USING gone_rows AS g WHERE {match}')
-    con.execute(f'INSERT INTO "{name}" SELECT * EXCLUDE (file_row_number) FROM read_parquet({source}, file_row_number = true) '
-                "WHERE file_row_number IN (SELECT file_row_number FROM added_rows)")
+    con.execute(f'INSERT INTO "{name}" SELECT * EXCLUDE (file_row_number) FROM read_parquet({_sql_string(str(file))}, '
+                "file_row_number = true) WHERE file_row_number IN (SELECT file_row_number FROM added_rows)")
     con.unregister("gone_rows")
     con.unregister("added_rows")
     return f"{gone.height} rows deleted, {added.height} inserted"
