@@ -23,7 +23,8 @@ def parquet_files(context: dg.AssetExecutionContext, settings: BuildSettings, **
     with publish.output_lock(settings.out_dir):
         staging = publish.build_dir(settings.out_dir, context.run_id)
         previous = publish.current_build(settings.out_dir) if settings.use_cache else None
-        paths = export.write_parquet_tables(tables, staging, previous=previous, track=True)
+        with export.copying_previous_database(previous, staging):  # for duckdb_database, at the same time
+            paths = export.write_parquet_tables(tables, staging, previous=previous, track=True)
     sizes = {name: path.stat().st_size for name, path in paths.items()}
     reused = json.loads((staging / export.TABLES_FILE).read_text())["tables"]
     files = pl.DataFrame({"table": list(paths), "rows": [tables[n].height for n in paths], "bytes": [sizes[n] for n in paths],

@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -82,44 +84,105 @@ def write_parquet_tables(tables: dict[str, pl.DataFrame], out_dir: str | os.Path
 
     track=True (builds) also writes out_dir/tables.json and the row keys a later build uses to update
     its database by delta. A table whose content is the same as in the `previous` build folder is
-    linked to its file there instead of written again (the bytes would be the same)."""
+    linked to its file (and its row keys) there instead of written again (the bytes would be the same)."""
     target = Path(out_dir) / PARQUET_DIR
     target.mkdir(parents=True, exist_ok=True)
     keys_dir = Path(out_dir) / ROW_KEYS_DIR
     if track:
         keys_dir.mkdir(parents=True, exist_ok=True)
-    before = _previous_tables(Path(previous) if previous else None)
+    previous = Path(previous) if previous else None
+    before = _previous_tables(previous)
+    arrow_schemas = {name: schemas.arrow_schema(name, released) for name in schemas.TABLES}
+    frames = {name: tables[name].select(arrow_schemas[name].names) for name in schemas.TABLES}
+    budget = MemoryBudget(max(map(_write_cost, frames.values()), default=0) + CONCURRENT_WRITE_ALLOWANCE)
 
     def write(name: str) -> dict:
-        schema = schemas.arrow_schema(name, released)
-        df = tables[name].select(schema.names)
+        df = frames[name]
         path = target / f"{name}.parquet"
-        tmp = path.with_suffix(f".parquet.tmp-{os.getpid()}")
         keys = row_keys(name, df) if track or before else None  # a release neither reuses nor is reused
         digest = _digest(keys, df) if keys is not None else None
-        reused = (digest is not None and before.get(name, {}).get("digest") == digest
-                  and _link(Path(previous) / PARQUET_DIR / path.name, tmp))
-        if not reused:
-            write_parquet(df, tmp, schema)
-        os.replace(tmp, path)
+        reused = digest is not None and before.get(name, {}).get("digest") == digest
+        if not (reused and _link_into_place(previous / PARQUET_DIR / path.name, path)):
+            reused = False
+            with budget.hold(_write_cost(df)):
+                _replace_with(path, lambda tmp: write_parquet(df, tmp, arrow_schemas[name]))
         if track:
-            keys.write_ipc(keys_dir / f"{name}.arrow", compression="lz4")
-        return {"rows": df.height, "digest": digest, "reused": bool(reused)}
+            keys_file = keys_dir / f"{name}.arrow"
+            if not (reused and _link_into_place(previous / ROW_KEYS_DIR / keys_file.name, keys_file)):
+                _replace_with(keys_file, lambda tmp: keys.write_ipc(tmp, compression="lz4"))
+        return {"rows": df.height, "digest": digest, "reused": reused}
 
-    # one table at a time: two at once gained little on two cores and held two tables' copies
-    manifest = {name: write(name) for name in schemas.TABLES}
+    # As many tables at once as there are cores, the largest first (pyarrow writes and polars hashes without
+    # the GIL): in a re-build the few changed tables are written side by side and the others only hashed.
+    # The memory budget keeps the writes held at once to about what the largest one needs alone.
+    order = sorted(schemas.TABLES, key=lambda name: _write_cost(frames[name]), reverse=True)
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        done = dict(zip(order, pool.map(write, order)))  # map re-raises a worker's error
+    manifest = {name: done[name] for name in schemas.TABLES}
     written = {name: target / f"{name}.parquet" for name in schemas.TABLES}
     if track:
         (Path(out_dir) / TABLES_FILE).write_text(json.dumps({"engine": _engine(), "tables": manifest}, indent=1) + "\n")
     return written
 
 
-def _link(source: Path, destination: Path) -> bool:
+CONCURRENT_WRITE_ALLOWANCE = 64 * 2**20  # bytes a second table's write may add beside the largest one's
+
+
+def _write_cost(df: pl.DataFrame) -> int:
+    """The memory a table's write holds at once, in estimated bytes: one row group converted to Arrow."""
+    if df.height == 0:
+        return 0
+    return df.estimated_size() * min(df.height, PARQUET_OPTIONS["row_group_size"]) // df.height
+
+
+class MemoryBudget:
+    """Lets work run at once only while the bytes it holds together stay within `limit`; one piece of
+    work always may run (however large), so nothing waits forever."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.used = 0
+        self._changed = threading.Condition()
+
+    @contextmanager
+    def hold(self, amount: int):
+        with self._changed:
+            self._changed.wait_for(lambda: self.used == 0 or self.used + amount <= self.limit)
+            self.used += amount
+        try:
+            yield
+        finally:
+            with self._changed:
+                self.used -= amount
+                self._changed.notify_all()
+
+
+def _temporary(path: Path) -> Path:
+    return path.with_name(f"{path.name}.tmp-{os.getpid()}")
+
+
+def _replace_with(path: Path, write) -> None:
+    """write(tmp) beside `path`, then the file renamed into place: a reader never sees half a file."""
+    tmp = _temporary(path)
     try:
-        os.link(source, destination)
-        return True
+        write(tmp)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, path)
+
+
+def _link_into_place(source: Path, destination: Path) -> bool:
+    """`destination` as a hard link to `source` (same content, no bytes written); False if it cannot be linked."""
+    tmp = _temporary(destination)
+    try:
+        if tmp.exists():
+            tmp.unlink()
+        os.link(source, tmp)
     except OSError:
         return False
+    os.replace(tmp, destination)
+    return True
 
 
 def _sql_string(value: str) -> str:
@@ -139,26 +202,18 @@ def write_duckdb(parquet_paths: dict[str, Path], database_path: str | os.PathLik
     for leftover in (tmp, Path(str(tmp) + ".wal")):
         if leftover.exists():
             leftover.unlink()
-    build = database_path.parent
     previous = Path(previous) if previous else None
-    before = _previous_tables(previous)
-    now = _previous_tables(build) if before else {}
-    incremental = bool(before and now and set(before) == set(schemas.TABLES) and (previous / DATABASE_FILE).is_file())
-    if incremental:
+    deltas = _deltas(previous, database_path.parent)
+    if deltas is not None and not _take_copy(_copy_name(database_path, previous), tmp):
         shutil.copyfile(previous / DATABASE_FILE, tmp)
+    _remove_copies(database_path)  # one made from another build, or not wanted: not left in the build folder
     files = {name: Path(parquet_paths[name]).resolve() for name in schemas.TABLES}
     # the tables stream from Parquet into the file: a bounded buffer spills instead of growing with the corpus
     con = duckdb.connect(str(tmp), config={"memory_limit": DUCKDB_MEMORY})
     try:
-        if incremental:
-            done = {}
-            for name, file in files.items():
-                if before[name]["digest"] == now[name]["digest"]:
-                    done[name] = "unchanged"
-                else:
-                    done[name] = _apply_delta(con, name, _sql_string(str(file)),
-                                              previous / ROW_KEYS_DIR / f"{name}.arrow",
-                                              build / ROW_KEYS_DIR / f"{name}.arrow")
+        if deltas is not None:
+            done = {name: _apply_delta(con, name, files[name], *deltas[name]) if name in deltas else "unchanged"
+                    for name in files}
         else:
             done = _create_tables(con, files, released)
         con.execute("CHECKPOINT")
@@ -166,6 +221,77 @@ def write_duckdb(parquet_paths: dict[str, Path], database_path: str | os.PathLik
         con.close()
     os.replace(tmp, database_path)
     return done
+
+
+def _deltas(previous: Path | None, build: Path) -> dict[str, tuple[pl.DataFrame, pl.DataFrame]] | None:
+    """Per table whose digest changed since the `previous` build, its rows gone and added (changed_rows);
+    None when the previous database cannot be updated: then every table is created. Read before the database
+    is touched, so that a missing or damaged row keys file only costs the full creation."""
+    if not updatable(previous):
+        return None
+    before, now = _previous_tables(previous), _previous_tables(build)
+    if set(now) != set(before):
+        return None
+    changed = [name for name in schemas.TABLES if before[name]["digest"] != now[name]["digest"]]
+    try:
+        return {name: changed_rows(pl.read_ipc(previous / ROW_KEYS_DIR / f"{name}.arrow"),
+                                   pl.read_ipc(build / ROW_KEYS_DIR / f"{name}.arrow"),
+                                   list(schemas.TABLES[name].primary_key))
+                for name in changed}
+    except (OSError, pl.exceptions.PolarsError):
+        return None
+
+
+def updatable(previous: Path | None) -> bool:
+    """Whether a build can update the database of the `previous` build folder by delta rather than create one:
+    it has every table's digest from the same engine versions, and a database."""
+    before = _previous_tables(previous)
+    return bool(before and set(before) == set(schemas.TABLES) and (previous / DATABASE_FILE).is_file())
+
+
+def _copy_name(database_path: Path, previous: Path) -> Path:
+    """Where a whole copy of the `previous` build's database waits beside this build's (named after that build)."""
+    return database_path.with_name(f".{database_path.name}.from-{previous.name}")
+
+
+@contextmanager
+def copying_previous_database(previous: Path | None, build: Path):
+    """Copies the previous build's database into `build` in a thread while the caller works (writes the
+    Parquet files: independent of the copy), for write_duckdb to update by delta instead of copying then.
+    The copy is whole or absent: made under a temporary name and renamed when complete."""
+    if previous is None or not updatable(previous):
+        yield
+        return
+    copy = _copy_name(build / DATABASE_FILE, previous)
+    thread = threading.Thread(target=_copy_whole, args=(previous / DATABASE_FILE, copy), name="copy-database")
+    thread.start()
+    try:
+        yield
+    except BaseException:
+        thread.join()
+        copy.unlink(missing_ok=True)  # a failed stage leaves no 262 MB copy behind
+        raise
+    thread.join()
+
+
+def _copy_whole(source: Path, destination: Path) -> None:
+    try:
+        _replace_with(destination, lambda tmp: shutil.copyfile(source, tmp))
+    except OSError:
+        pass  # no copy waiting: write_duckdb copies the database itself
+
+
+def _take_copy(copy: Path, destination: Path) -> bool:
+    try:
+        os.replace(copy, destination)
+        return True
+    except OSError:
+        return False
+
+
+def _remove_copies(database_path: Path) -> None:
+    for copy in database_path.parent.glob(f".{database_path.name}.from-*"):
+        copy.unlink(missing_ok=True)
 
 
 def _parquet_source(file: Path) -> str:
@@ -209,22 +335,33 @@ def _describe_table(con, name: str, released: bool) -> None:
             con.execute(f'ALTER TABLE "{name}" ALTER COLUMN "{column}" SET NOT NULL')
 
 
-def _apply_delta(con, name: str, source: str, old_keys_file: Path, new_keys_file: Path) -> str:
+def _apply_delta(con, name: str, file: Path, gone: pl.DataFrame, added: pl.DataFrame) -> str:
     """Delete the rows whose key or content changed since the previous build, insert the new ones."""
     key = list(schemas.TABLES[name].primary_key)
-    old_keys = pl.read_ipc(old_keys_file)
-    new_keys = pl.read_ipc(new_keys_file).with_row_index("file_row_number")
-    gone = old_keys.join(new_keys, on=[*key, "_row_hash"], how="anti", nulls_equal=True).select(key)
-    added = new_keys.join(old_keys, on=[*key, "_row_hash"], how="anti", nulls_equal=True).select("file_row_number")
     con.register("gone_rows", gone.to_arrow())
     con.register("added_rows", added.to_arrow())
     match = " AND ".join(f't."{c}" IS NOT DISTINCT FROM g."{c}"' for c in key)
     con.execute(f'DELETE FROM "{name}" AS t USING gone_rows AS g WHERE {match}')
-    con.execute(f'INSERT INTO "{name}" SELECT * EXCLUDE (file_row_number) FROM read_parquet({source}, file_row_number = true) '
-                "WHERE file_row_number IN (SELECT file_row_number FROM added_rows)")
+    con.execute(f'INSERT INTO "{name}" SELECT * EXCLUDE (file_row_number) FROM read_parquet({_sql_string(str(file))}, '
+                "file_row_number = true) WHERE file_row_number IN (SELECT file_row_number FROM added_rows)")
     con.unregister("gone_rows")
     con.unregister("added_rows")
     return f"{gone.height} rows deleted, {added.height} inserted"
+
+
+def changed_rows(old_keys: pl.DataFrame, new_keys: pl.DataFrame, key: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The key of every old row that is not among the new rows, and the row number (`file_row_number`) of
+    every new row that is not among the old; a row is the same when its key (nulls equal) and its row hash are.
+
+    The rows are paired on the hash alone first (one integer column: a cheaper join than on the key's
+    strings), then the pairs whose keys differ are dropped: the same rows as a join on key and hash."""
+    old_keys = old_keys.with_row_index("old_row")
+    new_keys = new_keys.with_row_index("file_row_number")
+    same = (old_keys.join(new_keys, on="_row_hash", how="inner", suffix=" (new)")
+            .filter(pl.all_horizontal(pl.col(c).eq_missing(pl.col(f"{c} (new)")) for c in key)))
+    gone = old_keys.filter(~pl.col("old_row").is_in(same["old_row"].implode())).select(key)
+    added = new_keys.filter(~pl.col("file_row_number").is_in(same["file_row_number"].implode()))
+    return gone, added.select("file_row_number")
 
 
 def table_rows(build: str | os.PathLike) -> dict[str, int] | None:

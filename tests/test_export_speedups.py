@@ -1,0 +1,228 @@
+"""The export's cheaper re-build: tables written several at once within a memory budget, unchanged tables'
+row keys linked like their Parquet files, and the previous database copied while the Parquet files are written.
+
+Every file must hold the bytes the plain one-at-a-time writing gives, and the database the rows a plain
+update gives, whether the copy made beforehand is there, stale or missing."""
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+
+import duckdb
+import polars as pl
+import pytest
+
+import schemas
+from pipeline.outputs import export
+
+
+@pytest.fixture(scope="module")
+def seed_tables(seed_build):
+    _, out = seed_build
+    return {name: pl.read_parquet(out / "parquet" / f"{name}.parquet") for name in schemas.TABLES}
+
+
+def _changed(tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """The tables with one utterance gone and another one's text changed."""
+    utterances = tables["utterances"]
+    return {**tables, "utterances": utterances.slice(1).with_columns(
+        pl.when(pl.int_range(pl.len()) == 0).then(pl.lit("changed text")).otherwise(pl.col("text")).alias("text"))}
+
+
+@pytest.mark.parametrize("budget", [0, 2**40])  # one write at a time, or every write at once
+def test_tables_written_at_once_hold_the_bytes_of_one_at_a_time(seed_tables, tmp_path, monkeypatch, budget):
+    monkeypatch.setattr(export, "CONCURRENT_WRITE_ALLOWANCE", budget)
+    paths = export.write_parquet_tables(seed_tables, tmp_path / "build", track=True)
+    for name, df in seed_tables.items():
+        schema = schemas.arrow_schema(name)
+        export.write_parquet(df.select(schema.names), tmp_path / f"{name}.plain.parquet", schema)
+        assert paths[name].read_bytes() == (tmp_path / f"{name}.plain.parquet").read_bytes(), name
+        keys = pl.read_ipc(tmp_path / "build" / export.ROW_KEYS_DIR / f"{name}.arrow")
+        assert keys.equals(export.row_keys(name, df.select(schema.names))), name
+    assert not [p.name for p in (tmp_path / "build").rglob("*.tmp-*")]
+
+
+def test_an_unchanged_tables_file_and_row_keys_are_linked_and_a_changed_ones_written(seed_tables, tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    export.write_parquet_tables(seed_tables, first, track=True)
+    export.write_parquet_tables(_changed(seed_tables), second, previous=first, track=True)
+    manifest = export._previous_tables(second)
+    for name in schemas.TABLES:
+        for folder, suffix in ((export.PARQUET_DIR, "parquet"), (export.ROW_KEYS_DIR, "arrow")):
+            same_inode = os.path.samefile(first / folder / f"{name}.{suffix}", second / folder / f"{name}.{suffix}")
+            assert same_inode == (name != "utterances") == manifest[name]["reused"], (name, folder)
+    keys = pl.read_ipc(second / export.ROW_KEYS_DIR / "utterances.arrow")
+    assert keys.height == seed_tables["utterances"].height - 1
+
+
+def test_a_missing_previous_row_keys_file_is_written_instead_of_linked(seed_tables, tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    export.write_parquet_tables(seed_tables, first, track=True)
+    (first / export.ROW_KEYS_DIR / "people.arrow").unlink()
+    export.write_parquet_tables(seed_tables, second, previous=first, track=True)
+    people = seed_tables["people"].select(schemas.arrow_schema("people").names)
+    assert pl.read_ipc(second / export.ROW_KEYS_DIR / "people.arrow").equals(export.row_keys("people", people))
+    assert export._previous_tables(second)["people"]["reused"]  # the Parquet file itself was still linked
+
+
+def test_the_memory_budget_runs_work_together_only_within_its_limit():
+    budget = export.MemoryBudget(limit=10)
+    running, most = [], []
+
+    def work(amount):
+        with budget.hold(amount):
+            running.append(amount)
+            most.append(sum(running))
+            time.sleep(0.05)
+            running.remove(amount)
+
+    for amounts, expected in (([6, 6], 6), ([4, 6], 10), ([25, 3], 25)):  # 25: alone, above the limit
+        most.clear()
+        threads = [threading.Thread(target=work, args=(a,)) for a in amounts]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert max(most) == expected and budget.used == 0, amounts
+
+
+def test_the_write_cost_is_one_row_group(monkeypatch):
+    df = pl.DataFrame({"a": list(range(1000))})
+    monkeypatch.setitem(export.PARQUET_OPTIONS, "row_group_size", 100)
+    assert export._write_cost(df) == df.estimated_size() // 10
+    assert export._write_cost(df.head(50)) == df.head(50).estimated_size()
+    assert export._write_cost(df.clear()) == 0
+
+
+@pytest.fixture(scope="module")
+def builds(seed_tables, tmp_path_factory):
+    """A first build with its database, and a second one's Parquet files (one table changed) without one."""
+    root = tmp_path_factory.mktemp("builds")
+    first, second = root / "first", root / "second"
+    paths = export.write_parquet_tables(seed_tables, first, track=True)
+    export.write_duckdb(paths, first / export.DATABASE_FILE)
+    paths = export.write_parquet_tables(_changed(seed_tables), second, previous=first, track=True)
+    return first, second, paths
+
+
+def _rows(database) -> dict[str, list]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        return {name: sorted(con.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr) for name in schemas.TABLES}
+
+
+def _update(builds, tmp_path, prepare) -> tuple[dict, dict, list]:
+    """write_duckdb into a copy of the second build after prepare(previous, build); what it did, the rows, the
+    files left beside the database."""
+    first, second, paths = builds
+    build = tmp_path / "second"
+    build.mkdir(parents=True)
+    (build / export.TABLES_FILE).write_bytes((second / export.TABLES_FILE).read_bytes())
+    os.symlink(second / export.ROW_KEYS_DIR, build / export.ROW_KEYS_DIR)
+    prepare(first, build)
+    done = export.write_duckdb(paths, build / export.DATABASE_FILE, previous=first)
+    return done, _rows(build / export.DATABASE_FILE), sorted(p.name for p in build.iterdir())
+
+
+def _copy_beforehand(previous, build):
+    with export.copying_previous_database(previous, build):
+        pass
+    assert (build / f".{export.DATABASE_FILE}.from-{previous.name}").read_bytes() == \
+        (previous / export.DATABASE_FILE).read_bytes()
+
+
+def _stale_copy(previous, build):
+    (build / f".{export.DATABASE_FILE}.from-another-build").write_bytes(b"not a database")
+
+
+@pytest.mark.parametrize("prepare", [_copy_beforehand, _stale_copy, lambda previous, build: None])
+def test_the_update_by_delta_gives_the_same_database_with_or_without_the_copy_made_beforehand(builds, tmp_path, prepare):
+    done, rows, files = _update(builds, tmp_path, prepare)
+    plain_done, plain_rows, _ = _update(builds, tmp_path / "plain", lambda previous, build: None)
+    assert done == plain_done and done["utterances"] == "2 rows deleted, 1 inserted"
+    assert rows == plain_rows
+    assert files == sorted([export.DATABASE_FILE, export.ROW_KEYS_DIR, export.TABLES_FILE])  # no copy left behind
+    assert (builds[0] / export.DATABASE_FILE).is_file()  # the previous build's database stays where it was
+
+
+def test_the_copy_made_beforehand_becomes_the_database(builds, tmp_path):
+    copied = {}
+
+    def prepare(previous, build):
+        _copy_beforehand(previous, build)
+        copied["inode"] = (build / f".{export.DATABASE_FILE}.from-{previous.name}").stat().st_ino
+
+    _update(builds, tmp_path, prepare)
+    assert (tmp_path / "second" / export.DATABASE_FILE).stat().st_ino == copied["inode"]  # renamed, not copied again
+
+
+@pytest.mark.parametrize("damage", ["missing", "truncated", "another table's"])
+def test_a_missing_or_damaged_row_keys_file_costs_the_full_creation_only(builds, tmp_path, damage):
+    first, second, paths = builds
+    previous = tmp_path / "previous"
+    shutil.copytree(first, previous)
+    keys = previous / export.ROW_KEYS_DIR / "utterances.arrow"
+    if damage == "missing":
+        keys.unlink()
+    elif damage == "truncated":
+        keys.write_bytes(keys.read_bytes()[:100])
+    else:
+        shutil.copy(previous / export.ROW_KEYS_DIR / "people.arrow", keys)
+    build = tmp_path / "build"
+    shutil.copytree(second, build)
+    done = export.write_duckdb(paths, build / export.DATABASE_FILE, previous=previous)
+    assert set(done.values()) == {"created"}
+    _, plain_rows, _ = _update(builds, tmp_path / "plain", lambda previous, build: None)
+    assert _rows(build / export.DATABASE_FILE) == plain_rows
+
+
+def test_no_copy_is_made_when_the_previous_build_cannot_be_updated(builds, tmp_path):
+    first, _, _ = builds
+    for previous in (None, tmp_path / "empty"):
+        with export.copying_previous_database(previous, tmp_path):
+            pass
+        assert not list(tmp_path.glob(".*.from-*"))
+
+
+def test_a_stage_that_fails_while_the_copy_is_made_leaves_no_copy(builds, tmp_path):
+    first, _, _ = builds
+    with pytest.raises(RuntimeError):
+        with export.copying_previous_database(first, tmp_path):
+            raise RuntimeError("the Parquet writing failed")
+    assert list(tmp_path.iterdir()) == []
+
+
+def _plain_changed_rows(old_keys, new_keys, key):
+    new_keys = new_keys.with_row_index("file_row_number")
+    gone = old_keys.join(new_keys, on=[*key, "_row_hash"], how="anti", nulls_equal=True).select(key)
+    added = new_keys.join(old_keys, on=[*key, "_row_hash"], how="anti", nulls_equal=True).select("file_row_number")
+    return gone, added
+
+
+def _keys(rows):
+    return pl.DataFrame(rows, schema={"a": pl.String, "b": pl.Int64, "_row_hash": pl.UInt64}, orient="row")
+
+
+OLD_KEYS = _keys([("x", 1, 10), ("x", 2, 20), (None, 3, 30), ("y", None, 40), ("z", 5, 50), ("w", 6, 60)])
+CHANGES = {
+    "none": OLD_KEYS,
+    "content changed": _keys([("x", 1, 10), ("x", 2, 21), (None, 3, 30), ("y", None, 40), ("z", 5, 50), ("w", 6, 60)]),
+    "removed and added": _keys([("v", 0, 5), ("x", 1, 10), (None, 3, 30), ("y", None, 40), ("z", 5, 51), ("w", 6, 60)]),
+    "null keys changed": _keys([("x", 1, 10), ("x", 2, 20), (None, 4, 30), ("y", 0, 40), ("z", 5, 50), ("w", 6, 60)]),
+    # hashes shared by rows of other keys (a collision) or moved between rows: the keys decide
+    "hashes swapped": _keys([("x", 1, 20), ("x", 2, 10), (None, 3, 30), ("y", None, 40), ("z", 5, 50), ("w", 6, 50)]),
+    "hash repeated": _keys([("x", 1, 10), ("x", 2, 10), (None, 3, 10), ("y", None, 40), ("z", 5, 50), ("w", 6, 60)]),
+    "empty": OLD_KEYS.clear(),
+}
+
+
+@pytest.mark.parametrize("change", list(CHANGES))
+def test_changed_rows_are_those_of_a_join_on_key_and_hash(change):
+    new_keys = CHANGES[change]
+    for old, new in ((OLD_KEYS, new_keys), (new_keys, OLD_KEYS)):
+        gone, added = export.changed_rows(old, new, ["a", "b"])
+        plain_gone, plain_added = _plain_changed_rows(old, new, ["a", "b"])
+        assert gone.equals(plain_gone) and added.equals(plain_added), change
+    if change == "hashes swapped":
+        assert gone.height == 3 and added.height == 3
