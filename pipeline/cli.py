@@ -15,7 +15,6 @@ from functools import cache
 from pathlib import Path
 
 from pipeline.project import Project, ProjectError, find_project
-from pipeline.outputs.report import REPORT_FILE, make_report, write_report
 
 DAGSTER_YAML = """# The project's Dagster instance: run history, materializations, schedule and sensor state.
 # `cyberdialogue build` records its runs here (unless DAGSTER_HOME names another instance), and so
@@ -53,24 +52,32 @@ def _dagster_instance():
 
 def _unsynced_run_event_logs() -> None:
     """A run's own event log (history/runs/<run id>.db) is written without waiting for the disk: each
-    of a build's ~400 events is one SQLite commit, and the waits alone cost seconds of a re-build.
-    A power cut in a build can then lose that run's log; the run list, the asset index and the
-    schedules (runs.db, index.db, schedules.db) are written as before, and the dataset is not
-    written through SQLite at all."""
+    of a build's ~300 events is one SQLite commit, and the waits alone cost seconds of a re-build.
+    A power cut in a build can then lose that run's log. The cross-run index (history/runs/index.db,
+    two or three commits per asset and check event, ~170 a build) waits for the disk only when it
+    checkpoints, as SQLite advises for its write-ahead log: a power cut can lose its last commits
+    (the latest materializations and check results), never its consistency. The run list and the
+    schedules (runs.db, schedules.db) are written as before, and the dataset is not written through
+    SQLite at all."""
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
 
-    if not event.contains(Engine, "connect", _run_log_without_fsync):
-        event.listen(Engine, "connect", _run_log_without_fsync)
+    if not event.contains(Engine, "connect", _event_log_sync_level):
+        event.listen(Engine, "connect", _event_log_sync_level)
 
 
-def _run_log_without_fsync(connection, _record) -> None:
+def _event_log_sync_level(connection, _record) -> None:
     import sqlite3
 
     if isinstance(connection, sqlite3.Connection):
         files = [Path(row[2]) for row in connection.execute("PRAGMA database_list") if row[2]]
-        if files and files[0].parent.name == "runs" and files[0].stem != "index":
+        if not files or files[0].parent.name != "runs":
+            return
+        if files[0].stem != "index":
             connection.execute("PRAGMA synchronous=OFF")
+        elif connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+            # NORMAL is safe from corruption in WAL mode only; a rollback journal keeps FULL
+            connection.execute("PRAGMA synchronous=NORMAL")
 
 
 def _run_build(raw: Path | str, out: Path, verbose: bool, bounds: str | None = None, full: bool = False,
@@ -97,20 +104,26 @@ def _run_build(raw: Path | str, out: Path, verbose: bool, bounds: str | None = N
 
 def _run_build_locked(raw: Path | str, out: Path, verbose: bool, bounds: str, full: bool, allow_shrink: bool,
                       engine: str = "local", parse_cache: str = "") -> dict:
-    from pipeline.definitions import build_definitions
-    from pipeline.memory import freeze_long_lived
+    from pipeline.memory import freeze_long_lived, no_gc
 
     started = time.perf_counter()
-    defs = build_definitions(raw if isinstance(raw, str) else str(raw.resolve()), str(out.resolve()), bounds,
-                             in_process=True, use_cache=not full, show_progress=sys.stderr.isatty(),
-                             allow_shrink=allow_shrink, engine=engine, parse_cache=parse_cache)
-    job = defs.resolve_job_def("build")
+    # start-up (importing Dagster, polars, pandera..., the definitions, the instance) makes hundreds of
+    # thousands of objects that live as long as the run and no garbage: the cycle collector's passes
+    # meanwhile walked them again and again (about a quarter of the start-up's CPU). Frozen after,
+    # they are out of its sight for the run too.
+    with no_gc():
+        from pipeline.definitions import build_definitions
+        from pipeline.outputs.report import REPORT_FILE, make_report, write_report
+
+        defs = build_definitions(raw if isinstance(raw, str) else str(raw.resolve()), str(out.resolve()), bounds,
+                                 in_process=True, use_cache=not full, show_progress=sys.stderr.isatty(),
+                                 allow_shrink=allow_shrink, engine=engine, parse_cache=parse_cache)
+        job = defs.resolve_job_def("build")
+        instance = _dagster_instance()
+        freeze_long_lived()
     # Dagster's own log only with --verbose: a failure is reported below in one line, not as a stack trace
     level = "INFO" if verbose else "CRITICAL"
-    with _dagster_instance() as instance:
-        # the code and definitions loaded by now live as long as the run: out of the cycle collector's
-        # sight, its full collections do not walk them again and again (a second or two of a re-build)
-        freeze_long_lived()
+    with instance:
         result = job.execute_in_process(
             instance=instance, raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": level}}}},
@@ -152,12 +165,14 @@ def _print_report(report: dict) -> None:
 
 def cmd_build(args: argparse.Namespace) -> int:
     from pipeline import storage
-    from pipeline.outputs.export import DATABASE_FILE, PARQUET_DIR
 
     project = _project()
     out = args.out if storage.is_url(args.out) else Path(args.out) if args.out else project.out
     raw = args.raw if storage.is_url(args.raw) else Path(args.raw) if args.raw else project.raw
     if storage.is_url(out):  # built in a local folder, uploaded when it passed
+        from pipeline.outputs.export import DATABASE_FILE, PARQUET_DIR
+        from pipeline.outputs.report import REPORT_FILE
+
         # on a cluster the parse shards stay in object storage: the workers read and write them there
         remote_parses = storage.join(out, storage.REMOTE_PARSE_CACHE) if args.engine == "ray" else ""
         with storage.staged_output(out, skip=storage.REMOTE_PARSE_CACHE if remote_parses else None) as (local_out, transfers):

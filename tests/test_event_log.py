@@ -77,3 +77,28 @@ def test_an_instance_with_its_own_storage_is_opened_as_configured(tmp_path):
         assert type(inst.event_log_storage).__name__ == "SqliteEventLogStorage"
         assert dg.materialize([tiny], instance=inst).success
     assert (tmp_path / "elsewhere").is_dir()
+
+
+def test_the_index_schema_is_looked_up_until_found_and_again_after_a_wipe(instance, monkeypatch):
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+    storage = instance.event_log_storage
+    asked = []
+    plain = SqliteEventLogStorage.has_table
+    monkeypatch.setattr(SqliteEventLogStorage, "has_table", lambda self, name: asked.append(name) or plain(self, name))
+    # a table the index lacks is asked for every time (a migration may add it) ...
+    assert not storage.has_table("no_such_table") and not storage.has_table("no_such_table")
+    assert asked.count("no_such_table") == 2
+    # ... one it has, once, however many check events ask
+    assert dg.materialize([tiny, tiny_is_one], instance=instance).success
+    assert dg.materialize([tiny, tiny_is_one], instance=instance).success
+    assert asked.count("asset_check_executions") == 1
+    assert storage.has_asset_key_col("last_materialization_timestamp")
+    assert storage.has_asset_key_col("no_such_column") is False
+    storage.wipe()
+    assert storage.has_table("asset_check_executions")
+    assert asked.count("asset_check_executions") == 2
+    # and the check results are where Dagster reads them
+    result = dg.materialize([tiny, tiny_is_one], instance=instance)
+    check = dg.AssetCheckKey(dg.AssetKey("tiny"), "tiny_is_one")
+    assert instance.event_log_storage.get_asset_check_execution_history(check, limit=5)[0].run_id == result.run_id

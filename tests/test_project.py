@@ -203,3 +203,38 @@ def test_only_a_runs_own_event_log_is_written_without_fsync(tmp_path):
     assert synchronous(tmp_path / "history" / "runs" / "0a15a325-919a-48aa-89f5-81a43ccbf2f7.db") == 0  # OFF
     for kept in ("history/runs/index.db", "history/runs.db", "schedules/schedules.db"):
         assert synchronous(tmp_path / kept) == 2  # FULL, SQLite's default
+    # the index in write-ahead-log mode (as Dagster makes it) waits for the disk at checkpoints only
+    for name in ("history/runs/index.db", "history/runs.db"):
+        engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path / name}", poolclass=sqlalchemy.pool.NullPool)
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+    assert synchronous(tmp_path / "history" / "runs" / "index.db") == 1  # NORMAL
+    assert synchronous(tmp_path / "history" / "runs.db") == 2
+
+
+def test_a_cli_instance_writes_its_index_with_a_write_ahead_log_synced_at_checkpoints(tmp_path, monkeypatch):
+    """The levels above hold for the files a CLI instance really writes: Dagster makes the index in
+    WAL mode, so from the next opening on it is written with synchronous=NORMAL."""
+    import dagster as dg
+
+    from pipeline import cli
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+
+    @dg.asset
+    def one() -> int:
+        return 1
+
+    levels = []
+    for _ in range(2):
+        with cli._dagster_instance() as instance:
+            result = dg.materialize([one], instance=instance)
+            assert result.success
+            with instance.event_log_storage.index_connection() as conn:
+                assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+                levels.append(conn.exec_driver_sql("PRAGMA synchronous").scalar())
+            with instance.event_log_storage.run_connection(result.run_id) as conn:
+                assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 0
+    assert levels[-1] == 1  # NORMAL
+    with cli._dagster_instance() as instance:  # both runs recorded
+        assert len(instance.get_runs()) == 2

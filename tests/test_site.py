@@ -18,6 +18,7 @@ import pytest
 
 import schemas
 from pipeline.cli import main
+from pipeline.outputs import export
 from pipeline.outputs.site import build_site
 from pipeline.outputs.site import pages as site_pages
 from pipeline.outputs.site import store
@@ -246,10 +247,14 @@ def small_tables() -> dict[str, list[dict]]:
 
 
 def write_tables(data: Path, rows: dict[str, list[dict]]) -> None:
+    """The tables as Parquet files; and their row keys, as a build's export writes them, when `data`
+    has a .rowkeys folder (then the site reads them to fingerprint its pages)."""
     (data / "parquet").mkdir(parents=True, exist_ok=True)
     for name in schemas.TABLES:
         frame = pl.DataFrame(rows.get(name, []), schema=schemas.columns(name))
         frame.write_parquet(data / "parquet" / f"{name}.parquet")
+        if (data / export.ROW_KEYS_DIR).is_dir():
+            export.row_keys(name, frame).write_ipc(data / export.ROW_KEYS_DIR / f"{name}.arrow")
 
 
 def site_files(site: Path) -> dict[str, bytes]:
@@ -281,9 +286,12 @@ def changed(rows: dict[str, list[dict]]) -> dict[str, list[dict]]:
     return rows
 
 
-@pytest.fixture
-def small(tmp_path):
+@pytest.fixture(params=["rows", "row keys"])
+def small(tmp_path, request):
+    """The small dataset, as a release has it (Parquet files) or as a build does (with row keys)."""
     data = tmp_path / "data"
+    if request.param == "row keys":
+        (data / export.ROW_KEYS_DIR).mkdir(parents=True)
     write_tables(data, small_tables())
     return data
 
@@ -422,9 +430,10 @@ def test_a_release_site_keeps_no_state(small):
     result = build_site(small, small / "release-site", version="1.0.0", date=DAY, released=True)
     assert (result.path / "index.html").exists()
     assert '<dd id="release-version">1.0.0</dd>' in (result.path / "index.html").read_text()
-    assert sorted(p.name for p in small.iterdir()) == ["parquet", "release-site"]
+    assert sorted(p.name for p in small.iterdir() if p.name != export.ROW_KEYS_DIR) == ["parquet", "release-site"]
     again = build_site(small, small / "release-site", version="1.0.0", date=DAY, released=True)
-    assert again.written == 0 and sorted(p.name for p in small.iterdir()) == ["parquet", "release-site"]
+    assert again.written == 0
+    assert sorted(p.name for p in small.iterdir() if p.name != export.ROW_KEYS_DIR) == ["parquet", "release-site"]
 
 
 def test_charts_are_queried_and_drawn_again_only_when_their_columns_change(small, monkeypatch):
@@ -515,3 +524,59 @@ def test_page_rows_in_slices_are_the_rows_in_order(small):
     assert list(first)[1]["documents"] == [
         {"document_id": "d2", "path": "raw/d2.html", "format": "generic", "status": "parsed", "url": None},
         {"document_id": "d3", "path": "raw/d3.html", "format": "generic", "status": "parsed", "url": None}]
+
+
+# -- a build's site fingerprints its pages by the tables' row hashes, and reads only the rows it renders --
+
+@pytest.fixture
+def keyed(tmp_path):
+    data = tmp_path / "data"
+    (data / export.ROW_KEYS_DIR).mkdir(parents=True)
+    write_tables(data, small_tables())
+    return data
+
+
+def reads(monkeypatch) -> list:
+    """The `wanted` of every read of the tables' rows (None: every row)."""
+    from pipeline.outputs.site import build
+    calls = []
+    real = site_pages.read_tables
+    monkeypatch.setattr(build.columns, "read_tables", lambda parquet, wanted=None: calls.append(wanted) or real(parquet, wanted))
+    return calls
+
+
+def test_row_hashes_stand_for_the_rows_and_only_the_pages_rendered_are_read(keyed, monkeypatch):
+    build_site(keyed, date=DAY)
+    calls = reads(monkeypatch)
+    assert build_site(keyed, date=DAY).written == 0
+    rows = small_tables()
+    rows["sessions"][0]["description"] = "Rewritten."  # a column no list or chart shows
+    rows["arguments"][0]["text"] = "Norms matter most."  # on s1's page and on p1's
+    write_tables(keyed, rows)
+    result = build_site(keyed, date=DAY)
+    assert calls[-1] == site_pages.Wanted(sessions=["s1"], people=["p1"]) and None not in calls
+    assert result.written == 2 and site_files(keyed / "site") == whole_site(keyed)
+    hashed = site_pages.read_row_hashes(keyed / "parquet", keyed / export.ROW_KEYS_DIR,
+                                        {n: list(schemas.TABLES[n].primary_key) for n in site_pages.LINKED})
+    assert hashed.row_hashes and "description" not in hashed.sessions.columns and "text" not in hashed.arguments.columns
+    # the rows read for some pages make those pages as every row does
+    for of, keys in ((site_pages.session_pages, ["s1", "s3"]), (site_pages.person_pages, ["p1", "p3"])):
+        some = site_pages.read_tables(keyed / "parquet", site_pages.Wanted(sessions=["s1", "s3"], people=["p1", "p3"]))
+        assert list(of(some).rows(keys)) == list(of(site_pages.read_tables(keyed / "parquet")).rows(keys))
+
+
+@pytest.mark.parametrize("damage", ["missing", "garbage", "other rows"])
+def test_row_keys_that_are_not_the_tables_own_are_not_used(keyed, monkeypatch, damage):
+    build_site(keyed, date=DAY)
+    keys = keyed / export.ROW_KEYS_DIR / "participants.arrow"
+    if damage == "missing":
+        keys.unlink()
+    elif damage == "garbage":
+        keys.write_bytes(b"not arrow")
+    else:  # the row keys of another version of the table
+        export.row_keys("participants", pl.DataFrame(changed(small_tables())["participants"],
+                                                     schema=schemas.columns("participants"))).write_ipc(keys)
+    calls = reads(monkeypatch)
+    build_site(keyed, date=DAY)
+    assert calls == [None]  # every row read instead
+    assert site_files(keyed / "site") == whole_site(keyed)

@@ -4,7 +4,9 @@ file instead of a new engine and connection for every event.
 A build records about 300 events; Dagster's storage makes a SQLAlchemy engine, opens a SQLite
 connection and compiles the statement again for each (about 1.5 s of a re-build at 100k documents,
 0.5 s with connections kept). Connections are kept for the few files used last and are closed before
-Dagster deletes files (wipe). Same files, same tables, same rows: an instance can switch to it and
+Dagster deletes files (wipe). The index's schema is looked up once: Dagster asks whether a table or
+column exists before each asset check event (with an engine and a connection of its own each time),
+and one that exists stays until a wipe. Same files, same tables, same rows: an instance can switch to it and
 back. `cyberdialogue build` opens the project's instance with it (`with_kept_connections`) unless the
 instance's dagster.yaml configures its own storage (Postgres, say); `dg dev` keeps Dagster's default.
 """
@@ -26,6 +28,7 @@ class KeptConnectionSqliteEventLogStorage(SqliteEventLogStorage):
 
     def __init__(self, base_dir: str, inst_data=None):
         self._engines: OrderedDict = OrderedDict()  # shard -> engine holding one connection
+        self._present: set[tuple[str, str]] = set()  # ("table", name) or ("column", name) the index has
         super().__init__(base_dir, inst_data)
 
     @classmethod
@@ -54,6 +57,22 @@ class KeptConnectionSqliteEventLogStorage(SqliteEventLogStorage):
             with engine.connect() as conn, conn.begin():
                 yield conn
 
+    def _has(self, kind: str, name: str, look_up) -> bool:
+        """Whether the index has this table or column: asked of SQLite until it has (a migration
+        adds them; only a wipe removes them)."""
+        if (kind, name) in self._present:
+            return True
+        found = bool(look_up(name))
+        if found:
+            self._present.add((kind, name))
+        return found
+
+    def has_table(self, table_name: str) -> bool:
+        return self._has("table", table_name, super().has_table)
+
+    def has_asset_key_col(self, column_name: str) -> bool:
+        return self._has("column", column_name, super().has_asset_key_col)
+
     def close_connections(self) -> None:
         with self._db_lock:
             while self._engines:
@@ -61,6 +80,7 @@ class KeptConnectionSqliteEventLogStorage(SqliteEventLogStorage):
 
     def wipe(self) -> None:
         self.close_connections()  # the run files are deleted: no connection may hold them open
+        self._present.clear()
         super().wipe()
 
     def dispose(self) -> None:

@@ -153,11 +153,12 @@ class _File:
 
 @dataclass(frozen=True)
 class _Pages:
-    """Pages of one template: their fingerprints (path, key, fingerprint) and the Renderer method that
-    makes one from its row."""
+    """Pages of one template: their fingerprints (path, key, fingerprint), the Renderer method that
+    makes one from its row, and the function that makes the pages of some tables."""
     pages: columns.PageSet
     fingerprints: pl.DataFrame
     make: str  # e.g. "session_page"
+    of: Callable[[columns.Tables], columns.PageSet]
 
 
 def _row_counts(parquet: Path) -> dict[str, int]:
@@ -169,7 +170,20 @@ def _charts(t: columns.Tables, kept: dict, code: int) -> Charts:
     return Charts({"sessions": t.sessions.select("date", "event", "series"),
                    "participants": t.participants.select("person_id", "roles", "organization", "country"),
                    "documents": t.documents.select("format", "status"),
-                   "people": t.people.select("person_id", "name"), "agreement_pairs": t.pairs}, kept, code)
+                   "people": t.people.select("person_id", "name"),
+                   "agreement_pairs": t.pairs.select(columns.PAIR_COLUMNS)}, kept, code)
+
+
+def _read_tables(parquet: Path, released: bool) -> columns.Tables:
+    """What the site's files are fingerprinted and listed from: a build's tables by their row hashes
+    (the row keys beside its Parquet files, see export.py), when they are there and are the tables'
+    own; every row of every table otherwise (a release: its site is written whole)."""
+    if not released:
+        keys = {name: list(schemas.TABLES[name].primary_key) for name in columns.LINKED}
+        hashed = columns.read_row_hashes(parquet, parquet.resolve().parent / export.ROW_KEYS_DIR, keys)
+        if hashed is not None:
+            return hashed
+    return columns.read_tables(parquet)
 
 
 def _workers(pages: int) -> int:
@@ -183,11 +197,11 @@ class _SiteFiles(Renderer):
 
     def __init__(self, data_dir: Path, site_dir: Path, version: str | None, date: str | None, released: bool,
                  kept_charts: dict, compiled: Path | None):
-        parquet = data_dir / export.PARQUET_DIR
+        self.parquet = parquet = data_dir / export.PARQUET_DIR
         super().__init__({"dataset": dataset_metadata(), "version": version or "unreleased build"}, environment(compiled))
         self.compiled = compiled
         self.key = _site_key(self.common)
-        self.tables = columns.read_tables(parquet)
+        self.tables = _read_tables(parquet, released)
         self.charts = _charts(self.tables, kept_charts, self.key)
         tables = _table_pages(_row_counts(parquet), data_dir, site_dir)
         overview = {"tables": tables, "date_label": "Released" if version else "Built",
@@ -202,16 +216,29 @@ class _SiteFiles(Renderer):
             *self._lists(),
             *self._static(),
         ]
-        self.pages = [
-            self._pages(columns.session_pages(self.tables), "session_page"),
-            self._pages(columns.person_pages(self.tables), "person_page"),
-        ]
+        self.pages = [self._pages(columns.session_pages, "session_page"), self._pages(columns.person_pages, "person_page")]
 
     def _file(self, path: str, inputs, make: Callable[[], str]) -> _File:
         return _File(path, _digest(self.key, path, inputs), make)
 
-    def _pages(self, pages: columns.PageSet, make: str) -> _Pages:
-        return _Pages(pages, pages.fingerprints(self.key), make)
+    def _pages(self, of: Callable[[columns.Tables], columns.PageSet], make: str) -> _Pages:
+        pages = of(self.tables)
+        return _Pages(pages, pages.fingerprints(self.key), make, of)
+
+    def _page_rows(self, paths: set[str]) -> list[tuple[str, columns.PageRows]]:
+        """The rows of the pages named in `paths` (Renderer method, rows) for each template; from the
+        rows those pages are made of only, read now, when the tables were read by their row hashes."""
+        wanted = pl.Series(list(paths), dtype=pl.String).implode()
+        keys = [group.fingerprints.filter(pl.col("path").is_in(wanted))[group.pages.key].to_list() for group in self.pages]
+        if not self.tables.row_hashes:
+            return [(group.make, group.pages.rows(k)) for group, k in zip(self.pages, keys)]
+        if not any(keys):
+            return []
+        by_key = {group.pages.key: k for group, k in zip(self.pages, keys)}
+        every = all(len(k) == group.fingerprints.height for group, k in zip(self.pages, keys))
+        shown = columns.read_tables(self.parquet, None if every else columns.Wanted(sessions=by_key["session_id"],
+                                                                                     people=by_key["person_id"]))
+        return [(group.make, group.of(shown).rows(k)) for group, k in zip(self.pages, keys)]
 
     def _lists(self) -> list[_File]:
         t = self.tables
@@ -244,9 +271,7 @@ class _SiteFiles(Renderer):
     def make(self, paths: set[str], writer: SiteWriter) -> None:
         """Render the files named in `paths` and stage each; the pages in worker processes when there
         are enough of them, each staging its own (the order staged is the same either way)."""
-        wanted = pl.Series(list(paths), dtype=pl.String).implode()
-        pages = [(group.make, group.pages.rows(group.fingerprints.filter(pl.col("path").is_in(wanted))[group.pages.key]
-                                                .to_list())) for group in self.pages]
+        pages = self._page_rows(paths)
         workers = _workers(sum(len(rows) for _, rows in pages))
         if not workers:
             self._make_files(paths, writer)

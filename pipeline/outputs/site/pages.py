@@ -22,9 +22,28 @@ SESSION_ORDER = ["date", "start_time", "title", "session_id"]
 ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;"}
 
 
+ROW = "_row_hash"  # in tables read by their row hashes: a 64-bit hash of the whole row (the export's row keys)
+
+# The columns the site reads of each table besides what its pages show: what links pages and rows, and
+# what the lists and the charts show. With a hash of each row for the rest, they fingerprint every page.
+LINKED = {
+    "sessions": ["session_id", "title", "series", "event", "date", "start_time", "end_time", "utc_offset",
+                 "session_format", "document_ids"],
+    "documents": ["document_id", "format", "status"],
+    "participants": ["session_id", "person_id", "roles", "organization", "country"],
+    "arguments": ["session_id", "person_id"],
+    "agreements": ["agreement_id", "session_id", "person_ids"],
+    "conflicts": ["session_id"],
+    "agreement_pairs": ["person_id", "other_person_id", "session_id", "agreement_id", "kind"],
+}
+PAIR_COLUMNS = LINKED["agreement_pairs"]
+
+
 @dataclass(frozen=True)
 class Tables:
-    """The published tables the pages show, read once."""
+    """The published tables the pages show, read once. With `row_hashes`, each has only its LINKED
+    columns and ROW (see read_row_hashes): enough to fingerprint the pages, the lists and the charts,
+    not to render a page."""
     sessions: pl.DataFrame
     people: pl.DataFrame
     documents: pl.DataFrame
@@ -33,22 +52,88 @@ class Tables:
     agreements: pl.DataFrame
     conflicts: pl.DataFrame
     pairs: pl.DataFrame
+    row_hashes: bool = False
+
+    def shown(self, frame: pl.DataFrame, key: str, columns: list[str], kept: tuple[str, ...] = ()) -> pl.DataFrame:
+        """The key and the columns a page shows of `frame`'s rows, in order; with row hashes, the key, ROW
+        (which stands for every column of the table the row is from) and the `kept` columns (made from
+        other tables, or linking the row to another page)."""
+        return frame.select(key, ROW, *kept) if self.row_hashes else frame.select(key, *columns)
 
 
-def read_tables(parquet: Path) -> Tables:
-    def read(name: str, columns: list[str] | None = None) -> pl.DataFrame:
-        return pl.read_parquet(parquet / f"{name}.parquet", columns=columns)
+@dataclass(frozen=True)
+class Wanted:
+    """The pages to render: session pages and person pages, by key."""
+    sessions: list[str]
+    people: list[str]
 
+
+def _people(parquet: Path) -> pl.DataFrame:
+    return pl.read_parquet(parquet / "people.parquet", columns=["person_id", "name", "name_variants", "session_count"]
+                           ).sort(["name", "person_id"])
+
+
+def read_tables(parquet: Path, wanted: Wanted | None = None) -> Tables:
+    """Every row of the tables, or (`wanted`) the rows those pages show or are made from: the pages'
+    rows are then the same as from every row (PageSet.rows), the other pages' are not. Of a session
+    that only a person's page names, only what names it (heading and when) is read: a prolific
+    person's page names thousands of sessions, whose descriptions would be read for nothing."""
+    def read(name: str, columns: list[str] | None = None, rows: pl.Expr | None = None) -> pl.DataFrame:
+        frame = pl.scan_parquet(parquet / f"{name}.parquet")
+        frame = frame.select(columns) if columns else frame
+        return (frame.filter(rows) if rows is not None else frame).collect()
+
+    of_sessions = of_people = None
+    if wanted is not None:
+        of_sessions = pl.col("session_id").is_in(pl.Series(wanted.sessions, dtype=pl.String).implode())
+        of_people = pl.col("person_id").is_in(pl.Series(wanted.people, dtype=pl.String).implode())
+    on_pages = None if wanted is None else of_sessions | of_people
+    participants = read("participants", ["session_id", "person_id", "name", "roles", "position", "organization", "country"],
+                        on_pages)
+    arguments = read("arguments", ["argument_id", "session_id", "person_id", "speaker", "text", "topics"], on_pages)
+    pairs = read("agreement_pairs", None, of_people)
+    sessions = read("sessions", None, of_sessions)
+    if wanted is not None:  # and of the sessions the people's pages name, what names them
+        named = _sessions_named(participants.filter(of_people), arguments.filter(of_people), pairs) & ~of_sessions
+        sessions = pl.concat([sessions, read("sessions", _sources(heading(), when()), named)], how="diagonal")
     return Tables(
-        sessions=read("sessions"),
-        people=read("people", ["person_id", "name", "name_variants", "session_count"]).sort(["name", "person_id"]),
-        documents=read("documents", ["document_id", "path", "format", "status", "url"]),
-        participants=read("participants", ["session_id", "person_id", "name", "roles", "position", "organization", "country"]),
-        arguments=read("arguments", ["argument_id", "session_id", "person_id", "speaker", "text", "topics"]),
-        agreements=read("agreements", ["agreement_id", "session_id", "kind", "statement", "person_ids"]),
-        conflicts=read("conflicts"),
-        pairs=read("agreement_pairs"),
+        sessions=sessions,
+        people=_people(parquet),
+        documents=read("documents", ["document_id", "path", "format", "status", "url"], None if wanted is None else
+                       pl.col("document_id").is_in(sessions.filter(of_sessions)["document_ids"].explode().implode())),
+        participants=participants,
+        arguments=arguments,
+        agreements=read("agreements", ["agreement_id", "session_id", "kind", "statement", "person_ids"],
+                        None if wanted is None else of_sessions | pl.col("agreement_id").is_in(pairs["agreement_id"].implode())),
+        conflicts=read("conflicts", None, of_sessions),
+        pairs=pairs,
     )
+
+
+def _sessions_named(*rows: pl.DataFrame) -> pl.Expr:
+    """The sessions these rows name."""
+    return pl.col("session_id").is_in(pl.concat([frame["session_id"] for frame in rows]).implode())
+
+
+def read_row_hashes(parquet: Path, row_keys: Path, primary_keys: dict[str, list[str]]) -> Tables | None:
+    """The tables' LINKED columns with a hash of each whole row, from the row keys the export wrote
+    beside the Parquet files (row_keys/TABLE.arrow: the primary key and ROW of every row, in the file's
+    order): the long texts are not read to fingerprint the pages. None when a table has no row keys
+    or they are not its rows (read otherwise, damaged, or of another build)."""
+    frames = {}
+    for name, columns in LINKED.items():
+        key = primary_keys[name]
+        try:
+            hashes = pl.read_ipc(row_keys / f"{name}.arrow")
+            frame = pl.read_parquet(parquet / f"{name}.parquet", columns=list(dict.fromkeys([*key, *columns])))
+        except (OSError, pl.exceptions.PolarsError):
+            return None
+        if hashes.columns != [*key, ROW] or not hashes.select(key).equals(frame.select(key)):
+            return None
+        frames[name] = frame.select(columns).with_columns(hashes[ROW])
+    return Tables(sessions=frames["sessions"], people=_people(parquet), documents=frames["documents"],
+                  participants=frames["participants"], arguments=frames["arguments"], agreements=frames["agreements"],
+                  conflicts=frames["conflicts"], pairs=frames["agreement_pairs"], row_hashes=True)
 
 
 def _sources(*exprs: pl.Expr) -> list[str]:
@@ -194,15 +279,15 @@ def session_pages(t: Tables) -> PageSet:
     arguments, agreements (with the names of the people in each) and conflicts."""
     documents = (t.sessions.select("session_id", pl.col("document_ids").alias("document_id")).explode("document_id")
                  .join(_last(t.documents, "document_id"), on="document_id", how="inner", maintain_order="left"))
-    agreements = t.agreements.select("session_id", "kind", "statement", people=pl.col("person_ids").list.eval(
+    agreements = t.agreements.with_columns(people=pl.col("person_ids").list.eval(
         pl.struct(pl.element().alias("person_id"), _named(pl.element(), t.people).alias("name"))))
     return PageSet("session_id", "sessions/{}.html", t.sessions, {
-        "documents": Part(documents.select("session_id", "document_id", "path", "format", "status", "url")),
-        "participants": Part(t.participants.select("session_id", "person_id", "name", "roles", "position",
-                                                   "organization", "country")),
-        "arguments": Part(t.arguments.select("session_id", "person_id", "speaker", "text", "topics")),
-        "agreements": Part(agreements),
-        "conflicts": Part(t.conflicts.select("session_id", "field", "document_id", "value")),
+        "documents": Part(t.shown(documents, "session_id", ["document_id", "path", "format", "status", "url"])),
+        "participants": Part(t.shown(t.participants, "session_id", ["person_id", "name", "roles", "position",
+                                                                    "organization", "country"])),
+        "arguments": Part(t.shown(t.arguments, "session_id", ["person_id", "speaker", "text", "topics"])),
+        "agreements": Part(t.shown(agreements, "session_id", ["kind", "statement", "people"], kept=("people",))),
+        "conflicts": Part(t.shown(t.conflicts, "session_id", ["field", "document_id", "value"])),
     }, t.sessions, derived=(heading(), when()))
 
 
@@ -211,15 +296,19 @@ def person_pages(t: Tables) -> PageSet:
     organization and country there), their arguments and their agreement pairs, each with its session's heading."""
     in_site = t.sessions["session_id"].implode()
     statements = _last(t.agreements, "agreement_id")
+    # with row hashes, an agreement's statement is stood for by its row's hash
+    said, unsaid = (statements[ROW], None) if t.row_hashes else (statements["statement"], "")
     pairs = t.pairs.with_columns(
         name=_named(pl.col("other_person_id"), t.people),
-        statement=pl.col("agreement_id").replace_strict(statements["agreement_id"], statements["statement"], default=""))
+        statement=pl.col("agreement_id").replace_strict(statements["agreement_id"], said, default=unsaid))
     return PageSet("person_id", "people/{}.html", t.people, {
-        "sessions": Part(t.participants.filter(pl.col("session_id").is_in(in_site))
-                         .select("person_id", "session_id", "roles", "organization", "country"), (heading(), when())),
-        "arguments": Part(t.arguments.filter(pl.col("person_id").is_not_null()).select("person_id", "session_id", "text"),
-                          (heading(),)),
-        "pairs": Part(pairs.select("person_id", "other_person_id", "name", "kind", "statement", "session_id"), (heading(),)),
+        "sessions": Part(t.shown(t.participants.filter(pl.col("session_id").is_in(in_site)), "person_id",
+                                 ["session_id", "roles", "organization", "country"], kept=("session_id",)),
+                         (heading(), when())),
+        "arguments": Part(t.shown(t.arguments.filter(pl.col("person_id").is_not_null()), "person_id",
+                                  ["session_id", "text"], kept=("session_id",)), (heading(),)),
+        "pairs": Part(t.shown(pairs, "person_id", ["other_person_id", "name", "kind", "statement", "session_id"],
+                              kept=("name", "statement", "session_id")), (heading(),)),
     }, t.sessions)
 
 
