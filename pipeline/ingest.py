@@ -14,6 +14,7 @@ from upath import UPath
 
 from pipeline.sources import detect_format, parser_version
 from pipeline.shards import run_sharded
+from pipeline.model.ids import document_id_column
 from pipeline.model.text import decode_bytes, normalize_document_text, sha256_hex
 
 # Hidden files and editor leftovers are not documents.
@@ -282,16 +283,6 @@ def with_document_ids(rows: pl.DataFrame) -> pl.DataFrame:
     return (rows.sort("path")
             .with_columns(key.alias("content_key"),
                           pl.col("format").replace_strict(versions, return_dtype=pl.String).alias("parser_version"))
-            .with_columns(copy_numbered_ids("content_key"))
+            .with_columns(document_id_column("content_key"))
             .select(list(RAW_SCHEMA)).cast(RAW_SCHEMA).sort("document_id"))
 
-
-def copy_numbered_ids(content_key: str = "content_key") -> pl.Expr:
-    """The ids of pipeline.model.ids.document_id_column ('doc_' + 16 hex digits, '-2', '-3' for the
-    later copies in frame order), its count of copies taken over the repeated keys only: a window
-    over every key (a group each: 100k) cost more than the rest of the stage. The unrepeated keys
-    share one group, whose count is not used: a key's first row keeps the plain id."""
-    key = pl.col(content_key)
-    plain = pl.lit("doc_") + key.str.slice(0, 16)
-    copy = key.cum_count().over(pl.when(key.is_duplicated()).then(key))
-    return pl.when(key.is_first_distinct()).then(plain).otherwise(plain + pl.lit("-") + copy.cast(pl.String)).alias("document_id")

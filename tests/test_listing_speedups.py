@@ -59,9 +59,14 @@ def test_the_listing_holds_every_file_with_its_stat(tmp_path, monkeypatch):
     ["k2", "k1", "k1", "k2", "k2", "k3", "k4", "k4"],
     [],
 ])
-def test_copy_numbered_ids_are_document_id_column(keys):
+def test_document_ids_number_each_copy_in_frame_order(keys):
     frame = pl.DataFrame({"content_key": [f"{k}{'0' * 20}" for k in keys]}, schema={"content_key": pl.String})
-    assert frame.select(ingest.copy_numbered_ids()).equals(frame.select(document_id_column()))
+    seen: dict[str, int] = {}
+    expected = []
+    for key in frame["content_key"].to_list():  # the rule, one row at a time
+        seen[key] = seen.get(key, 0) + 1
+        expected.append(f"doc_{key[:16]}" + (f"-{seen[key]}" if seen[key] > 1 else ""))
+    assert frame.select(document_id_column())["document_id"].to_list() == expected
 
 
 def _plain(raw) -> pl.DataFrame:
