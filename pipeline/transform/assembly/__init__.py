@@ -28,7 +28,7 @@ from pipeline.transform.assembly.sessions import build_session
 from pipeline.transform.assembly.store import (SESSION_NAMES, SESSION_REJECTS, SESSION_TABLES, FreshRows, StoredSessions,
                                                merge_frames, merge_stored, table_frame)
 from pipeline.transform.dedup import DuplicateRow
-from pipeline.transform.plan import PlanDocument, Planner, SessionBuild, plan_input_column
+from pipeline.transform.plan import PlanDocument, Planner, SessionBuild, plan_input_column, replace_rows
 
 
 @dataclass
@@ -160,7 +160,7 @@ class DatasetBuilder:
             keep = pl.col("document_id").is_in(self.raw["document_id"].implode()) & ~pl.col("document_id").is_in(
                 pl.Series(ids, dtype=pl.String).implode())
             rows = pl.concat([previous["document_rows"].filter(keep), rows]).sort("document_id")
-            rejects = pl.concat([previous["document_rejects"].filter(keep), rejects]).sort("document_id", maintain_order=True)
+            rejects = replace_rows(previous["document_rejects"], ~keep, rejects, ["document_id"])  # a reject per document
         self.frames["documents"].append(rows)
         self.frames["rejects"].append(rejects)
         self.document_rejects = rejects
@@ -221,8 +221,9 @@ class DatasetBuilder:
         stats = {"sessions": len(inputs), "sessions_built": len(todo), "sessions_reused": len(inputs) - len(todo),
                  "documents_planned": len(plan.documents)}
         plan_frames = {**plan.frames, "document_rows": tables["documents"], "document_rejects": self.document_rejects}
+        kept = frozenset(n for n, f in plan_frames.items() if reusable and f is previous.plan.get(n))
         changed = {b.session_id for b in todo} | set(dropped) if previous is not None else None
-        return AssemblyResult(tables, StoredSessions(inputs, stored, plan_frames, self.plan_key), changed, stats)
+        return AssemblyResult(tables, StoredSessions(inputs, stored, plan_frames, self.plan_key, kept), changed, stats)
 
 
 def assemble(raw: pl.DataFrame, parsed: Mapping, duplicates: list[DuplicateRow], canonical: dict[str, str],
