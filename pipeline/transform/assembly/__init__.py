@@ -75,6 +75,11 @@ def _batches_by_locality(todo: list[SessionBuild], parsed, batch_sessions: int) 
     return [todo[i:i + batch_sessions] for i in range(0, len(todo), batch_sessions)]
 
 
+def _same_frames(frames: dict[str, pl.DataFrame], before: dict[str, pl.DataFrame] | None) -> frozenset[str]:
+    """The names of `frames` that are the very frames of `before` (planned against it and left as they were)."""
+    return frozenset(name for name, frame in frames.items() if before is not None and frame is before.get(name))
+
+
 class DatasetBuilder:
     """`raw` is the raw documents frame (see pipeline.ingest); `parsed` maps a document id to its
     parse record (.key, .summary) for every document that was parsed, `parsed.loader(ids)` reads
@@ -101,6 +106,7 @@ class DatasetBuilder:
         self.identity = PersonIdentity(merge_into=merge_into)
         self.person_notes: list[dict] = []
         self.session_person_keys: dict[str, set[str]] = {}   # session -> name keys it lists
+        self.planned_against: dict[str, pl.DataFrame] | None = None   # the previous plan's frames, if planned against
         self.merge_digest = stable_id("merge", *sorted(f"{a}>{b}" for a, b in merge_into.items()))
         # a plan made under other reviewed overrides is not planned against
         self.plan_key = stable_id("plan", json.dumps(self.overrides, sort_keys=True, default=str))
@@ -133,6 +139,7 @@ class DatasetBuilder:
         planner = Planner(self._plan_documents(), self._describe, lambda d: self.parsed[d].summary, self.canonical,
                           self.overrides, self.identity.merged)
         plan = planner.plan_changes(previous.plan, set(previous.inputs)) if previous else planner.plan_all()
+        self.planned_against = previous.plan if previous else None
         self.identity.person_of, self.session_person_keys, self.person_notes = plan.person_of, plan.session_keys, plan.notes
         self._document_frames(plan.documents, previous.plan if previous else None)
         # the summaries were for planning and document rows; the session batches read full parses
@@ -221,7 +228,7 @@ class DatasetBuilder:
         stats = {"sessions": len(inputs), "sessions_built": len(todo), "sessions_reused": len(inputs) - len(todo),
                  "documents_planned": len(plan.documents)}
         plan_frames = {**plan.frames, "document_rows": tables["documents"], "document_rejects": self.document_rejects}
-        kept = frozenset(n for n, f in plan_frames.items() if reusable and f is previous.plan.get(n))
+        kept = _same_frames(plan_frames, self.planned_against)
         changed = {b.session_id for b in todo} | set(dropped) if previous is not None else None
         return AssemblyResult(tables, StoredSessions(inputs, stored, plan_frames, self.plan_key, kept), changed, stats)
 
