@@ -28,7 +28,7 @@ from pipeline.transform.assembly.sessions import build_session
 from pipeline.transform.assembly.store import (SESSION_NAMES, SESSION_REJECTS, SESSION_TABLES, FreshRows, StoredSessions,
                                                merge_frames, merge_stored, table_frame)
 from pipeline.transform.dedup import DuplicateRow
-from pipeline.transform.plan import PlanDocument, Planner, SessionBuild, plan_input_column, replace_rows
+from pipeline.transform.plan import Plan, PlanDocument, Planner, SessionBuild, plan_input_column, replace_rows
 
 
 @dataclass
@@ -157,6 +157,15 @@ class DatasetBuilder:
         people = [f"{k}\x1e{self.identity.person_of.get((k, sid))}" for k in sorted(self.session_person_keys.get(sid, ()))]
         return sha256_hex("\x1f".join([sid, self.merge_digest, *documents, *people]))[:32]
 
+    def _session_inputs(self, plan: Plan, previous: StoredSessions | None) -> dict[str, str]:
+        """Every session's input hash, sorted by session: those not planned again as `previous` holds
+        them, the others hashed now."""
+        # taken in the store's order (sorted): the sort then finds runs, not the order of a set
+        inputs = {} if previous is None else {sid: digest for sid, digest in previous.inputs.items()
+                                              if sid in plan.sessions and sid not in plan.to_build}
+        inputs.update((sid, self.session_input(build)) for sid, build in plan.to_build.items())
+        return dict(sorted(inputs.items()))
+
     # -- rows ------------------------------------------------------------------------------------
     def _document_frames(self, ids: list[str], previous: dict[str, pl.DataFrame] | None) -> None:
         """The documents rows and document rejects: made for `ids`, the others as `previous` made them."""
@@ -214,9 +223,7 @@ class DatasetBuilder:
         """Sessions whose inputs hash as in `previous` take their rows from it instead of being built again."""
         reusable = previous is not None and previous.plan is not None and previous.plan_key == self.plan_key
         plan = self._plan(previous if reusable else None)
-        inputs = {sid: previous.inputs[sid] for sid in plan.sessions if sid not in plan.to_build} if reusable else {}
-        inputs.update((sid, self.session_input(build)) for sid, build in plan.to_build.items())
-        inputs = dict(sorted(inputs.items()))
+        inputs = self._session_inputs(plan, previous if reusable else None)
         old = previous.inputs if previous else {}
         todo = [build for sid, build in sorted(plan.to_build.items()) if old.get(sid) != inputs[sid]]
         dropped = [sid for sid, digest in old.items() if inputs.get(sid) != digest]
