@@ -12,15 +12,21 @@ import warnings
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.ipc
 
 from pipeline.incremental.caches import source_digest
 from pipeline.stages import assemble_tables
 from pipeline.transform.assembly import AssemblyResult
-from pipeline.transform.assembly.store import BUCKETS, StoredSessions, session_bucket, split_by_bucket
+from pipeline.transform.assembly.store import BUCKETS, StoredSessions, split_by_bucket
 from pipeline.transform.dedup import DuplicateRow
 
 # Only the code assembly runs: an edit to the CLI, the Dagster wiring, parsing or the exports keeps the store.
 ASSEMBLY_CODE = ("pipeline/model", "pipeline/transform", "pipeline/incremental/assembly_cache.py", "schemas")
+# Uncompressed: a stored frame read back is a memory map of its file, not a decompressed copy, so
+# the unchanged buckets and the plan cost a build next to nothing to read (at about three times the
+# disk of lz4). The files are never written in place, only replaced by renames, so a map stays valid.
+STORE_COMPRESSION = "uncompressed"
 
 
 def build_tables(raw: pl.DataFrame, parsed, duplicates: list[DuplicateRow], canonical: dict[str, str],
@@ -47,26 +53,33 @@ def _assembly_dir(cache_dir: str | os.PathLike) -> Path:
     return Path(cache_dir) / f"assembly-{source_digest(*ASSEMBLY_CODE)}"
 
 
+def read_stored_frame(path: Path) -> pl.DataFrame:
+    """A stored frame over a memory map of its file (a compressed file is read into memory instead).
+    Raises OSError or ValueError on a file that is not Arrow IPC or whose buffers do not fit its schema."""
+    with pa.memory_map(str(path)) as source:  # the frame's buffers keep the map; the file is closed
+        table = pa.ipc.open_file(source).read_all()
+    table.validate()
+    return pl.from_arrow(table, rechunk=False)
+
+
 def load_session_store(cache_dir: str | os.PathLike) -> StoredSessions | None:
     """The stored sessions; a bucket that is missing or unreadable only means its sessions are built again."""
     folder = _assembly_dir(cache_dir)
     inputs: dict[str, str] = {}
-    parts: dict[str, dict[str, pl.LazyFrame]] = {}
+    parts: dict[str, dict[str, pl.DataFrame]] = {}
     for bucket in sorted(folder.glob("bucket-*")):
         try:
-            inputs_df = pl.read_ipc(bucket / "_inputs.arrow")
-            files = [p for p in sorted(bucket.glob("*.arrow")) if p.stem != "_inputs"]
-            for file in files:
-                pl.read_ipc_schema(file)  # a damaged file costs its bucket, not the build
+            inputs_df = read_stored_frame(bucket / "_inputs.arrow")
+            # a damaged file costs its bucket, not the build
+            frames = {p.stem: read_stored_frame(p) for p in sorted(bucket.glob("*.arrow")) if p.stem != "_inputs"}
         except (OSError, ValueError, pl.exceptions.PolarsError):
             continue
         inputs.update(zip(inputs_df["session_id"].to_list(), inputs_df["input_hash"].to_list()))
-        for file in files:
-            parts.setdefault(file.stem, {})[bucket.name[-1]] = pl.scan_ipc(file)
+        for name, frame in frames.items():
+            parts.setdefault(name, {})[bucket.name[-1]] = frame
     if not inputs:
         return None
     plan, plan_key = _load_plan(folder / "plan")
-    # read lazily: the build takes unchanged buckets as they are and merges its new rows into the others
     return StoredSessions(inputs, parts, plan, plan_key)
 
 
@@ -74,17 +87,20 @@ def _load_plan(folder: Path) -> tuple[dict[str, pl.DataFrame] | None, str | None
     """The plan as a whole or nothing: a build without it plans every document again."""
     try:
         key = (folder / "key").read_text()
-        return {file.stem: pl.read_ipc(file) for file in sorted(folder.glob("*.arrow"))}, key
+        return {file.stem: read_stored_frame(file) for file in sorted(folder.glob("*.arrow"))}, key
     except (OSError, ValueError, pl.exceptions.PolarsError):
         return None, None
 
 
-def _save_plan(folder: Path, plan: dict[str, pl.DataFrame], key: str) -> None:
+def _save_plan(folder: Path, plan: dict[str, pl.DataFrame], key: str, kept: frozenset[str] = frozenset()) -> None:
+    """The plan, swapped in whole. A frame in `kept` is the one read from this folder's file (see
+    StoredSessions.plan_kept), so that file is linked into the new plan rather than written again."""
     staging = folder.with_name(f".plan.tmp-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     for name, df in plan.items():
-        df.write_ipc(staging / f"{name}.arrow", compression="lz4")
+        if not (name in kept and _link(folder / f"{name}.arrow", staging / f"{name}.arrow")):
+            df.write_ipc(staging / f"{name}.arrow", compression=STORE_COMPRESSION)
     (staging / "key").write_text(key)
     old = folder.with_name(f".plan.old-{os.getpid()}")
     if folder.exists():
@@ -93,11 +109,21 @@ def _save_plan(folder: Path, plan: dict[str, pl.DataFrame], key: str) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def _link(source: Path, destination: Path) -> bool:
+    try:
+        os.link(source, destination)
+        return True
+    except OSError:  # gone, or a file system without hard links: written instead
+        return False
+
+
 def save_session_store(cache_dir: str | os.PathLike, store: StoredSessions, changed: set[str] | None = None) -> None:
     """Write the buckets holding a session in `changed` (all buckets when None), then the plan. Each
     is written beside the old one and swapped in with renames: a killed build loses at most a
     bucket, whose sessions are then built again. The plan goes last: an older plan with newer
-    buckets only makes the next build look at the same changes again, never miss one."""
+    buckets only makes the next build look at the same changes again, never miss one. `changed`
+    and the plan's kept frames (StoredSessions.plan_kept) are relative to the store this folder
+    held, which the build was made against (what is unchanged is not written again)."""
     folder = _assembly_dir(cache_dir)
     buckets = set(BUCKETS) if changed is None else {sid[4:5] for sid in changed}
     ids = pl.DataFrame({"session_id": list(store.inputs), "input_hash": list(store.inputs.values())},
@@ -108,12 +134,9 @@ def save_session_store(cache_dir: str | os.PathLike, store: StoredSessions, chan
         shutil.rmtree(path, ignore_errors=True)
         path.mkdir(parents=True)
     for name, df in frames.items():  # one table split at a time: a second copy of one table, not of all
-        if len(buckets) > 2:
-            split = split_by_bucket(df)
-        else:
-            split = {b: df.filter(session_bucket() == b) for b in buckets}
+        split = split_by_bucket(df, buckets)
         for bucket, path in staging.items():
-            split.get(bucket, df.clear()).write_ipc(path / f"{name}.arrow", compression="lz4")
+            split.get(bucket, df.clear()).write_ipc(path / f"{name}.arrow", compression=STORE_COMPRESSION)
         del split
     for bucket, path in staging.items():
         target = folder / f"bucket-{bucket}"
@@ -123,7 +146,7 @@ def save_session_store(cache_dir: str | os.PathLike, store: StoredSessions, chan
         os.replace(path, target)
         shutil.rmtree(old, ignore_errors=True)
     if store.plan is not None:
-        _save_plan(folder / "plan", store.plan, store.plan_key or "")
+        _save_plan(folder / "plan", store.plan, store.plan_key or "", store.plan_kept)
     for other in Path(cache_dir).glob("assembly-*"):
         if other != folder:
             shutil.rmtree(other, ignore_errors=True)

@@ -78,6 +78,16 @@ def plan_input_column(canonical: pl.Expr, parsed: pl.Expr) -> pl.Expr:
         parsed.cast(pl.String)], separator="\x1f")
 
 
+def replace_rows(old: pl.DataFrame, replaced: pl.Expr, new: pl.DataFrame, order: list[str]) -> pl.DataFrame:
+    """`old` (sorted by `order`, unique on it) with its `replaced` rows replaced by `new`, sorted by
+    `order`. `old` itself when `new` holds the very rows it replaces, as after most changes (a page
+    edited without touching its names): the same frame, neither copied nor sorted again."""
+    new = new.sort(order, maintain_order=True)
+    if old.filter(replaced).equals(new):
+        return old
+    return pl.concat([old.filter(~replaced), new]).sort(order, maintain_order=True)
+
+
 def _one_group(informed: list[Participation]) -> bool:
     """The common case, decided without building groups: at most one country, the participations
     without a country share an organization word, and (when both kinds exist) one participation
@@ -370,11 +380,10 @@ class Planner:
         by_key = {key: dict(sorted(parts.items())) for key, parts in by_key.items()}
         person_of, notes = self._people(by_key)
         regrouped = {sid for (key, sid), pid in person_of.items() if was.get((key, sid)) != pid}
-        participations = pl.concat([old_parts.filter(~pl.col("key").is_in(keys_series)),
-                                    self._participation_frame(by_key, person_of)]).sort("key", "session_id")
-        old_notes = previous["notes"]
-        notes_frame = pl.concat([old_notes.filter(~pl.col("key").is_in(keys_series)),
-                                 pl.DataFrame(notes, schema=PLAN_SCHEMAS["notes"])]).sort("key", "seq")
+        participations = replace_rows(old_parts, pl.col("key").is_in(keys_series),
+                                      self._participation_frame(by_key, person_of), ["key", "session_id"])
+        notes_frame = replace_rows(previous["notes"], pl.col("key").is_in(keys_series),
+                                   pl.DataFrame(notes, schema=PLAN_SCHEMAS["notes"]), ["key", "seq"])
 
         to_build_ids = ((affected | regrouped) & sessions_now) | (sessions_now - known_sessions)
         build_series = pl.Series(sorted(to_build_ids), dtype=pl.String)

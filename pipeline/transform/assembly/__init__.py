@@ -28,7 +28,7 @@ from pipeline.transform.assembly.sessions import build_session
 from pipeline.transform.assembly.store import (SESSION_NAMES, SESSION_REJECTS, SESSION_TABLES, FreshRows, StoredSessions,
                                                merge_frames, merge_stored, table_frame)
 from pipeline.transform.dedup import DuplicateRow
-from pipeline.transform.plan import PlanDocument, Planner, SessionBuild, plan_input_column
+from pipeline.transform.plan import Plan, PlanDocument, Planner, SessionBuild, plan_input_column, replace_rows
 
 
 @dataclass
@@ -75,6 +75,11 @@ def _batches_by_locality(todo: list[SessionBuild], parsed, batch_sessions: int) 
     return [todo[i:i + batch_sessions] for i in range(0, len(todo), batch_sessions)]
 
 
+def _same_frames(frames: dict[str, pl.DataFrame], before: dict[str, pl.DataFrame] | None) -> frozenset[str]:
+    """The names of `frames` that are the very frames of `before` (planned against it and left as they were)."""
+    return frozenset(name for name, frame in frames.items() if before is not None and frame is before.get(name))
+
+
 class DatasetBuilder:
     """`raw` is the raw documents frame (see pipeline.ingest); `parsed` maps a document id to its
     parse record (.key, .summary) for every document that was parsed, `parsed.loader(ids)` reads
@@ -101,6 +106,7 @@ class DatasetBuilder:
         self.identity = PersonIdentity(merge_into=merge_into)
         self.person_notes: list[dict] = []
         self.session_person_keys: dict[str, set[str]] = {}   # session -> name keys it lists
+        self.planned_against: dict[str, pl.DataFrame] | None = None   # the previous plan's frames, if planned against
         self.merge_digest = stable_id("merge", *sorted(f"{a}>{b}" for a, b in merge_into.items()))
         # a plan made under other reviewed overrides is not planned against
         self.plan_key = stable_id("plan", json.dumps(self.overrides, sort_keys=True, default=str))
@@ -133,6 +139,7 @@ class DatasetBuilder:
         planner = Planner(self._plan_documents(), self._describe, lambda d: self.parsed[d].summary, self.canonical,
                           self.overrides, self.identity.merged)
         plan = planner.plan_changes(previous.plan, set(previous.inputs)) if previous else planner.plan_all()
+        self.planned_against = previous.plan if previous else None
         self.identity.person_of, self.session_person_keys, self.person_notes = plan.person_of, plan.session_keys, plan.notes
         self._document_frames(plan.documents, previous.plan if previous else None)
         # the summaries were for planning and document rows; the session batches read full parses
@@ -150,6 +157,15 @@ class DatasetBuilder:
         people = [f"{k}\x1e{self.identity.person_of.get((k, sid))}" for k in sorted(self.session_person_keys.get(sid, ()))]
         return sha256_hex("\x1f".join([sid, self.merge_digest, *documents, *people]))[:32]
 
+    def _session_inputs(self, plan: Plan, previous: StoredSessions | None) -> dict[str, str]:
+        """Every session's input hash, sorted by session: those not planned again as `previous` holds
+        them, the others hashed now."""
+        # taken in the store's order (sorted): the sort then finds runs, not the order of a set
+        inputs = {} if previous is None else {sid: digest for sid, digest in previous.inputs.items()
+                                              if sid in plan.sessions and sid not in plan.to_build}
+        inputs.update((sid, self.session_input(build)) for sid, build in plan.to_build.items())
+        return dict(sorted(inputs.items()))
+
     # -- rows ------------------------------------------------------------------------------------
     def _document_frames(self, ids: list[str], previous: dict[str, pl.DataFrame] | None) -> None:
         """The documents rows and document rejects: made for `ids`, the others as `previous` made them."""
@@ -160,7 +176,7 @@ class DatasetBuilder:
             keep = pl.col("document_id").is_in(self.raw["document_id"].implode()) & ~pl.col("document_id").is_in(
                 pl.Series(ids, dtype=pl.String).implode())
             rows = pl.concat([previous["document_rows"].filter(keep), rows]).sort("document_id")
-            rejects = pl.concat([previous["document_rejects"].filter(keep), rejects]).sort("document_id", maintain_order=True)
+            rejects = replace_rows(previous["document_rejects"], ~keep, rejects, ["document_id"])  # a reject per document
         self.frames["documents"].append(rows)
         self.frames["rejects"].append(rejects)
         self.document_rejects = rejects
@@ -207,9 +223,7 @@ class DatasetBuilder:
         """Sessions whose inputs hash as in `previous` take their rows from it instead of being built again."""
         reusable = previous is not None and previous.plan is not None and previous.plan_key == self.plan_key
         plan = self._plan(previous if reusable else None)
-        inputs = {sid: previous.inputs[sid] for sid in plan.sessions if sid not in plan.to_build} if reusable else {}
-        inputs.update((sid, self.session_input(build)) for sid, build in plan.to_build.items())
-        inputs = dict(sorted(inputs.items()))
+        inputs = self._session_inputs(plan, previous if reusable else None)
         old = previous.inputs if previous else {}
         todo = [build for sid, build in sorted(plan.to_build.items()) if old.get(sid) != inputs[sid]]
         dropped = [sid for sid, digest in old.items() if inputs.get(sid) != digest]
@@ -221,8 +235,9 @@ class DatasetBuilder:
         stats = {"sessions": len(inputs), "sessions_built": len(todo), "sessions_reused": len(inputs) - len(todo),
                  "documents_planned": len(plan.documents)}
         plan_frames = {**plan.frames, "document_rows": tables["documents"], "document_rejects": self.document_rejects}
+        kept = _same_frames(plan_frames, self.planned_against)
         changed = {b.session_id for b in todo} | set(dropped) if previous is not None else None
-        return AssemblyResult(tables, StoredSessions(inputs, stored, plan_frames, self.plan_key), changed, stats)
+        return AssemblyResult(tables, StoredSessions(inputs, stored, plan_frames, self.plan_key, kept), changed, stats)
 
 
 def assemble(raw: pl.DataFrame, parsed: Mapping, duplicates: list[DuplicateRow], canonical: dict[str, str],

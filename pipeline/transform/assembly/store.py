@@ -34,22 +34,30 @@ class StoredSessions:
     inputs: dict[str, str]              # session_id -> input hash
     # SESSION_TABLES: whole, as a build made them, or as loaded, table -> bucket -> rows (each bucket
     # sorted as its table is)
-    tables: dict[str, pl.DataFrame | dict[str, pl.LazyFrame]]
+    tables: dict[str, pl.DataFrame | dict[str, pl.DataFrame | pl.LazyFrame]]
     plan: dict[str, pl.DataFrame] | None = None     # the plan's frames (see pipeline.transform.plan), None if unreadable
     plan_key: str | None = None                     # what the plan was made under (the reviewed overrides)
+    # the plan's frames that are those of the store they were planned against (the very frames read
+    # from it), which saving may keep as they are instead of writing them again
+    plan_kept: frozenset[str] = frozenset()
 
 
 def session_bucket(column: str = "session_id") -> pl.Expr:
     return pl.col(column).str.slice(4, 1)  # "ses_<hex>"
 
 
-def split_by_bucket(df: pl.DataFrame) -> dict[str, pl.DataFrame]:
-    """The rows of each bucket, in order (buckets in order of first appearance)."""
+def split_by_bucket(df: pl.DataFrame, only: set[str] | None = None) -> dict[str, pl.DataFrame]:
+    """The rows of each bucket (at least of those in `only`), in order (buckets in order of first
+    appearance). A table sorted by session is sliced, not copied; of another, a few buckets are
+    filtered out rather than the whole table split."""
     if df.is_empty():
         return {}
     runs = _bucket_runs(df.get_column("session_id"))
-    if runs is not None:  # a table sorted by session: its buckets sliced, not copied
-        return {bucket: df.slice(start, end - start) for bucket, (start, end) in runs.items()}
+    if runs is not None:
+        return {bucket: df.slice(start, end - start) for bucket, (start, end) in runs.items()
+                if only is None or bucket in only}
+    if only is not None and len(only) <= 2:
+        return {bucket: df.filter(session_bucket() == bucket) for bucket in sorted(only)}
     return {key[0]: part for key, part in
             df.with_columns(session_bucket().alias("_bucket")).partition_by("_bucket", as_dict=True, include_key=False,
                                                                            maintain_order=True).items()}
@@ -114,20 +122,22 @@ class FreshRows:
         return self._pieces.pop(name, {})
 
 
-def merge_stored(name: str, fresh: dict[str, list[pl.DataFrame]], buckets: dict[str, pl.LazyFrame] | None,
-                 dropped: list[str], changed_buckets: set[str]) -> pl.DataFrame:
+def merge_stored(name: str, fresh: dict[str, list[pl.DataFrame]],
+                 buckets: dict[str, pl.DataFrame | pl.LazyFrame] | None, dropped: list[str],
+                 changed_buckets: set[str]) -> pl.DataFrame:
     """A session table: the rows of the sessions just built (FreshRows.take), merged into the stored
     rows of the others. A table ordered by session first is ordered bucket by bucket (session ids are
     "ses_" and hex, and a bucket is the first hex digit), so it is sorted a bucket at a time, and a
-    stored bucket without changes is taken as it is."""
+    stored bucket without changes is taken as it is: its chunks become the table's, not copied."""
+    buckets = {b: f.collect() if isinstance(f, pl.LazyFrame) else f for b, f in (buckets or {}).items()}
     kept = ~pl.col("session_id").is_in(pl.Series(dropped, dtype=pl.String).implode())
     key = sort_key(name)
     if key[0] != "session_id":
-        old = [pl.concat(list(buckets.values())).filter(kept)] if buckets else []
+        old = [pl.concat(list(buckets.values()), rechunk=False).filter(kept)] if buckets else []
         return merge_frames(name, old + [f for pieces in fresh.values() for f in pieces])
-    parts: list[pl.DataFrame | pl.LazyFrame] = []
+    parts: list[pl.DataFrame] = []
     for bucket in BUCKETS:
-        old = buckets.get(bucket) if buckets else None
+        old = buckets.get(bucket)
         if old is not None and bucket not in changed_buckets:
             parts.append(old)
             continue
@@ -136,6 +146,4 @@ def merge_stored(name: str, fresh: dict[str, list[pl.DataFrame]], buckets: dict[
             parts.append(merge_frames(name, pieces))
     if not parts:
         return table_frame(name, [])
-    if buckets:  # the stored buckets read side by side, in one pass
-        return pl.concat([part.lazy() for part in parts]).collect()
     return pl.concat(parts, rechunk=False)
