@@ -227,9 +227,10 @@ def _deltas(previous: Path | None, build: Path) -> dict[str, tuple[pl.DataFrame,
     """Per table whose digest changed since the `previous` build, its rows gone and added (changed_rows);
     None when the previous database cannot be updated: then every table is created. Read before the database
     is touched, so that a missing or damaged row keys file only costs the full creation."""
-    if not updatable(previous):
+    before = _previous_tables(previous)
+    if not _updatable(previous, before):
         return None
-    before, now = _previous_tables(previous), _previous_tables(build)
+    now = _previous_tables(build)
     if set(now) != set(before):
         return None
     changed = [name for name in schemas.TABLES if before[name]["digest"] != now[name]["digest"]]
@@ -245,7 +246,11 @@ def _deltas(previous: Path | None, build: Path) -> dict[str, tuple[pl.DataFrame,
 def updatable(previous: Path | None) -> bool:
     """Whether a build can update the database of the `previous` build folder by delta rather than create one:
     it has every table's digest from the same engine versions, and a database."""
-    before = _previous_tables(previous)
+    return _updatable(previous, _previous_tables(previous))
+
+
+def _updatable(previous: Path | None, before: dict) -> bool:
+    """updatable(), given the previous build's tables.json as read (read once per caller)."""
     return bool(before and set(before) == set(schemas.TABLES) and (previous / DATABASE_FILE).is_file())
 
 
