@@ -133,7 +133,10 @@ def bench_engines(sizes: list[int], workdir: Path, seed: int = 1, shard_size: in
             ray, ray_wall = _build(f"s3://{BUCKET}/raw_{size}", f"s3://{BUCKET}/out_{size}",
                                    {"CYBERDIALOGUE_SHARD_SIZE": str(shard_size)}, "--engine", "ray")
             requests = server.requests() - before
-            stages = {name: {"local": secs, "ray": ray["stage_seconds"].get(name)}
+            # per stage its seconds and the driver's peak resident memory while it ran: which stage grows
+            stages = {name: {"local": secs, "ray": ray["stage_seconds"].get(name),
+                             "local_peak_rss_mb": local.get("stage_peak_rss_mb", {}).get(name),
+                             "ray_peak_rss_mb": ray.get("stage_peak_rss_mb", {}).get(name)}
                       for name, secs in sorted(local["stage_seconds"].items(), key=lambda kv: -kv[1])}
             results["sizes"].append({
                 "size": size, "documents": local["rows"]["documents"],
@@ -147,6 +150,10 @@ def bench_engines(sizes: list[int], workdir: Path, seed: int = 1, shard_size: in
     return results
 
 
+def _megabytes(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}"
+
+
 def print_engines(results: dict) -> None:
     tasks = results["ray_tasks"]
     print(f"Ray: start-up {tasks['startup_seconds']} s, {tasks['per_task_ms']} ms per empty task "
@@ -154,10 +161,11 @@ def print_engines(results: dict) -> None:
     for entry in results["sizes"]:
         local, ray = entry["local"], entry["ray"]
         print(f"\n== {entry['documents']} documents ==")
-        print(f"  {'stage':<26} {'local s':>8} {'ray s':>8}")
+        print(f"  {'stage':<26} {'local s':>8} {'ray s':>8} {'local MB':>9} {'ray MB':>9}")
         for name, s in entry["stages"].items():
             if (s["local"] or 0) >= 0.05 or (s["ray"] or 0) >= 0.05:
-                print(f"  {name:<26} {s['local'] or 0:>8.2f} {s['ray'] or 0:>8.2f}")
+                print(f"  {name:<26} {s['local'] or 0:>8.2f} {s['ray'] or 0:>8.2f} "
+                      f"{_megabytes(s.get('local_peak_rss_mb')):>9} {_megabytes(s.get('ray_peak_rss_mb')):>9}")
         print(f"  {'whole build (wall)':<26} {local['wall_seconds']:>8.2f} {ray['wall_seconds']:>8.2f}")
         print(f"  driver peak RSS: local {local['driver_peak_rss_mb']} MB, ray {ray['driver_peak_rss_mb']} MB; "
               f"Ray engine start-up in the build {ray['engine_startup_seconds']} s; {ray['parse_shards']} parse shards")

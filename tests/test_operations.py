@@ -133,6 +133,25 @@ def test_benchmark_smoke(tmp_path, capsys):
     assert "precision 1.00, recall 1.00" in capsys.readouterr().out
 
 
+def test_the_ray_bench_prints_each_stage_with_the_drivers_peak_memory(capsys):
+    """The Ray bench's table: seconds and the driver's peak memory per stage for both engines, so the
+    stage that grows with the corpus shows; a stage without a figure prints a dash."""
+    from devtools.bench_cluster import print_engines
+
+    stage = {"local": 2.5, "ray": 11.25, "local_peak_rss_mb": 1452.4, "ray_peak_rss_mb": None}
+    results = {"ray_tasks": {"startup_seconds": 4.3, "per_task_ms": 0.57, "tasks": 200}, "shard_size": 2000,
+               "sizes": [{"documents": 1000, "stages": {"dataset_tables": stage},
+                          "local": {"wall_seconds": 11.2, "driver_peak_rss_mb": 1452.4},
+                          "ray": {"wall_seconds": 43.2, "driver_peak_rss_mb": 620.0, "engine_startup_seconds": 4.1,
+                                  "parse_shards": 1, "s3_requests_total": 3, "s3_requests": {"GET": 2, "PUT": 1}}}]}
+    print_engines(results)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[2] == "== 1000 documents =="
+    assert lines[3].split() == ["stage", "local", "s", "ray", "s", "local", "MB", "ray", "MB"]
+    assert lines[4].split() == ["dataset_tables", "2.50", "11.25", "1,452", "-"]
+    assert "driver peak RSS: local 1452.4 MB, ray 620.0 MB" in lines[6]
+
+
 def test_labelled_set_precision_and_recall():
     from devtools.bench import score_labelled
 
