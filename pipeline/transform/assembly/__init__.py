@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -26,7 +26,7 @@ from pipeline.transform.assembly.documents import DocumentInput, document_rows, 
 from pipeline.transform.assembly.identity import people_rows
 from pipeline.transform.assembly.sessions import build_session
 from pipeline.transform.assembly.store import (SESSION_NAMES, SESSION_REJECTS, SESSION_TABLES, FreshRows, StoredSessions,
-                                               merge_frames, merge_stored, table_frame)
+                                               merge_frames, merge_stored, table_frame, unvetted_rows)
 from pipeline.transform.dedup import DuplicateRow
 from pipeline.transform.plan import Plan, PlanDocument, Planner, SessionBuild, plan_input_column, replace_rows
 
@@ -37,6 +37,10 @@ class AssemblyResult:
     stored: StoredSessions              # what the next build needs to reuse this one's sessions
     changed: set[str] | None            # the sessions built or dropped (None: all of them)
     stats: dict[str, int]               # sessions, sessions_built, sessions_reused, documents_planned
+    # per session table, the rows not known to pass its model: its other rows are those of stored buckets
+    # that passed it in the build that stored them (quarantine validates these only); a table not here
+    # is validated whole
+    unvetted: dict[str, pl.DataFrame] = field(default_factory=dict)
 
 
 @dataclass
@@ -219,6 +223,21 @@ class DatasetBuilder:
         return {name: stored[name] if name in stored else merge_frames(name, self.frames.get(name, []))
                 for name in schemas.TABLES}
 
+    def _unvetted(self, stored: dict[str, pl.DataFrame], previous: StoredSessions | None,
+                  changed_buckets: set[str]) -> dict[str, pl.DataFrame]:
+        """The rows of each session table not known to pass its model (see AssemblyResult.unvetted):
+        those of the buckets changed now, or holding a row built now, or not vetted when stored."""
+        if previous is None:
+            return {}
+        unvetted = {}
+        for name in stored:
+            if name in schemas.TABLES:
+                touched = changed_buckets | self.fresh.buckets[name]
+                rows = unvetted_rows(name, stored[name], touched, previous.vetted)
+                if rows is not None:
+                    unvetted[name] = rows
+        return unvetted
+
     def build(self, previous: StoredSessions | None = None, batch_sessions: int = 2000, run_batches=None) -> AssemblyResult:
         """Sessions whose inputs hash as in `previous` take their rows from it instead of being built again."""
         reusable = previous is not None and previous.plan is not None and previous.plan_key == self.plan_key
@@ -232,12 +251,14 @@ class DatasetBuilder:
         stored = {name: merge_stored(name, self.fresh.take(name), previous.tables.get(name) if previous else None,
                                      dropped, changed_buckets) for name in SESSION_TABLES}
         tables = self._tables(stored)
+        unvetted = self._unvetted(stored, previous, changed_buckets)
         stats = {"sessions": len(inputs), "sessions_built": len(todo), "sessions_reused": len(inputs) - len(todo),
                  "documents_planned": len(plan.documents)}
         plan_frames = {**plan.frames, "document_rows": tables["documents"], "document_rejects": self.document_rejects}
         kept = _same_frames(plan_frames, self.planned_against)
         changed = {b.session_id for b in todo} | set(dropped) if previous is not None else None
-        return AssemblyResult(tables, StoredSessions(inputs, stored, plan_frames, self.plan_key, kept), changed, stats)
+        return AssemblyResult(tables, StoredSessions(inputs, stored, plan_frames, self.plan_key, kept), changed, stats,
+                              unvetted)
 
 
 def assemble(raw: pl.DataFrame, parsed: Mapping, duplicates: list[DuplicateRow], canonical: dict[str, str],
