@@ -10,6 +10,7 @@ built now into those a previous build kept. Pure: records and frames in, frames 
 from __future__ import annotations
 
 import json
+import operator
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -164,11 +165,18 @@ class DatasetBuilder:
     def _session_inputs(self, plan: Plan, previous: StoredSessions | None) -> dict[str, str]:
         """Every session's input hash, sorted by session: those not planned again as `previous` holds
         them, the others hashed now."""
-        # taken in the store's order (sorted): the sort then finds runs, not the order of a set
-        inputs = {} if previous is None else {sid: digest for sid, digest in previous.inputs.items()
-                                              if sid in plan.sessions and sid not in plan.to_build}
-        inputs.update((sid, self.session_input(build)) for sid, build in plan.to_build.items())
-        return dict(sorted(inputs.items()))
+        fresh = {sid: self.session_input(build) for sid, build in plan.to_build.items()}
+        if previous is None:
+            return dict(sorted(fresh.items()))
+        # in the store's order (sorted), a session hashed again in its place: sorted again only when a
+        # session is new (or the store's order is not sorted), not every time
+        inputs = {sid: fresh.get(sid, digest) for sid, digest in previous.inputs.items() if sid in plan.sessions}
+        new = fresh.keys() - inputs.keys()
+        inputs.update((sid, fresh[sid]) for sid in new)
+        keys = list(inputs)
+        if new or not all(map(operator.lt, keys, keys[1:])):
+            return {sid: inputs[sid] for sid in sorted(keys)}
+        return inputs
 
     # -- rows ------------------------------------------------------------------------------------
     def _document_frames(self, ids: list[str], previous: dict[str, pl.DataFrame] | None) -> None:
@@ -245,7 +253,9 @@ class DatasetBuilder:
         inputs = self._session_inputs(plan, previous if reusable else None)
         old = previous.inputs if previous else {}
         todo = [build for sid, build in sorted(plan.to_build.items()) if old.get(sid) != inputs[sid]]
-        dropped = [sid for sid, digest in old.items() if inputs.get(sid) != digest]
+        # the sessions gone, and those hashed again to another input (the others kept their hash)
+        dropped = sorted(old.keys() - inputs.keys()) + [sid for sid in sorted(plan.to_build)
+                                                         if sid in old and old[sid] != inputs[sid]]
         self._build_sessions(todo, batch_sessions, run_batches)
         changed_buckets = {sid[4:5] for sid in dropped} | {b.session_id[4:5] for b in todo}
         stored = {name: merge_stored(name, self.fresh.take(name), previous.tables.get(name) if previous else None,
