@@ -98,7 +98,6 @@ class DatasetBuilder:
         self.duplicates = duplicates
         self.canonical = canonical
         self.rows: dict[str, list[dict]] = defaultdict(list)
-        self.formats = dict(zip(self.raw["document_id"].to_list(), self.raw["format"].to_list()))
         self.inputs: dict[str, DocumentInput] = {}   # the documents looked at in this build
         self.frames: dict[str, list] = defaultdict(list)
         self.fresh = FreshRows()                     # the session tables' rows built now
@@ -130,8 +129,9 @@ class DatasetBuilder:
 
     def _plan_documents(self) -> pl.DataFrame:
         """Every document's id, canonical id, is_copy and plan input (see pipeline.transform.plan)."""
-        canonical = pl.DataFrame({"document_id": list(self.canonical), "canonical": list(self.canonical.values())},
-                                 schema={"document_id": pl.String, "canonical": pl.String})
+        # only the copies: every other document is its own canonical (the coalesce below)
+        copies = [(d, head) for d, head in self.canonical.items() if head != d]
+        canonical = pl.DataFrame(copies, schema={"document_id": pl.String, "canonical": pl.String}, orient="row")
         parsed = pl.Series(list(self.parsed), dtype=pl.String)
         return (self.raw.join(canonical, on="document_id", how="left")
                 .with_columns(canonical=pl.coalesce("canonical", "document_id"))
@@ -193,6 +193,11 @@ class DatasetBuilder:
         self.frames["rejects"].append(rejects)
         self.document_rejects = rejects
 
+    def _formats(self, ids: set[str]) -> dict[str, str]:
+        """document_id -> format, for the documents `ids` (a re-build looks up a few, not 100k)."""
+        wanted = self.raw.filter(pl.col("document_id").is_in(pl.Series(list(ids), dtype=pl.String).implode()))
+        return dict(zip(wanted["document_id"].to_list(), wanted["format"].to_list()))
+
     def _build_sessions(self, todo: list[SessionBuild], batch_sessions: int, run_batches=None) -> None:
         """The rows of the sessions to build, in batches of consecutive sessions (a batch's full
         parses in memory at a time); `run_batches(function, batches)` may run them elsewhere (on
@@ -201,10 +206,11 @@ class DatasetBuilder:
         by_session: dict[str, dict] = defaultdict(dict)
         for (key, sid), pid in self.identity.person_of.items():
             by_session[sid][(key, sid)] = pid
+        formats = self._formats({d for b in todo for d, _ in b.contributions})
         tasks = [SessionBatch(batch, self.parsed.loader(sorted({d for b in batch for d, _ in b.contributions})),
                               PersonIdentity({k: v for b in batch for k, v in by_session.get(b.session_id, {}).items()},
                                              self.identity.merge_into),
-                              {d: self.formats[d] for b in batch for d, _ in b.contributions})
+                              {d: formats[d] for b in batch for d, _ in b.contributions})
                  for batch in batches]
         elsewhere = run_batches and len(todo) > batch_sessions  # a few sessions are quicker built here
         results = run_batches(build_session_batch, tasks) if elsewhere else map(build_session_batch, tasks)
