@@ -19,6 +19,7 @@ from pipeline.incremental.ingest_cache import read_raw_documents
 from pipeline.transform import assembly, checks
 from pipeline.transform.assembly.identity import _preferred_name, people_rows
 from pipeline.transform.assembly.store import BUCKETS, SESSION_TABLES, session_bucket, unvetted_rows
+from pipeline.transform.plan import plan_input_column
 from pipeline.transform.quarantine import quarantine
 from tests.test_identity import _build
 from tests.test_incremental import _tables
@@ -200,3 +201,25 @@ def test_people_are_counted_from_their_written_forms_as_before(seed):
     people, _ = people_rows(chunked, [])
     expected = _plain_people(frame)
     assert {p["person_id"]: (p["name"], p["name_variants"], p["session_count"]) for p in people} == expected
+
+
+def test_a_bucket_that_took_no_row_built_now_is_not_validated_again(tables):
+    utt = tables["utterances"]
+    fewer = utt.filter(pl.col("session_id") != utt["session_id"][0])  # its bucket lost a session, took none
+    rows = unvetted_rows("utterances", fewer, set(), ALL_VETTED)
+    assert rows.height == 0 and rows.schema == fewer.schema
+    assert checks._passes_given("utterances", fewer, rows)
+    assert _outcome(lambda: schemas.TABLES["utterances"].model.validate(fewer, lazy=True)) is None
+
+
+def test_a_plan_input_differs_when_anything_planning_reads_does():
+    row = {"document_id": "doc_1", "path": "a/b.txt", "sha256": "00", "size_bytes": 3, "encoding": None,
+           "format": "generic", "parser_version": "1", "problems": ["x"], "canonical": "doc_1"}
+    changes = [("path", "a/c.txt"), ("sha256", "01"), ("size_bytes", 4), ("encoding", "-"), ("format", "isomer_event"),
+               ("parser_version", "2"), ("problems", ["x", "y"]), ("problems", []), ("canonical", "doc_0")]
+    rows = [row] + [{**row, field: value} for field, value in changes]
+    frame = pl.DataFrame(rows, schema_overrides={"encoding": pl.String, "problems": pl.List(pl.String)})
+    inputs = frame.select(plan_input_column(pl.col("canonical"), pl.lit(True)).alias("input"))["input"]
+    assert inputs.ne_missing(inputs[0]).to_list() == [False] + [True] * len(changes)
+    parsed = frame.head(1).select(plan_input_column(pl.col("canonical"), pl.lit(False)).alias("input"))["input"]
+    assert parsed.ne_missing(inputs[0]).to_list() == [True]

@@ -89,8 +89,9 @@ def _passes_quickly(name: str, df: pl.DataFrame) -> bool:
 
 def _passes_given(name: str, df: pl.DataFrame, unvetted: pl.DataFrame) -> bool:
     """True only when the table's model certainly passes, given that every row of `df` outside
-    `unvetted` is a row of a session bucket that passed the model when it was stored, and `unvetted`
-    holds whole buckets (pipeline.transform.assembly.store.unvetted_rows). Every rule but uniqueness
+    `unvetted` is a row of a session bucket that passed the model when it was stored, that `df` has
+    those buckets' columns and types, and that `unvetted` holds whole buckets
+    (pipeline.transform.assembly.store.unvetted_rows). Every rule but uniqueness
     is a rule of one row (_ROW_RULES), so the model's rows pass when these do; a uniqueness rule over
     session_id holds within each bucket apart (rows of two buckets differ in it), the others are
     decided over the whole table."""
@@ -98,7 +99,8 @@ def _passes_given(name: str, df: pl.DataFrame, unvetted: pl.DataFrame) -> bool:
     if unvetted.schema != df.schema or not _row_rules_only(name):
         return False
     try:
-        rest.validate(unvetted, lazy=True)
+        if unvetted.height:  # no row in question: the rows and their types are those that passed
+            rest.validate(unvetted, lazy=True)
     except (pa.errors.SchemaError, pa.errors.SchemaErrors):
         return False
     return all(_distinct(unvetted if "session_id" in columns else df, columns) for columns in unique)

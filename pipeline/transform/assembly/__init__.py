@@ -237,17 +237,17 @@ class DatasetBuilder:
         return {name: stored[name] if name in stored else merge_frames(name, self.frames.get(name, []))
                 for name in schemas.TABLES}
 
-    def _unvetted(self, stored: dict[str, pl.DataFrame], previous: StoredSessions | None,
-                  changed_buckets: set[str]) -> dict[str, pl.DataFrame]:
+    def _unvetted(self, stored: dict[str, pl.DataFrame], previous: StoredSessions | None) -> dict[str, pl.DataFrame]:
         """The rows of each session table not known to pass its model (see AssemblyResult.unvetted):
-        those of the buckets changed now, or holding a row built now, or not vetted when stored."""
+        those of the buckets holding a row built now, or not vetted when stored. (A bucket that only
+        lost sessions holds some of the rows it was vetted with: a rule of one row or of distinct
+        keys that held for them holds for fewer.)"""
         if previous is None:
             return {}
         unvetted = {}
         for name in stored:
             if name in schemas.TABLES:
-                touched = changed_buckets | self.fresh.buckets[name]
-                rows = unvetted_rows(name, stored[name], touched, previous.vetted)
+                rows = unvetted_rows(name, stored[name], self.fresh.buckets[name], previous.vetted)
                 if rows is not None:
                     unvetted[name] = rows
         return unvetted
@@ -267,7 +267,7 @@ class DatasetBuilder:
         stored = {name: merge_stored(name, self.fresh.take(name), previous.tables.get(name) if previous else None,
                                      dropped, changed_buckets) for name in SESSION_TABLES}
         tables = self._tables(stored)
-        unvetted = self._unvetted(stored, previous, changed_buckets)
+        unvetted = self._unvetted(stored, previous)
         stats = {"sessions": len(inputs), "sessions_built": len(todo), "sessions_reused": len(inputs) - len(todo),
                  "documents_planned": len(plan.documents)}
         plan_frames = {**plan.frames, "document_rows": tables["documents"], "document_rejects": self.document_rejects}

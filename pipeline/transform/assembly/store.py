@@ -155,12 +155,14 @@ def merge_stored(name: str, fresh: dict[str, list[pl.DataFrame]],
     return pl.concat(parts, rechunk=False)
 
 
-def unvetted_rows(name: str, table: pl.DataFrame, changed_buckets: set[str],
+def unvetted_rows(name: str, table: pl.DataFrame, fresh_buckets: set[str],
                   vetted: dict[str, frozenset[str]]) -> pl.DataFrame | None:
     """The rows of a session table not known to pass the table's model: all but those of the stored
-    buckets that passed it when they were stored (StoredSessions.vetted) and did not change since.
-    None when fewer than half the buckets are such (the table is then validated whole)."""
-    trusted = [b for b in BUCKETS if b not in changed_buckets and name in vetted.get(b, ())]
+    buckets that passed it when they were stored (StoredSessions.vetted) and took no row built since
+    (`fresh_buckets`: where the rows built now fall). None when fewer than half the buckets are such
+    (the table is then validated whole). The table is the concatenation of its buckets, so it has
+    their columns and types."""
+    trusted = [b for b in BUCKETS if b not in fresh_buckets and name in vetted.get(b, ())]
     if 2 * len(trusted) <= len(BUCKETS):
         return None
     runs = _bucket_runs(table.get_column("session_id"))
