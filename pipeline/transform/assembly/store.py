@@ -165,6 +165,8 @@ def unvetted_rows(name: str, table: pl.DataFrame, fresh_buckets: set[str],
     trusted = [b for b in BUCKETS if b not in fresh_buckets and name in vetted.get(b, ())]
     if 2 * len(trusted) <= len(BUCKETS):
         return None
+    if len(trusted) == len(BUCKETS) and not fresh_buckets:  # every row a stored one, of a vetted bucket
+        return table.clear()
     runs = _bucket_runs(table.get_column("session_id"))
     if runs is None:  # not ordered by session: every row whose bucket is not trusted (or that has none)
         return table.filter(pl.col("session_id").is_null() | ~session_bucket().is_in(trusted))
