@@ -223,3 +223,15 @@ def test_a_plan_input_differs_when_anything_planning_reads_does():
     assert inputs.ne_missing(inputs[0]).to_list() == [False] + [True] * len(changes)
     parsed = frame.head(1).select(plan_input_column(pl.col("canonical"), pl.lit(False)).alias("input"))["input"]
     assert parsed.ne_missing(inputs[0]).to_list() == [True]
+
+
+def test_the_references_check_names_exactly_the_ids_that_do_not_resolve(tables):
+    sessions = tables["sessions"]
+    gone = sorted(set(tables["participants"]["session_id"].to_list()))[:2]
+    fewer = sessions.filter(~pl.col("session_id").is_in(gone))
+    doubled = pl.concat([fewer, fewer])  # ids repeated in the table pointed at change nothing
+    for pointed in (fewer, doubled):
+        outcome = checks.check_foreign_keys("participants", tables["participants"], {**tables, "sessions": pointed})
+        assert not outcome.passed
+        assert [f["value"] for f in outcome.failures if f["column"] == "session_id"] == gone
+    assert checks.check_foreign_keys("participants", tables["participants"], tables).passed

@@ -175,13 +175,13 @@ def check_foreign_keys(name: str, df: pl.DataFrame, referenced: dict[str, pl.Dat
         return CheckOutcome(True, "foreign keys", f"{name}: every reference resolves")
     failures = []
     for column, other, other_column in schemas.TABLES[name].foreign_keys:
-        known = referenced[other].get_column(other_column).unique()
+        known = referenced[other].get_column(other_column)  # is_in hashes it: no unique() pass before
         missing = df.filter(pl.col(column).is_not_null() & ~pl.col(column).is_in(known.implode()))
         for value in missing.get_column(column).unique().sort().head(50).to_list():
             failures.append({"column": column, "check": f"references {other}.{other_column}", "value": value, "row": None})
     for column, (other, other_column) in schemas.LIST_REFERENCES.items():  # lists of ids are references too
         if column in df.columns and other in referenced:
-            known = referenced[other].get_column(other_column).unique()
+            known = referenced[other].get_column(other_column)  # is_in hashes it: no unique() pass before
             ids = df.select(pl.col(column).explode()).drop_nulls().unique().get_column(column)
             for value in ids.filter(~ids.is_in(known.implode())).sort().head(50).to_list():
                 failures.append({"column": column, "check": f"references {other}.{other_column}", "value": value, "row": None})
