@@ -170,9 +170,11 @@ class DatasetBuilder:
             return dict(sorted(fresh.items()))
         # in the store's order (sorted), a session hashed again in its place: sorted again only when a
         # session is new (or the store's order is not sorted), not every time
-        inputs = {sid: fresh.get(sid, digest) for sid, digest in previous.inputs.items() if sid in plan.sessions}
+        inputs = dict(previous.inputs)  # copied, and changed in place, by set and dict operations
+        for sid in inputs.keys() - plan.sessions:
+            del inputs[sid]
         new = fresh.keys() - inputs.keys()
-        inputs.update((sid, fresh[sid]) for sid in new)
+        inputs.update(fresh)
         keys = list(inputs)
         if new or not all(map(operator.lt, keys, keys[1:])):
             return {sid: inputs[sid] for sid in sorted(keys)}
