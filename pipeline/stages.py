@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import polars as pl
 
+import schemas
+from pipeline.transform import checks
 from pipeline.transform.agreement_pairs import NAME as AGREEMENT_PAIRS, agreement_pairs
 from pipeline.transform.assembly import AssemblyResult, assemble
-from pipeline.transform.assembly.store import StoredSessions
+from pipeline.transform.assembly.store import BUCKETS, StoredSessions
 from pipeline.transform.dedup import VIEW_COLUMNS, DocumentViews, DuplicateRow, find_duplicates
 from pipeline.transform.fingerprint import NUM_PERM
 from pipeline.transform.quarantine import quarantine
@@ -51,7 +53,11 @@ def assemble_tables(raw: pl.DataFrame, parsed, duplicates: list[DuplicateRow], c
     whose inputs did not change are reused. `stored` in the result is what a later build can reuse.
     `run_batches(function, batches)` runs the batches of sessions to build (default: here)."""
     result = assemble(raw, parsed, duplicates, canonical, overrides, previous, run_batches)
-    tables = quarantine(result.tables)
+    tables = quarantine(result.tables, result.unvetted)
+    # the stored rows of a table that passed its model need not be validated again by a later build
+    passed = frozenset(name for name, df in result.stored.tables.items()
+                       if name in schemas.TABLES and checks.passed_before("schema", name, [df]))
+    result.stored.vetted = dict.fromkeys(BUCKETS, passed)
     # derived from the agreements that passed quarantine, so every id in it resolves
     tables[AGREEMENT_PAIRS] = agreement_pairs(tables["agreements"])
     result.tables = tables

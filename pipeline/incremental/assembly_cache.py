@@ -17,6 +17,7 @@ import pyarrow.ipc
 
 from pipeline.incremental.caches import source_digest
 from pipeline.stages import assemble_tables
+from pipeline.transform import checks
 from pipeline.transform.assembly import AssemblyResult
 from pipeline.transform.assembly.store import BUCKETS, StoredSessions, split_by_bucket
 from pipeline.transform.dedup import DuplicateRow
@@ -67,6 +68,7 @@ def load_session_store(cache_dir: str | os.PathLike) -> StoredSessions | None:
     folder = _assembly_dir(cache_dir)
     inputs: dict[str, str] = {}
     parts: dict[str, dict[str, pl.DataFrame]] = {}
+    vetted: dict[str, frozenset[str]] = {}
     for bucket in sorted(folder.glob("bucket-*")):
         try:
             inputs_df = read_stored_frame(bucket / "_inputs.arrow")
@@ -77,10 +79,29 @@ def load_session_store(cache_dir: str | os.PathLike) -> StoredSessions | None:
         inputs.update(zip(inputs_df["session_id"].to_list(), inputs_df["input_hash"].to_list()))
         for name, frame in frames.items():
             parts.setdefault(name, {})[bucket.name[-1]] = frame
+        vetted[bucket.name[-1]] = _read_vetted(bucket / VETTED)
     if not inputs:
         return None
     plan, plan_key = _load_plan(folder / "plan")
-    return StoredSessions(inputs, parts, plan, plan_key)
+    return StoredSessions(inputs, parts, plan, plan_key, vetted=vetted)
+
+
+# Beside a bucket's frames: the rules' digest, then the tables whose rows there passed their model.
+VETTED = "_vetted.txt"
+
+
+def _read_vetted(path: Path) -> frozenset[str]:
+    """The tables a bucket's marker names, under the rules in force; none when it is missing, damaged
+    or written under other rules (its rows are then validated again)."""
+    try:
+        digest, *names = path.read_text(encoding="utf-8").split("\n")
+    except (OSError, UnicodeDecodeError):
+        return frozenset()
+    return frozenset(n for n in names if n) if digest == checks.rules_digest() else frozenset()
+
+
+def _write_vetted(path: Path, tables: frozenset[str]) -> None:
+    path.write_text("\n".join([checks.rules_digest(), *sorted(tables)]), encoding="utf-8")
 
 
 def _load_plan(folder: Path) -> tuple[dict[str, pl.DataFrame] | None, str | None]:
@@ -138,6 +159,8 @@ def save_session_store(cache_dir: str | os.PathLike, store: StoredSessions, chan
         for bucket, path in staging.items():
             split.get(bucket, df.clear()).write_ipc(path / f"{name}.arrow", compression=STORE_COMPRESSION)
         del split
+    for bucket, path in staging.items():  # swapped in with its frames: the marker speaks of these rows
+        _write_vetted(path / VETTED, store.vetted.get(bucket, frozenset()))
     for bucket, path in staging.items():
         target = folder / f"bucket-{bucket}"
         old = folder / f".bucket-{bucket}.old-{os.getpid()}"

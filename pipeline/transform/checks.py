@@ -87,13 +87,65 @@ def _passes_quickly(name: str, df: pl.DataFrame) -> bool:
     return all(_distinct(df, columns) for columns in unique)
 
 
-def validate_table(name: str, df: pl.DataFrame) -> None:
+def _passes_given(name: str, df: pl.DataFrame, unvetted: pl.DataFrame) -> bool:
+    """True only when the table's model certainly passes, given that every row of `df` outside
+    `unvetted` is a row of a session bucket that passed the model when it was stored, that `df` has
+    those buckets' columns and types, and that `unvetted` holds whole buckets
+    (pipeline.transform.assembly.store.unvetted_rows). Every rule but uniqueness
+    is a rule of one row (_ROW_RULES), so the model's rows pass when these do; a uniqueness rule over
+    session_id holds within each bucket apart (rows of two buckets differ in it), the others are
+    decided over the whole table."""
+    rest, unique = _uniqueness_apart(name)
+    if unvetted.schema != df.schema or not _row_rules_only(name):
+        return False
+    try:
+        if unvetted.height:  # no row in question: the rows and their types are those that passed
+            rest.validate(unvetted, lazy=True)
+    except (pa.errors.SchemaError, pa.errors.SchemaErrors):
+        return False
+    return all(_distinct(unvetted if "session_id" in columns else df, columns) for columns in unique)
+
+
+# The checks that judge each row alone (Pandera's built-in ones used by the models, and the models' own
+# list checks): rows that pass them pass them in any table.
+_ROW_RULES = frozenset({"str_matches", "str_length", "isin", "notin", "greater_than", "greater_than_or_equal_to",
+                        "less_than", "less_than_or_equal_to", "in_range", "equal_to", "not_equal_to",
+                        "roles_in_vocabulary"})
+
+
+@cache
+def _row_rules_only(name: str) -> bool:
+    """Whether every rule of the table's model besides uniqueness judges one row at a time."""
+    schema = schemas.TABLES[name].model.to_schema()
+    return not schema.checks and all(check.name in _ROW_RULES for column in schema.columns.values()
+                                     for check in column.checks)
+
+
+@cache
+def rules_digest() -> str:
+    """What the models' rules are, with the library versions that apply them: a row found to pass
+    under another digest is validated again."""
+    import hashlib
+    from importlib.metadata import version
+
+    parts = [version("pandera"), version("polars")]
+    for name, info in schemas.TABLES.items():
+        schema = info.model.to_schema()
+        parts.append(f"{name}|{schema.unique}|{schema.strict}|{schema.coerce}")
+        for column_name, column in schema.columns.items():
+            checks = sorted(f"{check.name}={check.statistics!r}" for check in column.checks)
+            parts.append(f"{column_name}|{column.dtype}|{column.nullable}|{column.unique}|{checks}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def validate_table(name: str, df: pl.DataFrame, unvetted: pl.DataFrame | None = None) -> None:
     """The table's Pandera model on the collected DataFrame (lazy=True: all failures), raising exactly
     what `model.validate` raises; a frame that passes is remembered (see passed_before) and not
-    validated again."""
+    validated again. `unvetted`: the rows not known to pass (see _passes_given); None: all of them."""
     if passed_before("schema", name, [df]):
         return
-    if not _passes_quickly(name, df):
+    quick = _passes_quickly(name, df) if unvetted is None else _passes_given(name, df, unvetted)
+    if not quick:
         schemas.TABLES[name].model.validate(df, lazy=True)  # the failures, as Pandera reports them
     remember_pass("schema", name, [df])
 
@@ -123,13 +175,13 @@ def check_foreign_keys(name: str, df: pl.DataFrame, referenced: dict[str, pl.Dat
         return CheckOutcome(True, "foreign keys", f"{name}: every reference resolves")
     failures = []
     for column, other, other_column in schemas.TABLES[name].foreign_keys:
-        known = referenced[other].get_column(other_column).unique()
+        known = referenced[other].get_column(other_column)  # is_in hashes it: no unique() pass before
         missing = df.filter(pl.col(column).is_not_null() & ~pl.col(column).is_in(known.implode()))
         for value in missing.get_column(column).unique().sort().head(50).to_list():
             failures.append({"column": column, "check": f"references {other}.{other_column}", "value": value, "row": None})
     for column, (other, other_column) in schemas.LIST_REFERENCES.items():  # lists of ids are references too
         if column in df.columns and other in referenced:
-            known = referenced[other].get_column(other_column).unique()
+            known = referenced[other].get_column(other_column)  # is_in hashes it: no unique() pass before
             ids = df.select(pl.col(column).explode()).drop_nulls().unique().get_column(column)
             for value in ids.filter(~ids.is_in(known.implode())).sort().head(50).to_list():
                 failures.append({"column": column, "check": f"references {other}.{other_column}", "value": value, "row": None})

@@ -48,10 +48,11 @@ def _resolves_every_reference(name: str) -> bool:
     return all(other in before for other in pointed)
 
 
-def row_failures(name: str, df: pl.DataFrame) -> dict[int, list[str]]:
-    """Row index -> the rules it breaks (empty when the table passes or fails only as a whole)."""
+def row_failures(name: str, df: pl.DataFrame, unvetted: pl.DataFrame | None = None) -> dict[int, list[str]]:
+    """Row index -> the rules it breaks (empty when the table passes or fails only as a whole).
+    `unvetted`: the rows not known to pass (see checks.validate_table); None: all of them."""
     try:
-        checks.validate_table(name, df)  # a pass is remembered: the table check of this frame reuses it
+        checks.validate_table(name, df, unvetted)  # a pass is remembered: the table check of this frame reuses it
         return {}
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases
@@ -70,9 +71,9 @@ def row_failures(name: str, df: pl.DataFrame) -> dict[int, list[str]]:
     return failures
 
 
-def _drop_failing_rows(name: str, df: pl.DataFrame, rejected: list[dict]) -> pl.DataFrame:
+def _drop_failing_rows(name: str, df: pl.DataFrame, rejected: list[dict], unvetted: pl.DataFrame | None = None) -> pl.DataFrame:
     """The table without the rows that break its rules (each one a reject, with the rules it breaks)."""
-    failures = row_failures(name, df)
+    failures = row_failures(name, df, unvetted)
     if not failures:
         return df
     rows = df.to_dicts()
@@ -113,12 +114,14 @@ def _prune_id_lists(name: str, df: pl.DataFrame, tables: dict[str, pl.DataFrame]
     return df
 
 
-def quarantine(tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
-    """Move every row that breaks a rule (or points at a moved row) to `rejects`."""
+def quarantine(tables: dict[str, pl.DataFrame], unvetted: dict[str, pl.DataFrame] | None = None) -> dict[str, pl.DataFrame]:
+    """Move every row that breaks a rule (or points at a moved row) to `rejects`. `unvetted`: of a
+    table, the rows not known to pass its model (see pipeline.transform.assembly.AssemblyResult);
+    the rejects are the same either way, only quicker to find."""
     tables = dict(tables)
     rejected: list[dict] = []
     for name in ORDER:
-        df = _drop_failing_rows(name, tables[name], rejected)
+        df = _drop_failing_rows(name, tables[name], rejected, (unvetted or {}).get(name))
         df = _drop_dangling_rows(name, df, tables, rejected)
         df = _prune_id_lists(name, df, tables, rejected)
         if _resolves_every_reference(name):  # the table's references check need not search them again

@@ -10,9 +10,10 @@ built now into those a previous build kept. Pure: records and frames in, frames 
 from __future__ import annotations
 
 import json
+import operator
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -26,7 +27,7 @@ from pipeline.transform.assembly.documents import DocumentInput, document_rows, 
 from pipeline.transform.assembly.identity import people_rows
 from pipeline.transform.assembly.sessions import build_session
 from pipeline.transform.assembly.store import (SESSION_NAMES, SESSION_REJECTS, SESSION_TABLES, FreshRows, StoredSessions,
-                                               merge_frames, merge_stored, table_frame)
+                                               merge_frames, merge_stored, table_frame, unvetted_rows)
 from pipeline.transform.dedup import DuplicateRow
 from pipeline.transform.plan import Plan, PlanDocument, Planner, SessionBuild, plan_input_column, replace_rows
 
@@ -37,6 +38,10 @@ class AssemblyResult:
     stored: StoredSessions              # what the next build needs to reuse this one's sessions
     changed: set[str] | None            # the sessions built or dropped (None: all of them)
     stats: dict[str, int]               # sessions, sessions_built, sessions_reused, documents_planned
+    # per session table, the rows not known to pass its model: its other rows are those of stored buckets
+    # that passed it in the build that stored them (quarantine validates these only); a table not here
+    # is validated whole
+    unvetted: dict[str, pl.DataFrame] = field(default_factory=dict)
 
 
 @dataclass
@@ -93,7 +98,6 @@ class DatasetBuilder:
         self.duplicates = duplicates
         self.canonical = canonical
         self.rows: dict[str, list[dict]] = defaultdict(list)
-        self.formats = dict(zip(self.raw["document_id"].to_list(), self.raw["format"].to_list()))
         self.inputs: dict[str, DocumentInput] = {}   # the documents looked at in this build
         self.frames: dict[str, list] = defaultdict(list)
         self.fresh = FreshRows()                     # the session tables' rows built now
@@ -125,8 +129,9 @@ class DatasetBuilder:
 
     def _plan_documents(self) -> pl.DataFrame:
         """Every document's id, canonical id, is_copy and plan input (see pipeline.transform.plan)."""
-        canonical = pl.DataFrame({"document_id": list(self.canonical), "canonical": list(self.canonical.values())},
-                                 schema={"document_id": pl.String, "canonical": pl.String})
+        # only the copies: every other document is its own canonical (the coalesce below)
+        copies = [(d, head) for d, head in self.canonical.items() if head != d]
+        canonical = pl.DataFrame(copies, schema={"document_id": pl.String, "canonical": pl.String}, orient="row")
         parsed = pl.Series(list(self.parsed), dtype=pl.String)
         return (self.raw.join(canonical, on="document_id", how="left")
                 .with_columns(canonical=pl.coalesce("canonical", "document_id"))
@@ -160,11 +165,20 @@ class DatasetBuilder:
     def _session_inputs(self, plan: Plan, previous: StoredSessions | None) -> dict[str, str]:
         """Every session's input hash, sorted by session: those not planned again as `previous` holds
         them, the others hashed now."""
-        # taken in the store's order (sorted): the sort then finds runs, not the order of a set
-        inputs = {} if previous is None else {sid: digest for sid, digest in previous.inputs.items()
-                                              if sid in plan.sessions and sid not in plan.to_build}
-        inputs.update((sid, self.session_input(build)) for sid, build in plan.to_build.items())
-        return dict(sorted(inputs.items()))
+        fresh = {sid: self.session_input(build) for sid, build in plan.to_build.items()}
+        if previous is None:
+            return dict(sorted(fresh.items()))
+        # in the store's order (sorted), a session hashed again in its place: sorted again only when a
+        # session is new (or the store's order is not sorted), not every time
+        inputs = dict(previous.inputs)  # copied, and changed in place, by set and dict operations
+        for sid in inputs.keys() - plan.sessions:
+            del inputs[sid]
+        new = fresh.keys() - inputs.keys()
+        inputs.update(fresh)
+        keys = list(inputs)
+        if new or not all(map(operator.lt, keys, keys[1:])):
+            return {sid: inputs[sid] for sid in sorted(keys)}
+        return inputs
 
     # -- rows ------------------------------------------------------------------------------------
     def _document_frames(self, ids: list[str], previous: dict[str, pl.DataFrame] | None) -> None:
@@ -181,6 +195,11 @@ class DatasetBuilder:
         self.frames["rejects"].append(rejects)
         self.document_rejects = rejects
 
+    def _formats(self, ids: set[str]) -> dict[str, str]:
+        """document_id -> format, for the documents `ids` (a re-build looks up a few, not 100k)."""
+        wanted = self.raw.filter(pl.col("document_id").is_in(pl.Series(list(ids), dtype=pl.String).implode()))
+        return dict(zip(wanted["document_id"].to_list(), wanted["format"].to_list()))
+
     def _build_sessions(self, todo: list[SessionBuild], batch_sessions: int, run_batches=None) -> None:
         """The rows of the sessions to build, in batches of consecutive sessions (a batch's full
         parses in memory at a time); `run_batches(function, batches)` may run them elsewhere (on
@@ -189,10 +208,11 @@ class DatasetBuilder:
         by_session: dict[str, dict] = defaultdict(dict)
         for (key, sid), pid in self.identity.person_of.items():
             by_session[sid][(key, sid)] = pid
+        formats = self._formats({d for b in todo for d, _ in b.contributions})
         tasks = [SessionBatch(batch, self.parsed.loader(sorted({d for b in batch for d, _ in b.contributions})),
                               PersonIdentity({k: v for b in batch for k, v in by_session.get(b.session_id, {}).items()},
                                              self.identity.merge_into),
-                              {d: self.formats[d] for b in batch for d, _ in b.contributions})
+                              {d: formats[d] for b in batch for d, _ in b.contributions})
                  for batch in batches]
         elsewhere = run_batches and len(todo) > batch_sessions  # a few sessions are quicker built here
         results = run_batches(build_session_batch, tasks) if elsewhere else map(build_session_batch, tasks)
@@ -219,6 +239,21 @@ class DatasetBuilder:
         return {name: stored[name] if name in stored else merge_frames(name, self.frames.get(name, []))
                 for name in schemas.TABLES}
 
+    def _unvetted(self, stored: dict[str, pl.DataFrame], previous: StoredSessions | None) -> dict[str, pl.DataFrame]:
+        """The rows of each session table not known to pass its model (see AssemblyResult.unvetted):
+        those of the buckets holding a row built now, or not vetted when stored. (A bucket that only
+        lost sessions holds some of the rows it was vetted with: a rule of one row or of distinct
+        keys that held for them holds for fewer.)"""
+        if previous is None:
+            return {}
+        unvetted = {}
+        for name in stored:
+            if name in schemas.TABLES:
+                rows = unvetted_rows(name, stored[name], self.fresh.buckets[name], previous.vetted)
+                if rows is not None:
+                    unvetted[name] = rows
+        return unvetted
+
     def build(self, previous: StoredSessions | None = None, batch_sessions: int = 2000, run_batches=None) -> AssemblyResult:
         """Sessions whose inputs hash as in `previous` take their rows from it instead of being built again."""
         reusable = previous is not None and previous.plan is not None and previous.plan_key == self.plan_key
@@ -226,18 +261,22 @@ class DatasetBuilder:
         inputs = self._session_inputs(plan, previous if reusable else None)
         old = previous.inputs if previous else {}
         todo = [build for sid, build in sorted(plan.to_build.items()) if old.get(sid) != inputs[sid]]
-        dropped = [sid for sid, digest in old.items() if inputs.get(sid) != digest]
+        # the sessions gone, and those hashed again to another input (the others kept their hash)
+        dropped = sorted(old.keys() - inputs.keys()) + [sid for sid in sorted(plan.to_build)
+                                                         if sid in old and old[sid] != inputs[sid]]
         self._build_sessions(todo, batch_sessions, run_batches)
         changed_buckets = {sid[4:5] for sid in dropped} | {b.session_id[4:5] for b in todo}
         stored = {name: merge_stored(name, self.fresh.take(name), previous.tables.get(name) if previous else None,
                                      dropped, changed_buckets) for name in SESSION_TABLES}
         tables = self._tables(stored)
+        unvetted = self._unvetted(stored, previous)
         stats = {"sessions": len(inputs), "sessions_built": len(todo), "sessions_reused": len(inputs) - len(todo),
                  "documents_planned": len(plan.documents)}
         plan_frames = {**plan.frames, "document_rows": tables["documents"], "document_rejects": self.document_rejects}
         kept = _same_frames(plan_frames, self.planned_against)
         changed = {b.session_id for b in todo} | set(dropped) if previous is not None else None
-        return AssemblyResult(tables, StoredSessions(inputs, stored, plan_frames, self.plan_key, kept), changed, stats)
+        return AssemblyResult(tables, StoredSessions(inputs, stored, plan_frames, self.plan_key, kept), changed, stats,
+                              unvetted)
 
 
 def assemble(raw: pl.DataFrame, parsed: Mapping, duplicates: list[DuplicateRow], canonical: dict[str, str],

@@ -112,16 +112,24 @@ def _preferred_name(counts: Counter) -> str:
                                          sum(t.isupper() and len(t) > 1 for t in n.split()), -counts[n], n))[0]
 
 
+def _written_forms(names: pl.DataFrame) -> pl.DataFrame:
+    """Per person: each written form of the name with its total count, and the number of sessions.
+    The counts are summed in polars (a few thousand forms), not in Python over every session's rows."""
+    names = names.rechunk()  # the store's buckets side by side: grouping one chunk is about twice as quick
+    forms = names.group_by("person_id", "name").agg(pl.col("count").sum())
+    sessions = names.group_by("person_id").agg(pl.col("session_id").n_unique().alias("sessions"))
+    return forms.group_by("person_id").agg("name", "count").join(sessions, on="person_id").select(
+        "person_id", "name", "count", "sessions")
+
+
 def people_rows(names: pl.DataFrame, notes: list[dict]) -> tuple[list[dict], list[dict]]:
     """The people table from every written form of their names in every session (session, person,
     name, count), and the candidate pairs for review: the planner's notes on names split by
     affiliation, then people sharing a surname and an initial."""
-    per_person = names.group_by("person_id").agg(pl.col("name"), pl.col("count"), pl.col("session_id").n_unique().alias("sessions"))
+    per_person = _written_forms(names)
     people = []
     for pid, written, times, session_count in per_person.iter_rows():
-        counts = Counter()
-        for name, n in zip(written, times):
-            counts[name] += n
+        counts = Counter(dict(zip(written, times)))
         people.append({"person_id": pid, "name": _preferred_name(counts), "name_variants": sorted(counts),
                        "session_count": session_count})
     known = set(per_person["person_id"].to_list())

@@ -8,7 +8,7 @@ come from (a cache on disk, object storage, nowhere) is not this module's busine
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -40,6 +40,9 @@ class StoredSessions:
     # the plan's frames that are those of the store they were planned against (the very frames read
     # from it), which saving may keep as they are instead of writing them again
     plan_kept: frozenset[str] = frozenset()
+    # bucket -> the tables whose rows in that bucket passed their model (before quarantine) in the build
+    # that stored them: those rows are not validated again while the bucket holds them
+    vetted: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 def session_bucket(column: str = "session_id") -> pl.Expr:
@@ -109,13 +112,16 @@ class FreshRows:
 
     def __init__(self):
         self._pieces: dict[str, dict[str, list[pl.DataFrame]]] = defaultdict(lambda: defaultdict(list))
+        self.buckets: dict[str, set] = defaultdict(set)  # table -> the buckets its rows built now fall in
 
     def add(self, name: str, frame: pl.DataFrame) -> None:
         if sort_key(name)[0] != "session_id":
             self._pieces[name][""].append(frame)
+            self.buckets[name].update(frame.select(session_bucket().unique()).to_series().to_list())
             return
         for bucket, part in split_by_bucket(frame).items():
             self._pieces[name][bucket].append(part)
+            self.buckets[name].add(bucket)
 
     def take(self, name: str) -> dict[str, list[pl.DataFrame]]:
         """A table's pieces by bucket ("" for a table not ordered by session), handed over once."""
@@ -147,3 +153,22 @@ def merge_stored(name: str, fresh: dict[str, list[pl.DataFrame]],
     if not parts:
         return table_frame(name, [])
     return pl.concat(parts, rechunk=False)
+
+
+def unvetted_rows(name: str, table: pl.DataFrame, fresh_buckets: set[str],
+                  vetted: dict[str, frozenset[str]]) -> pl.DataFrame | None:
+    """The rows of a session table not known to pass the table's model: all but those of the stored
+    buckets that passed it when they were stored (StoredSessions.vetted) and took no row built since
+    (`fresh_buckets`: where the rows built now fall). None when fewer than half the buckets are such
+    (the table is then validated whole). The table is the concatenation of its buckets, so it has
+    their columns and types."""
+    trusted = [b for b in BUCKETS if b not in fresh_buckets and name in vetted.get(b, ())]
+    if 2 * len(trusted) <= len(BUCKETS):
+        return None
+    if len(trusted) == len(BUCKETS) and not fresh_buckets:  # every row a stored one, of a vetted bucket
+        return table.clear()
+    runs = _bucket_runs(table.get_column("session_id"))
+    if runs is None:  # not ordered by session: every row whose bucket is not trusted (or that has none)
+        return table.filter(pl.col("session_id").is_null() | ~session_bucket().is_in(trusted))
+    parts = [table.slice(start, end - start) for bucket, (start, end) in runs.items() if bucket not in trusted]
+    return pl.concat(parts, rechunk=False) if parts else table.clear()
