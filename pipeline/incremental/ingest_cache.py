@@ -45,12 +45,17 @@ def _read_with_delta(path: Path, schema: dict, key: str) -> tuple[pl.DataFrame, 
         delta = pl.read_parquet(_delta_file(path)).cast(schema)
     except FileNotFoundError:
         return whole, pl.DataFrame(schema=schema)
-    return pl.concat([whole.join(delta.select(key), on=key, how="anti"), delta]), delta
+    return pl.concat([_without_keys(whole, delta[key]), delta]), delta
+
+
+def _without_keys(rows: pl.DataFrame, keys: pl.Series) -> pl.DataFrame:
+    """`rows` but those of `keys` (few: a set of them probed, not a join over every row)."""
+    return rows.filter(~pl.col(keys.name).is_in(keys.implode()))
 
 
 def _write_delta(path: Path, delta: pl.DataFrame, rows: pl.DataFrame, key: str) -> None:
     """`rows` added to the delta of `path` (replacing its rows of the same keys)."""
-    merged = pl.concat([delta.join(rows.select(key), on=key, how="anti"), rows]).sort(key)
+    merged = pl.concat([_without_keys(delta, rows[key]), rows]).sort(key)
     write_atomically(_delta_file(path), lambda tmp: merged.write_parquet(tmp, compression="lz4"))
 
 
@@ -73,19 +78,24 @@ class IngestCache:
             except (OSError, pl.exceptions.PolarsError):
                 pass
 
-    def save(self, rows: pl.DataFrame) -> None:
+    def save(self, rows: pl.DataFrame, fresh: pl.DataFrame | None = None) -> None:
         """Keep what reading gave for every file with text (a file without text is read again next
-        time): the rows new to the cache in its delta, or this build's rows whole (see DELTA_SHARE)."""
-        read = rows.filter(pl.col("content_key").is_not_null()).select(list(INGEST_SCHEMA)).unique("sha256")
-        new = read if self.rows is None else read.join(self.rows.select("sha256"), on="sha256", how="anti")
+        time): the rows of the files decoded now (`fresh`, of `rows`: their content is new to the
+        cache) in its delta, or this build's rows whole (see DELTA_SHARE)."""
+        new = _with_text(rows if fresh is None else fresh)
         whole = 0 if self.rows is None else self.rows.height - self.delta.height
-        if whole and self.delta.height + new.height <= DELTA_SHARE * whole:
+        if fresh is not None and whole and self.delta.height + new.height <= DELTA_SHARE * whole:
             _write_delta(self.path, self.delta, new, "sha256")
             return
-        _write_whole(self.path, read.sort("sha256"))
+        _write_whole(self.path, _with_text(rows).sort("sha256"))
         for other in self.path.parent.glob("ingest-*.parquet"):  # those of other reading code
             if other.name not in (self.path.name, _delta_file(self.path).name):
                 other.unlink(missing_ok=True)
+
+
+def _with_text(rows: pl.DataFrame) -> pl.DataFrame:
+    """What reading gave (INGEST_SCHEMA), one row per sha256, of the files with text."""
+    return rows.filter(pl.col("content_key").is_not_null()).select(list(INGEST_SCHEMA)).unique("sha256")
 
 
 def load_ingest_cache(cache_dir: str | os.PathLike) -> pl.DataFrame | None:
@@ -132,18 +142,22 @@ class FileIdentities:
             except (OSError, pl.exceptions.PolarsError):
                 pass
 
-    def save(self, listing: pl.DataFrame, hashes: pl.DataFrame, started_ns: int, kept: pl.DataFrame | None) -> None:
+    def save(self, listing: pl.DataFrame, hashes: pl.DataFrame, started_ns: int, kept: pl.DataFrame | None,
+             read_now: pl.Series | None = None) -> None:
         """Record each local file's identity (`listing`: see identity_frame) with its hash (`hashes`:
         path, sha256). `kept` (path, sha256) are the files whose recorded rows this build took as they
-        are (see recorded_hashes; None: none): when few rows were not, only the other files' rows go
-        to the delta (see DELTA_SHARE); else the whole file is written (see save_file_identities)."""
+        are (see recorded_hashes; None: none), `read_now` the paths of the others: when few recorded
+        rows were not taken, only those files' rows go to the delta (see DELTA_SHARE); else the whole
+        file is written (see save_file_identities)."""
         whole = self.rows.height - self.delta.height
         unconfirmed = self.rows.height - (kept.height if kept is not None else 0)
-        if kept is None or not whole or unconfirmed + self.delta.height > DELTA_SHARE * whole:
+        if kept is None or read_now is None or not whole or unconfirmed + self.delta.height > DELTA_SHARE * whole:
             _write_whole(self.path, _recorded(listing, hashes, started_ns, self.rows))
             return
-        hashed = hashes.join(kept.select("path"), on="path", how="anti")
-        _write_delta(self.path, self.delta, _recorded(listing, hashed, started_ns, self.rows), "path")
+        few = read_now.rename("path").implode()
+        rows = _recorded(*(frame.filter(pl.col("path").is_in(few)) for frame in (listing, hashes)), started_ns,
+                         self.rows.filter(pl.col("path").is_in(few)))
+        _write_delta(self.path, self.delta, rows, "path")
 
 
 def load_file_identities(cache_dir: str | os.PathLike) -> pl.DataFrame:
@@ -200,28 +214,31 @@ def read_raw_documents(root: str | os.PathLike, workers: int | None = None, shar
     cache = IngestCache(cache_dir, read=read_cache) if cache_dir else None
     identities = FileIdentities(cache_dir, read=read_cache) if cache_dir else None
     readable, local = listing.readable, local_identities(listing.readable)
-    parts, todo, kept = [], readable, None
+    parts, todo, kept, read_now = [], readable, None, pl.Series("path", [], dtype=pl.String)
     if cache is not None and cache.rows is not None and cache.rows.height:
         # hash every file (or take its recorded hash), decode only new content
         kept = recorded_hashes(local, identities.rows)
-        hashed = _hashes(readable, kept, workers, run_tasks)
+        hashed, read_now = _hashes(readable, kept, workers, run_tasks)
         parts.append(hashed.join(cache.rows, on="sha256", how="inner"))
         todo = readable.join(parts[0].select("path"), on="path", how="anti", maintain_order="left")
-    fresh = read_files(_with_unreadable(todo, listing.unreadable), workers, shard_size, run_tasks)
-    parts.append(pl.DataFrame(fresh, schema={**LISTING_SCHEMA, **INGEST_SCHEMA}))
+    fresh = pl.DataFrame(read_files(_with_unreadable(todo, listing.unreadable), workers, shard_size, run_tasks),
+                         schema={**LISTING_SCHEMA, **INGEST_SCHEMA})
+    parts.append(fresh)
     rows = pl.concat([p.select(list(LISTING_SCHEMA) + list(INGEST_SCHEMA)) for p in parts])
     if cache is not None:
-        _save_caches(cache, identities, rows, bool(fresh), kept, local, started_ns)
+        read_now = pl.concat([read_now, fresh["path"]])
+        _save_caches(cache, identities, rows, fresh, kept, read_now, local, started_ns)
     return with_document_ids(rows)
 
 
-def _hashes(readable: pl.DataFrame, recorded: pl.DataFrame, workers: int | None, run_tasks) -> pl.DataFrame:
+def _hashes(readable: pl.DataFrame, recorded: pl.DataFrame, workers: int | None,
+            run_tasks) -> tuple[pl.DataFrame, pl.Series]:
     """path, location, sha256 of every readable file: the recorded hash of a file not rewritten since,
-    else its bytes hashed now (None when it cannot be read now)."""
+    else its bytes hashed now (None when it cannot be read now); and the paths of those hashed now."""
     hashed = readable.select("path", "location").join(recorded, on="path", how="left")
     unread = hashed.filter(pl.col("sha256").is_null())
     rehashed = pl.Series("sha256", hash_files(unread["location"].to_list(), workers, run_tasks), dtype=pl.String)
-    return pl.concat([hashed.filter(pl.col("sha256").is_not_null()), unread.with_columns(rehashed)])
+    return pl.concat([hashed.filter(pl.col("sha256").is_not_null()), unread.with_columns(rehashed)]), unread["path"]
 
 
 def _with_unreadable(readable: pl.DataFrame, unreadable: list[RawFile]) -> list[RawFile]:
@@ -231,14 +248,16 @@ def _with_unreadable(readable: pl.DataFrame, unreadable: list[RawFile]) -> list[
     return sorted(files + unreadable, key=lambda f: f.path) if unreadable else files
 
 
-def _save_caches(cache: IngestCache, identities: FileIdentities, rows: pl.DataFrame, decoded: bool,
-                 kept: pl.DataFrame | None, listing: pl.DataFrame, started_ns: int) -> None:
+def _save_caches(cache: IngestCache, identities: FileIdentities, rows: pl.DataFrame, fresh: pl.DataFrame,
+                 kept: pl.DataFrame | None, read_now: pl.Series, listing: pl.DataFrame, started_ns: int) -> None:
     """What was decoded, by sha256; and each file's identity unless no file was decoded and each
-    listed and each recorded file's recorded identity was taken as it is (`kept`: see recorded_hashes)."""
+    listed and each recorded file's recorded identity was taken as it is (`kept`: see recorded_hashes);
+    `fresh` are the rows of the files decoded now, `read_now` the paths of all those read now."""
+    decoded = fresh.height > 0
     if decoded:
-        cache.save(rows)
+        cache.save(rows, fresh)
     if decoded or kept is None or not kept.height == listing.height == identities.rows.height:
-        identities.save(listing, rows.select("path", "sha256"), started_ns, kept)
+        identities.save(listing, rows.select("path", "sha256"), started_ns, kept, read_now)
 
 
 source_digest(*INGEST_CODE)
