@@ -144,3 +144,20 @@ def test_a_stale_delta_row_never_gives_an_old_hash(tmp_path):
     got = ingest_cache.read_raw_documents(raw, workers=1, cache_dir=cache)
     assert got.equals(_plain(raw))
     assert got.filter(pl.col("path") == "copy_02.txt")["sha256"].item() != old["sha256"].item()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("copies", [0, 1, 5, 40])
+def test_document_ids_numbered_over_the_copies_only_are_those_of_the_whole_frame(seed, copies):
+    import random
+
+    from pipeline.model.ids import document_id_column
+
+    rng = random.Random(seed)
+    keys = [f"{rng.getrandbits(64):016x}{'0' * 48}" for _ in range(60)]
+    keys += [rng.choice(keys) for _ in range(copies)]   # some contents two, three, ... times
+    rng.shuffle(keys)
+    rows = pl.DataFrame({"content_key": keys}, schema={"content_key": pl.String})
+    got = ingest._document_ids(rows)
+    assert got.to_list() == rows.select(document_id_column("content_key"))["document_id"].to_list()
+    assert got.name == "document_id" and got.is_duplicated().sum() == 0
