@@ -219,8 +219,11 @@ def read_raw_documents(root: str | os.PathLike, workers: int | None = None, shar
         # hash every file (or take its recorded hash), decode only new content
         kept = recorded_hashes(local, identities.rows)
         hashed, read_now = _hashes(readable, kept, workers, run_tasks)
-        parts.append(hashed.join(cache.rows, on="sha256", how="inner"))
-        todo = readable.join(parts[0].select("path"), on="path", how="anti", maintain_order="left")
+        # one join: a file whose hash the cache holds takes its row (a cached row always has a
+        # content_key), the others are read (in path order, as `readable`)
+        joined = hashed.join(cache.rows, on="sha256", how="left")
+        parts.append(joined.filter(pl.col("content_key").is_not_null()))
+        todo = joined.filter(pl.col("content_key").is_null()).select("path", "location").sort("path")
     fresh = pl.DataFrame(read_files(_with_unreadable(todo, listing.unreadable), workers, shard_size, run_tasks),
                          schema={**LISTING_SCHEMA, **INGEST_SCHEMA})
     parts.append(fresh)
