@@ -280,9 +280,22 @@ def with_document_ids(rows: pl.DataFrame) -> pl.DataFrame:
     unread = rows.filter(pl.col("content_key").is_null()).get_column("path").to_list()  # few: hash their paths only
     key = pl.coalesce("content_key", pl.col("path").replace_strict({p: sha256_hex(p) for p in unread}, default=None,
                                                                    return_dtype=pl.String))
-    return (rows.sort("path")
+    rows = (rows.sort("path")
             .with_columns(key.alias("content_key"),
-                          pl.col("format").replace_strict(versions, return_dtype=pl.String).alias("parser_version"))
-            .with_columns(document_id_column("content_key"))
-            .select(list(RAW_SCHEMA)).cast(RAW_SCHEMA).sort("document_id"))
+                          pl.col("format").replace_strict(versions, return_dtype=pl.String).alias("parser_version")))
+    return rows.with_columns(_document_ids(rows)).select(list(RAW_SCHEMA)).cast(RAW_SCHEMA).sort("document_id")
+
+
+def _document_ids(rows: pl.DataFrame) -> pl.Series:
+    """document_id_column over `rows` (in path order), its copy numbering worked out over the few
+    rows whose content another row has: over every row its window cost more than the rest of the
+    ids (a copy's number counts only the rows of its own content, so the subset numbers the same)."""
+    key = rows.get_column("content_key")
+    ids = (pl.lit("doc_") + pl.col("content_key").str.slice(0, 16)).alias("document_id")
+    plain = rows.select(ids).to_series()
+    copies = key.is_duplicated()
+    if not copies.any():
+        return plain
+    numbered = rows.filter(copies).select(document_id_column("content_key")).to_series()
+    return plain.scatter(copies.arg_true(), numbered)
 

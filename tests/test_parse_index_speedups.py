@@ -1,12 +1,13 @@
-"""The parse index's cheaper layout and the stage's fewer copies: an index file in the former layout
-(256-row zstd groups) reads the same and is written again in lz4; the shard tasks, the one-row-per-key
-index and the document frame are those of the plain work."""
+"""The parse index's cheaper layout and the stage's fewer copies: an index file in a former layout
+(Parquet: 256-row zstd groups, or 4096-row lz4 groups) reads the same and is written again as
+uncompressed Arrow IPC; the shard tasks, the one-row-per-key index and the document frame are those
+of the plain work."""
 from __future__ import annotations
 
+import os
 import shutil
 
 import polars as pl
-import pyarrow.parquet as pq
 import pytest
 
 from pipeline.incremental import parse_cache as pc
@@ -22,23 +23,25 @@ def _index_rows(keys: list[str], shard: str = "") -> pl.DataFrame:
                          "shard": [shard] * n}, schema=pc.PARSE_COLUMNS)
 
 
-def _compression(path) -> str:
-    return pq.ParquetFile(path).metadata.row_group(0).column(0).compression
+def _is_arrow(path) -> bool:
+    with open(path, "rb") as handle:
+        return handle.read(6) == b"ARROW1"
 
 
-def test_an_index_file_in_the_former_layout_reads_the_same_and_is_written_again(tmp_path):
+@pytest.mark.parametrize("former", [{"compression": "zstd", "row_group_size": 256},
+                                    {"compression": "lz4", "row_group_size": 4096}])
+def test_an_index_file_in_a_former_layout_reads_the_same_and_is_written_again(tmp_path, former):
     rows = _index_rows([f"{d}{i:03d}" for d in "3a" for i in range(300)])
     index = pc.ParseIndex(tmp_path)
     for digit in "3a":  # as the former code wrote them
-        rows.filter(pl.col("key").str.starts_with(digit)).write_parquet(index._columns_file(digit), compression="zstd",
-                                                                          row_group_size=256)
+        rows.filter(pl.col("key").str.starts_with(digit)).write_parquet(index._former_file(digit), **former)
     assert index.load_columns().equals(rows) and index.former == {"3", "a"}
     index.save(rows, {"3"})
     assert index.former == set()
-    assert {_compression(index._columns_file(d)) for d in "3a"} == {"LZ4"}
+    assert all(_is_arrow(index._columns_file(d)) for d in "3a")
+    assert not any(os.path.exists(index._former_file(d)) for d in "3a")
     again = pc.ParseIndex(tmp_path)
     assert again.load_columns().equals(rows) and again.former == set()
-    assert pq.ParquetFile(index._columns_file("3")).metadata.num_row_groups == 1
 
 
 def test_a_build_with_nothing_to_parse_moves_the_index_to_the_new_layout(tmp_path):
@@ -48,14 +51,44 @@ def test_a_build_with_nothing_to_parse_moves_the_index_to_the_new_layout(tmp_pat
     documents = read_raw_documents(raw, workers=1)
     first = pc.parse_raw_documents(documents, cache_dir=cache, workers=1)
     index = pc.ParseIndex(cache)
-    files = [index._columns_file(d) for d in "0123456789abcdef" if (tmp_path / "parse" / f"columns-{d}.parquet").exists()]
-    assert files and {_compression(f) for f in files} == {"LZ4"}
-    for file in files:  # put back in the former layout
-        pl.read_parquet(file).write_parquet(file, compression="zstd", row_group_size=256)
+    digits = [d for d in "0123456789abcdef" if os.path.exists(index._columns_file(d))]
+    assert digits and all(_is_arrow(index._columns_file(d)) for d in digits)
+    for digit in digits:  # put back in the former layout
+        pl.read_ipc(index._columns_file(digit)).write_parquet(index._former_file(digit), compression="zstd",
+                                                              row_group_size=256)
+        os.remove(index._columns_file(digit))
     again = pc.parse_raw_documents(documents, cache_dir=cache, workers=1)
-    assert again.shards_run == 0 and {_compression(f) for f in files} == {"LZ4"}
+    assert again.shards_run == 0 and all(_is_arrow(index._columns_file(d)) for d in digits)
+    assert not any(os.path.exists(index._former_file(d)) for d in digits)
     assert again.frame.drop("from_cache").equals(first.frame.drop("from_cache"))
     assert again.frame["from_cache"].all() and len(again) == len(SEEDS)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "offsets"])
+def test_a_damaged_index_file_only_runs_its_shards_again(tmp_path, damage):
+    raw = tmp_path / "raw"
+    shutil.copytree(RAW, raw)
+    cache = str(tmp_path / "parse")
+    documents = read_raw_documents(raw, workers=1)
+    first = pc.parse_raw_documents(documents, cache_dir=cache, workers=1)
+    index = pc.ParseIndex(cache)
+    digit = next(d for d in "0123456789abcdef" if os.path.exists(index._columns_file(d)))
+    path = index._columns_file(digit)
+    data = bytearray(open(path, "rb").read())
+    if damage == "truncated":
+        data = data[:len(data) // 2]
+    elif damage == "garbage":
+        data = b"\xff\xfe\x00garbage" + data[:50]
+    else:  # the footer intact, the buffers overwritten: offsets that point past their data
+        data[len(data) // 3:len(data) // 3 + 64] = b"\xff" * 64
+    with open(path, "wb") as handle:
+        handle.write(bytes(data))
+    again = pc.parse_raw_documents(documents, cache_dir=cache, workers=1)
+    assert again.shards_run >= 1
+    assert again.frame.drop("from_cache").equals(first.frame.drop("from_cache"))
+    assert pc.ParseIndex(cache).load_columns().sort("key").equals(pc.ParseIndex(cache).load_columns().sort("key"))
+    third = pc.parse_raw_documents(documents, cache_dir=cache, workers=1)
+    assert third.shards_run == 0 and third.frame.drop("from_cache").equals(first.frame.drop("from_cache"))
 
 
 def _plain_shard_tasks(documents, known, digits, cache_dir):
@@ -87,12 +120,46 @@ def test_shard_tasks_are_those_of_the_plain_work(digits):
     assert pc._shard_tasks(documents, everything, digits, "c") == [] == _plain_shard_tasks(documents, everything, digits, "c")
 
 
-def test_one_row_per_key_and_the_frame_in_document_order():
-    rows = _index_rows(["a1", "b2", "c3"])
-    assert pc._unique_keys(rows) is rows
-    doubled = pl.concat([rows, _index_rows(["b2"], shard="new")])
-    unique = pc._unique_keys(doubled).sort("key")
-    assert unique.equals(doubled.unique("key", keep="last").sort("key")) and unique["shard"].to_list() == ["", "new", ""]
+def _plain_frame(documents, known, rewritten, used):
+    """The document frame as the former code made it: the updated index filtered, then joined whole."""
+    if rewritten is not None:
+        shards = rewritten["shard"].unique().implode()
+        stays = ~pl.col("shard").is_in(shards) & ~pl.col("key").is_in(rewritten["key"].implode()) & pl.col("key").is_in(used.implode())
+        known = pl.concat([known.filter(stays), rewritten.filter(pl.col("key").is_in(used.implode()))])
+    unique = known.unique("key", keep="last") if known["key"].is_duplicated().any() else known
+    return documents.join(unique, left_on="parse_key", right_on="key", how="inner", maintain_order="left"), known
+
+
+@pytest.mark.parametrize("case", ["nothing run", "one shard run", "a key moved shard", "a damaged duplicate", "a key gone"])
+def test_the_document_frame_and_the_index_written_are_those_of_the_plain_work(tmp_path, case):
+    keys = [f"{a}{b}{i}" for a in "0f3" for b in "9c" for i in range(4)]
+    known = _index_rows(keys).with_columns(pl.col("key").str.slice(0, 2).alias("shard"))
+    rewritten = None
+    if case != "nothing run":
+        # the shard "0c" run again: one of its keys and a new key, and (moved) a key kept before in "f9"
+        moved = ["f90"] if case == "a key moved shard" else []
+        rewritten = _index_rows(["0c0", "0c9", *moved], shard="0c").with_columns(pl.lit("x").alias("title"))
+    if case == "a damaged duplicate":
+        known = pl.concat([known, _index_rows(["391"], shard="39").with_columns(pl.lit("dup").alias("title"))])
+    used_keys = [k for k in keys + ["0c9"] if not (case == "a key gone" and k == "f31")]
+    documents = pl.DataFrame({"document_id": [f"d{i:03d}" for i in range(len(used_keys))], "parse_key": used_keys[::-1]})
+    index = pc.ParseIndex(tmp_path)
+    index.save(known, set("0123456789abcdef"))
+    written = {d: pc.ParseIndex(tmp_path)._load_digit(d) for d in "0123456789abcdef"}
+    got = pc._with_index_columns(documents, index, known, rewritten)
+    expected, updated = _plain_frame(documents, known, rewritten, documents["parse_key"])
+    assert got.equals(expected)
+    after = pc.ParseIndex(tmp_path).load_columns().sort("key")
+    assert after.equals(updated.unique("key", keep="last").sort("key")) or rewritten is None
+    if rewritten is None:
+        assert after.equals(known.sort("key")) or case == "a damaged duplicate"
+    else:  # only the files whose rows changed were written
+        changed = {"0", "f"} | ({"3"} if case == "a damaged duplicate" else set())  # (its duplicate goes)
+        unchanged = [d for d in "0123456789abcdef" if d not in changed and written[d] is not None]
+        assert all(pc.ParseIndex(tmp_path)._load_digit(d).equals(written[d]) for d in unchanged)
+
+
+def test_the_parsed_documents_order_their_frame_by_document():
     frame = pl.DataFrame({"document_id": ["d2", "d1", "d3"], "parse_key": ["b2", "a1", "c3"], "shard": ["", "", ""],
                           "from_cache": [True, False, True]})
     parsed = pc.ParsedDocuments(frame, pc.SummaryStore("unused", {}))

@@ -75,29 +75,31 @@ SHARD_COMPRESSION = "lz4"
 
 
 def _write_object(path: str, frame: pl.DataFrame, row_group_size: int = 256, compression: str = "zstd") -> None:
-    """One whole object: a local file written beside and renamed (a killed build leaves the old one);
-    an object store's PUT is whole already."""
+    """One whole Parquet object (see _write_whole)."""
+    _write_whole(path, lambda target: frame.write_parquet(target, compression=compression, row_group_size=row_group_size))
+
+
+def _write_whole(path: str, write) -> None:
+    """One whole object, `write(target)` writing it to a path or a buffer: a local file written beside
+    and renamed (a killed build leaves the old one); an object store's PUT is whole already."""
     if not storage.is_url(path):
         os.makedirs(os.path.dirname(path), exist_ok=True)
         tmp = f"{path}.tmp-{os.getpid()}"
-        frame.write_parquet(tmp, compression=compression, row_group_size=row_group_size)
+        write(tmp)
         os.replace(tmp, path)
     else:
         buffer = io.BytesIO()
-        frame.write_parquet(buffer, compression=compression, row_group_size=row_group_size)
+        write(buffer)
         UPath(path).write_bytes(buffer.getvalue())
 
 
-def _in_former_layout(path: str) -> bool:
-    """A local index file not written in INDEX_COMPRESSION (objects at a URL are left as they are:
-    they change layout when their rows change)."""
+def _remove(path: str) -> None:
     if storage.is_url(path):
-        return False
-    try:
-        metadata = pq.read_metadata(path)
-    except (OSError, pa.ArrowException):
-        return False
-    return metadata.num_row_groups > 0 and metadata.row_group(0).column(0).compression != INDEX_COMPRESSION.upper()
+        target = UPath(path)
+        if target.exists():
+            target.unlink()
+    elif os.path.exists(path):
+        os.unlink(path)
 
 
 def _write_shard(path: str, frame: pl.DataFrame) -> None:
@@ -157,10 +159,26 @@ def _read_blobs(path: str, column: str, keys: list[str]) -> list[tuple[str, byte
 
 
 # The index is read whole by every build (about 130 MB of columns at 100k documents, most of it the
-# signatures): in lz4 and large row groups it decodes in about half the time it took in zstd and
-# 256-row groups. A local file in that former layout reads the same and is written again in this one.
-INDEX_ROW_GROUP = 4096
-INDEX_COMPRESSION = "lz4"
+# signatures): kept as uncompressed Arrow IPC it is memory-mapped, not decoded (lz4 Parquet in 4096-row
+# groups took about 0.35 s to decode). A digit's file in the former layout (Parquet,
+# columns-<digit>.parquet) reads the same and is written again in this one.
+INDEX_HEX = "0123456789abcdef"
+
+
+def _read_index_file(path: str) -> pl.DataFrame:
+    """An index file (Arrow IPC), over a memory map of a local file; fully validated, so a damaged
+    file raises (OSError or ValueError) instead of handing on offsets past its buffers."""
+    if storage.is_url(path):
+        table = pa.ipc.open_file(pa.BufferReader(UPath(path).read_bytes())).read_all()
+    else:
+        with pa.memory_map(path) as source:  # the frame's buffers keep the map; the file is closed
+            table = pa.ipc.open_file(source).read_all()
+    table.validate(full=True)
+    return pl.from_arrow(table, rechunk=False)
+
+
+def _exists(path: str) -> bool:
+    return UPath(path).exists() if storage.is_url(path) else os.path.exists(path)
 
 
 class ParseIndex:
@@ -168,29 +186,42 @@ class ParseIndex:
 
     def __init__(self, cache_dir: str | os.PathLike):
         self.cache_dir = str(cache_dir)
-        self.former: set[str] = set()   # digits whose file load_columns found in the former layout
+        self.former: set[str] = set()   # digits whose index load_columns read from the former layout
 
     def _columns_file(self, digit: str) -> str:
+        return storage.join(self.cache_dir, f"columns-{digit}.arrow")
+
+    def _former_file(self, digit: str) -> str:
         return storage.join(self.cache_dir, f"columns-{digit}.parquet")
 
     def load_columns(self) -> pl.DataFrame:
-        frames = []
-        for digit in "0123456789abcdef":
-            path = self._columns_file(digit)
+        frames = [frame for frame in map(self._load_digit, INDEX_HEX) if frame is not None]
+        return pl.concat(frames, rechunk=False) if frames else pl.DataFrame(schema=PARSE_COLUMNS)
+
+    def _load_digit(self, digit: str) -> pl.DataFrame | None:
+        """One digit's rows: from its file, else from its file in the former layout; None when neither
+        reads (no index yet, or a damaged one: those documents' shards run again)."""
+        path = self._columns_file(digit)
+        if _exists(path):
             try:
-                frames.append(_read_object(path, list(PARSE_COLUMNS)).cast(PARSE_COLUMNS))
+                return _read_index_file(path).cast(PARSE_COLUMNS)
             except (OSError, ValueError, pl.exceptions.PolarsError):
-                continue  # no index yet (or a damaged one): those documents' shards run again
-            if _in_former_layout(path):
-                self.former.add(digit)
-        return pl.concat(frames) if frames else pl.DataFrame(schema=PARSE_COLUMNS)
+                return None
+        try:
+            frame = _read_object(self._former_file(digit), list(PARSE_COLUMNS)).cast(PARSE_COLUMNS)
+        except (OSError, ValueError, pl.exceptions.PolarsError):
+            return None
+        self.former.add(digit)
+        return frame
 
     def save(self, index: pl.DataFrame, digits: set[str]) -> None:
         """The files of `digits` (those whose rows changed) and of those found in the former layout,
-        from the whole index."""
+        from the whole index; a file in the former layout goes once its digit is written."""
         for digit in sorted(digits | self.former):
             rows = index.filter(pl.col("key").str.starts_with(digit)).sort("key")
-            _write_object(self._columns_file(digit), rows, INDEX_ROW_GROUP, INDEX_COMPRESSION)
+            _write_whole(self._columns_file(digit), lambda target: rows.write_ipc(target, compression="uncompressed"))
+            if digit in self.former:
+                _remove(self._former_file(digit))
         self.former.clear()
 
     def remove_unreferenced(self, shards: set[str]) -> None:
@@ -434,35 +465,54 @@ def _parse_raw_documents(raw, shard_size, workers, progress, cache_dir, read_cac
         done += sum(1 for r in task.rows if r["kept_in"] is None)
         if progress:
             progress(done, to_parse)
-    if redone:
-        known = _updated_index(index, known, pl.concat(redone), documents["parse_key"])
-    elif index.former:  # nothing changed, but files in the former layout: written in the new one
+    rewritten = pl.concat(redone) if redone else None
+    if rewritten is None and index.former:  # nothing changed, but files in the former layout: written in the new one
         index.save(known, set())
     # a document whose file could not be read again (it vanished or changed while the build ran) has no parse
-    frame = (documents.select("document_id", "parse_key")
-             .join(_unique_keys(known), left_on="parse_key", right_on="key", how="inner", maintain_order="left")
-             .with_columns(from_cache=~pl.col("parse_key").is_in(pl.Series(list(fresh), dtype=pl.String).implode())))
+    frame = _with_index_columns(documents.select("document_id", "parse_key"), index, known, rewritten)
+    frame = frame.with_columns(from_cache=~pl.col("parse_key").is_in(pl.Series(list(fresh), dtype=pl.String).implode()))
     return ParsedDocuments(frame, SummaryStore(cache_dir, fresh), shards_run=len(tasks))
 
 
-def _unique_keys(known: pl.DataFrame) -> pl.DataFrame:
-    """The index with one row per key (the last): it has that already unless a file was damaged, and
-    making it so costs a copy of its 130 MB."""
-    return known.unique("key", keep="last") if known["key"].is_duplicated().any() else known
+def _with_index_columns(documents: pl.DataFrame, index: ParseIndex, known: pl.DataFrame,
+                        rewritten: pl.DataFrame | None) -> pl.DataFrame:
+    """`documents` (document_id, parse_key) with the index columns of their parse keys, in their
+    order, the index rows gathered once (they are about 130 MB: a filtered copy of the index and a
+    join carrying every column cost a copy each). With shards run now (`rewritten`: their index
+    rows) the index is updated (see _current_rows) and its files whose rows changed are written."""
+    table = known if rewritten is None else pl.concat([known, rewritten])
+    found = documents.join(_current_rows(table, known.height, rewritten), left_on="parse_key", right_on="key",
+                           how="inner", maintain_order="left")
+    if rewritten is not None:
+        _save_changed(index, table, found["row"], known.height, rewritten)
+    return pl.concat([found.drop("row"), table[found["row"]].drop("key")], how="horizontal")
 
 
-def _updated_index(index: ParseIndex, known: pl.DataFrame, rewritten: pl.DataFrame, used: pl.Series) -> pl.DataFrame:
-    """The index once the shards run now are written: every row that named one of them goes (a shard
-    object holds exactly what its last task wrote), their new rows come in, and keys no document of
-    this build has are dropped. Only the files whose rows changed are written again."""
-    shards = rewritten["shard"].unique().implode()
-    stays = ~pl.col("shard").is_in(shards) & ~pl.col("key").is_in(rewritten["key"].implode()) & pl.col("key").is_in(used.implode())
-    gone = known.filter(~stays)
-    updated = pl.concat([known.filter(stays), rewritten.filter(pl.col("key").is_in(used.implode()))])
-    digits = set(gone["key"].str.slice(0, 1).to_list()) | set(rewritten["key"].str.slice(0, 1).to_list())
-    index.save(updated, digits)
-    index.remove_unreferenced(set(updated["shard"].unique().to_list()))
-    return updated
+def _current_rows(table: pl.DataFrame, known: int, rewritten: pl.DataFrame | None) -> pl.DataFrame:
+    """key, row: the row of `table` (the index as loaded, its first `known` rows, then the rows of the
+    shards run now) that holds each key now. Once a shard is run every row that named it goes (its
+    object holds exactly what its task wrote) and its new rows come in; one row per key (the last:
+    the index has one already unless a file was damaged)."""
+    rows = table.select("key", "shard").with_row_index("row")
+    if rewritten is not None:
+        replaced = pl.col("shard").is_in(rewritten["shard"].unique().implode()) | pl.col("key").is_in(rewritten["key"].implode())
+        rows = rows.filter((pl.col("row") >= known) | ~replaced)
+    if rows["key"].is_duplicated().any():
+        rows = rows.unique("key", keep="last")
+    return rows.select("key", "row")
+
+
+def _save_changed(index: ParseIndex, table: pl.DataFrame, used: pl.Series, known: int, rewritten: pl.DataFrame) -> None:
+    """The index files whose rows changed, written from the `used` rows of `table` (see
+    _with_index_columns; keys no document of this build has are dropped), and the shard objects no
+    row names any more removed."""
+    kept = np.zeros(table.height, dtype=bool)
+    kept[used.to_numpy()] = True
+    kept_rows = pl.Series("kept", kept)
+    gone = table["key"].head(known).filter(~kept_rows.head(known))
+    digits = set(gone.str.slice(0, 1).to_list()) | set(rewritten["key"].str.slice(0, 1).to_list())
+    index.save(table.filter(pl.lit(kept_rows) & pl.col("key").str.slice(0, 1).is_in(sorted(digits | index.former))), digits)
+    index.remove_unreferenced(set(table["shard"].filter(kept_rows).unique().to_list()))
 
 
 _SCRATCH: list = []
