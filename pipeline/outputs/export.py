@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 import schemas
+from pipeline.files import temporary_beside, write_atomically
 
 PARQUET_DIR = "parquet"
 DATABASE_FILE = "cyberdialogue.duckdb"
@@ -105,11 +106,11 @@ def write_parquet_tables(tables: dict[str, pl.DataFrame], out_dir: str | os.Path
         if not (reused and _link_into_place(previous / PARQUET_DIR / path.name, path)):
             reused = False
             with budget.hold(_write_cost(df)):
-                _replace_with(path, lambda tmp: write_parquet(df, tmp, arrow_schemas[name]))
+                write_atomically(path, lambda tmp: write_parquet(df, tmp, arrow_schemas[name]))
         if track:
             keys_file = keys_dir / f"{name}.arrow"
             if not (reused and _link_into_place(previous / ROW_KEYS_DIR / keys_file.name, keys_file)):
-                _replace_with(keys_file, lambda tmp: keys.write_ipc(tmp, compression="lz4"))
+                write_atomically(keys_file, lambda tmp: keys.write_ipc(tmp, compression="lz4"))
         return {"rows": df.height, "digest": digest, "reused": reused}
 
     # As many tables at once as there are cores, the largest first (pyarrow writes and polars hashes without
@@ -157,24 +158,9 @@ class MemoryBudget:
                 self._changed.notify_all()
 
 
-def _temporary(path: Path) -> Path:
-    return path.with_name(f"{path.name}.tmp-{os.getpid()}")
-
-
-def _replace_with(path: Path, write) -> None:
-    """write(tmp) beside `path`, then the file renamed into place: a reader never sees half a file."""
-    tmp = _temporary(path)
-    try:
-        write(tmp)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    os.replace(tmp, path)
-
-
 def _link_into_place(source: Path, destination: Path) -> bool:
     """`destination` as a hard link to `source` (same content, no bytes written); False if it cannot be linked."""
-    tmp = _temporary(destination)
+    tmp = temporary_beside(destination)
     try:
         if tmp.exists():
             tmp.unlink()
@@ -281,7 +267,7 @@ def copying_previous_database(previous: Path | None, build: Path):
 
 def _copy_whole(source: Path, destination: Path) -> None:
     try:
-        _replace_with(destination, lambda tmp: shutil.copyfile(source, tmp))
+        write_atomically(destination, lambda tmp: shutil.copyfile(source, tmp))
     except OSError:
         pass  # no copy waiting: write_duckdb copies the database itself
 

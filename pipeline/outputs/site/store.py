@@ -19,6 +19,8 @@ from pathlib import Path
 
 import polars as pl
 
+from pipeline.files import write_atomically
+
 PAGES_FILE = "pages.parquet"    # path and fingerprint of every file of the site
 CHARTS_FILE = "charts.json"     # the charts' specs and SVG (charts.Charts.state)
 FOLDERS_FILE = "folders.json"   # modification time of the site's folders when it was last written
@@ -186,9 +188,8 @@ class SiteWriter:
         self.undo.mkdir(exist_ok=True)
         root = self.site.parent
         journal = [{"path": os.path.relpath(live, root), "existed": live.exists()} for live, _ in changes]
-        tmp = self.undo / f"{JOURNAL_FILE}.tmp"
-        tmp.write_text(json.dumps(journal), encoding="utf-8")
-        os.replace(tmp, self.undo / JOURNAL_FILE)  # from here on the next build can undo what follows
+        # from here on the next build can undo what follows
+        write_atomically(self.undo / JOURNAL_FILE, lambda tmp: tmp.write_text(json.dumps(journal), encoding="utf-8"))
         try:
             for i, ((live, new), entry) in enumerate(zip(changes, journal)):
                 if entry["existed"]:
