@@ -2,9 +2,20 @@
 writing and linking the tables compared with the plain ones."""
 from __future__ import annotations
 
+import json
+import shutil
+
+import duckdb
+import polars as pl
+import pyarrow.parquet as pq
 import pytest
 
+import schemas
 from pipeline.files import temporary_beside, write_atomically
+from pipeline.outputs import export
+from pipeline.outputs.site import build as site_build
+from pipeline.outputs.site import build_site, charts
+from tests.test_site import DAY, site_files, small_tables, whole_site, write_tables
 
 
 def test_write_atomically_replaces_whole_and_leaves_no_temporary(tmp_path):
@@ -32,13 +43,7 @@ def test_write_atomically_keeps_the_old_file_when_the_write_fails(tmp_path):
 
 # -- the tables written as Parquet ------------------------------------------------------------------
 
-import shutil  # noqa: E402
 
-import polars as pl  # noqa: E402
-import pyarrow.parquet as pq  # noqa: E402
-
-import schemas  # noqa: E402
-from pipeline.outputs import export  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -154,10 +159,61 @@ def test_the_database_updated_by_the_saved_delta_holds_the_new_tables(two_builds
     assert done["sessions"] == "1 rows deleted, 1 inserted" and done["participants"] == "1 rows deleted, 0 inserted"
     created = export.write_duckdb(paths, tmp_path / "created" / export.DATABASE_FILE)
     assert set(created.values()) == {"created"}
-    import duckdb
-
     def rows(path):
         with duckdb.connect(str(path), read_only=True) as con:
             return {name: sorted(con.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr) for name in schemas.TABLES}
 
     assert rows(build / export.DATABASE_FILE) == rows(tmp_path / "created" / export.DATABASE_FILE)
+
+
+# -- the site ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["rows", "row keys"])
+def small(tmp_path, request):
+    """The small dataset of test_site.py, as a release has it (Parquet files) or as a build does (with row keys)."""
+    data = tmp_path / "data"
+    if request.param == "row keys":
+        (data / export.ROW_KEYS_DIR).mkdir(parents=True)
+    write_tables(data, small_tables())
+    return data
+
+
+def test_row_counts_come_from_the_parquet_footers(seed_build):
+    _, out = seed_build
+    counts = site_build._row_counts(out / "parquet")
+    assert counts == {name: pl.scan_parquet(out / "parquet" / f"{name}.parquet").select(pl.len()).collect().item()
+                      for name in schemas.TABLES}
+    assert counts["sessions"] > 0
+
+
+@pytest.mark.parametrize("change, queried", [
+    (lambda rows: rows["documents"][0].update(status="partial"), {"documents"}),
+    (lambda rows: rows["participants"][0].update(organization="Org"), {"organizations", "countries", "roles"}),
+    (lambda rows: rows["sessions"][0].update(description="Rewritten."), None),  # no chart reads it
+    (lambda rows: rows["people"][0].update(name="Ann Lee-Wu"), {"agreement-network"}),
+])
+def test_only_the_charts_whose_tables_changed_are_queried_again(small, monkeypatch, change, queried):
+    build_site(small, date=DAY)
+    calls = []
+    plain = charts.chart_specs
+    monkeypatch.setattr(charts, "chart_specs", lambda con, slugs=None: calls.append(slugs) or plain(con, slugs))
+    rows = small_tables()
+    change(rows)
+    write_tables(small, rows)
+    build_site(small, date=DAY)
+    assert calls == ([queried] if queried else [])
+    monkeypatch.undo()
+    assert site_files(small / "site") == whole_site(small)  # the same bytes as every chart queried
+
+
+def test_a_kept_chart_state_of_another_form_queries_every_chart(small):
+    build_site(small, date=DAY)
+    state = small / ".site.state" / "charts.json"
+    kept = json.loads(state.read_text())
+    assert set(kept["inputs"]) == set(charts.CHARTS)
+    kept["inputs"] = "an older form"
+    kept["specs"][0] = {"slug": "sessions-per-year", "unknown": 1}
+    state.write_text(json.dumps(kept))
+    build_site(small, date=DAY)
+    assert site_files(small / "site") == whole_site(small)

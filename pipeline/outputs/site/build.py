@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Callable
 
 import polars as pl
+import pyarrow.parquet as pq
 from markupsafe import Markup
 
 import schemas
@@ -162,7 +163,8 @@ class _Pages:
 
 
 def _row_counts(parquet: Path) -> dict[str, int]:
-    return {name: pl.scan_parquet(parquet / f"{name}.parquet").select(pl.len()).collect().item() for name in schemas.TABLES}
+    """Rows per table, from each Parquet file's footer (a query per file costs some 20 times as much)."""
+    return {name: pq.read_metadata(parquet / f"{name}.parquet").num_rows for name in schemas.TABLES}
 
 
 def _charts(t: columns.Tables, kept: dict, code: int) -> Charts:
