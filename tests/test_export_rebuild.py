@@ -217,3 +217,24 @@ def test_a_kept_chart_state_of_another_form_queries_every_chart(small):
     state.write_text(json.dumps(kept))
     build_site(small, date=DAY)
     assert site_files(small / "site") == whole_site(small)
+
+
+@pytest.mark.parametrize("listed", [
+    ["a.html", "b.html", "c.html"],            # the same files in the same order
+    ["c.html", "a.html", "b.html"],            # the same files, another order
+    ["a.html", "c.html"],                      # one gone
+    ["a.html", "b.html", "c.html", "d.html"],  # one added
+    [],
+])
+def test_the_files_no_longer_listed_are_those_a_lookup_finds(listed):
+    from pipeline.outputs.site.store import not_listed
+
+    present = pl.Series("path", ["a.html", "b.html", "c.html"], pl.String)
+    listed = pl.Series("path", listed, pl.String)
+    assert not_listed(present, listed).to_list() == [p for p in present if p not in set(listed)]
+
+
+def test_a_chart_key_is_made_once_and_is_that_of_its_spec():
+    spec = charts.ChartSpec("x", "X", "SELECT 1", "alt", {"data": {"values": [{"a": 1}]}})
+    assert spec.key == spec.key and len(spec.key) == 32
+    assert spec.key != charts.ChartSpec("x", "X", "SELECT 1", "alt", {"data": {"values": [{"a": 2}]}}).key

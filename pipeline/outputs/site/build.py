@@ -210,7 +210,7 @@ class _SiteFiles(Renderer):
                     "date": date or dt.datetime.now(dt.timezone.utc).date().isoformat(),
                     "downloads": _downloads(data_dir, site_dir, released)}
         self.files = [
-            self._file("index.html", [overview, [(s.slug, s.title, s.sql, s.alt, s.key()) for s in self.charts.specs]],
+            self._file("index.html", [overview, [(s.slug, s.title, s.sql, s.alt, s.key) for s in self.charts.specs]],
                        lambda: self.render("index.html", "index.html", charts=self.charts.drawn(), **overview)),
             self._file("tables.html", tables, lambda: self.render("tables.html", "tables.html", tables=tables)),
             *[self._file(f"tables/{t['name']}.html", t, lambda t=t: self.render("table.html", f"tables/{t['name']}.html", t=t))

@@ -2,6 +2,7 @@
 to SVG when the site is built (vl-convert: no browser, no script and nothing fetched when viewed)."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -178,8 +179,10 @@ class ChartSpec:
     alt: str
     spec: dict
 
+    @functools.cached_property
     def key(self) -> str:
-        """What the drawing depends on: the spec (with its data) and the version of vl-convert."""
+        """What the drawing depends on: the spec (with its data) and the version of vl-convert (computed
+        once: the overview's fingerprint and the drawing both ask for it)."""
         import vl_convert
 
         text = json.dumps([self.spec, getattr(vl_convert, "__version__", "")], sort_keys=True, default=str)
@@ -256,7 +259,7 @@ def draw(specs: list[ChartSpec], drawn: dict[str, str] | None = None) -> list[Ch
     drawn = {} if drawn is None else drawn
     charts = []
     for spec in specs:
-        key = spec.key()
+        key = spec.key
         if key not in drawn:
             drawn[key] = vl_convert.vegalite_to_svg(spec.spec)
         charts.append(Chart(spec.slug, spec.title, spec.sql, spec.alt, drawn[key]))
@@ -276,7 +279,7 @@ class Charts:
         stale = set(CHARTS) - set(reusable)
         made = {spec.slug: spec for spec in _query(tables, stale)} if stale else {}
         self.specs = [reusable.get(slug) or made[slug] for slug in CHARTS]
-        keys = {spec.key() for spec in self.specs}
+        keys = {spec.key for spec in self.specs}
         self.svg = {key: svg for key, svg in kept.get("svg", {}).items() if key in keys}
 
     def drawn(self) -> list[Chart]:

@@ -41,6 +41,14 @@ def files_in(folder: Path) -> list[str]:
     return found
 
 
+def not_listed(present: pl.Series, listed: pl.Series) -> pl.Series:
+    """The paths of `present` that `listed` lacks. None when both hold the same paths in the same order, as
+    after a re-build that added and removed no page: found by one comparison instead of a set lookup per path."""
+    if present.equals(listed):
+        return present.clear()
+    return present.filter(~present.is_in(listed.implode()))
+
+
 class SiteWriter:
     """The files of one build of a site: what to render, the staged files, the commit.
 
@@ -162,7 +170,7 @@ class SiteWriter:
         (self.state / FOLDERS_FILE).unlink(missing_ok=True)  # written again once the site is
         if self.site.exists():
             present = self.present()
-            removed = [self.site / p for p in present.filter(~present.is_in(files["path"].implode()))]
+            removed = [self.site / p for p in not_listed(present, files["path"])]
             self._move_in([(self.site / p, self.staging / p) for p in self.staged] + [(p, None) for p in removed]
                           + [(live, new) for live, new in state if new is not None or live.exists()])
         else:
