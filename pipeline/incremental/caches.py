@@ -13,7 +13,6 @@ that code), so an upgrade costs one slower build, never a stale table.
 from __future__ import annotations
 
 import hashlib
-import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -33,12 +32,3 @@ def source_digest(*relative: str) -> str:
         for file in files:
             digest.update(str(file.relative_to(_PIPELINE.parent)).encode() + b"\0" + file.read_bytes())
     return digest.hexdigest()[:16]
-
-
-def write_atomically(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    write(tmp)
-    os.replace(tmp, path)
-
-

@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from pipeline.incremental.caches import source_digest, write_atomically
+from pipeline.files import write_atomically
+from pipeline.incremental.caches import source_digest
 from pipeline.ingest import (IDENTITY_COLUMNS, INGEST_SCHEMA, LISTING_SCHEMA, RawFile, hash_files, list_raw, read_files,
                              with_document_ids)
 

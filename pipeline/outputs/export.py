@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 import schemas
+from pipeline.files import temporary_beside, write_atomically
 
 PARQUET_DIR = "parquet"
 DATABASE_FILE = "cyberdialogue.duckdb"
@@ -46,6 +47,8 @@ def write_parquet(df: pl.DataFrame, path: str | os.PathLike, schema: pa.Schema) 
     travel with the file, not only in this project's code."""
     # the cast also gives the fields their nullability and metadata; one chunk per column, so that the
     # pages do not depend on how the frame was put together (a stored session bucket read back, or built).
+    # The chunks are joined by polars before the conversion (its string views: no text copied), so the
+    # conversion's copy is the only one: joining the converted Arrow chunks would copy every text again.
     # A row group at a time: the same row groups and pages as the whole table written at once, with one
     # row group's copy in memory instead of the table's.
     if df.is_empty():
@@ -54,7 +57,12 @@ def write_parquet(df: pl.DataFrame, path: str | os.PathLike, schema: pa.Schema) 
     rows = PARQUET_OPTIONS["row_group_size"]
     with pq.ParquetWriter(path, schema, **{k: v for k, v in PARQUET_OPTIONS.items() if k != "row_group_size"}) as writer:
         for start in range(0, df.height, rows):
-            writer.write_table(df.slice(start, rows).to_arrow().cast(schema).combine_chunks(), row_group_size=rows)
+            writer.write_table(_arrow_row_group(df.slice(start, rows), schema), row_group_size=rows)
+
+
+def _arrow_row_group(df: pl.DataFrame, schema: pa.Schema) -> pa.Table:
+    """Rows of a frame as one Arrow chunk per column, with the schema's types."""
+    return df.rechunk().to_arrow().cast(schema).combine_chunks()  # combine_chunks: a no-op on one chunk
 
 
 def row_keys(name: str, df: pl.DataFrame) -> pl.DataFrame:
@@ -96,20 +104,24 @@ def write_parquet_tables(tables: dict[str, pl.DataFrame], out_dir: str | os.Path
     frames = {name: tables[name].select(arrow_schemas[name].names) for name in schemas.TABLES}
     budget = MemoryBudget(max(map(_write_cost, frames.values()), default=0) + CONCURRENT_WRITE_ALLOWANCE)
 
+    deltas = {}  # table -> the future of _save_delta
+
     def write(name: str) -> dict:
         df = frames[name]
         path = target / f"{name}.parquet"
         keys = row_keys(name, df) if track or before else None  # a release neither reuses nor is reused
         digest = _digest(keys, df) if keys is not None else None
         reused = digest is not None and before.get(name, {}).get("digest") == digest
+        if track and not reused and name in before:  # queued behind the writes: done by a core left idle
+            deltas[name] = pool.submit(_save_delta, previous, keys_dir, name, keys)
         if not (reused and _link_into_place(previous / PARQUET_DIR / path.name, path)):
             reused = False
             with budget.hold(_write_cost(df)):
-                _replace_with(path, lambda tmp: write_parquet(df, tmp, arrow_schemas[name]))
+                write_atomically(path, lambda tmp: write_parquet(df, tmp, arrow_schemas[name]))
         if track:
             keys_file = keys_dir / f"{name}.arrow"
             if not (reused and _link_into_place(previous / ROW_KEYS_DIR / keys_file.name, keys_file)):
-                _replace_with(keys_file, lambda tmp: keys.write_ipc(tmp, compression="lz4"))
+                write_atomically(keys_file, lambda tmp: keys.write_ipc(tmp, compression="lz4"))
         return {"rows": df.height, "digest": digest, "reused": reused}
 
     # As many tables at once as there are cores, the largest first (pyarrow writes and polars hashes without
@@ -118,11 +130,33 @@ def write_parquet_tables(tables: dict[str, pl.DataFrame], out_dir: str | os.Path
     order = sorted(schemas.TABLES, key=lambda name: _write_cost(frames[name]), reverse=True)
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         done = dict(zip(order, pool.map(write, order)))  # map re-raises a worker's error
+        for name, saved in deltas.items():
+            if saved.result():
+                done[name]["delta"] = {"from": previous.name, "digest": before[name]["digest"]}
     manifest = {name: done[name] for name in schemas.TABLES}
     written = {name: target / f"{name}.parquet" for name in schemas.TABLES}
     if track:
         (Path(out_dir) / TABLES_FILE).write_text(json.dumps({"engine": _engine(), "tables": manifest}, indent=1) + "\n")
     return written
+
+
+def _delta_files(keys_dir: Path, name: str) -> tuple[Path, Path]:
+    """Where a table's changed_rows since the previous build wait for write_duckdb: the rows gone, the rows added."""
+    return keys_dir / f"{name}.gone.arrow", keys_dir / f"{name}.added.arrow"
+
+
+def _save_delta(previous: Path, keys_dir: Path, name: str, keys: pl.DataFrame) -> bool:
+    """A changed table's changed_rows against the `previous` build's row keys, saved beside its own for
+    write_duckdb (made here, while the Parquet files are written, it is not on the database stage's path);
+    False when the previous row keys cannot be read: then write_duckdb finds out itself."""
+    try:
+        old = pl.read_ipc(previous / ROW_KEYS_DIR / f"{name}.arrow")
+        delta = changed_rows(old, keys, list(schemas.TABLES[name].primary_key))
+        for frame, path in zip(delta, _delta_files(keys_dir, name)):
+            write_atomically(path, lambda tmp, frame=frame: frame.write_ipc(tmp))
+    except (OSError, pl.exceptions.PolarsError):
+        return False
+    return True
 
 
 CONCURRENT_WRITE_ALLOWANCE = 64 * 2**20  # bytes a second table's write may add beside the largest one's
@@ -157,24 +191,9 @@ class MemoryBudget:
                 self._changed.notify_all()
 
 
-def _temporary(path: Path) -> Path:
-    return path.with_name(f"{path.name}.tmp-{os.getpid()}")
-
-
-def _replace_with(path: Path, write) -> None:
-    """write(tmp) beside `path`, then the file renamed into place: a reader never sees half a file."""
-    tmp = _temporary(path)
-    try:
-        write(tmp)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    os.replace(tmp, path)
-
-
 def _link_into_place(source: Path, destination: Path) -> bool:
     """`destination` as a hard link to `source` (same content, no bytes written); False if it cannot be linked."""
-    tmp = _temporary(destination)
+    tmp = temporary_beside(destination)
     try:
         if tmp.exists():
             tmp.unlink()
@@ -235,12 +254,26 @@ def _deltas(previous: Path | None, build: Path) -> dict[str, tuple[pl.DataFrame,
         return None
     changed = [name for name in schemas.TABLES if before[name]["digest"] != now[name]["digest"]]
     try:
-        return {name: changed_rows(pl.read_ipc(previous / ROW_KEYS_DIR / f"{name}.arrow"),
-                                   pl.read_ipc(build / ROW_KEYS_DIR / f"{name}.arrow"),
-                                   list(schemas.TABLES[name].primary_key))
+        return {name: _saved_delta(previous, build, name, before[name], now[name])
+                or changed_rows(pl.read_ipc(previous / ROW_KEYS_DIR / f"{name}.arrow"),
+                                pl.read_ipc(build / ROW_KEYS_DIR / f"{name}.arrow"),
+                                list(schemas.TABLES[name].primary_key))
                 for name in changed}
     except (OSError, pl.exceptions.PolarsError):
         return None
+
+
+def _saved_delta(previous: Path, build: Path, name: str, before: dict, now: dict) -> tuple[pl.DataFrame, pl.DataFrame] | None:
+    """The changed_rows the export saved for a table (_save_delta), if it made them against this very table of
+    the `previous` build (its folder and digest); None when it did not, or they cannot be read."""
+    if now.get("delta") != {"from": previous.name, "digest": before["digest"]}:
+        return None
+    try:
+        gone, added = (pl.read_ipc(path) for path in _delta_files(build / ROW_KEYS_DIR, name))
+    except (OSError, pl.exceptions.PolarsError):
+        return None
+    fits = gone.columns == list(schemas.TABLES[name].primary_key) and added.columns == ["file_row_number"]
+    return (gone, added) if fits else None
 
 
 def updatable(previous: Path | None) -> bool:
@@ -281,7 +314,7 @@ def copying_previous_database(previous: Path | None, build: Path):
 
 def _copy_whole(source: Path, destination: Path) -> None:
     try:
-        _replace_with(destination, lambda tmp: shutil.copyfile(source, tmp))
+        write_atomically(destination, lambda tmp: shutil.copyfile(source, tmp))
     except OSError:
         pass  # no copy waiting: write_duckdb copies the database itself
 

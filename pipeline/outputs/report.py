@@ -5,11 +5,12 @@ published. The `build_report` asset writes it at the end of every successful bui
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from pathlib import Path
 
 import polars as pl
+
+from pipeline.files import write_atomically
 
 REPORT_FILE = "build_report.json"                # the published build's
 FAILED_REPORT_FILE = "failed_build_report.json"  # the last build that was not published, if it was the last
@@ -86,9 +87,7 @@ def write_report(out: Path, report: dict) -> Path:
     """build_report.json for a published build (and the stale failure report goes), else
     failed_build_report.json: a failed build leaves the published build's report as it is."""
     name = REPORT_FILE if report["success"] and not report["failed_checks"] else FAILED_REPORT_FILE
-    tmp = out / f".{name}.tmp-{os.getpid()}"
-    tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-    os.replace(tmp, out / name)
+    write_atomically(out / name, lambda tmp: tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n"))
     if name == REPORT_FILE:
         (out / FAILED_REPORT_FILE).unlink(missing_ok=True)
     return out / name

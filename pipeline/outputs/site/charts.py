@@ -2,6 +2,7 @@
 to SVG when the site is built (vl-convert: no browser, no script and nothing fetched when viewed)."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -178,46 +179,77 @@ class ChartSpec:
     alt: str
     spec: dict
 
+    @functools.cached_property
     def key(self) -> str:
-        """What the drawing depends on: the spec (with its data) and the version of vl-convert."""
+        """What the drawing depends on: the spec (with its data) and the version of vl-convert (computed
+        once: the overview's fingerprint and the drawing both ask for it)."""
         import vl_convert
 
         text = json.dumps([self.spec, getattr(vl_convert, "__version__", "")], sort_keys=True, default=str)
         return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
-def chart_specs(con: duckdb.DuckDBPyConnection) -> list[ChartSpec]:
-    """Every chart of the overview, from the tables `con` has (names as in the dataset), not yet drawn."""
+def _sessions_per_year(con: duckdb.DuckDBPyConnection) -> ChartSpec:
     per_year = _rows(con, SESSIONS_PER_YEAR)
+    return ChartSpec("sessions-per-year", "Sessions per year, by event", SESSIONS_PER_YEAR,
+                     "Sessions per year and event (year, event, sessions): " + _listing(per_year, ["year", "event", "sessions"]),
+                     _stacked("Sessions per year, by event", per_year, "year", "event", "sessions", "sessions"))
+
+
+def _organizations(con: duckdb.DuckDBPyConnection) -> ChartSpec:
     organizations = _rows(con, TOP_ORGANIZATIONS)
+    return ChartSpec("organizations", f"The {TOP} most frequent organizations among participants", TOP_ORGANIZATIONS,
+                     "Organizations and their participations: " + _listing(organizations, ["organization", "participations"]),
+                     _bars("Organizations among participants", organizations, "organization", "participations", "participations"))
+
+
+def _countries(con: duckdb.DuckDBPyConnection) -> ChartSpec:
     countries = _rows(con, TOP_COUNTRIES)
+    return ChartSpec("countries", f"The {TOP} most frequent countries among participants", TOP_COUNTRIES,
+                     "Countries and their participations: " + _listing(countries, ["country", "participations"]),
+                     _bars("Countries among participants", countries, "country", "participations", "participations"))
+
+
+def _roles(con: duckdb.DuckDBPyConnection) -> ChartSpec:
     roles = _rows(con, ROLES)
+    return ChartSpec("roles", "Roles of participants", ROLES,
+                     "Roles and their participations: " + _listing(roles, ["role", "participations"]),
+                     _bars("Roles", roles, "role", "participations", "participations"))
+
+
+def _documents(con: duckdb.DuckDBPyConnection) -> ChartSpec:
     documents = _rows(con, DOCUMENTS)
+    return ChartSpec("documents", "Documents by format and status", DOCUMENTS,
+                     "Documents by format and status (parsed, partial, duplicate, rejected): "
+                     + _listing(documents, ["format", "status", "documents"]),
+                     _stacked("Documents by format and status", documents, "format", "status", "documents", "documents"))
+
+
+def _agreement_network(con: duckdb.DuckDBPyConnection) -> ChartSpec:
     people = _rows(con, NETWORK_PEOPLE)
     links = _rows(con, NETWORK_LINKS)
-    return [
-        ChartSpec("sessions-per-year", "Sessions per year, by event", SESSIONS_PER_YEAR,
-                  "Sessions per year and event (year, event, sessions): " + _listing(per_year, ["year", "event", "sessions"]),
-                  _stacked("Sessions per year, by event", per_year, "year", "event", "sessions", "sessions")),
-        ChartSpec("organizations", f"The {TOP} most frequent organizations among participants", TOP_ORGANIZATIONS,
-                  "Organizations and their participations: " + _listing(organizations, ["organization", "participations"]),
-                  _bars("Organizations among participants", organizations, "organization", "participations", "participations")),
-        ChartSpec("countries", f"The {TOP} most frequent countries among participants", TOP_COUNTRIES,
-                  "Countries and their participations: " + _listing(countries, ["country", "participations"]),
-                  _bars("Countries among participants", countries, "country", "participations", "participations")),
-        ChartSpec("roles", "Roles of participants", ROLES,
-                  "Roles and their participations: " + _listing(roles, ["role", "participations"]),
-                  _bars("Roles", roles, "role", "participations", "participations")),
-        ChartSpec("documents", "Documents by format and status", DOCUMENTS,
-                  "Documents by format and status (parsed, partial, duplicate, rejected): "
-                  + _listing(documents, ["format", "status", "documents"]),
-                  _stacked("Documents by format and status", documents, "format", "status", "documents", "documents")),
-        ChartSpec("agreement-network", f"The agreement network of the {NETWORK_SIZE} most connected people",
-                  NETWORK_PEOPLE + ";\n\n" + NETWORK_LINKS,
-                  f"{len(people)} people and {len(links)} links between them; people with the number of others they "
-                  "agreed or differed with: " + _listing(people, ["name", "partners"]),
-                  _network("Who agreed or differed with whom", people, links)),
-    ]
+    return ChartSpec("agreement-network", f"The agreement network of the {NETWORK_SIZE} most connected people",
+                     NETWORK_PEOPLE + ";\n\n" + NETWORK_LINKS,
+                     f"{len(people)} people and {len(links)} links between them; people with the number of others they "
+                     "agreed or differed with: " + _listing(people, ["name", "partners"]),
+                     _network("Who agreed or differed with whom", people, links))
+
+
+# Every chart of the overview, in its order: the tables its queries read, and how it is made from them.
+CHARTS = {
+    "sessions-per-year": (("sessions",), _sessions_per_year),
+    "organizations": (("participants",), _organizations),
+    "countries": (("participants",), _countries),
+    "roles": (("participants",), _roles),
+    "documents": (("documents",), _documents),
+    "agreement-network": (("agreement_pairs", "people"), _agreement_network),
+}
+
+
+def chart_specs(con: duckdb.DuckDBPyConnection, slugs: set[str] | None = None) -> list[ChartSpec]:
+    """The charts of the overview (all, or those in `slugs`), from the tables `con` has (names as in
+    the dataset), not yet drawn."""
+    return [make(con) for slug, (_, make) in CHARTS.items() if slugs is None or slug in slugs]
 
 
 def draw(specs: list[ChartSpec], drawn: dict[str, str] | None = None) -> list[Chart]:
@@ -227,7 +259,7 @@ def draw(specs: list[ChartSpec], drawn: dict[str, str] | None = None) -> list[Ch
     drawn = {} if drawn is None else drawn
     charts = []
     for spec in specs:
-        key = spec.key()
+        key = spec.key
         if key not in drawn:
             drawn[key] = vl_convert.vegalite_to_svg(spec.spec)
         charts.append(Chart(spec.slug, spec.title, spec.sql, spec.alt, drawn[key]))
@@ -235,24 +267,19 @@ def draw(specs: list[ChartSpec], drawn: dict[str, str] | None = None) -> list[Ch
 
 
 class Charts:
-    """The overview's charts of one build, queried and drawn only when what they show changed: `kept`
-    (what state() gave the previous build) has the specs, reused while the code (`code`, a hash of it)
-    and the columns the queries read are the same, and the SVG of each spec drawn."""
+    """The overview's charts of one build, each queried and drawn only when what it shows changed: `kept`
+    (what state() gave the previous build) has the specs, each reused while the code (`code`, a hash of
+    it) and the columns its queries read are the same, and the SVG of each spec drawn."""
 
     def __init__(self, tables: dict[str, pl.DataFrame], kept: dict, code: int):
-        self.inputs = json.dumps({"code": code, **{name: frame_digest(frame) for name, frame in tables.items()}},
-                                 sort_keys=True)
-        if kept.get("inputs") == self.inputs and kept.get("specs"):
-            self.specs = [ChartSpec(**spec) for spec in kept["specs"]]
-        else:
-            con = duckdb.connect()
-            try:
-                for name, frame in tables.items():
-                    con.register(name, frame)
-                self.specs = chart_specs(con)
-            finally:
-                con.close()
-        keys = {spec.key() for spec in self.specs}
+        digests = {name: frame_digest(frame) for name, frame in tables.items()}
+        self.inputs = {slug: json.dumps({"code": code, **{name: digests[name] for name in read}}, sort_keys=True)
+                       for slug, (read, _) in CHARTS.items()}
+        reusable = _kept_specs(kept, self.inputs)
+        stale = set(CHARTS) - set(reusable)
+        made = {spec.slug: spec for spec in _query(tables, stale)} if stale else {}
+        self.specs = [reusable.get(slug) or made[slug] for slug in CHARTS]
+        keys = {spec.key for spec in self.specs}
         self.svg = {key: svg for key, svg in kept.get("svg", {}).items() if key in keys}
 
     def drawn(self) -> list[Chart]:
@@ -260,3 +287,30 @@ class Charts:
 
     def state(self) -> dict:
         return {"inputs": self.inputs, "specs": [asdict(spec) for spec in self.specs], "svg": self.svg}
+
+
+def _kept_specs(kept: dict, inputs: dict[str, str]) -> dict[str, ChartSpec]:
+    """The kept specs (by slug) made from the same inputs as now; a state of another form keeps none."""
+    kept_inputs = kept.get("inputs")
+    if not isinstance(kept_inputs, dict):
+        return {}
+    specs = {}
+    for spec in kept.get("specs") or []:
+        try:
+            chart = ChartSpec(**spec)
+        except TypeError:
+            continue
+        if kept_inputs.get(chart.slug) == inputs.get(chart.slug):
+            specs[chart.slug] = chart
+    return specs
+
+
+def _query(tables: dict[str, pl.DataFrame], slugs: set[str]) -> list[ChartSpec]:
+    """The charts of `slugs`, queried from the tables they read."""
+    con = duckdb.connect()
+    try:
+        for name in sorted({name for slug in slugs for name in CHARTS[slug][0]}):
+            con.register(name, tables[name])
+        return chart_specs(con, slugs)
+    finally:
+        con.close()

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import polars as pl
 
+from pipeline.files import write_atomically
+
 PAGES_FILE = "pages.parquet"    # path and fingerprint of every file of the site
 CHARTS_FILE = "charts.json"     # the charts' specs and SVG (charts.Charts.state)
 FOLDERS_FILE = "folders.json"   # modification time of the site's folders when it was last written
@@ -37,6 +39,14 @@ def files_in(folder: Path) -> list[str]:
         prefix = os.path.relpath(parent, folder).replace(os.sep, "/")
         found.extend(names if prefix == "." else (f"{prefix}/{n}" for n in names))
     return found
+
+
+def not_listed(present: pl.Series, listed: pl.Series) -> pl.Series:
+    """The paths of `present` that `listed` lacks. None when both hold the same paths in the same order, as
+    after a re-build that added and removed no page: found by one comparison instead of a set lookup per path."""
+    if present.equals(listed):
+        return present.clear()
+    return present.filter(~present.is_in(listed.implode()))
 
 
 class SiteWriter:
@@ -160,7 +170,7 @@ class SiteWriter:
         (self.state / FOLDERS_FILE).unlink(missing_ok=True)  # written again once the site is
         if self.site.exists():
             present = self.present()
-            removed = [self.site / p for p in present.filter(~present.is_in(files["path"].implode()))]
+            removed = [self.site / p for p in not_listed(present, files["path"])]
             self._move_in([(self.site / p, self.staging / p) for p in self.staged] + [(p, None) for p in removed]
                           + [(live, new) for live, new in state if new is not None or live.exists()])
         else:
@@ -186,9 +196,8 @@ class SiteWriter:
         self.undo.mkdir(exist_ok=True)
         root = self.site.parent
         journal = [{"path": os.path.relpath(live, root), "existed": live.exists()} for live, _ in changes]
-        tmp = self.undo / f"{JOURNAL_FILE}.tmp"
-        tmp.write_text(json.dumps(journal), encoding="utf-8")
-        os.replace(tmp, self.undo / JOURNAL_FILE)  # from here on the next build can undo what follows
+        # from here on the next build can undo what follows
+        write_atomically(self.undo / JOURNAL_FILE, lambda tmp: tmp.write_text(json.dumps(journal), encoding="utf-8"))
         try:
             for i, ((live, new), entry) in enumerate(zip(changes, journal)):
                 if entry["existed"]:
