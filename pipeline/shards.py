@@ -20,7 +20,9 @@ import polars as pl
 # stage. Names only (nothing is imported here); a module missing from the list is imported by the
 # worker that needs it, as before.
 WORKER_MODULES = ("pipeline.ingest", "pipeline.incremental.parse_cache", "pipeline.transform.dedup",
-                  "pipeline.transform.assembly", "pipeline.outputs.site.render")
+                  "pipeline.transform.assembly", "pipeline.outputs.site.render",
+                  # loaded on first use by the parsers (a re-build rarely needs them), by workers often
+                  "probablepeople", "ftfy", "charset_normalizer", "markdown_it")
 
 # A worker's result frames of at least this size go back as Arrow IPC files in the pool's folder, not
 # in the pickled message: a pickled frame is serialised, pushed through a pipe and deserialised, several

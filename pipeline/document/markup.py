@@ -8,8 +8,8 @@ inside link brackets ("[don`t]"), and two spaces would show inside a code span t
 from __future__ import annotations
 
 import re
+from functools import cache
 
-from markdown_it import MarkdownIt as PythonMarkdownIt
 from markdown_it_pyrs import MarkdownIt
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -25,9 +25,18 @@ from pipeline.model.vocabulary import field_of
 _MARKDOWN = MarkdownIt("zero").enable_many([
     "paragraph", "heading", "hr", "list", "fence", "reference", "html_block", "table",
     "newline", "escape", "backticks", "emphasis", "link", "image", "autolink", "html_inline", "entity"])
-# the same rules in markdown-it-py, for a body with a backtick (see render_markdown)
-_MARKDOWN_WITH_BACKTICKS = (PythonMarkdownIt("commonmark", {"html": True, "breaks": True}).enable("table")
-                            .disable(["code", "blockquote", "lheading"]))
+
+
+@cache
+def _markdown_with_backticks():
+    """The same rules in markdown-it-py, for a body with a backtick (see render_markdown); made on the
+    first such body (rare), so that a build's start-up does not import markdown-it-py."""
+    from markdown_it import MarkdownIt as PythonMarkdownIt
+
+    return (PythonMarkdownIt("commonmark", {"html": True, "breaks": True}).enable("table")
+            .disable(["code", "blockquote", "lheading"]))
+
+
 # A newline after an even run of backslashes (none included): after an odd run it is a hard break already.
 _SOFT_BREAK = re.compile(r"(?<!\\)((?:\\\\)*)\n")
 
@@ -355,7 +364,7 @@ def _hard_breaks(body: str) -> str:
 def render_markdown(body: str) -> str:
     """The HTML of a markdown body, every line break a <br> (see the module's docstring)."""
     if "`" in body:  # rare in these pages; the panic is a BaseException that parse_document would not catch
-        return _MARKDOWN_WITH_BACKTICKS.render(body)
+        return _markdown_with_backticks().render(body)
     return _MARKDOWN.render(_hard_breaks(body))
 
 

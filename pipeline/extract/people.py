@@ -13,8 +13,6 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import probablepeople
-
 from pipeline.model.names import country_name
 from pipeline.model.text import fold
 from pipeline.model.vocabulary import (GENDERS, NOT_NAME_WORDS, ORG_WORDS, POSITION_WORDS, REGIONAL_GROUPS,
@@ -87,6 +85,10 @@ def strip_titles(text: str) -> str:
 
 @lru_cache(maxsize=65536)
 def _corporation(name: str) -> bool:
+    # imported on first use (its tagger model costs ~0.08 s to load): a re-build whose changed documents
+    # name no one it must weigh never loads it; the pools' workers have it preloaded (pipeline.shards)
+    import probablepeople
+
     try:
         tagged, kind = probablepeople.tag(name)
     except probablepeople.RepeatedLabelError:

@@ -11,9 +11,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import ftfy
 from anyascii import anyascii
-from charset_normalizer import from_bytes
 
 _WS = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
@@ -83,6 +81,9 @@ def decode_bytes(data: bytes) -> Decoded:
         utf8_error = f"invalid UTF-8 at byte {exc.start}"
     if looks_binary(data):
         return Decoded(None, None, ["binary content, not a text document"])
+    # loaded here, for the rare file that is not UTF-8: a build's start-up does not pay for it
+    from charset_normalizer import from_bytes
+
     matches = from_bytes(data[:200_000])
     best = matches.best()
     # Windows-1252 is the usual legacy encoding of web pages: prefer it over a close tie (e.g. cp1250).
@@ -149,6 +150,8 @@ def fix_mojibake(value: str) -> str:
     """Repair text that was decoded with the wrong charset (e.g. 'MatÃ­as' -> 'Matías')."""
     if not any(hint in value for hint in _MOJIBAKE_HINTS):
         return value
+    import ftfy  # loaded on the first mojibake (rare; ~0.05 s to import): a build's start-up does not pay for it
+
     return ftfy.fix_text(value, normalization="NFC")
 
 
