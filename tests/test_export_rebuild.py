@@ -193,6 +193,7 @@ def test_row_counts_come_from_the_parquet_footers(seed_build):
     (lambda rows: rows["sessions"][0].update(description="Rewritten."), None),  # no chart reads it
     (lambda rows: rows["people"][0].update(name="Ann Lee-Wu"), {"agreement-network"}),
 ])
+@pytest.mark.slow  # builds or processes of their own: CI runs it, `pytest -m "not slow"` skips it
 def test_only_the_charts_whose_tables_changed_are_queried_again(small, monkeypatch, change, queried):
     build_site(small, date=DAY)
     calls = []
@@ -207,6 +208,7 @@ def test_only_the_charts_whose_tables_changed_are_queried_again(small, monkeypat
     assert site_files(small / "site") == whole_site(small)  # the same bytes as every chart queried
 
 
+@pytest.mark.slow  # builds or processes of their own: CI runs it, `pytest -m "not slow"` skips it
 def test_a_kept_chart_state_of_another_form_queries_every_chart(small):
     build_site(small, date=DAY)
     state = small / ".site.state" / "charts.json"

@@ -39,6 +39,7 @@ def _edit(raw, name: str, text: bytes) -> None:
     path.write_bytes(path.read_bytes() + text)
 
 
+@pytest.mark.slow  # builds or processes of their own: CI runs it, `pytest -m "not slow"` skips it
 @pytest.mark.parametrize("share", [ingest_cache.DELTA_SHARE, 0.0])   # 0: the whole files every time
 def test_a_cached_read_gives_a_plain_read_after_each_change_with_or_without_the_delta(tmp_path, monkeypatch, share):
     monkeypatch.setattr(ingest_cache, "DELTA_SHARE", share)
@@ -79,6 +80,7 @@ def test_a_cached_read_gives_a_plain_read_after_each_change_with_or_without_the_
     assert set(hashed) <= touched  # nothing changed: only files recorded within the racy second are hashed
 
 
+@pytest.mark.slow  # builds or processes of their own: CI runs it, `pytest -m "not slow"` skips it
 def test_the_whole_files_are_written_again_once_the_delta_passes_its_share(tmp_path, monkeypatch):
     raw, cache = _folder(tmp_path), tmp_path / "cache"
     time.sleep(1.1)
@@ -115,6 +117,7 @@ def test_a_delta_row_replaces_the_whole_files_row_of_its_key(tmp_path):
     assert dict(ingest_cache._read_with_delta(path, schema, "path")[0].iter_rows()) == {"a": 7}
 
 
+@pytest.mark.slow  # builds or processes of their own: CI runs it, `pytest -m "not slow"` skips it
 @pytest.mark.parametrize("which", ["identities", "ingest"])
 def test_a_damaged_delta_only_costs_reading_again(tmp_path, which):
     raw, cache = _folder(tmp_path), tmp_path / "cache"
@@ -130,6 +133,7 @@ def test_a_damaged_delta_only_costs_reading_again(tmp_path, which):
     assert ingest_cache.read_raw_documents(raw, workers=1, cache_dir=cache).equals(_plain(raw))
 
 
+@pytest.mark.slow  # builds or processes of their own: CI runs it, `pytest -m "not slow"` skips it
 def test_a_stale_delta_row_never_gives_an_old_hash(tmp_path):
     """A delta left over by a build killed while writing the whole file again holds a file's older
     identity and hash: its identity is not the file's now, so the file is hashed again."""

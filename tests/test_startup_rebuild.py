@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import PROJECT_ROOT
 
 
@@ -25,6 +27,7 @@ def loaded_in_worker(module: str) -> bool:
 ON_FIRST_USE = ["probablepeople", "ftfy", "charset_normalizer", "markdown_it"]
 
 
+@pytest.mark.slow  # builds or processes of their own: CI runs it, `pytest -m "not slow"` skips it
 def test_definitions_leave_the_rarely_needed_libraries_unloaded():
     code = f"import sys, pipeline.definitions; print([m for m in {ON_FIRST_USE!r} if m in sys.modules])"
     assert _python(code) == "[]"
@@ -72,6 +75,7 @@ def test_corporation_check_is_the_taggers_reading():
         assert _corporation(name) is expected, name
 
 
+@pytest.mark.slow  # builds or processes of their own: CI runs it, `pytest -m "not slow"` skips it
 def test_pool_workers_have_them_preloaded():
     # a full build reads and parses in pool workers forked from the fork server: it loads them once,
     # so that each worker does not load them again on first use

@@ -122,6 +122,7 @@ def _marks(cache) -> dict[str, frozenset[str]]:
     return {p.name[-1]: assembly_cache._read_vetted(p / assembly_cache.VETTED) for p in folder.glob("bucket-*")}
 
 
+@pytest.mark.slow  # builds or processes of their own: CI runs it, `pytest -m "not slow"` skips it
 def test_the_store_marks_only_tables_that_passed_and_a_bad_mark_costs_a_validation(tmp_path, monkeypatch):
     raw = tmp_path / "raw"
     generate_corpus(60, raw, seed=3)
