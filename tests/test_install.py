@@ -68,3 +68,27 @@ def test_a_wheel_in_a_fresh_venv_builds_and_releases_from_another_folder(tmp_pat
     site = venv / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
     assert {p.name for p in (site / "schemas").glob("*.yaml")} == {"row_bounds.yaml", "person_overrides.yaml", "dataset.yaml"}
     assert not (site / "output").exists() and not (site / "raw").exists()
+
+
+def _pins(path) -> dict[str, str]:
+    lines = (PROJECT_ROOT / path).read_text().splitlines()
+    pins = [line.split("==") for line in lines if line and not line.startswith("#")]
+    return {name.lower().replace("_", "-"): version for name, version in pins}
+
+
+def test_the_build_lock_pins_every_dependency_and_no_test_tool():
+    """requirements.lock is what a build needs (the README's first command installs only it), the extras'
+    lock what the tests and the cluster add: no package in both, the project's own pins the same in the lock."""
+    import tomllib
+
+    build, extras = _pins("requirements.lock"), _pins("requirements-extras.lock")
+    assert not set(build) & set(extras)
+    project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]
+    for requirement in project["dependencies"]:
+        name, version = requirement.split("==")
+        assert build[name.split("[")[0].lower()] == version
+    for requirement in [r for extra in project["optional-dependencies"].values() for r in extra]:
+        name, version = requirement.split("==")
+        assert extras.get(name.split("[")[0].lower()) == version, requirement
+    # pandera loads these whenever they are installed: a build's environment would pay for them
+    assert {"pandas", "hypothesis", "pytest", "ray"} <= set(extras)
