@@ -80,3 +80,16 @@ def q(db):
     def query(sql: str, *params):
         return db.execute(sql, list(params)).fetchall()
     return query
+
+
+@pytest.fixture(params=["rows", "row keys"])
+def small(tmp_path, request):
+    """The site tests' small dataset, as a release has it (Parquet files) or as a build does (with row keys)."""
+    from pipeline.outputs import export
+    from tests.test_site import small_tables, write_tables
+
+    data = tmp_path / "data"
+    if request.param == "row keys":
+        (data / export.ROW_KEYS_DIR).mkdir(parents=True)
+    write_tables(data, small_tables())
+    return data

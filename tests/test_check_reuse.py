@@ -21,10 +21,10 @@ def tables():
     return _build(RAW)
 
 
-def _outcome(validate, name: str, df: pl.DataFrame):
+def _outcome(validate, *args):
     """What a validation raises, comparable: None for a pass, else the kind and the failure cases."""
     try:
-        validate(name, df)
+        validate(*args)
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases.with_columns(pl.all().cast(pl.Utf8))
         return "errors", cases.sort(cases.columns, nulls_last=True).rows()

@@ -169,16 +169,6 @@ def test_the_database_updated_by_the_saved_delta_holds_the_new_tables(two_builds
 # -- the site ---------------------------------------------------------------------------------------
 
 
-@pytest.fixture(params=["rows", "row keys"])
-def small(tmp_path, request):
-    """The small dataset of test_site.py, as a release has it (Parquet files) or as a build does (with row keys)."""
-    data = tmp_path / "data"
-    if request.param == "row keys":
-        (data / export.ROW_KEYS_DIR).mkdir(parents=True)
-    write_tables(data, small_tables())
-    return data
-
-
 def test_row_counts_come_from_the_parquet_footers(seed_build):
     _, out = seed_build
     counts = site_build._row_counts(out / "parquet")

@@ -286,16 +286,6 @@ def changed(rows: dict[str, list[dict]]) -> dict[str, list[dict]]:
     return rows
 
 
-@pytest.fixture(params=["rows", "row keys"])
-def small(tmp_path, request):
-    """The small dataset, as a release has it (Parquet files) or as a build does (with row keys)."""
-    data = tmp_path / "data"
-    if request.param == "row keys":
-        (data / export.ROW_KEYS_DIR).mkdir(parents=True)
-    write_tables(data, small_tables())
-    return data
-
-
 def test_when_and_the_sessions_list_written_as_columns():
     frame = pl.DataFrame(small_tables()["sessions"], schema=schemas.columns("sessions")).with_columns(site_pages.when())
     assert frame["when"].to_list() == [

@@ -21,6 +21,7 @@ from pipeline.transform.assembly.identity import _preferred_name, people_rows
 from pipeline.transform.assembly.store import BUCKETS, SESSION_TABLES, session_bucket, unvetted_rows
 from pipeline.transform.plan import plan_input_column
 from pipeline.transform.quarantine import quarantine
+from tests.test_check_reuse import _outcome
 from tests.test_identity import _build
 from tests.test_incremental import _tables
 
@@ -36,18 +37,6 @@ def tables(tmp_path_factory):
 
 def _bucket_of(df: pl.DataFrame, row: int) -> str:
     return df["session_id"][row][4]
-
-
-def _outcome(validate) -> tuple | None:
-    """What a validation raises, comparable: None for a pass, else the kind and the failure cases."""
-    try:
-        validate()
-    except pa.errors.SchemaErrors as exc:
-        cases = exc.failure_cases.with_columns(pl.all().cast(pl.Utf8))
-        return "errors", cases.sort(cases.columns, nulls_last=True).rows()
-    except pa.errors.SchemaError as exc:
-        return "error", str(exc)
-    return None
 
 
 def _variants(t: dict[str, pl.DataFrame]) -> list[tuple[str, pl.DataFrame, set[str]]]:
