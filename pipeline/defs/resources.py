@@ -9,6 +9,7 @@ import polars as pl
 from tabulate import tabulate
 
 import schemas
+from pipeline.files import write_atomically
 from pipeline.project import find_project
 
 
@@ -47,12 +48,10 @@ class StageIOManager(dg.ConfigurableIOManager):
         return Path(self.settings.out_dir) / ".stages" / ("__".join(context.asset_key.path) + ".pickle")
 
     def handle_output(self, context: dg.OutputContext, obj) -> None:
-        path = self._path(context)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp-{os.getpid()}")
-        with open(tmp, "wb") as handle:
-            pickle.dump(obj, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
+        def dump(tmp: Path) -> None:
+            with open(tmp, "wb") as handle:
+                pickle.dump(obj, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        write_atomically(self._path(context), dump)
 
     def load_input(self, context: dg.InputContext):
         with open(self._path(context), "rb") as handle:

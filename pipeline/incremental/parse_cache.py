@@ -29,6 +29,7 @@ from upath import UPath
 
 from pipeline import storage
 from pipeline.engine import shard_digits
+from pipeline.files import write_atomically
 from pipeline.incremental.caches import source_digest
 from pipeline.ingest import RawFile, load_document, read_ahead
 from pipeline.memory import freeze_long_lived, no_gc
@@ -83,10 +84,7 @@ def _write_whole(path: str, write) -> None:
     """One whole object, `write(target)` writing it to a path or a buffer: a local file written beside
     and renamed (a killed build leaves the old one); an object store's PUT is whole already."""
     if not storage.is_url(path):
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = f"{path}.tmp-{os.getpid()}"
-        write(tmp)
-        os.replace(tmp, path)
+        write_atomically(path, write)
     else:
         buffer = io.BytesIO()
         write(buffer)
