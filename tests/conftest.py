@@ -82,7 +82,8 @@ def q(db):
     return query
 
 
-@pytest.fixture(params=["rows", "row keys"])
+# a release's variant repeats every site test on the path a build does not take: CI runs it, a quick run does not
+@pytest.fixture(params=[pytest.param("rows", marks=pytest.mark.slow), "row keys"])
 def small(tmp_path, request):
     """The site tests' small dataset, as a release has it (Parquet files) or as a build does (with row keys)."""
     from pipeline.outputs import export

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
-from jinja2 import Environment, FileSystemBytecodeCache, PackageLoader, StrictUndefined, Template, select_autoescape
+from jinja2 import (BytecodeCache, Environment, FileSystemBytecodeCache, PackageLoader, StrictUndefined, Template,
+                    select_autoescape)
+from jinja2.bccache import Bucket
 from markupsafe import Markup, escape
 
 from pipeline.memory import no_gc
@@ -51,13 +53,40 @@ def paragraphs(text: str) -> Markup:
     return Markup("<p>" + str(escape(text)).replace("\n\n", "</p><p>") + "</p>")
 
 
+class CompiledTemplates(BytecodeCache):
+    """Compiled templates kept by this process, over an optional folder that keeps them from one process
+    to the next: a process that builds many sites (a Dagster code server, a test session) compiles each
+    template once, not once per build. Keyed by Jinja's own key and the source's checksum, so an edited
+    template is compiled again."""
+    _in_process: dict[tuple[str, str], bytes] = {}
+
+    def __init__(self, folder: Path | None):
+        self.folder = FileSystemBytecodeCache(str(folder)) if folder else None
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if self.folder:
+            self.folder.load_bytecode(bucket)
+            if bucket.code is not None:
+                return
+        kept = self._in_process.get((bucket.key, bucket.checksum))
+        if kept is not None:
+            bucket.bytecode_from_string(kept)
+            if self.folder:  # the site's worker processes load the templates from the folder
+                self.folder.dump_bytecode(bucket)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._in_process[(bucket.key, bucket.checksum)] = bucket.bytecode_to_string()
+        if self.folder:
+            self.folder.dump_bytecode(bucket)
+
+
 def environment(compiled: Path | None) -> Environment:
     """The templates' environment; `compiled`, a folder that keeps them compiled from one build to the next."""
     # StrictUndefined: a page's row holds only the fields its template shows; a field the template
     # names and the row lacks is an error, not an empty string
     env = _Environment(loader=PackageLoader("pipeline.outputs.site", "templates"), autoescape=select_autoescape(["html"]),
                        trim_blocks=True, lstrip_blocks=True, undefined=StrictUndefined, auto_reload=False,
-                       bytecode_cache=FileSystemBytecodeCache(str(compiled)) if compiled else None)
+                       bytecode_cache=CompiledTemplates(compiled))
     env.globals.update(person=person_link, session=session_link, paragraphs=paragraphs)
     return env
 
