@@ -5,9 +5,11 @@ Unreadable files, symlink loops and undecodable bytes become records with a reas
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 
 import polars as pl
 from upath import UPath
@@ -27,11 +29,11 @@ class RawFile:
     path: str                    # relative to the raw root, '/' separators
     location: str | None         # where to read it (local path or URL); None when it cannot be read
     problems: list[str] = field(default_factory=list)
-    identity: tuple | None = None  # local files: (inode, size, mtime ns, ctime ns), see known_hashes
+    identity: tuple | None = None  # (inode, size, mtime ns, ctime ns), see known_hashes; objects: object_identity
 
 
 IDENTITY_COLUMNS = ["inode", "size", "mtime_ns", "ctime_ns"]
-# the readable files of a listing: where to read each and, for a local file, its identity (see RawFile)
+# the readable files of a listing: where to read each and, when it has one, its identity (see RawFile)
 LISTED_SCHEMA = {"path": pl.String, "location": pl.String, **{c: pl.Int64 for c in IDENTITY_COLUMNS}}
 
 
@@ -58,25 +60,76 @@ def list_raw_files(root: str | os.PathLike) -> list[RawFile]:
 def list_raw(root: str | os.PathLike) -> RawListing:
     """The files below `root` (see list_raw_files) as a RawListing."""
     base = UPath(root)
-    if not base.exists():
-        raise FileNotFoundError(f"raw folder not found: {root}")
     if base.protocol in ("", "file"):
+        if not base.exists():
+            raise FileNotFoundError(f"raw folder not found: {root}")
         walk = _LocalWalk()
         walk.visit(str(base.path), "", frozenset())
         return walk.listing()
-    found = []  # object storage: no links, no permissions to worry about
-    for entry in base.rglob("*"):
-        if entry.is_file() and not entry.name.startswith(SKIPPED_NAMES):
-            found.append((str(entry.relative_to(base)), str(entry)))
-    frame = pl.DataFrame(found, schema={"path": pl.String, "location": pl.String}, orient="row")
-    return RawListing(frame.with_columns(pl.lit(None, pl.Int64).alias(c) for c in IDENTITY_COLUMNS).sort("path"), [])
+    return _list_objects(base, root)
+
+
+def _list_objects(base: UPath, root: str | os.PathLike) -> RawListing:
+    """Object storage (no links, no permissions to worry about): one recursive listing, in pages of
+    many keys, gives every object with its size, time and tag, so no object is asked about on its own."""
+    prefix = base.path.rstrip("/") + "/"
+    at = str(base).rstrip("/") + "/"
+    rows = [(name[len(prefix):], at + name[len(prefix):], *object_identity(info))
+            for name, info in base.fs.find(base.path, detail=True).items()
+            if name.startswith(prefix) and _is_document(name[len(prefix):], info)]
+    if not rows and not base.exists():  # an empty listing: no such folder, or an empty one
+        raise FileNotFoundError(f"raw folder not found: {root}")
+    return RawListing(pl.DataFrame(rows, schema=LISTED_SCHEMA, orient="row").sort("path"), [])
+
+
+def _is_document(relative: str, info: dict) -> bool:
+    """A listed object that can be a document: not a folder's placeholder (a key ending in "/"), not
+    hidden (SKIPPED_NAMES, on its own name as for a file)."""
+    return (info.get("type") == "file" and bool(relative) and not relative.endswith("/")
+            and not relative.rsplit("/", 1)[-1].startswith(SKIPPED_NAMES))
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_NO_IDENTITY = (None,) * len(IDENTITY_COLUMNS)
+
+
+def object_identity(info: dict) -> tuple:
+    """An object's identity (IDENTITY_COLUMNS) from its listing entry: a 64-bit digest of its ETag in
+    place of an inode, its size, its modification time (ns) and a change time of 0. The store gives an
+    object a new ETag whenever other bytes are written, so unlike a file's times (see
+    ingest_cache.recorded_hashes) no write can hide behind an unchanged identity: no racy window to
+    guard. An entry without an ETag or a time has none (the object is read every build)."""
+    tag = info.get("ETag") or info.get("etag")
+    modified = info.get("LastModified") or info.get("last_modified")
+    if not tag or not isinstance(modified, datetime) or info.get("size") is None:
+        return _NO_IDENTITY
+    if modified.tzinfo is None:
+        modified = modified.replace(tzinfo=timezone.utc)
+    digest = int.from_bytes(hashlib.sha256(str(tag).encode()).digest()[:8], "big", signed=True)
+    return digest, int(info["size"]), (modified - _EPOCH) // timedelta(microseconds=1) * 1000, 0
 
 
 def read_bytes(location: str) -> bytes:
+    """A file's bytes, or an object's in one request (see _WHOLE_READ)."""
     if "://" in location:
-        return UPath(location).read_bytes()
+        path = UPath(location)
+        try:
+            return path.fs.cat_file(path.path, **_whole_read_options(path.fs))
+        except FileNotFoundError:
+            # named by its path, as opening it did: a vanished object's reason stays what it was
+            raise FileNotFoundError(path.path) from None
     with open(location, "rb") as handle:
         return handle.read()
+
+
+# s3fs asks for an object's size (a HEAD) before reading it whole, to cut a large object into
+# concurrent range requests; raw documents are small: one GET reads each.
+_WHOLE_READ = {"s3": {"max_concurrency": 1}}
+
+
+def _whole_read_options(fs) -> dict:
+    protocols = (fs.protocol,) if isinstance(fs.protocol, str) else fs.protocol
+    return next((_WHOLE_READ[p] for p in protocols if p in _WHOLE_READ), {})
 
 
 # Files announced to the kernel ahead of the one being read. A disk not in the page cache serves many

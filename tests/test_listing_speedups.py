@@ -101,7 +101,7 @@ def test_recorded_hashes_are_known_hashes(tmp_path):
     ingest_cache.read_raw_documents(raw, workers=1, cache_dir=cache)
     identities = ingest_cache.load_file_identities(cache)
     files = ingest.list_raw_files(raw)
-    listing = ingest_cache.local_identities(ingest.list_raw(raw).readable)
+    listing = ingest_cache.listed_identities(ingest.list_raw(raw).readable)
     assert listing.equals(ingest_cache.identity_frame(files))
     recorded = ingest_cache.recorded_hashes(listing, identities)
     assert dict(recorded.iter_rows()) == ingest_cache.known_hashes(files, identities)

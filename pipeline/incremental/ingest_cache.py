@@ -1,9 +1,10 @@
 """The ingest stage, wrapped: a file whose bytes were read before is not decoded again, and a local
-file not rewritten since it was hashed is not even read.
+file not rewritten since it was hashed (or an object not written since: same ETag, size and time) is
+not even read.
 
 Kept under <out>/.cache/: per raw sha256 what reading it gave (encoding, detected format, reading
-problems, text key), in a file named after a digest of the reading code; and each local file's
-identity (inode, size, times) when it was hashed.
+problems, text key), in a file named after a digest of the reading code; and each listed file's
+identity (inode, size, times; an object's: pipeline.ingest.object_identity) when it was hashed.
 """
 from __future__ import annotations
 
@@ -118,15 +119,16 @@ IDENTITY_SCHEMA = {"path": pl.String, **{c: pl.Int64 for c in IDENTITY_COLUMNS},
 
 
 def identity_frame(files: list) -> pl.DataFrame:
-    """path and identity (inode, size, mtime ns, ctime ns) of the listed local files that have one."""
+    """path and identity (inode, size, mtime ns, ctime ns) of the listed files that have one."""
     listed = [f for f in files if f.identity]
     values = np.array([f.identity for f in listed], dtype=np.int64).reshape(-1, len(IDENTITY_COLUMNS))
     return pl.DataFrame({"path": pl.Series([f.path for f in listed], dtype=pl.String),
                          **{c: values[:, i] for i, c in enumerate(IDENTITY_COLUMNS)}})
 
 
-def local_identities(readable: pl.DataFrame) -> pl.DataFrame:
-    """identity_frame of a listing's readable files (RawListing.readable): the local ones."""
+def listed_identities(readable: pl.DataFrame) -> pl.DataFrame:
+    """identity_frame of a listing's readable files (RawListing.readable): the local ones, and the
+    objects whose listing gave one (see pipeline.ingest.object_identity)."""
     return readable.filter(pl.col(IDENTITY_COLUMNS[0]).is_not_null()).select("path", *IDENTITY_COLUMNS)
 
 
@@ -145,7 +147,7 @@ class FileIdentities:
 
     def save(self, listing: pl.DataFrame, hashes: pl.DataFrame, started_ns: int, kept: pl.DataFrame | None,
              read_now: pl.Series | None = None) -> None:
-        """Record each local file's identity (`listing`: see identity_frame) with its hash (`hashes`:
+        """Record each listed file's identity (`listing`: see identity_frame) with its hash (`hashes`:
         path, sha256). `kept` (path, sha256) are the files whose recorded rows this build took as they
         are (see recorded_hashes; None: none), `read_now` the paths of the others: when few recorded
         rows were not taken, only those files' rows go to the delta (see DELTA_SHARE); else the whole
@@ -179,7 +181,7 @@ def _recorded(listing: pl.DataFrame, hashes: pl.DataFrame, started_ns: int, prev
 
 def save_file_identities(cache_dir: str | os.PathLike, listing: pl.DataFrame, hashes: pl.DataFrame, started_ns: int,
                          previous: pl.DataFrame) -> None:
-    """Record each local file's identity (`listing`: see identity_frame) with its hash (`hashes`:
+    """Record each listed file's identity (`listing`: see identity_frame) with its hash (`hashes`:
     path, sha256), the whole file (see _recorded)."""
     _write_whole(_identities_file(cache_dir), _recorded(listing, hashes, started_ns, previous))
 
@@ -207,18 +209,18 @@ def read_raw_documents(root: str | os.PathLike, workers: int | None = None, shar
                        cache_dir: str | os.PathLike | None = None, read_cache: bool = True,
                        run_tasks=None) -> pl.DataFrame:
     """pipeline.ingest.read_raw_documents, with what earlier builds read: with a cache_dir, files
-    whose bytes were read before (same sha256) are only hashed, not decoded again, and local files
-    not rewritten since they were hashed are not read at all (recorded_hashes); read_cache=False reads
+    whose bytes were read before (same sha256) are only hashed, not decoded again, and files (or
+    objects) not rewritten since they were hashed are not read at all (recorded_hashes); read_cache=False reads
     every file again and refreshes the cache. `run_tasks` runs the reading and hashing shards."""
     started_ns = time.time_ns()  # before any file is read (see recorded_hashes)
     listing = list_raw(root)
     cache = IngestCache(cache_dir, read=read_cache) if cache_dir else None
     identities = FileIdentities(cache_dir, read=read_cache) if cache_dir else None
-    readable, local = listing.readable, local_identities(listing.readable)
+    readable, identified = listing.readable, listed_identities(listing.readable)
     parts, todo, kept, read_now = [], readable, None, pl.Series("path", [], dtype=pl.String)
     if cache is not None and cache.rows is not None and cache.rows.height:
         # hash every file (or take its recorded hash), decode only new content
-        kept = recorded_hashes(local, identities.rows)
+        kept = recorded_hashes(identified, identities.rows)
         hashed, read_now = _hashes(readable, kept, workers, run_tasks)
         # one join: a file whose hash the cache holds takes its row (a cached row always has a
         # content_key), the others are read (in path order, as `readable`)
@@ -231,7 +233,7 @@ def read_raw_documents(root: str | os.PathLike, workers: int | None = None, shar
     rows = pl.concat([p.select(list(LISTING_SCHEMA) + list(INGEST_SCHEMA)) for p in parts])
     if cache is not None:
         read_now = pl.concat([read_now, fresh["path"]])
-        _save_caches(cache, identities, rows, fresh, kept, read_now, local, started_ns)
+        _save_caches(cache, identities, rows, fresh, kept, read_now, identified, started_ns)
     return with_document_ids(rows)
 
 
