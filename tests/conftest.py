@@ -1,7 +1,9 @@
 """Shared fixtures: the seed documents and one in-process build of them (the whole Dagster graph)."""
 from __future__ import annotations
 
+import contextlib
 import shutil
+import sys
 from pathlib import Path
 
 import duckdb
@@ -94,3 +96,23 @@ def small(tmp_path, request):
         (data / export.ROW_KEYS_DIR).mkdir(parents=True)
     write_tables(data, small_tables())
     return data
+
+
+@contextlib.contextmanager
+def s3_bucket(folder: Path, bucket: str):
+    """An S3 server (moto) on loopback with one bucket, its endpoint and keys in the environment:
+    (server, boto3 client). Skips the test when the `cluster` extra is not installed."""
+    pytest.importorskip("s3fs")
+    if not (Path(sys.executable).parent / "moto_server").exists():
+        pytest.skip("moto_server is not installed (the `cluster` extra)")
+    import boto3
+    import s3fs
+
+    from devtools.bench_cluster import S3Server
+
+    s3fs.S3FileSystem.clear_instance_cache()  # one made for another test's server would talk to it
+    with S3Server(folder, access_key="testing") as server:
+        client = boto3.client("s3")
+        client.create_bucket(Bucket=bucket)
+        yield server, client
+    s3fs.S3FileSystem.clear_instance_cache()

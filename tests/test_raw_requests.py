@@ -22,6 +22,7 @@ from devtools.bench_cluster import S3Server, upload_folder
 from devtools.generate import generate_corpus
 from pipeline import ingest
 from pipeline.incremental import ingest_cache
+from tests.conftest import s3_bucket
 
 BUCKET = "cyberdialogue-requests"
 DOCUMENTS = 24
@@ -30,17 +31,8 @@ _LINE = re.compile(r'"(GET|PUT|POST|HEAD|DELETE) /([^ ?]*)(\?[^ ]*)? HTTP')
 
 @pytest.fixture(scope="module")
 def s3(tmp_path_factory):
-    pytest.importorskip("s3fs")
-    if not (Path(sys.executable).parent / "moto_server").exists():
-        pytest.skip("moto_server is not installed (the `cluster` extra)")
-    import boto3
-    import s3fs
-
-    s3fs.S3FileSystem.clear_instance_cache()  # one made for another test's server would talk to it
-    with S3Server(tmp_path_factory.mktemp("s3"), access_key="testing") as server:
-        boto3.client("s3").create_bucket(Bucket=BUCKET)
+    with s3_bucket(tmp_path_factory.mktemp("s3"), BUCKET) as (server, _):
         yield server
-    s3fs.S3FileSystem.clear_instance_cache()
 
 
 @pytest.fixture(scope="module")

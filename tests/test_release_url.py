@@ -10,7 +10,6 @@ import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import polars as pl
 import pytest
@@ -20,6 +19,7 @@ import schemas
 from pipeline import storage
 from pipeline.cli import main
 from pipeline.outputs.release import ReleaseError, list_releases, publish_release, verify_release
+from tests.conftest import s3_bucket
 
 BUCKET = "cyberdialogue-releases"
 
@@ -115,20 +115,8 @@ def test_storage_errors_become_one_line():
 
 @pytest.fixture(scope="module")
 def s3(tmp_path_factory):
-    pytest.importorskip("s3fs")
-    if not (Path(sys.executable).parent / "moto_server").exists():
-        pytest.skip("moto_server is not installed (the `cluster` extra)")
-    import boto3
-    import s3fs
-
-    from devtools.bench_cluster import S3Server
-
-    s3fs.S3FileSystem.clear_instance_cache()  # one made for another test's server would talk to it
-    with S3Server(tmp_path_factory.mktemp("s3"), access_key="testing") as server:
-        client = boto3.client("s3")
-        client.create_bucket(Bucket=BUCKET)
+    with s3_bucket(tmp_path_factory.mktemp("s3"), BUCKET) as (server, client):
         yield server, client
-    s3fs.S3FileSystem.clear_instance_cache()
 
 
 def _cli(capsys, *argv: str) -> tuple[int, str, str]:
