@@ -71,22 +71,30 @@ def list_raw(root: str | os.PathLike) -> RawListing:
 
 def _list_objects(base: UPath, root: str | os.PathLike) -> RawListing:
     """Object storage (no links, no permissions to worry about): one recursive listing, in pages of
-    many keys, gives every object with its size, time and tag, so no object is asked about on its own."""
+    many keys, gives every object with its size, time and tag, so no object is asked about on its own.
+    What a local walk skips or rejects is skipped or rejected here too, so that the same files give
+    the same tables from either place: hidden names at any depth, and objects over MAX_BYTES."""
     prefix = base.path.rstrip("/") + "/"
     at = str(base).rstrip("/") + "/"
-    rows = [(name[len(prefix):], at + name[len(prefix):], *object_identity(info))
-            for name, info in base.fs.find(base.path, detail=True).items()
-            if name.startswith(prefix) and _is_document(name[len(prefix):], info)]
-    if not rows and not base.exists():  # an empty listing: no such folder, or an empty one
+    rows, too_large = [], []
+    for name, info in base.fs.find(base.path, detail=True).items():
+        relative = name[len(prefix):]
+        if not (name.startswith(prefix) and _is_document(relative, info)):
+            continue
+        if (info.get("size") or 0) > MAX_BYTES:
+            too_large.append(RawFile(relative, None, [f"file too large: {info['size']} bytes (limit {MAX_BYTES})"]))
+        else:
+            rows.append((relative, at + relative, *object_identity(info)))
+    if not rows and not too_large and not base.exists():  # an empty listing: no such folder, or an empty one
         raise FileNotFoundError(f"raw folder not found: {root}")
-    return RawListing(pl.DataFrame(rows, schema=LISTED_SCHEMA, orient="row").sort("path"), [])
+    return RawListing(pl.DataFrame(rows, schema=LISTED_SCHEMA, orient="row").sort("path"), too_large)
 
 
 def _is_document(relative: str, info: dict) -> bool:
-    """A listed object that can be a document: not a folder's placeholder (a key ending in "/"), not
-    hidden (SKIPPED_NAMES, on its own name as for a file)."""
+    """A listed object that can be a document: not a folder's placeholder (a key ending in "/"), and
+    no part of its key hidden (SKIPPED_NAMES: a local walk enters no hidden folder either)."""
     return (info.get("type") == "file" and bool(relative) and not relative.endswith("/")
-            and not relative.rsplit("/", 1)[-1].startswith(SKIPPED_NAMES))
+            and not any(part.startswith(SKIPPED_NAMES) for part in relative.split("/")))
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)

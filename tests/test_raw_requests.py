@@ -116,6 +116,22 @@ def test_one_listing_gives_every_object_with_its_identity(s3, local_raw, raw_url
     assert listing.unreadable == []
 
 
+def test_hidden_keys_and_large_objects_are_listed_as_a_local_walk_lists_them(s3, tmp_path, monkeypatch, request):
+    layout = {"a.txt": b"x" * 10, ".hidden.txt": b"x", "~draft.txt": b"x", ".git/config": b"x",
+              "notes/~old/b.txt": b"x", "notes/c.txt": b"x" * 30, "notes/.cache/d.txt": b"x", "e/f/g.txt": b"x" * 5}
+    local = tmp_path / "raw"
+    url = f"s3://{BUCKET}/{request.node.name}/raw"
+    for relative, data in layout.items():
+        (local / relative).parent.mkdir(parents=True, exist_ok=True)
+        (local / relative).write_bytes(data)
+        _put(url, relative, data)
+    monkeypatch.setattr(ingest, "MAX_BYTES", 20)
+    from_s3, from_disk = ingest.list_raw(url), ingest.list_raw(local)
+    assert from_s3.readable["path"].to_list() == from_disk.readable["path"].to_list() == ["a.txt", "e/f/g.txt"]
+    assert ([(f.path, f.problems) for f in from_s3.unreadable] == [(f.path, f.problems) for f in from_disk.unreadable]
+            == [("notes/c.txt", ["file too large: 30 bytes (limit 20)"])])
+
+
 def test_each_object_is_read_with_one_get(s3, local_raw, raw_url):
     files = ingest.list_raw_files(raw_url)
     _forget_listings(raw_url)
