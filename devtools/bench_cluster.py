@@ -17,11 +17,14 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from urllib.parse import unquote
 
 from devtools.bench import ensure_corpus
 
 BUCKET = "cyberdialogue-bench"
-_REQUEST = re.compile(r'(GET|PUT|POST|HEAD|DELETE) /[^ ]* HTTP')  # a colored line too (moto logs 206s in color)
+# a colored line too (moto logs 206s in color): the verb, the object's key (after the bucket) and the query
+_REQUEST = re.compile(r'(GET|PUT|POST|HEAD|DELETE) /[^/ ?]*/?([^ ?]*)(\?[^ ]*)? HTTP')
+_LISTED_PREFIX = re.compile(r"[?&]prefix=([^&]*)")
 
 
 class S3Server:
@@ -44,9 +47,33 @@ class S3Server:
             except OSError:
                 time.sleep(0.1)
 
-    def requests(self) -> Counter:
+    def requests(self, *prefixes: str) -> Counter:
+        """Requests by verb, those on objects (or listings) under one of `prefixes` only when given:
+        counted by where they went, not by when they were logged, so that a request logged late (the
+        server writes its log as it goes) is still counted with its build."""
+        self._settle()
+        found = Counter()
+        for verb, key, query in _REQUEST.findall(self.log.read_text(errors="replace")):
+            listed = _LISTED_PREFIX.search(query or "")
+            where = unquote(listed.group(1)) if listed and not key else key
+            if not prefixes or where.startswith(prefixes):
+                found[verb] += 1
+        return found
+
+    def _settle(self, quiet: float = 0.5, longest: float = 30.0) -> None:
+        """Wait until the log has stopped growing for `quiet` seconds: every request made is in it."""
         self.handle.flush()
-        return Counter(m.group(1) for m in _REQUEST.finditer(self.log.read_text(errors="replace")))
+        deadline, size = time.monotonic() + longest, -1
+        while time.monotonic() < deadline and self.log.stat().st_size != size:
+            size = self.log.stat().st_size
+            time.sleep(quiet)
+
+    def build_requests(self, raw_prefix: str, out_prefix: str) -> Counter:
+        """A build's requests: every one under its output, and every one but the upload's PUTs under its
+        raw objects (a build never writes there)."""
+        raw = self.requests(raw_prefix)
+        raw.pop("PUT", None)
+        return raw + self.requests(out_prefix)
 
     def close(self) -> None:
         self.process.terminate()
@@ -129,10 +156,9 @@ def bench_engines(sizes: list[int], workdir: Path, seed: int = 1, shard_size: in
             raw, _ = ensure_corpus(size, workdir, seed)
             local, local_wall = _build(str(raw), str(workdir / f"out_local_{size}_{seed}"), {})
             upload_folder(raw, f"s3://{BUCKET}/raw_{size}")
-            before = server.requests()
             ray, ray_wall = _build(f"s3://{BUCKET}/raw_{size}", f"s3://{BUCKET}/out_{size}",
                                    {"CYBERDIALOGUE_SHARD_SIZE": str(shard_size)}, "--engine", "ray")
-            requests = server.requests() - before
+            requests = server.build_requests(f"raw_{size}/", f"out_{size}/")
             # per stage its seconds and the driver's peak resident memory while it ran: which stage grows
             stages = {name: {"local": secs, "ray": ray["stage_seconds"].get(name),
                              "local_peak_rss_mb": local.get("stage_peak_rss_mb", {}).get(name),

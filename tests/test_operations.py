@@ -221,3 +221,28 @@ def test_the_sensor_reuses_the_build_hashes_and_still_sees_a_change(tmp_path):
     page = raw / SEEDS["concept"]
     page.write_text(page.read_text() + "\n")
     assert raw_folder_digest(str(raw), cache) == raw_folder_digest(str(raw))  # the changed file is read again
+
+
+def test_the_ray_bench_counts_a_builds_requests_by_where_they_went(tmp_path):
+    """Counted from the S3 server's log by object key or listed prefix, so that requests logged late
+    still count with their build, and the corpus's upload (its PUTs under raw) does not."""
+    from devtools.bench_cluster import S3Server
+
+    log = tmp_path / "moto_server.log"
+    log.write_text("\n".join([
+        '127.0.0.1 - - [03/Dec/2026 16:10:49] "PUT /bucket HTTP/1.1" 200 -',
+        '127.0.0.1 - - [03/Dec/2026 16:11:01] "PUT /bucket/raw_10/a/doc_1.txt HTTP/1.1" 200 -',
+        '127.0.0.1 - - [03/Dec/2026 16:11:09] "GET /bucket?list-type=2&prefix=raw_10/&delimiter= HTTP/1.1" 200 -',
+        '127.0.0.1 - - [03/Dec/2026 16:11:09] "GET /bucket/raw_10/a/doc_1.txt HTTP/1.1" 200 -',
+        '127.0.0.1 - - [03/Dec/2026 16:11:09] \x1b[32m"GET /bucket/raw_10/a/doc_1.txt HTTP/1.1" 206 -\x1b[0m',
+        '127.0.0.1 - - [03/Dec/2026 16:11:10] "HEAD /bucket/out_10/.cache/x.arrow HTTP/1.1" 404 -',
+        '127.0.0.1 - - [03/Dec/2026 16:11:10] "PUT /bucket/out_10/parquet/people.parquet HTTP/1.1" 200 -',
+        '127.0.0.1 - - [03/Dec/2026 16:11:11] "GET /bucket?list-type=2&prefix=out_10%2F.cache%2F HTTP/1.1" 200 -',
+        '127.0.0.1 - - [03/Dec/2026 16:11:12] "GET /bucket/raw_100/a/doc_1.txt HTTP/1.1" 200 -',
+        '127.0.0.1 - - [03/Dec/2026 16:11:12] "PUT /bucket/out_100/parquet/people.parquet HTTP/1.1" 200 -']) + "\n")
+    server = S3Server.__new__(S3Server)  # its log only: no server started
+    with open(tmp_path / "server.out", "w") as server.handle:
+        server.log = log
+        assert server.build_requests("raw_10/", "out_10/") == {"GET": 4, "HEAD": 1, "PUT": 1}
+        assert server.requests("raw_10/") == {"PUT": 1, "GET": 3}
+        assert sum(server.requests().values()) == 10
