@@ -51,29 +51,27 @@ class S3Server:
         """Requests by verb, those on objects (or listings) under one of `prefixes` only when given:
         counted by where they went, not by when they were logged, so that a request logged late (the
         server writes its log as it goes) is still counted with its build."""
-        self._settle()
-        found = Counter()
-        for verb, key, query in _REQUEST.findall(self.log.read_text(errors="replace")):
-            listed = _LISTED_PREFIX.search(query or "")
-            where = unquote(listed.group(1)) if listed and not key else key
-            if not prefixes or where.startswith(prefixes):
-                found[verb] += 1
-        return found
-
-    def _settle(self, quiet: float = 0.5, longest: float = 30.0) -> None:
-        """Wait until the log has stopped growing for `quiet` seconds: every request made is in it."""
-        self.handle.flush()
-        deadline, size = time.monotonic() + longest, -1
-        while time.monotonic() < deadline and self.log.stat().st_size != size:
-            size = self.log.stat().st_size
-            time.sleep(quiet)
+        return Counter(verb for verb, where in self._logged() if not prefixes or where.startswith(prefixes))
 
     def build_requests(self, raw_prefix: str, out_prefix: str) -> Counter:
         """A build's requests: every one under its output, and every one but the upload's PUTs under its
         raw objects (a build never writes there)."""
-        raw = self.requests(raw_prefix)
-        raw.pop("PUT", None)
-        return raw + self.requests(out_prefix)
+        return Counter(verb for verb, where in self._logged()
+                       if where.startswith(out_prefix) or (where.startswith(raw_prefix) and verb != "PUT"))
+
+    def _logged(self) -> list[tuple[str, str]]:
+        """Every logged request as (verb, the object's key or the listed prefix), once the log has
+        stopped growing for half a second (every request made is in it)."""
+        self.handle.flush()
+        deadline, size = time.monotonic() + 30, -1
+        while time.monotonic() < deadline and self.log.stat().st_size != size:
+            size = self.log.stat().st_size
+            time.sleep(0.5)
+        logged = []
+        for verb, key, query in _REQUEST.findall(self.log.read_text(errors="replace")):
+            listed = _LISTED_PREFIX.search(query or "")
+            logged.append((verb, unquote(listed.group(1)) if listed and not key else key))
+        return logged
 
     def close(self) -> None:
         self.process.terminate()
