@@ -47,6 +47,8 @@ class S3Server:
             except OSError:
                 time.sleep(0.1)
 
+    settle_seconds = 0.5  # how long the log must stay the same size before it is read
+
     def requests(self, *prefixes: str) -> Counter:
         """Requests by verb, those on objects (or listings) under one of `prefixes` only when given:
         counted by where they went, not by when they were logged, so that a request logged late (the
@@ -61,12 +63,12 @@ class S3Server:
 
     def _logged(self) -> list[tuple[str, str]]:
         """Every logged request as (verb, the object's key or the listed prefix), once the log has
-        stopped growing for half a second (every request made is in it)."""
+        stopped growing for settle_seconds (every request made is in it)."""
         self.handle.flush()
         deadline, size = time.monotonic() + 30, -1
         while time.monotonic() < deadline and self.log.stat().st_size != size:
             size = self.log.stat().st_size
-            time.sleep(0.5)
+            time.sleep(self.settle_seconds)
         logged = []
         for verb, key, query in _REQUEST.findall(self.log.read_text(errors="replace")):
             listed = _LISTED_PREFIX.search(query or "")

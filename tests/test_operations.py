@@ -242,7 +242,7 @@ def test_the_ray_bench_counts_a_builds_requests_by_where_they_went(tmp_path):
         '127.0.0.1 - - [03/Dec/2026 16:11:12] "PUT /bucket/out_100/parquet/people.parquet HTTP/1.1" 200 -']) + "\n")
     server = S3Server.__new__(S3Server)  # its log only: no server started
     with open(tmp_path / "server.out", "w") as server.handle:
-        server.log = log
+        server.log, server.settle_seconds = log, 0.01  # a finished log
         assert server.build_requests("raw_10/", "out_10/") == {"GET": 4, "HEAD": 1, "PUT": 1}
         assert server.requests("raw_10/") == {"PUT": 1, "GET": 3}
         assert sum(server.requests().values()) == 10
