@@ -23,15 +23,24 @@ def _sicw_other_session(page: str, title: str, date: str, day: str) -> str:
                 .replace("Mr Craig Stephen", "Mr Omar Haddad").replace("Prof Luke Ong", "Dr Ingrid Berg"))
 
 
+def seeds_folder() -> Path:
+    """The seeds: the raw/ folder of the checkout these tools belong to, else the project's (an installed
+    package has no checkout), so the labelled set is the same wherever the command starts."""
+    checkout = Path(__file__).resolve().parent.parent / "raw"
+    if all((checkout / name).is_file() for name in SEEDS.values()):
+        return checkout
+    from pipeline.project import find_project
+
+    return find_project().raw
+
+
 def build_labelled_corpus(folder: str | Path) -> dict:
     """Write the labelled documents into `folder`; returns the truth:
     clusters (lists of file names that are copies of each other), different (pairs that must not merge),
     people (lists of written names that are one person) and distinct (pairs of written names of different people)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    from pipeline.project import find_project
-
-    raw = find_project().raw  # the seeds, in the project's raw folder
+    raw = seeds_folder()
     for name in SEEDS.values():
         shutil.copy(raw / name, folder / name)
     page = (raw / SEEDS["sicw"]).read_text(encoding="utf-8")

@@ -102,3 +102,17 @@ def test_proposal_and_report_of_one_workshop_are_one_session(tmp_path):
     assert tables["sessions"]["document_ids"][0].len() == 2
     person = tables["participants"]
     assert person.height == 1 and set(person["roles"][0]) == {"organizer", "moderator", "speaker"}
+
+
+def test_the_labelled_set_is_the_same_wherever_the_command_starts(tmp_path, monkeypatch):
+    """The bench and these tests build the labelled set from the checkout's seeds, also when the working
+    directory is another folder (which has no raw/ of its own)."""
+    here = sorted(p.name for p in _labelled_files(tmp_path / "here"))
+    monkeypatch.chdir(tmp_path)
+    elsewhere = sorted(p.name for p in _labelled_files(tmp_path / "elsewhere"))
+    assert here == elsewhere and set(SEEDS.values()) <= set(here)
+
+
+def _labelled_files(folder):
+    build_labelled_corpus(folder)
+    return [p for p in folder.iterdir() if p.is_file()]
