@@ -1,0 +1,93 @@
+"""The family detectors' and parsers' shortcuts give what the plain forms give: each test runs the
+shortcut and the plain form it stands for (as the code read before) on variants written for it, newlines,
+case and the characters whose lowering is special included."""
+from __future__ import annotations
+
+import itertools
+import re
+
+import pytest
+
+from pipeline.model.text import lowered_for_words
+from pipeline.sources import concept_note, detect_format, diplo_report, igf_proposal, isomer_event
+from pipeline.sources.common import LineWords
+
+WORDS = ["Speech speed\n", "Agreement points\n", "GOAL ", "full session report", "session transcript\n"]
+PIECES = ["", "\n", "x", "\nSpeech speed", "\nSpeech speed\n", "Agreement points\n", "\nAgreement points", "\nGOAL",
+          "GOAL ", "\nfull session report", "\nsession transcript", "\n\n", " \n", "\u0130", "\u212a", "speech speed\n"]
+
+
+def _variants():
+    for a, b, c in itertools.product(PIECES, repeat=3):
+        yield a + b + c
+    yield "\nSpeech speed\nAgreement points\nGOAL \nfull session report\nsession transcript\n"
+    yield "x" * 5000 + "\nGOAL x\nSpeech speed\n"
+
+
+@pytest.mark.parametrize("words", [WORDS[:2], WORDS[2:], WORDS, ["key topics of discussion", "guiding questions"]])
+def test_line_words_finds_what_a_search_per_word_finds(words):
+    found = LineWords(*words)
+    for text in _variants():
+        assert found.found_in(text) == {w for w in words if "\n" + w in text}, repr(text)
+
+
+@pytest.mark.parametrize("words", [("ab", "abc"), ("ab\n", "ab"), ("a\nb",)])
+def test_line_words_refuses_words_it_could_miss(words):
+    with pytest.raises(ValueError):
+        LineWords(*words)
+
+
+# -- the detectors as they read before (the plain forms) --------------------------------------------
+def plain_diplo(text: str) -> int:
+    head = lowered_for_words(text, 30000)
+    score = 3 * ("\nSpeech speed\n" in text) + 2 * ("\nsession transcript\n" in head)
+    score += 2 * ("\nfull session report\n" in head) + 2 * ("at a glance\n" in head[:5000])
+    score += 2 * ("DiploAI" in text or "Digital Watch" in text or "DiploGPT" in text)
+    score += 1 * ("\nAgreement points\n" in text) + 2 * diplo_report._SCHEDULE_LINE.found_in(text[:3000])
+    return score + 1 * ("\nKeypoints\n" in head or "\nfull session report" in head or "disclaimer: this is not an official" in head)
+
+
+def plain_concept(text: str) -> int:
+    head = [line.strip() for line in text[:3000].split("\n") if line.strip()][:6]
+    lowered = lowered_for_words(text, 20000)
+    score = 3 * ("\nkey topics of discussion" in lowered or "\nguiding questions" in lowered)
+    score += 3 * any(concept_note.SERIES_LINE.match(line) for line in head)
+    score += 2 * bool(re.search(r"^\s*(?:agenda|programme|program)\b", text[:400].lower()[:400], re.M))
+    return score + 1 * ("this session" in lowered)
+
+
+def plain_isomer_front_matter(text: str) -> bool:
+    return bool(re.search(r"^(?:permalink|third_nav_title|variant|layout|breadcrumb):", text[:2000], re.M))
+
+
+DETECTOR_PIECES = ["", "\n", "Session at a glance\n", "at a glance\n", "\nSpeech speed\n", "Agreement points\n", "DiploAI",
+                   "DiploGPT", "Digital Watch", "Diplo", "\nFull Session Report\n", "\nfull session report", "\nSession Transcript\n",
+                   "\nKeypoints\n", "Disclaimer: This is not an official", "13 May 2025 12:00h - 13:30h\n", "\u0130", "\u212a",
+                   "\nKey Topics of Discussion", "\nguiding questions\n", "Special Session 2\n", "  Agenda\n", "programmes",
+                   "\n\n\n\n", "a\nb\nc\nd\ne\nf\ng\n", "in this session", "x" * 390, "Relevance to Theme:",
+                   "Relevance to Internet Governance:", "Relevance to ", "real-time captioning", "outputs of the captioning",
+                   "---\n", "permalink: /x\n", " layout: x\n", "breadcrumb:"]
+
+
+def _detector_variants():
+    for a, b in itertools.product(DETECTOR_PIECES, repeat=2):
+        yield a + b
+        yield b + "\n" + a
+    for a, b, c in itertools.product(DETECTOR_PIECES[:20], repeat=3):
+        yield a + b + c
+
+
+def test_detectors_score_as_the_plain_forms():
+    for text in _detector_variants():
+        assert diplo_report.looks_like(text) == plain_diplo(text), repr(text)
+        assert concept_note.looks_like(text) == plain_concept(text), repr(text)
+        assert isomer_event._FRONT_MATTER_KEY.found_in(text[:2000]) is plain_isomer_front_matter(text), repr(text)
+        relevance = "Relevance to Theme:" in text or "Relevance to Internet Governance:" in text
+        assert bool(igf_proposal._RELEVANCE_FIELD.search(text)) is relevance
+
+
+def test_detected_families():
+    assert detect_format("Session at a glance\nSpeech speed\n120\nAgreement points\n- x\n") == "diplo_report"
+    assert diplo_report.looks_like("x\nSpeech speed\nAgreement points\n") == 3 + 1
+    assert concept_note.looks_like("Special Session 2\nTitle\n\nKey Topics of Discussion\n- a\n") == 3 + 3
+    assert concept_note._first_lines("\n a \n\n b\nc\nd\ne\nf\ng\n", 6) == ["a", "b", "c", "d", "e", "f"]
