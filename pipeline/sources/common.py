@@ -295,9 +295,15 @@ def _open_ended(block: Block, last: str) -> bool:
         block.kind in ("paragraph", "turn", "label") and len(words) >= 12 and (last[-1].isalnum() or last[-1] in ",")))
 
 
+# A list number opening the text or following a blank: "(?:^|(?<=\s))(\d{1,2})[.)]\s+" with the blank looked behind
+# from the first digit (a pattern that opens with a digit is scanned for digits, one that opens with a
+# lookbehind is tried at every position; behind the digit, a non-blank character is one before it).
+_NUMBER_MARK = re.compile(r"(\d(?<!\S\d)\d?)[.)]\s+")
+
+
 def split_numbered(text: str) -> list[str]:
     """"1. What ...? 2. How ...?" -> ["What ...?", "How ...?"], only when numbering runs 1, 2, 3..."""
-    matches = list(re.finditer(r"(?:^|(?<=\s))(\d{1,2})[.)]\s+", text))
+    matches = list(_NUMBER_MARK.finditer(text))
     expected, starts = 1, []
     for match in matches:
         if int(match.group(1)) == expected:
