@@ -91,3 +91,12 @@ def test_detected_families():
     assert diplo_report.looks_like("x\nSpeech speed\nAgreement points\n") == 3 + 1
     assert concept_note.looks_like("Special Session 2\nTitle\n\nKey Topics of Discussion\n- a\n") == 3 + 3
     assert concept_note._first_lines("\n a \n\n b\nc\nd\ne\nf\ng\n", 6) == ["a", "b", "c", "d", "e", "f"]
+
+
+@pytest.mark.parametrize("count", [1, 6, 9])
+def test_first_lines_as_a_whole_split_gives_them(count):
+    lines = ["", " ", "a", " b ", "\t", "c d", "e", "", "f", "g", "h", "i", "j", "k", "l", "m", "n", "", "o"]
+    for k in range(len(lines) + 1):
+        for text in ("\n".join(lines[:k]), "\n".join(lines[k:]), "\n".join(lines[:k]) + "\n", "\n" * k + "x"):
+            plain = [line.strip() for line in text.split("\n") if line.strip()][:count]
+            assert concept_note._first_lines(text, count) == plain, (text, count)
