@@ -100,3 +100,52 @@ def test_first_lines_as_a_whole_split_gives_them(count):
         for text in ("\n".join(lines[:k]), "\n".join(lines[k:]), "\n".join(lines[:k]) + "\n", "\n" * k + "x"):
             plain = [line.strip() for line in text.split("\n") if line.strip()][:count]
             assert concept_note._first_lines(text, count) == plain, (text, count)
+
+
+# -- the parsers' shortcuts ---------------------------------------------------------------------------
+NUMBER_PIECES = ["1", "2", "3", "12", "123", ".", ")", " ", "\n", "\u00a0", "a", "?", "\u0663", "x1", "\t", "1. ", "2) "]
+
+
+def test_number_mark_finds_what_the_caret_or_blank_pattern_finds():
+    from pipeline.sources.common import _NUMBER_MARK
+    plain = re.compile(r"(?:^|(?<=\s))(\d{1,2})[.)]\s+")
+    for pieces in itertools.product(NUMBER_PIECES, repeat=4):
+        text = "".join(pieces)
+        expected = [(m.span(), m.group(1)) for m in plain.finditer(text)]
+        assert [(m.span(), m.group(1)) for m in _NUMBER_MARK.finditer(text)] == expected, repr(text)
+
+
+def test_split_numbered_on_question_lines():
+    from pipeline.sources.common import split_numbered
+    assert split_numbered("1. What is it? 2. How is it?\n3) Why?") == ["What is it?", "How is it?", "Why?"]
+    assert split_numbered("In 2023. 1. Only one") == ["In 2023. 1. Only one"]
+    assert split_numbered("x1. a 2. b") == ["x1. a 2. b"]
+
+
+NAME_CHARS = "aabcdeeilmnorstuyz \u00e9"
+
+
+def _plain_same_words(ta: list[str], tb: list[str]) -> bool:
+    from difflib import SequenceMatcher
+    short, long_ = sorted((ta, tb), key=len)
+    if len(short) >= 2 and long_[:len(short)] == short:
+        return True
+    if not len(ta) == len(tb) >= 2:
+        return False
+    return SequenceMatcher(None, " ".join(ta), " ".join(tb)).ratio() >= 0.9
+
+
+def test_distinct_ratio_bounds_the_quick_ratio_and_same_words_holds():
+    from difflib import SequenceMatcher
+    from pipeline.sources.igf_proposal.people import _distinct_ratio, _same_words
+    import random
+    rnd = random.Random(5)
+    for _ in range(20000):
+        a = "".join(rnd.choice(NAME_CHARS) for _ in range(rnd.randrange(0, 14)))
+        b = a[:rnd.randrange(0, len(a) + 1)] + "".join(rnd.choice(NAME_CHARS) for _ in range(rnd.randrange(0, 3)))
+        assert _distinct_ratio(a, b) >= SequenceMatcher(None, a, b).quick_ratio()
+        ta, tb = a.split(), b.split()
+        assert _same_words(ta, tb) is _plain_same_words(ta, tb), (a, b)
+    assert _same_words(["julia", "rodriguez"], ["julia", "rodriguez", "acosta"])
+    assert _same_words(["ana", "chharia"], ["ana", "charia"])
+    assert not _same_words(["john", "smith"], ["jane", "smyth"])
