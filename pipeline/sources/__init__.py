@@ -52,9 +52,8 @@ NO_SESSION = "no session stated in the text"
 
 def detect_format(text: str) -> str:
     """The family whose detector scores highest (at least MIN_SCORE), else generic."""
-    scores = {name: source.looks_like(text) for name, source in SOURCES.items()}
-    best = max(scores, key=lambda name: (scores[name], name))
-    return best if scores[best] >= MIN_SCORE else GENERIC.format
+    score, best = max((source.looks_like(text), name) for name, source in SOURCES.items())  # a tie: the last name
+    return best if score >= MIN_SCORE else GENERIC.format
 
 
 def parser_version(fmt: str) -> str:

@@ -21,6 +21,25 @@ _RESIDUE = re.compile(r"^(?:go back|back|loading…?|loading\.\.\.|skip to (?:ma
 _PROSE_DATE_CUE = re.compile(r"\b(?:held|take place|takes place|took place|scheduled|on|from|dated?)\s+(?:on\s+)?"
                              r"(?:\w+day,?\s+)?$", re.I)
 
+class LineWords:
+    """Which of several words open a line of a text ("\n" + word is in it), found in one scan: a search for
+    the newlines and the words after them, where a search per word scans the whole text once each. A word
+    may end on a newline ("Speech speed\n"): that newline is looked ahead at, not taken, so that the word of
+    the next line is found after it. No word holds another newline, and none opens another (each occurrence
+    is then found: a match takes no newline but its first, and at most one word matches at a newline)."""
+
+    def __init__(self, *words: str) -> None:
+        stems = [word[:-1] if word.endswith("\n") else word for word in words]
+        if any("\n" in stem for stem in stems) or any(a != b and b.startswith(a) for a in words for b in words):
+            raise ValueError(f"words that hold a newline or open one another: {words!r}")
+        self._word = dict(zip(stems, words))
+        alternatives = (re.escape(stem) + ("(?=\n)" if word.endswith("\n") else "") for stem, word in zip(stems, words))
+        self._pattern = re.compile("\n(" + "|".join(alternatives) + ")")
+
+    def found_in(self, text: str) -> set[str]:
+        return {self._word[stem] for stem in set(self._pattern.findall(text))}
+
+
 # Forums a document names for itself; the edition is the year of the session's date when known.
 FORUMS = [
     (re.compile(r"\bWSIS\s*\+\s*20 high[- ]level event\b", re.I), "WSIS+20 High-Level Event"),
@@ -276,9 +295,15 @@ def _open_ended(block: Block, last: str) -> bool:
         block.kind in ("paragraph", "turn", "label") and len(words) >= 12 and (last[-1].isalnum() or last[-1] in ",")))
 
 
+# A list number opening the text or following a blank: "(?:^|(?<=\s))(\d{1,2})[.)]\s+" with the blank looked behind
+# from the first digit (a pattern that opens with a digit is scanned for digits, one that opens with a
+# lookbehind is tried at every position; behind the digit, a non-blank character is one before it).
+_NUMBER_MARK = re.compile(r"(\d(?<!\S\d)\d?)[.)]\s+")
+
+
 def split_numbered(text: str) -> list[str]:
     """"1. What ...? 2. How ...?" -> ["What ...?", "How ...?"], only when numbering runs 1, 2, 3..."""
-    matches = list(re.finditer(r"(?:^|(?<=\s))(\d{1,2})[.)]\s+", text))
+    matches = list(_NUMBER_MARK.finditer(text))
     expected, starts = 1, []
     for match in matches:
         if int(match.group(1)) == expected:

@@ -8,8 +8,8 @@ import re
 from pipeline.document import Document
 from pipeline.extract.agenda import extract_sessions
 from pipeline.model.records import Item, ParsedDocument, SessionRecord
-from pipeline.model.text import lowered_for_words
-from pipeline.sources.common import page_context, parsed, prose_date, record_of
+from pipeline.model.text import LinePattern, lowered_for_words
+from pipeline.sources.common import LineWords, page_context, parsed, prose_date, record_of
 
 FORMAT = "concept_note"
 
@@ -21,15 +21,32 @@ TOPICS_HEADING = re.compile(r"^(?:key\s+topics(?:\s+of\s+discussion)?|guiding\s+
 
 
 def looks_like(text: str) -> int:
-    head = [line.strip() for line in text[:3000].split("\n") if line.strip()][:6]
+    head = _first_lines(text[:3000], 6)
     lowered = lowered_for_words(text, 20000)
     score = 0
-    score += 3 * ("\nkey topics of discussion" in lowered or "\nguiding questions" in lowered)
+    score += 3 * bool(_TOPICS_LINES.found_in(lowered))
     score += 3 * any(SERIES_LINE.match(line) for line in head)
     # (the text's own lowering: a stand-in's "?" is no blank; cut again, as lowering may lengthen: "İ")
-    score += 2 * bool(re.search(r"^\s*(?:agenda|programme|program)\b", text[:400].lower()[:400], re.M))
+    score += 2 * _AGENDA_LINE.found_in(text[:400].lower()[:400])
     score += 1 * ("this session" in lowered)
     return score
+
+
+_TOPICS_LINES = LineWords("key topics of discussion", "guiding questions")  # in the lowered text
+_AGENDA_LINE = LinePattern(r"\s*(?:agenda|programme|program)\b")  # in the lowered text
+
+
+def _first_lines(text: str, count: int) -> list[str]:
+    """The first `count` lines of the text that are not blank, stripped (the lines after them are not
+    stripped for nothing)."""
+    lines: list[str] = []
+    for line in text.split("\n"):
+        line = line.strip()
+        if line:
+            lines.append(line)
+            if len(lines) == count:
+                break
+    return lines
 
 
 def parse_concept_note(doc: Document) -> ParsedDocument:

@@ -41,6 +41,8 @@ _EDITION_LINE = LinePattern(r"IGF\s*\d{4}\b")
 _SESSION_CODE_LINE = LinePattern(r"IGF\s*\d{4}\s+(?:WS|OF|DC|NS|BPF)\s*#?\s*\d+\b")
 _NUMBERED_HEADING = LinePattern(r"No\.\s*\d+\s+\S")
 _TITLE_SECTION = LinePattern(r"\d{1,2}\.\s*Title\s*$")
+# the form's relevance fields: one scan for "Relevance to ", two for the fields' names
+_RELEVANCE_FIELD = re.compile(r"Relevance to (?:Theme|Internet Governance):")
 
 
 def looks_like(text: str) -> int:
@@ -53,9 +55,9 @@ def looks_like(text: str) -> int:
     score += 2 * ("Speaker " in head and _SPEAKER_LINE.found_in(head))
     score += 3 * ("Proposer's Name:" in head)
     score += 2 * ("\nGOAL " in text)
-    score += 2 * ("Relevance to Theme:" in text or "Relevance to Internet Governance:" in text)
+    score += 2 * bool(_RELEVANCE_FIELD.search(text))
     score += 2 * (any(group in head for group in STAKEHOLDER_GROUPS) and bool(STAKEHOLDER_REGION.search(head)))
-    score += 3 * ("real-time captioning" in head or "outputs of the captioning" in head)
+    score += 3 * ("captioning" in head and ("real-time captioning" in head or "outputs of the captioning" in head))
     if "IGF" in head:
         score += 2 * _EDITION_LINE.found_in(head)
         score += 2 * _SESSION_CODE_LINE.found_in(head)  # a session code

@@ -7,7 +7,7 @@ import re
 
 from pipeline.document import Document
 from pipeline.model.records import ParsedDocument
-from pipeline.model.text import lowered_for_words
+from pipeline.model.text import LinePattern, lowered_for_words
 from pipeline.sources.generic import parse_generic
 
 FORMAT = "isomer_event"
@@ -17,12 +17,16 @@ FORMAT = "isomer_event"
 EVENT_WORDS = re.compile(r"\bspeakers?\b|\bprogramme\b|\bmoderator\b", re.I)
 
 
+# a key of an Isomer page's front matter opening a line
+_FRONT_MATTER_KEY = LinePattern(r"(?:permalink|third_nav_title|variant|layout|breadcrumb):")
+
+
 def looks_like(text: str) -> int:
     head = text[:2000]
     score = 0
     if head.startswith("---"):
         score += 2
-        score += 2 * bool(re.search(r"^(?:permalink|third_nav_title|variant|layout|breadcrumb):", head, re.M))
+        score += 2 * _FRONT_MATTER_KEY.found_in(head)
     score += 1 * ("isomer" in lowered_for_words(text, 2000) or "tiptap" in head)
     score += 1 * _names_event_words(text, 20000)
     return score
