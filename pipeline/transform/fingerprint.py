@@ -43,8 +43,13 @@ def fingerprints(texts: list[str], chunk_docs: int = 2000) -> list[Fingerprint]:
     for start in range(0, len(texts), chunk_docs):
         chunk = texts[start:start + chunk_docs]
         series = pl.Series(chunk, dtype=pl.String)
-        keys = [key for piece in _in_pieces(series, _exact_keys) for key in piece]
-        out += map(Fingerprint, keys, _signatures(chunk, series))
+        for first in range(0, len(chunk), PIECE_DOCS):
+            piece = series[first:first + PIECE_DOCS]
+            data, bounds = _utf8(piece)
+            chars = _chars(data)
+            keys = _exact_keys(data, bounds, chars)
+            hashes, lengths = _piece_words(piece, data, bounds, chars)
+            out += map(Fingerprint, keys, _piece_signatures(hashes, lengths, chunk[first:first + PIECE_DOCS]))
     return out
 
 
@@ -106,11 +111,12 @@ def minhash_signatures(texts: list[str], chunk_docs: int = 2000) -> np.ndarray:
 def _signatures(chunk: list[str], series: pl.Series) -> np.ndarray:
     """The signatures of a chunk of texts (`series` holds the same texts), a piece of texts at a time:
     a piece's words, shingles and permuted values stay in the core's cache."""
-    lowered = series.str.to_lowercase()
     sig = np.empty((len(chunk), NUM_PERM), dtype=np.uint64)
-    for start in range(0, len(chunk), PIECE_DOCS):
-        hashes, lengths = _word_hashes(lowered[start:start + PIECE_DOCS])
-        sig[start:start + len(lengths)] = _piece_signatures(hashes, lengths, chunk[start:start + len(lengths)])
+    for first in range(0, len(chunk), PIECE_DOCS):
+        piece = series[first:first + PIECE_DOCS]
+        data, bounds = _utf8(piece)
+        hashes, lengths = _piece_words(piece, data, bounds, _chars(data))
+        sig[first:first + len(piece)] = _piece_signatures(hashes, lengths, chunk[first:first + PIECE_DOCS])
     return sig
 
 
@@ -180,6 +186,21 @@ def _non_ascii_chars(data: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return lead, size, code
 
 
+@dataclass(frozen=True)
+class _Chars:
+    """The non-ASCII characters of a piece's bytes, decoded once for every rule that classes them."""
+    lead: np.ndarray        # where each starts
+    size: np.ndarray        # its size in bytes
+    which: np.ndarray       # its number in `distinct`
+    distinct: list[str]
+
+
+def _chars(data: np.ndarray) -> _Chars:
+    lead, size, code = _non_ascii_chars(data)
+    distinct, which = np.unique(code, return_inverse=True)
+    return _Chars(lead, size, which, [chr(c) for c in distinct.tolist()])
+
+
 @lru_cache(maxsize=None)
 def _ascii_table(ascii_ranges: tuple[tuple[int, int], ...]) -> bytes:
     """bytes.translate's table that turns a byte into 1 if it is in one of the ranges, else into 0."""
@@ -189,21 +210,26 @@ def _ascii_table(ascii_ranges: tuple[tuple[int, int], ...]) -> bytes:
     return bytes(table)
 
 
-def _char_mask(data: np.ndarray, ascii_ranges: list[tuple[int, int]], holds) -> np.ndarray:
-    """True on every byte of the characters of a class: ASCII bytes in `ascii_ranges`, other characters
-    those `holds` (a list of distinct characters -> a list of bools) says belong."""
-    # one table look-up a byte, in C (each range's comparisons made two arrays of the piece's size), a
-    # block at a time: the copies bytes.translate needs stay small and in the core's cache
-    table = _ascii_table(tuple(map(tuple, ascii_ranges)))
-    mask = np.empty(len(data), dtype=bool)
+def _translated(data: np.ndarray, table: bytes) -> np.ndarray:
+    """Each byte looked up in a bytes.translate table, in C, a block at a time: the copies translate
+    needs stay small and in the core's cache (a uint8 comparison a range made two piece-sized arrays,
+    whose page faults cost more than the passes)."""
+    out = np.empty(len(data), dtype=np.uint8)
     for start in range(0, len(data), TRANSLATE_BYTES):
         block = data[start:start + TRANSLATE_BYTES]
-        mask[start:start + len(block)] = np.frombuffer(block.tobytes().translate(table), dtype=bool)
-    lead, size, code = _non_ascii_chars(data)
-    if len(lead):
-        distinct, which = np.unique(code, return_inverse=True)
-        belongs = np.asarray(holds([chr(c) for c in distinct]), dtype=bool)[which]
-        lead, size = lead[belongs], size[belongs]
+        out[start:start + len(block)] = np.frombuffer(block.tobytes().translate(table), dtype=np.uint8)
+    return out
+
+
+def _char_mask(data: np.ndarray, ascii_ranges: list[tuple[int, int]], holds, chars: _Chars | None = None) -> np.ndarray:
+    """True on every byte of the characters of a class: ASCII bytes in `ascii_ranges`, other characters
+    those `holds` (a list of distinct characters -> a list of bools) says belong (`chars`: data's, if
+    decoded already)."""
+    mask = _translated(data, _ascii_table(tuple(map(tuple, ascii_ranges)))).view(bool)
+    chars = _chars(data) if chars is None else chars
+    if len(chars.lead):
+        belongs = np.asarray(holds(chars.distinct), dtype=bool)[chars.which]
+        lead, size = chars.lead[belongs], chars.size[belongs]
         for k in range(4):
             mask[lead[size > k] + k] = True
     return mask
@@ -223,11 +249,11 @@ def _kept(data: np.ndarray, keep: np.ndarray) -> np.ndarray:
     return pl.Series(data, dtype=pl.UInt8).filter(pl.Series(keep, dtype=pl.Boolean)).to_numpy()
 
 
-def _exact_keys(series: pl.Series) -> list[str]:
-    """sha256_hex(" ".join(t.split())) of each text: the first byte of each run of white space stays, as
-    a blank, the rest of the run goes, and so do the runs at either end of a text."""
-    data, bounds = _utf8(series)
-    space = _char_mask(data, _ASCII_SPACE, _is_space)
+def _exact_keys(data: np.ndarray, bounds: np.ndarray, chars: _Chars) -> list[str]:
+    """sha256_hex(" ".join(t.split())) of each text (data and bounds: the texts' bytes and where each
+    starts, as _utf8 gives them): the first byte of each run of white space stays, as a blank, the rest
+    of the run goes, and so do the runs at either end of a text."""
+    space = _char_mask(data, _ASCII_SPACE, _is_space, chars)
     gone = np.empty_like(space)    # white space after white space, or at a text's start
     np.logical_and(space[1:], space[:-1], out=gone[1:])
     firsts = bounds[:-1][bounds[:-1] < len(data)]
@@ -244,6 +270,42 @@ def _exact_keys(series: pl.Series) -> list[str]:
     stops = starts[1:] - (ends_in_space & (starts[1:] > starts[:-1]))
     view = memoryview(kept)
     return [hashlib.sha256(view[a:b]).hexdigest() for a, b in zip(starts[:-1].tolist(), stops.tolist())]
+
+
+# -- Lower case: polars' str.to_lowercase maps each character on its own, but Σ (σ, or ς at a word's
+# end) -------------------------------------------------------------------------------------------------
+_ASCII_LOWER = bytes.maketrans(bytes(range(65, 91)), bytes(range(97, 123)))
+
+
+def _lowered(data: np.ndarray, chars: _Chars) -> tuple[np.ndarray, _Chars] | None:
+    """data lower-cased as polars' str.to_lowercase does it, and its non-ASCII characters, when each
+    character's lower case is one character of its size, where it stood; else None (Σ, whose lower case
+    depends on its neighbours; İ, two characters; the Kelvin sign, one byte)."""
+    lower = pl.Series(chars.distinct, dtype=pl.String).str.to_lowercase().to_list()
+    if "Σ" in chars.distinct or any(len(low) != 1 or len(low.encode()) != len(char.encode())
+                                    for char, low in zip(chars.distinct, lower)):
+        return None
+    lowered = _translated(data, _ASCII_LOWER)
+    changed = np.array([low != char for char, low in zip(chars.distinct, lower)], dtype=bool)
+    if changed.any():
+        encoded = np.zeros((len(lower), 4), dtype=np.uint8)
+        for i in np.flatnonzero(changed).tolist():
+            utf8 = lower[i].encode()
+            encoded[i, :len(utf8)] = np.frombuffer(utf8, dtype=np.uint8)
+        at = changed[chars.which]
+        lead, size, which = chars.lead[at], chars.size[at], chars.which[at]
+        for k in range(4):
+            lowered[lead[size > k] + k] = encoded[which[size > k], k]
+    return lowered, _Chars(chars.lead, chars.size, chars.which, lower)
+
+
+def _piece_words(piece: pl.Series, data: np.ndarray, bounds: np.ndarray, chars: _Chars) -> tuple[np.ndarray, np.ndarray]:
+    """_word_hashes of the piece's texts lower-cased (data, bounds, chars: the piece's own, as _utf8 and
+    _chars give them): lower-cased in place where that gives polars' bytes, by polars where not."""
+    lowered = _lowered(data, chars)
+    if lowered is None:
+        return _word_hashes(piece.str.to_lowercase())
+    return _hashes_of_words(lowered[0], bounds, lowered[1])
 
 
 def _runs(mask: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -266,9 +328,15 @@ def _runs(mask: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
 def _word_hashes(lowered: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     """polars' hash (seed 17) of every word (r"\w+") of the texts, text after text, and each text's number
-    of words: the runs of word bytes are found, the other bytes deleted, and the words read as one column."""
+    of words."""
     data, bounds = _utf8(lowered)
-    word = _char_mask(data, _ASCII_WORD, _is_word)
+    return _hashes_of_words(data, bounds, _chars(data))
+
+
+def _hashes_of_words(data: np.ndarray, bounds: np.ndarray, chars: _Chars) -> tuple[np.ndarray, np.ndarray]:
+    """_word_hashes of texts' bytes (data, bounds, chars as _utf8 and _chars give them): the runs of word
+    bytes are found, the other bytes deleted, and the words read as one column."""
+    word = _char_mask(data, _ASCII_WORD, _is_word, chars)
     starts, ends = _runs(word, bounds)
     offsets = np.zeros(len(starts) + 1, dtype=np.int64)
     np.cumsum(np.subtract(ends, starts, out=offsets[1:]), out=offsets[1:])
