@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import polars as pl
@@ -42,8 +43,13 @@ def fingerprints(texts: list[str], chunk_docs: int = 2000) -> list[Fingerprint]:
     for start in range(0, len(texts), chunk_docs):
         chunk = texts[start:start + chunk_docs]
         series = pl.Series(chunk, dtype=pl.String)
-        keys = [key for piece in _in_pieces(series, _exact_keys) for key in piece]
-        out += map(Fingerprint, keys, _signatures(chunk, series))
+        for first in range(0, len(chunk), PIECE_DOCS):
+            piece = series[first:first + PIECE_DOCS]
+            data, bounds = _utf8(piece)
+            chars = _chars(data)
+            keys = _exact_keys(data, bounds, chars)
+            hashes, lengths = _piece_words(piece, data, bounds, chars)
+            out += map(Fingerprint, keys, _piece_signatures(hashes, lengths, chunk[first:first + PIECE_DOCS]))
     return out
 
 
@@ -56,31 +62,50 @@ def session_keys(parsed: ParsedDocument) -> tuple[tuple[str, str, str, str], ...
     )
 
 
-# About 1 MB of shingles: a block stays in the core's cache through all NUM_PERM permutations
-BLOCK_SHINGLES = 1 << 17
+# About 512 KB of shingles: a block and its permuted values stay in the core's L2 cache through all
+# NUM_PERM permutations (1 MB blocks spilled: 10-15% slower; much smaller ones pay numpy's call per pass)
+BLOCK_SHINGLES = 1 << 16
 
 
-def permuted_minima(shingles: np.ndarray, starts: np.ndarray, block: int = BLOCK_SHINGLES) -> np.ndarray:
+def permuted_minima(shingles: np.ndarray, starts: np.ndarray, block: int = BLOCK_SHINGLES,
+                    stops: np.ndarray | None = None) -> np.ndarray:
     """(documents, NUM_PERM): each document's least value of (a * shingle + b) mod 2^61 for every
-    permutation (a, b); a document's shingles are consecutive from its entry in `starts`. Worked a
-    block of whole documents at a time through every permutation, in one reused buffer: twice as
-    fast as a pass over all shingles per permutation, and the same values."""
+    permutation (a, b); a document's shingles are shingles[starts[i]:stops[i]] (stops: the next start,
+    then the end, when not given; the shingles between a stop and the next start are not read into
+    any minimum). Worked a block of whole documents at a time through every permutation, in one reused
+    buffer (about the core's L2 cache with the block's shingles): twice as fast as a pass over all shingles per permutation, and the same values. A shingle
+    needs no masking to 61 bits first: 8a * (x mod 2^61) and 8a * x are equal mod 2^64."""
     out = np.empty((len(starts), NUM_PERM), dtype=np.uint64)
-    ends = np.append(starts[1:], len(shingles))
+    stops = np.append(starts[1:], len(shingles)) if stops is None else stops
+    buffer = np.empty(0, dtype=np.uint64)
     first = 0
     while first < len(starts):
         # the documents that end within `block` shingles of this one's start (at least this one)
-        last = max(first + 1, int(np.searchsorted(ends, starts[first] + block, side="right")))
-        low = starts[first]
-        values = np.empty(ends[last - 1] - low, dtype=np.uint64)
-        offsets = starts[first:last] - low
-        with np.errstate(over="ignore"):
-            for p in range(NUM_PERM):
-                np.multiply(shingles[low:ends[last - 1]], _A8[p], out=values)
-                np.add(values, _B8[p], out=values)
-                out[first:last, p] = np.minimum.reduceat(values, offsets)
+        last = max(first + 1, int(np.searchsorted(stops, starts[first] + block, side="right")))
+        low, high = starts[first], stops[last - 1]
+        buffer = buffer if len(buffer) >= high - low else np.empty(high - low, dtype=np.uint64)
+        # each document's span, then the gap up to the next one's start (its minimum is dropped); the
+        # last span runs to the block's end
+        bounds = np.stack([starts[first:last], stops[first:last]], axis=1).ravel()[:-1] - low
+        out[first:last] = _block_minima(shingles[low:high], bounds, buffer[:high - low])[:, ::2].T
         first = last
     return np.right_shift(out, np.uint64(3), out=out)
+
+
+_PERMUTATIONS = list(zip(_A8, _B8))
+
+
+def _block_minima(shingles: np.ndarray, bounds: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """(NUM_PERM, len(bounds)): the least (8a * shingle + 8b) mod 2^64 of each span of shingles from a
+    bound to the next (the last to the end), for each permutation; `values`: a buffer of their size.
+    Each pass writes into a buffer: a permutation costs three numpy calls and no new array."""
+    minima = np.empty((NUM_PERM, len(bounds)), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for (a, b), row in zip(_PERMUTATIONS, minima):
+            np.multiply(shingles, a, out=values)
+            np.add(values, b, out=values)
+            np.minimum.reduceat(values, bounds, out=row)
+    return minima
 
 
 def minhash_signatures(texts: list[str], chunk_docs: int = 2000) -> np.ndarray:
@@ -97,33 +122,43 @@ def minhash_signatures(texts: list[str], chunk_docs: int = 2000) -> np.ndarray:
 
 
 def _signatures(chunk: list[str], series: pl.Series) -> np.ndarray:
-    """The signatures of a chunk of texts (`series` holds the same texts)."""
-    pieces = _in_pieces(series.str.to_lowercase(), _word_hashes)
-    hashes = np.concatenate([h for h, _ in pieces]) if pieces else np.empty(0, dtype=np.uint64)
-    lengths = np.concatenate([n for _, n in pieces]) if pieces else np.empty(0, dtype=np.int64)
-    offsets = np.concatenate([[0], np.cumsum(lengths)])
-    count = len(hashes) - SHINGLE_WORDS + 1
-    sig = np.full((len(chunk), NUM_PERM), np.iinfo(np.uint64).max, dtype=np.uint64)
-    if count > 0:
-        with np.errstate(over="ignore"):
-            shingle = np.zeros(count, dtype=np.uint64)
-            for k in range(SHINGLE_WORDS):
-                shingle += hashes[k:k + count] * HASH_MIX[k]
-        doc_of = np.repeat(np.arange(len(chunk)), lengths)[:count]
-        valid = np.arange(count) + SHINGLE_WORDS - 1 < offsets[doc_of + 1]  # the shingle stays in its document
-        shingle, doc_of = shingle[valid], doc_of[valid]
-        if len(shingle):
-            # doc_of ascends: a document's shingles start where its number changes (np.unique would sort)
-            starts = np.flatnonzero(np.diff(doc_of, prepend=-1))
-            present = doc_of[starts]
-            shingle &= _MASK61
-            sig[present] = permuted_minima(shingle, starts, BLOCK_SHINGLES)
+    """The signatures of a chunk of texts (`series` holds the same texts), a piece of texts at a time:
+    a piece's words, shingles and permuted values stay in the core's cache."""
+    sig = np.empty((len(chunk), NUM_PERM), dtype=np.uint64)
+    for first in range(0, len(chunk), PIECE_DOCS):
+        piece = series[first:first + PIECE_DOCS]
+        data, bounds = _utf8(piece)
+        hashes, lengths = _piece_words(piece, data, bounds, _chars(data))
+        sig[first:first + len(piece)] = _piece_signatures(hashes, lengths, chunk[first:first + PIECE_DOCS])
+    return sig
+
+
+def _piece_signatures(hashes: np.ndarray, lengths: np.ndarray, texts: list[str]) -> np.ndarray:
+    """The signatures of texts whose words' hashes are `hashes`, text after text (`lengths` words each)."""
+    sig = np.empty((len(texts), NUM_PERM), dtype=np.uint64)
+    shingled = lengths >= SHINGLE_WORDS
+    if shingled.any():
+        # a text's shingles start at its first word and stop SHINGLE_WORDS - 1 words before its end;
+        # the windows across two texts are made too, and left out of every minimum
+        starts = (np.cumsum(lengths) - lengths)[shingled]
+        sig[shingled] = permuted_minima(_shingles(hashes), starts, BLOCK_SHINGLES,
+                                        starts + lengths[shingled] - (SHINGLE_WORDS - 1))
     # documents with fewer than five words: a signature of their own, never a candidate of others
-    short = np.where((sig == np.iinfo(np.uint64).max).all(axis=1))[0]
-    for i in short:
-        seed = int(sha256_hex(chunk[i])[:15], 16)
+    for i in np.flatnonzero(~shingled).tolist():
+        seed = int(sha256_hex(texts[i])[:15], 16)
         sig[i] = np.random.default_rng(seed).integers(0, (1 << 61) - 1, NUM_PERM, dtype=np.uint64)
     return sig
+
+
+def _shingles(hashes: np.ndarray) -> np.ndarray:
+    """Every window of SHINGLE_WORDS consecutive word hashes combined into one uint64 (wrapping)."""
+    count = len(hashes) - SHINGLE_WORDS + 1
+    with np.errstate(over="ignore"):
+        shingle = np.multiply(hashes[:count], HASH_MIX[0])
+        term = np.empty_like(shingle)
+        for k in range(1, SHINGLE_WORDS):
+            shingle += np.multiply(hashes[k:k + count], HASH_MIX[k], out=term)
+    return shingle
 
 
 # -- Words and white space found on a chunk's UTF-8 bytes at once, with numpy ------------------------
@@ -131,11 +166,12 @@ def _signatures(chunk: list[str], series: pl.Series) -> np.ndarray:
 # and cost most of the time; a few passes over all of a chunk's bytes give the same words and the same
 # collapsed text. ASCII bytes are classed by their value; the few non-ASCII characters are decoded and
 # classed once per distinct character by the very rule they replace (polars' regex \w, str.isspace).
-_GONE = 0xFF    # never a byte of UTF-8: marks the bytes to delete
+# Each pass makes as few arrays of the piece's size as it can: a new one costs more than the pass.
 _ASCII_SPACE = [(9, 13), (28, 32)]                      # the ASCII characters str.isspace() holds for
 _ASCII_WORD = [(48, 57), (65, 90), (95, 95), (97, 122)]  # and \w: digits, letters, underscore
 # texts worked at once: about 2 MB, so each pass over the bytes reads them from the core's cache
 PIECE_DOCS = 256
+TRANSLATE_BYTES = 1 << 16
 
 
 def _in_pieces(series: pl.Series, work) -> list:
@@ -163,17 +199,50 @@ def _non_ascii_chars(data: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return lead, size, code
 
 
-def _char_mask(data: np.ndarray, ascii_ranges: list[tuple[int, int]], holds) -> np.ndarray:
-    """True on every byte of the characters of a class: ASCII bytes in `ascii_ranges`, other characters
-    those `holds` (a list of distinct characters -> a list of bools) says belong."""
-    mask = np.zeros(len(data), dtype=bool)
-    for low, high in ascii_ranges:
-        mask |= (data - np.uint8(low)) <= np.uint8(high - low)     # uint8 wraps: one comparison a range
+@dataclass(frozen=True)
+class _Chars:
+    """The non-ASCII characters of a piece's bytes, decoded once for every rule that classes them."""
+    lead: np.ndarray        # where each starts
+    size: np.ndarray        # its size in bytes
+    which: np.ndarray       # its number in `distinct`
+    distinct: list[str]
+
+
+def _chars(data: np.ndarray) -> _Chars:
     lead, size, code = _non_ascii_chars(data)
-    if len(lead):
-        distinct, which = np.unique(code, return_inverse=True)
-        belongs = np.asarray(holds([chr(c) for c in distinct]), dtype=bool)[which]
-        lead, size = lead[belongs], size[belongs]
+    distinct, which = np.unique(code, return_inverse=True)
+    return _Chars(lead, size, which, [chr(c) for c in distinct.tolist()])
+
+
+@lru_cache(maxsize=None)
+def _ascii_table(ascii_ranges: tuple[tuple[int, int], ...]) -> bytes:
+    """bytes.translate's table that turns a byte into 1 if it is in one of the ranges, else into 0."""
+    table = bytearray(256)
+    for low, high in ascii_ranges:
+        table[low:high + 1] = b"\x01" * (high + 1 - low)
+    return bytes(table)
+
+
+def _translated(data: np.ndarray, table: bytes) -> np.ndarray:
+    """Each byte looked up in a bytes.translate table, in C, a block at a time: the copies translate
+    needs stay small and in the core's cache (a uint8 comparison a range made two piece-sized arrays,
+    whose page faults cost more than the passes)."""
+    out = np.empty(len(data), dtype=np.uint8)
+    for start in range(0, len(data), TRANSLATE_BYTES):
+        block = data[start:start + TRANSLATE_BYTES]
+        out[start:start + len(block)] = np.frombuffer(block.tobytes().translate(table), dtype=np.uint8)
+    return out
+
+
+def _char_mask(data: np.ndarray, ascii_ranges: list[tuple[int, int]], holds, chars: _Chars | None = None) -> np.ndarray:
+    """True on every byte of the characters of a class: ASCII bytes in `ascii_ranges`, other characters
+    those `holds` (a list of distinct characters -> a list of bools) says belong (`chars`: data's, if
+    decoded already)."""
+    mask = _translated(data, _ascii_table(tuple(map(tuple, ascii_ranges)))).view(bool)
+    chars = _chars(data) if chars is None else chars
+    if len(chars.lead):
+        belongs = np.asarray(holds(chars.distinct), dtype=bool)[chars.which]
+        lead, size = chars.lead[belongs], chars.size[belongs]
         for k in range(4):
             mask[lead[size > k] + k] = True
     return mask
@@ -187,30 +256,26 @@ def _is_space(chars: list[str]) -> list[bool]:
     return [c.isspace() for c in chars]
 
 
-def _shifted(mask: np.ndarray, bounds: np.ndarray, step: int, edge: bool) -> np.ndarray:
-    """mask moved one byte on (step 1: each byte gets the value of the byte before it; -1: of the byte
-    after it), with `edge` where that byte is in another text."""
-    out = np.full_like(mask, edge)
-    if step == 1:
-        out[1:] = mask[:-1]
-        edges = bounds[:-1]
-    else:
-        out[:-1] = mask[1:]
-        edges = bounds[1:] - 1
-    out[edges[(edges >= 0) & (edges < len(mask))]] = edge
-    return out
+def _kept(data: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """The bytes of data where keep is True, in order: polars' filter takes about a tenth of the time
+    of numpy's or of bytes.translate's deletion."""
+    return pl.Series(data, dtype=pl.UInt8).filter(pl.Series(keep, dtype=pl.Boolean)).to_numpy()
 
 
-def _exact_keys(series: pl.Series) -> list[str]:
-    """sha256_hex(" ".join(t.split())) of each text: the first byte of each run of white space stays, as
-    a blank, the rest of the run goes, and so do the runs at either end of a text."""
-    data, bounds = _utf8(series)
-    space = _char_mask(data, _ASCII_SPACE, _is_space)
-    gone = np.flatnonzero(space & _shifted(space, bounds, 1, edge=True))  # after white space, or a text's start
-    kept = np.where(space, np.uint8(32), data)
-    kept[gone] = _GONE
-    kept = kept.tobytes().translate(None, bytes([_GONE]))
-    starts = bounds - np.searchsorted(gone, bounds)     # each text's start (then end) in `kept`
+def _exact_keys(data: np.ndarray, bounds: np.ndarray, chars: _Chars) -> list[str]:
+    """sha256_hex(" ".join(t.split())) of each text (data and bounds: the texts' bytes and where each
+    starts, as _utf8 gives them): the first byte of each run of white space stays, as a blank, the rest
+    of the run goes, and so do the runs at either end of a text."""
+    space = _char_mask(data, _ASCII_SPACE, _is_space, chars)
+    gone = np.empty_like(space)    # white space after white space, or at a text's start
+    np.logical_and(space[1:], space[:-1], out=gone[1:])
+    firsts = bounds[:-1][bounds[:-1] < len(data)]
+    gone[firsts] = space[firsts]
+    starts = bounds - np.searchsorted(np.flatnonzero(gone), bounds)     # each text's start (then end) in `kept`
+    # a white-space byte turned into a blank (uint8 wraps): data - (data - 32) where space, data elsewhere
+    blanks = np.subtract(data, np.uint8(32))
+    np.subtract(data, np.multiply(blanks, space.view(np.uint8), out=blanks), out=blanks)
+    kept = _kept(blanks, np.logical_not(gone, out=gone))
     # a text that ends in white space kept one blank at its end (none if it is all white space)
     ends_in_space = np.zeros(len(bounds) - 1, dtype=bool)
     filled = bounds[1:] > bounds[:-1]
@@ -220,15 +285,74 @@ def _exact_keys(series: pl.Series) -> list[str]:
     return [hashlib.sha256(view[a:b]).hexdigest() for a, b in zip(starts[:-1].tolist(), stops.tolist())]
 
 
+# -- Lower case: polars' str.to_lowercase maps each character on its own, but Σ (σ, or ς at a word's
+# end) -------------------------------------------------------------------------------------------------
+_ASCII_LOWER = bytes.maketrans(bytes(range(65, 91)), bytes(range(97, 123)))
+
+
+def _lowered(data: np.ndarray, chars: _Chars) -> tuple[np.ndarray, _Chars] | None:
+    """data lower-cased as polars' str.to_lowercase does it, and its non-ASCII characters, when each
+    character's lower case is one character of its size, where it stood; else None (Σ, whose lower case
+    depends on its neighbours; İ, two characters; the Kelvin sign, one byte)."""
+    lower = pl.Series(chars.distinct, dtype=pl.String).str.to_lowercase().to_list()
+    if "Σ" in chars.distinct or any(len(low) != 1 or len(low.encode()) != len(char.encode())
+                                    for char, low in zip(chars.distinct, lower)):
+        return None
+    lowered = _translated(data, _ASCII_LOWER)
+    changed = np.array([low != char for char, low in zip(chars.distinct, lower)], dtype=bool)
+    if changed.any():
+        encoded = np.zeros((len(lower), 4), dtype=np.uint8)
+        for i in np.flatnonzero(changed).tolist():
+            utf8 = lower[i].encode()
+            encoded[i, :len(utf8)] = np.frombuffer(utf8, dtype=np.uint8)
+        at = changed[chars.which]
+        lead, size, which = chars.lead[at], chars.size[at], chars.which[at]
+        for k in range(4):
+            lowered[lead[size > k] + k] = encoded[which[size > k], k]
+    return lowered, _Chars(chars.lead, chars.size, chars.which, lower)
+
+
+def _piece_words(piece: pl.Series, data: np.ndarray, bounds: np.ndarray, chars: _Chars) -> tuple[np.ndarray, np.ndarray]:
+    """_word_hashes of the piece's texts lower-cased (data, bounds, chars: the piece's own, as _utf8 and
+    _chars give them): lower-cased in place where that gives polars' bytes, by polars where not."""
+    lowered = _lowered(data, chars)
+    if lowered is None:
+        return _word_hashes(piece.str.to_lowercase())
+    return _hashes_of_words(lowered[0], bounds, lowered[1])
+
+
+def _runs(mask: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each run of True in mask starts and ends (one past it); a run never spans two texts."""
+    if not len(mask):
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    # one pass finds every byte where the mask changes (runs' starts and ends alternate)
+    changes = np.empty(len(mask) + 1, dtype=bool)
+    changes[0], changes[-1] = mask[0], mask[-1]
+    np.not_equal(mask[1:], mask[:-1], out=changes[1:-1])
+    at = np.flatnonzero(changes)
+    # a text that starts in a run where the text before it ends in one: that run ends and one starts
+    cuts = np.unique(bounds[1:-1])
+    cuts = cuts[(cuts > 0) & (cuts < len(mask))]
+    cuts = cuts[mask[cuts] & mask[cuts - 1]]
+    if len(cuts):
+        at = np.insert(at, np.searchsorted(at, cuts).repeat(2), cuts.repeat(2))
+    return at[0::2], at[1::2]
+
+
 def _word_hashes(lowered: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     """polars' hash (seed 17) of every word (r"\w+") of the texts, text after text, and each text's number
-    of words: the runs of word bytes are found, the other bytes deleted, and the words read as one column."""
+    of words."""
     data, bounds = _utf8(lowered)
-    word = _char_mask(data, _ASCII_WORD, _is_word)
-    starts = np.flatnonzero(word & ~_shifted(word, bounds, 1, edge=False))
-    ends = np.flatnonzero(word & ~_shifted(word, bounds, -1, edge=False)) + 1
-    letters = np.where(word, data, np.uint8(_GONE)).tobytes().translate(None, bytes([_GONE]))
-    offsets = np.concatenate([[0], np.cumsum(ends - starts)]).astype(np.int64)
-    words = pa.LargeStringArray.from_buffers(len(starts), pa.py_buffer(offsets), pa.py_buffer(letters))
+    return _hashes_of_words(data, bounds, _chars(data))
+
+
+def _hashes_of_words(data: np.ndarray, bounds: np.ndarray, chars: _Chars) -> tuple[np.ndarray, np.ndarray]:
+    """_word_hashes of texts' bytes (data, bounds, chars as _utf8 and _chars give them): the runs of word
+    bytes are found, the other bytes deleted, and the words read as one column."""
+    word = _char_mask(data, _ASCII_WORD, _is_word, chars)
+    starts, ends = _runs(word, bounds)
+    offsets = np.zeros(len(starts) + 1, dtype=np.int64)
+    np.cumsum(np.subtract(ends, starts, out=offsets[1:]), out=offsets[1:])
+    words = pa.LargeStringArray.from_buffers(len(starts), pa.py_buffer(offsets), pa.py_buffer(_kept(data, word)))
     hashes = pl.Series(words).hash(seed=17).to_numpy()
     return hashes, np.diff(np.searchsorted(starts, bounds))
