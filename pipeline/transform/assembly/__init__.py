@@ -58,7 +58,9 @@ def build_session_batch(batch: SessionBatch) -> dict[str, pl.DataFrame]:
     rows: dict[str, list[dict]] = defaultdict(list)
     with no_gc():
         loaded: dict[str, ParsedDocument] = batch.documents.load()
-        for build in batch.builds:
+        # in session order, so that each table's rows come out ordered by session (a session's rows
+        # are made together): the driver then slices them into buckets instead of partitioning them
+        for build in sorted(batch.builds, key=operator.attrgetter("session_id")):
             records = [(d, loaded[d].sessions[i]) for d, i in build.contributions]
             build_session(SessionContext(build.session_id, records, batch.identity, batch.formats, rows))
         rows[SESSION_NAMES] = [{"session_id": sid, "person_id": pid, "name": name, "count": n}
@@ -99,6 +101,7 @@ class DatasetBuilder:
         self.canonical = canonical
         self.rows: dict[str, list[dict]] = defaultdict(list)
         self.inputs: dict[str, DocumentInput] = {}   # the documents looked at in this build
+        self.parse_keys: dict[str, str] = {}         # their parse keys, read with their summaries
         self.frames: dict[str, list] = defaultdict(list)
         self.fresh = FreshRows()                     # the session tables' rows built now
         self.overrides = overrides or {}
@@ -124,6 +127,8 @@ class DatasetBuilder:
         for row in zip(*(frame.get_column(c).to_list() for c in columns)):
             record = self.parsed.get(row[0])
             doc = self.inputs[row[0]] = DocumentInput(*row, record.summary if record else None)
+            if record is not None:
+                self.parse_keys[row[0]] = record.key
             described[row[0]] = PlanDocument(row[0], document_status(doc, self.canonical), doc.summary)
         return described
 
@@ -141,7 +146,7 @@ class DatasetBuilder:
 
     def _plan(self, previous: StoredSessions | None):
         """The plan of every session (or, given the previous store, of what changed) and the document rows."""
-        planner = Planner(self._plan_documents(), self._describe, lambda d: self.parsed[d].summary, self.canonical,
+        planner = Planner(self._plan_documents(), self._describe, self._summary_of, self.canonical,
                           self.overrides, self.identity.merged)
         plan = planner.plan_changes(previous.plan, set(previous.inputs)) if previous else planner.plan_all()
         self.planned_against = previous.plan if previous else None
@@ -154,11 +159,20 @@ class DatasetBuilder:
             release()
         return plan
 
+    def _summary_of(self, document_id: str):
+        """A document's summary: as described for planning, else from its parse."""
+        doc = self.inputs.get(document_id)
+        return doc.summary if doc is not None else self.parsed[document_id].summary
+
+    def _parse_key(self, document_id: str) -> str:
+        key = self.parse_keys.get(document_id)
+        return key if key is not None else self.parsed[document_id].key
+
     def session_input(self, build: SessionBuild) -> str:
         """A hash of everything a session's rows are built from: its documents (id, parsed content,
         position), the people its names were given, and the reviewed merges."""
         sid = build.session_id
-        documents = [f"{d}\x1e{self.parsed[d].key}\x1e{i}" for d, i in build.contributions]
+        documents = [f"{d}\x1e{self._parse_key(d)}\x1e{i}" for d, i in build.contributions]
         people = [f"{k}\x1e{self.identity.person_of.get((k, sid))}" for k in sorted(self.session_person_keys.get(sid, ()))]
         return sha256_hex("\x1f".join([sid, self.merge_digest, *documents, *people]))[:32]
 
