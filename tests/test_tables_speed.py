@@ -173,3 +173,41 @@ def test_a_batch_out_of_session_order_gives_rows_by_session_and_the_same_tables(
             assert set(pieces) <= {"0", "a", "f"}
             assert {b: [p.height for p in parts] for b, parts in pieces.items()} == {
                 b: [part.height] for b, part in split_by_bucket(frame).items()}
+
+
+def test_each_batch_gets_the_people_of_its_sessions():
+    from types import SimpleNamespace
+
+    from pipeline.transform.assembly import DatasetBuilder
+
+    person_of = {("silva a", "ses_1"): "per_1", ("li b", "ses_1"): "per_2", ("li b", "ses_2"): "per_3",
+                 ("dee c", "ses_9"): "per_4"}  # ses_9 is built in no batch
+    batches = [[SessionBuild("ses_2")], [SessionBuild("ses_3"), SessionBuild("ses_1")], []]
+    builder = SimpleNamespace(identity=PersonIdentity(person_of))
+    assert DatasetBuilder._people_by_batch(builder, batches) == [
+        {("li b", "ses_2"): "per_3"}, {("silva a", "ses_1"): "per_1", ("li b", "ses_1"): "per_2"}, {}]
+
+
+def test_documents_frame_as_the_rows_of_document_rows():
+    from pipeline.transform.assembly.documents import DocumentInput, document_rows, documents_frame
+    import schemas
+
+    raw = pl.DataFrame({"document_id": ["doc_a", "doc_b", "doc_c", "doc_d", "doc_e"], "path": list("abcde"),
+                        "location": list("vwxyz"), "sha256": ["1", "2", "3", "4", "5"], "size_bytes": [1, 2, 3, 4, 0],
+                        "encoding": ["utf-8", None, "utf-8", "latin-1", None], "format": ["isomer_event", "unknown",
+                        "diplo_report", "concept_note", "unknown"], "parser_version": ["1", "1", "2", "1", "1"],
+                        "problems": [[], ["NUL bytes removed"], [], [], ["empty file"]]})
+    summary = DocumentSummary("isomer_event", "Title", "https://x", ["odd date"], [_stub()], ["a note"])
+    summaries = {"doc_a": summary, "doc_b": None, "doc_c": SUMMARIES["doc_b"], "doc_d": DocumentSummary(
+        "concept_note", None, None, [], []), "doc_e": None}
+    docs = [DocumentInput(*row[:2], *row[3:], summaries[row[0]]) for row in raw.iter_rows()]
+    canonical = {"doc_c": "doc_a"}
+    for chosen in (docs, docs[1:3], [docs[4]], []):
+        frame, rejects = documents_frame(chosen, canonical, raw)
+        made = [document_rows(doc, canonical) for doc in chosen]
+        assert frame.equals(schemas.frame("documents", [row for row, _ in made]))
+        assert frame.schema == schemas.frame("documents", [row for row, _ in made]).schema
+        assert rejects == [reject for _, reject in made if reject is not None]
+    frame, rejects = documents_frame(docs, canonical, raw)
+    assert frame["status"].to_list() == ["partial", "rejected", "duplicate", "rejected", "rejected"]
+    assert [r["document_id"] for r in rejects] == ["doc_b", "doc_d", "doc_e"]

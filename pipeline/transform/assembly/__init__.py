@@ -23,7 +23,7 @@ from pipeline.model.ids import stable_id
 from pipeline.model.records import ParsedDocument
 from pipeline.model.text import sha256_hex
 from pipeline.transform.assembly.context import PersonIdentity, SessionContext
-from pipeline.transform.assembly.documents import DocumentInput, document_rows, document_status
+from pipeline.transform.assembly.documents import DocumentInput, document_status, documents_frame
 from pipeline.transform.assembly.identity import people_rows
 from pipeline.transform.assembly.sessions import build_session
 from pipeline.transform.assembly.store import (SESSION_NAMES, SESSION_REJECTS, SESSION_TABLES, FreshRows, StoredSessions,
@@ -197,9 +197,8 @@ class DatasetBuilder:
     # -- rows ------------------------------------------------------------------------------------
     def _document_frames(self, ids: list[str], previous: dict[str, pl.DataFrame] | None) -> None:
         """The documents rows and document rejects: made for `ids`, the others as `previous` made them."""
-        made = [document_rows(self.inputs[d], self.canonical) for d in ids]
-        rows = table_frame("documents", [row for row, _ in made])
-        rejects = schemas.frame("rejects", [reject for _, reject in made if reject is not None])
+        rows, made_rejects = documents_frame([self.inputs[d] for d in ids], self.canonical, self.raw)
+        rejects = schemas.frame("rejects", made_rejects)
         if previous is not None:
             keep = pl.col("document_id").is_in(self.raw["document_id"].implode()) & ~pl.col("document_id").is_in(
                 pl.Series(ids, dtype=pl.String).implode())
@@ -219,20 +218,26 @@ class DatasetBuilder:
         parses in memory at a time); `run_batches(function, batches)` may run them elsewhere (on
         worker processes or a cluster), yielding results in batch order."""
         batches = _batches_by_locality(todo, self.parsed, batch_sessions)
-        by_session: dict[str, dict] = defaultdict(dict)
-        for (key, sid), pid in self.identity.person_of.items():
-            by_session[sid][(key, sid)] = pid
         formats = self._formats({d for b in todo for d, _ in b.contributions})
         tasks = [SessionBatch(batch, self.parsed.loader(sorted({d for b in batch for d, _ in b.contributions})),
-                              PersonIdentity({k: v for b in batch for k, v in by_session.get(b.session_id, {}).items()},
-                                             self.identity.merge_into),
+                              PersonIdentity(people, self.identity.merge_into),
                               {d: formats[d] for b in batch for d, _ in b.contributions})
-                 for batch in batches]
+                 for batch, people in zip(batches, self._people_by_batch(batches))]
         elsewhere = run_batches and len(todo) > batch_sessions  # a few sessions are quicker built here
         results = run_batches(build_session_batch, tasks) if elsewhere else map(build_session_batch, tasks)
         for frames in results:
             for name, frame in frames.items():
                 self.fresh.add(name, frame)
+
+    def _people_by_batch(self, batches: list[list[SessionBuild]]) -> list[dict[tuple[str, str], str]]:
+        """Each batch's part of who each name is (PersonIdentity.person_of), in one pass over it."""
+        batch_of = {b.session_id: i for i, batch in enumerate(batches) for b in batch}
+        parts: list[dict[tuple[str, str], str]] = [{} for _ in batches]
+        for name_session, pid in self.identity.person_of.items():
+            i = batch_of.get(name_session[1])
+            if i is not None:
+                parts[i][name_session] = pid
+        return parts
 
     def _flush(self, names) -> None:
         """Rows so far -> Arrow-backed frames; memory then holds columns, not Python dicts."""
