@@ -8,6 +8,7 @@ plan (tests/test_incremental.py); the second costs what changed, not what the co
 """
 from __future__ import annotations
 
+import operator
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Callable
@@ -43,7 +44,7 @@ class SessionBuild:
     contributions: list[tuple[str, int]] = field(default_factory=list)  # (document_id, session index in it)
 
 
-@dataclass
+@dataclass(slots=True)  # hundreds of thousands of them: slots make them smaller and quicker to make and read
 class Participation:
     session_id: str
     name: str
@@ -51,6 +52,13 @@ class Participation:
     org_tokens: frozenset = frozenset()
     organization: str | None = None
     country_label: str | None = None     # as written, for the review note
+    person_id: str | None = None         # the person it is given (Planner._people)
+
+
+# What a participations row holds besides its session: one name key's rows repeat a few values
+# (its name, affiliations and people) over many sessions
+_VALUE_COLUMNS = ("key", "name", "country", "country_label", "org_tokens", "organization", "person_id")
+_participation_values = operator.attrgetter(*_VALUE_COLUMNS[1:])
 
 
 @dataclass
@@ -191,6 +199,27 @@ def split_by_affiliation(parts: list[Participation], shortcut: bool = True) -> l
     return result
 
 
+def _restate(part: Participation, country, country_key, organization, org_tokens) -> None:
+    """A participation stated again (by another document): the first affiliation stated is kept."""
+    if part.country is None and country:
+        part.country, part.country_label = country_key, country
+    if not part.org_tokens and organization:
+        part.org_tokens, part.organization = org_tokens, organization
+
+
+def _split_notes(key: str, groups: list[list[Participation]], person_ids: list[str]) -> list[dict]:
+    """A review note for each two people one name was split into."""
+    def describe(group: list[Participation]) -> str:
+        return "; ".join(sorted({f"{p.organization or '?'} ({p.country_label or '?'})" for p in group}))
+    notes = []
+    for i in range(len(groups)):
+        for j in range(i + 1, len(groups)):
+            a, b = sorted((person_ids[i], person_ids[j]))
+            notes.append({"key": key, "seq": len(notes), "person_id": a, "other_person_id": b, "reason":
+                f"same name '{groups[i][0].name}' but conflicting affiliations: {describe(groups[i])} vs {describe(groups[j])}; not merged"})
+    return notes
+
+
 class Planner:
     """`documents` is every document's id, plan input, canonical id and is_copy (sorted by id);
     `describe(ids)` gives the PlanDocument of those ids (all of them when None); `summary_of(id)`
@@ -256,46 +285,47 @@ class Planner:
     def _participations(self, sessions: dict[str, SessionBuild]) -> dict[str, dict[str, Participation]]:
         """name key -> session -> the participation (its first stated affiliation), sessions ascending."""
         by_key: dict[str, dict[str, Participation]] = defaultdict(dict)
+        summary_of = self.summary_of
         for sid in sorted(sessions):
             for document_id, index in sessions[sid].contributions:
-                for name, key, country, country_key, organization, org_tokens in self.summary_of(document_id).sessions[index].participants:
+                for name, key, country, country_key, organization, org_tokens in summary_of(document_id).sessions[index].participants:
                     if key is None:  # not a person
                         continue
                     of_key = by_key[key]
                     part = of_key.get(sid)
-                    if part is None:
-                        part = of_key[sid] = Participation(sid, name)
-                    if part.country is None and country:
-                        part.country, part.country_label = country_key, country
-                    if not part.org_tokens and organization:
-                        part.org_tokens, part.organization = org_tokens, organization
+                    if part is None:  # its first statement: what it states, as _restate takes it
+                        of_key[sid] = Participation(sid, name, country_key if country else None,
+                                                    org_tokens if organization else frozenset(), organization or None,
+                                                    country or None)
+                    else:
+                        _restate(part, country, country_key, organization, org_tokens)
         return by_key
 
     def _people(self, by_key: dict[str, dict[str, Participation]]) -> tuple[dict[tuple[str, str], str], list[dict]]:
-        """One person per name, unless affiliations conflict; the reviewed splits on top. Notes carry
-        their name key and order, so that a later plan can replace those of one key."""
+        """One person per name, unless affiliations conflict; the reviewed splits on top (each
+        participation's person_id is set too). Notes carry their name key and order, so that a later
+        plan can replace those of one key."""
         person_of: dict[tuple[str, str], str] = {}
         notes: list[dict] = []
         for key in sorted(by_key):
-            groups = split_by_affiliation(list(by_key[key].values()))
+            parts = list(by_key[key].values())
+            groups = split_by_affiliation(parts) if len(parts) > 1 else [parts]  # one participation: one group
             if len(groups) == 1:
                 person_ids = [ids.person_id(key)]
             else:
                 person_ids = [ids.person_id(key, *sorted({p.country or "" for p in g}),
                                             *sorted(set().union(*(p.org_tokens for p in g)))) for g in groups]
-                seq = 0
-                for i in range(len(groups)):
-                    for j in range(i + 1, len(groups)):
-                        describe = lambda g: "; ".join(sorted({f"{p.organization or '?'} ({p.country_label or '?'})" for p in g}))
-                        a, b = sorted((person_ids[i], person_ids[j]))
-                        notes.append({"key": key, "seq": seq, "person_id": a, "other_person_id": b, "reason":
-                            f"same name '{groups[i][0].name}' but conflicting affiliations: {describe(groups[i])} vs {describe(groups[j])}; not merged"})
-                        seq += 1
+                notes.extend(_split_notes(key, groups, person_ids))
             for pid, group in zip(person_ids, groups):
-                for part in group:
-                    final = self.merged(pid)
-                    person_of[(key, part.session_id)] = self.splits.get((final, part.session_id), final)
+                self._give(key, group, self.merged(pid), person_of)
         return person_of, notes
+
+    def _give(self, key: str, group: list[Participation], person: str, person_of: dict[tuple[str, str], str]) -> None:
+        """A group's participations are `person`, but in the sessions a reviewed split gives another."""
+        splits = self.splits
+        for part in group:
+            part.person_id = splits.get((person, part.session_id), person) if splits else person
+            person_of[(key, part.session_id)] = part.person_id
 
     def _final_notes(self, notes: pl.DataFrame) -> list[dict]:
         result = []
@@ -305,15 +335,23 @@ class Planner:
         return result
 
     @staticmethod
-    def _participation_frame(by_key: dict[str, dict[str, Participation]], person_of: dict) -> pl.DataFrame:
-        parts = [(key, sid, p) for key, of_key in by_key.items() for sid, p in of_key.items()]
-        return columns_frame({
-            "key": [key for key, _, _ in parts], "session_id": [sid for _, sid, _ in parts],
-            "name": [p.name for _, _, p in parts], "country": [p.country for _, _, p in parts],
-            "country_label": [p.country_label for _, _, p in parts],
-            "org_tokens": [sorted(p.org_tokens) for _, _, p in parts],
-            "organization": [p.organization for _, _, p in parts],
-            "person_id": [person_of[(key, sid)] for key, sid, _ in parts]}, PLAN_SCHEMAS["participations"])
+    def _participation_frame(by_key: dict[str, dict[str, Participation]]) -> pl.DataFrame:
+        """The participations rows (Planner._people gave them their person), in the order of `by_key`.
+        Each distinct value of a row but its session goes to Arrow once (a few thousand of them for
+        about two hundred thousand rows), and the rows gather theirs by number."""
+        distinct: dict[tuple, int] = {}
+        codes: list[int] = []
+        session_ids: list[str] = []
+        for key, of_key in by_key.items():
+            session_ids.extend(of_key)
+            codes.extend([distinct.setdefault((key, *values), len(distinct))
+                          for values in map(_participation_values, of_key.values())])
+        columns = dict(zip(_VALUE_COLUMNS, map(list, zip(*distinct)))) if distinct else dict.fromkeys(_VALUE_COLUMNS, [])
+        columns["org_tokens"] = [sorted(tokens) for tokens in columns["org_tokens"]]
+        schema = PLAN_SCHEMAS["participations"]
+        values = columns_frame(columns, {c: schema[c] for c in _VALUE_COLUMNS})
+        return values.select(pl.all().gather(pl.Series(codes, dtype=pl.UInt32))).with_columns(
+            session_id=pl.Series(session_ids, dtype=pl.String)).select(list(schema))
 
     # -- whole plans -----------------------------------------------------------------------------
     def _documents_frame(self, ids: dict[str, list[str]], frame: pl.DataFrame) -> pl.DataFrame:
@@ -334,7 +372,7 @@ class Planner:
         sessions = self._contributions(exploded)
         by_key = self._participations(sessions)
         person_of, notes = self._people(by_key)
-        frames["participations"] = self._participation_frame(by_key, person_of).sort("key", "session_id")
+        frames["participations"] = self._participation_frame(by_key).sort("key", "session_id")
         frames["notes"] = pl.DataFrame(notes, schema=PLAN_SCHEMAS["notes"])
         session_keys: dict[str, set[str]] = defaultdict(set)
         for key, sid in person_of:
@@ -386,7 +424,7 @@ class Planner:
         person_of, notes = self._people(by_key)
         regrouped = {sid for (key, sid), pid in person_of.items() if was.get((key, sid)) != pid}
         participations = replace_rows(old_parts, pl.col("key").is_in(keys_series),
-                                      self._participation_frame(by_key, person_of), ["key", "session_id"])
+                                      self._participation_frame(by_key), ["key", "session_id"])
         notes_frame = replace_rows(previous["notes"], pl.col("key").is_in(keys_series),
                                    pl.DataFrame(notes, schema=PLAN_SCHEMAS["notes"]), ["key", "seq"])
 

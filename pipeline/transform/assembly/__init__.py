@@ -23,7 +23,7 @@ from pipeline.model.ids import stable_id
 from pipeline.model.records import ParsedDocument
 from pipeline.model.text import sha256_hex
 from pipeline.transform.assembly.context import PersonIdentity, SessionContext
-from pipeline.transform.assembly.documents import DocumentInput, document_rows, document_status
+from pipeline.transform.assembly.documents import DocumentInput, document_status, documents_frame
 from pipeline.transform.assembly.identity import people_rows
 from pipeline.transform.assembly.sessions import build_session
 from pipeline.transform.assembly.store import (SESSION_NAMES, SESSION_REJECTS, SESSION_TABLES, FreshRows, StoredSessions,
@@ -58,7 +58,9 @@ def build_session_batch(batch: SessionBatch) -> dict[str, pl.DataFrame]:
     rows: dict[str, list[dict]] = defaultdict(list)
     with no_gc():
         loaded: dict[str, ParsedDocument] = batch.documents.load()
-        for build in batch.builds:
+        # in session order, so that each table's rows come out ordered by session (a session's rows
+        # are made together): the driver then slices them into buckets instead of partitioning them
+        for build in sorted(batch.builds, key=operator.attrgetter("session_id")):
             records = [(d, loaded[d].sessions[i]) for d, i in build.contributions]
             build_session(SessionContext(build.session_id, records, batch.identity, batch.formats, rows))
         rows[SESSION_NAMES] = [{"session_id": sid, "person_id": pid, "name": name, "count": n}
@@ -99,6 +101,7 @@ class DatasetBuilder:
         self.canonical = canonical
         self.rows: dict[str, list[dict]] = defaultdict(list)
         self.inputs: dict[str, DocumentInput] = {}   # the documents looked at in this build
+        self.parse_keys: dict[str, str] = {}         # their parse keys, read with their summaries
         self.frames: dict[str, list] = defaultdict(list)
         self.fresh = FreshRows()                     # the session tables' rows built now
         self.overrides = overrides or {}
@@ -124,6 +127,8 @@ class DatasetBuilder:
         for row in zip(*(frame.get_column(c).to_list() for c in columns)):
             record = self.parsed.get(row[0])
             doc = self.inputs[row[0]] = DocumentInput(*row, record.summary if record else None)
+            if record is not None:
+                self.parse_keys[row[0]] = record.key
             described[row[0]] = PlanDocument(row[0], document_status(doc, self.canonical), doc.summary)
         return described
 
@@ -141,7 +146,7 @@ class DatasetBuilder:
 
     def _plan(self, previous: StoredSessions | None):
         """The plan of every session (or, given the previous store, of what changed) and the document rows."""
-        planner = Planner(self._plan_documents(), self._describe, lambda d: self.parsed[d].summary, self.canonical,
+        planner = Planner(self._plan_documents(), self._describe, self._summary_of, self.canonical,
                           self.overrides, self.identity.merged)
         plan = planner.plan_changes(previous.plan, set(previous.inputs)) if previous else planner.plan_all()
         self.planned_against = previous.plan if previous else None
@@ -154,11 +159,20 @@ class DatasetBuilder:
             release()
         return plan
 
+    def _summary_of(self, document_id: str):
+        """A document's summary: as described for planning, else from its parse."""
+        doc = self.inputs.get(document_id)
+        return doc.summary if doc is not None else self.parsed[document_id].summary
+
+    def _parse_key(self, document_id: str) -> str:
+        key = self.parse_keys.get(document_id)
+        return key if key is not None else self.parsed[document_id].key
+
     def session_input(self, build: SessionBuild) -> str:
         """A hash of everything a session's rows are built from: its documents (id, parsed content,
         position), the people its names were given, and the reviewed merges."""
         sid = build.session_id
-        documents = [f"{d}\x1e{self.parsed[d].key}\x1e{i}" for d, i in build.contributions]
+        documents = [f"{d}\x1e{self._parse_key(d)}\x1e{i}" for d, i in build.contributions]
         people = [f"{k}\x1e{self.identity.person_of.get((k, sid))}" for k in sorted(self.session_person_keys.get(sid, ()))]
         return sha256_hex("\x1f".join([sid, self.merge_digest, *documents, *people]))[:32]
 
@@ -183,9 +197,8 @@ class DatasetBuilder:
     # -- rows ------------------------------------------------------------------------------------
     def _document_frames(self, ids: list[str], previous: dict[str, pl.DataFrame] | None) -> None:
         """The documents rows and document rejects: made for `ids`, the others as `previous` made them."""
-        made = [document_rows(self.inputs[d], self.canonical) for d in ids]
-        rows = table_frame("documents", [row for row, _ in made])
-        rejects = schemas.frame("rejects", [reject for _, reject in made if reject is not None])
+        rows, made_rejects = documents_frame([self.inputs[d] for d in ids], self.canonical, self.raw)
+        rejects = schemas.frame("rejects", made_rejects)
         if previous is not None:
             keep = pl.col("document_id").is_in(self.raw["document_id"].implode()) & ~pl.col("document_id").is_in(
                 pl.Series(ids, dtype=pl.String).implode())
@@ -205,20 +218,26 @@ class DatasetBuilder:
         parses in memory at a time); `run_batches(function, batches)` may run them elsewhere (on
         worker processes or a cluster), yielding results in batch order."""
         batches = _batches_by_locality(todo, self.parsed, batch_sessions)
-        by_session: dict[str, dict] = defaultdict(dict)
-        for (key, sid), pid in self.identity.person_of.items():
-            by_session[sid][(key, sid)] = pid
         formats = self._formats({d for b in todo for d, _ in b.contributions})
         tasks = [SessionBatch(batch, self.parsed.loader(sorted({d for b in batch for d, _ in b.contributions})),
-                              PersonIdentity({k: v for b in batch for k, v in by_session.get(b.session_id, {}).items()},
-                                             self.identity.merge_into),
+                              PersonIdentity(people, self.identity.merge_into),
                               {d: formats[d] for b in batch for d, _ in b.contributions})
-                 for batch in batches]
+                 for batch, people in zip(batches, self._people_by_batch(batches))]
         elsewhere = run_batches and len(todo) > batch_sessions  # a few sessions are quicker built here
         results = run_batches(build_session_batch, tasks) if elsewhere else map(build_session_batch, tasks)
         for frames in results:
             for name, frame in frames.items():
                 self.fresh.add(name, frame)
+
+    def _people_by_batch(self, batches: list[list[SessionBuild]]) -> list[dict[tuple[str, str], str]]:
+        """Each batch's part of who each name is (PersonIdentity.person_of), in one pass over it."""
+        batch_of = {b.session_id: i for i, batch in enumerate(batches) for b in batch}
+        parts: list[dict[tuple[str, str], str]] = [{} for _ in batches]
+        for name_session, pid in self.identity.person_of.items():
+            i = batch_of.get(name_session[1])
+            if i is not None:
+                parts[i][name_session] = pid
+        return parts
 
     def _flush(self, names) -> None:
         """Rows so far -> Arrow-backed frames; memory then holds columns, not Python dicts."""
