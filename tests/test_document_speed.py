@@ -6,14 +6,16 @@ written to hit the edges each shortcut relies on:
 - _add_table_delimiters: the lines that open an undelimited table are found first, and a body with none is
   kept as it is;
 - _split_fields: a paragraph's lines are looked at only when its text holds a ":" or a ">>";
-- _field_rows: a row's cells are tested first line first, and the other blocks are passed over."""
+- _field_rows: a row's cells are tested first line first, and the other blocks are passed over;
+- layout_of: a table line's pipe is looked for at each pipe rather than by scans of the whole body."""
 from __future__ import annotations
 
 import itertools
+import re
 
 import pytest
 
-from pipeline.document import markup, plain
+from pipeline.document import markup, plain, read
 from pipeline.document.model import Block, Line
 from tests.test_markup_reading_speedups import _add_table_delimiters_plain, _walk, _walk_plain
 
@@ -124,3 +126,28 @@ def test_field_rows_same_as_plain_form():
     blocks += [Block("paragraph", (Line("Date: 1 May"),)), Block("label", (Line("Date: x"),), label="Date", value="x")]
     assert markup._field_rows(blocks) == _field_rows_plain(blocks)
     assert markup._field_rows([Block("row", cells=((Line(""), Line("Date:")), (Line("1 May"),)))])[0].kind == "row"
+
+
+# -- layout_of: the table-line guard tried at each pipe ----------------------------------------------------------
+_PIPE_AT_LINE_END = re.compile(r"\|\s*$", re.M)
+
+
+def _table_line_before(body):
+    return bool("|" in body and ("---" in body or _PIPE_AT_LINE_END.search(body)) and read._TABLE_LINE.search(body))
+
+
+TABLE_PIECES = ["", "a | b", "| a | b |", "| a | b |  ", "| a |\t", "|", "||", "| x |\r", "|---|---|", "| :--- | ---: |",
+                "|:-:|", "---", "--- | ---", "a |---", "| -- |", "|\u00a0", "| a |\u2028", "  | a |", "    | a |",
+                "Zoë | Łódź |", ":---", "|\n---", "- | -"]
+
+
+def test_table_guard_same_as_before():
+    bodies = ["\n".join(lines) for n in (1, 2, 3) for lines in itertools.product(TABLE_PIECES, repeat=n)]
+    bodies += [body + "\n" for body in bodies[:len(TABLE_PIECES) ** 2]]
+    differ = [body for body in bodies
+              if bool("|" in body and read._has_table_pipe(body) and read._TABLE_LINE.search(body))
+              != _table_line_before(body)]
+    assert differ == []
+    assert read.layout_of("| a | b |\n|---|---|\n| 1 | 2 |\n") == "markup"
+    assert read.layout_of("Cybersecurity | Legal | Development\nmore text\n") == "plain"
+    assert read._has_table_pipe("a | b\n| c") is False and read._has_table_pipe("a |  \nb") is True
