@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import itertools
+import re
 
 import pytest
 
@@ -13,6 +14,9 @@ from pipeline.document.model import Block, Line
 
 
 # -- layout_of: "](", "![" and "__" scanned for only when their first character is there ----------------------
+_PIPE_AT_LINE_END = re.compile(r"\|\s*$", re.M)  # the guard layout_of had before it looked at each pipe
+
+
 def _layout_of_before(body: str) -> str:
     if "](" in body or "![" in body:
         return "markup"
@@ -20,7 +24,7 @@ def _layout_of_before(body: str) -> str:
         return "markup"
     if "__" in body and read._UNDERSCORE_EMPHASIS.search(body):
         return "markup"
-    if "|" in body and ("---" in body or read._PIPE_AT_LINE_END.search(body)) and read._TABLE_LINE.search(body):
+    if "|" in body and ("---" in body or _PIPE_AT_LINE_END.search(body)) and read._TABLE_LINE.search(body):
         return "markup"
     return "plain"
 

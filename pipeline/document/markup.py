@@ -70,18 +70,30 @@ def _add_table_delimiters(body: str) -> str:
     if "|" not in body:  # no pipe row, nothing to add: the lines would be joined back as they were
         return body
     lines = body.split("\n")
-    last = len(lines) - 1
+    openers = _undelimited_table_starts(lines)
+    if not openers:  # the common body: its tables have their delimiter rows, and it is kept as it is
+        return body
     out: list[str] = []
-    for i, line in enumerate(lines):
-        # a pipe row has two pipes at least: a line without one is kept as it is
-        if "|" in line and _opens_undelimited_table(line, lines[i + 1] if i < last else "", out[-1] if out else ""):
-            columns = max(1, line.strip().strip("|").count("|") + 1)
-            if out and out[-1].strip():
-                out.append("")  # a table starts a block of its own
-            out += [line, "|" + "---|" * columns]
-        else:
-            out.append(line)
+    kept = 0
+    for i in openers:
+        out += lines[kept:i]
+        line = lines[i]
+        columns = max(1, line.strip().strip("|").count("|") + 1)
+        if out and out[-1].strip():
+            out.append("")  # a table starts a block of its own
+        out += [line, "|" + "---|" * columns]
+        kept = i + 1
+    out += lines[kept:]
     return "\n".join(out)
+
+
+def _undelimited_table_starts(lines: list[str]) -> list[int]:
+    """The indexes of the lines that open a table with no delimiter row. The line before each is taken as
+    written: where a delimiter row was added above a line, the line before it is a pipe row too."""
+    last = len(lines) - 1
+    # a pipe row has two pipes at least: a line without one is passed over
+    return [i for i, line in enumerate(lines)
+            if "|" in line and _opens_undelimited_table(line, lines[i + 1] if i < last else "", lines[i - 1] if i else "")]
 
 
 def _opens_undelimited_table(line: str, following: str, previous: str) -> bool:
@@ -128,7 +140,10 @@ class _Walker:
             tag = child.tag
             if tag == "-text":  # most children: the chunk is appended here, not through a call
                 value = child.text_content
-                if value:
+                # a blank chunk that would open a line is dropped: the line break between two blocks of the
+                # HTML, which would make a line of nothing (a line's cleaning strips its blanks, and a blank
+                # chunk is neither text nor the bold run that opens a line)
+                if value and (self.chunks or not value.isspace()):
                     self.chunks.append((value, bold))
             elif tag == "br":
                 self.newline()
@@ -259,7 +274,7 @@ def _split_fields(blocks: list[Block]) -> list[Block]:
                 last = out.pop()
                 out.append(Block("turn", last.lines + block.lines, label=last.label, gap=last.gap))
                 continue
-        if block.kind != "paragraph" or not any(":" in line.text or line.text.startswith(">>") for line in block.lines):
+        if not _may_hold_fields(block):
             out.append(block)
             continue
         pending: list[Line] = []
@@ -291,6 +306,16 @@ def _split_fields(blocks: list[Block]) -> list[Block]:
                 pending.append(line)
         emit_pending()
     return out
+
+
+def _may_hold_fields(block: Block) -> bool:
+    """A paragraph with a line that holds a ":" (a `Label: value` field, or a turn's speaker) or opens with ">>"."""
+    # the block's text (its lines joined by blanks) holds a ":" or a ">>" when one of its lines does: one scan
+    # of the text, and the lines looked at only for a ">>"
+    if block.kind != "paragraph":
+        return False
+    text = block.text
+    return ":" in text or (">>" in text and any(line.text.startswith(">>") for line in block.lines))
 
 
 def _split_bold_openers(blocks: list[Block]) -> list[Block]:
@@ -328,7 +353,11 @@ def _field_rows(blocks: list[Block]) -> list[Block]:
     field: event details are often laid out as a two-column table."""
     out = []
     for block in blocks:
-        cells = [cell for cell in block.cells if any(line.text for line in cell)] if block.kind == "row" else []
+        if block.kind != "row":
+            out.append(block)
+            continue
+        # a cell's first line is tested before the others (the generator): it is the only one of most cells
+        cells = [cell for cell in block.cells if cell and (cell[0].text or any(line.text for line in cell))]
         if len(cells) == 2 and not block.header and len(cells[0]) == 1:
             label = cells[0][0].text.strip().rstrip(":").strip()
             fieldname = field_of(label)

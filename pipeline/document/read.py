@@ -32,8 +32,21 @@ _HTML_TAG = re.compile(r"<(?:p|div|br|table|tr|td|th|h[1-6]|ul|ol|li|strong|b|i|
 # position, one that opens with a literal jumps between them.
 _TABLE_LINE = re.compile(r"^\s{0,3}(?:\|.*\|\s*$|\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)+\|?\s*$)", re.M)
 _UNDERSCORE_EMPHASIS = re.compile(r"__[^\s_]")
-# A pipe that ends a line: the end of every match of _TABLE_LINE that has no "---" (its first alternative).
-_PIPE_AT_LINE_END = re.compile(r"\|\s*$", re.M)
+# What follows a pipe of every table line: a line's end (the last pipe of "| a | b |", _TABLE_LINE's first
+# alternative) or a delimiter cell ("|---", "| :---", its second alternative, whose every cell but the first
+# opens with a pipe).
+_AFTER_TABLE_PIPE = re.compile(r"\s*(?::?---|$)", re.M)
+
+
+def _has_table_pipe(body: str) -> bool:
+    """A pipe followed as in a table line: tried at each pipe, which find() jumps to (memchr), where a search
+    for a multi-character sign ("---") or a pattern tries every position of the body."""
+    pipe = body.find("|")
+    while pipe >= 0:
+        if _AFTER_TABLE_PIPE.match(body, pipe + 1):
+            return True
+        pipe = body.find("|", pipe + 1)
+    return False
 
 
 def _meta_value(value) -> str | None:
@@ -75,8 +88,8 @@ def layout_of(body: str) -> str:
         return "markup"
     if "_" in body and "__" in body and _UNDERSCORE_EMPHASIS.search(body):
         return "markup"
-    # a table line needs a pipe at a line's end or a "---": a cheap test before the search from every position
-    if "|" in body and ("---" in body or _PIPE_AT_LINE_END.search(body)) and _TABLE_LINE.search(body):
+    # a table line needs a pipe at a line's end or before a "---": a cheap test before the search from every position
+    if "|" in body and _has_table_pipe(body) and _TABLE_LINE.search(body):
         return "markup"
     return "plain"
 
