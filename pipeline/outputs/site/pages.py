@@ -21,6 +21,7 @@ from markupsafe import escape
 SESSION_ORDER = ["date", "start_time", "title", "session_id"]
 # what Jinja's autoescape (markupsafe) replaces
 ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;"}
+ESCAPED_CHARACTERS = "[" + "".join(ESCAPES) + "]"  # a regular expression
 
 
 ROW = "_row_hash"  # in tables read by their row hashes: a 64-bit hash of the whole row (the export's row keys)
@@ -153,8 +154,10 @@ def _text(column: str) -> pl.Expr:
 
 
 def escaped(text: pl.Expr) -> pl.Expr:
-    """Text as HTML, escaped as the templates escape it."""
-    return text.str.replace_many(list(ESCAPES), list(ESCAPES.values()))
+    """Text as HTML, escaped as the templates escape it. Only texts that have a character to escape are
+    rewritten: finding none costs a fifteenth of copying the text (some 190 MB of descriptions at 100k)."""
+    return (pl.when(text.str.contains(ESCAPED_CHARACTERS)).then(text.str.replace_many(list(ESCAPES), list(ESCAPES.values())))
+            .otherwise(text))
 
 
 def paragraphs(column: str) -> pl.Expr:
