@@ -113,3 +113,10 @@ def test_a_part_written_as_columns_is_its_rows_written_in_order():
 
 def test_page_root_is_the_renderers():
     assert [pages.page_root(p) for p in ("index.html", "sessions/{}.html", "a/b/c.html")] == ["", "../", "../../"]
+
+
+def test_escaped_is_markupsafes_escape_with_or_without_characters_to_escape():
+    from markupsafe import escape
+    texts = [None, "", "plain", "&", "<>", "\"'", "a & b < c > d \" e ' f", "&amp;", "é中🙂<", "x" * 1000, "x" * 1000 + "'"]
+    written = pl.DataFrame({"text": texts}, schema={"text": pl.String}).select(pages.escaped(pl.col("text")))[:, 0]
+    assert written.to_list() == [None if t is None else str(escape(t)) for t in texts]
