@@ -120,3 +120,23 @@ def test_escaped_is_markupsafes_escape_with_or_without_characters_to_escape():
     texts = [None, "", "plain", "&", "<>", "\"'", "a & b < c > d \" e ' f", "&amp;", "é中🙂<", "x" * 1000, "x" * 1000 + "'"]
     written = pl.DataFrame({"text": texts}, schema={"text": pl.String}).select(pages.escaped(pl.col("text")))[:, 0]
     assert written.to_list() == [None if t is None else str(escape(t)) for t in texts]
+
+
+@pytest.mark.parametrize("site_exists", [False, True])
+def test_a_stager_asks_the_live_file_only_when_there_is_a_site(tmp_path, monkeypatch, site_exists):
+    from pipeline.outputs.site import store
+    site, staging = tmp_path / "site", tmp_path / "staging"
+    if site_exists:
+        (site / "sessions").mkdir(parents=True)
+        (site / "sessions" / "same.html").write_text("same", encoding="utf-8")
+    asked = []
+    real = store._holds
+    monkeypatch.setattr(store, "_holds", lambda path, data: asked.append(path) or real(path, data))
+    stager = store.Stager(site, staging)
+    for path, text in [("sessions/same.html", "same"), ("sessions/new.html", "new"), ("index.html", "")]:
+        stager.stage(path, text)
+    assert len(asked) == (3 if site_exists else 0)
+    assert stager.staged == (["sessions/new.html", "index.html"] if site_exists else
+                             ["sessions/same.html", "sessions/new.html", "index.html"])
+    written = {"sessions/same.html": "same", "sessions/new.html": "new", "index.html": ""}
+    assert {p: (staging / p).read_text(encoding="utf-8") for p in stager.staged} == {p: written[p] for p in stager.staged}
