@@ -39,7 +39,7 @@ def variant_rows() -> pl.DataFrame:
     count = 4 * max(len(NAMES), len(LISTS), len(TEXTS), len(IDS))
     return pl.DataFrame({
         "person_id": [IDS[i % len(IDS)] for i in range(count)],
-        "session_id": [(IDS[1:] * count)[i] for i in range(count)],  # never null: every listed session has one
+        "session_id": [IDS[(i + 1) % len(IDS)] for i in range(count)],
         "name": [NAMES[i % len(NAMES)] for i in range(count)],
         "speaker": [NAMES[(i + 1) % len(NAMES)] for i in range(count)],
         "heading": [NAMES[(i + 2) % len(NAMES)] for i in range(count)],

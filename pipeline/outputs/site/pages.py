@@ -186,8 +186,8 @@ def link(root: str, folder: str, key: str, text: str, always: bool = False) -> p
     """A page's link, as render.py's person_link (`always`: session_link) writes it: the text linked to
     ROOT/FOLDER/KEY.html, or without a link where the key is null or "" (None written "None")."""
     label = escaped(pl.col(text)).fill_null("None")
-    linked = pl.concat_str(pl.lit(f'<a href="{escape(root)}{folder}/'), escaped(pl.col(key)), pl.lit('.html">'), label,
-                           pl.lit("</a>"))
+    linked = pl.concat_str(pl.lit(f'<a href="{escape(root)}{folder}/'), escaped(pl.col(key)).fill_null("None"),
+                           pl.lit('.html">'), label, pl.lit("</a>"))
     return linked if always else pl.when(pl.col(key).is_not_null() & (pl.col(key) != "")).then(linked).otherwise(label)
 
 
