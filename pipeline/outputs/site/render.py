@@ -110,12 +110,12 @@ class Renderer:
         return self._templates[template].render(root="../" * path.count("/"), **self.common, **context)
 
     def session_page(self, s: dict) -> str:
-        lists = {name: s.pop(name) for name in ("documents", "participants", "arguments", "agreements", "conflicts")}
+        lists = {name: s.pop(name) for name in ("documents", "agreements", "conflicts")}
         return self.render("session.html", s["path"], s=s, heading=s["heading"], **lists)
 
     def person_page(self, p: dict) -> str:
-        sessions, arguments, related = (p.pop(name) for name in ("sessions", "arguments", "pairs"))
-        return self.render("person.html", p["path"], p=p, sessions=sessions, arguments=arguments,
+        related = p.pop("pairs")
+        return self.render("person.html", p["path"], p=p,
                            relations=[("Agreed with", [r for r in related if r["kind"] not in DIFFERENCES]),
                                       ("Disagreed or differed with", [r for r in related if r["kind"] in DIFFERENCES])])
 

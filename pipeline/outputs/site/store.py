@@ -230,10 +230,12 @@ class Stager:
         self.site, self.staging = site, staging
         self.staged: list[str] = []
         self._dirs: set[str] = set()
+        # no site yet (a first build): no file of it can hold the bytes, and asking costs a failed open per file
+        self._site_exists = site.is_dir()
 
     def stage(self, path: str, text: str) -> None:
         data = text.encode("utf-8")
-        if _holds(f"{self.site}/{path}", data):
+        if self._site_exists and _holds(f"{self.site}/{path}", data):
             return
         target = f"{self.staging}/{path}"
         folder = os.path.dirname(target)
