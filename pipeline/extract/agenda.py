@@ -27,7 +27,7 @@ from pipeline.extract.dates import (TZ_OFFSETS, DateMention, may_hold_year, find
 from pipeline.extract.people import (PersonLine, refusal_reason, clean_name, is_organization_like, is_person_name, is_position_like,
                                      parse_affiliation, parse_person_line, split_people, split_titles, strip_titles)
 from pipeline.model.names import is_place, split_role_mark
-from pipeline.extract.prose import country_adjective, people_in_prose
+from pipeline.extract.prose import country_adjective, names_people_in_prose, people_in_prose
 from pipeline.model.vocabulary import field_of, is_break, is_segment_title, role_of
 
 SHORT_MEETING_MINUTES = 120
@@ -92,8 +92,9 @@ class Draft:
 
     def add(self, info: PersonLine, role: str | None) -> None:
         role = role or "speaker"
+        key = _name_key(info.name)  # looked up once, not again for every person the draft has
         for person in self.people:
-            if _same_person(person.info.name, info.name):
+            if _name_key(person.info.name) == key:
                 if role not in person.roles:
                     person.roles.append(role)
                 for attr in ("position", "organization", "country", "stakeholder_group", "regional_group"):
@@ -109,7 +110,8 @@ def _same_person(a: str, b: str) -> bool:
 
 @lru_cache(maxsize=8192)
 def _name_key(name: str) -> str:
-    """The name's words case-folded and sorted (cached: a draft compares each new person with every one it has)."""
+    """The name's words case-folded and sorted: two names of one person have the same key (cached: a draft
+    compares each new person with every one it has)."""
     return " ".join(sorted(name.casefold().split()))
 
 
@@ -708,6 +710,19 @@ def _drop_title_line(body: list[Block], title: str | None) -> list[Block]:
 _GLUE = re.compile(r"(?<=[a-z)])(?=[A-Z][a-z])")
 # whether _GLUE matches, opening with the capital: most characters are lower-case, few are capitals
 _GLUE_AT = re.compile(r"[A-Z](?<=[a-z)][A-Z])(?=[a-z])")
+# an ASCII text by character class for _glued: lower-case "a", capital "A", ")" itself, anything else "#";
+# _GLUE_AT over the classes opens with one literal, which the search skips to (a search for a class of
+# characters tries every character, a few times slower over a long paragraph)
+_GLUE_CLASSES = bytes(ord("a") if 97 <= c <= 122 else ord("A") if 65 <= c <= 90 else c if c == ord(")") else ord("#")
+                      for c in range(256))
+_GLUE_BY_CLASS = re.compile(rb"A(?<=[a)]A)(?=a)")
+
+
+def _glued(text: str) -> bool:
+    """Whether _GLUE matches in `text` (a lower-case letter or ")" runs into a capitalised word)."""
+    if text.isascii():
+        return _GLUE_BY_CLASS.search(text.encode("ascii").translate(_GLUE_CLASSES)) is not None
+    return _GLUE_AT.search(text) is not None
 _SENTENCE_START = re.compile(r"^(?:The|This|These|A|An|In|Our|We|Join|As|With|How|What|Why|Discover|Learn)\b")
 
 
@@ -871,7 +886,7 @@ def _people_in(blocks: list[Block], default_role: str | None = None, probe: bool
     scan = _PeopleScan(blocks, default_role, notes)
     scan.read()
     if probe:
-        return scan.structured or any(people_in_prose(text) for text in scan.prose)
+        return scan.structured or any(names_people_in_prose(text) for text in scan.prose)
     found = scan.found
     for text in scan.prose:
         for mention in people_in_prose(text):
@@ -1077,7 +1092,7 @@ def _unglued_lines(lines: list[Line]) -> list[Line]:
     """The lines with flattened parts cut apart again (see unglue)."""
     expanded: list[Line] = []
     for line in lines:
-        parts = unglue(line.text.strip()) if _GLUE_AT.search(line.text) else [line.text.strip()]
+        parts = unglue(line.text.strip()) if _glued(line.text) else [line.text.strip()]
         expanded += [line] if len(parts) == 1 else [Line(part, line.strong) for part in parts]
     return expanded
 

@@ -364,6 +364,9 @@ def _copy(person: PersonLine | None) -> PersonLine | None:
     return clone
 
 
+copy_person = _copy  # for the other readers that cache people (pipeline.extract.prose)
+
+
 def parse_affiliation(text: str | None) -> PersonLine:
     """Position, organization and country from what follows a name."""
     return _copy(_parse_affiliation(text))

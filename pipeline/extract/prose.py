@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pipeline.extract.people import (UPPER, PersonLine, _has_org_word, clean_name, is_organization_like, is_person_name, parse_affiliation,
-                                     split_people, strip_titles)
+from pipeline.extract.people import (UPPER, PersonLine, _has_org_word, clean_name, copy_person, is_organization_like,
+                                     is_person_name, parse_affiliation, split_people, strip_titles)
 from pipeline.model.names import country_name
 
 _HONORIFIC = (r"(?:Mr|Mrs|Ms|Mdm|Dr|Prof|Professor|Associate Professor|Assoc Prof|Ambassador|Amb|H\.E\.|HE|"
@@ -137,7 +137,39 @@ def _apposition(text: str, name: str, end: int) -> list[PersonLine]:
     return people if people and people[0].name == name else []
 
 
-_TWO_CAPITALS = re.compile(rf"[{UPPER}][\w'’\-–.]*\s+(?:{_PARTICLE}\s+)?[{UPPER}]")
+_NAME_WORD_CHAR = r"[\w'’\-–.]"
+_TWO_CAPITALS = re.compile(rf"[{UPPER}]{_NAME_WORD_CHAR}*\s+(?:{_PARTICLE}\s+)?[{UPPER}]")
+
+
+def _ascii_classes() -> bytes:
+    """A bytes.translate table that writes an ASCII text as _TWO_CAPITALS sees it: a capital "A", a
+    lower-case letter itself (particles are spelled out), another character of a name's word "0", a
+    blank " ", anything else "#"."""
+    table = bytearray(b"#" * 256)
+    for code in range(128):
+        char = chr(code)
+        if re.fullmatch(f"[{UPPER}]", char):
+            table[code] = ord("A")
+        elif "a" <= char <= "z":
+            table[code] = code
+        elif re.fullmatch(_NAME_WORD_CHAR, char):
+            table[code] = ord("0")
+        elif re.fullmatch(r"\s", char):
+            table[code] = ord(" ")
+    return bytes(table)
+
+
+_ASCII_CLASSES = _ascii_classes()
+# _TWO_CAPITALS over the classes: it opens with one literal, which the search skips to (a search for a
+# class of capitals tries every character, a few times slower over a long paragraph)
+_TWO_CAPITALS_BY_CLASS = re.compile(rb"A[Aa-z0]* +(?:" + _PARTICLE.encode("ascii") + rb" +)?A")
+
+
+def _two_capitals(text: str) -> bool:
+    """Whether _TWO_CAPITALS matches in `text`: two capitalised words in a row, where a name may be."""
+    if text.isascii():
+        return _TWO_CAPITALS_BY_CLASS.search(text.encode("ascii").translate(_ASCII_CLASSES)) is not None
+    return _TWO_CAPITALS.search(text) is not None
 
 
 def _possessive_person(match: re.Match) -> tuple[str, PersonLine] | None:
@@ -183,8 +215,20 @@ def _from_affiliation(match: re.Match) -> PersonLine | None:
 
 def people_in_prose(text: str) -> list[Mention]:
     """Participants a paragraph names (see module docstring), in order of first mention."""
-    if not _TWO_CAPITALS.search(text):
+    if not _two_capitals(text):
         return []  # no two capitalised words in a row: no name to find
+    # copies of the cached reading: a draft fills in the people it is given
+    return [Mention(copy_person(m.person), m.role, m.start) for m in _mentions(text)]
+
+
+def names_people_in_prose(text: str) -> bool:
+    """bool(people_in_prose(text)), without copying the people."""
+    return _two_capitals(text) and bool(_mentions(text))
+
+
+@lru_cache(maxsize=16384)  # titles and stock lines recur across documents ("Special Session 4")
+def _mentions(text: str) -> tuple[Mention, ...]:
+    """people_in_prose's reading of a text with two capitalised words in a row (never handed out: copied)."""
     found: dict[str, Mention] = {}
     quoted = [(m.start(), m.end()) for m in _QUOTED.finditer(text)]
 
@@ -231,4 +275,4 @@ def people_in_prose(text: str) -> list[Mention]:
         clause = _clause(match.group("rest"))
         if _has_position(clause):
             add(match.group("name"), match.start("name"), match.end("name"), None)
-    return sorted(found.values(), key=lambda m: m.start)
+    return tuple(sorted(found.values(), key=lambda m: m.start))
