@@ -44,6 +44,8 @@ def test_session_keys_column_goes_into_a_shard_frame():
 
 import pickle  # noqa: E402
 
+import pyarrow as pa  # noqa: E402
+
 from pipeline.model.records import ParsedDocument, SessionRecord  # noqa: E402
 
 
@@ -112,7 +114,9 @@ def test_kept_footers_are_bounded(tmp_path, monkeypatch):
 def test_groups_in_matches_the_statistics(tmp_path):
     documents = _write(str(tmp_path), "one", n=40)
     keys = sorted(documents)
-    metadata, ranges = pc._local_footer(pc.shard_object(str(tmp_path), "ab"))
+    path = pc.shard_object(str(tmp_path), "ab")
+    with pa.OSFile(path) as source:
+        metadata, ranges = pc._local_footer(path, source)
     assert ranges == [(keys[0], keys[15]), (keys[16], keys[31]), (keys[32], keys[39])]
     assert pc._groups_in(ranges, sorted([keys[3], keys[33]])) == [0, 2]
     assert pc._groups_in(ranges, [keys[15] + "0"]) == []

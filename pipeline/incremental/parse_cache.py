@@ -130,10 +130,11 @@ def _groups_holding(path: str, keys: list[str], columns: list[str]) -> pa.Table:
     if storage.is_url(path):
         file = pq.ParquetFile(_source(path))
         ranges = _key_ranges(file.metadata, file.schema_arrow.get_field_index("key"))
-    else:
-        metadata, ranges = _local_footer(path)
-        file = pq.ParquetFile(path, metadata=metadata)
-    return file.read_row_groups(_groups_in(ranges, sorted(set(keys))), columns=columns, use_threads=False)
+        return file.read_row_groups(_groups_in(ranges, sorted(set(keys))), columns=columns, use_threads=False)
+    with pa.OSFile(path) as source:  # one open file: its footer and its pages come from the same file
+        metadata, ranges = _local_footer(path, source)
+        file = pq.ParquetFile(source, metadata=metadata)
+        return file.read_row_groups(_groups_in(ranges, sorted(set(keys))), columns=columns, use_threads=False)
 
 
 def _source(path: str):
@@ -151,12 +152,12 @@ _FOOTERS: dict[str, tuple[bytes, pq.FileMetaData, list[tuple[str, str] | None]]]
 _FOOTERS_LOCK = threading.Lock()
 
 
-def _local_footer(path: str) -> tuple[pq.FileMetaData, list[tuple[str, str] | None]]:
-    """The metadata and key ranges of the local Parquet file `path` as it is now."""
-    footer = _footer_bytes(path)
+def _local_footer(path: str, source: pa.NativeFile) -> tuple[pq.FileMetaData, list[tuple[str, str] | None]]:
+    """The metadata and key ranges of the local Parquet file `path`, open as `source`."""
+    footer = _footer_bytes(source)
     kept = _FOOTERS.get(path)
     if kept is None or kept[0] != footer:
-        metadata = pq.read_metadata(path) if footer is None else pq.read_metadata(pa.BufferReader(b"PAR1" + footer))
+        metadata = pq.read_metadata(source if footer is None else pa.BufferReader(b"PAR1" + footer))
         kept = (footer, metadata, _key_ranges(metadata, metadata.schema.to_arrow_schema().get_field_index("key")))
         if footer is not None:
             with _FOOTERS_LOCK:  # a build's threads may read shard objects too
@@ -166,20 +167,17 @@ def _local_footer(path: str) -> tuple[pq.FileMetaData, list[tuple[str, str] | No
     return kept[1], kept[2]
 
 
-def _footer_bytes(path: str) -> bytes | None:
+def _footer_bytes(source: pa.NativeFile) -> bytes | None:
     """A Parquet file's footer: its serialized metadata, length and closing magic; None when the
     file does not end like a Parquet file (pyarrow then reads it and says what is wrong)."""
-    with open(path, "rb") as file:
-        size = file.seek(0, os.SEEK_END)
-        if size < 12:
-            return None
-        file.seek(size - 8)
-        tail = file.read(8)
-        length = int.from_bytes(tail[:4], "little")
-        if tail[4:] != b"PAR1" or length > size - 12:
-            return None
-        file.seek(size - 8 - length)
-        return file.read(length) + tail
+    size = source.size()
+    if size < 12:
+        return None
+    tail = source.read_at(8, size - 8)
+    length = int.from_bytes(tail[:4], "little")
+    if tail[4:] != b"PAR1" or length > size - 12:
+        return None
+    return source.read_at(length, size - 8 - length) + tail
 
 
 def _key_ranges(metadata: pq.FileMetaData, key_column: int) -> list[tuple[str, str] | None]:
