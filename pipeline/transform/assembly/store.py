@@ -7,8 +7,10 @@ come from (a cache on disk, object storage, nowhere) is not this module's busine
 """
 from __future__ import annotations
 
+import operator
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cache
 
 import polars as pl
 
@@ -88,13 +90,39 @@ def sort_key(name: str) -> list[str]:
     return key + ["session_id"] if "session_id" in schemas.columns(name) and "session_id" not in key else key
 
 
+@cache
+def _columns_of(name: str) -> tuple[dict[str, pl.DataType], operator.itemgetter]:
+    """A session table's columns and types, and what picks their values out of a row (in that order)."""
+    cols = _PRIVATE_COLUMNS[name] if name in _PRIVATE_COLUMNS else schemas.columns(name)
+    return cols, operator.itemgetter(*cols)
+
+
+def _columns(name: str, rows: list[dict]) -> dict[str, tuple] | None:
+    """The rows' values column by column, transposed in C (one tuple per row, then zip) rather than
+    by a lookup per cell; None when a row lacks a column (the caller then reads it as null)."""
+    cols, pick = _columns_of(name)
+    if len(cols) < 2:  # itemgetter of one key gives the value, not a tuple
+        return None
+    try:
+        return dict(zip(cols, zip(*map(pick, rows))))
+    except KeyError:
+        return None
+
+
 def table_frame(name: str, rows: list[dict], sort: bool = True) -> pl.DataFrame:
     """A session table's rows as a frame, sorted by primary key unless sort=False (a piece that
     merge_frames or merge_stored sorts with the others: a stable sort by the same key first gives
-    the same order)."""
-    if name in _PRIVATE_COLUMNS:
-        return schemas.columns_frame({c: [row.get(c) for row in rows] for c in _PRIVATE_COLUMNS[name]}, _PRIVATE_COLUMNS[name])
-    return schemas.frame(name, rows, sort)
+    the same order). Private tables are never sorted here."""
+    values = _columns(name, rows) if rows else None
+    if values is None:
+        if name in _PRIVATE_COLUMNS:
+            return schemas.columns_frame({c: [row.get(c) for row in rows] for c in _PRIVATE_COLUMNS[name]},
+                                         _PRIVATE_COLUMNS[name])
+        return schemas.frame(name, rows, sort)
+    frame = schemas.columns_frame(values, _columns_of(name)[0])
+    if sort and name not in _PRIVATE_COLUMNS:  # as schemas.frame sorts
+        return frame.sort(list(schemas.TABLES[name].primary_key), nulls_last=True, maintain_order=True)
+    return frame
 
 
 def merge_frames(name: str, frames: list[pl.DataFrame | pl.LazyFrame]) -> pl.DataFrame:
