@@ -247,6 +247,13 @@ class LoadedDocument:
     text: str | None
     encoding: str | None
     problems: list[str]
+    text_sha256: str | None = None  # the text's hash when it was found with the bytes' (see content_key)
+
+    def content_key(self) -> str | None:
+        """sha256 of the text's UTF-8 (None without text)."""
+        if self.text is None:
+            return None
+        return self.text_sha256 or sha256_hex(self.text)
 
 
 def load_document(raw: RawFile) -> LoadedDocument:
@@ -268,7 +275,25 @@ def load_document(raw: RawFile) -> LoadedDocument:
         if not text.strip():
             problems.append("no text")
             text = None
-    return LoadedDocument(sha256_hex(data), len(data), text, decoded.encoding, problems)
+    hashed = hashlib.sha256(data)
+    return LoadedDocument(hashed.hexdigest(), len(data), text, decoded.encoding, problems,
+                          _text_hash_from_bytes(hashed, decoded, text))
+
+
+def _text_hash_from_bytes(hashed, decoded, text: str | None) -> str | None:
+    """The text's sha256 from the bytes' (`hashed`) without a pass over the text, when the text is the
+    bytes decoded as plain UTF-8 (no BOM) as they are, or with the final newline normalising added (the
+    common cases); None otherwise."""
+    if text is None or decoded.encoding != "utf-8" or decoded.problems:  # a problem: bytes replaced, not decoded
+        return None
+    raw = decoded.text
+    if len(text) == len(raw) and text == raw:
+        return hashed.hexdigest()
+    if len(text) == len(raw) + 1 and text.endswith("\n") and text.startswith(raw):
+        with_newline = hashed.copy()
+        with_newline.update(b"\n")
+        return with_newline.hexdigest()
+    return None
 
 
 # what reading one file gives (the text itself is not kept: content_key is its hash)
@@ -289,7 +314,7 @@ def ingest_shard(raws: list[RawFile]) -> list[dict]:
         fmt = detect_format(loaded.text) if loaded.text else "unknown"
         rows.append({"path": raw.path, "location": raw.location, "sha256": loaded.sha256, "size_bytes": loaded.size,
                      "encoding": loaded.encoding, "format": fmt, "problems": loaded.problems,
-                     "content_key": sha256_hex(loaded.text) if loaded.text else None})
+                     "content_key": loaded.content_key()})
     return rows
 
 

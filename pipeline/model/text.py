@@ -110,10 +110,27 @@ def normalize_document_text(text: str) -> str:
     text = text.lstrip("\ufeff")
     if "\r" in text:  # rare; looking for one character is a fast scan, looking for "\r\n" a slower one
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = text.replace("\x00", "")
+    if "\x00" in text:  # rare; on a text without one, looking for it is a faster scan than replacing it
+        text = text.replace("\x00", "")
     if not text.isascii():  # ASCII is already NFC; isascii() is a flag read, normalize() a pass over the text
         text = unicodedata.normalize("NFC", text)
-    return "\n".join([line.rstrip() for line in text.split("\n")]).strip("\n") + "\n"
+    if _BLANK_BEFORE_NEWLINE.search(text) is not None:  # few texts: splitting every text cost more than this scan
+        text = "\n".join([line.rstrip() for line in text.split("\n")])
+    return _one_final_newline(text)
+
+
+# a blank (what str.rstrip() strips) ending a line, found from the line's newline: a scan for a newline
+# is fast, a test of the blanks' set at every character several times slower
+_BLANK_BEFORE_NEWLINE = re.compile(r"\n(?<=[^\S\n]\n)")
+
+
+def _one_final_newline(text: str) -> str:
+    """A text whose lines (all but its last) end in no blank, without blank lines at either end or blanks
+    at its end, with one final newline: what stripping each line and then the newlines at both ends gives.
+    The text itself when it is so already (most documents): no copy."""
+    if text.endswith("\n") and not text.endswith("\n\n") and not text.startswith("\n"):
+        return text
+    return text.rstrip().lstrip("\n") + "\n"
 
 
 def sha256_hex(data: bytes | str) -> str:
