@@ -43,13 +43,8 @@ def fingerprints(texts: list[str], chunk_docs: int = 2000) -> list[Fingerprint]:
     for start in range(0, len(texts), chunk_docs):
         chunk = texts[start:start + chunk_docs]
         series = pl.Series(chunk, dtype=pl.String)
-        for first in range(0, len(chunk), PIECE_DOCS):
-            piece = series[first:first + PIECE_DOCS]
-            data, bounds = _utf8(piece)
-            chars = _chars(data)
-            keys = _exact_keys(data, bounds, chars)
-            hashes, lengths = _piece_words(piece, data, bounds, chars)
-            out += map(Fingerprint, keys, _piece_signatures(hashes, lengths, chunk[first:first + PIECE_DOCS]))
+        for piece in _pieces(chunk, series):
+            out += map(Fingerprint, _exact_keys(piece.data, piece.bounds, piece.chars), piece.signatures())
     return out
 
 
@@ -125,12 +120,34 @@ def _signatures(chunk: list[str], series: pl.Series) -> np.ndarray:
     """The signatures of a chunk of texts (`series` holds the same texts), a piece of texts at a time:
     a piece's words, shingles and permuted values stay in the core's cache."""
     sig = np.empty((len(chunk), NUM_PERM), dtype=np.uint64)
+    for piece in _pieces(chunk, series):
+        sig[piece.first:piece.first + len(piece.texts)] = piece.signatures()
+    return sig
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """PIECE_DOCS texts of a chunk, from its `first`, with their UTF-8 bytes decoded once for the exact
+    keys and the signatures."""
+    first: int
+    texts: list[str]
+    series: pl.Series
+    data: np.ndarray
+    bounds: np.ndarray
+    chars: _Chars
+
+    def signatures(self) -> np.ndarray:
+        hashes, lengths = _piece_words(self.series, self.data, self.bounds, self.chars)
+        return _piece_signatures(hashes, lengths, self.texts)
+
+
+def _pieces(chunk: list[str], series: pl.Series):
+    """The chunk's texts (`series` holds the same texts) a piece at a time: a piece's bytes, words,
+    shingles and permuted values stay in the core's cache."""
     for first in range(0, len(chunk), PIECE_DOCS):
         piece = series[first:first + PIECE_DOCS]
         data, bounds = _utf8(piece)
-        hashes, lengths = _piece_words(piece, data, bounds, _chars(data))
-        sig[first:first + len(piece)] = _piece_signatures(hashes, lengths, chunk[first:first + PIECE_DOCS])
-    return sig
+        yield _Piece(first, chunk[first:first + PIECE_DOCS], piece, data, bounds, _chars(data))
 
 
 def _piece_signatures(hashes: np.ndarray, lengths: np.ndarray, texts: list[str]) -> np.ndarray:
