@@ -219,32 +219,42 @@ def read_raw_documents(root: str | os.PathLike, workers: int | None = None, shar
     readable, identified = listing.readable, listed_identities(listing.readable)
     parts, todo, kept, read_now = [], readable, None, pl.Series("path", [], dtype=pl.String)
     if cache is not None and cache.rows is not None and cache.rows.height:
-        # hash every file (or take its recorded hash), decode only new content
+        # take the recorded hash of a file not rewritten since; hash the others, decode only new content
         kept = recorded_hashes(identified, identities.rows)
-        hashed, read_now = _hashes(readable, kept, workers, run_tasks)
+        hashed, read_now, todo = _hashes(readable, kept, workers, run_tasks, read_whole_below=shard_size)
         # one join: a file whose hash the cache holds takes its row (a cached row always has a
         # content_key), the others are read (in path order, as `readable`)
         joined = hashed.join(cache.rows, on="sha256", how="left")
         parts.append(joined.filter(pl.col("content_key").is_not_null()))
-        todo = joined.filter(pl.col("content_key").is_null()).select("path", "location").sort("path")
+        todo = pl.concat([todo, joined.filter(pl.col("content_key").is_null()).select("path", "location")]).sort("path")
     fresh = pl.DataFrame(read_files(_with_unreadable(todo, listing.unreadable), workers, shard_size, run_tasks),
                          schema={**LISTING_SCHEMA, **INGEST_SCHEMA})
     parts.append(fresh)
     rows = pl.concat([p.select(list(LISTING_SCHEMA) + list(INGEST_SCHEMA)) for p in parts])
     if cache is not None:
-        read_now = pl.concat([read_now, fresh["path"]])
-        _save_caches(cache, identities, rows, fresh, kept, read_now, identified, started_ns)
+        read_now = pl.concat([read_now, fresh["path"]]).unique(maintain_order=True)
+        # the cache takes the content it lacks: a file read whole whose bytes it knew adds nothing
+        new = fresh if cache.rows is None else fresh.join(cache.rows.select("sha256"), on="sha256", how="anti")
+        _save_caches(cache, identities, rows, new, kept, read_now, identified, started_ns)
     return with_document_ids(rows)
 
 
-def _hashes(readable: pl.DataFrame, recorded: pl.DataFrame, workers: int | None,
-            run_tasks) -> tuple[pl.DataFrame, pl.Series]:
-    """path, location, sha256 of every readable file: the recorded hash of a file not rewritten since,
-    else its bytes hashed now (None when it cannot be read now); and the paths of those hashed now."""
+def _hashes(readable: pl.DataFrame, recorded: pl.DataFrame, workers: int | None, run_tasks,
+            read_whole_below: int = 0) -> tuple[pl.DataFrame, pl.Series, pl.DataFrame]:
+    """path, location, sha256 of the readable files to look up in the ingest cache: the recorded hash
+    of a file not rewritten since, else its bytes hashed now (None when it cannot be read now); the
+    paths of those hashed now; and (path, location) of the files to read whole instead of hashing.
+    Fewer than `read_whole_below` files not recorded (a re-build after a few edits) are read whole at
+    once: an edited file's content is new, and hashing it first would read it twice (two GETs of an
+    object). More (a copied or touched folder, mostly known content) are hashed, and only new content
+    is read whole."""
     hashed = readable.select("path", "location").join(recorded, on="path", how="left")
     unread = hashed.filter(pl.col("sha256").is_null())
+    known = hashed.filter(pl.col("sha256").is_not_null())
+    if unread.height < read_whole_below:
+        return known, unread["path"], unread.select("path", "location")
     rehashed = pl.Series("sha256", hash_files(unread["location"].to_list(), workers, run_tasks), dtype=pl.String)
-    return pl.concat([hashed.filter(pl.col("sha256").is_not_null()), unread.with_columns(rehashed)]), unread["path"]
+    return pl.concat([known, unread.with_columns(rehashed)]), unread["path"], unread.clear().select("path", "location")
 
 
 def _with_unreadable(readable: pl.DataFrame, unreadable: list[RawFile]) -> list[RawFile]:
