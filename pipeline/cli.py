@@ -175,12 +175,14 @@ def cmd_build(args: argparse.Namespace) -> int:
 
         # on a cluster the parse shards stay in object storage: the workers read and write them there
         remote_parses = storage.join(out, storage.REMOTE_PARSE_CACHE) if args.engine == "ray" else ""
-        with storage.staged_output(out, skip=storage.REMOTE_PARSE_CACHE if remote_parses else None) as (local_out, transfers):
+        mirror = args.cache_mirror if args.cache_mirror is not None else os.environ.get(storage.MIRROR_ENV)
+        with storage.staged_output(out, skip=storage.REMOTE_PARSE_CACHE if remote_parses else None,
+                                   mirror=mirror or None) as (local_out, transfers):
             report = _run_build(raw, local_out, args.verbose, args.bounds, args.full, args.allow_shrink, args.engine,
                                 remote_parses)
             if report["success"] and not report["failed_checks"]:
                 tables = [f"{PARQUET_DIR}/{p.name}" for p in sorted((local_out / PARQUET_DIR).glob("*.parquet"))]
-                storage.upload_output(local_out, out, tables + [DATABASE_FILE], transfers)
+                storage.upload_output(local_out, out, tables + [DATABASE_FILE], transfers, transfers.mirror)
                 report.update(out_dir=out, database=f"{out}/{DATABASE_FILE}", storage=transfers.as_dict())
                 storage.write_text(out, REPORT_FILE, json.dumps(report, indent=2, ensure_ascii=False) + "\n")  # last
     else:
@@ -477,6 +479,10 @@ def make_parser() -> argparse.ArgumentParser:
                        help="where parsing runs: this machine's process pool (default) or Ray tasks on the cluster "
                             "RAY_ADDRESS names (a local Ray when unset); needs the `cluster` extra")
     build.add_argument("--full", action="store_true", help="ignore the caches of earlier builds (read, parse and build everything again; the caches are refreshed)")
+    build.add_argument("--cache-mirror", metavar="DIR",
+                       help="with an --out URL: a local folder that keeps the output's caches between builds, so that a "
+                            "build downloads only the cache objects written since (default: $CYBERDIALOGUE_CACHE_MIRROR; "
+                            "none: every cache object is downloaded)")
     build.set_defaults(func=cmd_build)
     sql = sub.add_parser("sql", help="run SQL on the built DuckDB database and print a table",
                          description="Run one SQL statement on --out/cyberdialogue.duckdb, read-only and without access to "

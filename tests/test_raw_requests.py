@@ -153,7 +153,8 @@ def test_an_object_not_written_since_it_was_hashed_is_not_read_again(s3, local_r
     assert again.equals(first)
 
     # one object rewritten at once with as many bytes (same size, maybe the same second): its ETag
-    # differs, so it is read again (hashed, then decoded: new content); one removed; the rest not read
+    # differs, so it is read again, once (hashed and decoded from the same bytes); one removed; the
+    # rest not read
     changed, removed = paths[3], paths[5]
     text = (local_raw / changed).read_bytes()
     edited = text.replace(b"a", b"e", 1)
@@ -164,7 +165,7 @@ def test_an_object_not_written_since_it_was_hashed_is_not_read_again(s3, local_r
     (UPath(raw_url) / removed).unlink()
     requests = Requests(s3)
     third = ingest_cache.read_raw_documents(raw_url, cache_dir=cache)
-    assert requests.counted() == Counter({("GET", "LIST"): 1, ("GET", _object_key(raw_url, changed)): 2})
+    assert requests.counted() == Counter({("GET", "LIST"): 1, ("GET", _object_key(raw_url, changed)): 1})
     assert third.equals(ingest.read_raw_documents(raw_url))  # what reading every object again gives
     assert removed not in third["path"].to_list() and len(third) == len(first) - 1
     assert third.filter(pl.col("path") == changed)["sha256"].item() != first.filter(pl.col("path") == changed)["sha256"].item()
@@ -205,8 +206,8 @@ def test_an_object_identity_comes_from_its_listing_entry():
         assert ingest.object_identity({k: v for k, v in entry.items() if k != missing}) == (None,) * 4
 
 
-def _build(raw: str, out: str) -> dict:
-    proc = subprocess.run([sys.executable, "-m", "pipeline.cli", "build", "--raw", raw, "--out", out, "--bounds", ""],
+def _build(raw: str, out: str, *options: str) -> dict:
+    proc = subprocess.run([sys.executable, "-m", "pipeline.cli", "build", "--raw", raw, "--out", out, "--bounds", "", *options],
                           capture_output=True, text=True, env=dict(os.environ))
     assert proc.returncode == 0, proc.stderr[-3000:]
     from pipeline.storage import remote
@@ -233,8 +234,9 @@ def _raw_requests(counted: Counter, url: str) -> Counter:
 @pytest.mark.slow
 def test_a_build_from_s3_reads_each_object_once_to_ingest_and_once_to_parse(s3, local_raw, raw_url, tmp_path):
     out = raw_url.replace("/raw", "/out")
+    mirror = ("--cache-mirror", str(tmp_path / "mirror"))
     requests = Requests(s3)
-    report = _build(raw_url, out)
+    report = _build(raw_url, out, *mirror)
     counted = requests.counted()
     listed, parsed = len(ingest.list_raw(local_raw).readable), report["parse"]["parsed_now"]
     assert _raw_requests(counted, raw_url) == Counter({"GET": listed + parsed})  # no HEAD
@@ -242,7 +244,8 @@ def test_a_build_from_s3_reads_each_object_once_to_ingest_and_once_to_parse(s3, 
     _build(str(local_raw), str(local))
     assert _tables(out) == _tables(str(local))  # byte for byte, every table
 
-    # one object changed: it alone is read (hashed, decoded, parsed), and the tables are a local build's
+    # one object changed: it alone is read, once to ingest (hashed and decoded) and once to parse, and
+    # the tables are a local build's
     raw = tmp_path / "raw"
     raw.mkdir()
     subprocess.run(["cp", "-a", f"{local_raw}/.", str(raw)], check=True)
@@ -250,8 +253,94 @@ def test_a_build_from_s3_reads_each_object_once_to_ingest_and_once_to_parse(s3, 
     (raw / changed).write_bytes((raw / changed).read_bytes() + b"\nOne more line.\n")
     _put(raw_url, changed, (raw / changed).read_bytes())
     requests = Requests(s3)
-    report = _build(raw_url, out)
+    report = _build(raw_url, out, *mirror)
     assert report["parse"]["parsed_now"] == 1
-    assert _raw_requests(requests.counted(), raw_url) == Counter({"GET": 3})
+    counted = requests.counted()
+    assert _raw_requests(counted, raw_url) == Counter({"GET": 2})
+    # the output's caches come from the local mirror: listed, not downloaded
+    assert report["storage"]["downloaded"] == 0 and report["storage"]["mirrored"] > 0
+    assert _raw_requests(counted, f"{out}/.cache")["GET"] == 0  # (listings are counted apart)
     _build(str(raw), str(tmp_path / "local_again"))
     assert _tables(out) == _tables(str(tmp_path / "local_again"))
+
+
+# --- the output's cache objects, kept in a local mirror between builds --------------------------------
+
+def _cache_folder(folder: Path, files: dict[str, bytes]) -> Path:
+    for relative, data in files.items():
+        (folder / ".cache" / relative).parent.mkdir(parents=True, exist_ok=True)
+        (folder / ".cache" / relative).write_bytes(data)
+    return folder
+
+
+def _downloaded(local: Path) -> dict[str, bytes]:
+    cache = local / ".cache"
+    return {p.relative_to(cache).as_posix(): p.read_bytes() for p in sorted(cache.rglob("*")) if p.is_file()}
+
+
+def test_a_cache_mirror_downloads_only_the_cache_objects_written_since(s3, tmp_path, request):
+    from pipeline import storage
+
+    url = f"s3://{BUCKET}/{request.node.name}/out"
+    mirror = tmp_path / "mirror"
+    files = {"ingest.parquet": b"ingest rows", "assembly/bucket-0/sessions.arrow": b"sessions of bucket 0" * 50,
+             "assembly/bucket-1/sessions.arrow": b"sessions of bucket 1" * 50}
+    with storage.staged_output(url, workdir=str(tmp_path), mirror=str(mirror)) as (local, transfers):
+        assert transfers.downloaded == transfers.mirrored == 0  # a first build: nothing there yet
+        storage.upload_output(_cache_folder(local, files), url, [], transfers, transfers.mirror)
+    assert transfers.uploaded == 3
+
+    # the next build takes every cache object from the mirror: one listing, no GET
+    requests = Requests(s3)
+    with storage.staged_output(url, workdir=str(tmp_path), mirror=str(mirror)) as (local, transfers):
+        assert _downloaded(local) == files and (transfers.downloaded, transfers.mirrored) == (0, 3)
+        # it changes one cache object and removes another
+        (local / ".cache/assembly/bucket-0/sessions.arrow").write_bytes(b"sessions of bucket 0, changed")
+        (local / ".cache/assembly/bucket-1/sessions.arrow").unlink()
+        storage.upload_output(local, url, [], transfers, transfers.mirror)
+    counted = requests.counted()
+    assert not [key for verb, key in counted if verb in ("GET", "HEAD") and key != "LIST"]  # nothing read
+    assert counted[("PUT", _object_key(url, ".cache/assembly/bucket-0/sessions.arrow"))] == 1 and transfers.uploaded == 1
+
+    # another writer (a build without the mirror, elsewhere) replaces an object: that one is downloaded
+    _put(url, ".cache/ingest.parquet", b"ingest rows of another build")
+    requests = Requests(s3)
+    with storage.staged_output(url, workdir=str(tmp_path), mirror=str(mirror)) as (local, transfers):
+        got = _downloaded(local)
+    assert got == {"ingest.parquet": b"ingest rows of another build",
+                   "assembly/bucket-0/sessions.arrow": b"sessions of bucket 0, changed"}
+    assert (transfers.downloaded, transfers.mirrored) == (1, 1)
+    assert [key for verb, key in requests.counted() if verb == "GET" and key != "LIST"] == [
+        _object_key(url, ".cache/ingest.parquet")]
+    assert not (storage.CacheMirror(mirror, url).files / "assembly/bucket-1/sessions.arrow").exists()  # forgotten
+
+    # a damaged copy (another size) is downloaded again; without a mirror every object is
+    kept = storage.CacheMirror(mirror, url).files / "assembly/bucket-0/sessions.arrow"
+    kept.write_bytes(b"cut")
+    with storage.staged_output(url, workdir=str(tmp_path), mirror=str(mirror)) as (local, transfers):
+        assert _downloaded(local) == got and (transfers.downloaded, transfers.mirrored) == (1, 1)
+    with storage.staged_output(url, workdir=str(tmp_path)) as (local, transfers):
+        assert _downloaded(local) == got and (transfers.downloaded, transfers.mirrored) == (2, 0)
+    # a second build of the same output at once goes without the mirror (one build keeps it up to date)
+    with storage.staged_output(url, workdir=str(tmp_path), mirror=str(mirror)) as (_, first):
+        with storage.staged_output(url, workdir=str(tmp_path), mirror=str(mirror)) as (local, second):
+            assert first.mirror is not None and second.mirror is None
+            assert _downloaded(local) == got and (second.downloaded, second.mirrored) == (2, 0)
+    with storage.staged_output(url, workdir=str(tmp_path), mirror=str(mirror)) as (_, after):
+        assert after.mirror is not None and after.mirrored == 2  # let go when the first build ended
+
+
+def test_a_cache_mirror_is_one_folder_per_output_url(tmp_path):
+    from pipeline import storage
+
+    one, other = storage.CacheMirror(tmp_path, "s3://b/out"), storage.CacheMirror(tmp_path, "s3://b/out/")
+    assert one.folder == other.folder != storage.CacheMirror(tmp_path, "s3://b/other").folder
+    (tmp_path / "x").write_bytes(b"12345")
+    one.keep("a/x", "etag:5", tmp_path / "x")
+    one.save()
+    again = storage.CacheMirror(tmp_path, "s3://b/out")
+    assert again.copy_to("a/x", "etag:5", 5, tmp_path / "y") and (tmp_path / "y").read_bytes() == b"12345"
+    assert not again.copy_to("a/x", "other:5", 5, tmp_path / "z") and not (tmp_path / "z").exists()
+    assert not again.copy_to("a/x", None, 5, tmp_path / "z")
+    (again.folder / again.TAGS).write_text("{not json")
+    assert storage.CacheMirror(tmp_path, "s3://b/out").tags == {}  # a damaged record: nothing is taken from it
