@@ -3,6 +3,8 @@ stops the export through its blocking check, naming the rule."""
 from __future__ import annotations
 
 import duckdb
+from pathlib import Path
+
 import polars as pl
 
 import pipeline.defs.tables
@@ -61,7 +63,11 @@ def test_row_count_bounds_fail_below_minimum_and_warn_above_maximum(tmp_path, ca
 
 
 def test_the_reviewed_bounds_hold_for_raw(tmp_path):
-    assert main(["build", "--out", str(tmp_path / "out")]) == 0
+    from pipeline.project import find_project
+
+    project = find_project(Path(__file__).resolve().parents[1])  # this checkout's, wherever the tests run from
+    assert project.bounds is not None and project.bounds_for(project.raw) == project.bounds
+    assert main(["build", "--raw", str(project.raw), "--out", str(tmp_path / "out"), "--bounds", str(project.bounds)]) == 0
 
 
 def test_a_quarantined_person_leaves_the_id_lists_that_named_them():
