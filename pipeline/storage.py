@@ -74,6 +74,7 @@ class CacheMirror:
     def __init__(self, root: str | os.PathLike, url: str):
         self.folder = Path(root) / hashlib.sha256(str(url).rstrip("/").encode()).hexdigest()[:16]
         self.files = self.folder / "files"
+        self._lock = None  # the open lock file while this build holds the mirror (see lock)
         try:
             self.tags: dict[str, str] = json.loads((self.folder / self.TAGS).read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -93,7 +94,7 @@ class CacheMirror:
         return True
 
     def unlock(self) -> None:
-        lock, self._lock = getattr(self, "_lock", None), None
+        lock, self._lock = self._lock, None
         if lock is not None:
             lock.close()  # closing lets go of the lock
 
@@ -179,10 +180,6 @@ def download_cache(url: str, local_out: Path, transfers: Transfers, mirror: Cach
     if mirror is not None:
         mirror.retain({r for r in listed if not transfers.stays_remote(r)})
         mirror.save()
-
-
-def _relative(entry: UPath, base: UPath) -> str:
-    return entry.path[len(base.path.rstrip("/")) + 1:]
 
 
 def _upload(local: Path, remote: UPath, transfers: Transfers) -> None:
