@@ -182,7 +182,7 @@ def cmd_build(args: argparse.Namespace) -> int:
                                 remote_parses)
             if report["success"] and not report["failed_checks"]:
                 tables = [f"{PARQUET_DIR}/{p.name}" for p in sorted((local_out / PARQUET_DIR).glob("*.parquet"))]
-                storage.upload_output(local_out, out, tables + [DATABASE_FILE], transfers, transfers.mirror)
+                storage.upload_output(local_out, out, tables + [DATABASE_FILE], transfers)
                 report.update(out_dir=out, database=f"{out}/{DATABASE_FILE}", storage=transfers.as_dict())
                 storage.write_text(out, REPORT_FILE, json.dumps(report, indent=2, ensure_ascii=False) + "\n")  # last
     else:

@@ -156,9 +156,10 @@ def _listed_files(base: UPath) -> dict[str, dict]:
             if name.startswith(prefix) and info.get("type") == "file" and not name.endswith("/")}
 
 
-def download_cache(url: str, local_out: Path, transfers: Transfers, mirror: CacheMirror | None = None) -> None:
+def download_cache(url: str, local_out: Path, transfers: Transfers) -> None:
     """The output's caches (<url>/.cache/) into <local_out>/.cache/; none yet is a first build. With a
-    mirror, the objects it holds as they are listed now are copied from it, not downloaded."""
+    mirror (Transfers.mirror), the objects it holds as they are listed now are copied from it, not downloaded."""
+    mirror = transfers.mirror
     remote = UPath(url) / CACHE_DIR
     transfers.listed += 1
     listed = _listed_files(remote)
@@ -189,11 +190,11 @@ def _upload(local: Path, remote: UPath, transfers: Transfers) -> None:
     transfers.bytes_uploaded += len(data)
 
 
-def upload_output(local_out: Path, url: str, files: list[str], transfers: Transfers,
-                  mirror: CacheMirror | None = None) -> None:
+def upload_output(local_out: Path, url: str, files: list[str], transfers: Transfers) -> None:
     """The caches that changed (objects the remote no longer needs are removed), then `files` (relative to
-    local_out, links followed) in the order given. With a mirror, it keeps a copy of each cache object
-    uploaded, under the ETag the listing after the uploads gives it."""
+    local_out, links followed) in the order given. With a mirror (Transfers.mirror), it keeps a copy of
+    each cache object uploaded, under the ETag the listing after the uploads gives it."""
+    mirror = transfers.mirror
     base = UPath(url)
     local_cache = local_out / CACHE_DIR
     remote_cache = base / CACHE_DIR
@@ -229,14 +230,14 @@ def staged_output(url: str, workdir: str | None = None, skip: str | None = None,
     """A local folder holding the output's caches, to build `url` in; removed afterwards. The caches
     under `skip` (a path below the output, e.g. REMOTE_PARSE_CACHE) are neither downloaded nor
     uploaded: the build uses them in place. `mirror`: a local folder keeping the caches between
-    builds (see CacheMirror), to be given to upload_output with the transfers (Transfers.mirror)."""
+    builds (see CacheMirror), held by the transfers while this build runs."""
     folder = Path(tempfile.mkdtemp(prefix="cyberdialogue-out-", dir=workdir))
     remote_only = skip[len(CACHE_DIR) + 1:].rstrip("/") + "/" if skip else None
     kept = CacheMirror(mirror, url) if mirror else None
     # one build at a time keeps a mirror up to date: a second build of the same output at once goes without
     transfers = Transfers(remote_only=remote_only, mirror=kept if kept is not None and kept.lock() else None)
     try:
-        download_cache(url, folder, transfers, transfers.mirror)
+        download_cache(url, folder, transfers)
         yield folder, transfers
     finally:
         shutil.rmtree(folder, ignore_errors=True)

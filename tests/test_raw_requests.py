@@ -287,7 +287,7 @@ def test_a_cache_mirror_downloads_only_the_cache_objects_written_since(s3, tmp_p
              "assembly/bucket-1/sessions.arrow": b"sessions of bucket 1" * 50}
     with storage.staged_output(url, workdir=str(tmp_path), mirror=str(mirror)) as (local, transfers):
         assert transfers.downloaded == transfers.mirrored == 0  # a first build: nothing there yet
-        storage.upload_output(_cache_folder(local, files), url, [], transfers, transfers.mirror)
+        storage.upload_output(_cache_folder(local, files), url, [], transfers)
     assert transfers.uploaded == 3
 
     # the next build takes every cache object from the mirror: one listing, no GET
@@ -297,7 +297,7 @@ def test_a_cache_mirror_downloads_only_the_cache_objects_written_since(s3, tmp_p
         # it changes one cache object and removes another
         (local / ".cache/assembly/bucket-0/sessions.arrow").write_bytes(b"sessions of bucket 0, changed")
         (local / ".cache/assembly/bucket-1/sessions.arrow").unlink()
-        storage.upload_output(local, url, [], transfers, transfers.mirror)
+        storage.upload_output(local, url, [], transfers)
     counted = requests.counted()
     assert not [key for verb, key in counted if verb in ("GET", "HEAD") and key != "LIST"]  # nothing read
     assert counted[("PUT", _object_key(url, ".cache/assembly/bucket-0/sessions.arrow"))] == 1 and transfers.uploaded == 1

@@ -232,7 +232,7 @@ def read_raw_documents(root: str | os.PathLike, workers: int | None = None, shar
     parts.append(fresh)
     rows = pl.concat([p.select(list(LISTING_SCHEMA) + list(INGEST_SCHEMA)) for p in parts])
     if cache is not None:
-        read_now = pl.concat([read_now, fresh["path"]]).unique(maintain_order=True)
+        read_now = pl.concat([read_now, fresh["path"]])
         # the cache takes the content it lacks: a file read whole whose bytes it knew adds nothing
         new = fresh if cache.rows is None else fresh.join(cache.rows.select("sha256"), on="sha256", how="anti")
         _save_caches(cache, identities, rows, new, kept, read_now, identified, started_ns)
