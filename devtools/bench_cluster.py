@@ -140,8 +140,10 @@ def task_overhead(tasks: int = 200) -> dict:
     return {"startup_seconds": round(startup, 2), "per_task_ms": round(per_task * 1000, 2), "tasks": tasks}
 
 
-def _driver_peak(report: dict) -> float | None:
-    peaks = [v for v in report.get("stage_peak_rss_mb", {}).values() if v is not None]
+def _driver_peak(report: dict, field: str = "stage_peak_rss_mb") -> float | None:
+    """The driver's peak over its stages: resident (stage_peak_rss_mb) or its own memory, without
+    the pages it shares with files (stage_peak_heap_mb, see StageMeter)."""
+    peaks = [v for v in report.get(field, {}).values() if v is not None]
     return max(peaks) if peaks else None
 
 
@@ -162,12 +164,16 @@ def bench_engines(sizes: list[int], workdir: Path, seed: int = 1, shard_size: in
             # per stage its seconds and the driver's peak resident memory while it ran: which stage grows
             stages = {name: {"local": secs, "ray": ray["stage_seconds"].get(name),
                              "local_peak_rss_mb": local.get("stage_peak_rss_mb", {}).get(name),
-                             "ray_peak_rss_mb": ray.get("stage_peak_rss_mb", {}).get(name)}
+                             "ray_peak_rss_mb": ray.get("stage_peak_rss_mb", {}).get(name),
+                             "local_peak_heap_mb": local.get("stage_peak_heap_mb", {}).get(name),
+                             "ray_peak_heap_mb": ray.get("stage_peak_heap_mb", {}).get(name)}
                       for name, secs in sorted(local["stage_seconds"].items(), key=lambda kv: -kv[1])}
             results["sizes"].append({
                 "size": size, "documents": local["rows"]["documents"],
-                "local": {"wall_seconds": local_wall, "build_seconds": local["seconds"], "driver_peak_rss_mb": _driver_peak(local)},
+                "local": {"wall_seconds": local_wall, "build_seconds": local["seconds"], "driver_peak_rss_mb": _driver_peak(local),
+                          "driver_peak_heap_mb": _driver_peak(local, "stage_peak_heap_mb")},
                 "ray": {"wall_seconds": ray_wall, "build_seconds": ray["seconds"], "driver_peak_rss_mb": _driver_peak(ray),
+                        "driver_peak_heap_mb": _driver_peak(ray, "stage_peak_heap_mb"),
                         "engine_startup_seconds": ray["parse"].get("engine_startup_seconds"),
                         "parse_shards": ray["parse"].get("parse_shards_run"),
                         "s3_requests": dict(sorted(requests.items())), "s3_requests_total": sum(requests.values()),
@@ -187,13 +193,17 @@ def print_engines(results: dict) -> None:
     for entry in results["sizes"]:
         local, ray = entry["local"], entry["ray"]
         print(f"\n== {entry['documents']} documents ==")
-        print(f"  {'stage':<26} {'local s':>8} {'ray s':>8} {'local MB':>9} {'ray MB':>9}")
+        # MB: the driver's peak resident size in the stage, and (own) of it what is not pages of files
+        print(f"  {'stage':<26} {'local s':>8} {'ray s':>8} {'local MB':>9} {'ray MB':>9} {'local own':>9} {'ray own':>9}")
         for name, s in entry["stages"].items():
             if (s["local"] or 0) >= 0.05 or (s["ray"] or 0) >= 0.05:
                 print(f"  {name:<26} {s['local'] or 0:>8.2f} {s['ray'] or 0:>8.2f} "
-                      f"{_megabytes(s.get('local_peak_rss_mb')):>9} {_megabytes(s.get('ray_peak_rss_mb')):>9}")
+                      f"{_megabytes(s.get('local_peak_rss_mb')):>9} {_megabytes(s.get('ray_peak_rss_mb')):>9} "
+                      f"{_megabytes(s.get('local_peak_heap_mb')):>9} {_megabytes(s.get('ray_peak_heap_mb')):>9}")
         print(f"  {'whole build (wall)':<26} {local['wall_seconds']:>8.2f} {ray['wall_seconds']:>8.2f}")
         print(f"  driver peak RSS: local {local['driver_peak_rss_mb']} MB, ray {ray['driver_peak_rss_mb']} MB; "
+              f"of it the driver's own (not file pages): local {_megabytes(local.get('driver_peak_heap_mb'))} MB, "
+              f"ray {_megabytes(ray.get('driver_peak_heap_mb'))} MB; "
               f"Ray engine start-up in the build {ray['engine_startup_seconds']} s; {ray['parse_shards']} parse shards")
         print(f"  object-storage requests of the ray build (s3 -> s3): {ray['s3_requests_total']} "
               f"({', '.join(f'{k} {v}' for k, v in ray['s3_requests'].items())})")

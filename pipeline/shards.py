@@ -14,6 +14,8 @@ from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.reduction import ForkingPickler
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.ipc
 
 # What the workers run. The fork server imports them once and every worker is forked from it with them
 # loaded: a pool then starts in milliseconds, where each worker importing them itself cost 1-2 s per
@@ -43,9 +45,10 @@ def worker_context():
 
 
 def _frame_from_file(path: str) -> pl.DataFrame:
-    """The frame a worker left in `path`, read without a copy (polars maps the file into memory), and
-    the file's name removed: its pages stay the frame's until the frame goes."""
-    frame = pl.read_ipc(path)
+    """The frame a worker left in `path`, over a memory map of the file (pl.read_ipc copies it into
+    the heap), and the file's name removed: its pages stay the frame's until the frame goes."""
+    with pa.memory_map(path) as source:
+        frame = pl.from_arrow(pa.ipc.open_file(source).read_all(), rechunk=False)
     try:
         os.unlink(path)
     except OSError:  # a system that cannot remove a mapped file: the pool's folder goes at its end

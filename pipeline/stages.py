@@ -11,7 +11,7 @@ import schemas
 from pipeline.transform import checks
 from pipeline.transform.agreement_pairs import NAME as AGREEMENT_PAIRS, agreement_pairs
 from pipeline.transform.assembly import AssemblyResult, assemble
-from pipeline.transform.assembly.store import BUCKETS, StoredSessions
+from pipeline.transform.assembly.store import BUCKETS, RowsInMemory, StoredSessions
 from pipeline.transform.dedup import VIEW_COLUMNS, DocumentViews, DuplicateRow, find_duplicates
 from pipeline.transform.fingerprint import NUM_PERM
 from pipeline.transform.quarantine import quarantine
@@ -47,12 +47,13 @@ def load_overrides(path: str | None) -> dict:
 
 def assemble_tables(raw: pl.DataFrame, parsed, duplicates: list[DuplicateRow], canonical: dict[str, str],
                     overrides: dict | None = None, previous: StoredSessions | None = None,
-                    run_batches=None) -> AssemblyResult:
+                    run_batches=None, rows: RowsInMemory | None = None) -> AssemblyResult:
     """The dataset's tables after quarantine, from the raw documents, their parses (document_id ->
     record with .key and .summary, and .loader(ids) reading their full parses) and the duplicate clusters; the sessions of `previous`
     whose inputs did not change are reused. `stored` in the result is what a later build can reuse.
-    `run_batches(function, batches)` runs the batches of sessions to build (default: here)."""
-    result = assemble(raw, parsed, duplicates, canonical, overrides, previous, run_batches)
+    `run_batches(function, batches)` runs the batches of sessions to build (default: here); `rows`
+    keeps the session tables' rows as they are built (default: in memory, see RowsInMemory)."""
+    result = assemble(raw, parsed, duplicates, canonical, overrides, previous, run_batches, rows)
     tables = quarantine(result.tables, result.unvetted)
     # the stored rows of a table that passed its model need not be validated again by a later build
     passed = frozenset(name for name, df in result.stored.tables.items()

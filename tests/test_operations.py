@@ -138,18 +138,20 @@ def test_the_ray_bench_prints_each_stage_with_the_drivers_peak_memory(capsys):
     stage that grows with the corpus shows; a stage without a figure prints a dash."""
     from devtools.bench_cluster import print_engines
 
-    stage = {"local": 2.5, "ray": 11.25, "local_peak_rss_mb": 1452.4, "ray_peak_rss_mb": None}
+    stage = {"local": 2.5, "ray": 11.25, "local_peak_rss_mb": 1452.4, "ray_peak_rss_mb": None,
+             "local_peak_heap_mb": 801.2, "ray_peak_heap_mb": None}
     results = {"ray_tasks": {"startup_seconds": 4.3, "per_task_ms": 0.57, "tasks": 200}, "shard_size": 2000,
                "sizes": [{"documents": 1000, "stages": {"dataset_tables": stage},
-                          "local": {"wall_seconds": 11.2, "driver_peak_rss_mb": 1452.4},
+                          "local": {"wall_seconds": 11.2, "driver_peak_rss_mb": 1452.4, "driver_peak_heap_mb": 801.2},
                           "ray": {"wall_seconds": 43.2, "driver_peak_rss_mb": 620.0, "engine_startup_seconds": 4.1,
                                   "parse_shards": 1, "s3_requests_total": 3, "s3_requests": {"GET": 2, "PUT": 1}}}]}
     print_engines(results)
     lines = capsys.readouterr().out.splitlines()
     assert lines[2] == "== 1000 documents =="
-    assert lines[3].split() == ["stage", "local", "s", "ray", "s", "local", "MB", "ray", "MB"]
-    assert lines[4].split() == ["dataset_tables", "2.50", "11.25", "1,452", "-"]
-    assert "driver peak RSS: local 1452.4 MB, ray 620.0 MB" in lines[6]
+    assert lines[3].split() == ["stage", "local", "s", "ray", "s", "local", "MB", "ray", "MB", "local", "own", "ray", "own"]
+    assert lines[4].split() == ["dataset_tables", "2.50", "11.25", "1,452", "-", "801", "-"]
+    assert ("driver peak RSS: local 1452.4 MB, ray 620.0 MB; of it the driver's own (not file pages): "
+            "local 801 MB, ray - MB") in lines[6]
 
 
 def test_labelled_set_precision_and_recall():

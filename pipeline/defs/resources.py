@@ -1,6 +1,7 @@
 """What every asset is given: the build's folders and switches, the IO manager for runs with a process per step, and the per-stage meter."""
 import os
 import pickle
+import threading
 import time
 from pathlib import Path
 
@@ -114,8 +115,12 @@ def input_readers(definitions) -> dict[tuple[str, ...], int]:
 
 
 class StageMeter:
-    """Wall time and peak resident memory of one stage, from its creation to stop() (this process only;
-    worker processes are not counted)."""
+    """Wall time and peak memory of one stage, from its creation to stop() (this process only; worker
+    processes are not counted): the peak resident size, and the peak of the process's own memory
+    (resident less the pages it shares with files, such as tables read through memory maps, which
+    the kernel may drop and read again), sampled every 20 ms."""
+
+    SAMPLE_SECONDS = 0.02
 
     def __init__(self):
         try:
@@ -124,8 +129,22 @@ class StageMeter:
         except OSError:
             pass
         self.started = time.perf_counter()
+        self.heap_peak = _heap_bytes()
+        self._done = threading.Event()
+        self._sampler = None
+        if self.heap_peak is not None:
+            self._sampler = threading.Thread(target=self._sample, name="stage-meter", daemon=True)
+            self._sampler.start()
+
+    def _sample(self) -> None:
+        while not self._done.wait(self.SAMPLE_SECONDS):
+            self.heap_peak = max(self.heap_peak, _heap_bytes() or 0)
 
     def stop(self) -> dict:
+        self._done.set()
+        if self._sampler is not None:
+            self._sampler.join()
+            self.heap_peak = max(self.heap_peak, _heap_bytes() or 0)
         peak_mb = None
         try:
             with open("/proc/self/status") as handle:
@@ -134,7 +153,23 @@ class StageMeter:
                         peak_mb = round(int(line.split()[1]) / 1024, 1)
         except OSError:
             pass
-        return {"seconds": round(time.perf_counter() - self.started, 3), "peak_rss_mb": peak_mb}
+        heap_mb = round(self.heap_peak / 2**20, 1) if self.heap_peak is not None else None
+        return {"seconds": round(time.perf_counter() - self.started, 3), "peak_rss_mb": peak_mb,
+                "peak_heap_mb": heap_mb}
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def _heap_bytes() -> int | None:
+    """This process's resident memory not shared with files (/proc/self/statm: resident - shared);
+    None where there is no /proc."""
+    try:
+        with open("/proc/self/statm") as handle:
+            fields = handle.read().split()
+        return (int(fields[1]) - int(fields[2])) * _PAGE
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def preview(df: pl.DataFrame, rows: int = 5) -> dg.MetadataValue:

@@ -6,6 +6,7 @@ hands back the ones to keep; this module only reads and writes them.
 """
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import warnings
@@ -19,7 +20,7 @@ from pipeline.incremental.caches import source_digest
 from pipeline.stages import assemble_tables
 from pipeline.transform import checks
 from pipeline.transform.assembly import AssemblyResult
-from pipeline.transform.assembly.store import BUCKETS, StoredSessions, split_by_bucket
+from pipeline.transform.assembly.store import BUCKETS, RowsInMemory, StoredSessions, split_by_bucket
 from pipeline.transform.dedup import DuplicateRow
 
 # Only the code assembly runs: an edit to the CLI, the Dagster wiring, parsing or the exports keeps the store.
@@ -38,18 +39,74 @@ def build_tables(raw: pl.DataFrame, parsed, duplicates: list[DuplicateRow], cano
     either way the store is refreshed for the next build. `report` receives how many sessions were
     built and reused; `run_batches` runs the batches of sessions to build (see assemble_tables)."""
     previous = load_session_store(cache_dir) if cache_dir and read_cache else None
+    rows = RowFiles(_assembly_dir(cache_dir) / f".rows-{os.getpid()}") if cache_dir else RowsInMemory()
     try:
-        result: AssemblyResult = assemble_tables(raw, parsed, duplicates, canonical, overrides, previous, run_batches)
-    except (OSError, pl.exceptions.PolarsError) as exc:
-        if previous is None:
-            raise
-        warnings.warn(f"the stored sessions could not be read ({exc}); building every session again")
-        result = assemble_tables(raw, parsed, duplicates, canonical, overrides, None, run_batches)
-    if cache_dir:
-        save_session_store(cache_dir, result.stored, result.changed)
+        try:
+            result: AssemblyResult = assemble_tables(raw, parsed, duplicates, canonical, overrides, previous,
+                                                     run_batches, rows)
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            if previous is None:
+                raise
+            warnings.warn(f"the stored sessions could not be read ({exc}); building every session again")
+            rows.close()
+            rows = RowFiles(rows.folder) if cache_dir else rows
+            result = assemble_tables(raw, parsed, duplicates, canonical, overrides, None, run_batches, rows)
+        if cache_dir:
+            save_session_store(cache_dir, result.stored, result.changed, getattr(rows, "merged", None))
+    finally:
+        if cache_dir:
+            rows.close()  # the tables keep their maps: a mapped file stays readable once its name is gone
     if report is not None:
         report.update(result.stats)
     return result.tables
+
+
+class RowFiles(RowsInMemory):
+    """The session tables' rows kept in uncompressed Arrow files under `folder` as assembly builds
+    and merges them, each handed back as a frame over a memory map of its file: pages the kernel
+    may drop and read again, where frames in the heap made the building process grow with the
+    corpus (about 15 KB a document). A merged bucket's file stays until the store is saved, which
+    links it rather than writing the rows again; a batch's file loses its name at once."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.merged: dict[tuple[str, str | None], Path] = {}   # (table, bucket) -> its merged rows
+        self._numbers = itertools.count()
+        _remove_abandoned(folder.parent)
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+
+    def hold(self, frame: pl.DataFrame, name: str | None = None, bucket: str | None = None) -> pl.DataFrame:
+        path = self.folder / (f"batch-{next(self._numbers)}.arrow" if name is None else f"{name}-{bucket or 'all'}.arrow")
+        frame.write_ipc(path, compression=STORE_COMPRESSION)
+        held = read_stored_frame(path)
+        if name is None:
+            _unlink(path)
+        else:
+            self.merged[(name, bucket)] = path
+        return held
+
+    def close(self) -> None:
+        self.merged.clear()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _remove_abandoned(folder: Path) -> None:
+    """The row files of builds that were killed (their process is gone)."""
+    for other in folder.glob(".rows-*"):
+        try:
+            os.kill(int(other.name.rsplit("-", 1)[1]), 0)
+        except ProcessLookupError:
+            shutil.rmtree(other, ignore_errors=True)
+        except (ValueError, OSError):  # not a pid, or another user's live process
+            pass
+
+
+def _unlink(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:  # a system that cannot remove a mapped file: its folder goes at the end
+        pass
 def _assembly_dir(cache_dir: str | os.PathLike) -> Path:
     return Path(cache_dir) / f"assembly-{source_digest(*ASSEMBLY_CODE)}"
 
@@ -138,13 +195,16 @@ def _link(source: Path, destination: Path) -> bool:
         return False
 
 
-def save_session_store(cache_dir: str | os.PathLike, store: StoredSessions, changed: set[str] | None = None) -> None:
+def save_session_store(cache_dir: str | os.PathLike, store: StoredSessions, changed: set[str] | None = None,
+                       merged: dict[tuple[str, str | None], Path] | None = None) -> None:
     """Write the buckets holding a session in `changed` (all buckets when None), then the plan. Each
     is written beside the old one and swapped in with renames: a killed build loses at most a
     bucket, whose sessions are then built again. The plan goes last: an older plan with newer
     buckets only makes the next build look at the same changes again, never miss one. `changed`
     and the plan's kept frames (StoredSessions.plan_kept) are relative to the store this folder
-    held, which the build was made against (what is unchanged is not written again)."""
+    held, which the build was made against (what is unchanged is not written again). `merged`
+    names the files already holding a table's merged rows of a bucket (RowFiles.merged): those are
+    linked into place."""
     folder = _assembly_dir(cache_dir)
     buckets = set(BUCKETS) if changed is None else {sid[4:5] for sid in changed}
     ids = pl.DataFrame({"session_id": list(store.inputs), "input_hash": list(store.inputs.values())},
@@ -154,10 +214,16 @@ def save_session_store(cache_dir: str | os.PathLike, store: StoredSessions, chan
     for path in staging.values():
         shutil.rmtree(path, ignore_errors=True)
         path.mkdir(parents=True)
+    merged = merged or {}
     for name, df in frames.items():  # one table split at a time: a second copy of one table, not of all
-        split = split_by_bucket(df, buckets)
+        linked = {bucket for bucket, path in staging.items()
+                  if (name, bucket) in merged and _link(merged[(name, bucket)], path / f"{name}.arrow")}
+        if len(linked) == len(staging):
+            continue
+        split = split_by_bucket(df, buckets - linked)
         for bucket, path in staging.items():
-            split.get(bucket, df.clear()).write_ipc(path / f"{name}.arrow", compression=STORE_COMPRESSION)
+            if bucket not in linked:
+                split.get(bucket, df.clear()).write_ipc(path / f"{name}.arrow", compression=STORE_COMPRESSION)
         del split
     for bucket, path in staging.items():  # swapped in with its frames: the marker speaks of these rows
         _write_vetted(path / VETTED, store.vetted.get(bucket, frozenset()))

@@ -26,8 +26,8 @@ from pipeline.transform.assembly.context import PersonIdentity, SessionContext
 from pipeline.transform.assembly.documents import DocumentInput, document_status, documents_frame
 from pipeline.transform.assembly.identity import people_rows
 from pipeline.transform.assembly.sessions import build_session
-from pipeline.transform.assembly.store import (SESSION_NAMES, SESSION_REJECTS, SESSION_TABLES, FreshRows, StoredSessions,
-                                               merge_frames, merge_stored, table_frame, unvetted_rows)
+from pipeline.transform.assembly.store import (SESSION_NAMES, SESSION_REJECTS, SESSION_TABLES, FreshRows, RowsInMemory,
+                                               StoredSessions, merge_frames, merge_stored, table_frame, unvetted_rows)
 from pipeline.transform.dedup import DuplicateRow
 from pipeline.transform.plan import Plan, PlanDocument, Planner, SessionBuild, plan_input_column, replace_rows
 
@@ -91,10 +91,11 @@ class DatasetBuilder:
     """`raw` is the raw documents frame (see pipeline.ingest); `parsed` maps a document id to its
     parse record (.key, .summary) for every document that was parsed, `parsed.loader(ids)` reads
     their full parses (here or on a worker), and `parsed.release_after_planning()`, where it exists,
-    lets go of what only planning read (summaries, fingerprints) once planning is done."""
+    lets go of what only planning read (summaries, fingerprints) once planning is done. `rows`
+    keeps the session tables' rows as they are built and merged (see store.RowsInMemory)."""
 
     def __init__(self, raw: pl.DataFrame, parsed: Mapping, duplicates: list[DuplicateRow], canonical: dict[str, str],
-                 overrides: dict | None = None):
+                 overrides: dict | None = None, rows: RowsInMemory | None = None):
         self.raw = raw.sort("document_id")
         self.parsed = parsed
         self.duplicates = duplicates
@@ -103,7 +104,8 @@ class DatasetBuilder:
         self.inputs: dict[str, DocumentInput] = {}   # the documents looked at in this build
         self.parse_keys: dict[str, str] = {}         # their parse keys, read with their summaries
         self.frames: dict[str, list] = defaultdict(list)
-        self.fresh = FreshRows()                     # the session tables' rows built now
+        self.held = rows or RowsInMemory()
+        self.fresh = FreshRows(self.held)            # the session tables' rows built now
         self.overrides = overrides or {}
         merge_into = {}
         for entry in self.overrides.get("merge") or []:
@@ -286,7 +288,7 @@ class DatasetBuilder:
         self._build_sessions(todo, batch_sessions, run_batches)
         changed_buckets = {sid[4:5] for sid in dropped} | {b.session_id[4:5] for b in todo}
         stored = {name: merge_stored(name, self.fresh.take(name), previous.tables.get(name) if previous else None,
-                                     dropped, changed_buckets) for name in SESSION_TABLES}
+                                     dropped, changed_buckets, self.held) for name in SESSION_TABLES}
         tables = self._tables(stored)
         unvetted = self._unvetted(stored, previous)
         stats = {"sessions": len(inputs), "sessions_built": len(todo), "sessions_reused": len(inputs) - len(todo),
@@ -299,9 +301,11 @@ class DatasetBuilder:
 
 
 def assemble(raw: pl.DataFrame, parsed: Mapping, duplicates: list[DuplicateRow], canonical: dict[str, str],
-             overrides: dict | None = None, previous: StoredSessions | None = None, run_batches=None) -> AssemblyResult:
+             overrides: dict | None = None, previous: StoredSessions | None = None, run_batches=None,
+             rows: RowsInMemory | None = None) -> AssemblyResult:
     """The dataset's tables (sorted by primary key, before quarantine) from the parsed documents,
     reusing the sessions of `previous` whose inputs did not change. `run_batches(function, batches)`
-    (default: here, one after the other) runs the batches of sessions to build."""
+    (default: here, one after the other) runs the batches of sessions to build; `rows` keeps the
+    session tables' rows (default: in memory)."""
     with no_gc():  # millions of small objects and no cycles among them
-        return DatasetBuilder(raw, parsed, duplicates, canonical, overrides).build(previous, run_batches=run_batches)
+        return DatasetBuilder(raw, parsed, duplicates, canonical, overrides, rows).build(previous, run_batches=run_batches)

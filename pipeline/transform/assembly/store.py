@@ -133,16 +133,30 @@ def merge_frames(name: str, frames: list[pl.DataFrame | pl.LazyFrame]) -> pl.Dat
     return pl.concat(pieces, rechunk=False).sort(sort_key(name), nulls_last=True, maintain_order=True)
 
 
+class RowsInMemory:
+    """Where assembly keeps the rows it builds and merges: in this process's memory (the default).
+    pipeline.incremental.assembly_cache.RowFiles keeps them in files instead and hands back frames
+    over memory maps of those files, so that the tables do not grow the building process's heap."""
+
+    def hold(self, frame: pl.DataFrame, name: str | None = None, bucket: str | None = None) -> pl.DataFrame:
+        """`frame` itself, or the same rows held elsewhere. With a `name`, the frame is that session
+        table's merged rows of `bucket` (None: of every bucket), as a store of sessions keeps them."""
+        return frame
+
+
 class FreshRows:
     """The rows of the sessions built now, per table, as the batches hand them over. A table ordered
     by session first keeps them per bucket (split as they arrive), so that merging sorts one bucket
-    at a time and lets its pieces go: a sixteenth of the table is held twice, not the whole table."""
+    at a time and lets its pieces go: a sixteenth of the table is held twice, not the whole table.
+    Each batch's frame is held by `rows` (RowsInMemory by default) before it is split."""
 
-    def __init__(self):
+    def __init__(self, rows: RowsInMemory | None = None):
         self._pieces: dict[str, dict[str, list[pl.DataFrame]]] = defaultdict(lambda: defaultdict(list))
         self.buckets: dict[str, set] = defaultdict(set)  # table -> the buckets its rows built now fall in
+        self.rows = rows or RowsInMemory()
 
     def add(self, name: str, frame: pl.DataFrame) -> None:
+        frame = self.rows.hold(frame)
         if sort_key(name)[0] != "session_id":
             self._pieces[name][""].append(frame)
             self.buckets[name].update(frame.select(session_bucket().unique()).to_series().to_list())
@@ -158,17 +172,19 @@ class FreshRows:
 
 def merge_stored(name: str, fresh: dict[str, list[pl.DataFrame]],
                  buckets: dict[str, pl.DataFrame | pl.LazyFrame] | None, dropped: list[str],
-                 changed_buckets: set[str]) -> pl.DataFrame:
+                 changed_buckets: set[str], rows: RowsInMemory | None = None) -> pl.DataFrame:
     """A session table: the rows of the sessions just built (FreshRows.take), merged into the stored
     rows of the others. A table ordered by session first is ordered bucket by bucket (session ids are
     "ses_" and hex, and a bucket is the first hex digit), so it is sorted a bucket at a time, and a
-    stored bucket without changes is taken as it is: its chunks become the table's, not copied."""
+    stored bucket without changes is taken as it is: its chunks become the table's, not copied.
+    Each bucket merged now (the whole table, for one not ordered by session) is held by `rows`."""
+    rows = rows or RowsInMemory()
     buckets = {b: f.collect() if isinstance(f, pl.LazyFrame) else f for b, f in (buckets or {}).items()}
     kept = ~pl.col("session_id").is_in(pl.Series(dropped, dtype=pl.String).implode())
     key = sort_key(name)
     if key[0] != "session_id":
         old = [pl.concat(list(buckets.values()), rechunk=False).filter(kept)] if buckets else []
-        return merge_frames(name, old + [f for pieces in fresh.values() for f in pieces])
+        return rows.hold(merge_frames(name, old + [f for pieces in fresh.values() for f in pieces]), name)
     parts: list[pl.DataFrame] = []
     for bucket in BUCKETS:
         old = buckets.get(bucket)
@@ -177,7 +193,8 @@ def merge_stored(name: str, fresh: dict[str, list[pl.DataFrame]],
             continue
         pieces = ([old.filter(kept)] if old is not None else []) + fresh.pop(bucket, [])
         if pieces:  # the bucket's pieces go as soon as it is sorted
-            parts.append(merge_frames(name, pieces))
+            parts.append(rows.hold(merge_frames(name, pieces), name, bucket))
+            del pieces
     if not parts:
         return table_frame(name, [])
     return pl.concat(parts, rechunk=False)
