@@ -117,8 +117,8 @@ def input_readers(definitions) -> dict[tuple[str, ...], int]:
 class StageMeter:
     """Wall time and peak memory of one stage, from its creation to stop() (this process only; worker
     processes are not counted): the peak resident size, and the peak of the process's own memory
-    (resident less the pages it shares with files, such as tables read through memory maps, which
-    the kernel may drop and read again), sampled every 20 ms."""
+    (resident less the pages of files on disk, such as tables read through memory maps, which the
+    kernel may drop and read again), sampled every 20 ms."""
 
     SAMPLE_SECONDS = 0.02
 
@@ -158,16 +158,13 @@ class StageMeter:
                 "peak_heap_mb": heap_mb}
 
 
-_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-
-
 def _heap_bytes() -> int | None:
-    """This process's resident memory not shared with files (/proc/self/statm: resident - shared);
-    None where there is no /proc."""
+    """This process's resident memory that no file on disk backs: anonymous pages and pages of shared
+    memory (/dev/shm is RAM too), from /proc/self/status; None where there is none."""
     try:
-        with open("/proc/self/statm") as handle:
-            fields = handle.read().split()
-        return (int(fields[1]) - int(fields[2])) * _PAGE
+        with open("/proc/self/status") as handle:
+            kib = sum(int(line.split()[1]) for line in handle if line.startswith(("RssAnon:", "RssShmem:")))
+        return kib * 1024
     except (OSError, IndexError, ValueError):
         return None
 
