@@ -300,14 +300,17 @@ def _text_hash_from_bytes(hashed, decoded, text: str | None) -> str | None:
 INGEST_SCHEMA = {"sha256": pl.String, "size_bytes": pl.Int64, "encoding": pl.String, "format": pl.String,
                  "problems": pl.List(pl.String), "content_key": pl.String}
 LISTING_SCHEMA = {"path": pl.String, "location": pl.String}
+READ_SCHEMA = {**LISTING_SCHEMA, **INGEST_SCHEMA}   # what reading a file gives (read_files)
 RAW_SCHEMA = {
     "document_id": pl.String, "path": pl.String, "location": pl.String, "sha256": pl.String, "size_bytes": pl.Int64,
     "encoding": pl.String, "format": pl.String, "parser_version": pl.String, "problems": pl.List(pl.String),
 }
 
 
-def ingest_shard(raws: list[RawFile]) -> list[dict]:
-    """One row per file: hashes, encoding, detected format, reading problems (the text itself is not kept)."""
+def ingest_shard(raws: list[RawFile]) -> pl.DataFrame:
+    """One row per file: hashes, encoding, detected format, reading problems (the text itself is not
+    kept). A frame, not a list of dicts: it travels back as one Arrow buffer per column, and the
+    process gathering every shard's rows holds columns rather than a Python object per value."""
     rows = []
     for raw in read_ahead(raws, lambda raw: raw.location):
         loaded = load_document(raw)
@@ -315,7 +318,7 @@ def ingest_shard(raws: list[RawFile]) -> list[dict]:
         rows.append({"path": raw.path, "location": raw.location, "sha256": loaded.sha256, "size_bytes": loaded.size,
                      "encoding": loaded.encoding, "format": fmt, "problems": loaded.problems,
                      "content_key": loaded.content_key()})
-    return rows
+    return pl.DataFrame(rows, schema=READ_SCHEMA)
 
 
 def hash_shard(locations: list[str]) -> list[str | None]:
@@ -336,13 +339,18 @@ def read_raw_documents(root: str | os.PathLike, workers: int | None = None, shar
     decoded again. `run_tasks(function, shards)` runs the shards elsewhere (a cluster's workers
     reading each object themselves); by default on `workers` processes here."""
     files = list_raw_files(root)
-    rows = pl.DataFrame(read_files(files, workers, shard_size, run_tasks), schema={**LISTING_SCHEMA, **INGEST_SCHEMA})
-    return with_document_ids(rows)
+    return with_document_ids(read_files(files, workers, shard_size, run_tasks))
 
 
-def read_files(files: list[RawFile], workers: int | None = None, shard_size: int = 500, run_tasks=None) -> list[dict]:
-    """ingest_shard over the files, in shards (see run_in_shards)."""
-    return run_in_shards(ingest_shard, files, shard_size, workers, run_tasks)
+def read_files(files: list[RawFile], workers: int | None = None, shard_size: int = 500, run_tasks=None) -> pl.DataFrame:
+    """ingest_shard over the files, in shards, as one frame (READ_SCHEMA, in the files' order)."""
+    shards = [files[i:i + shard_size] for i in range(0, len(files), shard_size)]
+    if run_tasks is not None and shards:
+        frames = list(run_tasks(ingest_shard, shards))
+    else:
+        workers = workers if workers is not None else (os.cpu_count() or 1)
+        frames = [frame for _, frame in run_sharded(ingest_shard, shards, workers if len(files) >= 2000 else 1)]
+    return pl.concat(frames, rechunk=False) if frames else pl.DataFrame(schema=READ_SCHEMA)
 
 
 def hash_files(locations: list[str], workers: int | None = None, run_tasks=None) -> list[str | None]:

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from pipeline.incremental import parse_cache
-from pipeline.incremental.parse_cache import SHARD_COLUMNS, ParseTask
+from pipeline.incremental.parse_cache import SHARD_COLUMNS, TASK_COLUMNS, ParseTask
 from pipeline.ingest import RawFile, ingest_shard
 from pipeline.model.records import summarize
 from pipeline.parse import parse_texts
@@ -125,7 +125,7 @@ SHARD_TEXTS = [
 def _plain_rows(task: ParseTask) -> tuple[pl.DataFrame, dict]:
     """The plain form: one dict per parse, the signature as a Python list, a frame made of the rows."""
     todo = []
-    for row in task.rows:
+    for row in task.rows.to_dicts():
         if row["kept_in"] is None:
             loaded = parse_cache.load_document(RawFile(row["path"], row["location"]))
             if loaded.text is not None and loaded.sha256 == row["sha256"]:
@@ -147,12 +147,12 @@ def _task(tmp_path, texts: list[str], kept: set[int] = frozenset(), changed: set
     for i, text in enumerate(texts):
         path = tmp_path / f"doc{i}.txt"
         path.write_text(text, encoding="utf-8")
-        ingested = ingest_shard([RawFile(str(path), str(path))])[0]
+        ingested = ingest_shard([RawFile(str(path), str(path))]).row(0, named=True)
         if i in changed:  # rewritten since ingest hashed it
             path.write_text(text + " rewritten", encoding="utf-8")
         rows.append({"document_id": f"d{i}", "path": str(path), "location": str(path), "sha256": ingested["sha256"],
                      "format": ingested["format"], "parse_key": f"{i:02d}-key", "kept_in": "ab" if i in kept else None})
-    return ParseTask("ab", rows, str(tmp_path / "cache"))
+    return ParseTask("ab", pl.DataFrame(rows, schema=TASK_COLUMNS), str(tmp_path / "cache"))
 
 
 @pytest.mark.parametrize("texts, kept, changed", [

@@ -102,8 +102,13 @@ def _plain_shard_tasks(documents, known, digits, cache_dir):
     stale = wanted.filter(pl.col("kept_in").is_null() | (pl.col("kept_in") != pl.col("_shard")))["_shard"].unique()
     todo = wanted.filter(pl.col("_shard").is_in(stale.implode()))
     columns = ["document_id", "path", "location", "sha256", "format", "parse_key", "kept_in"]
-    return [pc.ParseTask(shard[0], part.select(columns).to_dicts(), cache_dir)
+    return [(shard[0], part.select(columns).to_dicts(), cache_dir)
             for shard, part in todo.partition_by("_shard", as_dict=True, maintain_order=True).items()]
+
+
+def _plain(tasks: list) -> list[tuple]:
+    """Tasks as (shard, a dict per document, cache folder)."""
+    return [(task.shard, task.rows.to_dicts(), task.cache_dir) for task in tasks]
 
 
 @pytest.mark.parametrize("digits", [1, 2])
@@ -117,7 +122,8 @@ def test_shard_tasks_are_those_of_the_plain_work(digits):
     known = _index_rows(kept).with_columns(pl.col("key").str.slice(0, digits).alias("shard"))
     known = known.with_columns(pl.when(pl.col("key").str.starts_with("f")).then(pl.lit("f")).otherwise("shard").alias("shard"))
     got = pc._shard_tasks(documents, known, digits, "c")
-    assert got and got == _plain_shard_tasks(documents, known, digits, "c")
+    assert got and _plain(got) == _plain_shard_tasks(documents, known, digits, "c")
+    assert all(task.rows.schema == pc.TASK_COLUMNS for task in got)
     everything = _index_rows(keys).with_columns(pl.col("key").str.slice(0, digits).alias("shard"))
     assert pc._shard_tasks(documents, everything, digits, "c") == [] == _plain_shard_tasks(documents, everything, digits, "c")
 

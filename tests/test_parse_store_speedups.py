@@ -117,7 +117,7 @@ def test_parse_shard_writes_the_new_layout_and_copies_kept_parses(stored):
     keys = frame["key"].to_list()
     rows = [{"document_id": f"d{i}", "path": "", "location": "", "sha256": "", "format": "igf_proposal",
              "parse_key": keys[i], "kept_in": "ab"} for i in (3, 50, 98)]
-    result = pc.parse_shard(pc.ParseTask("00", rows, cache_dir))
+    result = pc.parse_shard(pc.ParseTask("00", pl.DataFrame(rows, schema=pc.TASK_COLUMNS), cache_dir))
     assert result.parsed == 0 and result.index["key"].to_list() == [keys[3], keys[50], keys[98]]
     meta = pq.ParquetFile(pc.shard_object(cache_dir, "00")).metadata
     assert meta.num_rows == 3 and meta.row_group(0).column(0).compression == "LZ4"

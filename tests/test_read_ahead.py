@@ -46,6 +46,7 @@ def test_shards_read_the_same_with_and_without_announcing(tmp_path, monkeypatch)
     raws = [RawFile(p.name, str(p)) for p in sorted(tmp_path.iterdir())] + [RawFile("vanished.txt", str(tmp_path / "x"))]
     announced_rows, announced_hashes = ingest_shard(raws), hash_shard([r.location for r in raws])
     monkeypatch.setattr(ingest, "_ANNOUNCE", None)  # a system without posix_fadvise
-    assert ingest_shard(raws) == announced_rows
+    assert ingest_shard(raws).equals(announced_rows)
     assert hash_shard([r.location for r in raws]) == announced_hashes
-    assert announced_hashes[-1] is None and announced_rows[-1]["problems"][0].startswith("not readable")
+    assert announced_rows.height == len(raws) == 152
+    assert announced_hashes[-1] is None and announced_rows["problems"][-1][0].startswith("not readable")

@@ -227,8 +227,7 @@ def read_raw_documents(root: str | os.PathLike, workers: int | None = None, shar
         joined = hashed.join(cache.rows, on="sha256", how="left")
         parts.append(joined.filter(pl.col("content_key").is_not_null()))
         todo = pl.concat([todo, joined.filter(pl.col("content_key").is_null()).select("path", "location")]).sort("path")
-    fresh = pl.DataFrame(read_files(_with_unreadable(todo, listing.unreadable), workers, shard_size, run_tasks),
-                         schema={**LISTING_SCHEMA, **INGEST_SCHEMA})
+    fresh = read_files(_with_unreadable(todo, listing.unreadable), workers, shard_size, run_tasks)
     parts.append(fresh)
     rows = pl.concat([p.select(list(LISTING_SCHEMA) + list(INGEST_SCHEMA)) for p in parts])
     if cache is not None:

@@ -298,11 +298,17 @@ class ParseIndex:
                     entry.unlink()
 
 
+# A parse task's documents: sha256 as ingest saw it, kept_in the object holding its parse (or null)
+TASK_COLUMNS = {"document_id": pl.String, "path": pl.String, "location": pl.String, "sha256": pl.String,
+                "format": pl.String, "parse_key": pl.String, "kept_in": pl.String}
+
+
 @dataclass
 class ParseTask:
     shard: str                  # the hex prefix its documents' parse keys share
-    rows: list[dict]            # document_id, path, location, sha256 (as ingest saw it), format, parse_key,
-                                # kept_in (the object holding its parse, or None)
+    # TASK_COLUMNS: a frame, not a dict per document, so that the tasks of a whole corpus, made at once
+    # by the driver, are a few columns each and not a Python object per value
+    rows: pl.DataFrame
     cache_dir: str
 
 
@@ -318,7 +324,7 @@ def _parsed_rows(task: ParseTask) -> tuple[pl.DataFrame, dict[str, DocumentSumma
     since ingest hashed it would file the new text's parse under the old hash: it gets no parse in
     this build (the next build, which sees its new hash, parses it)."""
     todo = []
-    new = [row for row in task.rows if row["kept_in"] is None]
+    new = task.rows.filter(pl.col("kept_in").is_null()).to_dicts()
     for row in read_ahead(new, lambda row: row["location"]):  # the next files announced to the disk
         loaded = load_document(RawFile(row["path"], row["location"]))
         if loaded.text is not None and loaded.sha256 == row["sha256"]:
@@ -355,9 +361,8 @@ def parse_shard(task: ParseTask) -> ShardResult:
     """One shard: its kept parses copied from the objects holding them, its new documents parsed,
     the shard's object written whole; its index rows (and the new summaries) travel back."""
     kept_in: dict[str, list[str]] = defaultdict(list)
-    for row in task.rows:
-        if row["kept_in"] is not None:
-            kept_in[row["kept_in"]].append(row["parse_key"])
+    for shard, key in task.rows.filter(pl.col("kept_in").is_not_null()).select("kept_in", "parse_key").iter_rows():
+        kept_in[shard].append(key)
     kept = [_read_object(shard_object(task.cache_dir, shard), list(SHARD_COLUMNS), keys)
             for shard, keys in sorted(kept_in.items())]
     # Parsing makes millions of small objects without cycles, freed as each document's rows are made:
@@ -508,8 +513,7 @@ def _shard_tasks(documents: pl.DataFrame, known: pl.DataFrame, digits: int, cach
     stale = wanted.filter(pl.col("kept_in").is_null() | (pl.col("kept_in") != pl.col("_shard")))["_shard"].unique()
     # sorted once filtered: a re-build sorts its few stale shards' rows, not every document's
     todo = wanted.filter(pl.col("_shard").is_in(stale.implode())).sort("parse_key")
-    columns = ["document_id", "path", "location", "sha256", "format", "parse_key", "kept_in"]
-    return [ParseTask(shard[0], part.select(columns).to_dicts(), cache_dir)
+    return [ParseTask(shard[0], part.select(list(TASK_COLUMNS)), cache_dir)
             for shard, part in todo.partition_by("_shard", as_dict=True, maintain_order=True).items()]
 
 
@@ -520,7 +524,7 @@ def _parse_raw_documents(raw, shard_size, workers, progress, cache_dir, read_cac
     known = index.load_columns() if read_cache else pl.DataFrame(schema=PARSE_COLUMNS)
     size = engine.shard_size if engine is not None and engine.shard_size else shard_size
     tasks = _shard_tasks(documents, known, shard_digits(documents.height, size), cache_dir)
-    to_parse = sum(1 for t in tasks for r in t.rows if r["kept_in"] is None)
+    to_parse = sum(t.rows["kept_in"].null_count() for t in tasks)
     workers = workers if workers is not None else (os.cpu_count() or 1)
     if engine is not None and engine.shard_size:
         results = engine.map(parse_shard, tasks, workers)
@@ -531,7 +535,7 @@ def _parse_raw_documents(raw, shard_size, workers, progress, cache_dir, read_cac
     for task, result in results:
         fresh.update(result.summaries)
         redone.append(result.index)
-        done += sum(1 for r in task.rows if r["kept_in"] is None)
+        done += task.rows["kept_in"].null_count()
         if progress:
             progress(done, to_parse)
     rewritten = pl.concat(redone) if redone else None
