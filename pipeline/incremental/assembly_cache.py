@@ -107,6 +107,8 @@ def _unlink(path: Path) -> None:
         os.unlink(path)
     except OSError:  # a system that cannot remove a mapped file: its folder goes at the end
         pass
+
+
 def _assembly_dir(cache_dir: str | os.PathLike) -> Path:
     return Path(cache_dir) / f"assembly-{source_digest(*ASSEMBLY_CODE)}"
 
