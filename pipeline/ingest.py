@@ -344,28 +344,23 @@ def read_raw_documents(root: str | os.PathLike, workers: int | None = None, shar
 
 def read_files(files: list[RawFile], workers: int | None = None, shard_size: int = 500, run_tasks=None) -> pl.DataFrame:
     """ingest_shard over the files, in shards, as one frame (READ_SCHEMA, in the files' order)."""
-    shards = [files[i:i + shard_size] for i in range(0, len(files), shard_size)]
-    if run_tasks is not None and shards:
-        frames = list(run_tasks(ingest_shard, shards))
-    else:
-        workers = workers if workers is not None else (os.cpu_count() or 1)
-        frames = [frame for _, frame in run_sharded(ingest_shard, shards, workers if len(files) >= 2000 else 1)]
+    frames = run_in_shards(ingest_shard, files, shard_size, workers, run_tasks)
     return pl.concat(frames, rechunk=False) if frames else pl.DataFrame(schema=READ_SCHEMA)
 
 
 def hash_files(locations: list[str], workers: int | None = None, run_tasks=None) -> list[str | None]:
-    return run_in_shards(hash_shard, locations, 2000, workers, run_tasks)
+    return [h for hashes in run_in_shards(hash_shard, locations, 2000, workers, run_tasks) for h in hashes]
 
 
 def run_in_shards(function, items: list, size: int, workers: int | None, run_tasks=None) -> list:
-    """function over shards of `items`, flattened: by `run_tasks(function, shards)` when given, else
-    on `workers` processes once there are enough items (processes: hashing in threads holds the GIL
-    too often)."""
+    """function's result for each shard of `items`, in order: by `run_tasks(function, shards)` when
+    given, else on `workers` processes once there are enough items (processes: hashing in threads
+    holds the GIL too often)."""
     shards = [items[i:i + size] for i in range(0, len(items), size)]
     if run_tasks is not None and shards:
-        return [x for result in run_tasks(function, shards) for x in result]
+        return list(run_tasks(function, shards))
     workers = workers if workers is not None else (os.cpu_count() or 1)
-    return [x for _, result in run_sharded(function, shards, workers if len(items) >= 2000 else 1) for x in result]
+    return [result for _, result in run_sharded(function, shards, workers if len(items) >= 2000 else 1)]
 
 
 def with_document_ids(rows: pl.DataFrame) -> pl.DataFrame:
