@@ -1,11 +1,16 @@
-"""Writing a local file whole: written beside its destination under a temporary name, then renamed
-into place, so that a reader (or a build that is killed) never sees half a file. Used by the caches
-and the outputs alike, neither of which depends on the other."""
+"""Local files. Writing one whole: written beside its destination under a temporary name, then
+renamed into place, so that a reader (or a build that is killed) never sees half a file. Reading an
+Arrow file as a frame over a memory map of it. Used by the caches, the outputs and the worker pool
+alike, none of which depends on the others."""
 from __future__ import annotations
 
 import os
 from pathlib import Path
 from typing import Callable
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.ipc
 
 
 def temporary_beside(path: Path) -> Path:
@@ -24,3 +29,14 @@ def write_atomically(path: str | os.PathLike, write: Callable[[Path], object]) -
         tmp.unlink(missing_ok=True)
         raise
     os.replace(tmp, path)
+
+
+def read_mapped_frame(path: str | os.PathLike) -> pl.DataFrame:
+    """The frame of an Arrow IPC file over a memory map of it, not a copy in the heap (pl.read_ipc
+    copies; a compressed file is read into memory instead). The frame's buffers keep the map, so the
+    file's name may go while the frame lives. Raises OSError or ValueError on a file that is not
+    Arrow IPC or whose buffers do not fit its schema."""
+    with pa.memory_map(str(path)) as source:  # the file is closed; the map stays the buffers'
+        table = pa.ipc.open_file(source).read_all()
+    table.validate()
+    return pl.from_arrow(table, rechunk=False)

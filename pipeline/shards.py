@@ -14,8 +14,8 @@ from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.reduction import ForkingPickler
 
 import polars as pl
-import pyarrow as pa
-import pyarrow.ipc
+
+from pipeline.files import read_mapped_frame
 
 # What the workers run. The fork server imports them once and every worker is forked from it with them
 # loaded: a pool then starts in milliseconds, where each worker importing them itself cost 1-2 s per
@@ -45,10 +45,9 @@ def worker_context():
 
 
 def _frame_from_file(path: str) -> pl.DataFrame:
-    """The frame a worker left in `path`, over a memory map of the file (pl.read_ipc copies it into
-    the heap), and the file's name removed: its pages stay the frame's until the frame goes."""
-    with pa.memory_map(path) as source:
-        frame = pl.from_arrow(pa.ipc.open_file(source).read_all(), rechunk=False)
+    """The frame a worker left in `path`, over a memory map of the file, and the file's name
+    removed: its pages stay the frame's until the frame goes."""
+    frame = read_mapped_frame(path)
     try:
         os.unlink(path)
     except OSError:  # a system that cannot remove a mapped file: the pool's folder goes at its end

@@ -13,7 +13,7 @@ import pytest
 import schemas
 from devtools.generate import generate_corpus
 from pipeline.incremental import assembly_cache
-from pipeline.incremental.assembly_cache import read_stored_frame
+from pipeline.files import read_mapped_frame as read_stored_frame
 from pipeline.transform.assembly.store import BUCKETS, merge_stored, session_bucket, split_by_bucket
 from pipeline.transform.plan import replace_rows
 from tests.test_incremental import _tables

@@ -13,9 +13,8 @@ import warnings
 from pathlib import Path
 
 import polars as pl
-import pyarrow as pa
-import pyarrow.ipc
 
+from pipeline.files import read_mapped_frame
 from pipeline.incremental.caches import source_digest
 from pipeline.stages import assemble_tables
 from pipeline.transform import checks
@@ -48,14 +47,12 @@ def build_tables(raw: pl.DataFrame, parsed, duplicates: list[DuplicateRow], cano
             if previous is None:
                 raise
             warnings.warn(f"the stored sessions could not be read ({exc}); building every session again")
-            rows.close()
-            rows = RowFiles(rows.folder) if cache_dir else rows
+            rows = rows.emptied()
             result = assemble_tables(raw, parsed, duplicates, canonical, overrides, None, run_batches, rows)
         if cache_dir:
-            save_session_store(cache_dir, result.stored, result.changed, getattr(rows, "merged", None))
+            save_session_store(cache_dir, result.stored, result.changed, rows.merged)
     finally:
-        if cache_dir:
-            rows.close()  # the tables keep their maps: a mapped file stays readable once its name is gone
+        rows.close()  # the tables keep their maps: a mapped file stays readable once its name is gone
     if report is not None:
         report.update(result.stats)
     return result.tables
@@ -70,7 +67,7 @@ class RowFiles(RowsInMemory):
 
     def __init__(self, folder: Path):
         self.folder = folder
-        self.merged: dict[tuple[str, str | None], Path] = {}   # (table, bucket) -> its merged rows
+        self._merged: dict[tuple[str, str | None], Path] = {}   # (table, bucket) -> its merged rows
         self._numbers = itertools.count()
         _remove_abandoned(folder.parent)
         shutil.rmtree(folder, ignore_errors=True)
@@ -79,15 +76,23 @@ class RowFiles(RowsInMemory):
     def hold(self, frame: pl.DataFrame, name: str | None = None, bucket: str | None = None) -> pl.DataFrame:
         path = self.folder / (f"batch-{next(self._numbers)}.arrow" if name is None else f"{name}-{bucket or 'all'}.arrow")
         frame.write_ipc(path, compression=STORE_COMPRESSION)
-        held = read_stored_frame(path)
+        held = read_mapped_frame(path)
         if name is None:
             _unlink(path)
         else:
-            self.merged[(name, bucket)] = path
+            self._merged[(name, bucket)] = path
         return held
 
+    @property
+    def merged(self) -> dict[tuple[str, str | None], Path]:
+        return self._merged
+
+    def emptied(self) -> RowFiles:
+        self.close()
+        return RowFiles(self.folder)
+
     def close(self) -> None:
-        self.merged.clear()
+        self._merged.clear()
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
@@ -113,15 +118,6 @@ def _assembly_dir(cache_dir: str | os.PathLike) -> Path:
     return Path(cache_dir) / f"assembly-{source_digest(*ASSEMBLY_CODE)}"
 
 
-def read_stored_frame(path: Path) -> pl.DataFrame:
-    """A stored frame over a memory map of its file (a compressed file is read into memory instead).
-    Raises OSError or ValueError on a file that is not Arrow IPC or whose buffers do not fit its schema."""
-    with pa.memory_map(str(path)) as source:  # the frame's buffers keep the map; the file is closed
-        table = pa.ipc.open_file(source).read_all()
-    table.validate()
-    return pl.from_arrow(table, rechunk=False)
-
-
 def load_session_store(cache_dir: str | os.PathLike) -> StoredSessions | None:
     """The stored sessions; a bucket that is missing or unreadable only means its sessions are built again."""
     folder = _assembly_dir(cache_dir)
@@ -130,9 +126,9 @@ def load_session_store(cache_dir: str | os.PathLike) -> StoredSessions | None:
     vetted: dict[str, frozenset[str]] = {}
     for bucket in sorted(folder.glob("bucket-*")):
         try:
-            inputs_df = read_stored_frame(bucket / "_inputs.arrow")
+            inputs_df = read_mapped_frame(bucket / "_inputs.arrow")
             # a damaged file costs its bucket, not the build
-            frames = {p.stem: read_stored_frame(p) for p in sorted(bucket.glob("*.arrow")) if p.stem != "_inputs"}
+            frames = {p.stem: read_mapped_frame(p) for p in sorted(bucket.glob("*.arrow")) if p.stem != "_inputs"}
         except (OSError, ValueError, pl.exceptions.PolarsError):
             continue
         inputs.update(zip(inputs_df["session_id"].to_list(), inputs_df["input_hash"].to_list()))
@@ -167,7 +163,7 @@ def _load_plan(folder: Path) -> tuple[dict[str, pl.DataFrame] | None, str | None
     """The plan as a whole or nothing: a build without it plans every document again."""
     try:
         key = (folder / "key").read_text()
-        return {file.stem: read_stored_frame(file) for file in sorted(folder.glob("*.arrow"))}, key
+        return {file.stem: read_mapped_frame(file) for file in sorted(folder.glob("*.arrow"))}, key
     except (OSError, ValueError, pl.exceptions.PolarsError):
         return None, None
 

@@ -17,7 +17,7 @@ import polars as pl
 
 from pipeline.files import write_atomically
 from pipeline.incremental.caches import source_digest
-from pipeline.ingest import (IDENTITY_COLUMNS, INGEST_SCHEMA, LISTING_SCHEMA, RawFile, hash_files, list_raw, read_files,
+from pipeline.ingest import (IDENTITY_COLUMNS, INGEST_SCHEMA, READ_SCHEMA, RawFile, hash_files, list_raw, read_files,
                              with_document_ids)
 
 # Reading depends on the decoding and format detection code: other code, another file.
@@ -229,7 +229,7 @@ def read_raw_documents(root: str | os.PathLike, workers: int | None = None, shar
         todo = pl.concat([todo, joined.filter(pl.col("content_key").is_null()).select("path", "location")]).sort("path")
     fresh = read_files(_with_unreadable(todo, listing.unreadable), workers, shard_size, run_tasks)
     parts.append(fresh)
-    rows = pl.concat([p.select(list(LISTING_SCHEMA) + list(INGEST_SCHEMA)) for p in parts])
+    rows = pl.concat([p.select(list(READ_SCHEMA)) for p in parts])
     if cache is not None:
         read_now = pl.concat([read_now, fresh["path"]])
         # the cache takes the content it lacks: a file read whole whose bytes it knew adds nothing

@@ -143,6 +143,18 @@ class RowsInMemory:
         table's merged rows of `bucket` (None: of every bucket), as a store of sessions keeps them."""
         return frame
 
+    @property
+    def merged(self) -> dict:
+        """(table, bucket) -> the file holding its merged rows: none here."""
+        return {}
+
+    def emptied(self) -> RowsInMemory:
+        """A keeper of the same kind holding nothing (for an assembly started again)."""
+        return self
+
+    def close(self) -> None:
+        """Let go of what was kept (the frames handed back stay readable)."""
+
 
 class FreshRows:
     """The rows of the sessions built now, per table, as the batches hand them over. A table ordered
