@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 from urllib.parse import unquote, urlparse
 
 import polars as pl
@@ -462,9 +464,10 @@ def pooled(monkeypatch, workers: int = 2) -> list[int]:
     from pipeline.outputs.site import build
     slices = []
 
-    def in_pool(jobs, count, meanwhile):
+    def in_pool(jobs, count, meanwhile, in_flight):
+        jobs = list(jobs)
         slices.append(len(jobs))
-        return real(jobs, count, meanwhile)
+        return real(jobs, count, meanwhile, in_flight)
 
     real = build.render_in_pool
     monkeypatch.setattr(build, "_workers", lambda pages: workers)
@@ -553,6 +556,70 @@ def test_row_hashes_stand_for_the_rows_and_only_the_pages_rendered_are_read(keye
     for of, keys in ((site_pages.session_pages, ["s1", "s3"]), (site_pages.person_pages, ["p1", "p3"])):
         some = site_pages.read_tables(keyed / "parquet", site_pages.Wanted(sessions=["s1", "s3"], people=["p1", "p3"]))
         assert list(of(some).rows(keys)) == list(of(site_pages.read_tables(keyed / "parquet")).rows(keys))
+
+
+def test_pages_are_read_and_rendered_a_batch_at_a_time_into_the_same_site(keyed, monkeypatch):
+    from pipeline.outputs.site import build
+    whole = whole_site(keyed)
+    monkeypatch.setattr(build, "PAGES_PER_BATCH", 2)
+    calls = reads(monkeypatch)
+    result = build_site(keyed, date=DAY, reuse=False)
+    # 3 session pages, then 3 person pages (in the people's order), 2 a batch: only their rows read
+    assert calls == [site_pages.Wanted(sessions=["s1", "s2"], people=[]), site_pages.Wanted(sessions=["s3"], people=["p1"]),
+                     site_pages.Wanted(sessions=[], people=["p2", "p3"])]
+    assert (result.pages, result.written) == (26, 29) and site_files(keyed / "site") == whole
+    # by worker processes: the slices of every batch, handed out as the workers take them, in order
+    slices = pooled(monkeypatch)
+    shutil.rmtree(keyed / "site")
+    calls.clear()
+    assert build_site(keyed, date=DAY).written == 29 and site_files(keyed / "site") == whole
+    assert slices == [6] and len(calls) == 3
+
+
+def test_the_pool_holds_a_bounded_number_of_slices_and_keeps_their_order(small, monkeypatch):
+    from pipeline.outputs.site import build, render
+    handed, most = [], [0]
+
+    def jobs():
+        for job in (j for batch in [range(3), range(3, 7)] for j in batch):
+            handed.append(job)
+            yield job
+
+    def rendered(job):
+        most[0] = max(most[0], len(handed) - job)  # handed out but not yet taken back, this one included
+        return [f"page-{job}"]
+
+    monkeypatch.setattr(render, "render_slice", rendered)
+    monkeypatch.setattr(render, "ProcessPoolExecutor", InlinePool)
+    staged = render.render_in_pool(jobs(), 2, lambda: None, in_flight=3)
+    assert staged == [[f"page-{i}"] for i in range(7)] and most[0] == 3
+
+
+class InlinePool:
+    """A pool that runs a job when its result is asked for (render_in_pool's bound on what it hands out,
+    tested without processes)."""
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def submit(self, fn, job):
+        return LazyResult(lambda: fn(job))
+
+    def shutdown(self, cancel_futures=False):
+        pass
+
+
+@dataclass
+class LazyResult:
+    run: Callable[[], list[str]]
+
+    def result(self) -> list[str]:
+        return self.run()
 
 
 @pytest.mark.parametrize("damage", ["missing", "garbage", "other rows"])

@@ -7,7 +7,8 @@ that the pages' HTML does not go back through a pipe.
 from __future__ import annotations
 
 import functools
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,20 +148,31 @@ def render_slice(job: PageSlice) -> list[str]:
     return job.stager.staged
 
 
-def render_in_pool(jobs: list[PageSlice], workers: int, meanwhile: Callable[[], None]) -> list[list[str]]:
+def render_in_pool(jobs: Iterable[PageSlice], workers: int, meanwhile: Callable[[], None],
+                   in_flight: int) -> list[list[str]]:
     """Each job's staged paths, in the jobs' order, the jobs rendered by `workers` processes while this
-    one does `meanwhile`, in pipeline/shards.py's worker context. If the workers cannot start (e.g. an
-    interactive __main__), the jobs not done are rendered here."""
+    one does `meanwhile`, in pipeline/shards.py's worker context. At most `in_flight` jobs are handed
+    out at a time: the jobs are taken from `jobs` as the workers finish others, so only their rows are
+    held. If the workers cannot start (e.g. an interactive __main__), the jobs not done are rendered here."""
+    jobs = iter(jobs)
+    pending: deque[tuple[PageSlice, Future]] = deque()
     with ProcessPoolExecutor(max_workers=workers, mp_context=worker_context()) as pool:
-        futures = [pool.submit(render_slice, job) for job in jobs]
+        def hand_out() -> None:
+            while len(pending) < in_flight and (job := next(jobs, None)) is not None:
+                pending.append((job, pool.submit(render_slice, job)))
         try:
+            hand_out()
             meanwhile()
             staged = []
-            for i, future in enumerate(futures):
+            while pending:
+                job, future = pending.popleft()
                 try:
                     staged.append(future.result())
                 except BrokenProcessPool:
-                    return staged + [render_slice(job) for job in jobs[i:]]
+                    left = [job, *(j for j, _ in pending), *jobs]
+                    pending.clear()
+                    return staged + [render_slice(j) for j in left]
+                hand_out()
             return staged
         except BaseException:
             pool.shutdown(cancel_futures=True)  # the build failed: no more slices
