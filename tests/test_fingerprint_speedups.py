@@ -164,13 +164,13 @@ def _task(tmp_path, texts: list[str], kept: set[int] = frozenset(), changed: set
 ])
 def test_shard_frame_matches_the_rows_form(tmp_path, texts, kept, changed):
     task = _task(tmp_path, texts, kept, changed)
-    got, summaries = parse_cache._parsed_rows(task)
+    got = parse_cache._parsed_rows(task)
     want, want_summaries = _plain_rows(task)
     assert got.schema == pl.Schema(SHARD_COLUMNS)
     assert got.height == len(texts) - len(kept | changed)
-    assert summaries == want_summaries and list(summaries) == list(want_summaries)
     assert got.equals(want)  # pickles too, byte for byte (one process: its frozensets iterate alike)
-    assert [pickle.loads(b) for b in got["summary"]] == list(summaries.values())
+    assert dict(zip(got["key"], [pickle.loads(b) for b in got["summary"]])) == want_summaries
+    assert list(want_summaries) == got["key"].to_list()
     if got.height:
         assert got["signature"].list.len().to_list() == [NUM_PERM] * got.height
 

@@ -12,7 +12,7 @@ def test_the_collector_is_off_while_parsing_and_back_after(monkeypatch, tmp_path
 
     def fake_rows(task):
         seen.append(gc.isenabled())
-        return pl.DataFrame(schema=SHARD_COLUMNS), {}
+        return pl.DataFrame(schema=SHARD_COLUMNS)
 
     monkeypatch.setattr(parse_cache, "_parsed_rows", fake_rows)
     assert gc.isenabled()
@@ -44,7 +44,7 @@ def test_a_real_shard_parses_the_same_with_the_collector_on(tmp_path):
     first = parse_shard(ParseTask("", pl.DataFrame([task_row], schema=TASK_COLUMNS), str(tmp_path / "c1")))
     gc.disable()  # the plain form: whatever the collector's state, the same rows
     try:
-        rows, _ = parse_cache._parsed_rows(ParseTask("", pl.DataFrame([task_row], schema=TASK_COLUMNS), str(tmp_path / "c2")))
+        rows = parse_cache._parsed_rows(ParseTask("", pl.DataFrame([task_row], schema=TASK_COLUMNS), str(tmp_path / "c2")))
     finally:
         gc.enable()
     assert first.parsed == 1

@@ -34,7 +34,7 @@ from pipeline.files import write_atomically
 from pipeline.incremental.caches import source_digest
 from pipeline.ingest import RawFile, load_document, read_ahead
 from pipeline.memory import freeze_long_lived, no_gc
-from pipeline.model.records import DocumentSummary, ParsedDocument, summarize
+from pipeline.model.records import DocumentSummary, ParsedDocument, SharedValues, summarize
 from pipeline.parse import parse_texts
 from pipeline.shards import run_sharded
 
@@ -60,6 +60,7 @@ PARSE_COLUMNS = {"key": pl.String, "exact_key": pl.String, "signature": pl.List(
 INDEXED = [c for c in PARSE_COLUMNS if c != "shard"]           # what a shard object keeps of each parse's index row
 SHARD_COLUMNS = {**{c: PARSE_COLUMNS[c] for c in INDEXED},
                  "summary": pl.Binary, "document": pl.Binary}   # pickled DocumentSummary and ParsedDocument
+SUMMARY_COLUMNS = {"key": pl.String, "summary": pl.Binary}     # what a parse shard sends back of its new parses
 SHARDS = "shards"
 
 
@@ -315,11 +316,13 @@ class ParseTask:
 @dataclass
 class ShardResult:
     index: pl.DataFrame                                         # PARSE_COLUMNS of every parse in the shard
-    summaries: dict[str, DocumentSummary] = field(default_factory=dict)   # of the documents parsed now
+    # key, summary (pickled) of the documents parsed now: unpickled by the driver one at a time, each
+    # sharing the values met before (SharedValues), not all at once with every value its own copy
+    summaries: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=SUMMARY_COLUMNS))
     parsed: int = 0
 
 
-def _parsed_rows(task: ParseTask) -> tuple[pl.DataFrame, dict[str, DocumentSummary]]:
+def _parsed_rows(task: ParseTask) -> pl.DataFrame:
     """The shard's new documents read and parsed, as shard rows (SHARD_COLUMNS); a file rewritten
     since ingest hashed it would file the new text's parse under the old hash: it gets no parse in
     this build (the next build, which sees its new hash, parses it)."""
@@ -340,7 +343,7 @@ def _parsed_rows(task: ParseTask) -> tuple[pl.DataFrame, dict[str, DocumentSumma
                "problems": [len(s.problems) for s in listed], "sessions": [len(s.sessions) for s in listed],
                "summary": [pickle.dumps(s, protocol=pickle.HIGHEST_PROTOCOL) for s in listed],
                "document": [pickle.dumps(r.document, protocol=pickle.HIGHEST_PROTOCOL) for r in results]}
-    return pl.DataFrame(columns, schema=SHARD_COLUMNS), dict(zip(keys, listed))
+    return pl.DataFrame(columns, schema=SHARD_COLUMNS)
 
 
 def _session_keys_column(results: list) -> pl.Series:
@@ -369,11 +372,11 @@ def parse_shard(task: ParseTask) -> ShardResult:
     # the cycle collector, walking them meanwhile, cost about a tenth of the parse. It comes back once
     # they are gone (only the summaries are left for it to see).
     with no_gc():
-        parsed, summaries = _parsed_rows(task)
+        parsed = _parsed_rows(task)
     frame = pl.concat([*kept, parsed]).cast(SHARD_COLUMNS).unique("key", keep="first").sort("key")
     _write_shard(shard_object(task.cache_dir, task.shard), frame)
     index = frame.select(INDEXED).with_columns(shard=pl.lit(task.shard, dtype=pl.String))
-    return ShardResult(index, summaries, parsed.height)
+    return ShardResult(index, parsed.select(list(SUMMARY_COLUMNS)), parsed.height)
 
 
 def _read_kept(cache_dir: str, shard: str, keys: list[str]) -> dict[str, ParsedDocument]:
@@ -425,10 +428,11 @@ class SummaryStore:
     """Summaries by parse key: those parsed in this build, else read from their shard object, one
     shard at a time when first asked for (an incremental build asks for a handful)."""
 
-    def __init__(self, cache_dir: str, fresh: dict[str, DocumentSummary]):
+    def __init__(self, cache_dir: str, fresh: dict[str, DocumentSummary], shared: SharedValues | None = None):
         self.cache_dir = cache_dir
         self.entries = dict(fresh)
         self.shards: set[str] = set()
+        self.shared = shared or SharedValues()  # what `fresh` was made with: the ones read later share its values
 
     def summary(self, key: str, shard: str) -> DocumentSummary:
         found = self.entries.get(key)
@@ -437,7 +441,8 @@ class SummaryStore:
                 self.shards.add(shard)
                 with no_gc():
                     for k, blob in _read_object(shard_object(self.cache_dir, shard), ["key", "summary"]).iter_rows():
-                        self.entries.setdefault(k, pickle.loads(blob))
+                        if k not in self.entries:
+                            self.entries[k] = self.shared.summary(pickle.loads(blob))
             found = self.entries[key]
         return found
 
@@ -445,6 +450,7 @@ class SummaryStore:
         """Hold no summary in memory; one asked for later is read from its shard object."""
         self.entries.clear()
         self.shards.clear()
+        self.shared = SharedValues()
 
 
 class ParsedDocuments(Mapping):
@@ -531,9 +537,11 @@ def _parse_raw_documents(raw, shard_size, workers, progress, cache_dir, read_cac
     else:
         results = run_sharded(parse_shard, tasks, workers if to_parse >= 2000 else 1)
     fresh: dict[str, DocumentSummary] = {}
+    shared = SharedValues()
     redone, done = [], 0
     for task, result in results:
-        fresh.update(result.summaries)
+        for key, blob in result.summaries.iter_rows():
+            fresh[key] = shared.summary(pickle.loads(blob))
         redone.append(result.index)
         done += task.rows["kept_in"].null_count()
         if progress:
@@ -544,7 +552,7 @@ def _parse_raw_documents(raw, shard_size, workers, progress, cache_dir, read_cac
     # a document whose file could not be read again (it vanished or changed while the build ran) has no parse
     frame = _with_index_columns(documents.select("document_id", "parse_key"), index, known, rewritten)
     frame = frame.with_columns(from_cache=~pl.col("parse_key").is_in(pl.Series(list(fresh), dtype=pl.String).implode()))
-    return ParsedDocuments(frame, SummaryStore(cache_dir, fresh), shards_run=len(tasks))
+    return ParsedDocuments(frame, SummaryStore(cache_dir, fresh, shared), shards_run=len(tasks))
 
 
 def _with_index_columns(documents: pl.DataFrame, index: ParseIndex, known: pl.DataFrame,
