@@ -2,8 +2,8 @@
 import datetime as dt
 import pickle
 
-from pipeline.incremental.parse_cache import parse_raw_documents, parse_shard
-from pipeline.model.records import DocumentSummary, SessionStub, SharedValues
+from pipeline.incremental.parse_cache import SharedValues, parse_raw_documents, parse_shard
+from pipeline.model.records import DocumentSummary, SessionStub
 
 
 def summary(title: str, *people: tuple[str, str]) -> DocumentSummary:

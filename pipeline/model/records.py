@@ -136,34 +136,3 @@ def summarize(document: ParsedDocument) -> DocumentSummary:
         [SessionStub(s.title, s.date, session_title_key(s.title), [participation(p) for p in s.participants],
                      s.series, s.event)
          for s in document.sessions], list(document.notes))
-
-
-class SharedValues:
-    """Summaries with their equal values made one object: the same organization, country, words,
-    date, series or participation in thousands of documents is held once, not once per document as
-    unpickling makes it (the summaries are a build's largest state in memory: about 3.3 KB a document
-    unshared, 1.2 KB shared, over 12,000 generated documents). Summaries are changed in place: give
-    it only summaries nothing else holds (just unpickled)."""
-
-    def __init__(self) -> None:
-        self._values: dict = {}
-
-    def _one(self, value):
-        return self._values.setdefault(value, value)
-
-    def _participation(self, participation: tuple) -> tuple:
-        found = self._values.get(participation)  # most are met before: one look-up
-        if found is None:
-            found = self._values[participation] = tuple([self._one(v) for v in participation])
-        return found
-
-    def summary(self, summary: DocumentSummary) -> DocumentSummary:
-        one = self._one
-        summary.format = one(summary.format)
-        summary.problems = [one(p) for p in summary.problems]
-        summary.notes = [one(n) for n in summary.notes]
-        for stub in summary.sessions:
-            stub.title, stub.title_key, stub.date = one(stub.title), one(stub.title_key), one(stub.date)
-            stub.series, stub.event = one(stub.series), one(stub.event)
-            stub.participants = [self._participation(p) for p in stub.participants]
-        return summary
