@@ -5,6 +5,7 @@ raw documents (pipeline.ingest) -> parses (pipeline.parse) -> duplicate clusters
 """
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 import schemas
@@ -12,17 +13,19 @@ from pipeline.transform import checks
 from pipeline.transform.agreement_pairs import NAME as AGREEMENT_PAIRS, agreement_pairs
 from pipeline.transform.assembly import AssemblyResult, assemble
 from pipeline.transform.assembly.store import BUCKETS, RowsInMemory, StoredSessions
-from pipeline.transform.dedup import VIEW_COLUMNS, DocumentViews, DuplicateRow, find_duplicates
-from pipeline.transform.fingerprint import NUM_PERM
+from pipeline.transform.dedup import BANDS, VIEW_COLUMNS, DocumentViews, DuplicateRow, find_duplicates
 from pipeline.transform.quarantine import quarantine
 
 
 def dedup_views(parsed) -> DocumentViews:
     """What de-duplication compares, from the parses' frame (one row per document: document_id,
-    exact_key, signature, session_keys, format, problems, url); the columns stay columns."""
+    exact_key, bands, session_keys, format, problems, url); the columns stay columns, and the
+    signatures of the documents compared are read from the parses (parsed.signatures(ids))."""
     frame = parsed.frame  # sorted by document_id
-    signatures = frame["signature"].list.to_array(NUM_PERM).to_numpy().reshape(frame.height, NUM_PERM)
-    return DocumentViews(frame["document_id"].to_list(), frame.select(list(VIEW_COLUMNS)).cast(VIEW_COLUMNS), signatures)
+    ids = frame["document_id"].to_list()
+    bands = frame["bands"].list.to_array(BANDS).to_numpy().reshape(frame.height, BANDS)
+    return DocumentViews(ids, frame.select(list(VIEW_COLUMNS)).cast(VIEW_COLUMNS), np.ascontiguousarray(bands.T),
+                         lambda positions: parsed.signatures([ids[i] for i in positions]))
 
 
 def deduplicate(parsed, run_tasks=None) -> tuple[list[DuplicateRow], dict[str, str]]:

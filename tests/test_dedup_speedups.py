@@ -49,7 +49,7 @@ def test_band_codes_equal_the_stable_sort(documents):
         signatures = _signatures(rng, documents, values)
         for width in (dedup.BANDS * dedup.ROWS, dedup.BANDS_PER_TASK * dedup.ROWS, dedup.ROWS):
             columns = np.ascontiguousarray(signatures[:, :width])
-            got = dedup.band_candidate_codes(dedup.BandTask(columns))
+            got = dedup.band_candidate_codes(dedup.BandTask(dedup.band_keys(columns)))
             if not np.array_equal(got, plain_band_codes(columns)):
                 mismatches.append((values, width))
     assert mismatches == []
@@ -74,12 +74,13 @@ def test_shared_buckets_keep_row_order_and_leave_single_keys_out():
 
 def test_candidate_pairs_here_equal_those_of_band_tasks():
     signatures = _signatures(np.random.default_rng(5), 200, 4)
-    here = dedup.lsh_candidate_pairs(signatures)
-    spread = dedup.lsh_candidate_pairs(signatures, lambda function, tasks: [function(t) for t in tasks])
+    bands = dedup.band_keys(signatures[:, :dedup.BANDS * dedup.ROWS])
+    here = dedup.lsh_candidate_pairs(bands)
+    spread = dedup.lsh_candidate_pairs(bands, lambda function, tasks: [function(t) for t in tasks])
     codes = plain_band_codes(signatures[:, :dedup.BANDS * dedup.ROWS])
     assert np.array_equal(here, spread) and len(here) > 0
     assert here.tolist() == [[int(c) // 200, int(c) % 200] for c in codes]
-    assert dedup.lsh_candidate_pairs(signatures[:1]).shape == (0, 2)
+    assert dedup.lsh_candidate_pairs(bands[:, :1]).shape == (0, 2)
 
 
 def _random_views(seed: int, documents: int = 120) -> list[DocumentView]:

@@ -14,7 +14,8 @@ from pipeline.ingest import RawFile, ingest_shard
 from pipeline.model.records import summarize
 from pipeline.parse import parse_texts
 from pipeline.transform import fingerprint
-from pipeline.transform.fingerprint import NUM_PERM, SHINGLE_WORDS, minhash_signatures, permuted_minima
+from pipeline.transform.dedup import BANDS, ROWS
+from pipeline.transform.fingerprint import HASH_MIX, NUM_PERM, SHINGLE_WORDS, minhash_signatures, permuted_minima
 from tests.test_fingerprint_blocks import _per_permutation
 
 _MAX = np.iinfo(np.uint64).max
@@ -133,7 +134,9 @@ def _plain_rows(task: ParseTask) -> tuple[pl.DataFrame, dict]:
     rows, summaries = [], {}
     for (key, _, _), result in zip(todo, parse_texts([(text, fmt) for _, text, fmt in todo])):
         summary = summaries[key] = summarize(result.document)
-        rows.append({"key": key, "exact_key": result.exact_key, "signature": result.signature.tolist(),
+        signature = result.signature.tolist()
+        bands = [sum(v * int(m) for v, m in zip(signature[b * ROWS:(b + 1) * ROWS], HASH_MIX)) % (1 << 64) for b in range(BANDS)]
+        rows.append({"key": key, "exact_key": result.exact_key, "bands": bands, "signature": signature,
                      "session_keys": [list(k) for k in result.session_keys], "format": summary.format,
                      "title": summary.title, "url": summary.url, "problems": len(summary.problems),
                      "sessions": len(summary.sessions),

@@ -56,7 +56,7 @@ def _write(cache_dir: str, tag: str, n: int = 40) -> dict[str, ParsedDocument]:
                  for i in range(n)}
     keys = sorted(documents)
     frame = pl.DataFrame({
-        "key": keys, "exact_key": keys, "signature": [[i] for i in range(n)], "session_keys": [[["a"]]] * n,
+        "key": keys, "exact_key": keys, "bands": [[i] for i in range(n)], "signature": [[i] for i in range(n)], "session_keys": [[["a"]]] * n,
         "format": ["generic"] * n, "title": keys, "url": [None] * n, "problems": [0] * n, "sessions": [1] * n,
         "summary": [pickle.dumps(k) for k in keys],
         "document": [pickle.dumps(documents[k], protocol=pickle.HIGHEST_PROTOCOL) for k in keys]}, schema=pc.SHARD_COLUMNS)

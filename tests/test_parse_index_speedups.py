@@ -17,7 +17,7 @@ from tests.conftest import RAW, SEEDS
 
 def _index_rows(keys: list[str], shard: str = "") -> pl.DataFrame:
     n = len(keys)
-    return pl.DataFrame({"key": keys, "exact_key": [f"e{k}" for k in keys], "signature": [[i, i + 1] for i in range(n)],
+    return pl.DataFrame({"key": keys, "exact_key": [f"e{k}" for k in keys], "bands": [[i, i + 1] for i in range(n)],
                          "session_keys": [[["a", k]] for k in keys], "format": ["igf_proposal"] * n,
                          "title": [f"t{k}" for k in keys], "url": [None] * n, "problems": [0] * n, "sessions": [1] * n,
                          "shard": [shard] * n}, schema=pc.PARSE_COLUMNS)

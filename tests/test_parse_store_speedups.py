@@ -24,7 +24,7 @@ def _shard_frame(n: int) -> tuple[pl.DataFrame, dict[str, ParsedDocument]]:
     documents = {f"{i:04x}" + "ab" * 30: _document(i) for i in range(n)}
     keys = sorted(documents)
     frame = pl.DataFrame({
-        "key": keys, "exact_key": [f"e{k}" for k in keys], "signature": [[i, i + 1] for i in range(n)],
+        "key": keys, "exact_key": [f"e{k}" for k in keys], "bands": [[i] for i in range(n)], "signature": [[i, i + 1] for i in range(n)],
         "session_keys": [[["a", "b"]] for _ in keys], "format": ["igf_proposal"] * n, "title": [f"t{k}" for k in keys],
         "url": [None] * n, "problems": [0] * n, "sessions": [1] * n,
         "summary": [pickle.dumps(k) for k in keys],

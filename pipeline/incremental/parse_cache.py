@@ -20,6 +20,7 @@ import pickle
 import threading
 from collections import defaultdict
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,6 +38,8 @@ from pipeline.memory import freeze_long_lived, no_gc
 from pipeline.model.records import DocumentSummary, ParsedDocument, summarize
 from pipeline.parse import parse_texts
 from pipeline.shards import run_sharded
+from pipeline.transform.dedup import BANDS, ROWS, band_keys
+from pipeline.transform.fingerprint import NUM_PERM
 
 # A parse depends on the parser's version and, as a safety net for an unbumped version, on the code
 # that turns text into records, names into keys and text into fingerprints.
@@ -54,11 +57,14 @@ def parse_key_column() -> pl.Expr:
 
 # What de-duplication and the stage's report need of every parse, kept as columns (one row per parse
 # key) so that a re-build reads no pickle to get them; `shard` names the object holding the parse.
-PARSE_COLUMNS = {"key": pl.String, "exact_key": pl.String, "signature": pl.List(pl.UInt64),  # MinHash, read as an array
+# A parse's index row: read by every build. Of its MinHash signature only the LSH band keys (32 x 8
+# bytes, read as an array; de-duplication reads the signatures of the documents it compares from the
+# shard objects): the signatures of a whole corpus never reach the driver.
+PARSE_COLUMNS = {"key": pl.String, "exact_key": pl.String, "bands": pl.List(pl.UInt64),
                  "session_keys": pl.List(pl.List(pl.String)), "format": pl.String, "title": pl.String,
                  "url": pl.String, "problems": pl.Int64, "sessions": pl.Int64, "shard": pl.String}
 INDEXED = [c for c in PARSE_COLUMNS if c != "shard"]           # what a shard object keeps of each parse's index row
-SHARD_COLUMNS = {**{c: PARSE_COLUMNS[c] for c in INDEXED},
+SHARD_COLUMNS = {**{c: PARSE_COLUMNS[c] for c in INDEXED}, "signature": pl.List(pl.UInt64),  # MinHash
                  "summary": pl.Binary, "document": pl.Binary}   # pickled DocumentSummary and ParsedDocument
 SUMMARY_COLUMNS = {"key": pl.String, "summary": pl.Binary}     # what a parse shard sends back of its new parses
 SHARDS = "shards"
@@ -337,7 +343,9 @@ def _parsed_rows(task: ParseTask) -> pl.DataFrame:
     listed = [summarize(result.document) for result in results]
     # built a column at a time, the signatures straight from one array: rows of dicts made polars
     # read every signature's 128 numbers back from Python ints
-    columns = {"key": keys, "exact_key": [r.exact_key for r in results], "signature": _signature_column(results),
+    signatures = np.stack([r.signature for r in results]) if results else np.empty((0, NUM_PERM), np.uint64)
+    columns = {"key": keys, "exact_key": [r.exact_key for r in results],
+               "bands": _uint64_lists(band_keys(signatures[:, :BANDS * ROWS]).T), "signature": _uint64_lists(signatures),
                "session_keys": _session_keys_column(results),
                "format": [s.format for s in listed], "title": [s.title for s in listed], "url": [s.url for s in listed],
                "problems": [len(s.problems) for s in listed], "sessions": [len(s.sessions) for s in listed],
@@ -353,11 +361,9 @@ def _session_keys_column(results: list) -> pl.Series:
     return pl.Series(nested).cast(SHARD_COLUMNS["session_keys"])
 
 
-def _signature_column(results: list) -> pl.Series:
-    """The parses' MinHash signatures as one List(UInt64) column."""
-    if not results:
-        return pl.Series([], dtype=SHARD_COLUMNS["signature"])
-    return pl.Series(np.stack([r.signature for r in results])).cast(SHARD_COLUMNS["signature"])
+def _uint64_lists(rows: np.ndarray) -> pl.Series:
+    """A (rows, width) array as one List(UInt64) column (MinHash signatures, band keys)."""
+    return pl.Series(rows).cast(pl.List(pl.UInt64)) if len(rows) else pl.Series([], dtype=pl.List(pl.UInt64))
 
 
 def parse_shard(task: ParseTask) -> ShardResult:
@@ -507,7 +513,27 @@ class ParsedDocuments(Mapping):
         """Free what only de-duplication and planning read (assembly is done planning): the summaries
         held in memory, read again when asked for, and the fingerprint columns (about 1 KB a document)."""
         self.summaries.clear()
-        self.frame = self.frame.drop("exact_key", "signature", "session_keys", strict=False)
+        self.frame = self.frame.drop("exact_key", "bands", "session_keys", strict=False)
+
+    def signatures(self, document_ids: list[str]) -> np.ndarray:
+        """The MinHash signatures of these documents, in order, from their shard objects (one read of
+        each shard's signature column, faster than its row groups that hold them: a shard's candidates
+        are spread over most of them): de-duplication reads those of the documents it compares."""
+        by_shard: dict[str, list[str]] = defaultdict(list)
+        for document_id in document_ids:
+            key, shard, _ = self._records[document_id]
+            by_shard[shard].append(key)
+        def read(shard: str) -> pl.DataFrame:
+            return _read_object(shard_object(self.summaries.cache_dir, shard), ["key", "signature"]).filter(
+                pl.col("key").is_in(pl.Series(by_shard[shard], dtype=pl.String).implode()))
+
+        found: dict[str, np.ndarray] = {}
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # polars reads a file without the GIL
+            for rows in pool.map(read, sorted(by_shard)):
+                found.update(zip(rows["key"].to_list(), rows["signature"].list.to_array(NUM_PERM).to_numpy()))
+        if not document_ids:
+            return np.empty((0, NUM_PERM), np.uint64)
+        return np.stack([found[self._records[d][0]] for d in document_ids])
 
     def locality(self, document_id: str) -> str:
         """Documents of one locality are read together (one shard object)."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import polars as pl
@@ -61,10 +62,13 @@ VIEW_COLUMNS = {"exact_key": pl.String, "format": pl.String, "problems": pl.Int6
 class DocumentViews:
     """De-duplication's input as columns, one position per document, sorted by document_id: a
     DocumentView is made only for the documents a decision looks at (candidate pairs, mirrors,
-    clusters), so the session keys of the rest are never turned into Python objects."""
+    clusters), so the session keys of the rest are never turned into Python objects. Of the MinHash
+    signatures only the LSH band keys are held (256 bytes a document, not 1 KB); `signatures_of`
+    reads the signatures of the documents a decision compares (from the parse shards, in a build)."""
     document_ids: list[str]
     columns: pl.DataFrame               # VIEW_COLUMNS
-    signatures: np.ndarray              # (documents, NUM_PERM)
+    bands: np.ndarray                   # (BANDS, documents): band_keys, each band's keys contiguous
+    signatures_of: Callable[[list[int]], np.ndarray]  # positions -> (len(positions), NUM_PERM)
 
     @classmethod
     def from_views(cls, views: list[DocumentView]) -> DocumentViews:
@@ -73,17 +77,19 @@ class DocumentViews:
         columns = pl.DataFrame({"exact_key": [v.fingerprint.exact_key for v in views], "format": [v.format for v in views],
                                 "problems": [v.problems for v in views], "url": [v.url for v in views],
                                 "session_keys": [[list(k) for k in v.session_keys] for v in views]}, schema=VIEW_COLUMNS)
-        return cls([v.document_id for v in views], columns, signatures)
+        return cls([v.document_id for v in views], columns, band_keys(signatures[:, :BANDS * ROWS]),
+                   lambda positions: signatures[positions])
 
     def __len__(self) -> int:
         return len(self.document_ids)
 
     def views(self, positions: list[int]) -> dict[int, DocumentView]:
-        """The DocumentView of each position, read off the columns in one go."""
+        """The DocumentView of each position, read off the columns (and the signatures) in one go."""
         rows = self.columns[positions].rows()
-        return {i: DocumentView(self.document_ids[i], Fingerprint(exact_key, self.signatures[i]), fmt, problems, url,
+        signatures = self.signatures_of(positions)
+        return {i: DocumentView(self.document_ids[i], Fingerprint(exact_key, signature), fmt, problems, url,
                                 tuple(map(tuple, keys)))
-                for i, (exact_key, fmt, problems, url, keys) in zip(positions, rows)}
+                for i, signature, (exact_key, fmt, problems, url, keys) in zip(positions, signatures, rows)}
 
     def exact_copies(self) -> list[tuple[int, int]]:
         """(first, other): each document whose text an earlier one (in document order) has, with that one."""
@@ -112,8 +118,8 @@ PAIRS_PER_TASK = 50_000           # a task of the confirmation step checks this 
 
 @dataclass
 class BandTask:
-    """Some LSH bands of every document: their signature columns, in document order."""
-    columns: np.ndarray                 # (documents, bands * ROWS)
+    """Some LSH bands of every document: their keys (band_keys), in document order."""
+    keys: np.ndarray                    # (bands, documents)
 
 
 def band_keys(columns: np.ndarray) -> np.ndarray:
@@ -147,9 +153,9 @@ def band_candidate_codes(task: BandTask) -> np.ndarray:
 
     Within a bucket, members are in row order and each is paired with the next MAX_BUCKET_PAIRS - 1
     members: every pair of a small bucket, sorted windows of a huge one (shared boilerplate)."""
-    n = len(task.columns)
+    n = task.keys.shape[1]
     found = [np.empty(0, dtype=np.int64)]
-    for keys in band_keys(task.columns):
+    for keys in task.keys:
         bucket_keys, members = shared_buckets(keys)
         for step in range(1, MAX_BUCKET_PAIRS):
             same = bucket_keys[step:] == bucket_keys[:-step]
@@ -159,18 +165,18 @@ def band_candidate_codes(task: BandTask) -> np.ndarray:
     return np.unique(np.concatenate(found))
 
 
-def lsh_candidate_pairs(signatures: np.ndarray, run_tasks=None) -> np.ndarray:
-    """Pairs of row indices that share at least one LSH band (sub-quadratic: bucket by band hash), as
-    rows (i, j), i < j, sorted. The bands are grouped into tasks, each grouping its bands' keys on its
-    own (`run_tasks(function, tasks)` may run them on workers); only the pairs come back."""
-    n = len(signatures)
+def lsh_candidate_pairs(bands: np.ndarray, run_tasks=None) -> np.ndarray:
+    """Pairs of row indices that share at least one LSH band (sub-quadratic: bucket by band key), as
+    rows (i, j), i < j, sorted; `bands` is band_keys' (BANDS, documents). The bands are grouped into
+    tasks, each grouping its bands' keys on its own (`run_tasks(function, tasks)` may run them on
+    workers); only the pairs come back."""
+    n = bands.shape[1]
     if n < 2:
         return np.empty((0, 2), dtype=np.int64)
-    if run_tasks is None:  # here: every band in one task, with no copy of the signatures' columns
-        results = [band_candidate_codes(BandTask(signatures[:, :BANDS * ROWS]))]
+    if run_tasks is None:  # here: every band in one task, with no copy of the keys
+        results = [band_candidate_codes(BandTask(bands))]
     else:
-        width = BANDS_PER_TASK * ROWS
-        tasks = [BandTask(np.ascontiguousarray(signatures[:, start:start + width])) for start in range(0, BANDS * ROWS, width)]
+        tasks = [BandTask(bands[start:start + BANDS_PER_TASK]) for start in range(0, len(bands), BANDS_PER_TASK)]
         results = list(run_tasks(band_candidate_codes, tasks))
     codes = np.unique(np.concatenate(results))
     return np.column_stack((codes // n, codes % n))
@@ -276,9 +282,11 @@ class _Links:
             self.made.update(self.docs.views(missing))
 
     def similarities(self, pairs: list[tuple[int, int]]) -> list[float]:
-        """The estimated Jaccard of each pair of documents."""
-        firsts, seconds = ([pair[k] for pair in pairs] for k in (0, 1))
-        return estimated_jaccards(self.docs.signatures[firsts], self.docs.signatures[seconds])
+        """The estimated Jaccard of each pair of documents (their views made already)."""
+        if not pairs:
+            return []
+        firsts, seconds = (np.stack([self.made[pair[k]].fingerprint.signature for pair in pairs]) for k in (0, 1))
+        return estimated_jaccards(firsts, seconds)
 
     def linked(self, i: int, j: int) -> bool:
         return (min(i, j), max(i, j)) in self.links
@@ -289,14 +297,14 @@ class _Links:
             self.links[pair] = method
             self.uf.union(i, j)
 
-    def link_exact(self) -> None:
-        for first, other in self.docs.exact_copies():
+    def link_exact(self, copies: list[tuple[int, int]]) -> None:
+        for first, other in copies:
             self.link(first, other, "exact")
 
-    def link_near(self, run_tasks=None) -> None:
+    def link_near(self, candidates: list[tuple[int, int]], run_tasks=None) -> None:
         """Candidate pairs from LSH, confirmed field by field in tasks of PAIRS_PER_TASK pairs, each
         carrying the views of its documents (an exact copy is linked already)."""
-        pairs = [(i, j) for i, j in lsh_candidate_pairs(self.docs.signatures, run_tasks).tolist() if (i, j) not in self.links]
+        pairs = [(i, j) for i, j in candidates if (i, j) not in self.links]
         self.read_views([k for pair in pairs for k in pair])
         tasks = [ConfirmTask(chunk, {k: self.made[k] for pair in chunk for k in pair})
                  for chunk in (pairs[start:start + PAIRS_PER_TASK] for start in range(0, len(pairs), PAIRS_PER_TASK))]
@@ -306,9 +314,9 @@ class _Links:
                 if method:
                     self.link(i, j, method)
 
-    def link_mirrors(self) -> None:
-        """Mirrors too far apart for LSH: the same session stated by two pages of one format."""
-        groups = self.docs.session_groups()
+    def link_mirrors(self, groups: list[list[int]]) -> None:
+        """Mirrors too far apart for LSH: the same session stated by two pages of one format (the
+        positions of each session's documents: session_groups)."""
         self.read_views([position for members in groups for position in members])
         for first, *others in groups:
             for other in others:
@@ -344,9 +352,15 @@ def find_duplicates(views: list[DocumentView] | DocumentViews, run_tasks=None) -
 
 def _linked(docs: DocumentViews, run_tasks=None) -> _Links:
     links = _Links(docs)
-    links.link_exact()
-    links.link_near(run_tasks)
-    links.link_mirrors()
+    copies = docs.exact_copies()
+    candidates = [(i, j) for i, j in lsh_candidate_pairs(docs.bands, run_tasks).tolist()]
+    groups = docs.session_groups()
+    # every document a decision or a cluster looks at, read at once: a build reads their signatures
+    # from the parse shards, one read per shard
+    links.read_views([k for pair in copies + candidates for k in pair] + [k for members in groups for k in members])
+    links.link_exact(copies)
+    links.link_near(candidates, run_tasks)
+    links.link_mirrors(groups)
     return links
 
 
