@@ -227,8 +227,8 @@ def _read_blobs(path: str, column: str, keys: list[str]) -> list[tuple[str, byte
     return list(zip([found[i] for i in rows], blobs.to_pylist()))
 
 
-# The index is read whole by every build (about 130 MB of columns at 100k documents, most of it the
-# signatures): kept as uncompressed Arrow IPC it is memory-mapped, not decoded (lz4 Parquet in 4096-row
+# The index is read whole by every build (about 60 MB of columns at 100k documents, most of it the
+# band keys and session keys): kept as uncompressed Arrow IPC it is memory-mapped, not decoded (lz4 Parquet in 4096-row
 # groups took about 0.35 s to decode). A digit's file in the former layout (Parquet,
 # columns-<digit>.parquet) reads the same and is written again in this one.
 INDEX_HEX = "0123456789abcdef"
@@ -497,7 +497,7 @@ class ParsedDocuments(Mapping):
     when asked for."""
 
     def __init__(self, frame: pl.DataFrame, summaries: SummaryStore, shards_run: int = 0):
-        # the stage joins in document order already: sorting would copy its 130 MB once more
+        # the stage joins in document order already: sorting would copy it once more (about 60 MB at 100k)
         self.frame = frame if frame["document_id"].is_sorted() else frame.sort("document_id")
         self.summaries = summaries
         self.shards_run = shards_run    # how many parse shards had work
@@ -616,7 +616,7 @@ def _parse_raw_documents(raw, shard_size, workers, progress, cache_dir, read_cac
 def _with_index_columns(documents: pl.DataFrame, index: ParseIndex, known: pl.DataFrame,
                         rewritten: pl.DataFrame | None) -> pl.DataFrame:
     """`documents` (document_id, parse_key) with the index columns of their parse keys, in their
-    order, the index rows gathered once (they are about 130 MB: a filtered copy of the index and a
+    order, the index rows gathered once (about 60 MB at 100k: a filtered copy of the index and a
     join carrying every column cost a copy each). With shards run now (`rewritten`: their index
     rows) the index is updated (see _current_rows) and its files whose rows changed are written."""
     table = known if rewritten is None else pl.concat([known, rewritten])
