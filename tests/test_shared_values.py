@@ -10,7 +10,7 @@ def summary(title: str, *people: tuple[str, str]) -> DocumentSummary:
     """A summary, unpickled as the driver gets it: no value shared with another summary."""
     participations = [(name, name.lower(), "Chile", "chile", org, frozenset(org.lower().split())) for name, org in people]
     made = DocumentSummary("isomer_event", title, None, ["no date"],
-                           [SessionStub(title, dt.date(2024, 5, 12), title.lower(), participations, "IGF 2024", None)])
+                           [SessionStub(title, dt.date(2024, 5, 12), title.lower(), participations, "Annual forum", None)])
     return pickle.loads(pickle.dumps(made))
 
 

@@ -519,6 +519,8 @@ class ParsedDocuments(Mapping):
         """The MinHash signatures of these documents, in order, from their shard objects (one read of
         each shard's signature column, faster than its row groups that hold them: a shard's candidates
         are spread over most of them): de-duplication reads those of the documents it compares."""
+        if not document_ids:
+            return np.empty((0, NUM_PERM), np.uint64)
         by_shard: dict[str, list[str]] = defaultdict(list)
         for document_id in document_ids:
             key, shard, _ = self._records[document_id]
@@ -531,8 +533,6 @@ class ParsedDocuments(Mapping):
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # polars reads a file without the GIL
             for rows in pool.map(read, sorted(by_shard)):
                 found.update(zip(rows["key"].to_list(), rows["signature"].list.to_array(NUM_PERM).to_numpy()))
-        if not document_ids:
-            return np.empty((0, NUM_PERM), np.uint64)
         return np.stack([found[self._records[d][0]] for d in document_ids])
 
     def locality(self, document_id: str) -> str:

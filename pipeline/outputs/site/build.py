@@ -245,12 +245,13 @@ class _SiteFiles(Renderer):
         for start in range(0, len(pages), PAGES_PER_BATCH):
             batch = pages[start:start + PAGES_PER_BATCH]
             keys = {group.pages.key: [k for g, k in batch if g is group] for group in self.pages}
+            groups = [group for group in self.pages if keys[group.pages.key]]
+            page_sets = [group.pages for group in groups]  # every row was read already
             if self.tables.row_hashes:
                 shown = columns.read_tables(self.parquet, None if whole else columns.Wanted(
                     sessions=keys["session_id"], people=keys["person_id"]))
-                yield [(group.make, group.of(shown).rows(keys[group.pages.key])) for group in self.pages if keys[group.pages.key]]
-            else:  # every row was read already
-                yield [(group.make, group.pages.rows(keys[group.pages.key])) for group in self.pages if keys[group.pages.key]]
+                page_sets = [group.of(shown) for group in groups]
+            yield [(group.make, pages.rows(keys[group.pages.key])) for group, pages in zip(groups, page_sets)]
 
     def _lists(self) -> list[_File]:
         t = self.tables
