@@ -16,6 +16,7 @@ from multiprocessing.reduction import ForkingPickler
 import polars as pl
 
 from pipeline.files import read_mapped_frame
+from pipeline.memory import OwnMemoryPeak
 
 # What the workers run. The fork server imports them once and every worker is forked from it with them
 # loaded: a pool then starts in milliseconds, where each worker importing them itself cost 1-2 s per
@@ -109,3 +110,27 @@ def run_sharded(function, shards: list, workers: int):
             shutil.rmtree(folder, ignore_errors=True)
     for shard in shards[done:]:
         yield shard, function(shard)
+
+
+class _Measured:
+    """`function` run with the peak of its process's own memory (MB) beside its result."""
+
+    def __init__(self, function):
+        self.function = function
+
+    def __call__(self, args: tuple, kwargs: dict):
+        meter = OwnMemoryPeak()
+        result = self.function(*args, **kwargs)
+        return result, meter.stop()
+
+
+def run_alone(function, *args, **kwargs):
+    """(function(*args, **kwargs), the peak of its process's own memory in MB), run in a process of its
+    own: work that needs nothing this process holds but much memory of its own while it runs (writing
+    the database, the site) then leaves this process as it found it, whatever the corpus's size. Where
+    no process can start, it runs here (peak None: this process's own meter counts it)."""
+    try:
+        with ProcessPoolExecutor(max_workers=1, mp_context=worker_context()) as pool:
+            return pool.submit(_Measured(function), args, kwargs).result()
+    except BrokenProcessPool:
+        return function(*args, **kwargs), None

@@ -45,3 +45,7 @@ def test_a_build_started_outside_the_cli_writes_its_report(seed_build):
     assert report["documents"]["by_status"] == {"duplicate": 1, "parsed": 4}
     assert report["rows"]["sessions"] == 4 and report["rows"]["agreements"] == 11
     assert {"raw_documents", "parsed_documents", "dataset_tables", "duckdb_database"} <= set(report["stage_seconds"])
+    # the database is written in a process of its own, whose peak is reported beside the driver's (the site's
+    # too, when it was written before the report)
+    assert {"duckdb_database"} <= set(report["stage_process_peak_heap_mb"]) <= {"duckdb_database", "site"}
+    assert report["stage_process_peak_heap_mb"]["duckdb_database"] > 1

@@ -62,3 +62,51 @@ def test_small_frames_and_frames_without_a_folder_go_in_the_message(tmp_path, mo
         assert len(message) > shards.FRAME_FILE_BYTES // 2
         assert pickle.loads(message).equals(big)
     assert list(tmp_path.iterdir()) == []
+
+
+def _pid_and_list(n: int, *, fill: str = "x") -> tuple[int, list[str]]:
+    return os.getpid(), [fill] * n
+
+
+def _fails(message: str):
+    raise FileNotFoundError(message)
+
+
+def test_work_run_alone_runs_in_another_process_and_says_its_memory_peak():
+    (pid, items), peak = shards.run_alone(_pid_and_list, 3, fill="y")
+    assert pid != os.getpid()
+    assert items == ["y", "y", "y"]
+    if os.path.exists("/proc/self/status"):
+        assert peak is not None and peak > 1  # MB of a Python process of its own
+
+
+def test_an_error_of_work_run_alone_reaches_the_caller_as_it_was_raised():
+    import pytest
+
+    with pytest.raises(FileNotFoundError, match="no complete build"):
+        shards.run_alone(_fails, "no complete build in /x")
+
+
+def test_work_run_alone_runs_here_when_no_process_can_start(monkeypatch):
+    from concurrent.futures.process import BrokenProcessPool
+
+    class NoPool:
+        def __init__(self, *args, **kwargs):
+            raise BrokenProcessPool("cannot start")
+
+    monkeypatch.setattr(shards, "ProcessPoolExecutor", NoPool)
+    (pid, items), peak = shards.run_alone(_pid_and_list, 2)
+    assert (pid, items, peak) == (os.getpid(), ["x", "x"], None)
+
+
+def test_polars_allocator_gives_freed_pages_back_unless_the_user_said_otherwise():
+    import subprocess
+    import sys
+
+    code = "import pipeline, os; print(os.environ['_RJEM_MALLOC_CONF'])"
+    env = {k: v for k, v in os.environ.items() if k != "_RJEM_MALLOC_CONF"}
+    ours = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert ours.strip() == "background_thread:true,dirty_decay_ms:0,muzzy_decay_ms:0"
+    theirs = subprocess.run([sys.executable, "-c", code], env={**env, "_RJEM_MALLOC_CONF": "dirty_decay_ms:5000"},
+                            capture_output=True, text=True, check=True).stdout
+    assert theirs.strip() == "dirty_decay_ms:5000"

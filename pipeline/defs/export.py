@@ -11,6 +11,7 @@ from pipeline.transform import checks
 from pipeline.outputs import export
 from pipeline.outputs import publish
 from pipeline.outputs import report as report_of_run
+from pipeline.shards import run_alone
 from pipeline.defs.resources import BuildSettings, StageMeter, preview
 from pipeline.defs.validate import check_result
 
@@ -61,8 +62,9 @@ def duckdb_database(context: dg.AssetExecutionContext, settings: BuildSettings, 
         previous = publish.current_build(settings.out_dir) if settings.use_cache else None
         if previous is not None and previous.resolve() == build.resolve():
             previous = None
-        done = export.write_duckdb({n: Path(p) for n, p in parquet_files.items()}, build / export.DATABASE_FILE,
-                                   previous=previous)
+        # in a process of its own: DuckDB's buffer (up to DUCKDB_MEMORY) is never the driver's
+        done, process_peak = run_alone(export.write_duckdb, {n: Path(p) for n, p in parquet_files.items()},
+                                       build / export.DATABASE_FILE, previous=previous)
         path = build / export.DATABASE_FILE
         publish.make_current(settings.out_dir, build)
         publish.prune_builds(settings.out_dir)
@@ -73,7 +75,7 @@ def duckdb_database(context: dg.AssetExecutionContext, settings: BuildSettings, 
     con.close()
     context.log.info("database: " + "; ".join(f"{n} {d}" for n, d in done.items()))
     context.add_output_metadata({"path": str(path), "bytes": path.stat().st_size, "tables": len(parquet_files),
-                                 "update": dg.MetadataValue.json(done), **meter.stop(),
+                                 "update": dg.MetadataValue.json(done), **meter.stop(), "process_peak_heap_mb": process_peak,
                                  "dagster/row_count": sum(c[1] for c in counts),
                                  "preview": preview(pl.DataFrame(counts, schema=["table", "estimated_rows"], orient="row"), rows=len(counts))})
     return str(Path(settings.out_dir) / export.DATABASE_FILE)
@@ -107,8 +109,9 @@ def site(context: dg.AssetExecutionContext, settings: BuildSettings) -> str:
 
     meter = StageMeter()
     # pages whose inputs did not change are not rendered again (--full renders every page)
-    result = build_site(settings.out_dir, Path(settings.out_dir) / SITE_DIR, reuse=settings.use_cache)
+    # in a process of its own (it reads the published files, nothing the driver holds), which starts its render pool
+    result, process_peak = run_alone(build_site, settings.out_dir, Path(settings.out_dir) / SITE_DIR, reuse=settings.use_cache)
     context.log.info(f"site: {result.pages} pages at {result.path}, {result.written} files written")
     context.add_output_metadata({"path": str(result.path / "index.html"), "pages": result.pages,
-                                 "written": result.written, **meter.stop()})
+                                 "written": result.written, **meter.stop(), "process_peak_heap_mb": process_peak})
     return str(result.path)

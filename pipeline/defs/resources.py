@@ -1,7 +1,6 @@
 """What every asset is given: the build's folders and switches, the IO manager for runs with a process per step, and the per-stage meter."""
 import os
 import pickle
-import threading
 import time
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from tabulate import tabulate
 
 import schemas
 from pipeline.files import write_atomically
+from pipeline.memory import OwnMemoryPeak
 from pipeline.project import find_project
 
 
@@ -118,9 +118,7 @@ class StageMeter:
     """Wall time and peak memory of one stage, from its creation to stop() (this process only; worker
     processes are not counted): the peak resident size, and the peak of the process's own memory
     (resident less the pages of files on disk, such as tables read through memory maps, which the
-    kernel may drop and read again), sampled every 20 ms."""
-
-    SAMPLE_SECONDS = 0.02
+    kernel may drop and read again; see OwnMemoryPeak)."""
 
     def __init__(self):
         try:
@@ -129,22 +127,10 @@ class StageMeter:
         except OSError:
             pass
         self.started = time.perf_counter()
-        self.heap_peak = _heap_bytes()
-        self._done = threading.Event()
-        self._sampler = None
-        if self.heap_peak is not None:
-            self._sampler = threading.Thread(target=self._sample, name="stage-meter", daemon=True)
-            self._sampler.start()
-
-    def _sample(self) -> None:
-        while not self._done.wait(self.SAMPLE_SECONDS):
-            self.heap_peak = max(self.heap_peak, _heap_bytes() or 0)
+        self.own = OwnMemoryPeak()
 
     def stop(self) -> dict:
-        self._done.set()
-        if self._sampler is not None:
-            self._sampler.join()
-            self.heap_peak = max(self.heap_peak, _heap_bytes() or 0)
+        heap_mb = self.own.stop()
         peak_mb = None
         try:
             with open("/proc/self/status") as handle:
@@ -153,20 +139,8 @@ class StageMeter:
                         peak_mb = round(int(line.split()[1]) / 1024, 1)
         except OSError:
             pass
-        heap_mb = round(self.heap_peak / 2**20, 1) if self.heap_peak is not None else None
         return {"seconds": round(time.perf_counter() - self.started, 3), "peak_rss_mb": peak_mb,
                 "peak_heap_mb": heap_mb}
-
-
-def _heap_bytes() -> int | None:
-    """This process's resident memory that no file on disk backs: anonymous pages and pages of shared
-    memory (/dev/shm is RAM too), from /proc/self/status; None where there is none."""
-    try:
-        with open("/proc/self/status") as handle:
-            kib = sum(int(line.split()[1]) for line in handle if line.startswith(("RssAnon:", "RssShmem:")))
-        return kib * 1024
-    except (OSError, IndexError, ValueError):
-        return None
 
 
 def preview(df: pl.DataFrame, rows: int = 5) -> dg.MetadataValue:

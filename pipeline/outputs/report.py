@@ -30,7 +30,7 @@ PARSE_FIELDS = ("engine", "parse_shards_run", "engine_startup_seconds", "parsed_
 def run_outcome(events) -> dict:
     """Checks that failed or warned, failed steps and why, seconds and peak memory per step, and what
     the parse stage said of its engine and shards, from a run's Dagster events (DagsterEvent objects)."""
-    failed_checks, warnings, peaks, heap_peaks, parse = [], [], {}, {}, {}
+    failed_checks, warnings, peaks, heap_peaks, alone_peaks, parse = [], [], {}, {}, {}, {}
     for event in events:
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
@@ -44,7 +44,7 @@ def run_outcome(events) -> dict:
                 })
         elif event.event_type_value == "ASSET_MATERIALIZATION":
             metadata = event.event_specific_data.materialization.metadata
-            for field, kept in (("peak_rss_mb", peaks), ("peak_heap_mb", heap_peaks)):
+            for field, kept in (("peak_rss_mb", peaks), ("peak_heap_mb", heap_peaks), ("process_peak_heap_mb", alone_peaks)):
                 value = metadata.get(field)
                 if value is not None and value.value is not None:
                     kept[event.step_key] = max(kept.get(event.step_key, 0), value.value)
@@ -56,6 +56,7 @@ def run_outcome(events) -> dict:
                           for e in events if e.event_type_value == "STEP_SUCCESS"},
         "stage_peak_rss_mb": peaks,
         "stage_peak_heap_mb": heap_peaks,   # the process's own memory, without pages shared with files
+        "stage_process_peak_heap_mb": alone_peaks,  # the same, of the process a stage ran its work in (shards.run_alone)
         "failed_checks": failed_checks,
         "warnings": warnings,
         "failed_steps": [e.step_key for e in failures],
