@@ -61,7 +61,7 @@ _VALUE_COLUMNS = ("key", "name", "country", "country_label", "org_tokens", "orga
 _participation_values = operator.attrgetter(*_VALUE_COLUMNS[1:])
 
 
-@dataclass
+@dataclass(slots=True)  # one per document, as DocumentInput
 class PlanDocument:
     """What planning reads of one document besides its plan input string."""
     document_id: str

@@ -11,7 +11,7 @@ import schemas
 from pipeline.model.records import DocumentSummary
 
 
-@dataclass
+@dataclass(slots=True)  # one per document of the build, held while planning
 class DocumentInput:
     document_id: str
     path: str
