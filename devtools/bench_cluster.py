@@ -166,7 +166,10 @@ def bench_engines(sizes: list[int], workdir: Path, seed: int = 1, shard_size: in
                              "local_peak_rss_mb": local.get("stage_peak_rss_mb", {}).get(name),
                              "ray_peak_rss_mb": ray.get("stage_peak_rss_mb", {}).get(name),
                              "local_peak_heap_mb": local.get("stage_peak_heap_mb", {}).get(name),
-                             "ray_peak_heap_mb": ray.get("stage_peak_heap_mb", {}).get(name)}
+                             "ray_peak_heap_mb": ray.get("stage_peak_heap_mb", {}).get(name),
+                             # the process of its own a stage ran its work in, if it did (the database, the site)
+                             "local_process_peak_heap_mb": local.get("stage_process_peak_heap_mb", {}).get(name),
+                             "ray_process_peak_heap_mb": ray.get("stage_process_peak_heap_mb", {}).get(name)}
                       for name, secs in sorted(local["stage_seconds"].items(), key=lambda kv: -kv[1])}
             results["sizes"].append({
                 "size": size, "documents": local["rows"]["documents"],
@@ -205,5 +208,10 @@ def print_engines(results: dict) -> None:
               f"of it the driver's own (not file pages): local {_megabytes(local.get('driver_peak_heap_mb'))} MB, "
               f"ray {_megabytes(ray.get('driver_peak_heap_mb'))} MB; "
               f"Ray engine start-up in the build {ray['engine_startup_seconds']} s; {ray['parse_shards']} parse shards")
+        alone = {name: s for name, s in entry["stages"].items() if s.get("local_process_peak_heap_mb") or s.get("ray_process_peak_heap_mb")}
+        if alone:
+            print("  own memory of the process a stage ran its work in, local / ray: " + "; ".join(
+                f"{name} {_megabytes(s.get('local_process_peak_heap_mb'))} / {_megabytes(s.get('ray_process_peak_heap_mb'))} MB"
+                for name, s in alone.items()))
         print(f"  object-storage requests of the ray build (s3 -> s3): {ray['s3_requests_total']} "
               f"({', '.join(f'{k} {v}' for k, v in ray['s3_requests'].items())})")

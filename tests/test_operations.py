@@ -152,6 +152,24 @@ def test_the_ray_bench_prints_each_stage_with_the_drivers_peak_memory(capsys):
     assert lines[4].split() == ["dataset_tables", "2.50", "11.25", "1,452", "-", "801", "-"]
     assert ("driver peak RSS: local 1452.4 MB, ray 620.0 MB; of it the driver's own (not file pages): "
             "local 801 MB, ray - MB") in lines[6]
+    assert not any("process a stage ran its work in" in line for line in lines)  # no stage ran in one
+
+
+def test_the_ray_bench_prints_the_memory_of_the_process_a_stage_ran_its_work_in(capsys):
+    from devtools.bench_cluster import print_engines
+
+    plain = {"local": 0.2, "ray": 0.3}
+    database = {"local": 2.1, "ray": 2.9, "local_process_peak_heap_mb": 509.3, "ray_process_peak_heap_mb": 520.0}
+    site = {"local": 6.9, "ray": 6.6, "local_process_peak_heap_mb": 556.1, "ray_process_peak_heap_mb": None}
+    results = {"ray_tasks": {"startup_seconds": 2.4, "per_task_ms": 0.54, "tasks": 200}, "shard_size": 2000,
+               "sizes": [{"documents": 50000, "stages": {"site": site, "duckdb_database": database, "parquet_files": plain},
+                          "local": {"wall_seconds": 55.4, "driver_peak_rss_mb": 1182.6, "driver_peak_heap_mb": 551.0},
+                          "ray": {"wall_seconds": 331.7, "driver_peak_rss_mb": 1359.5, "engine_startup_seconds": 0.0,
+                                  "parse_shards": 256, "s3_requests_total": 3, "s3_requests": {"GET": 2, "PUT": 1}}}]}
+    print_engines(results)
+    out = capsys.readouterr().out
+    assert ("own memory of the process a stage ran its work in, local / ray: site 556 / - MB; "
+            "duckdb_database 509 / 520 MB") in out
 
 
 def test_labelled_set_precision_and_recall():
