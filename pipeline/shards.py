@@ -112,16 +112,11 @@ def run_sharded(function, shards: list, workers: int):
         yield shard, function(shard)
 
 
-class _Measured:
-    """`function` run with the peak of its process's own memory (MB) beside its result."""
-
-    def __init__(self, function):
-        self.function = function
-
-    def __call__(self, args: tuple, kwargs: dict):
-        meter = OwnMemoryPeak()
-        result = self.function(*args, **kwargs)
-        return result, meter.stop()
+def _measured(function, args: tuple, kwargs: dict):
+    """function(*args, **kwargs) with the peak of its process's own memory (MB) beside its result."""
+    meter = OwnMemoryPeak()
+    result = function(*args, **kwargs)
+    return result, meter.stop()
 
 
 def run_alone(function, *args, **kwargs):
@@ -131,6 +126,6 @@ def run_alone(function, *args, **kwargs):
     no process can start, it runs here (peak None: this process's own meter counts it)."""
     try:
         with ProcessPoolExecutor(max_workers=1, mp_context=worker_context()) as pool:
-            return pool.submit(_Measured(function), args, kwargs).result()
+            return pool.submit(_measured, function, args, kwargs).result()
     except BrokenProcessPool:
         return function(*args, **kwargs), None
