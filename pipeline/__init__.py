@@ -7,3 +7,9 @@ import os
 # no cost beyond noise (55.0 -> 55.4 s, docs/performance.md). Read when polars first loads, by this
 # process and the workers it starts; a value the user set is kept.
 os.environ.setdefault("_RJEM_MALLOC_CONF", "background_thread:true,dirty_decay_ms:0,muzzy_decay_ms:0")
+
+# pyarrow's default pool (mimalloc) keeps what it freed as well: after the Parquet stage converts its
+# largest tables the driver held ~140 MB more through the database and site stages at 50k documents.
+# The system allocator gives large blocks back when they are freed (Parquet stage peak 475 -> 405 MB,
+# no slower: docs/performance.md). Read when pyarrow first loads; a value the user set is kept.
+os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")

@@ -70,3 +70,24 @@ class OwnMemoryPeak:
             self._sampler.join()
             self.peak = max(self.peak, own_memory_bytes() or 0)
         return round(self.peak / 2**20, 1) if self.peak is not None else None
+
+
+# glibc's malloc serves blocks of 1 MB and more straight from the system and gives them back when freed
+M_MMAP_THRESHOLD = -3
+LARGE_BLOCK_BYTES = 1 << 20
+
+
+def give_back_large_blocks() -> bool:
+    """Have this process's C allocator (glibc) return every block of LARGE_BLOCK_BYTES or more to the
+    system as soon as it is freed. By default glibc raises that threshold to the largest block freed
+    so far (up to 32 MB) and keeps such blocks in its arenas afterwards: the driver, converting and
+    sorting tables of tens of MB in several threads, then held each stage's transient peak for the
+    rest of the build. False where the allocator is not glibc's."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return bool(libc.mallopt(M_MMAP_THRESHOLD, LARGE_BLOCK_BYTES))
+    except (OSError, AttributeError):
+        return False
