@@ -19,12 +19,16 @@ from pipeline.transform.quarantine import quarantine
 
 def dedup_views(parsed) -> DocumentViews:
     """What de-duplication compares, from the parses' frame (one row per document: document_id,
-    exact_key, bands, session_keys, format, problems, url); the columns stay columns, and the
-    signatures of the documents compared are read from the parses (parsed.signatures(ids))."""
+    format, problems, url) and their fingerprint columns (parsed.fingerprints(): exact_key, bands,
+    session_keys); the columns stay columns, and the signatures of the documents compared are read
+    from the parses (parsed.signatures(ids))."""
     frame = parsed.frame  # sorted by document_id
+    fingerprints = parsed.fingerprints()  # in its order
     ids = frame["document_id"].to_list()
-    bands = frame["bands"].list.to_array(BANDS).to_numpy().reshape(frame.height, BANDS)
-    return DocumentViews(ids, frame.select(list(VIEW_COLUMNS)).cast(VIEW_COLUMNS), np.ascontiguousarray(bands.T),
+    bands = fingerprints["bands"].list.to_array(BANDS).to_numpy().reshape(frame.height, BANDS)
+    columns = pl.concat([frame.select([c for c in VIEW_COLUMNS if c not in fingerprints.columns]),
+                         fingerprints.select([c for c in VIEW_COLUMNS if c in fingerprints.columns])], how="horizontal")
+    return DocumentViews(ids, columns.select(list(VIEW_COLUMNS)).cast(VIEW_COLUMNS), np.ascontiguousarray(bands.T),
                          lambda positions: parsed.signatures([ids[i] for i in positions]))
 
 

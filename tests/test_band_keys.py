@@ -33,7 +33,9 @@ def test_the_parses_hold_band_keys_of_the_signatures_and_not_the_signatures(pars
     # read back from the shard objects: the very signatures of the texts
     assert np.array_equal(parses.signatures(some), signatures)
     # each band's key: its ROWS minima mixed, as the LSH step groups them
-    bands = frame.filter(frame["document_id"].is_in(some))["bands"].to_list()
+    # not kept with the frame: read from the index files, in its order
+    assert "bands" not in frame.columns
+    bands = parses.fingerprints().filter(frame["document_id"].is_in(some))["bands"].to_list()
     assert bands == [[sum(int(v) * int(m) for v, m in zip(row[b * ROWS:(b + 1) * ROWS], HASH_MIX)) % (1 << 64)
                       for b in range(BANDS)] for row in signatures]
     assert parses.signatures([]).shape == (0, signatures.shape[1])
@@ -63,3 +65,26 @@ def test_band_tasks_carry_keys_and_find_the_pairs_of_one_task():
     spread = dedup.lsh_candidate_pairs(bands, lambda function, ts: tasks.extend(ts) or [function(t) for t in ts])
     assert [t.keys.shape for t in tasks] == [(dedup.BANDS_PER_TASK, 60)] * (BANDS // dedup.BANDS_PER_TASK)
     assert np.array_equal(spread, dedup.lsh_candidate_pairs(bands)) and len(spread) > 0
+
+
+def test_the_fingerprint_columns_are_read_from_the_index_files_and_a_lost_one_is_named(tmp_path):
+    import polars as pl
+
+    from pipeline.incremental import parse_cache as pc
+
+    generate_corpus(40, tmp_path / "raw", seed=4)
+    raw = read_raw_documents(tmp_path / "raw", cache_dir=tmp_path / "cache")
+    parses = parse_raw_documents(raw, shard_size=10, cache_dir=str(tmp_path / "cache"))
+    assert not set(pc.FINGERPRINT_COLUMNS) & set(parses.frame.columns)
+    index = pc.ParseIndex(tmp_path / "cache").load_columns()
+    expected = parses.frame.select("parse_key").join(index, left_on="parse_key", right_on="key", how="left",
+                                                     maintain_order="left").select(pc.FINGERPRINT_COLUMNS)
+    got = parses.fingerprints()
+    assert got.equals(expected) and got.height == len(parses) and got["exact_key"].null_count() == 0
+    # an index file gone: the build says which parse it lost and what to do
+    lost = parses.frame["parse_key"][0]
+    path = tmp_path / "cache" / f"columns-{lost[0]}.arrow"
+    kept = pl.read_ipc(path.read_bytes()).filter(pl.col("key") != lost)
+    kept.write_ipc(path)
+    with pytest.raises(RuntimeError, match=f"lost the parse {lost}; build again with --full"):
+        parses.fingerprints()

@@ -54,9 +54,10 @@ def test_a_build_shares_values_across_shards_and_a_cleared_store_starts_again(tm
     assert again == stubs and len({id(p[4]) for stub in again for p in stub.participants}) == 1
 
 
-def test_a_shard_sends_its_new_summaries_pickled(tmp_path):
+def test_a_shard_sends_back_the_keys_it_parsed_and_is_described_from_its_object(tmp_path):
+    """The driver gets no summary from a parse shard: a describe task reads them from its object."""
     import polars as pl
-    from pipeline.incremental.parse_cache import SUMMARY_COLUMNS, TASK_COLUMNS, ParseTask
+    from pipeline.incremental.parse_cache import TASK_COLUMNS, DescribeTask, ParseTask, describe_shard
     from pipeline.ingest import RawFile, ingest_shard
 
     doc = tmp_path / "a.md"
@@ -66,7 +67,19 @@ def test_a_shard_sends_its_new_summaries_pickled(tmp_path):
     task = {"document_id": "doc_1", "path": "a.md", "location": str(doc), "sha256": row["sha256"],
             "format": row["format"], "parse_key": key, "kept_in": None}
     result = parse_shard(ParseTask("", pl.DataFrame([task], schema=TASK_COLUMNS), str(tmp_path / "cache")))
-    assert result.summaries.schema == pl.Schema(SUMMARY_COLUMNS) and result.summaries["key"].to_list() == [key]
-    sent = pickle.loads(result.summaries["summary"][0])
-    assert sent.title == "Workshop on cyber norms"
-    assert [p[:2] for stub in sent.sessions for p in stub.participants] == [("Jane Doe", "doe jane")]
+    assert result.fresh.to_list() == [key] and result.parsed == 1
+    assert not hasattr(result, "summaries")
+    documents = pl.DataFrame([{"document_id": "doc_1", "path": "a.md", "sha256": row["sha256"], "size_bytes": 1,
+                               "encoding": "utf-8", "format": row["format"], "parser_version": "1", "problems": [],
+                               "parse_key": key},
+                              {"document_id": "doc_2", "path": "b.md", "sha256": row["sha256"], "size_bytes": 1,
+                               "encoding": "utf-8", "format": row["format"], "parser_version": "1", "problems": [],
+                               "parse_key": key}])
+    described = describe_shard(DescribeTask(str(tmp_path / "cache"), "", documents, {"doc_2": "doc_1"}))
+    assert described.documents.select("document_id", "status", "title").rows() == [
+        ("doc_1", "parsed", "Workshop on cyber norms"), ("doc_2", "duplicate", "Workshop on cyber norms")]
+    own = described.documents["session_ids"].to_list()
+    assert own[0] and own[0] == own[1]  # the copy's own ids use its canonical document's id
+    stated = described.statements.select("document_id", "name", "key", "organization").unique(maintain_order=True).rows()
+    assert stated == [("doc_1", "Jane Doe", "doe jane", "ACME"), ("doc_2", "Jane Doe", "doe jane", "ACME")]
+    assert described.rejects.height == 0

@@ -14,7 +14,9 @@ from pipeline.model.records import DocumentSummary, ParsedDocument, Participant,
 from pipeline.transform.assembly import SessionBatch, build_session_batch
 from pipeline.transform.assembly.context import PersonIdentity
 from pipeline.transform.assembly.store import FreshRows, merge_frames, split_by_bucket
-from pipeline.transform.plan import PLAN_SCHEMAS, Participation, Planner, SessionBuild, split_by_affiliation
+from pipeline.transform.assembly.documents import DocumentInput, describe_documents
+from pipeline.transform.plan import (PLAN_SCHEMAS, Participation, PeopleTask, Planner, SessionBuild, participations_of,
+                                     people_of_names, split_by_affiliation)
 from pipeline.model import ids
 from schemas import columns_frame
 
@@ -41,23 +43,39 @@ SUMMARIES = {
               ("Bo Li", "li b", None, None, "Keio", T({"keio"})),
               ("Cy Dee", "dee c", "Peru", "peru", "", T()))]),
     "doc_d": DocumentSummary("concept_note", "D", None, [], [_stub()]),
+    "doc_e": DocumentSummary("concept_note", "E", None, [], [
+        _stub(("Cy Dee", "dee c", None, None, "The", T()), ("C. Dee", "dee c", None, None, "Of", T()))]),
 }
 SESSIONS = {"ses_1": SessionBuild("ses_1", [("doc_a", 0), ("doc_b", 0), ("doc_c", 0)]),
             "ses_2": SessionBuild("ses_2", [("doc_a", 1), ("doc_c", 0)]),
             "ses_3": SessionBuild("ses_3", [("doc_d", 0)]),
-            "ses_4": SessionBuild("ses_4", [("doc_b", 0)])}
+            "ses_4": SessionBuild("ses_4", [("doc_b", 0)]),
+            "ses_5": SessionBuild("ses_5", [("doc_e", 0), ("doc_c", 0)])}
 
 
-def _planner(overrides=None, merged=lambda pid: pid) -> Planner:
-    return Planner(pl.DataFrame(), lambda wanted: {}, SUMMARIES.__getitem__, {}, overrides or {}, merged)
+def _planner(overrides=None, merge_into=None) -> Planner:
+    return Planner(pl.DataFrame(), None, overrides or {}, merge_into or {})
+
+
+def _statements() -> pl.DataFrame:
+    docs = [DocumentInput(d, d, "0", 1, "utf-8", s.format, "1", [], s) for d, s in sorted(SUMMARIES.items())]
+    return describe_documents(docs, {}).statements
+
+
+def _exploded(sessions: dict[str, SessionBuild], copies=frozenset()) -> pl.DataFrame:
+    rows = [(sid, d, i, d in copies) for sid, build in sessions.items() for d, i in build.contributions]
+    return pl.DataFrame(rows, schema={"session_id": pl.String, "document_id": pl.String, "index": pl.Int64,
+                                      "is_copy": pl.Boolean}, orient="row")
 
 
 # -- the plain forms ----------------------------------------------------------------------------------
-def _participations_plain(planner: Planner, sessions: dict[str, SessionBuild]) -> dict:
+def _participations_plain(sessions: dict[str, SessionBuild], copies=frozenset()) -> dict:
+    """Each session's documents in turn (canonical documents first), each name's first statement
+    taken, and a later one's affiliation where none was taken yet."""
     by_key = defaultdict(dict)
     for sid in sorted(sessions):
-        for document_id, index in sessions[sid].contributions:
-            for name, key, country, country_key, organization, org_tokens in planner.summary_of(document_id).sessions[index].participants:
+        for document_id, index in sorted(sessions[sid].contributions, key=lambda c: (c[0] in copies, c[0])):
+            for name, key, country, country_key, organization, org_tokens in SUMMARIES[document_id].sessions[index].participants:
                 if key is None:
                     continue
                 part = by_key[key].get(sid)
@@ -94,44 +112,73 @@ def _participation_frame_plain(by_key: dict, person_of: dict) -> pl.DataFrame:
         "country_label": [p.country_label for _, _, p in parts],
         "org_tokens": [sorted(p.org_tokens) for _, _, p in parts],
         "organization": [p.organization for _, _, p in parts],
-        "person_id": [person_of[(key, sid)] for key, sid, _ in parts]}, PLAN_SCHEMAS["participations"])
+        "person_id": [person_of[(key, sid)] for key, sid, _ in parts]}, PLAN_SCHEMAS["participations"]).sort("key", "session_id")
 
 
-def _fields(by_key: dict) -> dict:
-    return {key: {sid: (p.session_id, p.name, p.country, p.org_tokens, p.organization, p.country_label)
-                  for sid, p in parts.items()} for key, parts in by_key.items()}
+def _fields(frame: pl.DataFrame) -> dict:
+    return {(key, sid): (name, country, T(tokens), organization, label) for key, sid, name, country, label, tokens, organization
+            in frame.select("key", "session_id", "name", "country", "country_label", "org_tokens", "organization").iter_rows()}
+
+
+def _fields_plain(by_key: dict) -> dict:
+    return {(key, sid): (p.name, p.country, p.org_tokens, p.organization, p.country_label)
+            for key, parts in by_key.items() for sid, p in parts.items()}
 
 
 # -- the tests ----------------------------------------------------------------------------------------
 def test_participations_take_the_first_affiliation_stated_as_the_plain_form():
-    planner = _planner()
-    for sessions in (SESSIONS, {}, {"ses_3": SESSIONS["ses_3"]}, {"ses_2": SESSIONS["ses_2"]}):
-        assert _fields(planner._participations(sessions)) == _fields(_participations_plain(planner, sessions))
-    by_key = planner._participations(SESSIONS)
-    assert (by_key["li b"]["ses_1"].country, by_key["li b"]["ses_1"].country_label) == ("china", "China")
-    assert (by_key["li b"]["ses_1"].organization, by_key["li b"]["ses_1"].org_tokens) == ("Keio", T({"keio"}))
-    assert by_key["silva a"]["ses_2"].country_label is None and by_key["silva a"]["ses_2"].organization == "ICANN"
-    assert "ses_3" not in {sid for parts in by_key.values() for sid in parts}
+    statements = _statements()
+    cases = [(SESSIONS, frozenset()), ({}, frozenset()), ({"ses_3": SESSIONS["ses_3"]}, frozenset()),
+             ({"ses_2": SESSIONS["ses_2"]}, frozenset()), (SESSIONS, frozenset({"doc_a"})),
+             (SESSIONS, frozenset({"doc_b", "doc_e"}))]
+    for sessions, copies in cases:
+        frame = participations_of(_exploded(sessions, copies), statements)
+        assert _fields(frame) == _fields_plain(_participations_plain(sessions, copies))
+        assert frame.select("key", "session_id").equals(frame.select("key", "session_id").sort("key", "session_id"))
+    fields = _fields(participations_of(_exploded(SESSIONS), statements))
+    assert fields[("li b", "ses_1")][1:4] == ("china", T({"keio"}), "Keio")
+    assert fields[("silva a", "ses_2")][4] is None and fields[("silva a", "ses_2")][3] == "ICANN"
+    # an organization without words of its own is taken until one with words comes: the last one written
+    assert fields[("dee c", "ses_5")] == ("Cy Dee", "peru", T(), "Of", "Peru")
+    assert "ses_3" not in {sid for _, sid in fields}
+    # a copy's statements come after the canonical documents': doc_a's Brasil is no longer first
+    assert _fields(participations_of(_exploded(SESSIONS, {"doc_a"}), statements))[("silva a", "ses_1")][1] == "kenya"
 
 
 def test_people_and_participation_frame_as_the_plain_forms():
     split = {"split": [{"person_id": ids.person_id("dee c"), "sessions": ["ses_1"]}]}
     merges = {ids.person_id("dee c"): "per_merged"}
-    for overrides, merged in (({}, lambda pid: pid), (split, lambda pid: pid), (split, lambda pid: merges.get(pid, pid))):
-        planner = _planner(overrides, merged)
+    statements = _statements()
+    for overrides, merge_into in (({}, {}), (split, {}), (split, merges)):
+        planner = _planner(overrides, merge_into)
         for sessions in (SESSIONS, {}, {"ses_4": SESSIONS["ses_4"]}):
-            by_key = planner._participations(sessions)
+            stated = participations_of(_exploded(sessions), statements)
+            by_key = _participations_plain(sessions)
             plain_person_of = _people_plain(planner, copy.deepcopy(by_key))
-            person_of, _ = planner._people(by_key)
-            assert person_of == plain_person_of
-            assert all(p.person_id == person_of[(key, sid)] for key, parts in by_key.items() for sid, p in parts.items())
-            frame = planner._participation_frame(by_key)
+            frame, notes = people_of_names(PeopleTask(stated, planner.merge_into, planner.splits))
             assert frame.schema == pl.Schema(PLAN_SCHEMAS["participations"])
-            assert frame.equals(_participation_frame_plain(by_key, person_of))
+            assert frame.equals(_participation_frame_plain(by_key, plain_person_of))
+            assert notes.schema == pl.Schema(PLAN_SCHEMAS["notes"])
+            # tasks of a row (a name key's rows in one) give what one task gives
+            tasks_run = []
+            planner.run = lambda function, tasks: (tasks_run.append(len(tasks)), map(function, tasks))[1]
+            planner.ROWS_PER_TASK = 1
+            chunked, chunked_notes = planner._people(stated)
+            assert chunked.equals(frame) and chunked_notes.equals(notes)
+            keys = stated["key"].n_unique()
+            assert tasks_run == ([keys] if keys > 1 else [])
+            planner.ROWS_PER_TASK = 2  # a key's rows in the task of its first row (rows 0-1, 2-3, ...)
+            tasks_run.clear()
+            chunked, chunked_notes = planner._people(stated)
+            assert chunked.equals(frame) and chunked_notes.equals(notes)
+            first_rows = stated.with_row_index().group_by("key").agg(pl.col("index").first())["index"]
+            expected = (first_rows // 2).n_unique()
+            assert tasks_run == ([expected] if expected > 1 else [])
     # Ana Silva is two people (Brazil and Kenya); the reviewed split gives Cy Dee another id in ses_1
     planner = _planner(split)
-    person_of, notes = planner._people(planner._participations(SESSIONS))
-    assert len({person_of[("silva a", s)] for s in ("ses_1", "ses_2", "ses_4")}) >= 2 and notes
+    frame, notes = planner._people(participations_of(_exploded(SESSIONS), statements))
+    person_of = {(k, s): p for k, s, p in frame.select("key", "session_id", "person_id").iter_rows()}
+    assert len({person_of[("silva a", s)] for s in ("ses_1", "ses_2", "ses_4")}) >= 2 and notes.height
     assert person_of[("dee c", "ses_1")] == ids.split_person_id(ids.person_id("dee c"), ["ses_1"])
 
 
@@ -175,21 +222,56 @@ def test_a_batch_out_of_session_order_gives_rows_by_session_and_the_same_tables(
                 b: [part.height] for b, part in split_by_bucket(frame).items()}
 
 
-def test_each_batch_gets_the_people_of_its_sessions():
+_TODO = pl.DataFrame([("ses_1", "doc_a", 0, False), ("ses_1", "doc_b", 0, True), ("ses_2", "doc_b", 1, False),
+                      ("ses_3", "doc_c", 0, False)],
+                     schema={"session_id": pl.String, "document_id": pl.String, "index": pl.Int64, "is_copy": pl.Boolean},
+                     orient="row")
+_PEOPLE = pl.DataFrame({"key": ["silva a", "li b", "li b", "dee c"], "session_id": ["ses_1", "ses_1", "ses_2", "ses_9"],
+                        "person_id": ["per_1", "per_2", "per_3", "per_4"]})  # ses_9 is built in no batch
+
+
+def test_each_batch_task_gets_the_documents_and_people_of_its_sessions():
     from types import SimpleNamespace
 
     from pipeline.transform.assembly import DatasetBuilder
 
-    person_of = {("silva a", "ses_1"): "per_1", ("li b", "ses_1"): "per_2", ("li b", "ses_2"): "per_3",
-                 ("dee c", "ses_9"): "per_4"}  # ses_9 is built in no batch
-    batches = [[SessionBuild("ses_2")], [SessionBuild("ses_3"), SessionBuild("ses_1")], []]
-    builder = SimpleNamespace(identity=PersonIdentity(person_of))
-    assert DatasetBuilder._people_by_batch(builder, batches) == [
-        {("li b", "ses_2"): "per_3"}, {("silva a", "ses_1"): "per_1", ("li b", "ses_1"): "per_2"}, {}]
+    shards = {"doc_a": "b", "doc_b": "a", "doc_c": "a"}
+    parsed = SimpleNamespace(localities=lambda ids: ids.replace_strict(shards), loader=lambda ids: ids.to_list())
+    raw = pl.DataFrame({"document_id": ["doc_a", "doc_b", "doc_c"], "format": ["isomer_event", "diplo_report", "concept_note"]})
+    builder = SimpleNamespace(people=_PEOPLE, parsed=parsed, raw=raw, identity=PersonIdentity(merge_into={"per_2": "per_1"}))
+    # by the locality of their first document (ses_2 and ses_3 read shard "a"), two sessions a batch
+    tasks = DatasetBuilder._session_tasks(builder, _TODO, 2)
+    batches = [task.batch() for task in tasks]
+    assert [[(b.session_id, b.contributions) for b in batch.builds] for batch in batches] == [
+        [("ses_2", [("doc_b", 1)]), ("ses_3", [("doc_c", 0)])], [("ses_1", [("doc_a", 0), ("doc_b", 0)])]]
+    assert [task.documents for task in tasks] == [["doc_b", "doc_c"], ["doc_a", "doc_b"]]
+    assert [batch.identity.person_of for batch in batches] == [
+        {("li b", "ses_2"): "per_3"}, {("silva a", "ses_1"): "per_1", ("li b", "ses_1"): "per_2"}]
+    assert batches[1].identity.merge_into == {"per_2": "per_1"}  # for the names met in passing
+    assert batches[0].formats == {"doc_b": "diplo_report", "doc_c": "concept_note"}
+    assert DatasetBuilder._session_tasks(builder, _TODO.clear(), 2) == []
 
 
-def test_documents_frame_as_the_rows_of_document_rows():
-    from pipeline.transform.assembly.documents import DocumentInput, document_rows, documents_frame
+def test_session_inputs_hash_what_the_plain_form_hashed():
+    from types import SimpleNamespace
+
+    from pipeline.model.text import sha256_hex
+    from pipeline.transform.assembly import DatasetBuilder
+
+    builder = DatasetBuilder.__new__(DatasetBuilder)
+    builder.parsed = {d: SimpleNamespace(key=f"key-{d}") for d in ("doc_a", "doc_b", "doc_c")}
+    builder.merge_digest = "mrg_1"
+    plan = SimpleNamespace(to_build=_TODO, people=_PEOPLE.filter(pl.col("session_id") != "ses_9"))
+    plain = {}
+    for sid in ("ses_1", "ses_2", "ses_3"):
+        documents = [f"{d}\x1ekey-{d}\x1e{i}" for s, d, i, _ in _TODO.iter_rows() if s == sid]
+        people = [f"{k}\x1e{p}" for k, s, p in sorted(_PEOPLE.iter_rows()) if s == sid]
+        plain[sid] = sha256_hex("\x1f".join([sid, "mrg_1", *documents, *people]))[:32]
+    assert builder._fresh_inputs(plan) == plain
+
+
+def test_described_documents_as_the_rows_of_document_rows():
+    from pipeline.transform.assembly.documents import document_rows, document_table_rows
     import schemas
 
     raw = pl.DataFrame({"document_id": ["doc_a", "doc_b", "doc_c", "doc_d", "doc_e"], "path": list("abcde"),
@@ -203,11 +285,20 @@ def test_documents_frame_as_the_rows_of_document_rows():
     docs = [DocumentInput(*row[:2], *row[3:], summaries[row[0]]) for row in raw.iter_rows()]
     canonical = {"doc_c": "doc_a"}
     for chosen in (docs, docs[1:3], [docs[4]], []):
-        frame, rejects = documents_frame(chosen, canonical, raw)
+        described = describe_documents(chosen, canonical)
+        frame = document_table_rows(described.documents, raw)
         made = [document_rows(doc, canonical) for doc in chosen]
         assert frame.equals(schemas.frame("documents", [row for row, _ in made]))
         assert frame.schema == schemas.frame("documents", [row for row, _ in made]).schema
-        assert rejects == [reject for _, reject in made if reject is not None]
-    frame, rejects = documents_frame(docs, canonical, raw)
-    assert frame["status"].to_list() == ["partial", "rejected", "duplicate", "rejected", "rejected"]
-    assert [r["document_id"] for r in rejects] == ["doc_b", "doc_d", "doc_e"]
+        assert described.rejects.equals(schemas.frame("rejects", [reject for _, reject in made if reject is not None], sort=False))
+    described = describe_documents(docs, canonical)
+    assert described.documents["status"].to_list() == ["partial", "rejected", "duplicate", "rejected", "rejected"]
+    assert described.rejects["document_id"].to_list() == ["doc_b", "doc_d", "doc_e"]
+    # the sessions each states as its own: none for a rejected one; a copy's with its canonical id
+    own = dict(described.documents.select("document_id", "session_ids").iter_rows())
+    assert [len(own[d]) for d in sorted(own)] == [1, 0, 1, 0, 0]
+    assert own["doc_c"] == [ids.session_id(SUMMARIES["doc_b"].sessions[0], SUMMARIES["doc_b"], "doc_a", 0)]
+    # the names of people its sessions list, in their places; "Moderator" is not a person
+    statements = described.statements.filter(pl.col("document_id") == "doc_c")
+    assert statements.select("index", "position", "key", "country_key").rows() == [
+        (0, 0, "silva a", "kenya"), (0, 1, "li b", "china"), (0, 2, "li b", "japan")]

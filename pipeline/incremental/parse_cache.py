@@ -19,7 +19,7 @@ import os
 import pickle
 import threading
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -37,6 +37,8 @@ from pipeline.ingest import RawFile, load_document, read_ahead
 from pipeline.memory import freeze_long_lived, no_gc
 from pipeline.model.records import DocumentSummary, ParsedDocument, summarize
 from pipeline.parse import parse_texts
+from pipeline.transform.assembly.documents import DESCRIBE_COLUMNS, DocumentInput, describe_documents
+from pipeline.transform.plan import DescribedDocuments
 from pipeline.shards import run_sharded
 from pipeline.transform.dedup import BANDS, ROWS, band_keys
 from pipeline.transform.fingerprint import NUM_PERM
@@ -63,10 +65,12 @@ def parse_key_column() -> pl.Expr:
 PARSE_COLUMNS = {"key": pl.String, "exact_key": pl.String, "bands": pl.List(pl.UInt64),
                  "session_keys": pl.List(pl.List(pl.String)), "format": pl.String, "title": pl.String,
                  "url": pl.String, "problems": pl.Int64, "sessions": pl.Int64, "shard": pl.String}
+# The index columns only de-duplication reads (about 0.6 KB a document): not kept by the driver with
+# the others, but read from the index files when de-duplication runs (ParsedDocuments.fingerprints).
+FINGERPRINT_COLUMNS = ["exact_key", "bands", "session_keys"]
 INDEXED = [c for c in PARSE_COLUMNS if c != "shard"]           # what a shard object keeps of each parse's index row
 SHARD_COLUMNS = {**{c: PARSE_COLUMNS[c] for c in INDEXED}, "signature": pl.List(pl.UInt64),  # MinHash
                  "summary": pl.Binary, "document": pl.Binary}   # pickled DocumentSummary and ParsedDocument
-SUMMARY_COLUMNS = {"key": pl.String, "summary": pl.Binary}     # what a parse shard sends back of its new parses
 SHARDS = "shards"
 
 
@@ -322,9 +326,7 @@ class ParseTask:
 @dataclass
 class ShardResult:
     index: pl.DataFrame                                         # PARSE_COLUMNS of every parse in the shard
-    # key, summary (pickled) of the documents parsed now: unpickled by the driver one at a time, each
-    # sharing the values met before (SharedValues), not all at once with every value its own copy
-    summaries: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=SUMMARY_COLUMNS))
+    fresh: pl.Series = field(default_factory=lambda: pl.Series("key", [], dtype=pl.String))  # the keys parsed now
     parsed: int = 0
 
 
@@ -382,7 +384,7 @@ def parse_shard(task: ParseTask) -> ShardResult:
     frame = pl.concat([*kept, parsed]).cast(SHARD_COLUMNS).unique("key", keep="first").sort("key")
     _write_shard(shard_object(task.cache_dir, task.shard), frame)
     index = frame.select(INDEXED).with_columns(shard=pl.lit(task.shard, dtype=pl.String))
-    return ShardResult(index, parsed.select(list(SUMMARY_COLUMNS)), parsed.height)
+    return ShardResult(index, parsed.get_column("key"), parsed.height)
 
 
 def _read_kept(cache_dir: str, shard: str, keys: list[str]) -> dict[str, ParsedDocument]:
@@ -402,16 +404,44 @@ class KeptParses:
     """Where the full parses of some documents are kept; small, so it travels to a worker, which
     reads them there, one shard object at a time."""
     cache_dir: str
-    documents: dict[str, tuple[str, str]]       # document_id -> (shard, parse key)
+    # document_id -> (shard, parse key); or a frame of document_id, shard, parse_key (made by the driver
+    # for every batch of a build at once: columns, not a tuple per document)
+    documents: dict[str, tuple[str, str]] | pl.DataFrame
+
+    def _items(self):
+        if isinstance(self.documents, pl.DataFrame):
+            return ((d, (shard, key)) for d, shard, key in self.documents.select("document_id", "shard", "parse_key").iter_rows())
+        return self.documents.items()
 
     def load(self) -> dict[str, ParsedDocument]:
+        wanted = list(self._items())
         by_shard: dict[str, list[str]] = defaultdict(list)
-        for shard, key in self.documents.values():
+        for _, (shard, key) in wanted:
             by_shard[shard].append(key)
         with no_gc():
             parses = {key: doc for shard, keys in sorted(by_shard.items())
                       for key, doc in _read_kept(self.cache_dir, shard, sorted(set(keys))).items()}
-            return {document_id: parses[key] for document_id, (_, key) in self.documents.items()}
+            return {document_id: parses[key] for document_id, (_, key) in wanted}
+
+
+@dataclass
+class DescribeTask:
+    """Some documents of one shard object, to describe for planning where their summaries are."""
+    cache_dir: str
+    shard: str
+    documents: pl.DataFrame                     # DESCRIBE_COLUMNS and parse_key, sorted by document_id
+    canonical: dict[str, str]                   # the canonical document of the copies among them
+
+
+def describe_shard(task: DescribeTask) -> DescribedDocuments:
+    """The task's documents described (describe_documents), their summaries read from their shard object."""
+    keys = sorted(set(task.documents["parse_key"].to_list()))
+    with no_gc():
+        blobs = dict(_read_object(shard_object(task.cache_dir, task.shard), ["key", "summary"], keys).iter_rows())
+        summaries = {key: pickle.loads(blobs[key]) for key in keys if key in blobs}
+        docs = [DocumentInput(*row[:-1], summaries.get(row[-1]))
+                for row in task.documents.select(*DESCRIBE_COLUMNS, "parse_key").iter_rows()]
+        return describe_documents(docs, task.canonical)
 
 
 @dataclass
@@ -493,27 +523,66 @@ class SummaryStore:
 
 class ParsedDocuments(Mapping):
     """document_id -> ParsedRecord for every document with a parse. `frame` holds, per document,
-    its parse key, whether it came from the cache, and the PARSE_COLUMNS; summaries are read only
-    when asked for."""
+    its parse key, whether it came from the cache, and the PARSE_COLUMNS but FINGERPRINT_COLUMNS
+    (see fingerprints); summaries are read only when asked for. The stages look documents up by the column (a join), not one at a time: the
+    driver holds no Python object per document (a record is made when one is asked for)."""
 
     def __init__(self, frame: pl.DataFrame, summaries: SummaryStore, shards_run: int = 0):
         # the stage joins in document order already: sorting would copy it once more (about 60 MB at 100k)
         self.frame = frame if frame["document_id"].is_sorted() else frame.sort("document_id")
         self.summaries = summaries
         self.shards_run = shards_run    # how many parse shards had work
-        self._records = dict(zip(self.frame["document_id"].to_list(),
-                                 zip(self.frame["parse_key"].to_list(), self.frame["shard"].to_list(),
-                                     self.frame["from_cache"].to_list())))
 
-    def loader(self, document_ids: list[str]) -> KeptParses:
+    def loader(self, document_ids: list[str] | pl.Series) -> KeptParses:
         """What reads the full parses of `document_ids`, here or on a worker."""
-        return KeptParses(self.summaries.cache_dir, {d: (self._records[d][1], self._records[d][0]) for d in document_ids})
+        wanted = pl.Series(document_ids, dtype=pl.String)
+        return KeptParses(self.summaries.cache_dir, self._of(wanted).select("document_id", "shard", "parse_key"))
+
+    def _of(self, document_ids: pl.Series) -> pl.DataFrame:
+        """The frame's rows of `document_ids`, in their order (each must have a parse)."""
+        found = document_ids.to_frame("document_id").join(self.frame, on="document_id", how="left", maintain_order="left")
+        if found["parse_key"].null_count():
+            raise KeyError(found.filter(pl.col("parse_key").is_null())["document_id"][0])
+        return found
+
+    def parse_keys(self, document_ids: pl.Series) -> pl.Series:
+        """The parse keys of `document_ids`, in their order."""
+        return self._of(document_ids)["parse_key"]
+
+    def localities(self, document_ids: pl.Series) -> pl.Series:
+        """The locality of each of `document_ids` (see locality), in their order."""
+        return self._of(document_ids)["shard"]
+
+    def describe_tasks(self, documents: pl.DataFrame, canonical: dict[str, str]) -> tuple[Callable, list[DescribeTask], pl.DataFrame]:
+        """describe_shard and its tasks describing those of `documents` (raw rows, DESCRIBE_COLUMNS)
+        that have a parse, one per shard object holding their parses, in shard order; and the rows of
+        the others (no parse: nothing to read)."""
+        located = documents.select(DESCRIBE_COLUMNS).join(self.frame.select("document_id", "parse_key", "shard"),
+                                                          on="document_id", how="left", maintain_order="left")
+        tasks = [DescribeTask(self.summaries.cache_dir, shard, part.drop("shard").sort("document_id"),
+                              {d: canonical[d] for d in part["document_id"].to_list() if d in canonical})
+                 for (shard,), part in sorted(located.filter(pl.col("shard").is_not_null())
+                                              .partition_by("shard", as_dict=True).items())]
+        return describe_shard, tasks, located.filter(pl.col("shard").is_null()).select(DESCRIBE_COLUMNS)
+
+    def fingerprints(self) -> pl.DataFrame:
+        """FINGERPRINT_COLUMNS of every document, in the frame's order: read from the index files (over
+        memory maps of local ones) when de-duplication asks, held no longer than it needs them."""
+        if all(c in self.frame.columns for c in FINGERPRINT_COLUMNS):  # a frame made with them (tests)
+            return self.frame.select(FINGERPRINT_COLUMNS)
+        index = ParseIndex(self.summaries.cache_dir).load_columns().select("key", *FINGERPRINT_COLUMNS)
+        found = self.frame.select("parse_key").join(index, left_on="parse_key", right_on="key", how="left",
+                                                    maintain_order="left")
+        if found["exact_key"].null_count():
+            raise RuntimeError(f"the parse index in {self.summaries.cache_dir} lost the parse "
+                               f"{found.filter(pl.col('exact_key').is_null())['parse_key'][0]}; build again with --full")
+        return found.select(FINGERPRINT_COLUMNS)
 
     def release_after_planning(self) -> None:
-        """Free what only de-duplication and planning read (assembly is done planning): the summaries
-        held in memory, read again when asked for, and the fingerprint columns (about 1 KB a document)."""
+        """Free what only planning read (assembly is done planning): the summaries held in memory,
+        read again when asked for."""
         self.summaries.clear()
-        self.frame = self.frame.drop("exact_key", "bands", "session_keys", strict=False)
+        self.frame = self.frame.drop(FINGERPRINT_COLUMNS, strict=False)
 
     def signatures(self, document_ids: list[str]) -> np.ndarray:
         """The MinHash signatures of these documents, in order, from their shard objects (one read of
@@ -521,10 +590,11 @@ class ParsedDocuments(Mapping):
         are spread over most of them): de-duplication reads those of the documents it compares."""
         if not document_ids:
             return np.empty((0, NUM_PERM), np.uint64)
+        wanted = self._of(pl.Series(document_ids, dtype=pl.String))
         by_shard: dict[str, list[str]] = defaultdict(list)
-        for document_id in document_ids:
-            key, shard, _ = self._records[document_id]
+        for key, shard in wanted.select("parse_key", "shard").iter_rows():
             by_shard[shard].append(key)
+
         def read(shard: str) -> pl.DataFrame:
             return _read_object(shard_object(self.summaries.cache_dir, shard), ["key", "signature"]).filter(
                 pl.col("key").is_in(pl.Series(by_shard[shard], dtype=pl.String).implode()))
@@ -533,24 +603,32 @@ class ParsedDocuments(Mapping):
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # polars reads a file without the GIL
             for rows in pool.map(read, sorted(by_shard)):
                 found.update(zip(rows["key"].to_list(), rows["signature"].list.to_array(NUM_PERM).to_numpy()))
-        return np.stack([found[self._records[d][0]] for d in document_ids])
+        return np.stack([found[key] for key in wanted["parse_key"].to_list()])
 
     def locality(self, document_id: str) -> str:
         """Documents of one locality are read together (one shard object)."""
-        return self._records[document_id][1]
+        return self[document_id].shard
+
+    def _row(self, document_id) -> int | None:
+        ids = self.frame["document_id"]
+        row = ids.search_sorted(document_id) if isinstance(document_id, str) else len(ids)
+        return row if row < len(ids) and ids[row] == document_id else None
 
     def __getitem__(self, document_id: str) -> ParsedRecord:
-        key, shard, from_cache = self._records[document_id]
+        row = self._row(document_id)
+        if row is None:
+            raise KeyError(document_id)
+        key, shard, from_cache = self.frame.select("parse_key", "shard", "from_cache").row(row)
         return ParsedRecord(key, shard, from_cache, self.summaries)
 
     def __iter__(self):
-        return iter(self._records)
+        return iter(self.frame["document_id"].to_list())
 
     def __len__(self) -> int:
-        return len(self._records)
+        return self.frame.height
 
     def __contains__(self, document_id) -> bool:
-        return document_id in self._records
+        return self._row(document_id) is not None
 
 
 def parse_raw_documents(raw: pl.DataFrame, shard_size: int = 500, workers: int | None = None,
@@ -565,7 +643,7 @@ def parse_raw_documents(raw: pl.DataFrame, shard_size: int = 500, workers: int |
         cache_dir = _scratch_cache()
     with no_gc():
         parsed = _parse_raw_documents(raw, shard_size, workers, progress, str(cache_dir), read_cache, engine)
-        freeze_long_lived()  # the summaries live as long as the build; before the collector is back
+        freeze_long_lived()  # the records live as long as the build; before the collector is back
     return parsed
 
 
@@ -594,12 +672,10 @@ def _parse_raw_documents(raw, shard_size, workers, progress, cache_dir, read_cac
         results = engine.map(parse_shard, tasks, workers)
     else:
         results = run_sharded(parse_shard, tasks, workers if to_parse >= 2000 else 1)
-    fresh: dict[str, DocumentSummary] = {}
-    shared = SharedValues()
+    fresh: list[pl.Series] = []
     redone, done = [], 0
     for task, result in results:
-        for key, blob in result.summaries.iter_rows():
-            fresh[key] = shared.summary(pickle.loads(blob))
+        fresh.append(result.fresh)
         redone.append(result.index)
         done += task.rows["kept_in"].null_count()
         if progress:
@@ -609,8 +685,9 @@ def _parse_raw_documents(raw, shard_size, workers, progress, cache_dir, read_cac
         index.save(known, set())
     # a document whose file could not be read again (it vanished or changed while the build ran) has no parse
     frame = _with_index_columns(documents.select("document_id", "parse_key"), index, known, rewritten)
-    frame = frame.with_columns(from_cache=~pl.col("parse_key").is_in(pl.Series(list(fresh), dtype=pl.String).implode()))
-    return ParsedDocuments(frame, SummaryStore(cache_dir, fresh, shared), shards_run=len(tasks))
+    parsed_now = pl.concat(fresh) if fresh else pl.Series([], dtype=pl.String)
+    frame = frame.with_columns(from_cache=~pl.col("parse_key").is_in(parsed_now.implode()))
+    return ParsedDocuments(frame, SummaryStore(cache_dir, {}), shards_run=len(tasks))
 
 
 def _with_index_columns(documents: pl.DataFrame, index: ParseIndex, known: pl.DataFrame,
@@ -624,7 +701,8 @@ def _with_index_columns(documents: pl.DataFrame, index: ParseIndex, known: pl.Da
                            how="inner", maintain_order="left")
     if rewritten is not None:
         _save_changed(index, table, found["row"], known.height, rewritten)
-    return pl.concat([found.drop("row"), table[found["row"]].drop("key")], how="horizontal")
+    kept = [c for c in table.columns if c != "key" and c not in FINGERPRINT_COLUMNS]
+    return pl.concat([found.drop("row"), table.select(kept)[found["row"]]], how="horizontal")
 
 
 def _current_rows(table: pl.DataFrame, known: int, rewritten: pl.DataFrame | None) -> pl.DataFrame:

@@ -8,7 +8,6 @@ plan (tests/test_incremental.py); the second costs what changed, not what the co
 """
 from __future__ import annotations
 
-import operator
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Callable
@@ -17,7 +16,6 @@ import polars as pl
 
 from pipeline.model.records import DocumentSummary
 from pipeline.model import ids
-from schemas import columns_frame
 
 # What a plan keeps for the next build, one frame each.
 PLAN_SCHEMAS = {
@@ -55,29 +53,56 @@ class Participation:
     person_id: str | None = None         # the person it is given (Planner._people)
 
 
-# What a participations row holds besides its session: one name key's rows repeat a few values
-# (its name, affiliations and people) over many sessions
-_VALUE_COLUMNS = ("key", "name", "country", "country_label", "org_tokens", "organization", "person_id")
-_participation_values = operator.attrgetter(*_VALUE_COLUMNS[1:])
+# What planning reads of each document, made where its parse is kept (on the workers, a parse shard
+# at a time: pipeline.transform.assembly.documents.describe_documents): the driver holds frames, not
+# one summary per document.
+DESCRIBED_SCHEMAS = {
+    # every document described: what the documents table says of it, and the sessions it states as its
+    # own (a copy may take its canonical document's instead: Planner._assign_ids)
+    "documents": {"document_id": pl.String, "status": pl.String, "canonical_document_id": pl.String,
+                  "title": pl.String, "url": pl.String, "problems": pl.List(pl.String),
+                  "session_ids": pl.List(pl.String)},
+    # every name of a person listed by a session of a described document, in its place
+    "statements": {"document_id": pl.String, "index": pl.Int64, "position": pl.Int64, "name": pl.String,
+                   "key": pl.String, "country": pl.String, "country_key": pl.String, "organization": pl.String,
+                   "org_tokens": pl.List(pl.String)},
+}
 
 
-@dataclass(slots=True)  # one per document, as DocumentInput
-class PlanDocument:
-    """What planning reads of one document besides its plan input string."""
-    document_id: str
-    status: str                          # parsed | partial | duplicate | rejected
-    summary: DocumentSummary | None
+@dataclass
+class DescribedDocuments:
+    documents: pl.DataFrame             # DESCRIBED_SCHEMAS["documents"], sorted by document_id
+    statements: pl.DataFrame            # DESCRIBED_SCHEMAS["statements"]
+    rejects: pl.DataFrame               # the rejects rows of the rejected ones (schemas.TABLES["rejects"])
+
+    @classmethod
+    def concat(cls, parts: list["DescribedDocuments"]) -> "DescribedDocuments":
+        return cls(pl.concat([p.documents for p in parts]).sort("document_id"),
+                   pl.concat([p.statements for p in parts]), pl.concat([p.rejects for p in parts]))
+
+
+def own_session_ids(summary: DocumentSummary, document_id: str) -> list[str]:
+    """The ids of the sessions a document states (`document_id`: its canonical document, for the
+    sessions that have nothing of their own)."""
+    used: list[str] = []
+    for index, record in enumerate(summary.sessions):
+        session_id = ids.session_id(record, summary, document_id, index)
+        if session_id in used:  # one page, two sessions with one title and date
+            session_id = ids.repeated_session_id(session_id, index)
+        used.append(session_id)
+    return used
 
 
 @dataclass
 class Plan:
     frames: dict[str, pl.DataFrame]              # PLAN_SCHEMAS: what the next build plans against
     sessions: set[str]                           # every session of this build
-    to_build: dict[str, SessionBuild]            # the sessions whose inputs may have changed (all, in full)
-    person_of: dict[tuple[str, str], str]        # (name key, session) -> person, for the sessions to_build
-    session_keys: dict[str, set[str]]            # session -> the name keys it lists, for the sessions to_build
+    # the sessions whose inputs may have changed (all, in full): the documents stating each, in the order
+    # they contribute (session_id, document_id, index: the session's place in the document, is_copy)
+    to_build: pl.DataFrame
+    people: pl.DataFrame                         # key, session_id, person_id: who each name is, in those sessions
     notes: list[dict]                            # review notes, after the reviewed merges
-    documents: list[str]                         # the documents looked at again (all, in full)
+    described: DescribedDocuments                # the documents looked at again (all, in full)
 
 
 def plan_input_column(canonical: pl.Expr, parsed: pl.Expr) -> pl.Expr:
@@ -199,14 +224,6 @@ def split_by_affiliation(parts: list[Participation], shortcut: bool = True) -> l
     return result
 
 
-def _restate(part: Participation, country, country_key, organization, org_tokens) -> None:
-    """A participation stated again (by another document): the first affiliation stated is kept."""
-    if part.country is None and country:
-        part.country, part.country_label = country_key, country
-    if not part.org_tokens and organization:
-        part.org_tokens, part.organization = org_tokens, organization
-
-
 def _split_notes(key: str, groups: list[list[Participation]], person_ids: list[str]) -> list[dict]:
     """A review note for each two people one name was split into."""
     def describe(group: list[Participation]) -> str:
@@ -220,112 +237,136 @@ def _split_notes(key: str, groups: list[list[Participation]], person_ids: list[s
     return notes
 
 
+
+
+@dataclass
+class PeopleTask:
+    """Some name keys' participations (PLAN_SCHEMAS["participations"] but person_id, sorted by key and
+    session), with what the reviewed overrides say; small, so it travels to a worker."""
+    participations: pl.DataFrame
+    merge_into: dict[str, str]                   # person id -> the id a reviewed merge gives it
+    splits: dict[tuple[str, str], str]           # (person id, session) -> the id a reviewed split gives it
+
+
+def people_of_names(task: PeopleTask) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The task's participations with their person: one person per name, unless affiliations
+    conflict; the reviewed merges and splits on top. And the review notes on names split by
+    affiliation (PLAN_SCHEMAS["notes"], before the merges)."""
+    merge_into, splits = task.merge_into, task.splits
+    person_ids: list[str] = []
+    notes: list[dict] = []
+    frame = task.participations
+    columns = ("key", "session_id", "name", "country", "country_label", "org_tokens", "organization")
+    rows = zip(*(frame.get_column(c).to_list() for c in columns))
+    parts: list[Participation] = []
+    key = None
+    for row in [*rows, (None,) * len(columns)]:  # a last empty row closes the last key
+        if row[0] != key or row[0] is None:
+            if parts:
+                groups = split_by_affiliation(parts) if len(parts) > 1 else [parts]  # one participation: one group
+                if len(groups) == 1:
+                    group_ids = [ids.person_id(key)]
+                else:
+                    group_ids = [ids.person_id(key, *sorted({p.country or "" for p in g}),
+                                               *sorted(set().union(*(p.org_tokens for p in g)))) for g in groups]
+                    notes.extend(_split_notes(key, groups, group_ids))
+                for pid, group in zip(group_ids, groups):
+                    person = merge_into.get(pid, pid)
+                    for part in group:
+                        part.person_id = splits.get((person, part.session_id), person) if splits else person
+                person_ids.extend(p.person_id for p in parts)
+            key, parts = row[0], []
+            if key is None:
+                break
+        _, sid, name, country, label, tokens, organization = row
+        parts.append(Participation(sid, name, country, frozenset(tokens), organization, label))
+    assigned = frame.with_columns(person_id=pl.Series(person_ids, dtype=pl.String)).select(list(PLAN_SCHEMAS["participations"]))
+    return assigned, pl.DataFrame(notes, schema=PLAN_SCHEMAS["notes"])
+
+
+def participations_of(exploded: pl.DataFrame, statements: pl.DataFrame) -> pl.DataFrame:
+    """Per (name key, session) that `exploded` (document_id, index, session_id, is_copy) states: the
+    name as first stated, and the first affiliation stated, in the order the session's documents
+    contribute (canonical documents first, then by id; then in their order on the page). The first
+    country written is kept with its key; the first organization with words of its own, else the
+    last one written without (as the people it is compared to take it). Sorted by key and session,
+    PLAN_SCHEMAS["participations"] but person_id."""
+    stated = (exploded.select("session_id", "document_id", "index", "is_copy")
+              .join(statements, on=["document_id", "index"], how="inner")
+              .sort(["session_id", "is_copy", "document_id", "position"]))
+    has_country = pl.col("country").fill_null("") != ""
+    has_org = pl.col("organization").fill_null("") != ""
+    worded = has_org & (pl.col("org_tokens").list.len() > 0)
+    schema = {c: t for c, t in PLAN_SCHEMAS["participations"].items() if c != "person_id"}
+    return (stated.group_by(["key", "session_id"]).agg(
+                pl.col("name").first(),
+                pl.col("country_key").filter(has_country).first().alias("country"),
+                pl.col("country").filter(has_country).first().alias("country_label"),
+                pl.col("org_tokens").filter(worded).first(),
+                pl.coalesce(pl.col("organization").filter(worded).first(),
+                            pl.col("organization").filter(has_org).last()).alias("organization"))
+            .with_columns(pl.col("org_tokens").fill_null(pl.lit([], dtype=pl.List(pl.String))))
+            .sort("key", "session_id")
+            .select(list(schema))
+            .cast(schema))
+
+
 class Planner:
     """`documents` is every document's id, plan input, canonical id and is_copy (sorted by id);
-    `describe(ids)` gives the PlanDocument of those ids (all of them when None); `summary_of(id)`
-    the summary of a document that states a session."""
+    `describe(ids)` describes those documents (all of them when None) where their parses are;
+    `run(function, tasks)` runs tasks, in order (on the engine's workers; default: here)."""
 
-    def __init__(self, documents: pl.DataFrame, describe: Callable[[set[str] | None], dict[str, PlanDocument]],
-                 summary_of: Callable[[str], DocumentSummary], canonical: dict[str, str], overrides: dict,
-                 merged: Callable[[str], str]):
+    # participations per people task (a name key's all in one): the participations of more than one
+    # task are matched on the workers, where the Python objects made for them come and go
+    ROWS_PER_TASK = 20_000
+
+    def __init__(self, documents: pl.DataFrame, describe: Callable[[set[str] | None], DescribedDocuments],
+                 overrides: dict, merge_into: dict[str, str], run: Callable | None = None):
         self.documents = documents
         self.describe = describe
-        self.summary_of = summary_of
-        self.canonical = canonical
-        self.merged = merged
+        self.merge_into = merge_into
+        self.run = run
         self.splits = {}
         for entry in overrides.get("split", []) or []:
             for sid in entry.get("sessions", []):
                 self.splits[(entry["person_id"], sid)] = ids.split_person_id(entry["person_id"], entry["sessions"])
 
+    def merged(self, pid: str) -> str:
+        return self.merge_into.get(pid, pid)
+
     # -- sessions --------------------------------------------------------------------------------
-    def _order(self, document_id: str) -> tuple:
-        return (self.canonical.get(document_id, document_id) != document_id, document_id)  # canonical documents first
-
-    def _session_ids(self, doc: PlanDocument, inherited: list[str] | None) -> list[str]:
-        if doc.status == "rejected":
-            return []
-        # a copy states the sessions of its canonical document, even with a changed title
-        if inherited and len(inherited) != len(doc.summary.sessions):
-            inherited = None
-        used: list[str] = []
-        for index, record in enumerate(doc.summary.sessions):
-            if inherited:
-                session_id = inherited[index]
-            else:
-                session_id = ids.session_id(record, doc.summary, self.canonical.get(doc.document_id, doc.document_id), index)
-            if session_id in used:  # one page, two sessions with one title and date
-                session_id = ids.repeated_session_id(session_id, index)
-            used.append(session_id)
-        return used
-
-    def _assign_ids(self, docs: dict[str, PlanDocument], stored: dict[str, list[str]]) -> dict[str, list[str]]:
-        """Session ids of `docs`; a copy whose canonical document is not among them inherits from `stored`."""
-        assigned: dict[str, list[str]] = {}
-        for document_id in sorted(docs, key=self._order):
-            head = self.canonical.get(document_id, document_id)
-            inherited = None
-            if head != document_id:
-                inherited = assigned.get(head) if head in docs else stored.get(head)
-            assigned[document_id] = self._session_ids(docs[document_id], inherited)
-        return assigned
+    def _assign_ids(self, described: pl.DataFrame, stored: pl.DataFrame | None) -> pl.DataFrame:
+        """document_id, session_ids of the `described` documents: a copy states the sessions of its
+        canonical document, even with a changed title, when it states as many (the canonical's as
+        described now, else as `stored`, the previous plan's documents)."""
+        own = described.select("document_id", "session_ids")
+        docs = (self.documents.select("document_id", "canonical", "is_copy").join(own, on="document_id", how="inner")
+                .join(own.rename({"document_id": "canonical", "session_ids": "head_ids"}), on="canonical", how="left"))
+        if stored is not None:
+            before = stored.select(pl.col("document_id").alias("canonical"), pl.col("session_ids").alias("stored_ids"))
+            docs = docs.join(before, on="canonical", how="left").with_columns(head_ids=pl.coalesce("head_ids", "stored_ids"))
+        heads = pl.col("head_ids").list.len()
+        inherit = pl.col("is_copy") & (heads > 0) & (heads == pl.col("session_ids").list.len())
+        return docs.select("document_id", pl.when(inherit).then("head_ids").otherwise("session_ids").alias("session_ids"))
 
     @staticmethod
-    def _contributions(exploded: pl.DataFrame) -> dict[str, SessionBuild]:
-        sessions: dict[str, SessionBuild] = {}
-        for sid, document_id, index in exploded.sort(["session_id", "is_copy", "document_id"]).select(
-                "session_id", "document_id", "index").iter_rows():
-            build = sessions.get(sid)
-            if build is None:
-                build = sessions[sid] = SessionBuild(sid)
-            build.contributions.append((document_id, index))
-        return sessions
+    def _contributions(exploded: pl.DataFrame) -> pl.DataFrame:
+        """Each session's documents in the order they contribute: canonical documents first, then by id."""
+        return exploded.select("session_id", "document_id", "index", "is_copy").sort(["session_id", "is_copy", "document_id"])
 
     # -- people ----------------------------------------------------------------------------------
-    def _participations(self, sessions: dict[str, SessionBuild]) -> dict[str, dict[str, Participation]]:
-        """name key -> session -> the participation (its first stated affiliation), sessions ascending."""
-        by_key: dict[str, dict[str, Participation]] = defaultdict(dict)
-        summary_of = self.summary_of
-        for sid in sorted(sessions):
-            for document_id, index in sessions[sid].contributions:
-                for name, key, country, country_key, organization, org_tokens in summary_of(document_id).sessions[index].participants:
-                    if key is None:  # not a person
-                        continue
-                    of_key = by_key[key]
-                    part = of_key.get(sid)
-                    if part is None:  # its first statement: what it states, as _restate takes it
-                        of_key[sid] = Participation(sid, name, country_key if country else None,
-                                                    org_tokens if organization else frozenset(), organization or None,
-                                                    country or None)
-                    else:
-                        _restate(part, country, country_key, organization, org_tokens)
-        return by_key
-
-    def _people(self, by_key: dict[str, dict[str, Participation]]) -> tuple[dict[tuple[str, str], str], list[dict]]:
-        """One person per name, unless affiliations conflict; the reviewed splits on top (each
-        participation's person_id is set too). Notes carry their name key and order, so that a later
-        plan can replace those of one key."""
-        person_of: dict[tuple[str, str], str] = {}
-        notes: list[dict] = []
-        for key in sorted(by_key):
-            parts = list(by_key[key].values())
-            groups = split_by_affiliation(parts) if len(parts) > 1 else [parts]  # one participation: one group
-            if len(groups) == 1:
-                person_ids = [ids.person_id(key)]
-            else:
-                person_ids = [ids.person_id(key, *sorted({p.country or "" for p in g}),
-                                            *sorted(set().union(*(p.org_tokens for p in g)))) for g in groups]
-                notes.extend(_split_notes(key, groups, person_ids))
-            for pid, group in zip(person_ids, groups):
-                self._give(key, group, self.merged(pid), person_of)
-        return person_of, notes
-
-    def _give(self, key: str, group: list[Participation], person: str, person_of: dict[tuple[str, str], str]) -> None:
-        """A group's participations are `person`, but in the sessions a reviewed split gives another."""
-        splits = self.splits
-        for part in group:
-            part.person_id = splits.get((person, part.session_id), person) if splits else person
-            person_of[(key, part.session_id)] = part.person_id
+    def _people(self, participations: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """participations_of's rows with their person, and the review notes (see people_of_names):
+        about ROWS_PER_TASK rows per task, a name key's all in one."""
+        chunk = pl.col("_row").first().over("key") // self.ROWS_PER_TASK  # by the key's first row
+        parts = (participations.with_row_index("_row").with_columns(_chunk=chunk).drop("_row")
+                 .partition_by("_chunk", maintain_order=True, include_key=False))
+        tasks = [PeopleTask(part, self.merge_into, self.splits) for part in parts if part.height]
+        run = self.run if self.run is not None and len(tasks) > 1 else lambda f, ts: map(f, ts)
+        results = list(run(people_of_names, tasks))
+        if not results:
+            return pl.DataFrame(schema=PLAN_SCHEMAS["participations"]), pl.DataFrame(schema=PLAN_SCHEMAS["notes"])
+        return pl.concat([r[0] for r in results]), pl.concat([r[1] for r in results])
 
     def _final_notes(self, notes: pl.DataFrame) -> list[dict]:
         result = []
@@ -334,30 +375,12 @@ class Planner:
                 result.append({"person_id": self.merged(a), "other_person_id": self.merged(b), "reason": reason})
         return result
 
-    @staticmethod
-    def _participation_frame(by_key: dict[str, dict[str, Participation]]) -> pl.DataFrame:
-        """The participations rows (Planner._people gave them their person), in the order of `by_key`.
-        Each distinct value of a row but its session goes to Arrow once (a few thousand of them for
-        about two hundred thousand rows), and the rows gather theirs by number."""
-        distinct: dict[tuple, int] = {}
-        codes: list[int] = []
-        session_ids: list[str] = []
-        for key, of_key in by_key.items():
-            session_ids.extend(of_key)
-            codes.extend([distinct.setdefault((key, *values), len(distinct))
-                          for values in map(_participation_values, of_key.values())])
-        columns = dict(zip(_VALUE_COLUMNS, map(list, zip(*distinct)))) if distinct else dict.fromkeys(_VALUE_COLUMNS, [])
-        columns["org_tokens"] = [sorted(tokens) for tokens in columns["org_tokens"]]
-        schema = PLAN_SCHEMAS["participations"]
-        values = columns_frame(columns, {c: schema[c] for c in _VALUE_COLUMNS})
-        return values.select(pl.all().gather(pl.Series(codes, dtype=pl.UInt32))).with_columns(
-            session_id=pl.Series(session_ids, dtype=pl.String)).select(list(schema))
-
     # -- whole plans -----------------------------------------------------------------------------
-    def _documents_frame(self, ids: dict[str, list[str]], frame: pl.DataFrame) -> pl.DataFrame:
-        session_ids = columns_frame({"session_ids": [ids.get(d, []) for d in frame["document_id"].to_list()]},
-                                    {"session_ids": pl.List(pl.String)})
-        return frame.select("document_id", "plan_input", "is_copy").with_columns(session_ids.to_series())
+    @staticmethod
+    def _documents_frame(assigned: pl.DataFrame, frame: pl.DataFrame) -> pl.DataFrame:
+        return (frame.select("document_id", "plan_input", "is_copy")
+                .join(assigned, on="document_id", how="left", maintain_order="left")
+                .with_columns(pl.col("session_ids").fill_null(pl.lit([], dtype=pl.List(pl.String)))))
 
     @staticmethod
     def _explode(documents: pl.DataFrame) -> pl.DataFrame:
@@ -365,20 +388,16 @@ class Planner:
                 .explode(["session_ids", "index"]).drop_nulls("session_ids").rename({"session_ids": "session_id"}))
 
     def plan_all(self) -> Plan:
-        docs = self.describe(None)
-        ids = self._assign_ids(docs, {})
-        frames = {"documents": self._documents_frame(ids, self.documents)}
+        described = self.describe(None)
+        frames = {"documents": self._documents_frame(self._assign_ids(described.documents, None), self.documents)}
         exploded = self._explode(frames["documents"])
-        sessions = self._contributions(exploded)
-        by_key = self._participations(sessions)
-        person_of, notes = self._people(by_key)
-        frames["participations"] = self._participation_frame(by_key).sort("key", "session_id")
-        frames["notes"] = pl.DataFrame(notes, schema=PLAN_SCHEMAS["notes"])
-        session_keys: dict[str, set[str]] = defaultdict(set)
-        for key, sid in person_of:
-            session_keys[sid].add(key)
-        return Plan(frames, set(sessions), sessions, person_of, session_keys, self._final_notes(frames["notes"]),
-                    sorted(docs))
+        participations, notes = self._people(participations_of(exploded, described.statements))
+        frames["participations"] = participations
+        frames["notes"] = notes
+        to_build = self._contributions(exploded)
+        people = participations.select("key", "session_id", "person_id")
+        return Plan(frames, set(to_build["session_id"].to_list()), to_build, people, self._final_notes(notes),
+                    DescribedDocuments(described.documents, described.statements.clear(), described.rejects))
 
     def plan_changes(self, previous: dict[str, pl.DataFrame], known_sessions: set[str]) -> Plan:
         """Plan against `previous` (a plan's frames). Looked at again: documents whose plan input
@@ -391,52 +410,42 @@ class Planner:
         changed = compared.filter(pl.col("plan_input").ne_missing(pl.col("before")))["document_id"]
         copies = self.documents.filter(pl.col("is_copy") & pl.col("canonical").is_in(changed.implode()))["document_id"]
         touched = set(changed.to_list()) | set(copies.to_list())
-        docs = self.describe(touched)  # those still here
-        heads = {self.canonical.get(d, d) for d in docs} - set(docs)
-        before = dict(old_docs.filter(pl.col("document_id").is_in(pl.Series(sorted(touched | heads), dtype=pl.String)))
-                      .select("document_id", "session_ids").iter_rows())
-        ids = self._assign_ids(docs, before)
+        described = self.describe(touched)  # those still here
+        assigned = self._assign_ids(described.documents, old_docs)
         touched_series = pl.Series(sorted(touched), dtype=pl.String)
-        current = self.documents.filter(pl.col("document_id").is_in(pl.Series(sorted(docs), dtype=pl.String)))
-        documents = pl.concat([old_docs.filter(~pl.col("document_id").is_in(touched_series)),
-                               self._documents_frame(ids, current)]).sort("document_id")
-        affected = {sid for d in touched for sid in (before.get(d) or [])} | {sid for v in ids.values() for sid in v}
+        current = self.documents.filter(pl.col("document_id").is_in(described.documents["document_id"].implode()))
+        documents = pl.concat([old_docs.filter(~pl.col("document_id").is_in(touched_series.implode())),
+                               self._documents_frame(assigned, current)]).sort("document_id")
+        stated_before = old_docs.filter(pl.col("document_id").is_in(touched_series.implode()))["session_ids"]
+        affected = set(stated_before.explode().drop_nulls().to_list()) | set(assigned["session_ids"].explode().drop_nulls().to_list())
         exploded = self._explode(documents)
         sessions_now = set(exploded["session_id"].unique().to_list())
         affected_series = pl.Series(sorted(affected), dtype=pl.String)
-        restated = self._contributions(exploded.filter(pl.col("session_id").is_in(affected_series)))
+        restated = exploded.filter(pl.col("session_id").is_in(affected_series.implode()))
 
-        # names: every participation of a name listed in an affected session, before or now
+        # names: every participation of a name listed in an affected session, before or now; the
+        # documents stating those sessions that were not looked at again are described for their names
+        statements = described.statements
+        others = set(restated["document_id"].to_list()) - set(described.documents["document_id"].to_list())
+        if others:
+            statements = pl.concat([statements, self.describe(others).statements])
         old_parts = previous["participations"]
-        fresh = self._participations(restated)
-        keys = set(fresh) | set(old_parts.filter(pl.col("session_id").is_in(affected_series))["key"].to_list())
-        keys_series = pl.Series(sorted(keys), dtype=pl.String)
-        of_keys = old_parts.filter(pl.col("key").is_in(keys_series))
-        by_key: dict[str, dict[str, Participation]] = defaultdict(dict)
-        was: dict[tuple[str, str], str] = {}
-        for key, sid, name, country, label, tokens, organization, pid in of_keys.iter_rows():
-            was[(key, sid)] = pid
-            if sid not in affected:
-                by_key[key][sid] = Participation(sid, name, country, frozenset(tokens), organization, label)
-        for key, parts in fresh.items():
-            by_key[key].update(parts)
-        by_key = {key: dict(sorted(parts.items())) for key, parts in by_key.items()}
-        person_of, notes = self._people(by_key)
-        regrouped = {sid for (key, sid), pid in person_of.items() if was.get((key, sid)) != pid}
-        participations = replace_rows(old_parts, pl.col("key").is_in(keys_series),
-                                      self._participation_frame(by_key), ["key", "session_id"])
-        notes_frame = replace_rows(previous["notes"], pl.col("key").is_in(keys_series),
-                                   pl.DataFrame(notes, schema=PLAN_SCHEMAS["notes"]), ["key", "seq"])
+        fresh = participations_of(restated, statements)
+        keys_series = pl.concat([fresh["key"], old_parts.filter(pl.col("session_id").is_in(affected_series.implode()))["key"]]).unique().sort()
+        of_keys = old_parts.filter(pl.col("key").is_in(keys_series.implode()))
+        regrouping = pl.concat([of_keys.filter(~pl.col("session_id").is_in(affected_series.implode())).drop("person_id"),
+                                fresh]).sort("key", "session_id")
+        people, notes = self._people(regrouping)
+        was = of_keys.select("key", "session_id", pl.col("person_id").alias("was"))
+        regrouped = set(people.join(was, on=["key", "session_id"], how="left")
+                        .filter(pl.col("person_id").ne_missing(pl.col("was")))["session_id"].to_list())
+        participations = replace_rows(old_parts, pl.col("key").is_in(keys_series.implode()), people, ["key", "session_id"])
+        notes_frame = replace_rows(previous["notes"], pl.col("key").is_in(keys_series.implode()), notes, ["key", "seq"])
 
         to_build_ids = ((affected | regrouped) & sessions_now) | (sessions_now - known_sessions)
         build_series = pl.Series(sorted(to_build_ids), dtype=pl.String)
-        to_build = self._contributions(exploded.filter(pl.col("session_id").is_in(build_series)))
-        person_of_built: dict[tuple[str, str], str] = {}
-        session_keys: dict[str, set[str]] = defaultdict(set)
-        for key, sid, pid in participations.filter(pl.col("session_id").is_in(build_series)).select(
-                "key", "session_id", "person_id").iter_rows():
-            person_of_built[(key, sid)] = pid
-            session_keys[sid].add(key)
+        to_build = self._contributions(exploded.filter(pl.col("session_id").is_in(build_series.implode())))
+        people = participations.filter(pl.col("session_id").is_in(build_series.implode())).select("key", "session_id", "person_id")
         frames = {"documents": documents, "participations": participations, "notes": notes_frame}
-        return Plan(frames, sessions_now, to_build, person_of_built, session_keys, self._final_notes(notes_frame),
-                    sorted(docs))
+        return Plan(frames, sessions_now, to_build, people, self._final_notes(notes_frame),
+                    DescribedDocuments(described.documents, described.statements.clear(), described.rejects))

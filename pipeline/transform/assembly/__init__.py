@@ -23,13 +23,13 @@ from pipeline.model.ids import stable_id
 from pipeline.model.records import ParsedDocument
 from pipeline.model.text import sha256_hex
 from pipeline.transform.assembly.context import PersonIdentity, SessionContext
-from pipeline.transform.assembly.documents import DocumentInput, document_status, documents_frame
+from pipeline.transform.assembly.documents import DESCRIBE_COLUMNS, DocumentInput, describe_documents, document_table_rows
 from pipeline.transform.assembly.identity import people_rows
 from pipeline.transform.assembly.sessions import build_session
 from pipeline.transform.assembly.store import (SESSION_NAMES, SESSION_REJECTS, SESSION_TABLES, FreshRows, RowsInMemory,
                                                StoredSessions, merge_frames, merge_stored, table_frame, unvetted_rows)
 from pipeline.transform.dedup import DuplicateRow
-from pipeline.transform.plan import Plan, PlanDocument, Planner, SessionBuild, plan_input_column, replace_rows
+from pipeline.transform.plan import DescribedDocuments, Plan, Planner, SessionBuild, plan_input_column, replace_rows
 
 
 @dataclass
@@ -72,14 +72,29 @@ def build_session_batch(batch: SessionBatch) -> dict[str, pl.DataFrame]:
         return frames
 
 
-def _batches_by_locality(todo: list[SessionBuild], parsed, batch_sessions: int) -> list[list[SessionBuild]]:
-    """Batches of up to `batch_sessions` sessions, those whose first document shares a locality (its
-    parse is stored with theirs: `parsed.locality`) side by side, so that a batch reads few stores.
-    Which sessions share a batch does not change a row (tests/test_assembly.py)."""
-    locality = getattr(parsed, "locality", None)
-    if locality is not None:
-        todo = sorted(todo, key=lambda b: locality(b.contributions[0][0]))  # stable: session order within
-    return [todo[i:i + batch_sessions] for i in range(0, len(todo), batch_sessions)]
+@dataclass
+class SessionBatchTask:
+    """A batch of sessions to build as columns, made by the driver: it travels to a worker, which
+    makes its SessionBatch there (the driver holds no SessionBuild or person dict per session)."""
+    contributions: pl.DataFrame         # session_id, document_id, index, format: each session's documents, in order
+    documents: object                   # .load() -> document_id -> ParsedDocument, for the batch's documents
+    people: pl.DataFrame                # key, session_id, person_id: who each name of these sessions is
+    merge_into: dict[str, str]          # the reviewed merges
+
+    def batch(self) -> SessionBatch:
+        builds: dict[str, SessionBuild] = {}
+        for sid, document_id, index in self.contributions.select("session_id", "document_id", "index").iter_rows():
+            build = builds.get(sid)
+            if build is None:
+                build = builds[sid] = SessionBuild(sid)
+            build.contributions.append((document_id, index))
+        person_of = {(key, sid): pid for key, sid, pid in self.people.select("key", "session_id", "person_id").iter_rows()}
+        formats = dict(self.contributions.select("document_id", "format").iter_rows())
+        return SessionBatch(list(builds.values()), self.documents, PersonIdentity(person_of, self.merge_into), formats)
+
+
+def build_session_batch_task(task: SessionBatchTask) -> dict[str, pl.DataFrame]:
+    return build_session_batch(task.batch())
 
 
 def _same_frames(frames: dict[str, pl.DataFrame], before: dict[str, pl.DataFrame] | None) -> frozenset[str]:
@@ -101,12 +116,11 @@ class DatasetBuilder:
         self.duplicates = duplicates
         self.canonical = canonical
         self.rows: dict[str, list[dict]] = defaultdict(list)
-        self.inputs: dict[str, DocumentInput] = {}   # the documents looked at in this build
-        self.parse_keys: dict[str, str] = {}         # their parse keys, read with their summaries
         self.frames: dict[str, list] = defaultdict(list)
         self.held = rows or RowsInMemory()
         self.fresh = FreshRows(self.held)            # the session tables' rows built now
         self.overrides = overrides or {}
+        self.run_batches = None                      # runs tasks elsewhere (see build)
         merge_into = {}
         for entry in self.overrides.get("merge") or []:
             entry_ids = entry.get("ids", []) if isinstance(entry, dict) else entry
@@ -114,25 +128,36 @@ class DatasetBuilder:
                 merge_into[pid] = entry_ids[0]
         self.identity = PersonIdentity(merge_into=merge_into)
         self.person_notes: list[dict] = []
-        self.session_person_keys: dict[str, set[str]] = {}   # session -> name keys it lists
+        self.people: pl.DataFrame | None = None       # who each name is in the sessions to build (Plan.people)
         self.planned_against: dict[str, pl.DataFrame] | None = None   # the previous plan's frames, if planned against
         self.merge_digest = stable_id("merge", *sorted(f"{a}>{b}" for a, b in merge_into.items()))
         # a plan made under other reviewed overrides is not planned against
         self.plan_key = stable_id("plan", json.dumps(self.overrides, sort_keys=True, default=str))
 
     # -- planning --------------------------------------------------------------------------------
-    def _describe(self, ids: set[str] | None) -> dict[str, PlanDocument]:
-        """The documents of `ids` (all when None) that are in this build, as planning sees them."""
-        frame = self.raw if ids is None else self.raw.filter(pl.col("document_id").is_in(pl.Series(sorted(ids), dtype=pl.String)))
-        columns = ["document_id", "path", "sha256", "size_bytes", "encoding", "format", "parser_version", "problems"]
-        described = {}
-        for row in zip(*(frame.get_column(c).to_list() for c in columns)):
+    def _describe(self, ids: set[str] | None) -> DescribedDocuments:
+        """The documents of `ids` (all when None) that are in this build, described for planning:
+        where their parses are kept, a shard object per task on the engine's workers, when `parsed`
+        keeps them so (`parsed.describe_tasks(frame, canonical)` gives a function, its tasks and the
+        documents without a parse); the others here."""
+        frame = self.raw if ids is None else self.raw.filter(pl.col("document_id").is_in(pl.Series(sorted(ids), dtype=pl.String).implode()))
+        frame = frame.select(DESCRIBE_COLUMNS)
+        tasks_of = getattr(self.parsed, "describe_tasks", None)
+        if tasks_of is None:
+            return describe_documents(self._inputs(frame), self.canonical)
+        describe_task, tasks, unparsed = tasks_of(frame, self.canonical)
+        parts = [describe_documents(self._inputs(unparsed), self.canonical)]  # no parse: no summary
+        elsewhere = self.run_batches is not None and len(tasks) > 1
+        parts.extend(self.run_batches(describe_task, tasks) if elsewhere else map(describe_task, tasks))
+        return DescribedDocuments.concat(parts)
+
+    def _inputs(self, frame: pl.DataFrame) -> list[DocumentInput]:
+        """The documents of `frame` (DESCRIBE_COLUMNS) with their summaries, as `parsed` gives them."""
+        inputs = []
+        for row in frame.iter_rows():
             record = self.parsed.get(row[0])
-            doc = self.inputs[row[0]] = DocumentInput(*row, record.summary if record else None)
-            if record is not None:
-                self.parse_keys[row[0]] = record.key
-            described[row[0]] = PlanDocument(row[0], document_status(doc, self.canonical), doc.summary)
-        return described
+            inputs.append(DocumentInput(*row, record.summary if record is not None else None))
+        return inputs
 
     def _plan_documents(self) -> pl.DataFrame:
         """Every document's id, canonical id, is_copy and plan input (see pipeline.transform.plan)."""
@@ -148,40 +173,44 @@ class DatasetBuilder:
 
     def _plan(self, previous: StoredSessions | None):
         """The plan of every session (or, given the previous store, of what changed) and the document rows."""
-        planner = Planner(self._plan_documents(), self._describe, self._summary_of, self.canonical,
-                          self.overrides, self.identity.merged)
+        planner = Planner(self._plan_documents(), self._describe, self.overrides, self.identity.merge_into, self.run_batches)
         plan = planner.plan_changes(previous.plan, set(previous.inputs)) if previous else planner.plan_all()
         self.planned_against = previous.plan if previous else None
-        self.identity.person_of, self.session_person_keys, self.person_notes = plan.person_of, plan.session_keys, plan.notes
-        self._document_frames(plan.documents, previous.plan if previous else None)
-        # the summaries were for planning and document rows; the session batches read full parses
-        self.inputs.clear()
+        self.people, self.person_notes = plan.people, plan.notes
+        self._document_frames(plan.described, previous.plan if previous else None)
+        # what only planning read goes (the session batches read full parses)
         release = getattr(self.parsed, "release_after_planning", None)
         if release is not None:
             release()
         return plan
 
-    def _summary_of(self, document_id: str):
-        """A document's summary: as described for planning, else from its parse."""
-        doc = self.inputs.get(document_id)
-        return doc.summary if doc is not None else self.parsed[document_id].summary
+    def _parse_keys(self, document_ids: pl.Series) -> pl.Series:
+        keys_of = getattr(self.parsed, "parse_keys", None)
+        if keys_of is not None:
+            return keys_of(document_ids)
+        return pl.Series([self.parsed[d].key for d in document_ids.to_list()], dtype=pl.String)
 
-    def _parse_key(self, document_id: str) -> str:
-        key = self.parse_keys.get(document_id)
-        return key if key is not None else self.parsed[document_id].key
-
-    def session_input(self, build: SessionBuild) -> str:
-        """A hash of everything a session's rows are built from: its documents (id, parsed content,
-        position), the people its names were given, and the reviewed merges."""
-        sid = build.session_id
-        documents = [f"{d}\x1e{self._parse_key(d)}\x1e{i}" for d, i in build.contributions]
-        people = [f"{k}\x1e{self.identity.person_of.get((k, sid))}" for k in sorted(self.session_person_keys.get(sid, ()))]
-        return sha256_hex("\x1f".join([sid, self.merge_digest, *documents, *people]))[:32]
+    def _fresh_inputs(self, plan: Plan) -> dict[str, str]:
+        """A hash of everything the rows of each session planned again are built from: its documents
+        (id, parsed content, position), the people its names were given, and the reviewed merges;
+        the text hashed is made of the plan's columns."""
+        to_build = plan.to_build
+        documents = (to_build.with_columns(parse_key=self._parse_keys(to_build["document_id"]))
+                     .select("session_id", pl.concat_str([pl.col("document_id"), pl.col("parse_key"),
+                                                          pl.col("index").cast(pl.String)], separator="\x1e").alias("part"))
+                     .group_by("session_id", maintain_order=True).agg("part"))
+        people = (plan.people.sort("session_id", "key")
+                  .select("session_id", pl.concat_str([pl.col("key"), pl.col("person_id")], separator="\x1e").alias("person"))
+                  .group_by("session_id", maintain_order=True).agg("person"))
+        texts = documents.join(people, on="session_id", how="left", maintain_order="left").select(
+            "session_id", pl.concat_list([pl.col("session_id"), pl.lit(self.merge_digest), pl.col("part"),
+                                          pl.col("person").fill_null(pl.lit([], dtype=pl.List(pl.String)))]).list.join("\x1f").alias("text"))
+        return {sid: sha256_hex(text)[:32] for sid, text in texts.iter_rows()}
 
     def _session_inputs(self, plan: Plan, previous: StoredSessions | None) -> dict[str, str]:
         """Every session's input hash, sorted by session: those not planned again as `previous` holds
         them, the others hashed now."""
-        fresh = {sid: self.session_input(build) for sid, build in plan.to_build.items()}
+        fresh = self._fresh_inputs(plan)
         if previous is None:
             return dict(sorted(fresh.items()))
         # in the store's order (sorted), a session hashed again in its place: sorted again only when a
@@ -197,49 +226,51 @@ class DatasetBuilder:
         return inputs
 
     # -- rows ------------------------------------------------------------------------------------
-    def _document_frames(self, ids: list[str], previous: dict[str, pl.DataFrame] | None) -> None:
-        """The documents rows and document rejects: made for `ids`, the others as `previous` made them."""
-        rows, made_rejects = documents_frame([self.inputs[d] for d in ids], self.canonical, self.raw)
-        rejects = schemas.frame("rejects", made_rejects)
+    def _document_frames(self, described: DescribedDocuments, previous: dict[str, pl.DataFrame] | None) -> None:
+        """The documents rows and document rejects: made for the documents `described`, the others as
+        `previous` made them."""
+        rows = document_table_rows(described.documents, self.raw)
+        rejects = merge_frames("rejects", [described.rejects])
         if previous is not None:
             keep = pl.col("document_id").is_in(self.raw["document_id"].implode()) & ~pl.col("document_id").is_in(
-                pl.Series(ids, dtype=pl.String).implode())
+                described.documents["document_id"].implode())
             rows = pl.concat([previous["document_rows"].filter(keep), rows]).sort("document_id")
             rejects = replace_rows(previous["document_rejects"], ~keep, rejects, ["document_id"])  # a reject per document
         self.frames["documents"].append(rows)
         self.frames["rejects"].append(rejects)
         self.document_rejects = rejects
 
-    def _formats(self, ids: set[str]) -> dict[str, str]:
-        """document_id -> format, for the documents `ids` (a re-build looks up a few, not 100k)."""
-        wanted = self.raw.filter(pl.col("document_id").is_in(pl.Series(list(ids), dtype=pl.String).implode()))
-        return dict(zip(wanted["document_id"].to_list(), wanted["format"].to_list()))
+    def _session_tasks(self, todo: pl.DataFrame, batch_sessions: int) -> list[SessionBatchTask]:
+        """The sessions to build (`todo`: Plan.to_build's rows of them) in batches of up to
+        `batch_sessions`, those whose first document shares a locality (its parse is stored with
+        theirs: `parsed.localities`) side by side, so that a batch reads few stores. Which sessions
+        share a batch does not change a row (tests/test_assembly.py)."""
+        if todo.is_empty():
+            return []
+        firsts = todo.group_by("session_id", maintain_order=True).agg(pl.col("document_id").first())
+        localities = getattr(self.parsed, "localities", None)
+        if localities is not None:
+            firsts = firsts.with_columns(locality=localities(firsts["document_id"])).sort("locality", maintain_order=True)
+        batch_of = firsts.with_row_index("_n").select("session_id", (pl.col("_n") // batch_sessions).alias("_batch"))
+        contributions = (todo.join(batch_of, on="session_id", maintain_order="left")
+                         .join(self.raw.select("document_id", "format"), on="document_id", how="left", maintain_order="left")
+                         .select("_batch", "session_id", "document_id", "index", "format")
+                         .partition_by("_batch", as_dict=True, include_key=False))
+        people = self.people.join(batch_of, on="session_id", maintain_order="left").partition_by("_batch", as_dict=True, include_key=False)
+        no_people = self.people.clear()
+        return [SessionBatchTask(part, self.parsed.loader(part["document_id"].unique().sort()), people.get(batch, no_people),
+                                 self.identity.merge_into) for batch, part in sorted(contributions.items())]
 
-    def _build_sessions(self, todo: list[SessionBuild], batch_sessions: int, run_batches=None) -> None:
-        """The rows of the sessions to build, in batches of consecutive sessions (a batch's full
-        parses in memory at a time); `run_batches(function, batches)` may run them elsewhere (on
-        worker processes or a cluster), yielding results in batch order."""
-        batches = _batches_by_locality(todo, self.parsed, batch_sessions)
-        formats = self._formats({d for b in todo for d, _ in b.contributions})
-        tasks = [SessionBatch(batch, self.parsed.loader(sorted({d for b in batch for d, _ in b.contributions})),
-                              PersonIdentity(people, self.identity.merge_into),
-                              {d: formats[d] for b in batch for d, _ in b.contributions})
-                 for batch, people in zip(batches, self._people_by_batch(batches))]
-        elsewhere = run_batches and len(todo) > batch_sessions  # a few sessions are quicker built here
-        results = run_batches(build_session_batch, tasks) if elsewhere else map(build_session_batch, tasks)
+    def _build_sessions(self, todo: pl.DataFrame, sessions: int, batch_sessions: int, run_batches=None) -> None:
+        """The rows of the `sessions` sessions to build (see _session_tasks; a batch's full parses in
+        memory at a time); `run_batches(function, batches)` may run them elsewhere (on worker
+        processes or a cluster), yielding results in batch order."""
+        tasks = self._session_tasks(todo, batch_sessions)
+        elsewhere = run_batches and sessions > batch_sessions  # a few sessions are quicker built here
+        results = run_batches(build_session_batch_task, tasks) if elsewhere else map(build_session_batch_task, tasks)
         for frames in results:
             for name, frame in frames.items():
                 self.fresh.add(name, frame)
-
-    def _people_by_batch(self, batches: list[list[SessionBuild]]) -> list[dict[tuple[str, str], str]]:
-        """Each batch's part of who each name is (PersonIdentity.person_of), in one pass over it."""
-        batch_of = {b.session_id: i for i, batch in enumerate(batches) for b in batch}
-        parts: list[dict[tuple[str, str], str]] = [{} for _ in batches]
-        for name_session, pid in self.identity.person_of.items():
-            i = batch_of.get(name_session[1])
-            if i is not None:
-                parts[i][name_session] = pid
-        return parts
 
     def _flush(self, names) -> None:
         """Rows so far -> Arrow-backed frames; memory then holds columns, not Python dicts."""
@@ -278,24 +309,27 @@ class DatasetBuilder:
     def build(self, previous: StoredSessions | None = None, batch_sessions: int = 2000, run_batches=None) -> AssemblyResult:
         """Sessions whose inputs hash as in `previous` take their rows from it instead of being built again."""
         reusable = previous is not None and previous.plan is not None and previous.plan_key == self.plan_key
+        self.run_batches = run_batches
         plan = self._plan(previous if reusable else None)
         inputs = self._session_inputs(plan, previous if reusable else None)
         old = previous.inputs if previous else {}
-        todo = [build for sid, build in sorted(plan.to_build.items()) if old.get(sid) != inputs[sid]]
+        planned = plan.to_build["session_id"].unique(maintain_order=True).to_list()  # sorted
+        todo_ids = [sid for sid in planned if old.get(sid) != inputs[sid]]
         # the sessions gone, and those hashed again to another input (the others kept their hash)
-        dropped = sorted(old.keys() - inputs.keys()) + [sid for sid in sorted(plan.to_build)
-                                                         if sid in old and old[sid] != inputs[sid]]
-        self._build_sessions(todo, batch_sessions, run_batches)
-        changed_buckets = {sid[4:5] for sid in dropped} | {b.session_id[4:5] for b in todo}
+        dropped = sorted(old.keys() - inputs.keys()) + [sid for sid in planned if sid in old and old[sid] != inputs[sid]]
+        todo = plan.to_build if len(todo_ids) == len(planned) else plan.to_build.filter(
+            pl.col("session_id").is_in(pl.Series(todo_ids, dtype=pl.String).implode()))
+        self._build_sessions(todo, len(todo_ids), batch_sessions, run_batches)
+        changed_buckets = {sid[4:5] for sid in dropped} | {sid[4:5] for sid in todo_ids}
         stored = {name: merge_stored(name, self.fresh.take(name), previous.tables.get(name) if previous else None,
                                      dropped, changed_buckets, self.held) for name in SESSION_TABLES}
         tables = self._tables(stored)
         unvetted = self._unvetted(stored, previous)
-        stats = {"sessions": len(inputs), "sessions_built": len(todo), "sessions_reused": len(inputs) - len(todo),
-                 "documents_planned": len(plan.documents)}
+        stats = {"sessions": len(inputs), "sessions_built": len(todo_ids), "sessions_reused": len(inputs) - len(todo_ids),
+                 "documents_planned": plan.described.documents.height}
         plan_frames = {**plan.frames, "document_rows": tables["documents"], "document_rejects": self.document_rejects}
         kept = _same_frames(plan_frames, self.planned_against)
-        changed = {b.session_id for b in todo} | set(dropped) if previous is not None else None
+        changed = set(todo_ids) | set(dropped) if previous is not None else None
         return AssemblyResult(tables, StoredSessions(inputs, stored, plan_frames, self.plan_key, kept), changed, stats,
                               unvetted)
 

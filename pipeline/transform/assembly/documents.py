@@ -9,6 +9,7 @@ import polars as pl
 
 import schemas
 from pipeline.model.records import DocumentSummary
+from pipeline.transform.plan import DESCRIBED_SCHEMAS, DescribedDocuments, own_session_ids
 
 
 @dataclass(slots=True)  # one per document of the build, held while planning
@@ -22,6 +23,10 @@ class DocumentInput:
     parser_version: str
     raw_problems: list[str]
     summary: DocumentSummary | None   # None when the file could not be decoded or recognised
+
+
+# What a document's description reads of its raw row: DocumentInput's fields but its summary
+DESCRIBE_COLUMNS = ["document_id", "path", "sha256", "size_bytes", "encoding", "format", "parser_version", "problems"]
 
 
 def document_status(doc: DocumentInput, canonical: dict[str, str]) -> str:
@@ -66,26 +71,45 @@ def document_rows(doc: DocumentInput, canonical: dict[str, str]) -> tuple[dict, 
 RAW_COLUMNS = ("document_id", "path", "sha256", "size_bytes", "encoding", "format", "parser_version")
 
 
-def documents_frame(docs: list[DocumentInput], canonical: dict[str, str], raw: pl.DataFrame) -> tuple[pl.DataFrame, list[dict]]:
-    """The rows of `docs` (sorted by id), as document_rows makes them, and their reject rows; the
-    raw document's own columns are taken from `raw` (the raw documents frame) as columns, not
-    converted from Python values again."""
-    made: dict[str, list] = {"document_id": [], "status": [], "canonical_document_id": [], "title": [], "url": [],
-                             "problems": []}
+def describe_documents(docs: list[DocumentInput], canonical: dict[str, str]) -> DescribedDocuments:
+    """What planning and the documents table read of `docs` (sorted by id), as frames: each one's
+    status, title, address and problems, the sessions it states as its own, the names of people its
+    sessions list, and a reject row for each rejected one. Made where the parses are (a worker
+    describes a parse shard), so that the driver receives columns, not summaries."""
+    made: dict[str, list] = {name: [] for name in DESCRIBED_SCHEMAS["documents"]}
+    stated: dict[str, list] = {name: [] for name in DESCRIBED_SCHEMAS["statements"]}
+    add_statement = [column.append for column in stated.values()]
     rejects = []
     for doc in docs:
         status = document_status(doc, canonical)
         problems = _problems(doc, status)
         parsed = doc.summary
+        head = canonical.get(doc.document_id, doc.document_id)
         made["document_id"].append(doc.document_id)
         made["status"].append(status)
-        made["canonical_document_id"].append(canonical.get(doc.document_id, doc.document_id))
+        made["canonical_document_id"].append(head)
         made["title"].append(parsed.title if parsed else None)
         made["url"].append(parsed.url if parsed else None)
         made["problems"].append(problems)
+        made["session_ids"].append([] if status == "rejected" else own_session_ids(parsed, head))
         if status == "rejected":
             rejects.append(_reject(doc, problems))
+            continue
+        for index, stub in enumerate(parsed.sessions):
+            for position, (name, key, country, country_key, organization, org_tokens) in enumerate(stub.participants):
+                if key is None:  # not a person
+                    continue
+                for add, value in zip(add_statement, (doc.document_id, index, position, name, key, country, country_key,
+                                                      organization, sorted(org_tokens))):
+                    add(value)
+    return DescribedDocuments(schemas.columns_frame(made, DESCRIBED_SCHEMAS["documents"]),
+                              schemas.columns_frame(stated, DESCRIBED_SCHEMAS["statements"]),
+                              schemas.frame("rejects", rejects, sort=False))
+
+
+def document_table_rows(described: pl.DataFrame, raw: pl.DataFrame) -> pl.DataFrame:
+    """The documents table's rows of the documents `described` (describe_documents), in its order;
+    the raw document's own columns are taken from `raw` (the raw documents frame) as columns."""
     schema = schemas.columns("documents")
-    rows = schemas.columns_frame(made, {c: schema[c] for c in made}).join(
-        raw.select(RAW_COLUMNS), on="document_id", how="left", maintain_order="left")
-    return rows.select(list(schema)).cast(schema), rejects
+    return (described.drop("session_ids").join(raw.select(RAW_COLUMNS), on="document_id", how="left", maintain_order="left")
+            .select(list(schema)).cast(schema))
