@@ -9,6 +9,7 @@ from pipeline.defs import (BuildSettings, ReleasingMemoryIOManager, StageIOManag
                            input_readers, release_dataset, table_checks)
 from pipeline.defs.automation import build_automation
 from pipeline.engine.resource import ComputeEngine
+from pipeline.memory import give_back_large_blocks
 
 # Everything but the release: what `cyberdialogue build`, the schedule and the sensor run.
 build_job = dg.define_asset_job("build", selection=dg.AssetSelection.all(),
@@ -36,6 +37,9 @@ def build_definitions(raw_dir: str | None = None, out_dir: str | None = None, bo
     pickled under <out>/.stages/ so that each step can run in its own process. `engine` ("local" or
     "ray", see pipeline.engine) is where the heavy stages run.
     """
+    # the process that runs the graph returns large freed blocks to the system at once (the workers keep
+    # glibc's default, which costs them nothing: docs/performance.md)
+    give_back_large_blocks()
     overrides = {k: v for k, v in (("raw_dir", raw_dir), ("out_dir", out_dir)) if v}
     if raw_dir is not None or bounds_file is not None:
         overrides["bounds_file"] = bounds_file or ""

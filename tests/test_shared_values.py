@@ -2,6 +2,8 @@
 import datetime as dt
 import pickle
 
+import pytest
+
 from pipeline.incremental.parse_cache import SharedValues, parse_raw_documents, parse_shard
 from pipeline.model.records import DocumentSummary, SessionStub
 
@@ -83,3 +85,9 @@ def test_a_shard_sends_back_the_keys_it_parsed_and_is_described_from_its_object(
     stated = described.statements.select("document_id", "name", "key", "organization").unique(maintain_order=True).rows()
     assert stated == [("doc_1", "Jane Doe", "doe jane", "ACME"), ("doc_2", "Jane Doe", "doe jane", "ACME")]
     assert described.rejects.height == 0
+    # a parse the shard object does not hold (a damaged cache): the build says so and what to do
+    lost = documents.head(1).with_columns(parse_key=pl.lit(key + "0"))
+    with pytest.raises(RuntimeError, match="the parse cache lost .* build again with --full"):
+        describe_shard(DescribeTask(str(tmp_path / "cache"), "", lost, {}))
+    with pytest.raises(RuntimeError, match="the parse cache lost .* build again with --full"):
+        describe_shard(DescribeTask(str(tmp_path / "cache"), "ff", documents, {}))  # no such object

@@ -4,11 +4,7 @@ release job, the schedule and the sensor. Every rule lives in the stages the ass
 raw_documents -> parsed_documents -> duplicate_clusters -> {one asset per table} -> parquet_files
 -> duckdb_database -> site, build_report
 """
-from pipeline.memory import give_back_large_blocks
-
-give_back_large_blocks()  # the process that runs the asset graph (the workers keep glibc's default: docs/performance.md)
-
-from pipeline.defs.dedup import duplicate_clusters  # noqa: E402
+from pipeline.defs.dedup import duplicate_clusters
 from pipeline.defs.export import build_report, duckdb_database, export_checks, parquet_files, site
 from pipeline.defs.ingest import raw_documents
 from pipeline.defs.parse import parsed_documents

@@ -436,10 +436,17 @@ class DescribeTask:
 def describe_shard(task: DescribeTask) -> DescribedDocuments:
     """The task's documents described (describe_documents), their summaries read from their shard object."""
     keys = sorted(set(task.documents["parse_key"].to_list()))
+    path = shard_object(task.cache_dir, task.shard)
     with no_gc():
-        blobs = dict(_read_object(shard_object(task.cache_dir, task.shard), ["key", "summary"], keys).iter_rows())
-        summaries = {key: pickle.loads(blobs[key]) for key in keys if key in blobs}
-        docs = [DocumentInput(*row[:-1], summaries.get(row[-1]))
+        try:
+            blobs = dict(_read_object(path, ["key", "summary"], keys).iter_rows())
+        except (OSError, pa.ArrowException, pl.exceptions.PolarsError) as exc:
+            raise RuntimeError(f"the parse cache lost {path} ({exc}); build again with --full") from None
+        missing = [key for key in keys if key not in blobs]
+        if missing:
+            raise RuntimeError(f"the parse cache lost {missing[0]} from {path}; build again with --full")
+        summaries = {key: pickle.loads(blobs[key]) for key in keys}
+        docs = [DocumentInput(*row[:-1], summaries[row[-1]])
                 for row in task.documents.select(*DESCRIBE_COLUMNS, "parse_key").iter_rows()]
         return describe_documents(docs, task.canonical)
 

@@ -9,6 +9,8 @@ plan (tests/test_incremental.py); the second costs what changed, not what the co
 from __future__ import annotations
 
 from collections import defaultdict
+from itertools import groupby
+from operator import itemgetter
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -248,38 +250,39 @@ class PeopleTask:
     splits: dict[tuple[str, str], str]           # (person id, session) -> the id a reviewed split gives it
 
 
+def _give_people(key: str, parts: list[Participation], merge_into: dict[str, str],
+                 splits: dict[tuple[str, str], str]) -> list[dict]:
+    """One name key's participations (sessions ascending) each given its person: one person per name,
+    unless affiliations conflict; the reviewed merges and splits on top. Returns the review notes on
+    the name split by affiliation (before the merges)."""
+    groups = split_by_affiliation(parts) if len(parts) > 1 else [parts]  # one participation: one group
+    notes = []
+    if len(groups) == 1:
+        group_ids = [ids.person_id(key)]
+    else:
+        group_ids = [ids.person_id(key, *sorted({p.country or "" for p in g}),
+                                   *sorted(set().union(*(p.org_tokens for p in g)))) for g in groups]
+        notes = _split_notes(key, groups, group_ids)
+    for pid, group in zip(group_ids, groups):
+        person = merge_into.get(pid, pid)
+        for part in group:
+            part.person_id = splits.get((person, part.session_id), person) if splits else person
+    return notes
+
+
 def people_of_names(task: PeopleTask) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The task's participations with their person: one person per name, unless affiliations
-    conflict; the reviewed merges and splits on top. And the review notes on names split by
-    affiliation (PLAN_SCHEMAS["notes"], before the merges)."""
-    merge_into, splits = task.merge_into, task.splits
-    person_ids: list[str] = []
-    notes: list[dict] = []
+    """The task's participations with their person (see _give_people), and the review notes
+    (PLAN_SCHEMAS["notes"])."""
     frame = task.participations
     columns = ("key", "session_id", "name", "country", "country_label", "org_tokens", "organization")
     rows = zip(*(frame.get_column(c).to_list() for c in columns))
-    parts: list[Participation] = []
-    key = None
-    for row in [*rows, (None,) * len(columns)]:  # a last empty row closes the last key
-        if row[0] != key or row[0] is None:
-            if parts:
-                groups = split_by_affiliation(parts) if len(parts) > 1 else [parts]  # one participation: one group
-                if len(groups) == 1:
-                    group_ids = [ids.person_id(key)]
-                else:
-                    group_ids = [ids.person_id(key, *sorted({p.country or "" for p in g}),
-                                               *sorted(set().union(*(p.org_tokens for p in g)))) for g in groups]
-                    notes.extend(_split_notes(key, groups, group_ids))
-                for pid, group in zip(group_ids, groups):
-                    person = merge_into.get(pid, pid)
-                    for part in group:
-                        part.person_id = splits.get((person, part.session_id), person) if splits else person
-                person_ids.extend(p.person_id for p in parts)
-            key, parts = row[0], []
-            if key is None:
-                break
-        _, sid, name, country, label, tokens, organization = row
-        parts.append(Participation(sid, name, country, frozenset(tokens), organization, label))
+    person_ids: list[str] = []
+    notes: list[dict] = []
+    for key, of_key in groupby(rows, key=itemgetter(0)):  # the frame is sorted by key
+        parts = [Participation(sid, name, country, frozenset(tokens), organization, label)
+                 for _, sid, name, country, label, tokens, organization in of_key]
+        notes.extend(_give_people(key, parts, task.merge_into, task.splits))
+        person_ids.extend(p.person_id for p in parts)
     assigned = frame.with_columns(person_id=pl.Series(person_ids, dtype=pl.String)).select(list(PLAN_SCHEMAS["participations"]))
     return assigned, pl.DataFrame(notes, schema=PLAN_SCHEMAS["notes"])
 

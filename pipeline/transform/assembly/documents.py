@@ -77,8 +77,7 @@ def describe_documents(docs: list[DocumentInput], canonical: dict[str, str]) -> 
     sessions list, and a reject row for each rejected one. Made where the parses are (a worker
     describes a parse shard), so that the driver receives columns, not summaries."""
     made: dict[str, list] = {name: [] for name in DESCRIBED_SCHEMAS["documents"]}
-    stated: dict[str, list] = {name: [] for name in DESCRIBED_SCHEMAS["statements"]}
-    add_statement = [column.append for column in stated.values()]
+    statements: list[tuple] = []
     rejects = []
     for doc in docs:
         status = document_status(doc, canonical)
@@ -99,11 +98,12 @@ def describe_documents(docs: list[DocumentInput], canonical: dict[str, str]) -> 
             for position, (name, key, country, country_key, organization, org_tokens) in enumerate(stub.participants):
                 if key is None:  # not a person
                     continue
-                for add, value in zip(add_statement, (doc.document_id, index, position, name, key, country, country_key,
-                                                      organization, sorted(org_tokens))):
-                    add(value)
+                statements.append((doc.document_id, index, position, name, key, country, country_key, organization,
+                                   sorted(org_tokens)))
+    columns = DESCRIBED_SCHEMAS["statements"]
+    stated = dict(zip(columns, map(list, zip(*statements)))) if statements else {name: [] for name in columns}
     return DescribedDocuments(schemas.columns_frame(made, DESCRIBED_SCHEMAS["documents"]),
-                              schemas.columns_frame(stated, DESCRIBED_SCHEMAS["statements"]),
+                              schemas.columns_frame(stated, columns),
                               schemas.frame("rejects", rejects, sort=False))
 
 
