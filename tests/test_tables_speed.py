@@ -46,11 +46,30 @@ SUMMARIES = {
     "doc_e": DocumentSummary("concept_note", "E", None, [], [
         _stub(("Cy Dee", "dee c", None, None, "The", T()), ("C. Dee", "dee c", None, None, "Of", T()))]),
 }
-SESSIONS = {"ses_1": SessionBuild("ses_1", [("doc_a", 0), ("doc_b", 0), ("doc_c", 0)]),
-            "ses_2": SessionBuild("ses_2", [("doc_a", 1), ("doc_c", 0)]),
-            "ses_3": SessionBuild("ses_3", [("doc_d", 0)]),
-            "ses_4": SessionBuild("ses_4", [("doc_b", 0)]),
-            "ses_5": SessionBuild("ses_5", [("doc_e", 0), ("doc_c", 0)])}
+SUMMARIES["doc_f"] = SUMMARIES["doc_b"]
+# the sessions each document states, by their place in it
+DOC_SESSIONS = {"doc_a": ["ses_1", "ses_2"], "doc_b": ["ses_1"], "doc_c": ["ses_5"], "doc_d": ["ses_3"],
+                "doc_e": ["ses_5"], "doc_f": ["ses_4"]}
+
+
+def _documents(copies=frozenset()) -> pl.DataFrame:
+    """The plan's documents frame of DOC_SESSIONS."""
+    return pl.DataFrame({"document_id": sorted(DOC_SESSIONS), "session_ids": [DOC_SESSIONS[d] for d in sorted(DOC_SESSIONS)],
+                         "is_copy": [d in copies for d in sorted(DOC_SESSIONS)]})
+
+
+def _sessions(only=None) -> dict[str, SessionBuild]:
+    """DOC_SESSIONS as sessions and their contributions (of the sessions `only`, all when None)."""
+    sessions: dict[str, SessionBuild] = {}
+    for d in sorted(DOC_SESSIONS):
+        for index, sid in enumerate(DOC_SESSIONS[d]):
+            if only is None or sid in only:
+                sessions.setdefault(sid, SessionBuild(sid)).contributions.append((d, index))
+    return sessions
+
+
+def _participations(statements, only=None, copies=frozenset()) -> pl.DataFrame:
+    return participations_of(_documents(copies), statements, None if only is None else pl.Series(only, dtype=pl.String))
 
 
 def _planner(overrides=None, merge_into=None) -> Planner:
@@ -60,12 +79,6 @@ def _planner(overrides=None, merge_into=None) -> Planner:
 def _statements() -> pl.DataFrame:
     docs = [DocumentInput(d, d, "0", 1, "utf-8", s.format, "1", [], s) for d, s in sorted(SUMMARIES.items())]
     return describe_documents(docs, {}).statements
-
-
-def _exploded(sessions: dict[str, SessionBuild], copies=frozenset()) -> pl.DataFrame:
-    rows = [(sid, d, i, d in copies) for sid, build in sessions.items() for d, i in build.contributions]
-    return pl.DataFrame(rows, schema={"session_id": pl.String, "document_id": pl.String, "index": pl.Int64,
-                                      "is_copy": pl.Boolean}, orient="row")
 
 
 # -- the plain forms ----------------------------------------------------------------------------------
@@ -128,32 +141,35 @@ def _fields_plain(by_key: dict) -> dict:
 # -- the tests ----------------------------------------------------------------------------------------
 def test_participations_take_the_first_affiliation_stated_as_the_plain_form():
     statements = _statements()
-    cases = [(SESSIONS, frozenset()), ({}, frozenset()), ({"ses_3": SESSIONS["ses_3"]}, frozenset()),
-             ({"ses_2": SESSIONS["ses_2"]}, frozenset()), (SESSIONS, frozenset({"doc_a"})),
-             (SESSIONS, frozenset({"doc_b", "doc_e"}))]
-    for sessions, copies in cases:
-        frame = participations_of(_exploded(sessions, copies), statements)
-        assert _fields(frame) == _fields_plain(_participations_plain(sessions, copies))
+    cases = [(None, frozenset()), ([], frozenset()), (["ses_3"], frozenset()), (["ses_2"], frozenset()),
+             (["ses_1", "ses_5"], frozenset()), (None, frozenset({"doc_a"})), (None, frozenset({"doc_b", "doc_c"}))]
+    for only, copies in cases:
+        frame = _participations(statements, only, copies)
+        assert _fields(frame) == _fields_plain(_participations_plain(_sessions(only), copies)), (only, copies)
         assert frame.select("key", "session_id").equals(frame.select("key", "session_id").sort("key", "session_id"))
-    fields = _fields(participations_of(_exploded(SESSIONS), statements))
+    fields = _fields(_participations(statements))
     assert fields[("li b", "ses_1")][1:4] == ("china", T({"keio"}), "Keio")
     assert fields[("silva a", "ses_2")][4] is None and fields[("silva a", "ses_2")][3] == "ICANN"
     # an organization without words of its own is taken until one with words comes: the last one written
     assert fields[("dee c", "ses_5")] == ("Cy Dee", "peru", T(), "Of", "Peru")
     assert "ses_3" not in {sid for _, sid in fields}
     # a copy's statements come after the canonical documents': doc_a's Brasil is no longer first
-    assert _fields(participations_of(_exploded(SESSIONS, {"doc_a"}), statements))[("silva a", "ses_1")][1] == "kenya"
+    assert _fields(_participations(statements, copies={"doc_a"}))[("silva a", "ses_1")][1] == "kenya"
+    # a statement of a document the plan does not hold states nothing
+    stray = statements.head(1).with_columns(document_id=pl.lit("doc_zz"))
+    assert _participations(pl.concat([statements, stray])).equals(_participations(statements))
+    assert participations_of(_documents().clear(), statements).height == 0
 
 
 def test_people_and_participation_frame_as_the_plain_forms():
-    split = {"split": [{"person_id": ids.person_id("dee c"), "sessions": ["ses_1"]}]}
+    split = {"split": [{"person_id": ids.person_id("dee c"), "sessions": ["ses_5"]}]}
     merges = {ids.person_id("dee c"): "per_merged"}
     statements = _statements()
     for overrides, merge_into in (({}, {}), (split, {}), (split, merges)):
         planner = _planner(overrides, merge_into)
-        for sessions in (SESSIONS, {}, {"ses_4": SESSIONS["ses_4"]}):
-            stated = participations_of(_exploded(sessions), statements)
-            by_key = _participations_plain(sessions)
+        for only in (None, [], ["ses_4"]):
+            stated = _participations(statements, only)
+            by_key = _participations_plain(_sessions(only))
             plain_person_of = _people_plain(planner, copy.deepcopy(by_key))
             frame, notes = people_of_names(PeopleTask(stated, planner.merge_into, planner.splits))
             assert frame.schema == pl.Schema(PLAN_SCHEMAS["participations"])
@@ -174,12 +190,12 @@ def test_people_and_participation_frame_as_the_plain_forms():
             first_rows = stated.with_row_index().group_by("key").agg(pl.col("index").first())["index"]
             expected = (first_rows // 2).n_unique()
             assert tasks_run == ([expected] if expected > 1 else [])
-    # Ana Silva is two people (Brazil and Kenya); the reviewed split gives Cy Dee another id in ses_1
+    # Ana Silva is two people (Brazil and Kenya); the reviewed split gives Cy Dee another id in ses_5
     planner = _planner(split)
-    frame, notes = planner._people(participations_of(_exploded(SESSIONS), statements))
+    frame, notes = planner._people(_participations(statements))
     person_of = {(k, s): p for k, s, p in frame.select("key", "session_id", "person_id").iter_rows()}
     assert len({person_of[("silva a", s)] for s in ("ses_1", "ses_2", "ses_4")}) >= 2 and notes.height
-    assert person_of[("dee c", "ses_1")] == ids.split_person_id(ids.person_id("dee c"), ["ses_1"])
+    assert person_of[("dee c", "ses_5")] == ids.split_person_id(ids.person_id("dee c"), ["ses_5"])
 
 
 def _record(title: str, *names: str) -> SessionRecord:

@@ -287,20 +287,31 @@ def people_of_names(task: PeopleTask) -> tuple[pl.DataFrame, pl.DataFrame]:
     return assigned, pl.DataFrame(notes, schema=PLAN_SCHEMAS["notes"])
 
 
-def participations_of(exploded: pl.DataFrame, statements: pl.DataFrame) -> pl.DataFrame:
-    """Per (name key, session) that `exploded` (document_id, index, session_id, is_copy) states: the
-    name as first stated, and the first affiliation stated, in the order the session's documents
-    contribute (canonical documents first, then by id; then in their order on the page). The first
-    country written is kept with its key; the first organization with words of its own, else the
-    last one written without (as the people it is compared to take it). Sorted by key and session,
-    PLAN_SCHEMAS["participations"] but person_id."""
-    stated = (exploded.select("session_id", "document_id", "index", "is_copy")
-              .join(statements, on=["document_id", "index"], how="inner")
-              .sort(["session_id", "is_copy", "document_id", "position"]))
+def participations_of(documents: pl.DataFrame, statements: pl.DataFrame, sessions: pl.Series | None = None) -> pl.DataFrame:
+    """Per (name key, session) that `documents` (the plan's documents frame: document_id sorted,
+    session_ids, is_copy) states, of `sessions` (all when None): the name as first stated, and the first
+    affiliation stated, in the order the session's documents contribute (canonical documents first,
+    then by id; then in their order on the page). The first country written is kept with its key; the
+    first organization with words of its own, else the last one written without (as the people it is
+    compared to take it). Sorted by key and session, PLAN_SCHEMAS["participations"] but person_id.
+    Each statement finds its document by binary search and its session by its place in the document's
+    list, and the order is one integer: a join and a sort on three columns held about 40 MB more at
+    50,000 documents."""
+    schema = {c: t for c, t in PLAN_SCHEMAS["participations"].items() if c != "person_id"}
+    ids = documents["document_id"]
+    if ids.is_empty():
+        return pl.DataFrame(schema=schema)
+    rows = ids.search_sorted(statements["document_id"]).clip(0, ids.len() - 1)
+    found = ids.gather(rows) == statements["document_id"]  # a statement of no document is dropped
+    order = (documents["is_copy"].gather(rows).cast(pl.Int64) * (1 << 62) + rows.cast(pl.Int64) * (1 << 20)
+             + statements["position"])  # is_copy, then the document, then its place on the page
+    stated = statements.with_columns(session_id=documents["session_ids"].gather(rows).list.get(statements["index"], null_on_oob=True),
+                                     _order=order)
+    stated = stated.filter(found & (pl.col("session_id").is_not_null() if sessions is None
+                                    else pl.col("session_id").is_in(sessions.implode()))).sort("_order")
     has_country = pl.col("country").fill_null("") != ""
     has_org = pl.col("organization").fill_null("") != ""
     worded = has_org & (pl.col("org_tokens").list.len() > 0)
-    schema = {c: t for c, t in PLAN_SCHEMAS["participations"].items() if c != "person_id"}
     return (stated.group_by(["key", "session_id"]).agg(
                 pl.col("name").first(),
                 pl.col("country_key").filter(has_country).first().alias("country"),
@@ -394,7 +405,7 @@ class Planner:
         described = self.describe(None)
         frames = {"documents": self._documents_frame(self._assign_ids(described.documents, None), self.documents)}
         exploded = self._explode(frames["documents"])
-        participations, notes = self._people(participations_of(exploded, described.statements))
+        participations, notes = self._people(participations_of(frames["documents"], described.statements))
         frames["participations"] = participations
         frames["notes"] = notes
         to_build = self._contributions(exploded)
@@ -433,7 +444,7 @@ class Planner:
         if others:
             statements = pl.concat([statements, self.describe(others).statements])
         old_parts = previous["participations"]
-        fresh = participations_of(restated, statements)
+        fresh = participations_of(documents, statements, affected_series)
         keys_series = pl.concat([fresh["key"], old_parts.filter(pl.col("session_id").is_in(affected_series.implode()))["key"]]).unique().sort()
         of_keys = old_parts.filter(pl.col("key").is_in(keys_series.implode()))
         regrouping = pl.concat([of_keys.filter(~pl.col("session_id").is_in(affected_series.implode())).drop("person_id"),
