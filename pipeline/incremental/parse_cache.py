@@ -531,8 +531,9 @@ class SummaryStore:
 class ParsedDocuments(Mapping):
     """document_id -> ParsedRecord for every document with a parse. `frame` holds, per document,
     its parse key, whether it came from the cache, and the PARSE_COLUMNS but FINGERPRINT_COLUMNS
-    (see fingerprints); summaries are read only when asked for. The stages look documents up by the column (a join), not one at a time: the
-    driver holds no Python object per document (a record is made when one is asked for)."""
+    (see fingerprints); summaries are read only when asked for. The stages look documents up by the
+    column (a join), not one at a time: the driver holds no Python object per document (a record is
+    made when one is asked for)."""
 
     def __init__(self, frame: pl.DataFrame, summaries: SummaryStore, shards_run: int = 0):
         # the stage joins in document order already: sorting would copy it once more (about 60 MB at 100k)
@@ -575,8 +576,6 @@ class ParsedDocuments(Mapping):
     def fingerprints(self) -> pl.DataFrame:
         """FINGERPRINT_COLUMNS of every document, in the frame's order: read from the index files (over
         memory maps of local ones) when de-duplication asks, held no longer than it needs them."""
-        if all(c in self.frame.columns for c in FINGERPRINT_COLUMNS):  # a frame made with them (tests)
-            return self.frame.select(FINGERPRINT_COLUMNS)
         index = ParseIndex(self.summaries.cache_dir).load_columns().select("key", *FINGERPRINT_COLUMNS)
         found = self.frame.select("parse_key").join(index, left_on="parse_key", right_on="key", how="left",
                                                     maintain_order="left")
@@ -589,7 +588,6 @@ class ParsedDocuments(Mapping):
         """Free what only planning read (assembly is done planning): the summaries held in memory,
         read again when asked for."""
         self.summaries.clear()
-        self.frame = self.frame.drop(FINGERPRINT_COLUMNS, strict=False)
 
     def signatures(self, document_ids: list[str]) -> np.ndarray:
         """The MinHash signatures of these documents, in order, from their shard objects (one read of

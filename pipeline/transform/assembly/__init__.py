@@ -146,10 +146,14 @@ class DatasetBuilder:
         if tasks_of is None:
             return describe_documents(self._inputs(frame), self.canonical)
         describe_task, tasks, unparsed = tasks_of(frame, self.canonical)
-        parts = [describe_documents(self._inputs(unparsed), self.canonical)]  # no parse: no summary
-        elsewhere = self.run_batches is not None and len(tasks) > 1
-        parts.extend(self.run_batches(describe_task, tasks) if elsewhere else map(describe_task, tasks))
+        no_parse = [DocumentInput(*row, None) for row in unparsed.iter_rows()]  # nothing to read
+        parts = [describe_documents(no_parse, self.canonical), *self._run(describe_task, tasks, len(tasks) > 1)]
         return DescribedDocuments.concat(parts)
+
+    def _run(self, function, tasks: list, elsewhere: bool):
+        """function(task) for each task, in order: on the engine's workers when `elsewhere` and there
+        are any (run_batches), else here."""
+        return self.run_batches(function, tasks) if elsewhere and self.run_batches else map(function, tasks)
 
     def _inputs(self, frame: pl.DataFrame) -> list[DocumentInput]:
         """The documents of `frame` (DESCRIBE_COLUMNS) with their summaries, as `parsed` gives them."""
@@ -261,14 +265,13 @@ class DatasetBuilder:
         return [SessionBatchTask(part, self.parsed.loader(part["document_id"].unique().sort()), people.get(batch, no_people),
                                  self.identity.merge_into) for batch, part in sorted(contributions.items())]
 
-    def _build_sessions(self, todo: pl.DataFrame, sessions: int, batch_sessions: int, run_batches=None) -> None:
+    def _build_sessions(self, todo: pl.DataFrame, sessions: int, batch_sessions: int) -> None:
         """The rows of the `sessions` sessions to build (see _session_tasks; a batch's full parses in
-        memory at a time); `run_batches(function, batches)` may run them elsewhere (on worker
-        processes or a cluster), yielding results in batch order."""
+        memory at a time), on the engine's workers or a cluster (run_batches) unless they are few,
+        taken in batch order."""
         tasks = self._session_tasks(todo, batch_sessions)
-        elsewhere = run_batches and sessions > batch_sessions  # a few sessions are quicker built here
-        results = run_batches(build_session_batch_task, tasks) if elsewhere else map(build_session_batch_task, tasks)
-        for frames in results:
+        # a few sessions are quicker built here
+        for frames in self._run(build_session_batch_task, tasks, sessions > batch_sessions):
             for name, frame in frames.items():
                 self.fresh.add(name, frame)
 
@@ -319,7 +322,7 @@ class DatasetBuilder:
         dropped = sorted(old.keys() - inputs.keys()) + [sid for sid in planned if sid in old and old[sid] != inputs[sid]]
         todo = plan.to_build if len(todo_ids) == len(planned) else plan.to_build.filter(
             pl.col("session_id").is_in(pl.Series(todo_ids, dtype=pl.String).implode()))
-        self._build_sessions(todo, len(todo_ids), batch_sessions, run_batches)
+        self._build_sessions(todo, len(todo_ids), batch_sessions)
         changed_buckets = {sid[4:5] for sid in dropped} | {sid[4:5] for sid in todo_ids}
         stored = {name: merge_stored(name, self.fresh.take(name), previous.tables.get(name) if previous else None,
                                      dropped, changed_buckets, self.held) for name in SESSION_TABLES}
