@@ -16,7 +16,7 @@ from pipeline.transform.assembly.context import PersonIdentity
 from pipeline.transform.assembly.store import FreshRows, merge_frames, split_by_bucket
 from pipeline.transform.assembly.documents import DocumentInput, describe_documents
 from pipeline.transform.plan import (PLAN_SCHEMAS, Participation, PeopleTask, Planner, SessionBuild, participations_of,
-                                     people_of_names, split_by_affiliation)
+                                     people_of_names, split_by_affiliation, with_people)
 from pipeline.model import ids
 from schemas import columns_frame
 
@@ -161,6 +161,29 @@ def test_participations_take_the_first_affiliation_stated_as_the_plain_form():
     assert participations_of(_documents().clear(), statements).height == 0
 
 
+def test_participations_of_statements_their_documents_do_not_place_are_dropped():
+    statements = _statements()
+    documents = _documents()
+    # doc_a states one session now (its second list of names has no session), doc_d none at all
+    fewer = documents.with_columns(session_ids=pl.when(pl.col("document_id") == "doc_a").then(pl.lit(["ses_1"]))
+                                   .when(pl.col("document_id") == "doc_d").then(pl.lit([], dtype=pl.List(pl.String)))
+                                   .otherwise("session_ids"))
+    frame = participations_of(fewer, statements)
+    assert ("silva a", "ses_2") not in _fields(frame) and ("silva a", "ses_1") in _fields(frame)
+    assert frame.drop("key", "session_id").equals(
+        participations_of(documents, statements).filter(pl.col("session_id") != "ses_2").drop("key", "session_id"))
+    # a document stating one session twice: its names count once in it, the first list's first
+    twice = documents.with_columns(session_ids=pl.when(pl.col("document_id") == "doc_a").then(pl.lit(["ses_1", "ses_1"]))
+                                   .otherwise("session_ids"))
+    fields = _fields(participations_of(twice, statements))
+    assert fields[("silva a", "ses_1")][:4] == ("Ana Silva", "brazil", T({"anatel"}), "Anatel")
+    assert sorted(sid for key, sid in fields if key == "silva a") == ["ses_1", "ses_4", "ses_5"]
+    # no statements, or none of the sessions asked for: an empty frame of the schema
+    empty = participations_of(documents, statements.clear())
+    assert empty.height == 0 and empty.columns == participations_of(documents, statements).columns
+    assert participations_of(documents, statements, pl.Series(["ses_9"], dtype=pl.String)).height == 0
+
+
 def test_people_and_participation_frame_as_the_plain_forms():
     split = {"split": [{"person_id": ids.person_id("dee c"), "sessions": ["ses_5"]}]}
     merges = {ids.person_id("dee c"): "per_merged"}
@@ -171,7 +194,8 @@ def test_people_and_participation_frame_as_the_plain_forms():
             stated = _participations(statements, only)
             by_key = _participations_plain(_sessions(only))
             plain_person_of = _people_plain(planner, copy.deepcopy(by_key))
-            frame, notes = people_of_names(PeopleTask(stated, planner.merge_into, planner.splits))
+            person_ids, notes = people_of_names(PeopleTask(stated, planner.merge_into, planner.splits))
+            frame = with_people(stated, person_ids)
             assert frame.schema == pl.Schema(PLAN_SCHEMAS["participations"])
             assert frame.equals(_participation_frame_plain(by_key, plain_person_of))
             assert notes.schema == pl.Schema(PLAN_SCHEMAS["notes"])

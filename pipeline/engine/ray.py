@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import os
 import time
+from collections import deque
 
 from pipeline.engine import Engine
 
 # a task whose node is lost runs again elsewhere; an exception inside the stage function is not retried
 TASK_RETRIES = 5
 FORWARDED = ("AWS_", "FSSPEC_", "BOTO_")
+# tasks out at once per CPU of the cluster: one running and the next ready on every CPU, with a spare
+# for a task slower than its neighbours (results are taken in order)
+TASKS_PER_CPU = 3
+_NONE = object()
 
 
 def storage_environment() -> dict[str, str]:
@@ -41,15 +46,37 @@ class RayEngine(Engine):
         self.tasks = 0
 
     def map(self, function, shards: list, workers: int | None = None):
-        """One task per shard, all submitted at once; results fetched in shard order, one at a time,
-        so the driver holds one shard's result beside what it keeps."""
+        """One task per shard, results fetched in shard order, one at a time. At most TASKS_PER_CPU
+        tasks per CPU of the cluster are out at once (the next is submitted as a result is taken):
+        a task's arguments go into the object store when it is submitted, so submitting a stage's
+        every task at once held all its inputs there together (the session batches' are about 0.5 KB
+        a document: gigabytes at 10 M documents, spilled to disk once the store is full)."""
         import ray
 
         remote = ray.remote(max_retries=TASK_RETRIES, retry_exceptions=False)(function)
-        refs = [remote.remote(shard) for shard in shards]
-        self.tasks += len(refs)
-        for i, shard in enumerate(shards):
+        waiting = iter(shards)
+        out: deque = deque()
+
+        def submit() -> None:
+            shard = next(waiting, _NONE)
+            if shard is not _NONE:
+                out.append((shard, remote.remote(shard)))
+                self.tasks += 1
+
+        for _ in range(self.tasks_at_once()):
+            submit()
+        while out:
             # the reference goes as its result is taken: the object store frees the result instead of
             # keeping every result of the stage pinned (and mapped into this process) until the last
-            ref, refs[i] = refs[i], None
-            yield shard, ray.get(ref)
+            shard, ref = out.popleft()
+            result = ray.get(ref)
+            del ref
+            submit()
+            yield shard, result
+
+    def tasks_at_once(self) -> int:
+        """How many tasks may be out at once: TASKS_PER_CPU per CPU the cluster has now (a cluster
+        that grows takes more from the next stage on)."""
+        import ray
+
+        return max(2, int(ray.cluster_resources().get("CPU", 1)) * TASKS_PER_CPU)

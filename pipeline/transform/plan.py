@@ -14,6 +14,7 @@ from operator import itemgetter
 from dataclasses import dataclass, field
 from typing import Callable
 
+import numpy as np
 import polars as pl
 
 from pipeline.model.records import DocumentSummary
@@ -270,9 +271,9 @@ def _give_people(key: str, parts: list[Participation], merge_into: dict[str, str
     return notes
 
 
-def people_of_names(task: PeopleTask) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The task's participations with their person (see _give_people), and the review notes
-    (PLAN_SCHEMAS["notes"])."""
+def people_of_names(task: PeopleTask) -> tuple[pl.Series, pl.DataFrame]:
+    """The person of each of the task's participations, in their order (see _give_people), and the
+    review notes (PLAN_SCHEMAS["notes"]). Only the ids go back: the participations are the caller's."""
     frame = task.participations
     columns = ("key", "session_id", "name", "country", "country_label", "org_tokens", "organization")
     rows = zip(*(frame.get_column(c).to_list() for c in columns))
@@ -283,8 +284,12 @@ def people_of_names(task: PeopleTask) -> tuple[pl.DataFrame, pl.DataFrame]:
                  for _, sid, name, country, label, tokens, organization in of_key]
         notes.extend(_give_people(key, parts, task.merge_into, task.splits))
         person_ids.extend(p.person_id for p in parts)
-    assigned = frame.with_columns(person_id=pl.Series(person_ids, dtype=pl.String)).select(list(PLAN_SCHEMAS["participations"]))
-    return assigned, pl.DataFrame(notes, schema=PLAN_SCHEMAS["notes"])
+    return pl.Series("person_id", person_ids, dtype=pl.String), pl.DataFrame(notes, schema=PLAN_SCHEMAS["notes"])
+
+
+def with_people(participations: pl.DataFrame, person_ids: pl.Series) -> pl.DataFrame:
+    """participations_of's rows with their person (people_of_names), as PLAN_SCHEMAS["participations"]."""
+    return participations.with_columns(person_id=person_ids).select(list(PLAN_SCHEMAS["participations"]))
 
 
 def participations_of(documents: pl.DataFrame, statements: pl.DataFrame, sessions: pl.Series | None = None) -> pl.DataFrame:
@@ -294,35 +299,73 @@ def participations_of(documents: pl.DataFrame, statements: pl.DataFrame, session
     then by id; then in their order on the page). The first country written is kept with its key; the
     first organization with words of its own, else the last one written without (as the people it is
     compared to take it). Sorted by key and session, PLAN_SCHEMAS["participations"] but person_id.
-    Each statement finds its document by binary search and its session by its place in the document's
-    list, and the order is one integer: a join on two columns and a sort on four held about 25 MB more
-    at 50,000 documents (docs/performance.md)."""
+
+    Each statement finds its document by binary search and its session by its place in the
+    documents' session ids laid end to end. The grouping is done on integers (each key and session
+    by its place among the sorted distinct ones, each statement by its rank in the order above), and
+    the texts of the statements chosen are gathered once, in the output's order: a group_by on the
+    two texts and a sort of every statement with its texts held about 80 MB more at 50,000 documents
+    (docs/performance.md)."""
     schema = {c: t for c, t in PLAN_SCHEMAS["participations"].items() if c != "person_id"}
     ids = documents["document_id"]
-    if ids.is_empty():
+    if ids.is_empty() or statements.is_empty():
         return pl.DataFrame(schema=schema)
-    rows = ids.search_sorted(statements["document_id"]).clip(0, ids.len() - 1)
-    found = ids.gather(rows) == statements["document_id"]  # a statement of no document is dropped
+    doc_ids = statements["document_id"]
+    rows = ids.search_sorted(doc_ids).clip(0, ids.len() - 1)
+    lengths = documents["session_ids"].list.len().fill_null(0).cast(pl.Int64)
+    flat = documents["session_ids"].explode(empty_as_null=False, keep_nulls=False)
+    index = statements["index"]
+    # a statement of no document, or of a session its document does not state, is dropped
+    stated = ((ids.gather(rows) == doc_ids) & (index >= 0) & (index < lengths.gather(rows))
+              & statements["key"].is_not_null())
+    at = pl.select(pl.when(stated).then((lengths.cum_sum() - lengths).gather(rows) + index)).to_series()
+    session_id = flat.gather(at)
+    if sessions is not None:
+        stated = stated & session_id.is_in(sessions.implode()).fill_null(False)
+    picked = stated.arg_true()
+    if picked.is_empty():
+        return pl.DataFrame(schema=schema)
+    keys, session_id = statements["key"].gather(picked), session_id.gather(picked)
+    key_names, session_names = keys.unique().sort(), session_id.unique().sort()
+    group = ((key_names.search_sorted(keys).to_numpy().astype(np.uint64) << np.uint64(32))
+             | session_names.search_sorted(session_id).to_numpy().astype(np.uint64))
+    # is_copy, then the document, then its place on the page
     order = (documents["is_copy"].gather(rows).cast(pl.Int64) * (1 << 62) + rows.cast(pl.Int64) * (1 << 20)
-             + statements["position"])  # is_copy, then the document, then its place on the page
-    stated = statements.with_columns(session_id=documents["session_ids"].gather(rows).list.get(statements["index"], null_on_oob=True),
-                                     _order=order)
-    stated = stated.filter(found & (pl.col("session_id").is_not_null() if sessions is None
-                                    else pl.col("session_id").is_in(sessions.implode()))).sort("_order")
-    has_country = pl.col("country").fill_null("") != ""
-    has_org = pl.col("organization").fill_null("") != ""
-    worded = has_org & (pl.col("org_tokens").list.len() > 0)
-    return (stated.group_by(["key", "session_id"]).agg(
-                pl.col("name").first(),
-                pl.col("country_key").filter(has_country).first().alias("country"),
-                pl.col("country").filter(has_country).first().alias("country_label"),
-                pl.col("org_tokens").filter(worded).first(),
-                pl.coalesce(pl.col("organization").filter(worded).first(),
-                            pl.col("organization").filter(has_org).last()).alias("organization"))
-            .with_columns(pl.col("org_tokens").fill_null(pl.lit([], dtype=pl.List(pl.String))))
-            .sort("key", "session_id")
-            .select(list(schema))
-            .cast(schema))
+             + statements["position"]).gather(picked).to_numpy()
+    by_group = np.lexsort((order, group))  # by (key, session), each group's statements in order
+    group = group[by_group]
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    nth = np.arange(len(by_group), dtype=np.int64)  # a statement's place in by_group
+
+    def chosen(flags: pl.Series | None, last: bool = False) -> pl.Series:
+        """The statement each group takes: its first one (of those with `flags`), or its last."""
+        if flags is None:
+            return picked.gather(by_group[starts])
+        flagged = flags.gather(picked).fill_null(False).to_numpy()[by_group]
+        if last:
+            place = np.maximum.reduceat(np.where(flagged, nth, -1), starts)
+        else:
+            place = np.minimum.reduceat(np.where(flagged, nth, len(nth)), starts)
+        found = (place >= 0) & (place < len(nth))  # else none of the group's has them
+        statement = picked.to_numpy()[by_group[np.where(found, place, 0)]]
+        return pl.select(pl.when(pl.Series(found)).then(pl.Series(statement))).to_series()
+
+    has_country = statements["country"].fill_null("") != ""
+    has_org = statements["organization"].fill_null("") != ""
+    worded = has_org & (statements["org_tokens"].list.len() > 0)
+    first, with_country, with_words = chosen(None), chosen(has_country), chosen(worded)
+    grouped = group[starts]
+    return pl.DataFrame({
+        "key": key_names.gather(pl.Series(grouped >> np.uint64(32))),
+        "session_id": session_names.gather(pl.Series(grouped & np.uint64(0xFFFFFFFF))),
+        "name": statements["name"].gather(first),
+        "country": statements["country_key"].gather(with_country),
+        "country_label": statements["country"].gather(with_country),
+        "org_tokens": statements["org_tokens"].gather(with_words),
+        "organization": statements["organization"].gather(with_words),
+        "_last_organization": statements["organization"].gather(chosen(has_org, last=True)),
+    }).with_columns(pl.col("org_tokens").fill_null(pl.lit([], dtype=pl.List(pl.String))),
+                    pl.coalesce("organization", "_last_organization")).select(list(schema)).cast(schema)
 
 
 class Planner:
@@ -370,17 +413,23 @@ class Planner:
 
     # -- people ----------------------------------------------------------------------------------
     def _people(self, participations: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-        """participations_of's rows with their person, and the review notes (see people_of_names):
-        about ROWS_PER_TASK rows per task, a name key's all in one."""
-        chunk = pl.col("_row").first().over("key") // self.ROWS_PER_TASK  # by the key's first row
-        parts = (participations.with_row_index("_row").with_columns(_chunk=chunk).drop("_row")
-                 .partition_by("_chunk", maintain_order=True, include_key=False))
-        tasks = [PeopleTask(part, self.merge_into, self.splits) for part in parts if part.height]
-        run = self.run if self.run is not None and len(tasks) > 1 else lambda f, ts: map(f, ts)
-        results = list(run(people_of_names, tasks))
-        if not results:
+        """participations_of's rows (sorted by key) with their person, and the review notes (see
+        people_of_names): about ROWS_PER_TASK rows per task, a name key's all in the task of its
+        first row. A task's rows are a slice of the frame (a key's rows are side by side), not a copy."""
+        keys = participations["key"]
+        if keys.is_empty():
             return pl.DataFrame(schema=PLAN_SCHEMAS["participations"]), pl.DataFrame(schema=PLAN_SCHEMAS["notes"])
-        return pl.concat([r[0] for r in results]), pl.concat([r[1] for r in results])
+        key_starts = np.flatnonzero((keys != keys.shift(1)).fill_null(True).to_numpy())
+        task_of_key = key_starts // self.ROWS_PER_TASK
+        bounds = [*key_starts[np.r_[True, task_of_key[1:] != task_of_key[:-1]]].tolist(), keys.len()]
+        tasks = [PeopleTask(participations.slice(start, end - start), self.merge_into, self.splits)
+                 for start, end in zip(bounds, bounds[1:])]
+        run = self.run if self.run is not None and len(tasks) > 1 else lambda f, ts: map(f, ts)
+        person_ids, notes = [], []
+        for ids_of_task, notes_of_task in run(people_of_names, tasks):
+            person_ids.append(ids_of_task)
+            notes.append(notes_of_task)
+        return with_people(participations, pl.concat(person_ids)), pl.concat(notes)
 
     def _final_notes(self, notes: pl.DataFrame) -> list[dict]:
         result = []

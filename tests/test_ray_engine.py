@@ -1,0 +1,74 @@
+"""The Ray engine's submission, against a stand-in for Ray's API (the real cluster: tests/test_cluster.py):
+results come in shard order, and no more tasks are out at once than the window allows."""
+from __future__ import annotations
+
+import sys
+import types
+
+from pipeline.engine import ray as ray_engine
+from pipeline.engine.ray import TASKS_PER_CPU, RayEngine
+
+
+class _StandInRay(types.ModuleType):
+    """remote / get / cluster_resources as the engine calls them; counts the tasks out at once."""
+
+    def __init__(self, cpus: int):
+        super().__init__("ray")
+        self.cpus, self.out, self.most_out, self.submitted = cpus, 0, 0, []
+
+    def remote(self, **options):
+        assert options == {"max_retries": ray_engine.TASK_RETRIES, "retry_exceptions": False}
+        stand_in = self
+
+        class _Remote:
+            def __init__(self, function):
+                self.function = function
+
+            def remote(self, shard):
+                stand_in.submitted.append(shard)
+                stand_in.out += 1
+                stand_in.most_out = max(stand_in.most_out, stand_in.out)
+                return ("ref", self.function, shard)
+
+        return _Remote
+
+    def get(self, ref):
+        self.out -= 1
+        _, function, shard = ref
+        return function(shard)
+
+    def cluster_resources(self):
+        return {"CPU": float(self.cpus)}
+
+
+def _engine(monkeypatch, cpus: int) -> tuple[RayEngine, _StandInRay]:
+    stand_in = _StandInRay(cpus)
+    monkeypatch.setitem(sys.modules, "ray", stand_in)
+    engine = RayEngine.__new__(RayEngine)  # no cluster: only map is exercised
+    engine.tasks = 0
+    return engine, stand_in
+
+
+def test_results_come_in_shard_order_with_a_window_of_tasks_out(monkeypatch):
+    engine, ray = _engine(monkeypatch, cpus=2)
+    shards = list(range(25))
+    taken = []
+    for shard, result in engine.map(lambda n: n * n, shards):
+        taken.append((shard, result))
+        # when a result is taken, the next task is already submitted: the window stays full
+        assert len(ray.submitted) == min(len(shards), len(taken) + 2 * TASKS_PER_CPU)
+    assert taken == [(n, n * n) for n in shards]
+    assert ray.most_out == 2 * TASKS_PER_CPU and ray.submitted == shards and engine.tasks == 25
+
+
+def test_a_stage_with_fewer_tasks_than_the_window_submits_them_all_at_once(monkeypatch):
+    engine, ray = _engine(monkeypatch, cpus=8)
+    results = engine.map(str.upper, ["a", "b", "c"])
+    assert next(results) == ("a", "A") and ray.submitted == ["a", "b", "c"]
+    assert list(results) == [("b", "B"), ("c", "C")] and ray.out == 0
+
+
+def test_a_cluster_reporting_no_cpu_still_has_two_tasks_out(monkeypatch):
+    engine, ray = _engine(monkeypatch, cpus=0)
+    assert engine.tasks_at_once() == 2
+    assert [r for _, r in engine.map(abs, [-1, -2, -3, -4])] == [1, 2, 3, 4] and ray.most_out == 2
