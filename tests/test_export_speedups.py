@@ -88,6 +88,28 @@ def test_the_memory_budget_runs_work_together_only_within_its_limit():
         assert max(most) == expected and budget.used == 0, amounts
 
 
+def test_row_groups_hold_about_row_group_bytes_of_values(monkeypatch, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    monkeypatch.setattr(export, "ROW_GROUP_BYTES", 1000)
+    narrow = pl.DataFrame({"n": list(range(300))})                         # 8 bytes a row
+    wide = pl.DataFrame({"n": list(range(300)), "text": ["x" * 92] * 300,   # 100 bytes a row
+                         "words": [["ab", "cd"]] * 300, "none": [None] * 300}, schema_overrides={"none": pl.String})
+    assert export.value_bytes(narrow) == 2400 and export.value_bytes(wide) == 300 * (8 + 92 + 4 + 0)
+    assert export.row_group_rows(narrow) == 125 and export.row_group_rows(wide) == 1000 // 104
+    monkeypatch.setitem(export.PARQUET_OPTIONS, "row_group_size", 100)
+    assert export.row_group_rows(narrow) == 100 and export.row_group_rows(wide.clear()) == 100
+    # the same rows in other chunks: the same row groups, the same bytes
+    schema = pa.schema([("n", pa.int64()), ("text", pa.string()), ("words", pa.list_(pa.string())), ("none", pa.string())])
+    whole, chunked = tmp_path / "whole.parquet", tmp_path / "chunked.parquet"
+    export.write_parquet(wide, whole, schema)
+    export.write_parquet(pl.concat([wide.slice(0, 7), wide.slice(7, 200), wide.slice(207)], rechunk=False), chunked, schema)
+    meta = pq.ParquetFile(whole).metadata
+    assert [meta.row_group(g).num_rows for g in range(meta.num_row_groups)] == [9] * 33 + [3]
+    assert whole.read_bytes() == chunked.read_bytes()
+
+
 def test_the_write_cost_is_one_row_group(monkeypatch):
     df = pl.DataFrame({"a": list(range(1000))})
     monkeypatch.setitem(export.PARQUET_OPTIONS, "row_group_size", 100)

@@ -15,7 +15,8 @@ from pipeline.transform.assembly import SessionBatch, build_session_batch
 from pipeline.transform.assembly.context import PersonIdentity
 from pipeline.transform.assembly.store import FreshRows, merge_frames, split_by_bucket
 from pipeline.transform.assembly.documents import DocumentInput, describe_documents
-from pipeline.transform.plan import (PLAN_SCHEMAS, Participation, PeopleTask, Planner, SessionBuild, participations_of,
+from pipeline.transform.plan import (PLAN_SCHEMAS, DescribedDocuments, Participation, PeopleTask, Planner, SessionBuild,
+                                     key_ranges, participations_of,
                                      people_of_names, split_by_affiliation, with_people)
 from pipeline.model import ids
 from schemas import columns_frame
@@ -184,6 +185,45 @@ def test_participations_of_statements_their_documents_do_not_place_are_dropped()
     assert participations_of(documents, statements, pl.Series(["ses_9"], dtype=pl.String)).height == 0
 
 
+def _described_in_parts(cut: int) -> list[pl.DataFrame]:
+    """The statements of SUMMARIES as two describe tasks give them: the documents before `cut` and after."""
+    docs = [DocumentInput(d, d, "0", 1, "utf-8", s.format, "1", [], s) for d, s in sorted(SUMMARIES.items())]
+    return DescribedDocuments.concat([describe_documents(docs[:cut], {}), describe_documents(docs[cut:], {})]).statement_parts()
+
+
+def test_people_of_statements_by_key_range_as_grouped_whole():
+    split = {"split": [{"person_id": ids.person_id("dee c"), "sessions": ["ses_5"]}]}
+    for overrides in ({}, split):
+        planner = _planner(overrides)
+        for copies in (frozenset(), frozenset({"doc_a"})):
+            whole, whole_notes = planner._people(participations_of(_documents(copies), _statements()))
+            for cut in (0, 2, 6):
+                parts = _described_in_parts(cut)
+                assert all(part["key"].is_sorted() for part in parts) and len(parts) == (1 if cut in (0, 6) else 2)
+                for rows_per_task in (1, 2, 3, 100):
+                    tasks_run = []
+                    planner.run = lambda function, tasks: (tasks_run.append(len(tasks)), map(function, tasks))[1]
+                    planner.ROWS_PER_TASK = rows_per_task
+                    frame, notes = planner._people_of_statements(_documents(copies), parts)
+                    assert frame.equals(whole) and notes.equals(whole_notes), (overrides, copies, cut, rows_per_task)
+                    # one task runs here; smaller tasks, more of them, never more than the keys (a key's all in one)
+                    keys = _statements()["key"].n_unique()
+                    assert tasks_run == [] if rows_per_task == 100 else 1 < tasks_run[0] <= keys, tasks_run
+    assert planner._people_of_statements(_documents(), [])[0].height == 0
+
+
+def test_key_ranges_cut_sorted_keys_into_parts_of_about_equal_size():
+    keys = [pl.Series(sorted(f"k{i:04d}" for i in range(0, 1000, 2))), pl.Series(sorted(f"k{i:04d}" for i in range(1, 1000, 2)))]
+    ranges = key_ranges(keys, 4)
+    assert len(ranges) == 4 and ranges[0][0] is None and ranges[-1][1] is None
+    assert all(high == low for (_, high), (low, _) in zip(ranges, ranges[1:]))  # end to end, in order
+    sizes = [sum(((k >= (low or "")) & (k < high if high else True)).sum() for k in keys) for low, high in ranges]
+    assert sum(sizes) == 1000 and max(sizes) - min(sizes) <= 60, sizes
+    # one key repeated everywhere: one range holds it whole
+    assert key_ranges([pl.Series(["same"] * 50)], 4) == [(None, "same"), ("same", None)]
+    assert key_ranges(keys, 1) == [(None, None)] and key_ranges([pl.Series([], dtype=pl.String)], 3) == [(None, None)]
+
+
 def test_people_and_participation_frame_as_the_plain_forms():
     split = {"split": [{"person_id": ids.person_id("dee c"), "sessions": ["ses_5"]}]}
     merges = {ids.person_id("dee c"): "per_merged"}
@@ -338,7 +378,9 @@ def test_described_documents_as_the_rows_of_document_rows():
     own = dict(described.documents.select("document_id", "session_ids").iter_rows())
     assert [len(own[d]) for d in sorted(own)] == [1, 0, 1, 0, 0]
     assert own["doc_c"] == [ids.session_id(SUMMARIES["doc_b"].sessions[0], SUMMARIES["doc_b"], "doc_a", 0)]
-    # the names of people its sessions list, in their places; "Moderator" is not a person
+    # the names of people its sessions list, in their places, by name key (a key's in their order on
+    # the page); "Moderator" is not a person
     statements = described.statements.filter(pl.col("document_id") == "doc_c")
     assert statements.select("index", "position", "key", "country_key").rows() == [
-        (0, 0, "silva a", "kenya"), (0, 1, "li b", "china"), (0, 2, "li b", "japan")]
+        (0, 1, "li b", "china"), (0, 2, "li b", "japan"), (0, 0, "silva a", "kenya")]
+    assert described.statements["key"].is_sorted()

@@ -35,17 +35,49 @@ TABLES_FILE = "tables.json"  # per table: rows and a digest of its content
 
 
 PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 3, "write_statistics": True, "row_group_size": 100_000}
-LAYOUT = 2  # 2: written by pyarrow with the schema's types (TIME in microseconds), nullability and descriptions
+# A row group holds at most row_group_size rows and about this many bytes of values: the writer holds one
+# row group converted to Arrow and its compressed pages, so a table of long texts (utterances, sessions)
+# in groups of 100,000 rows held ~85 MB at once, and a wider corpus would hold more.
+ROW_GROUP_BYTES = 32 << 20
+LAYOUT = 3  # 3: row groups cut by ROW_GROUP_BYTES; 2: written by pyarrow with the schema's types (TIME in
+#             microseconds), nullability and descriptions
 
 
 def _engine() -> dict:
     """What the bytes of a file depend on besides the data: a table written by another engine or
     with other options is never reused."""
     return {"polars": pl.__version__, "pyarrow": pa.__version__, "duckdb": duckdb.__version__,
-            "parquet": PARQUET_OPTIONS, "layout": LAYOUT}
+            "parquet": PARQUET_OPTIONS, "row_group_bytes": ROW_GROUP_BYTES, "layout": LAYOUT}
 
 
-def write_parquet(df: pl.DataFrame, path: str | os.PathLike, schema: pa.Schema) -> None:
+def value_bytes(df: pl.DataFrame) -> int:
+    """The bytes of a frame's values: texts by their length, lists by their items, 8 for any other value.
+    Counted from the values alone, so that the same rows give the same row groups however the frame
+    was put together (read back from a store, built on a worker or here)."""
+    total = 0
+    for name, dtype in df.schema.items():
+        column = df.get_column(name)
+        if dtype == pl.String:
+            total += column.str.len_bytes().sum() or 0
+        elif isinstance(dtype, pl.List) and dtype.inner == pl.String:
+            total += column.explode(empty_as_null=False, keep_nulls=False).str.len_bytes().sum() or 0
+        elif isinstance(dtype, pl.List):
+            total += 8 * (column.list.len().sum() or 0)
+        else:
+            total += 8 * column.len()
+    return int(total)
+
+
+def row_group_rows(df: pl.DataFrame) -> int:
+    """Rows per row group of `df`: at most PARQUET_OPTIONS' row_group_size, and about ROW_GROUP_BYTES of
+    values at the table's mean row width."""
+    if df.height == 0:
+        return PARQUET_OPTIONS["row_group_size"]
+    width = max(1, value_bytes(df) // df.height)
+    return max(1, min(PARQUET_OPTIONS["row_group_size"], ROW_GROUP_BYTES // width))
+
+
+def write_parquet(df: pl.DataFrame, path: str | os.PathLike, schema: pa.Schema, rows: int | None = None) -> None:
     """One table as Parquet with its schema: the types, non-null required columns and descriptions
     travel with the file, not only in this project's code."""
     # the cast also gives the fields their nullability and metadata; one chunk per column, so that the
@@ -53,11 +85,11 @@ def write_parquet(df: pl.DataFrame, path: str | os.PathLike, schema: pa.Schema) 
     # The chunks are joined by polars before the conversion (its string views: no text copied), so the
     # conversion's copy is the only one: joining the converted Arrow chunks would copy every text again.
     # A row group at a time: the same row groups and pages as the whole table written at once, with one
-    # row group's copy in memory instead of the table's.
+    # row group's copy in memory instead of the table's. `rows` per row group: row_group_rows(df) when None.
     if df.is_empty():
         pq.write_table(df.to_arrow().cast(schema), path, **PARQUET_OPTIONS)
         return
-    rows = PARQUET_OPTIONS["row_group_size"]
+    rows = rows or row_group_rows(df)
     with pq.ParquetWriter(path, schema, **{k: v for k, v in PARQUET_OPTIONS.items() if k != "row_group_size"}) as writer:
         for start in range(0, df.height, rows):
             writer.write_table(_arrow_row_group(df.slice(start, rows), schema), row_group_size=rows)
@@ -107,7 +139,9 @@ def write_parquet_tables(tables: dict[str, pl.DataFrame], out_dir: str | os.Path
     before = _previous_tables(previous)
     arrow_schemas = {name: schemas.arrow_schema(name, released) for name in schemas.TABLES}
     frames = {name: tables[name].select(arrow_schemas[name].names) for name in schemas.TABLES}
-    budget = MemoryBudget(max(map(_write_cost, frames.values()), default=0) + CONCURRENT_WRITE_ALLOWANCE)
+    group_rows = {name: row_group_rows(df) for name, df in frames.items()}
+    cost = {name: _write_cost(df, group_rows[name]) for name, df in frames.items()}
+    budget = MemoryBudget(max(cost.values(), default=0) + CONCURRENT_WRITE_ALLOWANCE)
 
     deltas = {}  # table -> the future of _save_delta
 
@@ -121,8 +155,8 @@ def write_parquet_tables(tables: dict[str, pl.DataFrame], out_dir: str | os.Path
             deltas[name] = pool.submit(_save_delta, previous, keys_dir, name, keys)
         if not (reused and _link_into_place(previous / PARQUET_DIR / path.name, path)):
             reused = False
-            with budget.hold(_write_cost(df)):
-                write_atomically(path, lambda tmp: write_parquet(df, tmp, arrow_schemas[name]))
+            with budget.hold(cost[name]):
+                write_atomically(path, lambda tmp: write_parquet(df, tmp, arrow_schemas[name], group_rows[name]))
         if track:
             keys_file = keys_dir / f"{name}.arrow"
             if not (reused and _link_into_place(previous / ROW_KEYS_DIR / keys_file.name, keys_file)):
@@ -132,7 +166,7 @@ def write_parquet_tables(tables: dict[str, pl.DataFrame], out_dir: str | os.Path
     # As many tables at once as there are cores, the largest first (pyarrow writes and polars hashes without
     # the GIL): in a re-build the few changed tables are written side by side and the others only hashed.
     # The memory budget keeps the writes held at once to about what the largest one needs alone.
-    order = sorted(schemas.TABLES, key=lambda name: _write_cost(frames[name]), reverse=True)
+    order = sorted(schemas.TABLES, key=lambda name: cost[name], reverse=True)
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         done = dict(zip(order, pool.map(write, order)))  # map re-raises a worker's error
         for name, saved in deltas.items():
@@ -170,11 +204,12 @@ def _save_delta(previous: Path, keys_dir: Path, name: str, keys: pl.DataFrame) -
 CONCURRENT_WRITE_ALLOWANCE = 0
 
 
-def _write_cost(df: pl.DataFrame) -> int:
-    """The memory a table's write holds at once, in estimated bytes: one row group converted to Arrow."""
+def _write_cost(df: pl.DataFrame, rows: int | None = None) -> int:
+    """The memory a table's write holds at once, in estimated bytes: one row group (of `rows`, else
+    row_group_rows) converted to Arrow."""
     if df.height == 0:
         return 0
-    return df.estimated_size() * min(df.height, PARQUET_OPTIONS["row_group_size"]) // df.height
+    return df.estimated_size() * min(df.height, rows or row_group_rows(df)) // df.height
 
 
 class MemoryBudget:

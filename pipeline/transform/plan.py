@@ -75,13 +75,23 @@ DESCRIBED_SCHEMAS = {
 @dataclass
 class DescribedDocuments:
     documents: pl.DataFrame             # DESCRIBED_SCHEMAS["documents"], sorted by document_id
-    statements: pl.DataFrame            # DESCRIBED_SCHEMAS["statements"]
+    statements: pl.DataFrame            # DESCRIBED_SCHEMAS["statements"], sorted by key (within each part)
     rejects: pl.DataFrame               # the rejects rows of the rejected ones (schemas.TABLES["rejects"])
+    parts: list[pl.DataFrame] = field(default_factory=list)  # `statements` as described, a frame per task
 
     @classmethod
     def concat(cls, parts: list["DescribedDocuments"]) -> "DescribedDocuments":
+        """The descriptions of `parts` together; their statements stay the frames they were (not copied
+        into one), each sorted by key, so that a range of keys is a slice of each."""
+        statements = [frame for p in parts for frame in (p.parts or [p.statements]) if frame.height]
+        empty = pl.DataFrame(schema=DESCRIBED_SCHEMAS["statements"])
         return cls(pl.concat([p.documents for p in parts]).sort("document_id"),
-                   pl.concat([p.statements for p in parts]), pl.concat([p.rejects for p in parts]))
+                   pl.concat(statements, rechunk=False) if statements else empty,
+                   pl.concat([p.rejects for p in parts]), statements)
+
+    def statement_parts(self) -> list[pl.DataFrame]:
+        """The statements as frames sorted by key."""
+        return self.parts or ([self.statements] if self.statements.height else [])
 
 
 def own_session_ids(summary: DocumentSummary, document_id: str) -> list[str]:
@@ -292,46 +302,52 @@ def with_people(participations: pl.DataFrame, person_ids: pl.Series) -> pl.DataF
     return participations.with_columns(person_id=person_ids).select(list(PLAN_SCHEMAS["participations"]))
 
 
-def participations_of(documents: pl.DataFrame, statements: pl.DataFrame, sessions: pl.Series | None = None) -> pl.DataFrame:
-    """Per (name key, session) that `documents` (the plan's documents frame: document_id sorted,
-    session_ids, is_copy) states, of `sessions` (all when None): the name as first stated, and the first
-    affiliation stated, in the order the session's documents contribute (canonical documents first,
-    then by id; then in their order on the page). The first country written is kept with its key; the
-    first organization with words of its own, else the last one written without (as the people it is
-    compared to take it). Sorted by key and session, PLAN_SCHEMAS["participations"] but person_id.
-
-    Each statement finds its document by binary search and its session by its place in the
-    documents' session ids laid end to end. The grouping is done on integers (each key and session
-    by its place among the sorted distinct ones, each statement by its rank in the order above), and
-    the texts of the statements chosen are gathered once, in the output's order: a group_by on the
-    two texts and a sort of every statement with its texts held about 80 MB more at 50,000 documents
-    (docs/performance.md)."""
-    schema = {c: t for c, t in PLAN_SCHEMAS["participations"].items() if c != "person_id"}
+def placed_statements(documents: pl.DataFrame, statements: pl.DataFrame) -> pl.DataFrame:
+    """`statements` with the session each one is in (session_id: null for a statement of no document
+    of `documents`, or of a session its document does not state) and _order, the order its session
+    takes statements in (canonical documents first, then by id; then their place on the page).
+    `documents` is the plan's documents frame (document_id sorted, session_ids, is_copy), or any
+    part of it holding the statements' documents. Each statement finds its document by binary search
+    and its session by its place in the documents' session ids laid end to end; no column is copied."""
     ids = documents["document_id"]
     if ids.is_empty() or statements.is_empty():
-        return pl.DataFrame(schema=schema)
+        return statements.with_columns(session_id=pl.lit(None, dtype=pl.String), _order=pl.lit(0, dtype=pl.Int64))
     doc_ids = statements["document_id"]
     rows = ids.search_sorted(doc_ids).clip(0, ids.len() - 1)
     lengths = documents["session_ids"].list.len().fill_null(0).cast(pl.Int64)
     flat = documents["session_ids"].explode(empty_as_null=False, keep_nulls=False)
     index = statements["index"]
-    # a statement of no document, or of a session its document does not state, is dropped
-    stated = ((ids.gather(rows) == doc_ids) & (index >= 0) & (index < lengths.gather(rows))
-              & statements["key"].is_not_null())
+    stated = (ids.gather(rows) == doc_ids) & (index >= 0) & (index < lengths.gather(rows))
     at = pl.select(pl.when(stated).then((lengths.cum_sum() - lengths).gather(rows) + index)).to_series()
-    session_id = flat.gather(at)
+    # rows below 2^42 documents, places on a page below 2^20
+    order = documents["is_copy"].gather(rows).cast(pl.Int64) * (1 << 62) + rows.cast(pl.Int64) * (1 << 20) + statements["position"]
+    return statements.with_columns(session_id=flat.gather(at), _order=order)
+
+
+def first_statements(placed: pl.DataFrame, sessions: pl.Series | None = None) -> pl.DataFrame:
+    """Per (name key, session) of the `placed` statements (placed_statements), of `sessions` (all when
+    None): the name as first stated, and the first affiliation stated, in the session's order. The
+    first country written is kept with its key; the first organization with words of its own, else
+    the last one written without (as the people it is compared to take it). Sorted by key and
+    session, PLAN_SCHEMAS["participations"] but person_id.
+
+    The grouping is done on integers (each key and session by its place among the sorted distinct
+    ones, each statement by its rank in the order), and the texts of the statements chosen are
+    gathered once, in the output's order: a group_by on the two texts and a sort of every statement
+    with its texts held about 80 MB more at 50,000 documents (docs/performance.md)."""
+    schema = {c: t for c, t in PLAN_SCHEMAS["participations"].items() if c != "person_id"}
+    session_id = placed["session_id"]
+    stated = session_id.is_not_null() & placed["key"].is_not_null()
     if sessions is not None:
         stated = stated & session_id.is_in(sessions.implode()).fill_null(False)
     picked = stated.arg_true()
     if picked.is_empty():
         return pl.DataFrame(schema=schema)
-    keys, session_id = statements["key"].gather(picked), session_id.gather(picked)
+    keys, session_id = placed["key"].gather(picked), session_id.gather(picked)
     key_names, session_names = keys.unique().sort(), session_id.unique().sort()
     group = ((key_names.search_sorted(keys).to_numpy().astype(np.uint64) << np.uint64(32))
              | session_names.search_sorted(session_id).to_numpy().astype(np.uint64))
-    # is_copy, then the document, then its place on the page
-    order = (documents["is_copy"].gather(rows).cast(pl.Int64) * (1 << 62) + rows.cast(pl.Int64) * (1 << 20)
-             + statements["position"]).gather(picked).to_numpy()
+    order = placed["_order"].gather(picked).to_numpy()
     by_group = np.lexsort((order, group))  # by (key, session), each group's statements in order
     group = group[by_group]
     starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
@@ -350,22 +366,68 @@ def participations_of(documents: pl.DataFrame, statements: pl.DataFrame, session
         statement = picked.to_numpy()[by_group[np.where(found, place, 0)]]
         return pl.select(pl.when(pl.Series(found)).then(pl.Series(statement))).to_series()
 
-    has_country = statements["country"].fill_null("") != ""
-    has_org = statements["organization"].fill_null("") != ""
-    worded = has_org & (statements["org_tokens"].list.len() > 0)
+    has_country = placed["country"].fill_null("") != ""
+    has_org = placed["organization"].fill_null("") != ""
+    worded = has_org & (placed["org_tokens"].list.len() > 0)
     first, with_country, with_words = chosen(None), chosen(has_country), chosen(worded)
     grouped = group[starts]
     return pl.DataFrame({
         "key": key_names.gather(pl.Series(grouped >> np.uint64(32))),
         "session_id": session_names.gather(pl.Series(grouped & np.uint64(0xFFFFFFFF))),
-        "name": statements["name"].gather(first),
-        "country": statements["country_key"].gather(with_country),
-        "country_label": statements["country"].gather(with_country),
-        "org_tokens": statements["org_tokens"].gather(with_words),
-        "organization": statements["organization"].gather(with_words),
-        "_last_organization": statements["organization"].gather(chosen(has_org, last=True)),
+        "name": placed["name"].gather(first),
+        "country": placed["country_key"].gather(with_country),
+        "country_label": placed["country"].gather(with_country),
+        "org_tokens": placed["org_tokens"].gather(with_words),
+        "organization": placed["organization"].gather(with_words),
+        "_last_organization": placed["organization"].gather(chosen(has_org, last=True)),
     }).with_columns(pl.col("org_tokens").fill_null(pl.lit([], dtype=pl.List(pl.String))),
                     pl.coalesce("organization", "_last_organization")).select(list(schema)).cast(schema)
+
+
+def participations_of(documents: pl.DataFrame, statements: pl.DataFrame, sessions: pl.Series | None = None) -> pl.DataFrame:
+    """Per (name key, session) that `documents` (the plan's documents frame: document_id sorted,
+    session_ids, is_copy) states, of `sessions` (all when None): first_statements of the statements
+    placed in their sessions (placed_statements)."""
+    return first_statements(placed_statements(documents, statements), sessions)
+
+
+@dataclass
+class NamesTask:
+    """The statements of a range of name keys (slices of frames sorted by key, placed_statements'
+    columns), with what the reviewed overrides say: a key's all in one task."""
+    statements: list[pl.DataFrame]
+    merge_into: dict[str, str]
+    splits: dict[tuple[str, str], str]
+
+
+def people_of_statements(task: NamesTask) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The participations of the task's statements (first_statements) with their person
+    (PLAN_SCHEMAS["participations"], sorted by key and session), and the review notes."""
+    participations = first_statements(pl.concat(task.statements))
+    person_ids, notes = people_of_names(PeopleTask(participations, task.merge_into, task.splits))
+    return with_people(participations, person_ids), notes
+
+
+def key_ranges(keys: list[pl.Series], tasks: int) -> list[tuple[str | None, str | None]]:
+    """About `tasks` ranges [low, high) of name keys (None: open) cutting the sorted `keys` into
+    parts of about equal size: the cuts are quantiles of a sample of each."""
+    if tasks <= 1:
+        return [(None, None)]
+    samples = [k.gather(np.linspace(0, k.len() - 1, min(k.len(), 8 * tasks)).astype(np.int64)) for k in keys if k.len()]
+    if not samples:
+        return [(None, None)]
+    sample = pl.concat(samples).sort()
+    cuts = sample.gather((np.arange(1, tasks) * sample.len()) // tasks).unique().sort().to_list()
+    bounds = [None, *cuts, None]
+    return list(zip(bounds, bounds[1:]))
+
+
+def _key_slice(frame: pl.DataFrame, low: str | None, high: str | None) -> pl.DataFrame:
+    """The rows of `frame` (sorted by key) with low <= key < high: a slice, not a copy."""
+    keys = frame["key"]
+    start = 0 if low is None else keys.search_sorted(low, "left")
+    end = keys.len() if high is None else keys.search_sorted(high, "left")
+    return frame.slice(start, max(0, end - start))
 
 
 class Planner:
@@ -431,6 +493,23 @@ class Planner:
             notes.append(notes_of_task)
         return with_people(participations, pl.concat(person_ids)), pl.concat(notes)
 
+    def _people_of_statements(self, documents: pl.DataFrame, parts: list[pl.DataFrame]) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """The participations of the statements `parts` (frames sorted by key) with their person, and
+        the review notes: each statement placed in its session here (two columns added, nothing
+        copied), then a task per range of name keys of about ROWS_PER_TASK statements, a slice of each
+        part, grouped and matched on the workers. The ranges are in key order, so their results
+        joined end to end are sorted by key and session, as one task's would be."""
+        placed = [placed_statements(documents, part) for part in parts]
+        total = sum(part.height for part in placed)
+        ranges = key_ranges([part["key"] for part in placed], -(-total // self.ROWS_PER_TASK))
+        tasks = [NamesTask(slices, self.merge_into, self.splits) for low, high in ranges
+                 if (slices := [piece for part in placed if (piece := _key_slice(part, low, high)).height])]
+        run = self.run if self.run is not None and len(tasks) > 1 else lambda f, ts: map(f, ts)
+        results = list(run(people_of_statements, tasks))
+        if not results:
+            return pl.DataFrame(schema=PLAN_SCHEMAS["participations"]), pl.DataFrame(schema=PLAN_SCHEMAS["notes"])
+        return pl.concat([r[0] for r in results]), pl.concat([r[1] for r in results])
+
     def _final_notes(self, notes: pl.DataFrame) -> list[dict]:
         result = []
         for key, seq, a, b, reason in notes.sort("key", "seq").iter_rows():
@@ -454,7 +533,7 @@ class Planner:
         described = self.describe(None)
         frames = {"documents": self._documents_frame(self._assign_ids(described.documents, None), self.documents)}
         exploded = self._explode(frames["documents"])
-        participations, notes = self._people(participations_of(frames["documents"], described.statements))
+        participations, notes = self._people_of_statements(frames["documents"], described.statement_parts())
         frames["participations"] = participations
         frames["notes"] = notes
         to_build = self._contributions(exploded)

@@ -103,7 +103,8 @@ def describe_documents(docs: list[DocumentInput], canonical: dict[str, str]) -> 
     columns = DESCRIBED_SCHEMAS["statements"]
     stated = dict(zip(columns, map(list, zip(*statements)))) if statements else {name: [] for name in columns}
     return DescribedDocuments(schemas.columns_frame(made, DESCRIBED_SCHEMAS["documents"]),
-                              schemas.columns_frame(stated, columns),
+                              # by name key (in their order within a key): a range of keys is a slice
+                              schemas.columns_frame(stated, columns).sort("key", maintain_order=True),
                               schemas.frame("rejects", rejects, sort=False))
 
 
