@@ -40,3 +40,27 @@ def read_mapped_frame(path: str | os.PathLike) -> pl.DataFrame:
         table = pa.ipc.open_file(source).read_all()
     table.validate()
     return pl.from_arrow(table, rechunk=False)
+
+
+def mapped_frame(frame: pl.DataFrame, folder: str | os.PathLike) -> pl.DataFrame:
+    """The same rows over a memory map of an uncompressed Arrow file in the local `folder`, whose name
+    goes at once (the map keeps the file while the frame lives): pages the kernel may drop and read
+    again, where in the heap a stage's output (a row per document) held the build's memory for the
+    rest of the run. `frame` itself when the file cannot be written or read back."""
+    import tempfile
+
+    path = None
+    try:
+        os.makedirs(folder, exist_ok=True)
+        handle, path = tempfile.mkstemp(prefix=".frame-", suffix=".arrow", dir=folder)
+        os.close(handle)
+        frame.write_ipc(path, compression="uncompressed")
+        return read_mapped_frame(path)
+    except (OSError, ValueError, pl.exceptions.PolarsError):
+        return frame
+    finally:
+        if path is not None:
+            try:
+                os.unlink(path)
+            except OSError:  # a system that cannot remove a mapped file: it goes with the folder
+                pass

@@ -33,8 +33,8 @@ def dedup_views(parsed) -> DocumentViews:
 
 
 def deduplicate(parsed, run_tasks=None) -> tuple[list[DuplicateRow], dict[str, str]]:
-    """Duplicate rows and document_id -> canonical id; `run_tasks(function, tasks)` runs the LSH and
-    confirmation tasks elsewhere (default: here)."""
+    """Duplicate rows and document_id -> canonical id of the copies (any other document is its own);
+    `run_tasks(function, tasks)` runs the LSH and confirmation tasks elsewhere (default: here)."""
     return find_duplicates(dedup_views(parsed), run_tasks)
 
 

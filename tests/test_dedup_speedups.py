@@ -181,12 +181,12 @@ def plain_find_duplicates(views: list[DocumentView]) -> tuple[list[DuplicateRow]
     clusters: dict[str, list[str]] = {}
     for document_id in sorted(links.parent):
         clusters.setdefault(links.find(document_id), []).append(document_id)
-    rows, canonical = [], {v.document_id: v.document_id for v in views}
+    rows, canonical = [], {}
     for members in clusters.values():
         head = min(members, key=lambda d: dedup._canonical_rank(links.by_id[d]))
         for member in members:
-            canonical[member] = head
             if member != head:
+                canonical[member] = head
                 rows.append(DuplicateRow(member, head, duplicate_cluster_id(members), round(links.similarity(head, member), 4),
                                          links.method_of(head, member)))
     return sorted(rows, key=lambda r: r.document_id), canonical
@@ -249,8 +249,8 @@ def test_no_documents_one_document_and_a_repeated_session():
     signature = fingerprints(["one short text about spectrum policy"])[0]
     key = ("t", "2024-01-01", "", "d")
     assert find_duplicates([]) == ([], {})
-    assert find_duplicates([DocumentView("d1", signature, "x", 0, None, ())]) == ([], {"d1": "d1"})
+    assert find_duplicates([DocumentView("d1", signature, "x", 0, None, ())]) == ([], {})
     rows, canonical = find_duplicates([DocumentView("d1", signature, "x", 0, None, (key, key)),
                                        DocumentView("d0", signature, "x", 1, None, (key,))])
     assert [(r.document_id, r.canonical_document_id, r.similarity, r.method) for r in rows] == [("d0", "d1", 1.0, "exact")]
-    assert canonical == {"d0": "d1", "d1": "d1"}
+    assert canonical == {"d0": "d1"}  # the copy only: d1 is its own

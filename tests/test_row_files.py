@@ -127,3 +127,41 @@ def test_the_stage_meter_tells_the_processs_own_memory_from_mapped_file_pages(tm
     assert mapped["peak_rss_mb"] - mapped["peak_heap_mb"] >= 90          # the file's pages: resident, not own
     assert own["peak_heap_mb"] >= mapped["peak_heap_mb"] + 90            # the bytearray: own memory
     assert set(own) == {"seconds", "peak_rss_mb", "peak_heap_mb"}
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads the process's memory maps (Linux)")
+def test_a_mapped_frame_reads_a_file_whose_name_is_gone_and_falls_back_to_the_frame(tmp_path):
+    from pipeline.files import mapped_frame
+
+    frame = pl.DataFrame({"id": ["a", "b"], "words": [["x"], []], "n": [1, None]})
+    mapped = mapped_frame(frame, tmp_path / "frames")
+    assert mapped.equals(frame) and mapped.schema == frame.schema and mapped is not frame
+    assert list((tmp_path / "frames").iterdir()) == []  # its file's name went at once ...
+    assert any(str(tmp_path / "frames" / ".frame-") in path for path in _mapped_files().values())  # ... mapped still
+    (tmp_path / "a file").write_text("x")
+    assert mapped_frame(frame, tmp_path / "a file") is frame  # no folder there: the frame itself
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads the process's memory maps (Linux)")
+def test_the_stages_rows_per_document_and_the_plan_are_kept_in_mapped_files(tmp_path):
+    from pipeline.transform.assembly import DatasetBuilder
+
+    generate_corpus(60, tmp_path / "raw", seed=5)
+    cache = tmp_path / "cache"
+    before = set(_mapped_files())
+    raw = read_raw_documents(tmp_path / "raw", cache_dir=cache)
+    parsed = parse_raw_documents(raw, cache_dir=str(cache))
+    frames = [path for inode, path in _mapped_files().items() if inode not in before and "/.frame-" in path]
+    assert len(frames) == 2 and all(path.startswith(str(cache)) for path in frames), frames  # raw rows, parses
+    assert raw.equals(read_raw_documents(tmp_path / "raw")) and 50 < parsed.frame.height <= raw.height
+    duplicates, canonical = deduplicate(parsed)
+    rows = RowFiles(tmp_path / "rows")
+    builder = DatasetBuilder(raw, parsed, duplicates, canonical, rows=rows)
+    plan = builder._plan(None)
+    mapped = {path for path in _mapped_files().values() if str(rows.folder) in path}
+    # the plan's frames, its contributions and people, the described documents: files of the row folder
+    assert len(mapped) >= 6 and plan.people.height and plan.frames["participations"].height
+    in_memory = DatasetBuilder(raw, parsed, duplicates, canonical)._plan(None)
+    assert plan.to_build.equals(in_memory.to_build) and plan.people.equals(in_memory.people)
+    assert all(plan.frames[name].equals(in_memory.frames[name]) for name in plan.frames)
+    rows.close()

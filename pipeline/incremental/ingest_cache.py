@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from pipeline.files import write_atomically
+from pipeline.files import mapped_frame, write_atomically
 from pipeline.incremental.caches import source_digest
 from pipeline.ingest import (IDENTITY_COLUMNS, INGEST_SCHEMA, READ_SCHEMA, RawFile, hash_files, list_raw, read_files,
                              with_document_ids)
@@ -235,6 +235,8 @@ def read_raw_documents(root: str | os.PathLike, workers: int | None = None, shar
         # the cache takes the content it lacks: a file read whole whose bytes it knew adds nothing
         new = fresh if cache.rows is None else fresh.join(cache.rows.select("sha256"), on="sha256", how="anti")
         _save_caches(cache, identities, rows, new, kept, read_now, identified, started_ns)
+        # the rows stay in a file beside the cache for the rest of the build, over a memory map
+        return mapped_frame(with_document_ids(rows), cache_dir)
     return with_document_ids(rows)
 
 

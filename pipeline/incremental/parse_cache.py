@@ -31,7 +31,7 @@ from upath import UPath
 
 from pipeline import storage
 from pipeline.engine import shard_digits
-from pipeline.files import write_atomically
+from pipeline.files import mapped_frame, write_atomically
 from pipeline.incremental.caches import source_digest
 from pipeline.ingest import RawFile, load_document, read_ahead
 from pipeline.memory import freeze_long_lived, no_gc
@@ -692,6 +692,8 @@ def _parse_raw_documents(raw, shard_size, workers, progress, cache_dir, read_cac
     frame = _with_index_columns(documents.select("document_id", "parse_key"), index, known, rewritten)
     parsed_now = pl.concat(fresh) if fresh else pl.Series([], dtype=pl.String)
     frame = frame.with_columns(from_cache=~pl.col("parse_key").is_in(parsed_now.implode()))
+    # kept for the rest of the build in a local file over a memory map (a row per document)
+    frame = mapped_frame(frame, _scratch_cache() if storage.is_url(cache_dir) else cache_dir)
     return ParsedDocuments(frame, SummaryStore(cache_dir, {}), shards_run=len(tasks))
 
 

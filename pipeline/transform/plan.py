@@ -422,13 +422,6 @@ def key_ranges(keys: list[pl.Series], tasks: int) -> list[tuple[str | None, str 
     return list(zip(bounds, bounds[1:]))
 
 
-def _key_slice(frame: pl.DataFrame, low: str | None, high: str | None) -> pl.DataFrame:
-    """The rows of `frame` (sorted by key) with low <= key < high: a slice, not a copy."""
-    keys = frame["key"]
-    start = 0 if low is None else keys.search_sorted(low, "left")
-    end = keys.len() if high is None else keys.search_sorted(high, "left")
-    return frame.slice(start, max(0, end - start))
-
 
 class Planner:
     """`documents` is every document's id, plan input, canonical id and is_copy (sorted by id);
@@ -499,11 +492,22 @@ class Planner:
         copied), then a task per range of name keys of about ROWS_PER_TASK statements, a slice of each
         part, grouped and matched on the workers. The ranges are in key order, so their results
         joined end to end are sorted by key and session, as one task's would be."""
-        placed = [placed_statements(documents, part) for part in parts]
-        total = sum(part.height for part in placed)
-        ranges = key_ranges([part["key"] for part in placed], -(-total // self.ROWS_PER_TASK))
-        tasks = [NamesTask(slices, self.merge_into, self.splits) for low, high in ranges
-                 if (slices := [piece for part in placed if (piece := _key_slice(part, low, high)).height])]
+        if not parts:
+            return pl.DataFrame(schema=PLAN_SCHEMAS["participations"]), pl.DataFrame(schema=PLAN_SCHEMAS["notes"])
+        placed = placed_statements(documents, pl.concat(parts, rechunk=False))  # placed at once: parts are many
+        keys = placed["key"].rechunk()  # the views only
+        starts = np.cumsum([0, *(part.height for part in parts)]).tolist()
+        part_keys = [keys.slice(start, end - start) for start, end in zip(starts, starts[1:])]
+        ranges = key_ranges(part_keys, -(-placed.height // self.ROWS_PER_TASK))
+        # each statement's range, in one search; within a part (sorted by key) a range's rows are side by side
+        range_of = pl.Series([low for low, _ in ranges[1:]], dtype=pl.String).search_sorted(keys, "right").to_numpy()
+        slices: list[list[pl.DataFrame]] = [[] for _ in ranges]
+        for start, end in zip(starts, starts[1:]):
+            edges = start + np.searchsorted(range_of[start:end], np.arange(len(ranges) + 1), "left")
+            for n, (first, last) in enumerate(zip(edges.tolist(), edges[1:].tolist())):
+                if last > first:
+                    slices[n].append(placed.slice(first, last - first))
+        tasks = [NamesTask(of_range, self.merge_into, self.splits) for of_range in slices if of_range]
         run = self.run if self.run is not None and len(tasks) > 1 else lambda f, ts: map(f, ts)
         results = list(run(people_of_statements, tasks))
         if not results:

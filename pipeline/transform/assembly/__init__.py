@@ -147,8 +147,16 @@ class DatasetBuilder:
             return describe_documents(self._inputs(frame), self.canonical)
         describe_task, tasks, unparsed = tasks_of(frame, self.canonical)
         no_parse = [DocumentInput(*row, None) for row in unparsed.iter_rows()]  # nothing to read
-        parts = [describe_documents(no_parse, self.canonical), *self._run(describe_task, tasks, len(tasks) > 1)]
-        return DescribedDocuments.concat(parts)
+        # each task's statements kept as the rows are (self.held) as they come: planning reads them in slices
+        parts = [self._held_statements(part) for part in
+                 [describe_documents(no_parse, self.canonical), *self._run(describe_task, tasks, len(tasks) > 1)]]
+        described = DescribedDocuments.concat(parts)
+        described.documents = self.held.hold(described.documents)
+        return described
+
+    def _held_statements(self, described: DescribedDocuments) -> DescribedDocuments:
+        described.statements = self.held.hold(described.statements) if described.statements.height else described.statements
+        return described
 
     def _run(self, function, tasks: list, elsewhere: bool):
         """function(task) for each task, in order: on the engine's workers when `elsewhere` and there
@@ -180,6 +188,12 @@ class DatasetBuilder:
         planner = Planner(self._plan_documents(), self._describe, self.overrides, self.identity.merge_into, self.run_batches)
         plan = planner.plan_changes(previous.plan, set(previous.inputs)) if previous else planner.plan_all()
         self.planned_against = previous.plan if previous else None
+        # the plan's rows (per document, participation and contribution) are kept as the rows built are
+        # (self.held: files over memory maps, when a store is kept); a frame kept from the previous plan
+        # stays the very frame it was (see _same_frames)
+        plan.frames = {name: frame if frame is (self.planned_against or {}).get(name) else self.held.hold(frame)
+                       for name, frame in plan.frames.items()}
+        plan.to_build, plan.people = self.held.hold(plan.to_build), self.held.hold(plan.people)
         self.people, self.person_notes = plan.people, plan.notes
         self._document_frames(plan.described, previous.plan if previous else None)
         # what only planning read goes (the session batches read full parses)
@@ -240,7 +254,7 @@ class DatasetBuilder:
                 described.documents["document_id"].implode())
             rows = pl.concat([previous["document_rows"].filter(keep), rows]).sort("document_id")
             rejects = replace_rows(previous["document_rejects"], ~keep, rejects, ["document_id"])  # a reject per document
-        self.frames["documents"].append(rows)
+        self.frames["documents"].append(self.held.hold(rows))
         self.frames["rejects"].append(rejects)
         self.document_rejects = rejects
 
