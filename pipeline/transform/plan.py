@@ -334,7 +334,8 @@ def first_statements(placed: pl.DataFrame, sessions: pl.Series | None = None) ->
     The grouping is done on integers (each key and session by its place among the sorted distinct
     ones, each statement by its rank in the order), and the texts of the statements chosen are
     gathered once, in the output's order: a group_by on the two texts and a sort of every statement
-    with its texts held about 80 MB more at 50,000 documents (docs/performance.md)."""
+    with its texts held about 20 MB more, alone on the statements of 50,000 documents
+    (docs/performance.md)."""
     schema = {c: t for c, t in PLAN_SCHEMAS["participations"].items() if c != "person_id"}
     session_id = placed["session_id"]
     stated = session_id.is_not_null() & placed["key"].is_not_null()
@@ -422,6 +423,9 @@ def key_ranges(keys: list[pl.Series], tasks: int) -> list[tuple[str | None, str 
     return list(zip(bounds, bounds[1:]))
 
 
+def _no_people() -> tuple[pl.DataFrame, pl.DataFrame]:
+    return pl.DataFrame(schema=PLAN_SCHEMAS["participations"]), pl.DataFrame(schema=PLAN_SCHEMAS["notes"])
+
 
 class Planner:
     """`documents` is every document's id, plan input, canonical id and is_copy (sorted by id);
@@ -473,15 +477,14 @@ class Planner:
         first row. A task's rows are a slice of the frame (a key's rows are side by side), not a copy."""
         keys = participations["key"]
         if keys.is_empty():
-            return pl.DataFrame(schema=PLAN_SCHEMAS["participations"]), pl.DataFrame(schema=PLAN_SCHEMAS["notes"])
+            return _no_people()
         key_starts = np.flatnonzero((keys != keys.shift(1)).fill_null(True).to_numpy())
         task_of_key = key_starts // self.ROWS_PER_TASK
         bounds = [*key_starts[np.r_[True, task_of_key[1:] != task_of_key[:-1]]].tolist(), keys.len()]
         tasks = [PeopleTask(participations.slice(start, end - start), self.merge_into, self.splits)
                  for start, end in zip(bounds, bounds[1:])]
-        run = self.run if self.run is not None and len(tasks) > 1 else lambda f, ts: map(f, ts)
         person_ids, notes = [], []
-        for ids_of_task, notes_of_task in run(people_of_names, tasks):
+        for ids_of_task, notes_of_task in self._run(people_of_names, tasks):
             person_ids.append(ids_of_task)
             notes.append(notes_of_task)
         return with_people(participations, pl.concat(person_ids)), pl.concat(notes)
@@ -493,7 +496,7 @@ class Planner:
         part, grouped and matched on the workers. The ranges are in key order, so their results
         joined end to end are sorted by key and session, as one task's would be."""
         if not parts:
-            return pl.DataFrame(schema=PLAN_SCHEMAS["participations"]), pl.DataFrame(schema=PLAN_SCHEMAS["notes"])
+            return _no_people()
         placed = placed_statements(documents, pl.concat(parts, rechunk=False))  # placed at once: parts are many
         keys = placed["key"].rechunk()  # the views only
         starts = np.cumsum([0, *(part.height for part in parts)]).tolist()
@@ -508,11 +511,14 @@ class Planner:
                 if last > first:
                     slices[n].append(placed.slice(first, last - first))
         tasks = [NamesTask(of_range, self.merge_into, self.splits) for of_range in slices if of_range]
-        run = self.run if self.run is not None and len(tasks) > 1 else lambda f, ts: map(f, ts)
-        results = list(run(people_of_statements, tasks))
+        results = list(self._run(people_of_statements, tasks))
         if not results:
-            return pl.DataFrame(schema=PLAN_SCHEMAS["participations"]), pl.DataFrame(schema=PLAN_SCHEMAS["notes"])
+            return _no_people()
         return pl.concat([r[0] for r in results]), pl.concat([r[1] for r in results])
+
+    def _run(self, function: Callable, tasks: list):
+        """function(task) for each task, in order: on the workers (self.run) when there are several."""
+        return self.run(function, tasks) if self.run is not None and len(tasks) > 1 else map(function, tasks)
 
     def _final_notes(self, notes: pl.DataFrame) -> list[dict]:
         result = []
