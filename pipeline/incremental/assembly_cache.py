@@ -6,7 +6,6 @@ hands back the ones to keep; this module only reads and writes them.
 """
 from __future__ import annotations
 
-import itertools
 import os
 import shutil
 import warnings
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipeline.files import read_mapped_frame
+from pipeline.files import mapped_frame, read_mapped_frame
 from pipeline.incremental.caches import source_digest
 from pipeline.stages import assemble_tables
 from pipeline.transform import checks
@@ -68,20 +67,17 @@ class RowFiles(RowsInMemory):
     def __init__(self, folder: Path):
         self.folder = folder
         self._merged: dict[tuple[str, str | None], Path] = {}   # (table, bucket) -> its merged rows
-        self._numbers = itertools.count()
         _remove_abandoned(folder.parent)
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
 
     def hold(self, frame: pl.DataFrame, name: str | None = None, bucket: str | None = None) -> pl.DataFrame:
-        path = self.folder / (f"batch-{next(self._numbers)}.arrow" if name is None else f"{name}-{bucket or 'all'}.arrow")
-        frame.write_ipc(path, compression=STORE_COMPRESSION)
-        held = read_mapped_frame(path)
         if name is None:
-            _unlink(path)
-        else:
-            self._merged[(name, bucket)] = path
-        return held
+            return mapped_frame(frame, self.folder)
+        path = self.folder / f"{name}-{bucket or 'all'}.arrow"
+        frame.write_ipc(path, compression=STORE_COMPRESSION)
+        self._merged[(name, bucket)] = path
+        return read_mapped_frame(path)
 
     @property
     def merged(self) -> dict[tuple[str, str | None], Path]:
@@ -105,13 +101,6 @@ def _remove_abandoned(folder: Path) -> None:
             shutil.rmtree(other, ignore_errors=True)
         except (ValueError, OSError):  # not a pid, or another user's live process
             pass
-
-
-def _unlink(path: Path) -> None:
-    try:
-        os.unlink(path)
-    except OSError:  # a system that cannot remove a mapped file: its folder goes at the end
-        pass
 
 
 def _assembly_dir(cache_dir: str | os.PathLike) -> Path:

@@ -9,6 +9,7 @@ built now into those a previous build kept. Pure: records and frames in, frames 
 """
 from __future__ import annotations
 
+import itertools
 import json
 import operator
 from collections import defaultdict
@@ -148,9 +149,8 @@ class DatasetBuilder:
         describe_task, tasks, unparsed = tasks_of(frame, self.canonical)
         no_parse = [DocumentInput(*row, None) for row in unparsed.iter_rows()]  # nothing to read
         # each task's statements kept as the rows are (self.held) as they come: planning reads them in slices
-        parts = [self._held_statements(part) for part in
-                 [describe_documents(no_parse, self.canonical), *self._run(describe_task, tasks, len(tasks) > 1)]]
-        described = DescribedDocuments.concat(parts)
+        described = DescribedDocuments.concat([self._held_statements(part) for part in itertools.chain(
+            [describe_documents(no_parse, self.canonical)], self._run(describe_task, tasks, len(tasks) > 1))])
         described.documents = self.held.hold(described.documents)
         return described
 
