@@ -9,6 +9,8 @@ import multiprocessing
 import os
 import shutil
 import tempfile
+from collections import deque
+from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.reduction import ForkingPickler
@@ -92,24 +94,50 @@ def _frames_folder() -> str:
     return tempfile.mkdtemp(prefix="cyberdialogue-frames-", dir=base)
 
 
-def run_sharded(function, shards: list, workers: int):
-    """Yield (shard, function(shard)) in order, on a process pool when workers > 1. If worker
-    processes cannot start (e.g. an interactive __main__), the rest of the shards run in this process."""
-    done = 0
-    if workers > 1 and len(shards) > 1:
+# Tasks a pool holds at once per worker (the next is submitted as a result is taken): a stage's tasks
+# may then be made as they are submitted, and only these are held, not every task of the stage.
+TASKS_PER_WORKER = 3
+
+
+def run_sharded(function, shards: Iterable, workers: int):
+    """Yield (shard, function(shard)) in order, on a process pool when workers > 1, with at most
+    TASKS_PER_WORKER tasks per worker out at once: `shards` may be an iterator that makes them. If
+    worker processes cannot start (e.g. an interactive __main__), the rest of the shards run in this
+    process."""
+    waiting = iter(shards)
+    first = list(itertools.islice(waiting, 2))
+    waiting = itertools.chain(first, waiting)
+    out: deque = deque()   # [shard, future] of the tasks submitted, in order
+    if workers > 1 and len(first) > 1:
         folder = _frames_folder()
         try:
             with ProcessPoolExecutor(max_workers=workers, mp_context=worker_context()) as pool:
-                for shard, result in zip(shards, pool.map(_WithFrameFolder(function, folder), shards)):
-                    done += 1
+                task = _WithFrameFolder(function, folder)
+
+                def submit() -> None:
+                    shard = next(waiting, _NONE)
+                    if shard is not _NONE:
+                        out.append([shard, None])   # kept before it is submitted: a broken pool runs it here
+                        out[-1][1] = pool.submit(task, shard)
+
+                for _ in range(workers * TASKS_PER_WORKER):
+                    submit()
+                while out:
+                    shard, future = out[0]
+                    result = future.result()
+                    out.popleft()
+                    submit()
                     yield shard, result
             return
         except BrokenProcessPool:
             pass
         finally:  # what a result never read (a pool stopped early) left behind
             shutil.rmtree(folder, ignore_errors=True)
-    for shard in shards[done:]:
+    for shard in itertools.chain([shard for shard, _ in out], waiting):
         yield shard, function(shard)
+
+
+_NONE = object()
 
 
 def _measured(function, args: tuple, kwargs: dict):

@@ -157,9 +157,14 @@ def test_batches_of_sessions_built_on_worker_processes_give_the_same_tables(tmp_
     engine = LocalEngine()
     ran = []
 
-    def on_workers(function, batches):
-        ran.append(len(batches))
-        return (result for _, result in engine.map(function, batches, 2))
+    def on_workers(function, batches):  # batches made as they are taken: counted as they pass
+        ran.append(0)
+
+        def counted():
+            for batch in batches:
+                ran[-1] += 1
+                yield batch
+        return (result for _, result in engine.map(function, counted(), 2))
 
     there = DatasetBuilder(raw, parsed, duplicates, canonical).build(batch_sessions=1, run_batches=on_workers)
     assert ran == [4]

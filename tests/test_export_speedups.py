@@ -248,3 +248,40 @@ def test_changed_rows_are_those_of_a_join_on_key_and_hash(change):
         assert gone.equals(plain_gone) and added.equals(plain_added), change
     if change == "hashes swapped":
         assert gone.height == 3 and added.height == 3
+
+
+def _whole_digest(name: str, df: pl.DataFrame) -> str:
+    """A table's digest from its row keys made at once (what save_row_keys makes a slice at a time)."""
+    import hashlib
+
+    digest = hashlib.sha256(repr(list(df.schema.items())).encode())
+    digest.update(export.row_keys(name, df).get_column("_row_hash").to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+@pytest.mark.parametrize("key_rows", [1, 3, 100_000])
+def test_row_keys_made_a_slice_at_a_time_are_those_of_the_whole_table(seed_tables, tmp_path, monkeypatch, key_rows):
+    monkeypatch.setattr(export, "KEY_ROWS", key_rows)
+    for name in ("participants", "utterances", "speaker_labels"):  # speaker_labels: no rows
+        df = seed_tables[name].select(schemas.arrow_schema(name).names)
+        chunked = pl.concat([df.slice(0, 2), df.slice(2)], rechunk=False) if df.height > 2 else df
+        path = tmp_path / f"{name}-{key_rows}.arrow"
+        assert export.save_row_keys(name, chunked, path) == _whole_digest(name, df), name
+        assert export.save_row_keys(name, chunked, None) == _whole_digest(name, df), name
+        assert pl.read_ipc(path).equals(export.row_keys(name, df)), name
+
+
+def test_a_tables_write_is_costed_by_its_row_group_in_arrow(seed_tables):
+    import pyarrow as pa
+
+    # per value, its bytes, and 8 for a text's offset
+    narrow = pl.DataFrame({"a": ["x" * 10] * 1000, "b": list(range(1000))})
+    assert export._write_cost(narrow, rows=100) == 100 * (10 + 8 + 8)
+    assert export._write_cost(narrow.clear()) == 0
+    # within a fifth of what the row group takes in Arrow, for the seed's widest and narrowest tables
+    for name in ("participants", "sessions", "utterances"):
+        schema = schemas.arrow_schema(name)
+        df = seed_tables[name].select(schema.names)
+        converted = export._arrow_row_group(df, schema)
+        assert isinstance(converted, pa.Table)
+        assert 0.8 < export._write_cost(df, rows=df.height) / converted.nbytes < 1.25, name

@@ -41,6 +41,52 @@ def test_results_from_a_pool_equal_results_made_here():
     assert _frame_files() == before  # the pool's folder went with it
 
 
+def _square(n: int) -> int:
+    return n * n
+
+
+def test_shards_made_as_they_are_submitted_are_drawn_a_window_ahead():
+    drawn = []
+
+    def made():
+        for n in range(40):
+            drawn.append(n)
+            yield n
+
+    results = shards.run_sharded(_square, made(), workers=2)
+    assert next(results) == (0, 0)
+    # the window, and the one submitted as the first result was taken
+    assert len(drawn) == 2 * shards.TASKS_PER_WORKER + 1
+    assert list(results) == [(n, n * n) for n in range(1, 40)]
+    assert list(shards.run_sharded(_square, iter([3]), workers=2)) == [(3, 9)]
+    assert list(shards.run_sharded(_square, iter([]), workers=2)) == []
+
+
+def test_shards_out_when_the_pool_breaks_run_here_in_order(monkeypatch):
+    from concurrent.futures.process import BrokenProcessPool
+
+    class Broken:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def submit(self, function, shard):
+            if shard >= 2:
+                raise BrokenProcessPool("no worker")
+            from concurrent.futures import Future
+            future = Future()
+            future.set_exception(BrokenProcessPool("no worker"))
+            return future
+
+    monkeypatch.setattr(shards, "ProcessPoolExecutor", Broken)
+    assert list(shards.run_sharded(_square, iter(range(6)), workers=2)) == [(n, n * n) for n in range(6)]
+
+
 def test_a_big_frame_goes_as_a_file_and_the_file_is_removed(tmp_path, monkeypatch):
     monkeypatch.setattr(shards, "_frame_folder", str(tmp_path))
     frame = _big_frame(5)

@@ -13,7 +13,7 @@ import polars as pl
 from pipeline.model.records import DocumentSummary, ParsedDocument, Participant, SessionRecord, SessionStub
 from pipeline.transform.assembly import SessionBatch, build_session_batch
 from pipeline.transform.assembly.context import PersonIdentity
-from pipeline.transform.assembly.store import FreshRows, merge_frames, split_by_bucket
+from pipeline.transform.assembly.store import FreshRows, RowsInMemory, merge_frames, split_by_bucket
 from pipeline.transform.assembly.documents import DocumentInput, describe_documents
 from pipeline.transform.plan import (PLAN_SCHEMAS, DescribedDocuments, Participation, PeopleTask, Planner, SessionBuild,
                                      key_ranges, participations_of,
@@ -318,9 +318,15 @@ def test_each_batch_task_gets_the_documents_and_people_of_its_sessions():
     shards = {"doc_a": "b", "doc_b": "a", "doc_c": "a"}
     parsed = SimpleNamespace(localities=lambda ids: ids.replace_strict(shards), loader=lambda ids: ids.to_list())
     raw = pl.DataFrame({"document_id": ["doc_a", "doc_b", "doc_c"], "format": ["isomer_event", "diplo_report", "concept_note"]})
-    builder = SimpleNamespace(people=_PEOPLE, parsed=parsed, raw=raw, identity=PersonIdentity(merge_into={"per_2": "per_1"}))
+    loaded = []
+    parsed.loader = lambda ids: loaded.append(ids.to_list()) or ids.to_list()
+    builder = SimpleNamespace(people=_PEOPLE, parsed=parsed, raw=raw, identity=PersonIdentity(merge_into={"per_2": "per_1"}),
+                              held=RowsInMemory())
     # by the locality of their first document (ses_2 and ses_3 read shard "a"), two sessions a batch
-    tasks = DatasetBuilder._session_tasks(builder, _TODO, 2)
+    made = DatasetBuilder._session_tasks(builder, _TODO, 2)
+    first = next(made)
+    assert loaded == [["doc_b", "doc_c"]]  # a task is made as it is taken
+    tasks = [first, *made]
     batches = [task.batch() for task in tasks]
     assert [[(b.session_id, b.contributions) for b in batch.builds] for batch in batches] == [
         [("ses_2", [("doc_b", 1)]), ("ses_3", [("doc_c", 0)])], [("ses_1", [("doc_a", 0), ("doc_b", 0)])]]
@@ -329,7 +335,7 @@ def test_each_batch_task_gets_the_documents_and_people_of_its_sessions():
         {("li b", "ses_2"): "per_3"}, {("silva a", "ses_1"): "per_1", ("li b", "ses_1"): "per_2"}]
     assert batches[1].identity.merge_into == {"per_2": "per_1"}  # for the names met in passing
     assert batches[0].formats == {"doc_b": "diplo_report", "doc_c": "concept_note"}
-    assert DatasetBuilder._session_tasks(builder, _TODO.clear(), 2) == []
+    assert list(DatasetBuilder._session_tasks(builder, _TODO.clear(), 2)) == []
 
 
 def test_session_inputs_hash_what_the_plain_form_hashed():
@@ -384,3 +390,10 @@ def test_described_documents_as_the_rows_of_document_rows():
     assert statements.select("index", "position", "key", "country_key").rows() == [
         (0, 1, "li b", "china"), (0, 2, "li b", "japan"), (0, 0, "silva a", "kenya")]
     assert described.statements["key"].is_sorted()
+
+
+def test_batch_slices_give_each_batch_its_rows():
+    from pipeline.transform.assembly import batch_slices
+
+    assert batch_slices(pl.Series([0, 0, 0, 2, 2, 5], dtype=pl.UInt32)) == {0: (0, 3), 2: (3, 2), 5: (5, 1)}
+    assert batch_slices(pl.Series([], dtype=pl.UInt32)) == {}

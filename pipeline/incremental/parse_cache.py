@@ -287,11 +287,14 @@ class ParseIndex:
         self.former.add(digit)
         return frame
 
-    def save(self, index: pl.DataFrame, digits: set[str]) -> None:
+    def save(self, index: pl.DataFrame, digits: set[str], kept: pl.Series | None = None) -> None:
         """The files of `digits` (those whose rows changed) and of those found in the former layout,
-        from the whole index; a file in the former layout goes once its digit is written."""
+        from the whole index (its rows where `kept` is true, when given); a file in the former layout
+        goes once its digit is written."""
+        where = pl.lit(True) if kept is None else pl.lit(kept)
         for digit in sorted(digits | self.former):
-            rows = index.filter(pl.col("key").str.starts_with(digit)).sort("key")
+            # a digit's rows at a time: the index filtered whole first was a copy of every row
+            rows = index.filter(where & pl.col("key").str.starts_with(digit)).sort("key")
             _write_whole(self._columns_file(digit), lambda target: rows.write_ipc(target, compression="uncompressed"))
             if digit in self.former:
                 _remove(self._former_file(digit))
@@ -679,9 +682,12 @@ def _parse_raw_documents(raw, shard_size, workers, progress, cache_dir, read_cac
         results = run_sharded(parse_shard, tasks, workers if to_parse >= 2000 else 1)
     fresh: list[pl.Series] = []
     redone, done = [], 0
+    # each shard's index rows (with their band keys: about 0.6 KB a document) kept over a memory map as
+    # they arrive, not in the heap until the last shard is in
+    held = _scratch_cache() if storage.is_url(cache_dir) else cache_dir
     for task, result in results:
         fresh.append(result.fresh)
-        redone.append(result.index)
+        redone.append(mapped_frame(result.index, held))
         done += task.rows["kept_in"].null_count()
         if progress:
             progress(done, to_parse)
@@ -693,7 +699,7 @@ def _parse_raw_documents(raw, shard_size, workers, progress, cache_dir, read_cac
     parsed_now = pl.concat(fresh) if fresh else pl.Series([], dtype=pl.String)
     frame = frame.with_columns(from_cache=~pl.col("parse_key").is_in(parsed_now.implode()))
     # kept for the rest of the build in a local file over a memory map (a row per document)
-    frame = mapped_frame(frame, _scratch_cache() if storage.is_url(cache_dir) else cache_dir)
+    frame = mapped_frame(frame, held)
     return ParsedDocuments(frame, SummaryStore(cache_dir, {}), shards_run=len(tasks))
 
 
@@ -735,7 +741,7 @@ def _save_changed(index: ParseIndex, table: pl.DataFrame, used: pl.Series, known
     kept_rows = pl.Series("kept", kept)
     gone = table["key"].head(known).filter(~kept_rows.head(known))
     digits = set(gone.str.slice(0, 1).to_list()) | set(rewritten["key"].str.slice(0, 1).to_list())
-    index.save(table.filter(pl.lit(kept_rows) & pl.col("key").str.slice(0, 1).is_in(sorted(digits | index.former))), digits)
+    index.save(table, digits, kept_rows)
     index.remove_unreferenced(set(table["shard"].filter(kept_rows).unique().to_list()))
 
 

@@ -68,12 +68,17 @@ def value_bytes(df: pl.DataFrame) -> int:
     return int(total)
 
 
-def row_group_rows(df: pl.DataFrame) -> int:
+def row_width(df: pl.DataFrame) -> int:
+    """The mean bytes of values in a row of `df` (value_bytes)."""
+    return value_bytes(df) // df.height if df.height else 0
+
+
+def row_group_rows(df: pl.DataFrame, width: int | None = None) -> int:
     """Rows per row group of `df`: at most PARQUET_OPTIONS' row_group_size, and about ROW_GROUP_BYTES of
-    values at the table's mean row width."""
+    values at the table's mean row width (`width`: row_width(df), when at hand)."""
     if df.height == 0:
         return PARQUET_OPTIONS["row_group_size"]
-    width = max(1, value_bytes(df) // df.height)
+    width = max(1, row_width(df) if width is None else width)
     return max(1, min(PARQUET_OPTIONS["row_group_size"], ROW_GROUP_BYTES // width))
 
 
@@ -107,11 +112,32 @@ def row_keys(name: str, df: pl.DataFrame) -> pl.DataFrame:
     return df.select(list(schemas.TABLES[name].primary_key)).with_columns(df.hash_rows(seed=0).alias("_row_hash"))
 
 
-def _digest(keys: pl.DataFrame, df: pl.DataFrame) -> str:
+# Rows keyed and hashed at a time: a table's row keys go to their file a slice at a time, so the
+# stage holds a slice's keys, not a table's (participants' were ~20 MB at 50,000 documents, and
+# grow with the corpus).
+KEY_ROWS = 100_000
+
+
+def save_row_keys(name: str, df: pl.DataFrame, path: Path | None) -> str:
+    """The digest of a table's content (its schema and every row's hash, in order), with its row_keys
+    written to `path` (an Arrow IPC file, lz4) as they are made, when a path is given."""
     import hashlib
 
     digest = hashlib.sha256(repr(list(df.schema.items())).encode())
-    digest.update(keys.get_column("_row_hash").to_numpy().tobytes())
+    writer = None
+    try:
+        for start in range(0, max(df.height, 1), KEY_ROWS):
+            keys = row_keys(name, df.slice(start, KEY_ROWS))
+            digest.update(keys.get_column("_row_hash").to_numpy().tobytes())
+            if path is not None:
+                batch = keys.to_arrow()
+                if writer is None:
+                    writer = pa.ipc.new_file(str(path), batch.schema,
+                                             options=pa.ipc.IpcWriteOptions(compression="lz4"))
+                writer.write_table(batch)
+    finally:
+        if writer is not None:
+            writer.close()
     return digest.hexdigest()
 
 
@@ -139,8 +165,9 @@ def write_parquet_tables(tables: dict[str, pl.DataFrame], out_dir: str | os.Path
     before = _previous_tables(previous)
     arrow_schemas = {name: schemas.arrow_schema(name, released) for name in schemas.TABLES}
     frames = {name: tables[name].select(arrow_schemas[name].names) for name in schemas.TABLES}
-    group_rows = {name: row_group_rows(df) for name, df in frames.items()}
-    cost = {name: _write_cost(df, group_rows[name]) for name, df in frames.items()}
+    widths = {name: row_width(df) for name, df in frames.items()}
+    group_rows = {name: row_group_rows(df, widths[name]) for name, df in frames.items()}
+    cost = {name: _write_cost(df, group_rows[name], widths[name]) for name, df in frames.items()}
     budget = MemoryBudget(max(cost.values(), default=0) + CONCURRENT_WRITE_ALLOWANCE)
 
     deltas = {}  # table -> the future of _save_delta
@@ -148,19 +175,29 @@ def write_parquet_tables(tables: dict[str, pl.DataFrame], out_dir: str | os.Path
     def write(name: str) -> dict:
         df = frames[name]
         path = target / f"{name}.parquet"
-        keys = row_keys(name, df) if track or before else None  # a release neither reuses nor is reused
-        digest = _digest(keys, df) if keys is not None else None
+        keys_file = keys_dir / f"{name}.arrow"
+        digest, keys_made = None, None
+        if track or before:  # a release neither reuses nor is reused
+            # (not temporary_beside(keys_file): linking the previous build's file into place uses that name)
+            keys_made = temporary_beside(keys_file.with_name(keys_file.name + ".made")) if track else None
+            try:
+                digest = save_row_keys(name, df, keys_made)
+            except BaseException:
+                if keys_made is not None:
+                    keys_made.unlink(missing_ok=True)
+                raise
         reused = digest is not None and before.get(name, {}).get("digest") == digest
+        if keys_made is not None:
+            if reused and _link_into_place(previous / ROW_KEYS_DIR / keys_file.name, keys_file):
+                keys_made.unlink(missing_ok=True)
+            else:
+                os.replace(keys_made, keys_file)
         if track and not reused and name in before:  # queued behind the writes: done by a core left idle
-            deltas[name] = pool.submit(_save_delta, previous, keys_dir, name, keys)
+            deltas[name] = pool.submit(_save_delta, previous, keys_dir, name, keys_file)
         if not (reused and _link_into_place(previous / PARQUET_DIR / path.name, path)):
             reused = False
             with budget.hold(cost[name]):
                 write_atomically(path, lambda tmp: write_parquet(df, tmp, arrow_schemas[name], group_rows[name]))
-        if track:
-            keys_file = keys_dir / f"{name}.arrow"
-            if not (reused and _link_into_place(previous / ROW_KEYS_DIR / keys_file.name, keys_file)):
-                write_atomically(keys_file, lambda tmp: keys.write_ipc(tmp, compression="lz4"))
         return {"rows": df.height, "digest": digest, "reused": reused}
 
     # As many tables at once as there are cores, the largest first (pyarrow writes and polars hashes without
@@ -184,12 +221,13 @@ def _delta_files(keys_dir: Path, name: str) -> tuple[Path, Path]:
     return keys_dir / f"{name}.gone.arrow", keys_dir / f"{name}.added.arrow"
 
 
-def _save_delta(previous: Path, keys_dir: Path, name: str, keys: pl.DataFrame) -> bool:
+def _save_delta(previous: Path, keys_dir: Path, name: str, keys_file: Path) -> bool:
     """A changed table's changed_rows against the `previous` build's row keys, saved beside its own for
     write_duckdb (made here, while the Parquet files are written, it is not on the database stage's path);
     False when the previous row keys cannot be read: then write_duckdb finds out itself."""
     try:
         old = pl.read_ipc(previous / ROW_KEYS_DIR / f"{name}.arrow")
+        keys = pl.read_ipc(keys_file)
         delta = changed_rows(old, keys, list(schemas.TABLES[name].primary_key))
         for frame, path in zip(delta, _delta_files(keys_dir, name)):
             write_atomically(path, lambda tmp, frame=frame: frame.write_ipc(tmp))
@@ -204,12 +242,17 @@ def _save_delta(previous: Path, keys_dir: Path, name: str, keys: pl.DataFrame) -
 CONCURRENT_WRITE_ALLOWANCE = 0
 
 
-def _write_cost(df: pl.DataFrame, rows: int | None = None) -> int:
+def _write_cost(df: pl.DataFrame, rows: int | None = None, width: int | None = None) -> int:
     """The memory a table's write holds at once, in estimated bytes: one row group (of `rows`, else
-    row_group_rows) converted to Arrow."""
+    row_group_rows) converted to Arrow: its values and, per text or list, its offset (8 bytes). The
+    frame's own estimate left the offsets out: a narrow table's row group (participants: 16 columns)
+    was costed at 15 MB and took 25 in Arrow, so two of them were let through side by side under a
+    limit made for one."""
     if df.height == 0:
         return 0
-    return df.estimated_size() * min(df.height, rows or row_group_rows(df)) // df.height
+    width = row_width(df) if width is None else width
+    offsets = sum(1 for dtype in df.schema.dtypes() if dtype in (pl.String, pl.Binary) or isinstance(dtype, pl.List))
+    return (width + 8 * offsets) * min(df.height, rows or row_group_rows(df, width))
 
 
 class MemoryBudget:

@@ -13,7 +13,7 @@ import itertools
 import json
 import operator
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -96,6 +96,14 @@ class SessionBatchTask:
 
 def build_session_batch_task(task: SessionBatchTask) -> dict[str, pl.DataFrame]:
     return build_session_batch(task.batch())
+
+
+def batch_slices(batches: pl.Series) -> dict[int, tuple[int, int]]:
+    """batch -> (first row, rows) of a column of batch numbers sorted ascending, in batch order."""
+    runs = batches.rle()
+    lengths = runs.struct.field("len")
+    starts = lengths.cum_sum() - lengths
+    return dict(zip(runs.struct.field("value").to_list(), zip(starts.to_list(), lengths.to_list())))
 
 
 def _same_frames(frames: dict[str, pl.DataFrame], before: dict[str, pl.DataFrame] | None) -> frozenset[str]:
@@ -258,26 +266,36 @@ class DatasetBuilder:
         self.frames["rejects"].append(rejects)
         self.document_rejects = rejects
 
-    def _session_tasks(self, todo: pl.DataFrame, batch_sessions: int) -> list[SessionBatchTask]:
+    def _session_tasks(self, todo: pl.DataFrame, batch_sessions: int) -> Iterator[SessionBatchTask]:
         """The sessions to build (`todo`: Plan.to_build's rows of them) in batches of up to
         `batch_sessions`, those whose first document shares a locality (its parse is stored with
         theirs: `parsed.localities`) side by side, so that a batch reads few stores. Which sessions
-        share a batch does not change a row (tests/test_assembly.py)."""
+        share a batch does not change a row (tests/test_assembly.py). Each task is made as it is
+        taken, from slices of the rows sorted by batch once (kept as the rows built are): the
+        driver holds the tasks out on the workers, not every batch's."""
         if todo.is_empty():
-            return []
+            return
         firsts = todo.group_by("session_id", maintain_order=True).agg(pl.col("document_id").first())
         localities = getattr(self.parsed, "localities", None)
         if localities is not None:
             firsts = firsts.with_columns(locality=localities(firsts["document_id"])).sort("locality", maintain_order=True)
         batch_of = firsts.with_row_index("_n").select("session_id", (pl.col("_n") // batch_sessions).alias("_batch"))
-        contributions = (todo.join(batch_of, on="session_id", maintain_order="left")
-                         .join(self.raw.select("document_id", "format"), on="document_id", how="left", maintain_order="left")
-                         .select("_batch", "session_id", "document_id", "index", "format")
-                         .partition_by("_batch", as_dict=True, include_key=False))
-        people = self.people.join(batch_of, on="session_id", maintain_order="left").partition_by("_batch", as_dict=True, include_key=False)
-        no_people = self.people.clear()
-        return [SessionBatchTask(part, self.parsed.loader(part["document_id"].unique().sort()), people.get(batch, no_people),
-                                 self.identity.merge_into) for batch, part in sorted(contributions.items())]
+        del firsts
+        contributions = self.held.hold(
+            todo.join(batch_of, on="session_id", maintain_order="left")
+            .join(self.raw.select("document_id", "format"), on="document_id", how="left", maintain_order="left")
+            .select("_batch", "session_id", "document_id", "index", "format").sort("_batch", maintain_order=True))
+        people = self.held.hold(self.people.join(batch_of, on="session_id", maintain_order="left")
+                                .sort("_batch", maintain_order=True))
+        del batch_of
+        batches = batch_slices(contributions["_batch"])
+        people_in = batch_slices(people["_batch"])
+        contributions, people = contributions.drop("_batch"), people.drop("_batch")
+        for batch, (start, length) in batches.items():
+            part = contributions.slice(start, length)
+            people_start, people_length = people_in.get(batch, (0, 0))
+            yield SessionBatchTask(part, self.parsed.loader(part["document_id"].unique().sort()),
+                                   people.slice(people_start, people_length), self.identity.merge_into)
 
     def _build_sessions(self, todo: pl.DataFrame, sessions: int, batch_sessions: int) -> None:
         """The rows of the `sessions` sessions to build (see _session_tasks; a batch's full parses in
