@@ -22,10 +22,8 @@ def batch_result(seed: int) -> dict:
 
 
 def _frame_files() -> set[str]:
-    base = "/dev/shm" if os.path.isdir("/dev/shm") else None
     import tempfile
-    root = base or tempfile.gettempdir()
-    return {name for name in os.listdir(root) if name.startswith("cyberdialogue-frames-")}
+    return {name for name in os.listdir(tempfile.gettempdir()) if name.startswith("cyberdialogue-frames-")}
 
 
 def test_results_from_a_pool_equal_results_made_here():
