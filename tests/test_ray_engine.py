@@ -15,6 +15,11 @@ class _StandInRay(types.ModuleType):
     def __init__(self, cpus: int):
         super().__init__("ray")
         self.cpus, self.out, self.most_out, self.submitted = cpus, 0, 0, []
+        self.serializers = {}
+        self.util = types.SimpleNamespace(register_serializer=self._register_serializer)
+
+    def _register_serializer(self, cls, *, serializer, deserializer):
+        self.serializers[cls] = (serializer, deserializer)
 
     def remote(self, **options):
         assert options == {"max_retries": ray_engine.TASK_RETRIES, "retry_exceptions": False}
@@ -24,18 +29,18 @@ class _StandInRay(types.ModuleType):
             def __init__(self, function):
                 self.function = function
 
-            def remote(self, shard):
-                stand_in.submitted.append(shard)
+            def remote(self, *args):
+                stand_in.submitted.append(args[-1])
                 stand_in.out += 1
                 stand_in.most_out = max(stand_in.most_out, stand_in.out)
-                return ("ref", self.function, shard)
+                return ("ref", self.function, args)
 
         return _Remote
 
     def get(self, ref):
         self.out -= 1
-        _, function, shard = ref
-        return function(shard)
+        _, function, args = ref
+        return function(*args)
 
     def cluster_resources(self):
         return {"CPU": float(self.cpus)}
@@ -72,3 +77,25 @@ def test_a_cluster_reporting_no_cpu_still_has_two_tasks_out(monkeypatch):
     engine, ray = _engine(monkeypatch, cpus=0)
     assert engine.tasks_at_once() == 2
     assert [r for _, r in engine.map(abs, [-1, -2, -3, -4])] == [1, 2, 3, 4] and ray.most_out == 2
+
+
+def test_frames_travel_as_arrow_buffers_read_in_place_and_come_back_equal(monkeypatch):
+    import pickle
+
+    import polars as pl
+
+    engine, ray = _engine(monkeypatch, cpus=1)
+    frame = pl.DataFrame({"text": ["a long enough text to sit in a buffer", None, "é"], "n": [1, 2, None],
+                          "names": [["x", None], [], None]})
+    assert list(engine.map(lambda shard: {"rows": frame.head(shard)}, [1, 3]))[1][1]["rows"].equals(frame)
+    serializer, deserializer = ray.serializers[pl.DataFrame]  # registered by the driver and each task
+    assert (serializer, deserializer) == (ray_engine.frame_to_arrow, ray_engine.frame_from_arrow)
+    # through pickle protocol 5 with out-of-band buffers, as Ray sends them: the rows are in the buffer
+    buffers = []
+    message = pickle.dumps(serializer(frame), protocol=5, buffer_callback=buffers.append)
+    assert len(buffers) == 1 and len(message) < 200
+    for file_bytes in (1 << 30, 1):  # copied into the heap, or (a big frame) a temporary file mapped
+        monkeypatch.setattr(ray_engine, "FRAME_FILE_BYTES", file_bytes)
+        back = deserializer(pickle.loads(message, buffers=[b.raw() for b in buffers]))
+        assert back.equals(frame) and back.schema == frame.schema
+    assert deserializer(pickle.loads(pickle.dumps(serializer(frame.clear()), protocol=5))).equals(frame.clear())

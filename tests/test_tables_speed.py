@@ -9,6 +9,7 @@ import datetime as dt
 from collections import defaultdict
 
 import polars as pl
+import pytest
 
 from pipeline.model.records import DocumentSummary, ParsedDocument, Participant, SessionRecord, SessionStub
 from pipeline.transform.assembly import SessionBatch, build_session_batch
@@ -338,16 +339,22 @@ def test_each_batch_task_gets_the_documents_and_people_of_its_sessions():
     assert list(DatasetBuilder._session_tasks(builder, _TODO.clear(), 2)) == []
 
 
-def test_session_inputs_hash_what_the_plain_form_hashed():
+@pytest.mark.parametrize("at_a_time", [1, 2, 10_000])
+def test_session_inputs_hash_what_the_plain_form_hashed(monkeypatch, at_a_time):
     from types import SimpleNamespace
 
     from pipeline.model.text import sha256_hex
+    from pipeline.transform import assembly
     from pipeline.transform.assembly import DatasetBuilder
 
+    monkeypatch.setattr(assembly, "INPUT_SESSIONS", at_a_time)  # the sessions hashed a few at a time
     builder = DatasetBuilder.__new__(DatasetBuilder)
     builder.parsed = {d: SimpleNamespace(key=f"key-{d}") for d in ("doc_a", "doc_b", "doc_c")}
     builder.merge_digest = "mrg_1"
-    plan = SimpleNamespace(to_build=_TODO, people=_PEOPLE.filter(pl.col("session_id") != "ses_9"))
+    builder.held = RowsInMemory()
+    # ses_9's people: a session in no batch, between others
+    people = pl.concat([_PEOPLE, pl.DataFrame({"key": ["ng d"], "session_id": ["ses_19"], "person_id": ["per_5"]})])
+    plan = SimpleNamespace(to_build=_TODO, people=people)
     plain = {}
     for sid in ("ses_1", "ses_2", "ses_3"):
         documents = [f"{d}\x1ekey-{d}\x1e{i}" for s, d, i, _ in _TODO.iter_rows() if s == sid]

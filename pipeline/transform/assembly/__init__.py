@@ -98,6 +98,17 @@ def build_session_batch_task(task: SessionBatchTask) -> dict[str, pl.DataFrame]:
     return build_session_batch(task.batch())
 
 
+# Sessions whose input hashes are made at a time (DatasetBuilder._fresh_inputs)
+INPUT_SESSIONS = 10_000
+
+
+def _rows_between(frame: pl.DataFrame, first: str, last: str) -> pl.DataFrame:
+    """The rows of `frame` (sorted by session_id) whose session is from `first` to `last`: a slice."""
+    column = frame["session_id"]
+    start = column.search_sorted(first, side="left")
+    return frame.slice(start, column.search_sorted(last, side="right") - start)
+
+
 def batch_slices(batches: pl.Series) -> dict[int, tuple[int, int]]:
     """batch -> (first row, rows) of a column of batch numbers sorted ascending, in batch order."""
     runs = batches.rle()
@@ -219,14 +230,24 @@ class DatasetBuilder:
     def _fresh_inputs(self, plan: Plan) -> dict[str, str]:
         """A hash of everything the rows of each session planned again are built from: its documents
         (id, parsed content, position), the people its names were given, and the reviewed merges;
-        the text hashed is made of the plan's columns."""
-        to_build = plan.to_build
+        the text hashed is made of the plan's columns, INPUT_SESSIONS sessions at a time (the texts
+        of every session at once were ~45 MB at 50,000 documents)."""
+        to_build = plan.to_build   # sorted by session (Planner._contributions)
+        people = self.held.hold(plan.people.select("session_id", "key", "person_id").sort("session_id", "key"))
+        sessions = to_build["session_id"].unique(maintain_order=True)
+        inputs: dict[str, str] = {}
+        for start in range(0, sessions.len(), INPUT_SESSIONS):
+            first, last = sessions[start], sessions[min(start + INPUT_SESSIONS, sessions.len()) - 1]
+            inputs.update(self._inputs_of(_rows_between(to_build, first, last), _rows_between(people, first, last)))
+        return inputs
+
+    def _inputs_of(self, to_build: pl.DataFrame, people: pl.DataFrame) -> dict[str, str]:
+        """_fresh_inputs of the sessions of `to_build` (their people: `people`, sorted by session and key)."""
         documents = (to_build.with_columns(parse_key=self._parse_keys(to_build["document_id"]))
                      .select("session_id", pl.concat_str([pl.col("document_id"), pl.col("parse_key"),
                                                           pl.col("index").cast(pl.String)], separator="\x1e").alias("part"))
                      .group_by("session_id", maintain_order=True).agg("part"))
-        people = (plan.people.sort("session_id", "key")
-                  .select("session_id", pl.concat_str([pl.col("key"), pl.col("person_id")], separator="\x1e").alias("person"))
+        people = (people.select("session_id", pl.concat_str([pl.col("key"), pl.col("person_id")], separator="\x1e").alias("person"))
                   .group_by("session_id", maintain_order=True).agg("person"))
         texts = documents.join(people, on="session_id", how="left", maintain_order="left").select(
             "session_id", pl.concat_list([pl.col("session_id"), pl.lit(self.merge_digest), pl.col("part"),
