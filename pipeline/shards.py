@@ -95,6 +95,8 @@ def _frames_folder() -> str:
     return tempfile.mkdtemp(prefix="cyberdialogue-frames-")
 
 
+_NONE = object()
+
 # Tasks a pool holds at once per worker (the next is submitted as a result is taken): a stage's tasks
 # may then be made as they are submitted, and only these are held, not every task of the stage.
 TASKS_PER_WORKER = 3
@@ -136,9 +138,6 @@ def run_sharded(function, shards: Iterable, workers: int):
             shutil.rmtree(folder, ignore_errors=True)
     for shard in itertools.chain([shard for shard, _ in out], waiting):
         yield shard, function(shard)
-
-
-_NONE = object()
 
 
 def _measured(function, args: tuple, kwargs: dict):

@@ -54,13 +54,14 @@ def load_overrides(path: str | None) -> dict:
 
 def assemble_tables(raw: pl.DataFrame, parsed, duplicates: list[DuplicateRow], canonical: dict[str, str],
                     overrides: dict | None = None, previous: StoredSessions | None = None,
-                    run_batches=None, rows: RowsInMemory | None = None) -> AssemblyResult:
+                    run_batches=None, rows: RowsInMemory | None = None, batch_sessions: int | None = None) -> AssemblyResult:
     """The dataset's tables after quarantine, from the raw documents, their parses (document_id ->
     record with .key and .summary, and .loader(ids) reading their full parses) and the duplicate clusters; the sessions of `previous`
     whose inputs did not change are reused. `stored` in the result is what a later build can reuse.
-    `run_batches(function, batches)` runs the batches of sessions to build (default: here); `rows`
+    `run_batches(function, batches)` runs the batches of sessions to build (default: here), of
+    `batch_sessions` sessions each (default: assembly's BATCH_SESSIONS); `rows`
     keeps the session tables' rows as they are built (default: in memory, see RowsInMemory)."""
-    result = assemble(raw, parsed, duplicates, canonical, overrides, previous, run_batches, rows)
+    result = assemble(raw, parsed, duplicates, canonical, overrides, previous, run_batches, rows, batch_sessions)
     tables = quarantine(result.tables, result.unvetted)
     # the stored rows of a table that passed its model need not be validated again by a later build
     passed = frozenset(name for name, df in result.stored.tables.items()

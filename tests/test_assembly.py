@@ -168,6 +168,12 @@ def test_batches_of_sessions_built_on_worker_processes_give_the_same_tables(tmp_
 
     there = DatasetBuilder(raw, parsed, duplicates, canonical).build(batch_sessions=1, run_batches=on_workers)
     assert ran == [4]
+    # the batch size an engine asks for reaches the builder through the tables stage
+    from pipeline.incremental.assembly_cache import build_tables
+    ran.clear()
+    tables = build_tables(raw, parsed, duplicates, canonical, run_batches=on_workers, batch_sessions=2)
+    assert ran == [2]
+    assert tables["sessions"].equals(build_tables(raw, parsed, duplicates, canonical)["sessions"])
     assert here.stats == there.stats and here.stats["sessions"] == 4
     for name, frame in here.tables.items():
         assert frame.equals(there.tables[name]), name

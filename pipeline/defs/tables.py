@@ -27,7 +27,8 @@ def dataset_tables(context: dg.AssetExecutionContext, settings: BuildSettings, c
     tables = build_tables(raw_documents, parsed_documents, duplicate_clusters["duplicates"],
                           duplicate_clusters["canonical"], overrides, cache_dir=str(Path(settings.out_dir) / ".cache"),
                           read_cache=settings.use_cache, report=(sessions := {}),
-                          run_batches=engine.runner())  # batches of sessions on the engine's workers
+                          run_batches=engine.runner(),  # batches of sessions on the engine's workers
+                          batch_sessions=engine.session_batch)
     context.log.info(f"sessions: {sessions.get('sessions_built')} built, {sessions.get('sessions_reused')} unchanged "
                      "since the previous build (taken from the session store)")
     context.log.info("rows: " + ", ".join(f"{n}={df.height}" for n, df in tables.items()))

@@ -17,6 +17,7 @@ class Engine:
     shard_size: int | None = None   # None: the stage cuts its shards as it always has
     startup_seconds = 0.0
     remote = False                  # tasks run on other machines: worth it even for a light stage
+    session_batch: int | None = None   # sessions an assembly task builds (None: assembly's own default)
 
     def map(self, function: Callable, shards: list, workers: int | None = None) -> Iterator[tuple]:
         raise NotImplementedError

@@ -31,23 +31,25 @@ STORE_COMPRESSION = "uncompressed"
 
 def build_tables(raw: pl.DataFrame, parsed, duplicates: list[DuplicateRow], canonical: dict[str, str],
                  overrides: dict | None = None, cache_dir: str | None = None, read_cache: bool = True,
-                 report: dict | None = None, run_batches=None) -> dict[str, pl.DataFrame]:
+                 report: dict | None = None, run_batches=None, batch_sessions: int | None = None) -> dict[str, pl.DataFrame]:
     """The dataset's tables after quarantine. With a cache_dir, sessions whose inputs did not change
     since the last build there are taken from it (read_cache=False builds every session again);
     either way the store is refreshed for the next build. `report` receives how many sessions were
-    built and reused; `run_batches` runs the batches of sessions to build (see assemble_tables)."""
+    built and reused; `run_batches` runs the batches of sessions to build, of `batch_sessions`
+    sessions each (see assemble_tables)."""
     previous = load_session_store(cache_dir) if cache_dir and read_cache else None
     rows = RowFiles(_assembly_dir(cache_dir) / f".rows-{os.getpid()}") if cache_dir else RowsInMemory()
     try:
         try:
             result: AssemblyResult = assemble_tables(raw, parsed, duplicates, canonical, overrides, previous,
-                                                     run_batches, rows)
+                                                     run_batches, rows, batch_sessions)
         except (OSError, pl.exceptions.PolarsError) as exc:
             if previous is None:
                 raise
             warnings.warn(f"the stored sessions could not be read ({exc}); building every session again")
             rows = rows.emptied()
-            result = assemble_tables(raw, parsed, duplicates, canonical, overrides, None, run_batches, rows)
+            result = assemble_tables(raw, parsed, duplicates, canonical, overrides, None, run_batches, rows,
+                                     batch_sessions)
         if cache_dir:
             save_session_store(cache_dir, result.stored, result.changed, rows.merged)
     finally:

@@ -98,6 +98,8 @@ def build_session_batch_task(task: SessionBatchTask) -> dict[str, pl.DataFrame]:
     return build_session_batch(task.batch())
 
 
+# Sessions a batch task builds, unless the engine says otherwise (Engine.session_batch)
+BATCH_SESSIONS = 2000
 # Sessions whose input hashes are made at a time (DatasetBuilder._fresh_inputs)
 INPUT_SESSIONS = 10_000
 
@@ -362,7 +364,8 @@ class DatasetBuilder:
                     unvetted[name] = rows
         return unvetted
 
-    def build(self, previous: StoredSessions | None = None, batch_sessions: int = 2000, run_batches=None) -> AssemblyResult:
+    def build(self, previous: StoredSessions | None = None, batch_sessions: int = BATCH_SESSIONS,
+              run_batches=None) -> AssemblyResult:
         """Sessions whose inputs hash as in `previous` take their rows from it instead of being built again."""
         reusable = previous is not None and previous.plan is not None and previous.plan_key == self.plan_key
         self.run_batches = run_batches
@@ -392,10 +395,11 @@ class DatasetBuilder:
 
 def assemble(raw: pl.DataFrame, parsed: Mapping, duplicates: list[DuplicateRow], canonical: dict[str, str],
              overrides: dict | None = None, previous: StoredSessions | None = None, run_batches=None,
-             rows: RowsInMemory | None = None) -> AssemblyResult:
+             rows: RowsInMemory | None = None, batch_sessions: int | None = None) -> AssemblyResult:
     """The dataset's tables (sorted by primary key, before quarantine) from the parsed documents,
     reusing the sessions of `previous` whose inputs did not change. `run_batches(function, batches)`
-    (default: here, one after the other) runs the batches of sessions to build; `rows` keeps the
-    session tables' rows (default: in memory)."""
+    (default: here, one after the other) runs the batches of sessions to build, of `batch_sessions`
+    sessions each (default BATCH_SESSIONS); `rows` keeps the session tables' rows (default: in memory)."""
     with no_gc():  # millions of small objects and no cycles among them
-        return DatasetBuilder(raw, parsed, duplicates, canonical, overrides, rows).build(previous, run_batches=run_batches)
+        return DatasetBuilder(raw, parsed, duplicates, canonical, overrides, rows).build(
+            previous, batch_sessions or BATCH_SESSIONS, run_batches)
