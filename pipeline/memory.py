@@ -77,6 +77,21 @@ M_MMAP_THRESHOLD = -3
 LARGE_BLOCK_BYTES = 1 << 20
 
 
+def give_back_free_pages() -> bool:
+    """Have the C allocator (glibc) return the free pages of all its arenas to the system now. The
+    blocks under LARGE_BLOCK_BYTES that threads free stay in their arenas otherwise: the export, each
+    table converted and written on a thread of its own, ended ~35 MB above where it began at 50,000
+    documents. False where the allocator is not glibc's."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return bool(libc.malloc_trim(0))
+    except (OSError, AttributeError):
+        return False
+
+
 def give_back_large_blocks() -> bool:
     """Have this process's C allocator (glibc) return every block of LARGE_BLOCK_BYTES or more to the
     system as soon as it is freed. By default glibc raises that threshold to the largest block freed

@@ -10,7 +10,7 @@ from tabulate import tabulate
 
 import schemas
 from pipeline.files import write_atomically
-from pipeline.memory import OwnMemoryPeak
+from pipeline.memory import OwnMemoryPeak, give_back_free_pages
 from pipeline.project import find_project
 
 
@@ -121,6 +121,7 @@ class StageMeter:
     kernel may drop and read again; see OwnMemoryPeak)."""
 
     def __init__(self):
+        give_back_free_pages()  # what the stages before freed goes back before this one is measured
         try:
             with open("/proc/self/clear_refs", "w") as handle:
                 handle.write("5")  # reset the peak, so that it is this stage's

@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 
 import schemas
 from pipeline.files import temporary_beside, write_atomically
+from pipeline.memory import give_back_free_pages
 
 PARQUET_DIR = "parquet"
 DATABASE_FILE = "cyberdialogue.duckdb"
@@ -200,6 +201,7 @@ def write_parquet_tables(tables: dict[str, pl.DataFrame], out_dir: str | os.Path
             reused = False
             with budget.hold(cost[name]):
                 write_atomically(path, lambda tmp: write_parquet(df, tmp, arrow_schemas[name], group_rows[name]))
+            give_back_free_pages()  # what the write freed, before the next table's
         return {"rows": df.height, "digest": digest, "reused": reused}
 
     # As many tables at once as there are cores, the largest first (pyarrow writes and polars hashes without
