@@ -185,3 +185,31 @@ print((own_memory_bytes() - before) >> 20)
 """
     kept = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert int(kept) in kept_mb
+
+
+def test_free_pages_freed_by_threads_go_back_when_asked():
+    """Blocks under the large-block threshold freed among blocks still in use stay resident in their
+    glibc arena until the allocator is asked to give back its free pages (give_back_free_pages), as
+    the export does after each table."""
+    import subprocess
+    import sys
+
+    code = """
+import threading
+from pipeline.memory import give_back_free_pages, own_memory_bytes
+kept = []
+def churn():
+    blocks = [bytearray(64 << 10) for _ in range(1200)]  # 75 MB in blocks under the 1 MB threshold
+    kept.extend(blocks[::2])                             # every other one stays: the freed ones are holes
+    del blocks
+before = own_memory_bytes()
+thread = threading.Thread(target=churn)
+thread.start()
+thread.join()
+held = own_memory_bytes() - before
+assert give_back_free_pages()
+print(held >> 20, (own_memory_bytes() - before) >> 20)
+"""
+    held, after = map(int, subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                          check=True).stdout.split())
+    assert held >= 70 and after <= held - 25, (held, after)  # most of the 37 MB of holes went back
