@@ -61,14 +61,13 @@ def test_shards_made_as_they_are_submitted_are_drawn_a_window_ahead():
 
 
 def test_shards_out_when_the_pool_breaks_run_here_in_order(monkeypatch):
+    from contextlib import AbstractContextManager
     from concurrent.futures.process import BrokenProcessPool
 
-    class Broken:
+    class Broken(AbstractContextManager):
+        """A pool whose workers never start: the first tasks fail when asked, the later ones at once."""
         def __init__(self, *args, **kwargs):
             pass
-
-        def __enter__(self):
-            return self
 
         def __exit__(self, *exc):
             return False
