@@ -77,21 +77,61 @@ def _list_objects(base: UPath, root: str | os.PathLike) -> RawListing:
     prefix = base.path.rstrip("/") + "/"
     at = str(base).rstrip("/") + "/"
     rows, too_large = [], []
-    for name, info in base.fs.find(base.path, detail=True).items():
+
+    def take(name: str, info: dict) -> None:
         relative = name[len(prefix):]
         if not (name.startswith(prefix) and _is_document(relative, info)):
-            continue
+            return
         if (info.get("size") or 0) > MAX_BYTES:
             too_large.append(RawFile(relative, None, [f"file too large: {info['size']} bytes (limit {MAX_BYTES})"]))
         else:
             rows.append((relative, at + relative, *object_identity(info)))
-    # fsspec keeps every listed object's entry (a dict of a dozen fields) in the filesystem's listings
-    # cache for as long as the filesystem lives, the build's whole run: ~100 MB of the driver at
-    # 50,000 objects. The rows above are all a build reads of them.
-    base.fs.invalidate_cache(base.path)
+
+    if not _each_object_paged(base, take):
+        rows.clear()
+        too_large.clear()
+        for name, info in base.fs.find(base.path, detail=True).items():
+            take(name, info)
+        _forget_listings(base.fs, base.path)
     if not rows and not too_large and not base.exists():  # an empty listing: no such folder, or an empty one
         raise FileNotFoundError(f"raw folder not found: {root}")
     return RawListing(pl.DataFrame(rows, schema=LISTED_SCHEMA, orient="row").sort("path"), too_large)
+
+
+def _forget_listings(fs, path: str) -> None:
+    """The listings fsspec's find left in the filesystem's listings cache under `path`, dropped: it
+    keeps every listed object's entry (a dict of a dozen fields) per folder for as long as the
+    filesystem lives, the build's whole run, and the rows are all a build reads of them.
+    (invalidate_cache(path) drops the path's own listing and its parents', not its folders'.)"""
+    root = path.rstrip("/")
+    for cached in [key for key in list(fs.dircache) if key == root or key.startswith(root + "/")]:
+        fs.dircache.pop(cached, None)
+    fs.invalidate_cache(root)
+
+
+def _each_object_paged(base: UPath, take) -> bool:
+    """take(name, info) for every object below `base`, a page of the listing at a time, where the
+    filesystem lists so (s3fs: its `_iterdir`, the pages of ListObjectsV2); False where it does not
+    (the caller lists with fsspec's find). fsspec's find gives every object's entry at once, a dict
+    of about 1 KB each that Python keeps the memory of once freed: the Ray build's driver at 50,000
+    objects held ~100 MB more than a local build from its raw stage on."""
+    import fsspec.asyn
+
+    fs = base.fs
+    pages = getattr(fs, "_iterdir", None)
+    if pages is None or not getattr(fs, "async_impl", False) or getattr(fs, "version_aware", False):
+        return False
+    bucket, key, _ = fs.split_path(base.path)
+
+    async def walk() -> None:
+        async for info in pages(bucket, delimiter="", prefix=key.rstrip("/") + "/" if key else ""):
+            take(info["name"], info)
+
+    try:
+        fsspec.asyn.sync(fs.loop, walk)
+    except (TypeError, AttributeError, KeyError):  # another s3fs's private API: the public way
+        return False
+    return True
 
 
 def _is_document(relative: str, info: dict) -> bool:

@@ -116,7 +116,12 @@ def test_one_listing_gives_every_object_with_its_identity(s3, local_raw, raw_url
     assert listing.unreadable == []
 
 
-def test_hidden_keys_and_large_objects_are_listed_as_a_local_walk_lists_them(s3, tmp_path, monkeypatch, request):
+@pytest.mark.parametrize("paged", [True, False])  # s3fs's pages, or fsspec's find (any other store)
+def test_hidden_keys_and_large_objects_are_listed_as_a_local_walk_lists_them(s3, tmp_path, monkeypatch, request, paged):
+    from upath import UPath
+
+    if not paged:
+        monkeypatch.setattr(ingest, "_each_object_paged", lambda base, take: False)
     layout = {"a.txt": b"x" * 10, ".hidden.txt": b"x", "~draft.txt": b"x", ".git/config": b"x",
               "notes/~old/b.txt": b"x", "notes/c.txt": b"x" * 30, "notes/.cache/d.txt": b"x", "e/f/g.txt": b"x" * 5}
     local = tmp_path / "raw"
@@ -130,6 +135,9 @@ def test_hidden_keys_and_large_objects_are_listed_as_a_local_walk_lists_them(s3,
     assert from_s3.readable["path"].to_list() == from_disk.readable["path"].to_list() == ["a.txt", "e/f/g.txt"]
     assert ([(f.path, f.problems) for f in from_s3.unreadable] == [(f.path, f.problems) for f in from_disk.unreadable]
             == [("notes/c.txt", ["file too large: 30 bytes (limit 20)"])])
+    # the listing's entries are not kept by fsspec's listings cache for the rest of the run
+    fs = UPath(url).fs
+    assert not [path for path in fs.dircache if path.startswith(UPath(url).path)]
 
 
 def test_each_object_is_read_with_one_get(s3, local_raw, raw_url):
