@@ -47,6 +47,14 @@ def mapped_frame(frame: pl.DataFrame, folder: str | os.PathLike) -> pl.DataFrame
     goes at once (the map keeps the file while the frame lives): pages the kernel may drop and read
     again, where in the heap a stage's output (a row per document) held the build's memory for the
     rest of the run. `frame` itself when the file cannot be written or read back."""
+    mapped = mapped_file_frame(lambda path: frame.write_ipc(path, compression="uncompressed"), folder)
+    return frame if mapped is None else mapped
+
+
+def mapped_file_frame(write: Callable[[str], object], folder: str | os.PathLike) -> pl.DataFrame | None:
+    """The frame of the Arrow IPC file write(path) makes in a new file of the local `folder`, over a
+    memory map of it, the file's name gone at once (see mapped_frame); None when the file cannot be
+    written or read back."""
     import tempfile
 
     path = None
@@ -54,10 +62,10 @@ def mapped_frame(frame: pl.DataFrame, folder: str | os.PathLike) -> pl.DataFrame
         os.makedirs(folder, exist_ok=True)
         handle, path = tempfile.mkstemp(prefix=".frame-", suffix=".arrow", dir=folder)
         os.close(handle)
-        frame.write_ipc(path, compression="uncompressed")
+        write(path)
         return read_mapped_frame(path)
     except (OSError, ValueError, pl.exceptions.PolarsError):
-        return frame
+        return None
     finally:
         if path is not None:
             try:

@@ -82,14 +82,7 @@ def give_back_free_pages() -> bool:
     blocks under LARGE_BLOCK_BYTES that threads free stay in their arenas otherwise: the export, each
     table converted and written on a thread of its own, ended ~35 MB above where it began at 50,000
     documents. False where the allocator is not glibc's."""
-    import ctypes
-    import ctypes.util
-
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return bool(libc.malloc_trim(0))
-    except (OSError, AttributeError):
-        return False
+    return _glibc_call("malloc_trim", 0)
 
 
 def give_back_large_blocks() -> bool:
@@ -98,11 +91,16 @@ def give_back_large_blocks() -> bool:
     so far (up to 32 MB) and keeps such blocks in its arenas afterwards: the driver, converting and
     sorting tables of tens of MB in several threads, then held each stage's transient peak for the
     rest of the build. False where the allocator is not glibc's."""
+    return _glibc_call("mallopt", M_MMAP_THRESHOLD, LARGE_BLOCK_BYTES)
+
+
+def _glibc_call(name: str, *args: int) -> bool:
+    """libc's `name`(*args) is true; False where the C library has no such function (not glibc)."""
     import ctypes
     import ctypes.util
 
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return bool(libc.mallopt(M_MMAP_THRESHOLD, LARGE_BLOCK_BYTES))
+        return bool(getattr(libc, name)(*args))
     except (OSError, AttributeError):
         return False

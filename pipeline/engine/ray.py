@@ -14,11 +14,12 @@ import pickle
 import tempfile
 import time
 from collections import deque
+from pathlib import Path
 
 import polars as pl
 
 from pipeline.engine import Engine
-from pipeline.files import read_mapped_frame
+from pipeline.files import mapped_file_frame
 from pipeline.shards import FRAME_FILE_BYTES
 
 # a task whose node is lost runs again elsewhere; an exception inside the stage function is not retried
@@ -51,16 +52,10 @@ def frame_from_arrow(data) -> pl.DataFrame:
     by this process for as long as the rows lived."""
     view = memoryview(data)
     if view.nbytes >= FRAME_FILE_BYTES:
-        handle, path = tempfile.mkstemp(prefix=".frame-", suffix=".arrow")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(view)
-            return read_mapped_frame(path)
-        except (OSError, ValueError):
-            pass  # no room for the file: read from the buffer
-        finally:
-            os.unlink(path)
-    return pl.read_ipc(io.BytesIO(view))
+        frame = mapped_file_frame(lambda path: Path(path).write_bytes(view), tempfile.gettempdir())
+        if frame is not None:
+            return frame
+    return pl.read_ipc(io.BytesIO(view))  # small, or no room for the file
 
 
 def send_frames_as_arrow() -> None:

@@ -179,22 +179,16 @@ def write_parquet_tables(tables: dict[str, pl.DataFrame], out_dir: str | os.Path
         df = frames[name]
         path = target / f"{name}.parquet"
         keys_file = keys_dir / f"{name}.arrow"
-        digest, keys_made = None, None
-        if track or before:  # a release neither reuses nor is reused
-            # (not temporary_beside(keys_file): linking the previous build's file into place uses that name)
-            keys_made = temporary_beside(keys_file.with_name(keys_file.name + ".made")) if track else None
-            try:
-                digest = save_row_keys(name, df, keys_made)
-            except BaseException:
-                if keys_made is not None:
-                    keys_made.unlink(missing_ok=True)
-                raise
+        digest = None
+        if track:
+            made = []
+            write_atomically(keys_file, lambda tmp: made.append(save_row_keys(name, df, tmp)))
+            digest = made[0]
+        elif before:  # a release neither reuses nor is reused
+            digest = save_row_keys(name, df, None)
         reused = digest is not None and before.get(name, {}).get("digest") == digest
-        if keys_made is not None:
-            if reused and _link_into_place(previous / ROW_KEYS_DIR / keys_file.name, keys_file):
-                keys_made.unlink(missing_ok=True)
-            else:
-                os.replace(keys_made, keys_file)
+        if track and reused:  # the same rows: the previous build's file in its place, linked (else this one stays)
+            _link_into_place(previous / ROW_KEYS_DIR / keys_file.name, keys_file)
         if track and not reused and name in before:  # queued behind the writes: done by a core left idle
             deltas[name] = pool.submit(_save_delta, previous, keys_dir, name, keys_file)
         if not (reused and _link_into_place(previous / PARQUET_DIR / path.name, path)):
