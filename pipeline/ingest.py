@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -22,6 +23,7 @@ from pipeline.model.text import decode_bytes, normalize_document_text, sha256_he
 # Hidden files and editor leftovers are not documents.
 SKIPPED_NAMES = (".", "~")
 MAX_BYTES = 64 * 1024 * 1024  # larger files are rejected: no real session page is near this size
+LISTING_ROWS = 10_000  # objects listed before their rows become columns
 
 
 @dataclass
@@ -76,7 +78,7 @@ def _list_objects(base: UPath, root: str | os.PathLike) -> RawListing:
     the same tables from either place: hidden names at any depth, and objects over MAX_BYTES."""
     prefix = base.path.rstrip("/") + "/"
     at = str(base).rstrip("/") + "/"
-    rows, too_large = [], []
+    rows, frames, too_large = [], [], []
 
     def take(name: str, info: dict) -> None:
         relative = name[len(prefix):]
@@ -84,18 +86,23 @@ def _list_objects(base: UPath, root: str | os.PathLike) -> RawListing:
             return
         if (info.get("size") or 0) > MAX_BYTES:
             too_large.append(RawFile(relative, None, [f"file too large: {info['size']} bytes (limit {MAX_BYTES})"]))
-        else:
-            rows.append((relative, at + relative, *object_identity(info)))
+            return
+        rows.append((relative, at + relative, *object_identity(info)))
+        if len(rows) >= LISTING_ROWS:  # into columns as they come: a tuple of Python values per object costs ~0.35 KB
+            frames.append(pl.DataFrame(rows, schema=LISTED_SCHEMA, orient="row"))
+            rows.clear()
 
     if not _each_object_paged(base, take):
         rows.clear()
+        frames.clear()
         too_large.clear()
         for name, info in base.fs.find(base.path, detail=True).items():
             take(name, info)
         _forget_listings(base.fs, base.path)
-    if not rows and not too_large and not base.exists():  # an empty listing: no such folder, or an empty one
+    listed = pl.concat([*frames, pl.DataFrame(rows, schema=LISTED_SCHEMA, orient="row")])
+    if listed.is_empty() and not too_large and not base.exists():  # an empty listing: no such folder, or an empty one
         raise FileNotFoundError(f"raw folder not found: {root}")
-    return RawListing(pl.DataFrame(rows, schema=LISTED_SCHEMA, orient="row").sort("path"), too_large)
+    return RawListing(listed.sort("path"), too_large)
 
 
 def _forget_listings(fs, path: str) -> None:
@@ -382,29 +389,68 @@ def read_raw_documents(root: str | os.PathLike, workers: int | None = None, shar
     corpus). pipeline.incremental.ingest_cache wraps this stage so that files read before are not
     decoded again. `run_tasks(function, shards)` runs the shards elsewhere (a cluster's workers
     reading each object themselves); by default on `workers` processes here."""
-    files = list_raw_files(root)
-    return with_document_ids(read_files(files, workers, shard_size, run_tasks))
+    listing = list_raw(root)
+    return with_document_ids(read_files(FilesToRead(listing.readable, listing.unreadable), workers, shard_size, run_tasks))
 
 
-def read_files(files: list[RawFile], workers: int | None = None, shard_size: int = 500, run_tasks=None) -> pl.DataFrame:
-    """ingest_shard over the files, in shards, as one frame (READ_SCHEMA, in the files' order)."""
-    frames = run_in_shards(ingest_shard, files, shard_size, workers, run_tasks)
+@dataclass
+class FilesToRead:
+    """Files to read, in path order: the readable ones as rows (`readable`: path and location, sorted
+    by path), the others as the RawFiles that say why (few). A file's RawFile is made when its shard
+    is taken: made at once, the RawFiles of 50,000 files held ~25 MB of the driver's memory while
+    their shards were read."""
+    readable: pl.DataFrame
+    unreadable: list[RawFile] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return self.readable.height + len(self.unreadable)
+
+    def __iter__(self) -> Iterator[RawFile]:
+        for shard in self.shards(max(len(self), 1)):
+            yield from shard
+
+    def shards(self, size: int) -> Iterator[list[RawFile]]:
+        """The files `size` at a time, in path order."""
+        order = self.readable.select("path", "location", pl.lit(None, dtype=pl.Int64).alias("unreadable"))
+        if self.unreadable:
+            others = pl.DataFrame({"path": [f.path for f in self.unreadable], "location": None,
+                                   "unreadable": range(len(self.unreadable))},
+                                  schema={"path": pl.String, "location": pl.String, "unreadable": pl.Int64})
+            order = pl.concat([order, others]).sort("path", maintain_order=True)
+        for start in range(0, order.height, size):
+            yield [RawFile(path, location) if other is None else self.unreadable[other]
+                   for path, location, other in order.slice(start, size).iter_rows()]
+
+
+def read_files(files: FilesToRead | list[RawFile], workers: int | None = None, shard_size: int = 500, run_tasks=None,
+               hold=None) -> pl.DataFrame:
+    """ingest_shard over the files, in shards, as one frame (READ_SCHEMA, in the files' order);
+    `hold(frame)` keeps each shard's rows as they come (default: as they are, in memory)."""
+    shards = files.shards(shard_size) if isinstance(files, FilesToRead) else _slices(files, shard_size)
+    frames = [hold(frame) if hold is not None else frame
+              for frame in run_in_shards(ingest_shard, shards, len(files), workers, run_tasks)]
     return pl.concat(frames, rechunk=False) if frames else pl.DataFrame(schema=READ_SCHEMA)
 
 
 def hash_files(locations: list[str], workers: int | None = None, run_tasks=None) -> list[str | None]:
-    return [h for hashes in run_in_shards(hash_shard, locations, 2000, workers, run_tasks) for h in hashes]
+    shards = _slices(locations, 2000)
+    return [h for hashes in run_in_shards(hash_shard, shards, len(locations), workers, run_tasks) for h in hashes]
 
 
-def run_in_shards(function, items: list, size: int, workers: int | None, run_tasks=None) -> list:
-    """function's result for each shard of `items`, in order: by `run_tasks(function, shards)` when
-    given, else on `workers` processes once there are enough items (processes: hashing in threads
-    holds the GIL too often)."""
-    shards = [items[i:i + size] for i in range(0, len(items), size)]
-    if run_tasks is not None and shards:
-        return list(run_tasks(function, shards))
+def _slices(items: list, size: int) -> Iterator[list]:
+    return (items[i:i + size] for i in range(0, len(items), size))
+
+
+def run_in_shards(function, shards: Iterable[list], items: int, workers: int | None, run_tasks=None) -> Iterator:
+    """function's result for each of the shards (of `items` items in all), in order, as they come: by
+    `run_tasks(function, shards)` when given, else on `workers` processes once there are enough
+    items (processes: hashing in threads holds the GIL too often)."""
+    if not items:
+        return iter(())
+    if run_tasks is not None:
+        return iter(run_tasks(function, shards))
     workers = workers if workers is not None else (os.cpu_count() or 1)
-    return [result for _, result in run_sharded(function, shards, workers if len(items) >= 2000 else 1)]
+    return (result for _, result in run_sharded(function, shards, workers if items >= 2000 else 1))
 
 
 def with_document_ids(rows: pl.DataFrame) -> pl.DataFrame:

@@ -122,9 +122,11 @@ def test_format_counts_are_a_counter_of_the_formats():
     assert format_counts(frame.clear()) == {}
 
 
-def test_object_storage_is_listed_without_identities():
+@pytest.mark.parametrize("chunk", [ingest.LISTING_ROWS, 1, 2])   # the rows made into columns every `chunk` objects
+def test_object_storage_is_listed_without_identities(monkeypatch, chunk):
     import fsspec
 
+    monkeypatch.setattr(ingest, "LISTING_ROWS", chunk)
     memory = fsspec.filesystem("memory")
     for name in ("raw-listing/b/x.txt", "raw-listing/a.txt", "raw-listing/.hidden"):
         memory.pipe(f"/{name}", (RAW / SEEDS["concept"]).read_bytes())
@@ -135,3 +137,29 @@ def test_object_storage_is_listed_without_identities():
         assert ingest.list_raw("memory://raw-listing").readable.select(ingest.IDENTITY_COLUMNS).null_count().row(0) == (2,) * 4
     finally:
         memory.rm("/raw-listing", recursive=True)
+
+
+def test_files_to_read_are_every_file_in_path_order_made_a_shard_at_a_time(tmp_path):
+    listing = ingest.list_raw(_folder(tmp_path))
+    assert listing.unreadable  # the dangling link, the loop, the pipe
+    files = ingest.FilesToRead(listing.readable, listing.unreadable)
+    whole = [(f.path, f.location, f.problems) for f in listing.files()]
+    assert len(files) == len(whole) and [(f.path, f.location, f.problems) for f in files] == whole
+    for size in (1, 2, 3, len(whole), len(whole) + 5):
+        shards = list(files.shards(size))
+        assert [len(s) for s in shards[:-1]] == [size] * (len(shards) - 1) and 0 < len(shards[-1]) <= size
+        assert [(f.path, f.location, f.problems) for shard in shards for f in shard] == whole
+    made = files.shards(2)
+    assert [f.path for f in next(made)] == [p for p, _, _ in whole[:2]]  # a generator: one shard made when taken
+    assert list(ingest.FilesToRead(listing.readable.clear()).shards(3)) == []
+
+
+def test_reading_files_to_read_gives_the_rows_of_reading_their_raw_files_each_shard_held_as_it_comes(tmp_path):
+    listing = ingest.list_raw(_folder(tmp_path))
+    plain = ingest.read_files(listing.files(), workers=1, shard_size=2)
+    held = []
+    rows = ingest.read_files(ingest.FilesToRead(listing.readable, listing.unreadable), workers=1, shard_size=2,
+                             hold=lambda frame: held.append(frame.height) or frame)
+    assert rows.equals(plain) and rows.height == len(listing.files())
+    assert held == [2] * (rows.height // 2) + ([rows.height % 2] if rows.height % 2 else [])
+    assert ingest.read_files(ingest.FilesToRead(listing.readable.clear()), workers=1).is_empty()

@@ -175,3 +175,32 @@ def test_the_parsed_documents_order_their_frame_by_document():
     assert parsed.frame.equals(frame.sort("document_id")) and list(parsed) == ["d1", "d2", "d3"]
     in_order = frame.sort("document_id")
     assert pc.ParsedDocuments(in_order, pc.SummaryStore("unused", {})).frame.equals(in_order)
+
+
+def test_an_index_in_object_storage_reads_the_same_over_a_local_map_and_leaves_no_file(tmp_path, monkeypatch):
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(pc, "_scratch_cache", lambda: str(scratch))
+    rows = _index_rows([f"{d}{i:03d}" for d in "05f" for i in range(200)])
+    index = pc.ParseIndex("memory://index-in-storage/parse")
+    index.save(rows, set("05f"))
+    loaded = pc.ParseIndex("memory://index-in-storage/parse").load_columns()
+    assert loaded.equals(rows) and loaded.height == 600
+    # each digit's file was fetched into the scratch folder and mapped from there; its name is gone
+    assert list(scratch.iterdir()) == []
+    mapped = set(open("/proc/self/maps").read().split()) if os.path.exists("/proc/self/maps") else None
+    if mapped is not None:
+        assert any(".index-" in name and str(scratch) in name for name in mapped)
+
+
+def test_a_damaged_index_object_reads_as_none_and_leaves_no_file(tmp_path, monkeypatch):
+    from upath import UPath
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(pc, "_scratch_cache", lambda: str(scratch))
+    index = pc.ParseIndex("memory://index-damaged/parse")
+    index.save(_index_rows(["a001", "a002"]), {"a"})
+    target = UPath(index._columns_file("a"))
+    target.write_bytes(target.read_bytes()[:-40])
+    assert index._load_digit("a") is None and list(scratch.iterdir()) == []

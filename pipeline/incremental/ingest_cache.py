@@ -17,8 +17,8 @@ import polars as pl
 
 from pipeline.files import mapped_frame, write_atomically
 from pipeline.incremental.caches import source_digest
-from pipeline.ingest import (IDENTITY_COLUMNS, INGEST_SCHEMA, READ_SCHEMA, RawFile, hash_files, list_raw, read_files,
-                             with_document_ids)
+from pipeline.ingest import (IDENTITY_COLUMNS, INGEST_SCHEMA, READ_SCHEMA, FilesToRead, RawFile, hash_files, list_raw,
+                             read_files, with_document_ids)
 
 # Reading depends on the decoding and format detection code: other code, another file.
 INGEST_CODE = ("pipeline/ingest.py", "pipeline/model/text.py", "pipeline/sources", "pipeline/model/vocabulary.py")
@@ -227,7 +227,9 @@ def read_raw_documents(root: str | os.PathLike, workers: int | None = None, shar
         joined = hashed.join(cache.rows, on="sha256", how="left")
         parts.append(joined.filter(pl.col("content_key").is_not_null()))
         todo = pl.concat([todo, joined.filter(pl.col("content_key").is_null()).select("path", "location")]).sort("path")
-    fresh = read_files(_with_unreadable(todo, listing.unreadable), workers, shard_size, run_tasks)
+    # each shard's rows kept over a memory map as they come, not in the heap until the last is in
+    hold = (lambda frame: mapped_frame(frame, cache_dir)) if cache_dir else None
+    fresh = read_files(FilesToRead(todo, listing.unreadable), workers, shard_size, run_tasks, hold)
     parts.append(fresh)
     rows = pl.concat([p.select(list(READ_SCHEMA)) for p in parts])
     if cache is not None:
@@ -256,13 +258,6 @@ def _hashes(readable: pl.DataFrame, recorded: pl.DataFrame, workers: int | None,
         return known, unread["path"], unread.select("path", "location")
     rehashed = pl.Series("sha256", hash_files(unread["location"].to_list(), workers, run_tasks), dtype=pl.String)
     return pl.concat([known, unread.with_columns(rehashed)]), unread["path"], unread.clear().select("path", "location")
-
-
-def _with_unreadable(readable: pl.DataFrame, unreadable: list[RawFile]) -> list[RawFile]:
-    """The files to read: `readable` rows (sorted by path) and the unreadable ones (whose reading
-    says why), in path order."""
-    files = [RawFile(path, location) for path, location in zip(readable["path"].to_list(), readable["location"].to_list())]
-    return sorted(files + unreadable, key=lambda f: f.path) if unreadable else files
 
 
 def _save_caches(cache: IngestCache, identities: FileIdentities, rows: pl.DataFrame, fresh: pl.DataFrame,

@@ -17,6 +17,7 @@ import bisect
 import io
 import os
 import pickle
+import tempfile
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Mapping
@@ -240,12 +241,20 @@ INDEX_HEX = "0123456789abcdef"
 
 def _read_index_file(path: str) -> pl.DataFrame:
     """An index file (Arrow IPC), over a memory map of a local file; fully validated, so a damaged
-    file raises (OSError or ValueError) instead of handing on offsets past its buffers."""
+    file raises (OSError or ValueError) instead of handing on offsets past its buffers. An object's
+    is fetched into a file of this process's scratch folder first and mapped from there: read into
+    the heap, de-duplication's read of the whole index (about 0.6 KB a document) held the driver's
+    memory as long as it lasted (~30 MB more than a local build at 50,000 documents)."""
     if storage.is_url(path):
-        table = pa.ipc.open_file(pa.BufferReader(UPath(path).read_bytes())).read_all()
-    else:
-        with pa.memory_map(path) as source:  # the frame's buffers keep the map; the file is closed
-            table = pa.ipc.open_file(source).read_all()
+        handle, local = tempfile.mkstemp(prefix=".index-", suffix=".arrow", dir=_scratch_cache())
+        os.close(handle)
+        try:
+            UPath(path).fs.get_file(path, local)
+            return _read_index_file(local)
+        finally:
+            os.unlink(local)  # the map keeps the file while the frame lives
+    with pa.memory_map(path) as source:  # the frame's buffers keep the map; the file is closed
+        table = pa.ipc.open_file(source).read_all()
     table.validate(full=True)
     return pl.from_arrow(table, rechunk=False)
 
