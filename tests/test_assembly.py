@@ -202,3 +202,35 @@ def test_split_by_bucket_slices_a_sorted_table_as_partitioning_would():
         assert list(split) == list(plain)
         assert all(split[b].equals(plain[b]) for b in plain)
     assert list(store.split_by_bucket(frames[-2])) == ["0", "a"]
+
+
+def test_a_buckets_pieces_are_joined_by_level_and_merge_as_the_pieces_apart(monkeypatch):
+    """FreshRows joins a bucket's pieces PIECES_PER_LEVEL at a time (and joined ones likewise): the
+    pieces held grow with the logarithm of the batches, and the merged rows are those of the pieces
+    kept apart (ties in batch order)."""
+    from pipeline.transform.assembly import store
+
+    monkeypatch.setattr(store, "PIECES_PER_LEVEL", 3)
+    rng = random.Random(11)
+    batches = [pl.DataFrame({"session_id": [f"ses_{rng.choice('01')}{rng.randrange(2)}" for _ in range(6)],
+                             "person_id": [rng.choice(["p1", "p2"]) for _ in range(6)],
+                             "name": [rng.choice(["A", "B"]) for _ in range(6)],
+                             "count": list(range(6 * b, 6 * b + 6))}) for b in range(14)]
+    held = []
+
+    class Counting(store.RowsInMemory):
+        def hold(self, frame, name=None, bucket=None):
+            held.append(frame.height)
+            return frame
+
+    fresh = FreshRows(Counting())
+    for frame in batches:
+        fresh.add("_names", frame)
+    levels = {bucket: [n for n, _ in pieces] for bucket, pieces in fresh._pieces["_names"].items()}
+    # 14 pieces of a bucket with 3 per level: one of level 2 (9), one of level 1 (3), two of level 0
+    assert all(levels[b] == [2, 1, 0, 0] for b in "01"), levels
+    assert len(held) == 14 + 2 * (4 + 1)  # each batch, and each join (four of level 0, one of level 1) per bucket
+    taken = fresh.take("_names")
+    assert sum(f.height for pieces in taken.values() for f in pieces) == 84
+    merged = merge_stored("_names", taken, None, [], set())
+    assert merged.rows() == merge_frames("_names", batches).rows()

@@ -156,30 +156,51 @@ class RowsInMemory:
         """Let go of what was kept (the frames handed back stay readable)."""
 
 
+# Pieces of one level a bucket of FreshRows holds before they are joined into one piece of the next
+PIECES_PER_LEVEL = 16
+
+
 class FreshRows:
     """The rows of the sessions built now, per table, as the batches hand them over. A table ordered
     by session first keeps them per bucket (split as they arrive), so that merging sorts one bucket
     at a time and lets its pieces go: a sixteenth of the table is held twice, not the whole table.
-    Each batch's frame is held by `rows` (RowsInMemory by default) before it is split."""
+    Each batch's frame is held by `rows` (RowsInMemory by default) before it is split.
+
+    A piece is a frame object of its own (a few KB of column headers, whatever its rows): a bucket's
+    pieces are joined PIECES_PER_LEVEL at a time as they come, and those joined pieces likewise, so
+    that a bucket holds a number of pieces that grows with the logarithm of the batches, not with
+    them (at 50,000 documents in batches of 500 sessions, the pieces held ~40 MB). Joined in the order
+    they came, they sort as they would have apart."""
 
     def __init__(self, rows: RowsInMemory | None = None):
-        self._pieces: dict[str, dict[str, list[pl.DataFrame]]] = defaultdict(lambda: defaultdict(list))
+        # table -> bucket -> [(level, piece)], in the order the rows came
+        self._pieces: dict[str, dict[str, list[tuple[int, pl.DataFrame]]]] = defaultdict(lambda: defaultdict(list))
         self.buckets: dict[str, set] = defaultdict(set)  # table -> the buckets its rows built now fall in
         self.rows = rows or RowsInMemory()
 
     def add(self, name: str, frame: pl.DataFrame) -> None:
         frame = self.rows.hold(frame)
         if sort_key(name)[0] != "session_id":
-            self._pieces[name][""].append(frame)
+            self._append(self._pieces[name][""], frame)
             self.buckets[name].update(frame.select(session_bucket().unique()).to_series().to_list())
             return
         for bucket, part in split_by_bucket(frame).items():
-            self._pieces[name][bucket].append(part)
+            self._append(self._pieces[name][bucket], part)
             self.buckets[name].add(bucket)
 
+    def _append(self, pieces: list[tuple[int, pl.DataFrame]], piece: pl.DataFrame) -> None:
+        pieces.append((0, piece))
+        level = 0
+        while len(pieces) >= PIECES_PER_LEVEL and all(n == level for n, _ in pieces[-PIECES_PER_LEVEL:]):
+            joined = self.rows.hold(pl.concat([frame for _, frame in pieces[-PIECES_PER_LEVEL:]], rechunk=True))
+            del pieces[-PIECES_PER_LEVEL:]
+            level += 1
+            pieces.append((level, joined))
+
     def take(self, name: str) -> dict[str, list[pl.DataFrame]]:
-        """A table's pieces by bucket ("" for a table not ordered by session), handed over once."""
-        return self._pieces.pop(name, {})
+        """A table's pieces by bucket ("" for a table not ordered by session), in the order their rows
+        came, handed over once."""
+        return {bucket: [frame for _, frame in pieces] for bucket, pieces in self._pieces.pop(name, {}).items()}
 
 
 def merge_stored(name: str, fresh: dict[str, list[pl.DataFrame]],
