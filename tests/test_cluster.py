@@ -26,7 +26,7 @@ def s3_server(tmp_path_factory):
         import boto3
 
         boto3.client("s3").create_bucket(Bucket=BUCKET)
-        yield server.env
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -84,11 +84,14 @@ def test_ray_cluster_from_s3_into_s3_gives_the_local_tables(tmp_path, s3_server,
     local = {p.name: p.read_bytes() for p in sorted((local_out / "parquet").glob("*.parquet"))}
     assert len(local) >= 10 and "sessions.parquet" in local
 
-    # on the cluster, from s3:// into s3://; the worker node is removed while shards are being parsed
+    # on the cluster, from s3:// into s3://; the worker node is removed while shards are being parsed.
+    # The tasks' large arguments and results go through a folder in s3 (the build after this one,
+    # through Ray's object store)
     ray_env = {"RAY_ADDRESS": cluster.address, "CYBERDIALOGUE_SHARD_SIZE": str(SHARD_SIZE)}
     staging = tmp_path / "staging"
     staging.mkdir()
-    build = _build(f"s3://{BUCKET}/raw", f"s3://{BUCKET}/out", ray_env, "--engine", "ray", tmp=staging)
+    build = _build(f"s3://{BUCKET}/raw", f"s3://{BUCKET}/out",
+                   {**ray_env, "CYBERDIALOGUE_PAYLOADS": f"s3://{BUCKET}/payloads"}, "--engine", "ray", tmp=staging)
     parsed_at_removal = None
     deadline = time.monotonic() + 600
     while build.poll() is None and time.monotonic() < deadline:
@@ -105,6 +108,11 @@ def test_ray_cluster_from_s3_into_s3_gives_the_local_tables(tmp_path, s3_server,
     local_report = json.loads((local_out / "build_report.json").read_text())
     assert report["parse"]["parsed_now"] == local_report["parse"]["parsed_now"] > DOCUMENTS * 0.9
     assert _parquet(f"s3://{BUCKET}/out") == local  # byte for byte, every table
+    # payloads went through s3 (written and read), and none is left (s3fs removes by a batch POST,
+    # which names its keys in the body: not counted by prefix)
+    payloads = s3_server.requests("payloads/")
+    assert payloads["PUT"] > 0 and payloads["GET"] > 0
+    assert [p for p in _remote(f"s3://{BUCKET}").rglob("*") if p.name.endswith(".payload")] == []
     from upath import UPath
 
     database = tmp_path / "downloaded.duckdb"  # written locally by the build, then uploaded: it opens and holds the tables

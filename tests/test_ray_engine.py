@@ -30,7 +30,7 @@ class _StandInRay(types.ModuleType):
                 self.function = function
 
             def remote(self, *args):
-                stand_in.submitted.append(args[-1])
+                stand_in.submitted.append(args[1])  # (function, shard[, payload folder])
                 stand_in.out += 1
                 stand_in.most_out = max(stand_in.most_out, stand_in.out)
                 return ("ref", self.function, args)
@@ -99,3 +99,39 @@ def test_frames_travel_as_arrow_buffers_read_in_place_and_come_back_equal(monkey
         back = deserializer(pickle.loads(message, buffers=[b.raw() for b in buffers]))
         assert back.equals(frame) and back.schema == frame.schema
     assert deserializer(pickle.loads(pickle.dumps(serializer(frame.clear()), protocol=5))).equals(frame.clear())
+
+
+def test_large_shards_and_results_travel_as_files_and_go_once_taken(monkeypatch, tmp_path):
+    import polars as pl
+
+    from pipeline.engine.transfer import PayloadFile, PayloadFolder
+
+    engine, ray = _engine(monkeypatch, cpus=1)
+    engine.payloads = PayloadFolder(str(tmp_path / "payloads"))
+    big = pl.DataFrame({"n": list(range(20_000)), "text": [f"row {i}" for i in range(20_000)]})
+    seen = []
+
+    def task(shard):
+        seen.append(shard)
+        return {"rows": shard.head(5_000) if isinstance(shard, pl.DataFrame) else shard}
+
+    returned = []
+    get = ray.get
+    ray.get = lambda ref: returned.append(get(ref)) or returned[-1]
+    results = list(engine.map(task, [big, "small", big.head(2)]))
+    # the big shard and its big result went as files; the small ones as themselves
+    assert isinstance(ray.submitted[0], PayloadFile) and ray.submitted[1] == "small" and ray.submitted[2].equals(big.head(2))
+    assert isinstance(returned[0], PayloadFile) and returned[1] == {"rows": "small"}
+    assert seen[0].equals(big) and seen[1] == "small"
+    assert results[0][1]["rows"].equals(big.head(5_000)) and results[1][1] == {"rows": "small"}
+    assert results[2][1]["rows"].equals(big.head(2))
+    assert list((tmp_path / "payloads").iterdir()) == []  # each file removed once its result was taken
+
+
+def test_session_batches_are_smaller_only_through_the_object_store(monkeypatch, tmp_path):
+    from pipeline.engine.transfer import PayloadFolder
+
+    engine, _ = _engine(monkeypatch, cpus=1)
+    assert engine.session_batch == 500  # through the object store
+    engine.payloads = PayloadFolder(str(tmp_path))
+    assert engine.session_batch is None  # through payload files: assembly's own size

@@ -30,7 +30,7 @@ class Engine:
         return run
 
 
-def open_engine(kind: str, address: str | None = None, shard_size: int = 2000) -> Engine:
+def open_engine(kind: str, address: str | None = None, shard_size: int = 2000, payloads: str | None = None) -> Engine:
     if kind == "local":
         from pipeline.engine.local import LocalEngine
 
@@ -38,7 +38,7 @@ def open_engine(kind: str, address: str | None = None, shard_size: int = 2000) -
     if kind == "ray":
         from pipeline.engine.ray import RayEngine
 
-        return RayEngine(address, shard_size)
+        return RayEngine(address, shard_size, payloads)
     raise ValueError(f"unknown engine {kind!r}: expected one of {', '.join(ENGINES)}")
 
 

@@ -17,6 +17,10 @@ class ComputeEngine(dg.ConfigurableResource):
     address: str = ""
     # documents per parse shard on Ray; shards are cut by content-hash prefix so an unchanged one is reused
     shard_size: int = int(os.environ.get("CYBERDIALOGUE_SHARD_SIZE", "2000"))
+    # on Ray, a folder the driver and every worker reach (a bucket prefix: "s3://bucket/payloads") for
+    # the tasks' large arguments and results, kept out of Ray's object store; empty: a local folder
+    # when Ray is started for the run (every worker is on this machine), else the object store
+    payloads: str = os.environ.get("CYBERDIALOGUE_PAYLOADS", "")
 
     def open(self) -> "Engine":
-        return open_engine(self.kind, self.address or None, self.shard_size)
+        return open_engine(self.kind, self.address or None, self.shard_size, self.payloads or None)
