@@ -251,7 +251,7 @@ class StorageError(Exception):
     """Object storage could not be reached or refused a request, with a one-line reason."""
 
 
-def _storage_exceptions() -> tuple[type[BaseException], ...]:
+def storage_exceptions() -> tuple[type[BaseException], ...]:
     """What a client raises when its storage is unreachable or refuses: OSError (fsspec's own translation),
     and the client libraries' errors it lets through (botocore's when the endpoint does not answer)."""
     kinds: list[type[BaseException]] = [OSError]
@@ -279,7 +279,7 @@ def reaching(*locations: str | os.PathLike | None):
         return
     try:
         yield
-    except _storage_exceptions() as exc:
+    except storage_exceptions() as exc:
         first = (str(exc).strip().splitlines() or [""])[0]
         raise StorageError(f"storage error at {', '.join(urls)}: {type(exc).__name__}: {first}") from None
 

@@ -103,3 +103,16 @@ def test_payloads_in_object_storage_are_fetched_read_and_removed(tmp_path, monke
     left = folder.pack(value)
     folder.remove()
     assert not UPath(left.location).exists()
+
+
+def test_a_folder_that_cannot_be_written_is_said_once_and_payloads_travel_themselves(tmp_path):
+    (tmp_path / "a-file").write_text("not a folder")
+    folder = PayloadFolder(str(tmp_path / "a-file" / "run"))
+    value = _value(4000)
+    with pytest.warns(UserWarning, match="cannot be written to .*a-file/run .*object store"):
+        assert folder.pack(value) is value
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # said once: the next payloads travel themselves without a word
+        assert folder.pack(value) is value and folder.unwritable

@@ -21,6 +21,7 @@ import shutil
 import struct
 import tempfile
 import uuid
+import warnings
 from dataclasses import dataclass
 
 import polars as pl
@@ -127,6 +128,7 @@ class PayloadFolder:
 
     def __init__(self, location: str):
         self.location = location
+        self.unwritable = False   # a write failed: payloads travel themselves from then on
 
     @classmethod
     def for_run(cls, base: str | None) -> PayloadFolder:
@@ -141,16 +143,26 @@ class PayloadFolder:
         return storage.is_url(self.location)
 
     def pack(self, value, threshold: int = TRANSFER_BYTES):
-        if payload_size(value) < threshold:
+        """`value` itself when it is small, or where it was written. A folder that cannot be written
+        (full, refused) is said once, and the value travels itself (through the object store)."""
+        if payload_size(value) < threshold or self.unwritable:
             return value
         location = storage.join(self.location, f"{os.getpid()}-{next(_numbers)}-{uuid.uuid4().hex[:8]}.payload")
-        if self.remote:
-            with storage.remote(location).open("wb") as handle:
-                size = write_payload(value, handle)
-        else:
-            os.makedirs(self.location, exist_ok=True)
-            with open(location, "wb") as handle:
-                size = write_payload(value, handle)
+        try:
+            if self.remote:
+                with storage.remote(location).open("wb") as handle:
+                    size = write_payload(value, handle)
+            else:
+                os.makedirs(self.location, exist_ok=True)
+                with open(location, "wb") as handle:
+                    size = write_payload(value, handle)
+        except storage.storage_exceptions() as exc:
+            self.unwritable = True
+            self.discard(PayloadFile(location, 0))  # what a failed write may have left
+            first = (str(exc).strip().splitlines() or [""])[0]
+            warnings.warn(f"task payloads cannot be written to {self.location} ({type(exc).__name__}: {first}); "
+                          "they go through Ray's object store", stacklevel=2)
+            return value
         return PayloadFile(location, size)
 
     def unpack(self, packed, remove: bool = False):
@@ -180,7 +192,7 @@ class PayloadFolder:
                 storage.remote(packed.location).unlink()
             else:
                 os.unlink(packed.location)
-        except OSError:
+        except storage.storage_exceptions():
             pass
 
     def remove(self) -> None:
@@ -192,7 +204,7 @@ class PayloadFolder:
                     folder.fs.rm(self.location, recursive=True)
             else:
                 shutil.rmtree(self.location, ignore_errors=True)
-        except OSError:
+        except storage.storage_exceptions():
             pass
 
 
