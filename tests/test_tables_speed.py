@@ -360,7 +360,9 @@ def test_session_inputs_hash_what_the_plain_form_hashed(monkeypatch, at_a_time):
         documents = [f"{d}\x1ekey-{d}\x1e{i}" for s, d, i, _ in _TODO.iter_rows() if s == sid]
         people = [f"{k}\x1e{p}" for k, s, p in sorted(_PEOPLE.iter_rows()) if s == sid]
         plain[sid] = sha256_hex("\x1f".join([sid, "mrg_1", *documents, *people]))[:32]
-    assert builder._fresh_inputs(plan) == plain
+    inputs = builder._fresh_inputs(plan)
+    assert dict(inputs.iter_rows()) == plain and inputs["session_id"].to_list() == sorted(plain)
+    assert inputs.schema == assembly.INPUT_COLUMNS
 
 
 def test_described_documents_as_the_rows_of_document_rows():

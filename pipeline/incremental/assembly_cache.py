@@ -18,7 +18,7 @@ from pipeline.incremental.caches import source_digest
 from pipeline.stages import assemble_tables
 from pipeline.transform import checks
 from pipeline.transform.assembly import AssemblyResult
-from pipeline.transform.assembly.store import BUCKETS, RowsInMemory, StoredSessions, split_by_bucket
+from pipeline.transform.assembly.store import BUCKETS, INPUT_COLUMNS, RowsInMemory, StoredSessions, split_by_bucket
 from pipeline.transform.dedup import DuplicateRow
 
 # Only the code assembly runs: an edit to the CLI, the Dagster wiring, parsing or the exports keeps the store.
@@ -112,7 +112,7 @@ def _assembly_dir(cache_dir: str | os.PathLike) -> Path:
 def load_session_store(cache_dir: str | os.PathLike) -> StoredSessions | None:
     """The stored sessions; a bucket that is missing or unreadable only means its sessions are built again."""
     folder = _assembly_dir(cache_dir)
-    inputs: dict[str, str] = {}
+    inputs: list[pl.DataFrame] = []   # a bucket's each, in bucket order: sorted by session as they are
     parts: dict[str, dict[str, pl.DataFrame]] = {}
     vetted: dict[str, frozenset[str]] = {}
     for bucket in sorted(folder.glob("bucket-*")):
@@ -122,14 +122,14 @@ def load_session_store(cache_dir: str | os.PathLike) -> StoredSessions | None:
             frames = {p.stem: read_mapped_frame(p) for p in sorted(bucket.glob("*.arrow")) if p.stem != "_inputs"}
         except (OSError, ValueError, pl.exceptions.PolarsError):
             continue
-        inputs.update(zip(inputs_df["session_id"].to_list(), inputs_df["input_hash"].to_list()))
+        inputs.append(inputs_df.select(list(INPUT_COLUMNS)).cast(INPUT_COLUMNS))
         for name, frame in frames.items():
             parts.setdefault(name, {})[bucket.name[-1]] = frame
         vetted[bucket.name[-1]] = _read_vetted(bucket / VETTED)
     if not inputs:
         return None
     plan, plan_key = _load_plan(folder / "plan")
-    return StoredSessions(inputs, parts, plan, plan_key, vetted=vetted)
+    return StoredSessions(pl.concat(inputs, rechunk=False), parts, plan, plan_key, vetted=vetted)
 
 
 # Beside a bucket's frames: the rules' digest, then the tables whose rows there passed their model.
@@ -196,9 +196,7 @@ def save_session_store(cache_dir: str | os.PathLike, store: StoredSessions, chan
     linked into place."""
     folder = _assembly_dir(cache_dir)
     buckets = set(BUCKETS) if changed is None else {sid[4:5] for sid in changed}
-    ids = pl.DataFrame({"session_id": list(store.inputs), "input_hash": list(store.inputs.values())},
-                       schema={"session_id": pl.String, "input_hash": pl.String})
-    frames = {"_inputs": ids, **store.tables}
+    frames = {"_inputs": store.inputs, **store.tables}
     staging = {bucket: folder / f".bucket-{bucket}.tmp-{os.getpid()}" for bucket in sorted(buckets)}
     for path in staging.values():
         shutil.rmtree(path, ignore_errors=True)

@@ -109,7 +109,7 @@ def own_session_ids(summary: DocumentSummary, document_id: str) -> list[str]:
 @dataclass
 class Plan:
     frames: dict[str, pl.DataFrame]              # PLAN_SCHEMAS: what the next build plans against
-    sessions: set[str]                           # every session of this build
+    sessions: pl.Series                          # every session of this build, sorted
     # the sessions whose inputs may have changed (all, in full): the documents stating each, in the order
     # they contribute (session_id, document_id, index: the session's place in the document, is_copy)
     to_build: pl.DataFrame
@@ -548,10 +548,10 @@ class Planner:
         frames["notes"] = notes
         to_build = self._contributions(exploded)
         people = participations.select("key", "session_id", "person_id")
-        return Plan(frames, set(to_build["session_id"].to_list()), to_build, people, self._final_notes(notes),
+        return Plan(frames, to_build["session_id"].unique(maintain_order=True), to_build, people, self._final_notes(notes),
                     DescribedDocuments(described.documents, described.statements.clear(), described.rejects))
 
-    def plan_changes(self, previous: dict[str, pl.DataFrame], known_sessions: set[str]) -> Plan:
+    def plan_changes(self, previous: dict[str, pl.DataFrame], known_sessions: pl.Series) -> Plan:
         """Plan against `previous` (a plan's frames). Looked at again: documents whose plan input
         changed (or that came or went), the copies of those, the sessions any of them stated before
         or states now, and every name listed in those sessions. Sessions not in `known_sessions`
@@ -571,7 +571,7 @@ class Planner:
         stated_before = old_docs.filter(pl.col("document_id").is_in(touched_series.implode()))["session_ids"]
         affected = set(stated_before.explode().drop_nulls().to_list()) | set(assigned["session_ids"].explode().drop_nulls().to_list())
         exploded = self._explode(documents)
-        sessions_now = set(exploded["session_id"].unique().to_list())
+        sessions_now = exploded["session_id"].unique().sort()
         affected_series = pl.Series(sorted(affected), dtype=pl.String)
         restated = exploded.filter(pl.col("session_id").is_in(affected_series.implode()))
 
@@ -594,8 +594,10 @@ class Planner:
         participations = replace_rows(old_parts, pl.col("key").is_in(keys_series.implode()), people, ["key", "session_id"])
         notes_frame = replace_rows(previous["notes"], pl.col("key").is_in(keys_series.implode()), notes, ["key", "seq"])
 
-        to_build_ids = ((affected | regrouped) & sessions_now) | (sessions_now - known_sessions)
-        build_series = pl.Series(sorted(to_build_ids), dtype=pl.String)
+        # the sessions affected or regrouped that still are, and those the store lost
+        looked_at = pl.Series(sorted(affected | regrouped), dtype=pl.String)
+        build_series = pl.concat([sessions_now.filter(sessions_now.is_in(looked_at.implode())),
+                                  sessions_now.filter(~sessions_now.is_in(known_sessions.implode()))]).unique().sort()
         to_build = self._contributions(exploded.filter(pl.col("session_id").is_in(build_series.implode())))
         people = participations.filter(pl.col("session_id").is_in(build_series.implode())).select("key", "session_id", "person_id")
         frames = {"documents": documents, "participations": participations, "notes": notes_frame}

@@ -27,7 +27,8 @@ from pipeline.transform.assembly.context import PersonIdentity, SessionContext
 from pipeline.transform.assembly.documents import DESCRIBE_COLUMNS, DocumentInput, describe_documents, document_table_rows
 from pipeline.transform.assembly.identity import people_rows
 from pipeline.transform.assembly.sessions import build_session
-from pipeline.transform.assembly.store import (SESSION_NAMES, SESSION_REJECTS, SESSION_TABLES, FreshRows, RowsInMemory,
+from pipeline.transform.assembly.store import (INPUT_COLUMNS, SESSION_NAMES, SESSION_REJECTS, SESSION_TABLES, FreshRows,
+                                               RowsInMemory,
                                                StoredSessions, merge_frames, merge_stored, table_frame, unvetted_rows)
 from pipeline.transform.dedup import DuplicateRow
 from pipeline.transform.plan import DescribedDocuments, Plan, Planner, SessionBuild, plan_input_column, replace_rows
@@ -207,7 +208,7 @@ class DatasetBuilder:
     def _plan(self, previous: StoredSessions | None):
         """The plan of every session (or, given the previous store, of what changed) and the document rows."""
         planner = Planner(self._plan_documents(), self._describe, self.overrides, self.identity.merge_into, self.run_batches)
-        plan = planner.plan_changes(previous.plan, set(previous.inputs)) if previous else planner.plan_all()
+        plan = planner.plan_changes(previous.plan, previous.inputs["session_id"]) if previous else planner.plan_all()
         self.planned_against = previous.plan if previous else None
         # the plan's rows (per document, participation and contribution) are kept as the rows built are
         # (self.held: files over memory maps, when a store is kept); a frame kept from the previous plan
@@ -229,21 +230,22 @@ class DatasetBuilder:
             return keys_of(document_ids)
         return pl.Series([self.parsed[d].key for d in document_ids.to_list()], dtype=pl.String)
 
-    def _fresh_inputs(self, plan: Plan) -> dict[str, str]:
+    def _fresh_inputs(self, plan: Plan) -> pl.DataFrame:
         """A hash of everything the rows of each session planned again are built from: its documents
-        (id, parsed content, position), the people its names were given, and the reviewed merges;
-        the text hashed is made of the plan's columns, INPUT_SESSIONS sessions at a time (the texts
-        of every session at once were ~45 MB at 50,000 documents)."""
+        (id, parsed content, position), the people its names were given, and the reviewed merges
+        (INPUT_COLUMNS, sorted by session); the text hashed is made of the plan's columns,
+        INPUT_SESSIONS sessions at a time (the texts of every session at once were ~45 MB at 50,000
+        documents)."""
         to_build = plan.to_build   # sorted by session (Planner._contributions)
         people = self.held.hold(plan.people.select("session_id", "key", "person_id").sort("session_id", "key"))
         sessions = to_build["session_id"].unique(maintain_order=True)
-        inputs: dict[str, str] = {}
+        parts = [pl.DataFrame(schema=INPUT_COLUMNS)]
         for start in range(0, sessions.len(), INPUT_SESSIONS):
             first, last = sessions[start], sessions[min(start + INPUT_SESSIONS, sessions.len()) - 1]
-            inputs.update(self._inputs_of(_rows_between(to_build, first, last), _rows_between(people, first, last)))
-        return inputs
+            parts.append(self._inputs_of(_rows_between(to_build, first, last), _rows_between(people, first, last)))
+        return pl.concat(parts)
 
-    def _inputs_of(self, to_build: pl.DataFrame, people: pl.DataFrame) -> dict[str, str]:
+    def _inputs_of(self, to_build: pl.DataFrame, people: pl.DataFrame) -> pl.DataFrame:
         """_fresh_inputs of the sessions of `to_build` (their people: `people`, sorted by session and key)."""
         documents = (to_build.with_columns(parse_key=self._parse_keys(to_build["document_id"]))
                      .select("session_id", pl.concat_str([pl.col("document_id"), pl.col("parse_key"),
@@ -254,25 +256,19 @@ class DatasetBuilder:
         texts = documents.join(people, on="session_id", how="left", maintain_order="left").select(
             "session_id", pl.concat_list([pl.col("session_id"), pl.lit(self.merge_digest), pl.col("part"),
                                           pl.col("person").fill_null(pl.lit([], dtype=pl.List(pl.String)))]).list.join("\x1f").alias("text"))
-        return {sid: sha256_hex(text)[:32] for sid, text in texts.iter_rows()}
+        hashes = pl.Series("input_hash", [sha256_hex(text)[:32] for text in texts["text"].to_list()], dtype=pl.String)
+        return texts.select("session_id").with_columns(hashes)
 
-    def _session_inputs(self, plan: Plan, previous: StoredSessions | None) -> dict[str, str]:
-        """Every session's input hash, sorted by session: those not planned again as `previous` holds
-        them, the others hashed now."""
+    def _session_inputs(self, plan: Plan, previous: StoredSessions | None) -> pl.DataFrame:
+        """Every session's input hash (INPUT_COLUMNS, sorted by session): those not planned again as
+        `previous` holds them, the others hashed now. Columns, not a dict: a dict of every session's
+        id and hash cost ~0.2 KB a session."""
         fresh = self._fresh_inputs(plan)
         if previous is None:
-            return dict(sorted(fresh.items()))
-        # in the store's order (sorted), a session hashed again in its place: sorted again only when a
-        # session is new (or the store's order is not sorted), not every time
-        inputs = dict(previous.inputs)  # copied, and changed in place, by set and dict operations
-        for sid in inputs.keys() - plan.sessions:
-            del inputs[sid]
-        new = fresh.keys() - inputs.keys()
-        inputs.update(fresh)
-        keys = list(inputs)
-        if new or not all(map(operator.lt, keys, keys[1:])):
-            return {sid: inputs[sid] for sid in sorted(keys)}
-        return inputs
+            return fresh
+        kept = previous.inputs.filter(pl.col("session_id").is_in(plan.sessions.implode())
+                                      & ~pl.col("session_id").is_in(fresh["session_id"].implode()))
+        return pl.concat([kept, fresh]).sort("session_id")
 
     # -- rows ------------------------------------------------------------------------------------
     def _document_frames(self, described: DescribedDocuments, previous: dict[str, pl.DataFrame] | None) -> None:
@@ -371,24 +367,28 @@ class DatasetBuilder:
         self.run_batches = run_batches
         plan = self._plan(previous if reusable else None)
         inputs = self._session_inputs(plan, previous if reusable else None)
-        old = previous.inputs if previous else {}
-        planned = plan.to_build["session_id"].unique(maintain_order=True).to_list()  # sorted
-        todo_ids = [sid for sid in planned if old.get(sid) != inputs[sid]]
+        old = previous.inputs if previous else pl.DataFrame(schema=INPUT_COLUMNS)
+        planned = plan.to_build.select(pl.col("session_id").unique(maintain_order=True))  # sorted
+        compared = (planned.join(inputs, on="session_id", how="left", maintain_order="left")
+                    .join(old.rename({"input_hash": "old"}), on="session_id", how="left", maintain_order="left"))
+        todo_ids = compared.filter(pl.col("input_hash").ne_missing(pl.col("old")))["session_id"]
         # the sessions gone, and those hashed again to another input (the others kept their hash)
-        dropped = sorted(old.keys() - inputs.keys()) + [sid for sid in planned if sid in old and old[sid] != inputs[sid]]
-        todo = plan.to_build if len(todo_ids) == len(planned) else plan.to_build.filter(
-            pl.col("session_id").is_in(pl.Series(todo_ids, dtype=pl.String).implode()))
-        self._build_sessions(todo, len(todo_ids), batch_sessions)
-        changed_buckets = {sid[4:5] for sid in dropped} | {sid[4:5] for sid in todo_ids}
+        gone = old.filter(~pl.col("session_id").is_in(inputs["session_id"].implode()))["session_id"]
+        dropped = gone.to_list() + compared.filter(pl.col("old").is_not_null() & (pl.col("old") != pl.col("input_hash")))[
+            "session_id"].to_list()
+        todo = plan.to_build if todo_ids.len() == planned.height else plan.to_build.filter(
+            pl.col("session_id").is_in(todo_ids.implode()))
+        self._build_sessions(todo, todo_ids.len(), batch_sessions)
+        changed_buckets = {sid[4:5] for sid in dropped} | set(todo_ids.str.slice(4, 1).unique().to_list())
         stored = {name: merge_stored(name, self.fresh.take(name), previous.tables.get(name) if previous else None,
                                      dropped, changed_buckets, self.held) for name in SESSION_TABLES}
         tables = self._tables(stored)
         unvetted = self._unvetted(stored, previous)
-        stats = {"sessions": len(inputs), "sessions_built": len(todo_ids), "sessions_reused": len(inputs) - len(todo_ids),
+        stats = {"sessions": inputs.height, "sessions_built": todo_ids.len(), "sessions_reused": inputs.height - todo_ids.len(),
                  "documents_planned": plan.described.documents.height}
         plan_frames = {**plan.frames, "document_rows": tables["documents"], "document_rejects": self.document_rejects}
         kept = _same_frames(plan_frames, self.planned_against)
-        changed = set(todo_ids) | set(dropped) if previous is not None else None
+        changed = set(todo_ids.to_list()) | set(dropped) if previous is not None else None
         return AssemblyResult(tables, StoredSessions(inputs, stored, plan_frames, self.plan_key, kept), changed, stats,
                               unvetted)
 

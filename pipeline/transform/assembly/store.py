@@ -29,11 +29,15 @@ _PRIVATE_COLUMNS = {
 BUCKETS = "0123456789abcdef"
 
 
+# A session's input hash: what its rows were built from (a session whose inputs hash the same is not built again)
+INPUT_COLUMNS = {"session_id": pl.String, "input_hash": pl.String}
+
+
 @dataclass
 class StoredSessions:
     """Every session's rows as a build assembled them (before quarantine), and the hash of the
     inputs each session was built from: a session whose inputs hash the same is not built again."""
-    inputs: dict[str, str]              # session_id -> input hash
+    inputs: pl.DataFrame                # INPUT_COLUMNS, one row per session, sorted by session_id
     # SESSION_TABLES: whole, as a build made them, or as loaded, table -> bucket -> rows (each bucket
     # sorted as its table is)
     tables: dict[str, pl.DataFrame | dict[str, pl.DataFrame | pl.LazyFrame]]
@@ -169,8 +173,8 @@ class FreshRows:
     A piece is a frame object of its own (a few KB of column headers, whatever its rows): a bucket's
     pieces are joined PIECES_PER_LEVEL at a time as they come, and those joined pieces likewise, so
     that a bucket holds a number of pieces that grows with the logarithm of the batches, not with
-    them (at 50,000 documents in batches of 500 sessions, the pieces held ~40 MB). Joined in the order
-    they came, they sort as they would have apart."""
+    them (at 50,000 documents the driver grew 42 MB while 95 batches of 500 sessions came in, 3 MB
+    with their pieces joined). Joined in the order they came, they sort as they would have apart."""
 
     def __init__(self, rows: RowsInMemory | None = None):
         # table -> bucket -> [(level, piece)], in the order the rows came
