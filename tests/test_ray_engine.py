@@ -3,6 +3,7 @@ results come in shard order, and no more tasks are out at once than the window a
 from __future__ import annotations
 
 import sys
+import time
 import types
 
 from pipeline.engine import ray as ray_engine
@@ -135,3 +136,22 @@ def test_session_batches_are_smaller_only_through_the_object_store(monkeypatch, 
     assert engine.session_batch == 500  # through the object store
     engine.payloads = PayloadFolder(str(tmp_path))
     assert engine.session_batch is None  # through payload files: assembly's own size
+
+
+def test_every_engine_of_a_process_reports_what_starting_ray_cost_it(monkeypatch):
+    stand_in = _StandInRay(cpus=1)
+    started = []
+    stand_in.is_initialized = lambda: bool(started)
+    stand_in.init = lambda **options: started.append(options["address"]) or time.sleep(0.01)
+    monkeypatch.setitem(sys.modules, "ray", stand_in)
+    monkeypatch.setattr(ray_engine, "_STARTUP_SECONDS", [])
+    monkeypatch.setattr(ray_engine, "_STARTED_HERE", [])
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    folders = []
+    monkeypatch.setattr(ray_engine.atexit, "register", folders.append)
+    first = RayEngine()
+    second = RayEngine()  # the parse stage's engine: Ray was started by the raw stage's
+    for remove in folders:  # each engine's payload folder (a Ray started here), as at exit
+        remove()
+    assert started == ["local"] and first.startup_seconds >= 0.01
+    assert second.startup_seconds == first.startup_seconds and len(folders) == 2

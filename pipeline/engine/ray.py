@@ -32,6 +32,7 @@ FORWARDED = ("AWS_", "FSSPEC_", "BOTO_")
 TASKS_PER_CPU = 3
 _NONE = object()
 _STARTED_HERE: list[bool] = []   # whether this process started the Ray it runs on (address "local")
+_STARTUP_SECONDS: list[float] = []   # how long this process's ray.init took
 
 
 def storage_environment() -> dict[str, str]:
@@ -97,15 +98,18 @@ class RayEngine(Engine):
         import ray
 
         self.shard_size = shard_size
-        started = time.perf_counter()
         if not ray.is_initialized():
+            started = time.perf_counter()
             # "local" starts a Ray for this run: without it Ray would join whatever cluster this machine ran last
             address = address or os.environ.get("RAY_ADDRESS") or "local"
             options = {"include_dashboard": False} if address == "local" else {}
             ray.init(address=address, runtime_env={"env_vars": storage_environment()}, log_to_driver=False,
                      logging_level="ERROR", **options)
             _STARTED_HERE.append(address == "local")
-        self.startup_seconds = time.perf_counter() - started
+            _STARTUP_SECONDS.append(time.perf_counter() - started)
+        # what starting Ray cost this process, whichever stage opened the engine first (the raw stage
+        # does; the parse stage reports it)
+        self.startup_seconds = _STARTUP_SECONDS[0] if _STARTUP_SECONDS else 0.0
         self.tasks = 0
         # the payloads' folder: the one named, else a local one when every worker is on this machine
         # (a Ray started here); a cluster elsewhere without one named uses the object store
