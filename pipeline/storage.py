@@ -284,6 +284,20 @@ def reaching(*locations: str | os.PathLike | None):
         raise StorageError(f"storage error at {', '.join(urls)}: {type(exc).__name__}: {first}") from None
 
 
+@contextmanager
+def fetched(url: str, folder: str | None = None, prefix: str = ".fetched-"):
+    """The path of a local temporary file (named `prefix`..., in `folder`, else the system's temporary
+    folder) holding the object at `url`; its name goes on leaving, so a map of it made inside stays
+    readable and the file goes with the map."""
+    handle, local = tempfile.mkstemp(prefix=prefix, dir=folder)
+    os.close(handle)
+    try:
+        remote(url).fs.get_file(url, local)
+        yield local
+    finally:
+        os.unlink(local)
+
+
 def join(location: str | os.PathLike, *names: str) -> str:
     return "/".join([str(location).rstrip("/"), *names])
 

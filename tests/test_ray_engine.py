@@ -144,8 +144,7 @@ def test_every_engine_of_a_process_reports_what_starting_ray_cost_it(monkeypatch
     stand_in.is_initialized = lambda: bool(started)
     stand_in.init = lambda **options: started.append(options["address"]) or time.sleep(0.01)
     monkeypatch.setitem(sys.modules, "ray", stand_in)
-    monkeypatch.setattr(ray_engine, "_STARTUP_SECONDS", [])
-    monkeypatch.setattr(ray_engine, "_STARTED_HERE", [])
+    monkeypatch.setattr(ray_engine, "_STARTED", [])
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
     folders = []
     monkeypatch.setattr(ray_engine.atexit, "register", folders.append)

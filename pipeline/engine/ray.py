@@ -31,8 +31,8 @@ FORWARDED = ("AWS_", "FSSPEC_", "BOTO_")
 # for a task slower than its neighbours (results are taken in order)
 TASKS_PER_CPU = 3
 _NONE = object()
-_STARTED_HERE: list[bool] = []   # whether this process started the Ray it runs on (address "local")
-_STARTUP_SECONDS: list[float] = []   # how long this process's ray.init took
+# this process's ray.init, once it ran: (whether it started the Ray it runs on: address "local", its seconds)
+_STARTED: list[tuple[bool, float]] = []
 
 
 def storage_environment() -> dict[str, str]:
@@ -105,15 +105,15 @@ class RayEngine(Engine):
             options = {"include_dashboard": False} if address == "local" else {}
             ray.init(address=address, runtime_env={"env_vars": storage_environment()}, log_to_driver=False,
                      logging_level="ERROR", **options)
-            _STARTED_HERE.append(address == "local")
-            _STARTUP_SECONDS.append(time.perf_counter() - started)
+            _STARTED.append((address == "local", time.perf_counter() - started))
+        started_here, seconds = _STARTED[0] if _STARTED else (False, 0.0)
         # what starting Ray cost this process, whichever stage opened the engine first (the raw stage
         # does; the parse stage reports it)
-        self.startup_seconds = _STARTUP_SECONDS[0] if _STARTUP_SECONDS else 0.0
+        self.startup_seconds = seconds
         self.tasks = 0
         # the payloads' folder: the one named, else a local one when every worker is on this machine
         # (a Ray started here); a cluster elsewhere without one named uses the object store
-        if payloads or any(_STARTED_HERE):
+        if payloads or started_here:
             self.payloads = PayloadFolder.for_run(payloads or None)
             atexit.register(self.payloads.remove)
 

@@ -23,6 +23,7 @@ import tempfile
 import uuid
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
@@ -142,6 +143,9 @@ class PayloadFolder:
     def remote(self) -> bool:
         return storage.is_url(self.location)
 
+    def _path(self, location: str) -> Path:
+        return storage.remote(location) if self.remote else Path(location)
+
     def pack(self, value, threshold: int = TRANSFER_BYTES):
         """`value` itself when it is small, or where it was written. A folder that cannot be written
         (full, refused) is said once, and the value travels itself (through the object store)."""
@@ -149,13 +153,10 @@ class PayloadFolder:
             return value
         location = storage.join(self.location, f"{os.getpid()}-{next(_numbers)}-{uuid.uuid4().hex[:8]}.payload")
         try:
-            if self.remote:
-                with storage.remote(location).open("wb") as handle:
-                    size = write_payload(value, handle)
-            else:
+            if not self.remote:
                 os.makedirs(self.location, exist_ok=True)
-                with open(location, "wb") as handle:
-                    size = write_payload(value, handle)
+            with self._path(location).open("wb") as handle:
+                size = write_payload(value, handle)
         except storage.storage_exceptions() as exc:
             self.unwritable = True
             self.discard(PayloadFile(location, 0))  # what a failed write may have left
@@ -171,14 +172,8 @@ class PayloadFolder:
         if not self.remote:
             value = read_payload(_mapped(packed.location))
         else:
-            handle, local = tempfile.mkstemp(prefix=".payload-", suffix=".bin")
-            os.close(handle)
-            try:
-                target = storage.remote(packed.location)
-                target.fs.get_file(packed.location, local)
+            with storage.fetched(packed.location) as local:  # the map keeps the file while a frame read from it lives
                 value = read_payload(_mapped(local))
-            finally:
-                os.unlink(local)  # the map keeps the file while a frame read from it lives
         if remove:
             self.discard(packed)
         return value
@@ -188,10 +183,7 @@ class PayloadFolder:
         if not isinstance(packed, PayloadFile):
             return
         try:
-            if self.remote:
-                storage.remote(packed.location).unlink()
-            else:
-                os.unlink(packed.location)
+            self._path(packed.location).unlink()
         except storage.storage_exceptions():
             pass
 

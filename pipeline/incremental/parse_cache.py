@@ -17,7 +17,6 @@ import bisect
 import io
 import os
 import pickle
-import tempfile
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Mapping
@@ -246,13 +245,8 @@ def _read_index_file(path: str) -> pl.DataFrame:
     the heap, de-duplication's read of the whole index (about 0.6 KB a document) held the driver's
     memory as long as it lasted (~30 MB more than a local build at 50,000 documents)."""
     if storage.is_url(path):
-        handle, local = tempfile.mkstemp(prefix=".index-", suffix=".arrow", dir=_scratch_cache())
-        os.close(handle)
-        try:
-            UPath(path).fs.get_file(path, local)
+        with storage.fetched(path, _scratch_cache(), prefix=".index-") as local:
             return _read_index_file(local)
-        finally:
-            os.unlink(local)  # the map keeps the file while the frame lives
     with pa.memory_map(path) as source:  # the frame's buffers keep the map; the file is closed
         table = pa.ipc.open_file(source).read_all()
     table.validate(full=True)

@@ -28,8 +28,8 @@ from pipeline.transform.assembly.documents import DESCRIBE_COLUMNS, DocumentInpu
 from pipeline.transform.assembly.identity import people_rows
 from pipeline.transform.assembly.sessions import build_session
 from pipeline.transform.assembly.store import (INPUT_COLUMNS, SESSION_NAMES, SESSION_REJECTS, SESSION_TABLES, FreshRows,
-                                               RowsInMemory,
-                                               StoredSessions, merge_frames, merge_stored, table_frame, unvetted_rows)
+                                               RowsInMemory, StoredSessions, merge_frames, merge_stored, table_frame,
+                                               unvetted_rows)
 from pipeline.transform.dedup import DuplicateRow
 from pipeline.transform.plan import DescribedDocuments, Plan, Planner, SessionBuild, plan_input_column, replace_rows
 
@@ -371,11 +371,11 @@ class DatasetBuilder:
         planned = plan.to_build.select(pl.col("session_id").unique(maintain_order=True))  # sorted
         compared = (planned.join(inputs, on="session_id", how="left", maintain_order="left")
                     .join(old.rename({"input_hash": "old"}), on="session_id", how="left", maintain_order="left"))
-        todo_ids = compared.filter(pl.col("input_hash").ne_missing(pl.col("old")))["session_id"]
+        rehashed = compared.filter(pl.col("input_hash").ne_missing(pl.col("old")))   # new, or of another input
+        todo_ids = rehashed["session_id"]
         # the sessions gone, and those hashed again to another input (the others kept their hash)
         gone = old.filter(~pl.col("session_id").is_in(inputs["session_id"].implode()))["session_id"]
-        dropped = gone.to_list() + compared.filter(pl.col("old").is_not_null() & (pl.col("old") != pl.col("input_hash")))[
-            "session_id"].to_list()
+        dropped = gone.to_list() + rehashed.filter(pl.col("old").is_not_null())["session_id"].to_list()
         todo = plan.to_build if todo_ids.len() == planned.height else plan.to_build.filter(
             pl.col("session_id").is_in(todo_ids.implode()))
         self._build_sessions(todo, todo_ids.len(), batch_sessions)
